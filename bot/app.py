@@ -1,0 +1,99 @@
+"""Assembling the Application: settings in, handlers wired, services opened on start."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.services.registry import Services
+from handlers import fallback, flows, guard, items, people, start
+from handlers.context import BotData, DutyContext
+from messages.commands import menu
+from messages.common import internal_error
+
+log = logging.getLogger("dutybot")
+
+
+def build_application(
+    settings: Settings,
+    token: str,
+    *,
+    clock: Clock | None = None,
+    request: BaseRequest | None = None,
+) -> Application:
+    """Nothing happens at import time: this builds the bot from what it is given."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.api_url)
+        .base_file_url(settings.file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
+                           link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .context_types(ContextTypes(context=DutyContext, bot_data=BotData))
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    app.bot_data.settings = settings
+    app.bot_data.clock = clock or SystemClock(settings.tz)
+    register_handlers(app)
+    app.add_error_handler(on_error)
+    return app
+
+
+def register_handlers(app: Application) -> None:
+    """Order matters: within a group the first matching handler wins."""
+    guard.register(app)  # group -1: replayed updates and unregistered groups stop here
+    start.register(app)
+    people.register(app)
+    items.register(app)
+    flows.register(app)  # flow buttons
+    flows.register_text(app)  # plain text: an answer to a flow, else a hint
+    fallback.register(app)  # unknown commands (ASCII or Chinese) and unknown buttons
+
+
+async def on_startup(app: Application) -> None:
+    data: BotData = app.bot_data
+    data.services = await Services.open(data.settings, data.clock)
+    await app.bot.set_my_commands(menu())
+    log.info("dutybot started as @%s", app.bot.username)
+
+
+async def on_shutdown(app: Application) -> None:
+    services = getattr(app.bot_data, "services", None)
+    if services is not None:
+        await services.close()
+
+
+async def on_error(update: object, context: DutyContext) -> None:
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(internal_error())
+            else:
+                await context.bot.send_message(update.effective_chat.id, internal_error())
+        except Exception:  # the error reply itself failed: logged above, nothing more to do
+            log.warning("could not tell the user about the error")
+
+
+@asynccontextmanager
+async def running(app: Application) -> AsyncIterator[Application]:
+    """Start the bot without polling (tests and the demo feed updates themselves)."""
+    await app.initialize()
+    await on_startup(app)
+    try:
+        yield app
+    finally:
+        await on_shutdown(app)
+        await app.shutdown()

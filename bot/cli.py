@@ -1,0 +1,105 @@
+"""`dutybot run | demo | migrate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+
+from bot.config import ConfigError, Settings, load_settings
+from storage.db import Database
+
+log = logging.getLogger("dutybot")
+
+
+class _RedactToken(logging.Filter):
+    """The token never reaches a log line, whatever library formats it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token and self.token in message:
+            record.msg = message.replace(self.token, "<token>")
+            record.args = ()
+        return True
+
+
+def setup_logging(token: str = "", level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_RedactToken(token))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL, token included
+
+
+def cmd_run(settings: Settings) -> int:
+    from bot.app import build_application
+
+    token = settings.require_token()
+    settings.check_db_writable()
+    setup_logging(token)
+    app = build_application(settings, token)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        print("TELEGRAM_BOT_TOKEN was refused by the Bot API (check the token and "
+              "TELEGRAM_API_BASE_URL)", file=sys.stderr)
+        return 1
+    except NetworkError as exc:
+        print(f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc.message}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _migrate(settings: Settings) -> list[int]:
+    db = await Database.open(settings.db_path)
+    try:
+        return await db.migrate()
+    finally:
+        await db.close()
+
+
+def cmd_migrate(settings: Settings) -> int:
+    settings.check_db_writable()
+    applied = asyncio.run(_migrate(settings))
+    print(f"{settings.db_path}: applied migrations {applied}" if applied
+          else f"{settings.db_path}: schema is up to date")
+    return 0
+
+
+def cmd_demo(settings: Settings, output: str | None) -> int:
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(output))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dutybot", description="四责协同助手")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (long polling)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    demo = sub.add_parser("demo", help="play a scripted demo, no token or network needed")
+    demo.add_argument("--output", help="also write the transcript to this file")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command == "run":
+            return cmd_run(settings)
+        if args.command == "migrate":
+            return cmd_migrate(settings)
+        return cmd_demo(settings, args.output)
+    except ConfigError as exc:
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""Due dates as office staff type them.
+
+Accepted: 2026-12-05, 2026/12/5, 2026.12.5, 2026年12月5日, 12月5日, 12-05, 12/5
+(a date without a year is its next occurrence, today included).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_SHORT = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+
+# Full-width digits and separators that Chinese input methods produce.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
+
+
+class DateParseError(ValueError):
+    """The text is not a date we understand (the message names the input)."""
+
+
+def parse_due_date(text: str, today: date) -> date:
+    cleaned = text.strip().translate(_FULLWIDTH)
+    if match := _FULL.match(cleaned):
+        year, month, day = (int(g) for g in match.groups())
+        return _make(year, month, day, text)
+    if match := _SHORT.match(cleaned):
+        month, day = (int(g) for g in match.groups())
+        candidate = _make_or_none(today.year, month, day)
+        if candidate is None and (month, day) == (2, 29):
+            # 2月29日 in a common year: the next leap year's
+            year = today.year + 1
+            while _make_or_none(year, 2, 29) is None:
+                year += 1
+            return date(year, 2, 29)
+        if candidate is None:
+            raise DateParseError(text)
+        if candidate < today:
+            next_year = _make_or_none(today.year + 1, month, day)
+            if next_year is None:
+                raise DateParseError(text)
+            return next_year
+        return candidate
+    raise DateParseError(text)
+
+
+def _make_or_none(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _make(year: int, month: int, day: int, text: str) -> date:
+    result = _make_or_none(year, month, day)
+    if result is None or not 2000 <= year <= 2100:
+        raise DateParseError(text)
+    return result

@@ -1,0 +1,168 @@
+"""The 四责协同 domain: units, people, roles, duties, the three lists.
+
+Plain typed data. Nothing here does I/O or knows about Telegram or SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SECRETARY = "secretary"  # 党委书记
+    MEMBER = "member"  # 班子成员
+    DISCIPLINE_SECRETARY = "discipline_secretary"  # 纪委书记
+    DISCIPLINE = "discipline"  # 纪委委员/纪检干部
+    BRANCH_SECRETARY = "branch_secretary"  # 下级党组织书记
+    ADMIN = "admin"  # 党委办公室 operator
+
+
+class Duty(StrEnum):
+    PRINCIPAL = "principal"  # 党委主体责任
+    SUPERVISION = "supervision"  # 纪委监督责任
+    FIRST = "first"  # 党委书记第一责任
+    DUAL = "dual"  # 班子成员一岗双责
+
+
+class ListKind(StrEnum):
+    PROBLEM = "problem"  # 问题清单
+    RESPONSIBILITY = "responsibility"  # 责任清单
+    MEASURE = "measure"  # 措施清单
+
+
+class ItemStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    PENDING_VERIFICATION = "pending_verification"
+    VERIFIED = "verified"
+    RETURNED = "returned"
+    EXTENSION_REQUESTED = "extension_requested"
+    CANCELLED = "cancelled"
+
+
+#: Statuses in which an item still asks something of its owner.
+ACTIVE_STATUSES = frozenset(
+    {
+        ItemStatus.OPEN,
+        ItemStatus.IN_PROGRESS,
+        ItemStatus.RETURNED,
+        ItemStatus.EXTENSION_REQUESTED,
+    }
+)
+
+
+class UnitKind(StrEnum):
+    COMMITTEE = "committee"  # 党委
+    SUBORDINATE = "subordinate"  # 二级党组织
+    DEPARTMENT = "department"  # 部门
+    BRANCH = "branch"  # 党支部
+
+
+class GroupKind(StrEnum):
+    DISCIPLINE = "discipline"  # 纪委群
+    UNIT = "unit"  # 单位群
+
+
+#: The 传导 chain: which list an item's parent must come from.
+PARENT_KIND: dict[ListKind, ListKind | None] = {
+    ListKind.PROBLEM: None,
+    ListKind.RESPONSIBILITY: ListKind.PROBLEM,
+    ListKind.MEASURE: ListKind.RESPONSIBILITY,
+}
+
+#: Where the problems on a 问题清单 come from (SPEC §1); free text is allowed too.
+SOURCES = ("自查", "巡察", "审计", "专项检查", "纪委监督", "民主生活会")
+
+TITLE_MAX = 200
+NAME_MAX = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    id: int
+    name: str
+    kind: UnitKind
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    name: str
+    unit_id: int
+    roles: frozenset[Role]
+    oversees: frozenset[int] = frozenset()  # 分管 unit ids, for a member
+    telegram_user_id: int | None = None
+
+    @property
+    def is_bound(self) -> bool:
+        return self.telegram_user_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    id: int
+    code: str
+    kind: ListKind
+    title: str
+    duty: Duty
+    owner_id: int
+    unit_id: int
+    due_date: date
+    status: ItemStatus = ItemStatus.OPEN
+    parent_id: int | None = None
+    source: str | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    def days_left(self, today: date) -> int:
+        return (self.due_date - today).days
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_active and self.due_date < today
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    code: str
+    person_id: int
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    chat_id: int
+    kind: GroupKind
+    title: str
+    unit_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a Telegram user, maybe bound to a person, maybe a bootstrap admin."""
+
+    telegram_user_id: int | None
+    person: Person | None = None
+    bootstrap_admin: bool = False
+    update_id: int | None = None  # the Telegram update that caused the change, for replay safety
+    roles: frozenset[Role] = field(init=False)
+
+    def __post_init__(self) -> None:
+        roles = set(self.person.roles) if self.person else set()
+        if self.bootstrap_admin:
+            roles.add(Role.ADMIN)
+        object.__setattr__(self, "roles", frozenset(roles))
+
+    @property
+    def person_id(self) -> int | None:
+        return self.person.id if self.person else None
+
+
+SYSTEM = Actor(telegram_user_id=None)

@@ -1,0 +1,86 @@
+"""Who may do what, and who sees which items (SPEC §6 scope rule)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.domain.model import Actor, Item, Person, Role, Unit
+
+SEE_ALL_ROLES = frozenset(
+    {Role.SECRETARY, Role.DISCIPLINE_SECRETARY, Role.DISCIPLINE, Role.ADMIN}
+)
+DISCIPLINE_ROLES = frozenset({Role.DISCIPLINE_SECRETARY, Role.DISCIPLINE})
+CREATE_ITEM_ROLES = frozenset({Role.ADMIN, Role.SECRETARY}) | DISCIPLINE_ROLES
+
+
+def is_admin(actor: Actor) -> bool:
+    return Role.ADMIN in actor.roles
+
+
+def can_register_people(actor: Actor) -> bool:
+    return is_admin(actor)
+
+
+def can_manage_units(actor: Actor) -> bool:
+    return is_admin(actor)
+
+
+def can_bind_groups(actor: Actor) -> bool:
+    return is_admin(actor)
+
+
+def can_create_items(actor: Actor) -> bool:
+    return bool(actor.roles & CREATE_ITEM_ROLES)
+
+
+def descendants(unit_ids: Iterable[int], units: Mapping[int, Unit]) -> frozenset[int]:
+    """The given units and every unit below them in the tree."""
+    children: dict[int, list[int]] = {}
+    for unit in units.values():
+        if unit.parent_id is not None:
+            children.setdefault(unit.parent_id, []).append(unit.id)
+    seen: set[int] = set()
+    stack = list(unit_ids)
+    while stack:
+        uid = stack.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        stack.extend(children.get(uid, ()))
+    return frozenset(seen)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The items a person may see: everything, or their own plus some units."""
+
+    everything: bool
+    person_id: int | None
+    unit_ids: frozenset[int] = frozenset()
+
+    def covers(self, item: Item) -> bool:
+        return (
+            self.everything
+            or item.owner_id == self.person_id
+            or item.unit_id in self.unit_ids
+        )
+
+
+NOTHING = Scope(everything=False, person_id=None)
+
+
+def scope_of(person: Person | None, units: Mapping[int, Unit]) -> Scope:
+    """SPEC §6: own items; a 班子成员 also the units they 分管 (and below);
+    the 书记, the 纪委 and the office see all."""
+    if person is None:
+        return NOTHING
+    if person.roles & SEE_ALL_ROLES:
+        return Scope(everything=True, person_id=person.id)
+    if Role.MEMBER in person.roles and person.oversees:
+        return Scope(
+            everything=False,
+            person_id=person.id,
+            unit_ids=descendants(person.oversees, units),
+        )
+    return Scope(everything=False, person_id=person.id)

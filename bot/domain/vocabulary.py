@@ -1,0 +1,101 @@
+"""The Chinese names of the domain's terms, for reading user input and for display.
+
+These are the words the 四责协同 documents use; the Excel template (issue 6) uses the same.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+from bot.domain.model import Duty, GroupKind, ItemStatus, ListKind, Role, UnitKind
+
+ROLE_NAMES: dict[Role, str] = {
+    Role.SECRETARY: "党委书记",
+    Role.MEMBER: "班子成员",
+    Role.DISCIPLINE_SECRETARY: "纪委书记",
+    Role.DISCIPLINE: "纪委委员",
+    Role.BRANCH_SECRETARY: "支部书记",
+    Role.ADMIN: "管理员",
+}
+
+DUTY_NAMES: dict[Duty, str] = {
+    Duty.PRINCIPAL: "主体责任",
+    Duty.SUPERVISION: "监督责任",
+    Duty.FIRST: "第一责任",
+    Duty.DUAL: "一岗双责",
+}
+
+LIST_NAMES: dict[ListKind, str] = {
+    ListKind.PROBLEM: "问题",
+    ListKind.RESPONSIBILITY: "责任",
+    ListKind.MEASURE: "措施",
+}
+
+STATUS_NAMES: dict[ItemStatus, str] = {
+    ItemStatus.OPEN: "未开始",
+    ItemStatus.IN_PROGRESS: "进行中",
+    ItemStatus.DONE: "已完成",
+    ItemStatus.PENDING_VERIFICATION: "待验收",
+    ItemStatus.VERIFIED: "已销号",
+    ItemStatus.RETURNED: "已退回",
+    ItemStatus.EXTENSION_REQUESTED: "延期审批中",
+    ItemStatus.CANCELLED: "已取消",
+}
+
+UNIT_KIND_NAMES: dict[UnitKind, str] = {
+    UnitKind.COMMITTEE: "党委",
+    UnitKind.SUBORDINATE: "二级党组织",
+    UnitKind.DEPARTMENT: "部门",
+    UnitKind.BRANCH: "党支部",
+}
+
+GROUP_KIND_NAMES: dict[GroupKind, str] = {
+    GroupKind.DISCIPLINE: "纪委群",
+    GroupKind.UNIT: "单位群",
+}
+
+# Other words people use for the same thing.
+_SYNONYMS: dict[str, StrEnum] = {
+    "书记": Role.SECRETARY,
+    "委员": Role.MEMBER,
+    "领导班子成员": Role.MEMBER,
+    "纪检干部": Role.DISCIPLINE,
+    "纪检委员": Role.DISCIPLINE,
+    "党支部书记": Role.BRANCH_SECRETARY,
+    "下级党组织书记": Role.BRANCH_SECRETARY,
+    "办公室": Role.ADMIN,
+    "党委主体责任": Duty.PRINCIPAL,
+    "纪委监督责任": Duty.SUPERVISION,
+    "党委书记第一责任": Duty.FIRST,
+    "第一责任人": Duty.FIRST,
+    "班子成员一岗双责": Duty.DUAL,
+    "问题清单": ListKind.PROBLEM,
+    "责任清单": ListKind.RESPONSIBILITY,
+    "措施清单": ListKind.MEASURE,
+    "项目清单": ListKind.MEASURE,
+    "纪委": GroupKind.DISCIPLINE,
+    "单位": GroupKind.UNIT,
+}
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_term(text: str, names: dict[E, str]) -> E | None:
+    """The enum member a word names: its Chinese name, a synonym, or its code."""
+    word = text.strip()
+    for member, name in names.items():
+        if word in (name, member.value):
+            return member
+    synonym = _SYNONYMS.get(word)
+    member_type = type(next(iter(names)))
+    if isinstance(synonym, member_type):
+        return synonym  # type: ignore[return-value]
+    return None
+
+
+def split_words(text: str) -> list[str]:
+    """Split a list typed as 甲、乙,丙，丁 into its words."""
+    for sep in "，,；;/":
+        text = text.replace(sep, "、")
+    return [w.strip() for w in text.split("、") if w.strip()]

@@ -1,0 +1,386 @@
+"""A simulated Telegram Bot API, for tests and for `dutybot demo`.
+
+It answers the methods the bot uses the way Telegram does (including its refusals:
+overlong text, bad HTML, oversized callback data, users who never opened the bot),
+keeps every chat's history, and makes the updates users would cause.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import threading
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
+                "tg-spoiler", "span", "blockquote"}
+_ASCII_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@dataclass
+class User:
+    id: int
+    first_name: str
+    username: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.username:
+            data["username"] = self.username
+        return data
+
+
+@dataclass
+class Chat:
+    id: int
+    type: str  # "private" or "supergroup"
+    title: str | None = None
+    privacy: bool = True  # groups: only commands and replies to the bot reach it
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": self.id, "type": self.type}
+        if self.title:
+            data["title"] = self.title
+        return data
+
+
+@dataclass
+class Sent:
+    """A message in a chat, as Telegram stores it."""
+
+    chat_id: int
+    message_id: int
+    from_bot: bool
+    text: str  # as sent (HTML for the bot's messages)
+    reply_markup: dict[str, Any] | None = None
+    sender_id: int | None = None
+    edits: int = 0
+
+    @property
+    def plain(self) -> str:
+        return plain_text(self.text) if self.from_bot else self.text
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback_data) of every inline button, in order."""
+        if not self.reply_markup:
+            return []
+        return [(b["text"], b.get("callback_data", ""))
+                for row in self.reply_markup.get("inline_keyboard", []) for b in row]
+
+
+@dataclass
+class CallbackAnswer:
+    callback_query_id: str
+    text: str | None
+    show_alert: bool
+
+
+class _HtmlChecker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.error: str | None = None
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.error = f"Unsupported start tag \"{tag}\""
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.error = f"Unexpected end tag \"{tag}\""
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def plain_text(message: str) -> str:
+    """What a user reads: the HTML message with its entities applied."""
+    checker = _HtmlChecker()
+    checker.feed(message)
+    checker.close()
+    return "".join(checker.text)
+
+
+def _parse_html(text: str) -> str:
+    if re.search(r"&(?![a-zA-Z]+;|#\d+;|#x[0-9a-fA-F]+;)", text):
+        raise ApiError(400, "Bad Request: can't parse entities: unescaped &")
+    checker = _HtmlChecker()
+    checker.feed(text)
+    checker.close()
+    if checker.error or checker.stack:
+        raise ApiError(400, f"Bad Request: can't parse entities: {checker.error or 'unclosed tag'}")
+    return html.unescape("".join(checker.text))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class FakeTelegram:
+    token: str = "123456:TEST-TOKEN"
+    bot_id: int = 123456
+    bot_username: str = "dutybot_demo_bot"
+    users: dict[int, User] = field(default_factory=dict)
+    chats: dict[int, Chat] = field(default_factory=dict)
+    messages: dict[int, list[Sent]] = field(default_factory=dict)
+    callback_answers: list[CallbackAnswer] = field(default_factory=list)
+    commands: list[dict[str, str]] = field(default_factory=list)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    started: set[int] = field(default_factory=set)  # users who opened the bot
+    blocked: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Condition()
+        self._pending: list[dict[str, Any]] = []
+        self._next_update = 1000
+        self._next_message = 1
+        self._next_callback = 1
+
+    # -- people and chats ------------------------------------------------------------------
+
+    def user(self, user_id: int, first_name: str, username: str | None = None) -> User:
+        user = User(user_id, first_name, username)
+        self.users[user_id] = user
+        self.chats.setdefault(user_id, Chat(user_id, "private"))
+        return user
+
+    def group(self, chat_id: int, title: str, privacy: bool = True) -> Chat:
+        chat = Chat(chat_id, "supergroup", title, privacy)
+        self.chats[chat_id] = chat
+        return chat
+
+    # -- what users do ---------------------------------------------------------------------
+
+    def send_text(
+        self, user: User, text: str, chat: Chat | None = None, reply_to: Sent | None = None
+    ) -> dict[str, Any] | None:
+        """A user types a message. Returns the update, or None if privacy mode hides it."""
+        chat = chat or self.chats[user.id]
+        with self._lock:
+            if chat.type == "private":
+                self.started.add(user.id)
+            message = self._store(chat.id, from_bot=False, text=text, sender_id=user.id)
+            data: dict[str, Any] = {
+                "message_id": message.message_id,
+                "date": 1_790_000_000,
+                "chat": chat.to_dict(),
+                "from": user.to_dict(),
+                "text": text,
+            }
+            command = _ASCII_COMMAND.match(text)
+            if command:
+                data["entities"] = [{"type": "bot_command", "offset": 0,
+                                     "length": len(command.group(0))}]
+            if reply_to is not None:
+                data["reply_to_message"] = self._message_dict(reply_to)
+            if chat.type != "private" and chat.privacy:
+                addressed = command and (
+                    not command.group(1) or command.group(1) == f"@{self.bot_username}")
+                replying = reply_to is not None and reply_to.from_bot
+                if not (addressed or replying):
+                    return None
+            return self._enqueue({"message": data})
+
+    def press(self, user: User, message: Sent, callback_data: str) -> dict[str, Any]:
+        """A user taps an inline button (or forges one: any data may be passed)."""
+        with self._lock:
+            query_id = str(self._next_callback)
+            self._next_callback += 1
+            return self._enqueue({"callback_query": {
+                "id": query_id,
+                "from": user.to_dict(),
+                "chat_instance": str(message.chat_id),
+                "data": callback_data,
+                "message": self._message_dict(message),
+            }})
+
+    def press_button(self, user: User, message: Sent, label: str) -> dict[str, Any]:
+        """Tap the button whose label contains `label`."""
+        for text, data in message.buttons:
+            if label in text:
+                return self.press(user, message, data)
+        raise AssertionError(f"no button {label!r} in {message.buttons}")
+
+    # -- reading what happened -------------------------------------------------------------
+
+    def bot_messages(self, chat_id: int) -> list[Sent]:
+        return [m for m in self.messages.get(chat_id, []) if m.from_bot]
+
+    def last(self, chat_id: int) -> Sent:
+        sent = self.bot_messages(chat_id)
+        if not sent:
+            raise AssertionError(f"the bot sent nothing to chat {chat_id}")
+        return sent[-1]
+
+    def transcript(self, chat_id: int) -> list[str]:
+        """The chat as its members see it, one entry per message."""
+        return [m.plain for m in self.messages.get(chat_id, [])]
+
+    # -- the Bot API -----------------------------------------------------------------------
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Answer one Bot API call: (HTTP status, JSON body)."""
+        with self._lock:
+            self.calls.append((method, params))
+            handler = getattr(self, f"_m_{method.lower()}", None)
+            if handler is None:
+                return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            try:
+                return 200, {"ok": True, "result": handler(params)}
+            except ApiError as exc:
+                return exc.code, {"ok": False, "error_code": exc.code,
+                                  "description": exc.description}
+
+    def wait_for_updates(self, offset: int | None, timeout: float) -> list[dict[str, Any]]:
+        """getUpdates with long polling: confirm below offset, wait for something new."""
+        with self._lock:
+            self._confirm(offset)
+            if not self._pending and timeout > 0:
+                self._lock.wait(timeout)
+                self._confirm(offset)
+            return list(self._pending[:100])
+
+    def pending_updates(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"id": self.bot_id, "is_bot": True, "first_name": "四责协同助手",
+                "username": self.bot_username, "can_join_groups": True,
+                "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+    def _m_setmycommands(self, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        for c in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", c["command"]):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(c["description"]) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands = list(commands)
+        return True
+
+    def _m_getmycommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
+        return list(self.commands)
+
+    def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        return True
+
+    def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        self._confirm(params.get("offset"))
+        return list(self._pending[:100])
+
+    def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = int(params["chat_id"])
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat.type == "private":
+            if chat_id in self.blocked:
+                raise ApiError(403, "Forbidden: bot was blocked by the user")
+            if chat_id not in self.started:
+                raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        text = str(params.get("text", ""))
+        self._check_text(text, params.get("parse_mode"))
+        markup = self._check_markup(params.get("reply_markup"))
+        message = self._store(chat_id, from_bot=True, text=text, reply_markup=markup)
+        return self._message_dict(message)
+
+    def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        text = str(params.get("text", ""))
+        self._check_text(text, params.get("parse_mode"))
+        markup = self._check_markup(params.get("reply_markup"))
+        if text == message.text and markup == message.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified: specified new message "
+                                "content and reply markup are exactly the same")
+        message.text = text
+        message.reply_markup = markup
+        message.edits += 1
+        return self._message_dict(message)
+
+    def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        message.reply_markup = self._check_markup(params.get("reply_markup"))
+        message.edits += 1
+        return self._message_dict(message)
+
+    def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
+        text = params.get("text")
+        if text is not None and len(str(text)) > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self.callback_answers.append(CallbackAnswer(
+            str(params["callback_query_id"]), text, bool(params.get("show_alert"))))
+        return True
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _check_text(self, text: str, parse_mode: str | None) -> None:
+        visible = _parse_html(text) if parse_mode == "HTML" else text
+        if not visible.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if _utf16(visible) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+
+    def _check_markup(self, markup: Any) -> dict[str, Any] | None:
+        if not markup:
+            return None
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode()) <= 64:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    def _find(self, params: dict[str, Any]) -> Sent:
+        chat_id = int(params["chat_id"])
+        message_id = int(params["message_id"])
+        for message in self.messages.get(chat_id, []):
+            if message.message_id == message_id:
+                return message
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _store(self, chat_id: int, *, from_bot: bool, text: str,
+               reply_markup: dict[str, Any] | None = None, sender_id: int | None = None) -> Sent:
+        message = Sent(chat_id, self._next_message, from_bot, text, reply_markup, sender_id)
+        self._next_message += 1
+        self.messages.setdefault(chat_id, []).append(message)
+        return message
+
+    def _message_dict(self, message: Sent) -> dict[str, Any]:
+        chat = self.chats[message.chat_id]
+        sender = (self._m_getme({}) if message.from_bot
+                  else self.users[message.sender_id].to_dict())
+        data: dict[str, Any] = {
+            "message_id": message.message_id, "date": 1_790_000_000,
+            "chat": chat.to_dict(), "from": sender, "text": message.plain,
+        }
+        if message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        return data
+
+    def _enqueue(self, body: dict[str, Any]) -> dict[str, Any]:
+        update = {"update_id": self._next_update, **body}
+        self._next_update += 1
+        self._pending.append(update)
+        self._lock.notify_all()
+        return update
+
+    def _confirm(self, offset: Any) -> None:
+        if offset is not None:
+            offset = int(offset)
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]

@@ -1,0 +1,53 @@
+"""Drive a real PTB Application in-process: users act, updates go through process_update."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, running
+from bot.clock import Clock
+from bot.config import Settings
+from bot.fake_telegram.api import Chat, FakeTelegram, Sent, User
+from bot.fake_telegram.request import FakeRequest
+
+
+class BotDriver:
+    def __init__(self, app: Application, api: FakeTelegram) -> None:
+        self.app = app
+        self.api = api
+
+    async def feed(self, update: dict[str, Any] | None) -> None:
+        """Hand one update to the bot, as the updater would (and confirm it)."""
+        if update is None:  # privacy mode: Telegram never delivers it
+            return
+        self.api.wait_for_updates(update["update_id"] + 1, 0)
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    async def send(self, user: User, text: str, chat: Chat | None = None,
+                   reply_to: Sent | None = None) -> dict[str, Any] | None:
+        update = self.api.send_text(user, text, chat, reply_to)
+        await self.feed(update)
+        return update
+
+    async def press(self, user: User, message: Sent, label: str) -> dict[str, Any]:
+        update = self.api.press_button(user, message, label)
+        await self.feed(update)
+        return update
+
+    async def press_data(self, user: User, message: Sent, data: str) -> dict[str, Any]:
+        update = self.api.press(user, message, data)
+        await self.feed(update)
+        return update
+
+
+@asynccontextmanager
+async def driven_bot(settings: Settings, api: FakeTelegram,
+                     clock: Clock | None = None) -> AsyncIterator[BotDriver]:
+    app = build_application(settings, api.token, clock=clock, request=FakeRequest(api))
+    async with running(app):
+        yield BotDriver(app, api)

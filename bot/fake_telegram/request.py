@@ -1,0 +1,41 @@
+"""An in-process `BaseRequest`: PTB's Bot talks to a FakeTelegram with no network at all."""
+
+from __future__ import annotations
+
+import json
+
+from telegram.request import BaseRequest, RequestData
+
+from bot.fake_telegram.api import FakeTelegram
+
+
+class FakeRequest(BaseRequest):
+    def __init__(self, api: FakeTelegram) -> None:
+        self.api = api
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = None,
+        write_timeout: object = None,
+        connect_timeout: object = None,
+        pool_timeout: object = None,
+    ) -> tuple[int, bytes]:
+        prefix, _, api_method = url.rpartition("/")
+        if not prefix.endswith(f"/bot{self.api.token}"):
+            return 401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}'
+        params = dict(request_data.parameters) if request_data else {}
+        status, body = self.api.handle(api_method, params)
+        return status, json.dumps(body, ensure_ascii=False).encode()

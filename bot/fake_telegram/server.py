@@ -1,0 +1,90 @@
+"""The FakeTelegram over real HTTP on 127.0.0.1, for a bot run as its own process
+(`TELEGRAM_API_BASE_URL=http://127.0.0.1:PORT dutybot run`)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
+
+from bot.fake_telegram.api import FakeTelegram
+
+LONG_POLL_CAP = 2.0  # seconds; keeps shutdown quick
+
+
+def _decode(value: str) -> Any:
+    """PTB sends objects and lists as JSON inside form fields; scalars stay text."""
+    if value[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+class FakeTelegramServer:
+    def __init__(self, api: FakeTelegram, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.api = api
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                server._serve(self)
+
+            do_GET = do_POST
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def root(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeTelegramServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        url = urlparse(request.path)
+        prefix, _, method = url.path.rpartition("/")
+        if prefix != f"/bot{self.api.token}":
+            status, body = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+            if prefix.startswith("/bot"):
+                status, body = 401, {"ok": False, "error_code": 401,
+                                     "description": "Unauthorized"}
+            return self._reply(request, status, body)
+        params = {k: _decode(v) for k, v in parse_qsl(url.query)}
+        length = int(request.headers.get("Content-Length") or 0)
+        raw = request.rfile.read(length) if length else b""
+        ctype = request.headers.get("Content-Type", "")
+        if raw and "application/json" in ctype:
+            params.update(json.loads(raw))
+        elif raw and "application/x-www-form-urlencoded" in ctype:
+            params.update({k: _decode(v) for k, v in parse_qsl(raw.decode())})
+        if method.lower() == "getupdates":
+            timeout = min(float(params.get("timeout") or 0), LONG_POLL_CAP)
+            updates = self.api.wait_for_updates(params.get("offset"), timeout)
+            self.api.calls.append((method, params))
+            return self._reply(request, 200, {"ok": True, "result": updates})
+        status, body = self.api.handle(method, params)
+        return self._reply(request, status, body)
+
+    @staticmethod
+    def _reply(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)

@@ -1,0 +1,118 @@
+"""Why a service refused: each kind has a clear Chinese text in messages/refusals.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ServiceError(Exception):
+    """Something the user asked for that cannot be done; nothing was changed."""
+
+
+@dataclass
+class NotAllowed(ServiceError):
+    action: str  # "register", "bind_group", "create_item", "manage_units", "view"
+
+
+@dataclass
+class NotBound(ServiceError):
+    pass
+
+
+@dataclass
+class UnknownUnit(ServiceError):
+    name: str
+    known: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DuplicateUnit(ServiceError):
+    name: str
+
+
+@dataclass
+class UnknownPerson(ServiceError):
+    name: str
+
+
+@dataclass
+class AmbiguousPerson(ServiceError):
+    name: str
+    units: list[str]
+
+
+@dataclass
+class DuplicatePerson(ServiceError):
+    name: str
+    unit: str
+
+
+@dataclass
+class UnknownRole(ServiceError):
+    word: str
+
+
+@dataclass
+class UnknownTerm(ServiceError):
+    """A word that is none of the offered choices."""
+
+    word: str
+    choices: list[str]
+
+
+@dataclass
+class BadName(ServiceError):
+    what: str  # "person" or "unit"
+    length: int
+
+
+@dataclass
+class TitleTooLong(ServiceError):
+    length: int
+    limit: int
+
+
+@dataclass
+class EmptyText(ServiceError):
+    pass
+
+
+@dataclass
+class InvalidDate(ServiceError):
+    text: str
+
+
+@dataclass
+class BadParent(ServiceError):
+    reason: str  # "unknown", "problem_has_no_parent", "wrong_parent_kind"
+    expected: str | None = None
+
+
+@dataclass
+class InviteInvalid(ServiceError):
+    reason: str  # "unknown", "used", "expired", "revoked"
+
+
+@dataclass
+class AlreadyBound(ServiceError):
+    name: str
+
+
+@dataclass
+class UsageError(ServiceError):
+    command: str  # which command's usage to show
+
+
+@dataclass
+class StaleButton(ServiceError):
+    pass
+
+
+@dataclass
+class NotYours(ServiceError):
+    pass
+
+
+@dataclass
+class GroupOnly(ServiceError):
+    pass

@@ -1,0 +1,153 @@
+"""The three lists: create items along the 传导 chain, read them in one's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from bot.domain import permissions
+from bot.domain.chain import ChainError, ancestors, check_parent
+from bot.domain.dates import DateParseError, parse_due_date
+from bot.domain.model import TITLE_MAX, Actor, Duty, Item, ListKind, Person, Unit
+from bot.services.base import ServiceBase
+from bot.services.errors import (
+    BadParent,
+    EmptyText,
+    InvalidDate,
+    NotAllowed,
+    NotBound,
+    TitleTooLong,
+)
+from bot.services.people import resolve_person, resolve_unit
+from storage.db import Tx
+
+PAGE_SIZE = 8
+TODO_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDraft:
+    kind: ListKind
+    title: str
+    duty: Duty
+    owner: str  # a name, or 姓名@单位
+    unit: str
+    due_date: date
+    parent_code: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    """An item with what it takes to show it: owner, unit and its chain of parents."""
+
+    item: Item
+    owner: Person
+    unit: Unit
+    chain: tuple[Item, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemPage:
+    views: list[ItemView]
+    page: int
+    pages: int
+    total: int
+    today: date
+    viewer_id: int
+    everything: bool
+
+
+def check_title(text: str) -> str:
+    title = " ".join(text.split())
+    if not title:
+        raise EmptyText()
+    if len(title) > TITLE_MAX:
+        raise TitleTooLong(len(title), TITLE_MAX)
+    return title
+
+
+def parse_date(text: str, today: date) -> date:
+    try:
+        return parse_due_date(text, today)
+    except DateParseError:
+        raise InvalidDate(text.strip()) from None
+
+
+class ItemService(ServiceBase):
+    async def create(self, actor: Actor, draft: ItemDraft) -> ItemView:
+        if not permissions.can_create_items(actor):
+            raise NotAllowed("create_item")
+        async with self.change(actor) as tx:
+            return await self.create_in(tx, actor, draft)
+
+    async def create_in(self, tx: Tx, actor: Actor, draft: ItemDraft) -> ItemView:
+        title = check_title(draft.title)
+        owner = await resolve_person(tx, draft.owner)
+        unit = await resolve_unit(tx, draft.unit)
+        parent = None
+        if draft.parent_code:
+            parent = await tx.items.by_code(draft.parent_code.strip().upper())
+            if parent is None:
+                raise BadParent("unknown")
+        try:
+            check_parent(draft.kind, parent)
+        except ChainError as exc:
+            raise BadParent(exc.reason, exc.expected.value if exc.expected else None) from None
+        now = self.now()
+        item = await tx.items.add(
+            kind=draft.kind, title=title, duty=draft.duty, owner_id=owner.id, unit_id=unit.id,
+            parent_id=parent.id if parent else None, source=draft.source,
+            due_date=draft.due_date, now=now,
+        )
+        await tx.events.record(
+            actor, now, "item.created", "item", item.id, code=item.code, kind=item.kind.value,
+            title=title, duty=item.duty.value, owner=owner.name, unit=unit.name,
+            parent=parent.code if parent else None, source=draft.source,
+            due_date=item.due_date.isoformat(),
+        )
+        return (await self._views(tx, [item]))[0]
+
+    async def my_list(self, person: Person | None, page: int) -> ItemPage:
+        """The person's lists in their scope (own; 分管 units; all for 书记/纪委), paged."""
+        if person is None:
+            raise NotBound()
+        today = self.today()
+        async with self.db.read() as tx:
+            scope = permissions.scope_of(person, await tx.units.all())
+            _, total = await tx.items.page_in_scope(scope, today, 0, 0)
+            pages = max(1, -(-total // PAGE_SIZE))
+            page = min(max(page, 0), pages - 1)
+            items, total = await tx.items.page_in_scope(scope, today, page * PAGE_SIZE, PAGE_SIZE)
+            views = await self._views(tx, items)
+        return ItemPage(views=views, page=page, pages=pages, total=total, today=today,
+                        viewer_id=person.id, everything=scope.everything)
+
+    async def todo(self, person: Person | None) -> tuple[list[ItemView], date]:
+        """The person's own active items overdue or due within 14 days."""
+        if person is None:
+            raise NotBound()
+        today = self.today()
+        async with self.db.read() as tx:
+            items = await tx.items.due_for_owner(person.id, today + timedelta(days=TODO_DAYS))
+            return await self._views(tx, items), today
+
+    async def parent_candidates(self, kind: ListKind, limit: int = 20) -> list[Item]:
+        async with self.db.read() as tx:
+            return await tx.items.candidates_for_parent(kind, limit)
+
+    async def _views(self, tx: Tx, items: list[Item]) -> list[ItemView]:
+        """Owners, units and parent chains for a page of items, in a few queries."""
+        known: dict[int, Item] = {i.id: i for i in items}
+        wanted = {i.parent_id for i in items if i.parent_id} - known.keys()
+        while wanted:  # walk up the chain one level per query
+            found = await tx.items.by_ids(wanted)
+            known.update(found)
+            wanted = {i.parent_id for i in found.values() if i.parent_id} - known.keys()
+        people = await tx.persons.by_ids({i.owner_id for i in items})
+        units = await tx.units.all()
+        return [
+            ItemView(item=i, owner=people[i.owner_id], unit=units[i.unit_id],
+                     chain=tuple(ancestors(i, known)))
+            for i in items
+        ]

@@ -1,0 +1,243 @@
+"""Identity, units, registration and binding by invite."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.domain import permissions
+from bot.domain.model import NAME_MAX, Actor, Invite, Person, Role, Unit, UnitKind
+from bot.domain.vocabulary import ROLE_NAMES, UNIT_KIND_NAMES, parse_term, split_words
+from bot.services.base import ServiceBase
+from bot.services.errors import (
+    AlreadyBound,
+    AmbiguousPerson,
+    BadName,
+    DuplicatePerson,
+    DuplicateUnit,
+    InviteInvalid,
+    NotAllowed,
+    UnknownPerson,
+    UnknownRole,
+    UnknownUnit,
+    UsageError,
+)
+from storage.db import Database, Tx
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationDraft:
+    name: str
+    roles: frozenset[Role]
+    unit_name: str
+    oversees_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    person: Person
+    unit: Unit
+    oversees: tuple[Unit, ...]
+    invite: Invite
+
+
+def check_name(name: str, what: str) -> str:
+    name = name.strip()
+    if not name or len(name) > NAME_MAX or any(c in name for c in "\n\r\t"):
+        raise BadName(what, len(name))
+    return name
+
+
+def parse_roles(text: str) -> frozenset[Role]:
+    roles = set()
+    for word in split_words(text):
+        role = parse_term(word, ROLE_NAMES)
+        if role is None:
+            raise UnknownRole(word)
+        roles.add(role)
+    if not roles:
+        raise UnknownRole(text)
+    return frozenset(roles)
+
+
+def parse_registration_line(args: list[str]) -> RegistrationDraft:
+    """`姓名 角色[、角色] 所在单位 [分管:单位、单位]`, as typed after /登记."""
+    if len(args) < 3:
+        raise UsageError("register")
+    name, role_text, unit_name, *rest = args
+    oversees_text = " ".join(rest)
+    for prefix in ("分管", "分管单位"):
+        if oversees_text.startswith(prefix):
+            oversees_text = oversees_text.removeprefix(prefix).lstrip(":：= ")
+    return RegistrationDraft(
+        name=check_name(name, "person"),
+        roles=parse_roles(role_text),
+        unit_name=unit_name.strip(),
+        oversees_names=tuple(split_words(oversees_text)),
+    )
+
+
+class PeopleService(ServiceBase):
+    def __init__(
+        self, db: Database, clock: Clock, admin_ids: frozenset[int], invite_days: int
+    ) -> None:
+        super().__init__(db, clock)
+        self.admin_ids = admin_ids
+        self.invite_ttl = timedelta(days=invite_days)
+
+    # -- identity --------------------------------------------------------------------------
+
+    async def actor_for(self, telegram_user_id: int, update_id: int | None = None) -> Actor:
+        async with self.db.read() as tx:
+            person = await tx.persons.by_telegram_id(telegram_user_id)
+        return Actor(
+            telegram_user_id=telegram_user_id,
+            person=person,
+            bootstrap_admin=telegram_user_id in self.admin_ids,
+            update_id=update_id,
+        )
+
+    async def is_processed(self, update_id: int) -> bool:
+        async with self.db.read() as tx:
+            return await tx.updates.seen(update_id)
+
+    # -- units -----------------------------------------------------------------------------
+
+    async def units(self) -> dict[int, Unit]:
+        async with self.db.read() as tx:
+            return await tx.units.all()
+
+    async def create_unit(
+        self, actor: Actor, name: str, kind: UnitKind | None, parent_name: str | None
+    ) -> Unit:
+        if not permissions.can_manage_units(actor):
+            raise NotAllowed("manage_units")
+        name = check_name(name, "unit")
+        async with self.change(actor) as tx:
+            if await tx.units.by_name(name):
+                raise DuplicateUnit(name)
+            parent = await resolve_unit(tx, parent_name) if parent_name else None
+            if kind is None:
+                kind = UnitKind.DEPARTMENT if parent else UnitKind.COMMITTEE
+            unit = await tx.units.add(name, kind, parent.id if parent else None, self.now())
+            await tx.events.record(actor, self.now(), "unit.created", "unit", unit.id,
+                                   name=name, kind=kind.value,
+                                   parent=parent.name if parent else None)
+        return unit
+
+    @staticmethod
+    def parse_unit_line(args: list[str]) -> tuple[str, UnitKind | None, str | None]:
+        """`名称 [上级单位] [类型]` in any order after the name."""
+        if not args:
+            raise UsageError("new_unit")
+        name, *rest = args
+        kind: UnitKind | None = None
+        parent: str | None = None
+        for word in rest:
+            as_kind = parse_term(word, UNIT_KIND_NAMES)
+            if as_kind is not None and kind is None:
+                kind = as_kind
+            elif parent is None:
+                parent = word
+            else:
+                raise UsageError("new_unit")
+        return name, kind, parent
+
+    # -- registration and invites ----------------------------------------------------------
+
+    async def register(self, actor: Actor, draft: RegistrationDraft) -> Registration:
+        if not permissions.can_register_people(actor):
+            raise NotAllowed("register")
+        async with self.change(actor) as tx:
+            return await self.register_in(tx, actor, draft)
+
+    async def register_in(self, tx: Tx, actor: Actor, draft: RegistrationDraft) -> Registration:
+        """Register within a transaction the caller holds (a guided flow finishing)."""
+        name = check_name(draft.name, "person")
+        unit = await resolve_unit(tx, draft.unit_name)
+        oversees = [await resolve_unit(tx, n) for n in draft.oversees_names]
+        if await tx.persons.by_name_in_unit(name, unit.id):
+            raise DuplicatePerson(name, unit.name)
+        now = self.now()
+        person = await tx.persons.add(
+            name, unit.id, draft.roles, frozenset(u.id for u in oversees), now
+        )
+        invite = await self._new_invite(tx, person, now)
+        await tx.events.record(
+            actor, now, "person.registered", "person", person.id, name=name, unit=unit.name,
+            roles=sorted(r.value for r in draft.roles), oversees=[u.name for u in oversees],
+        )
+        return Registration(person=person, unit=unit, oversees=tuple(oversees), invite=invite)
+
+    async def reinvite(self, actor: Actor, name: str) -> tuple[Person, Invite]:
+        """A fresh invite for someone already registered; their open invites are revoked."""
+        if not permissions.can_register_people(actor):
+            raise NotAllowed("register")
+        async with self.change(actor) as tx:
+            person = await resolve_person(tx, name)
+            now = self.now()
+            revoked = await tx.invites.revoke_open(person.id, now)
+            invite = await self._new_invite(tx, person, now)
+            await tx.events.record(actor, now, "invite.reissued", "person", person.id,
+                                   revoked=revoked)
+        return person, invite
+
+    async def _new_invite(self, tx: Tx, person: Person, now) -> Invite:
+        code = secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]: a valid deep link
+        return await tx.invites.add(code, person.id, now, now + self.invite_ttl)
+
+    async def bind(self, telegram_user_id: int, code: str, update_id: int | None) -> Person:
+        """`/start <code>`: tie this Telegram account to the invited person."""
+        now = self.now()
+        actor = Actor(telegram_user_id=telegram_user_id, update_id=update_id)
+        async with self.change(actor) as tx:
+            invite = await tx.invites.get(code.strip())
+            if invite is None:
+                raise InviteInvalid("unknown")
+            person = await tx.persons.get(invite.person_id)
+            current = await tx.persons.by_telegram_id(telegram_user_id)
+            if invite.used_at is not None:
+                if current is not None and current.id == invite.person_id:
+                    raise AlreadyBound(current.name)
+                raise InviteInvalid("used")
+            if invite.revoked_at is not None:
+                raise InviteInvalid("revoked")
+            if invite.expires_at <= now:
+                raise InviteInvalid("expired")
+            if current is not None and current.id != person.id:
+                raise AlreadyBound(current.name)
+            await tx.invites.mark_used(invite.code, telegram_user_id, now)
+            await tx.persons.bind(person.id, telegram_user_id)
+            await tx.events.record(
+                Actor(telegram_user_id=telegram_user_id, person=person, update_id=update_id),
+                now, "person.bound", "person", person.id, code=invite.code,
+            )
+            return await tx.persons.get(person.id)
+
+
+async def resolve_unit(tx: Tx, name: str) -> Unit:
+    unit = await tx.units.by_name(name.strip())
+    if unit is None:
+        known = [u.name for u in (await tx.units.all()).values()]
+        raise UnknownUnit(name.strip(), known)
+    return unit
+
+
+async def resolve_person(tx: Tx, text: str) -> Person:
+    """A person by name, or 姓名@单位 where the name is not unique."""
+    name, _, unit_name = text.strip().partition("@")
+    if unit_name:
+        unit = await resolve_unit(tx, unit_name)
+        person = await tx.persons.by_name_in_unit(name.strip(), unit.id)
+        if person is None:
+            raise UnknownPerson(text.strip())
+        return person
+    found = await tx.persons.by_name(name.strip())
+    if not found:
+        raise UnknownPerson(name.strip())
+    if len(found) > 1:
+        units = await tx.units.all()
+        raise AmbiguousPerson(name.strip(), [units[p.unit_id].name for p in found])
+    return found[0]

@@ -1,0 +1,31 @@
+"""A typed CallbackContext: `context.services` and `context.settings` instead of string keys."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.services.registry import Services
+
+
+class BotData:
+    """What the application holds for all handlers; filled in by bot/app.py."""
+
+    settings: Settings
+    clock: Clock
+    services: Services
+
+
+class DutyContext(CallbackContext[ExtBot, dict, dict, BotData]):
+    def __init__(self, application: Application, chat_id: int | None = None,
+                 user_id: int | None = None) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+
+    @property
+    def services(self) -> Services:
+        return self.bot_data.services
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot_data.settings

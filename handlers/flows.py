@@ -1,0 +1,74 @@
+"""Guided flows on Telegram: typed answers, button answers, and showing the outcome."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.services.flows import FlowCancelled, FlowDone, FlowOutcome, FlowPrompt
+from handlers.common import actor_of, edit, refusing, reply
+from handlers.context import DutyContext
+from messages import flows as flow_texts
+from messages import keyboards
+from messages.common import plain_text_hint
+from messages.items import item_created
+from messages.people import group_bound, registered
+
+
+def render(outcome: FlowOutcome, context: DutyContext) -> tuple[str, object]:
+    """The text and keyboard that show a flow's outcome."""
+    match outcome:
+        case FlowPrompt():
+            return flow_texts.prompt(outcome), keyboards.flow_keyboard(outcome)
+        case FlowCancelled(flow=flow):
+            return flow_texts.cancelled(flow), None
+        case FlowDone(flow="register", result=r):
+            return registered(r.person, r.unit, r.oversees, r.invite, context.bot.username), None
+        case FlowDone(flow="new_item", result=view):
+            return item_created(view, context.services.items.today()), None
+        case FlowDone(flow="bind_group", result=(group, unit_name)):
+            return group_bound(group, unit_name), None
+    raise ValueError(f"no rendering for {outcome!r}")
+
+
+async def show(update: Update, context: DutyContext, outcome: FlowOutcome) -> None:
+    text, markup = render(outcome, context)
+    if update.callback_query is not None:
+        await edit(update, text, markup)
+    else:
+        await reply(update, text, markup)
+
+
+@refusing
+async def on_text(update: Update, context: DutyContext) -> None:
+    """Plain text: an answer to this user's flow here, else a hint (in private only)."""
+    actor = await actor_of(update, context)
+    outcome = await context.services.flows.answer_text(
+        actor, update.effective_chat.id, update.effective_message.text
+    )
+    if outcome is not None:
+        await show(update, context, outcome)
+    elif update.effective_chat.type == update.effective_chat.PRIVATE:
+        await reply(update, plain_text_hint())
+
+
+@refusing
+async def on_button(update: Update, context: DutyContext) -> None:
+    """`f:<nonce>:<choice>`: the flow checks the nonce and the choice against its state."""
+    query = update.callback_query
+    _, nonce, code = [*query.data.split(":"), "", ""][:3]
+    actor = await actor_of(update, context)
+    outcome = await context.services.flows.answer_button(
+        actor, update.effective_chat.id, nonce, code
+    )
+    await query.answer()
+    await show(update, context, outcome)
+
+
+def register(app: Application) -> None:
+    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^{keyboards.FLOW}:"))
+
+
+def register_text(app: Application) -> None:
+    """Registered last of the message handlers: only text no command claimed."""
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.Regex(r"^/"), on_text))

@@ -1,0 +1,83 @@
+"""/我的清单, /待办, /新建 and the list pager."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.domain import permissions
+from bot.services.errors import NotAllowed, NotBound, NotYours, StaleButton
+from handlers.commands import add_command
+from handlers.common import actor_of, edit, refusing, reply
+from handlers.context import DutyContext
+from handlers.flows import show
+from messages import commands, keyboards
+from messages.common import admin_not_person_hint
+from messages.items import my_list as my_list_text
+from messages.items import todo as todo_text
+
+
+async def _person(update: Update, context: DutyContext):
+    actor = await actor_of(update, context)
+    if actor.person is None:
+        if actor.bootstrap_admin:
+            await reply(update, admin_not_person_hint())
+            return None
+        raise NotBound()
+    return actor.person
+
+
+@refusing
+async def my_list(update: Update, context: DutyContext) -> None:
+    """The person's three lists in their scope, first page."""
+    person = await _person(update, context)
+    if person is None:
+        return
+    page = await context.services.items.my_list(person, 0)
+    await reply(update, my_list_text(page), keyboards.list_pager(page))
+
+
+@refusing
+async def turn_page(update: Update, context: DutyContext) -> None:
+    """`lp:<person_id>:<page>`: only that person may turn it; the page is re-read."""
+    query = update.callback_query
+    try:
+        _, owner, page = query.data.split(":")
+        owner_id, page_no = int(owner), int(page)
+    except ValueError:
+        raise StaleButton() from None
+    actor = await actor_of(update, context)
+    if actor.person is None:
+        raise NotBound()
+    if actor.person.id != owner_id:
+        raise NotYours()
+    result = await context.services.items.my_list(actor.person, page_no)
+    await query.answer()
+    await edit(update, my_list_text(result), keyboards.list_pager(result))
+
+
+@refusing
+async def todo(update: Update, context: DutyContext) -> None:
+    """Own items overdue or due within 14 days."""
+    person = await _person(update, context)
+    if person is None:
+        return
+    views, today = await context.services.items.todo(person)
+    await reply(update, todo_text(views, today, person.id))
+
+
+@refusing
+async def new_item(update: Update, context: DutyContext) -> None:
+    """The guided flow for a new 问题/责任/措施."""
+    actor = await actor_of(update, context)
+    if not permissions.can_create_items(actor):
+        raise NotAllowed("create_item")
+    outcome = await context.services.flows.start(actor, update.effective_chat.id, "new_item")
+    await show(update, context, outcome)
+
+
+def register(app: Application) -> None:
+    add_command(app, commands.MY_LIST, my_list)
+    add_command(app, commands.TODO, todo)
+    add_command(app, commands.NEW_ITEM, new_item)
+    app.add_handler(CallbackQueryHandler(turn_page, pattern=rf"^{keyboards.LIST_PAGE}:"))

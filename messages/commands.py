@@ -1,0 +1,39 @@
+"""The command table: Chinese name, ASCII alias, menu description, who may use it.
+
+Telegram only accepts [a-z0-9_] command names, so the ASCII alias goes into the menu
+and the Chinese name is matched as text (see handlers/commands.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    ascii: str
+    chinese: str | None
+    description: str
+    audience: str  # "anyone", "bound", "admin", "creator"
+
+
+START = Command("start", None, "开始 / 用邀请码绑定身份", "anyone")
+HELP = Command("help", "帮助", "我能做什么", "anyone")
+MY_LIST = Command("mylist", "我的清单", "我的问题、责任、措施清单", "bound")
+TODO = Command("todo", "待办", "逾期和14天内到期的事项", "bound")
+NEW_ITEM = Command("new", "新建", "新建清单事项（引导填写）", "creator")
+REGISTER = Command("register", "登记", "登记人员，生成邀请链接", "admin")
+INVITE = Command("invite", "邀请", "给已登记人员重发邀请链接", "admin")
+UNITS = Command("units", "单位", "查看单位列表", "admin")
+NEW_UNIT = Command("newunit", "新建单位", "新建单位", "admin")
+BIND_GROUP = Command("bindgroup", "绑定群", "登记本群为纪委群或单位群", "admin")
+CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
+
+ALL: tuple[Command, ...] = (
+    START, HELP, MY_LIST, TODO, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, CANCEL,
+)
+
+
+def menu() -> list[tuple[str, str]]:
+    """(command, description) pairs for set_my_commands."""
+    return [(c.ascii, c.description) for c in ALL]

@@ -1,0 +1,71 @@
+"""Escaping for Telegram's HTML parse mode, and splitting at its 4096-character limit."""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+MESSAGE_LIMIT = 4096
+_WEEKDAYS = "一二三四五六日"
+
+
+def esc(text: object) -> str:
+    """Every user-provided string goes through this before it reaches a message."""
+    return html.escape(str(text), quote=False)
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split on line breaks into parts Telegram accepts.
+
+    Our texts never open an HTML tag on one line and close it on another, so any line
+    boundary is a safe cut. A single overlong line is cut hard (its tags, if any, are ours
+    and short, and user text is escaped, so a cut never lands inside an entity we need).
+    """
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while tg_len(line) > limit:
+            head = _cut(line, limit)
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(head)
+            line = line[len(head):]
+        candidate = f"{current}\n{line}" if current else line
+        if tg_len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current.strip():
+        parts.append(current)
+    return parts or [text[:limit]]
+
+
+def _cut(line: str, limit: int) -> str:
+    head = line[:limit]
+    while tg_len(head) > limit:
+        head = head[:-1]
+    # never cut inside an HTML entity such as &amp;
+    amp = head.rfind("&")
+    if amp != -1 and ";" not in head[amp:]:
+        head = head[:amp]
+    return head
+
+
+def fmt_date(day: date) -> str:
+    return f"{day.year}-{day.month:02d}-{day.day:02d}（周{_WEEKDAYS[day.weekday()]}）"
+
+
+def days_phrase(due: date, today: date) -> str:
+    left = (due - today).days
+    if left < 0:
+        return f"逾期{-left}天"
+    if left == 0:
+        return "今天到期"
+    return f"还剩{left}天"

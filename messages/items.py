@@ -1,0 +1,97 @@
+"""The three lists as people see them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.domain.model import Item, ItemStatus, ListKind
+from bot.domain.vocabulary import DUTY_NAMES, LIST_NAMES, STATUS_NAMES
+from bot.services.items import ItemPage, ItemView
+from messages.format import days_phrase, esc, fmt_date
+
+_BADGE = {
+    ItemStatus.OPEN: "⚪",
+    ItemStatus.IN_PROGRESS: "🔵",
+    ItemStatus.DONE: "✅",
+    ItemStatus.PENDING_VERIFICATION: "🟣",
+    ItemStatus.VERIFIED: "✅",
+    ItemStatus.RETURNED: "🟠",
+    ItemStatus.EXTENSION_REQUESTED: "⏳",
+    ItemStatus.CANCELLED: "⚫",
+}
+
+
+def badge(item: Item, today: date) -> str:
+    if item.is_overdue(today):
+        return "🔴"
+    if item.is_active and item.days_left(today) <= 7:
+        return "🟡"
+    return _BADGE[item.status]
+
+
+def _item_lines(view: ItemView, today: date, viewer_id: int | None) -> list[str]:
+    item = view.item
+    due = f"{fmt_date(item.due_date)}"
+    if item.is_active:
+        due += f" · {days_phrase(item.due_date, today)}"
+    head = f"{badge(item, today)} <code>{esc(item.code)}</code> {esc(item.title)}"
+    meta = [STATUS_NAMES[item.status], DUTY_NAMES[item.duty], f"截止 {due}"]
+    if view.owner.id != viewer_id:
+        meta.insert(0, f"责任人 {esc(view.owner.name)} · {esc(view.unit.name)}")
+    lines = [head, "　" + " · ".join(meta)]
+    for parent in view.chain:
+        lines.append(
+            f"　↳ 上级{LIST_NAMES[parent.kind]}：<code>{esc(parent.code)}</code> "
+            f"{esc(parent.title)}"
+        )
+    return lines
+
+
+def my_list(page: ItemPage) -> str:
+    scope = "全部清单" if page.everything else "我的清单"
+    if page.total == 0:
+        return f"<b>{scope}</b>\n\n目前没有清单事项。"
+    lines = [f"<b>{scope}</b>（共{page.total}项，第{page.page + 1}/{page.pages}页）"]
+    kind: ListKind | None = None
+    for view in page.views:
+        if view.item.kind is not kind:
+            kind = view.item.kind
+            lines += ["", f"<b>【{LIST_NAMES[kind]}清单】</b>"]
+        lines += _item_lines(view, page.today, page.viewer_id)
+    lines += ["", "🔴逾期 🟡7天内到期 ⚪未开始 🔵进行中 ✅已完成"]
+    return "\n".join(lines)
+
+
+def todo(views: list[ItemView], today: date, viewer_id: int) -> str:
+    if not views:
+        return "<b>待办</b>\n\n👍 没有逾期或14天内到期的事项。"
+    overdue = [v for v in views if v.item.is_overdue(today)]
+    soon = [v for v in views if not v.item.is_overdue(today)]
+    lines = ["<b>待办</b>（逾期和14天内到期）"]
+    if overdue:
+        lines += ["", f"<b>已逾期 {len(overdue)} 项</b>"]
+        for v in overdue:
+            lines += _item_lines(v, today, viewer_id)
+    if soon:
+        lines += ["", f"<b>即将到期 {len(soon)} 项</b>"]
+        for v in soon:
+            lines += _item_lines(v, today, viewer_id)
+    return "\n".join(lines)
+
+
+def item_created(view: ItemView, today: date) -> str:
+    item = view.item
+    lines = [
+        f"✅ 已新建{LIST_NAMES[item.kind]}清单事项 <code>{esc(item.code)}</code>",
+        f"标题：{esc(item.title)}",
+        f"责任类型：{DUTY_NAMES[item.duty]}",
+        f"责任人：{esc(view.owner.name)}",
+        f"所在单位：{esc(view.unit.name)}",
+        f"截止日期：{fmt_date(item.due_date)}，{days_phrase(item.due_date, today)}",
+    ]
+    if item.source:
+        lines.append(f"来源：{esc(item.source)}")
+    for parent in view.chain:
+        lines.append(f"上级{LIST_NAMES[parent.kind]}：<code>{esc(parent.code)}</code> "
+                     f"{esc(parent.title)}")
+    return "\n".join(lines)

@@ -1,0 +1,50 @@
+"""Inline keyboards. Callback data is an action code and ids only (at most 64 bytes)."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.services.flows import FlowPrompt, StepKind
+from bot.services.items import ItemPage
+
+# Callback data prefixes, parsed in handlers/callbacks.py
+FLOW = "f"
+LIST_PAGE = "lp"
+
+
+def flow_keyboard(p: FlowPrompt) -> InlineKeyboardMarkup | None:
+    state = p.state
+    rows: list[list[InlineKeyboardButton]] = []
+    if not p.typed_only:
+        row: list[InlineKeyboardButton] = []
+        per_row = 1 if any(len(label) > 10 for _, label in state.options) else 2
+        for index, (value, label) in enumerate(state.options):
+            mark = "✅ " if value in state.picked else ""
+            row.append(InlineKeyboardButton(
+                f"{mark}{label}", callback_data=f"{FLOW}:{state.nonce}:{index}"))
+            if len(row) == per_row:
+                rows.append(row)
+                row = []
+        if row:
+            rows.append(row)
+    tail = []
+    if p.kind is StepKind.MULTI:
+        tail.append(InlineKeyboardButton("完成", callback_data=f"{FLOW}:{state.nonce}:ok"))
+    if p.optional:
+        tail.append(InlineKeyboardButton("跳过", callback_data=f"{FLOW}:{state.nonce}:skip"))
+    tail.append(InlineKeyboardButton("取消", callback_data=f"{FLOW}:{state.nonce}:x"))
+    rows.append(tail)
+    return InlineKeyboardMarkup(rows)
+
+
+def list_pager(page: ItemPage) -> InlineKeyboardMarkup | None:
+    if page.pages <= 1:
+        return None
+    buttons = []
+    if page.page > 0:
+        buttons.append(InlineKeyboardButton(
+            "‹ 上一页", callback_data=f"{LIST_PAGE}:{page.viewer_id}:{page.page - 1}"))
+    if page.page < page.pages - 1:
+        buttons.append(InlineKeyboardButton(
+            "下一页 ›", callback_data=f"{LIST_PAGE}:{page.viewer_id}:{page.page + 1}"))
+    return InlineKeyboardMarkup([buttons])

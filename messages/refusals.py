@@ -1,0 +1,86 @@
+"""Why something was refused, in one or two clear lines."""
+
+from __future__ import annotations
+
+from bot.services import errors as e
+from messages.format import esc
+
+_ACTIONS = {
+    "register": "登记人员只能由管理员（党委办公室）操作。",
+    "bind_group": "登记群只能由管理员（党委办公室）操作。",
+    "create_item": "新建清单事项只能由管理员、纪委或党委书记操作。",
+    "manage_units": "管理单位只能由管理员（党委办公室）操作。",
+}
+
+USAGE = {
+    "register": (
+        "用法：/登记 姓名 角色 所在单位 [分管单位]\n"
+        "例如：/登记 李明 班子成员 局机关 分管:财务科、人事科\n"
+        "角色可选：党委书记、班子成员、纪委书记、纪委委员、支部书记、管理员（多个用、分隔）\n"
+        "也可以只发送 /登记，按提示一步步填写。"
+    ),
+    "new_unit": "用法：/新建单位 名称 [上级单位] [类型]\n例如：/新建单位 财务科 某局党委 部门",
+    "bind_group": "用法：/绑定群 纪委，或 /绑定群 单位 单位名称；也可以只发送 /绑定群 按按钮选择。",
+    "invite": "用法：/邀请 姓名（同名时用 姓名@单位）",
+}
+
+DATE_EXAMPLE = "请按这样的格式输入日期：2026-12-05、2026/12/5、12月5日 或 12-05。"
+
+
+def refusal(error: e.ServiceError) -> str:
+    match error:
+        case e.NotAllowed(action=action):
+            return "⛔ " + _ACTIONS.get(action, "您没有权限进行这个操作。")
+        case e.NotBound():
+            return "您还没有绑定身份，无法查看或操作。请向党委办公室索取邀请链接。"
+        case e.UnknownUnit(name=name, known=known):
+            hint = f"现有单位：{esc('、'.join(known[:30]))}" if known else "还没有任何单位，请先用 /新建单位 创建。"
+            return f"找不到单位“{esc(name)}”。{hint}"
+        case e.DuplicateUnit(name=name):
+            return f"单位“{esc(name)}”已经存在。"
+        case e.UnknownPerson(name=name):
+            return f"找不到人员“{esc(name)}”。请检查姓名，或先用 /登记 登记此人。"
+        case e.AmbiguousPerson(name=name, units=units):
+            return (f"有多位“{esc(name)}”（{esc('、'.join(units))}），"
+                    f"请写成 姓名@单位，例如 {esc(name)}@{esc(units[0])}。")
+        case e.DuplicatePerson(name=name, unit=unit):
+            return f"“{esc(unit)}”已经登记过“{esc(name)}”，不会重复登记。需要重发邀请请用 /邀请 {esc(name)}。"
+        case e.UnknownRole(word=word):
+            return (f"不认识角色“{esc(word)}”。可选：党委书记、班子成员、纪委书记、纪委委员、"
+                    "支部书记、管理员。")
+        case e.UnknownTerm(word=word, choices=choices):
+            return f"“{esc(word)}”不在可选范围内。请点按钮选择，或输入：{esc('、'.join(choices[:30]))}。"
+        case e.BadName(what=what, length=length):
+            thing = "姓名" if what == "person" else "单位名称"
+            return f"{thing}不能为空、不能换行，最多40字（您输入了{length}字）。"
+        case e.TitleTooLong(length=length, limit=limit):
+            return f"标题太长了：最多{limit}字，您输入了{length}字。请精简后重新发送。"
+        case e.EmptyText():
+            return "内容不能为空，请重新输入。"
+        case e.InvalidDate(text=text):
+            return f"看不懂日期“{esc(text)}”。{DATE_EXAMPLE}"
+        case e.BadParent(reason="unknown"):
+            return "找不到这个上级事项编号，请点按钮选择或输入正确的编号（如 W0001）。"
+        case e.BadParent(reason="problem_has_no_parent"):
+            return "问题清单事项没有上级事项。"
+        case e.BadParent(reason="wrong_parent_kind", expected=expected):
+            names = {"problem": "问题", "responsibility": "责任"}
+            return f"上级事项必须是{names.get(expected or '', '')}清单中的事项（问题 → 责任 → 措施）。"
+        case e.InviteInvalid(reason=reason):
+            return {
+                "unknown": "这个邀请码无效。请核对链接，或向党委办公室索取新的邀请链接。",
+                "used": "这个邀请码已经使用过了，不能再次使用。如需重新绑定，请向党委办公室索取新链接。",
+                "expired": "这个邀请码已过期。请向党委办公室索取新的邀请链接。",
+                "revoked": "这个邀请码已被撤销。请使用党委办公室发给您的最新邀请链接。",
+            }[reason]
+        case e.AlreadyBound(name=name):
+            return f"您的账号已经绑定为“{esc(name)}”，无需再次绑定。"
+        case e.UsageError(command=command):
+            return USAGE[command]
+        case e.StaleButton():
+            return "这个按钮已经失效了，请重新发送命令。"
+        case e.NotYours():
+            return "这个按钮不是给您的。"
+        case e.GroupOnly():
+            return "这个命令要在群里使用。"
+    return "操作没有完成，请稍后再试。"

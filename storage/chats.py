@@ -1,0 +1,83 @@
+"""Registered group chats, guided conversations in progress, processed updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.model import Group, GroupKind
+from storage.codec import from_json, to_datetime, to_json, to_text
+
+
+class GroupRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def upsert(self, group: Group, now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO groups (chat_id, kind, title, unit_id, registered_at) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET "
+            "kind = excluded.kind, title = excluded.title, unit_id = excluded.unit_id",
+            (group.chat_id, group.kind.value, group.title, group.unit_id, to_text(now)),
+        )
+
+    async def get(self, chat_id: int) -> Group | None:
+        async with self._conn.execute(
+            "SELECT chat_id, kind, title, unit_id FROM groups WHERE chat_id = ?", (chat_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Group(chat_id=row["chat_id"], kind=GroupKind(row["kind"]), title=row["title"],
+                     unit_id=row["unit_id"])
+
+
+class ConversationRepo:
+    """One guided flow per (chat, user), stored as JSON so it survives a restart."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def get(self, chat_id: int, user_id: int) -> tuple[dict[str, Any], datetime] | None:
+        async with self._conn.execute(
+            "SELECT state, updated_at FROM conversations WHERE chat_id = ? AND user_id = ?",
+            (chat_id, user_id),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return from_json(row["state"]), to_datetime(row["updated_at"])
+
+    async def put(self, chat_id: int, user_id: int, state: dict[str, Any], now: datetime) -> None:
+        await self._conn.execute(
+            "INSERT INTO conversations (chat_id, user_id, state, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (chat_id, user_id) DO UPDATE SET "
+            "state = excluded.state, updated_at = excluded.updated_at",
+            (chat_id, user_id, to_json(state, keep_order=True), to_text(now)),
+        )
+
+    async def delete(self, chat_id: int, user_id: int) -> None:
+        await self._conn.execute(
+            "DELETE FROM conversations WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
+        )
+
+
+class UpdateRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def seen(self, update_id: int) -> bool:
+        async with self._conn.execute(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def claim(self, update_id: int, now: datetime) -> bool:
+        """Record that this update made its change; False if it already had."""
+        cur = await self._conn.execute(
+            "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+            (update_id, to_text(now)),
+        )
+        return cur.rowcount == 1

@@ -1,0 +1,65 @@
+"""The append-only event log: the 履责纪实 record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.model import Actor
+from storage.codec import from_json, to_datetime, to_json, to_text
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    at: datetime
+    actor_person_id: int | None
+    actor_telegram_id: int | None
+    kind: str
+    subject_type: str
+    subject_id: str
+    data: dict[str, Any]
+
+
+class EventRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def record(
+        self,
+        actor: Actor,
+        now: datetime,
+        kind: str,
+        subject_type: str,
+        subject_id: object,
+        /,
+        **data: Any,
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO events (at, actor_person_id, actor_telegram_id, kind, subject_type, "
+            "subject_id, data, update_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (to_text(now), actor.person_id, actor.telegram_user_id, kind, subject_type,
+             str(subject_id), to_json(data), actor.update_id),
+        )
+
+    async def for_subject(self, subject_type: str, subject_id: object) -> list[Event]:
+        async with self._conn.execute(
+            "SELECT * FROM events WHERE subject_type = ? AND subject_id = ? ORDER BY id",
+            (subject_type, str(subject_id)),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [
+            Event(id=r["id"], at=to_datetime(r["at"]), actor_person_id=r["actor_person_id"],
+                  actor_telegram_id=r["actor_telegram_id"], kind=r["kind"],
+                  subject_type=r["subject_type"], subject_id=r["subject_id"],
+                  data=from_json(r["data"]))
+            for r in rows
+        ]
+
+    async def count(self) -> int:
+        async with self._conn.execute("SELECT COUNT(*) FROM events") as cur:
+            (n,) = await cur.fetchone()
+        return n

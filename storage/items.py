@@ -1,0 +1,136 @@
+"""The three lists' items."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.domain.model import ACTIVE_STATUSES, Duty, Item, ItemStatus, ListKind
+from bot.domain.permissions import Scope
+from storage.codec import to_date, to_text
+
+_COLUMNS = "id, code, kind, title, duty, owner_id, unit_id, parent_id, source, due_date, status"
+_ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
+_ACTIVE_MARKS = ",".join("?" * len(_ACTIVE))
+# Grouped by list (问题, 责任, 措施), overdue first, then by due date.
+_ORDER = (
+    "ORDER BY CASE kind WHEN 'problem' THEN 0 WHEN 'responsibility' THEN 1 ELSE 2 END, "
+    f"(status IN ({_ACTIVE_MARKS}) AND due_date < ?) DESC, due_date, id"
+)
+_CODE_PREFIX = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z", ListKind.MEASURE: "C"}
+
+
+class ItemRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add(
+        self,
+        *,
+        kind: ListKind,
+        title: str,
+        duty: Duty,
+        owner_id: int,
+        unit_id: int,
+        parent_id: int | None,
+        source: str | None,
+        due_date: date,
+        now: datetime,
+        code: str | None = None,
+    ) -> Item:
+        async with self._conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM items") as cur:
+            (item_id,) = await cur.fetchone()
+        code = code or f"{_CODE_PREFIX[kind]}{item_id:04d}"
+        await self._conn.execute(
+            f"INSERT INTO items ({_COLUMNS}, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (item_id, code, kind.value, title, duty.value, owner_id, unit_id, parent_id,
+             source, to_text(due_date), ItemStatus.OPEN.value, to_text(now), to_text(now)),
+        )
+        return Item(id=item_id, code=code, kind=kind, title=title, duty=duty, owner_id=owner_id,
+                    unit_id=unit_id, parent_id=parent_id, source=source, due_date=due_date)
+
+    async def get(self, item_id: int) -> Item | None:
+        found = await self.by_ids([item_id])
+        return found.get(item_id)
+
+    async def by_code(self, code: str) -> Item | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE code = ?", (code,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _item(row) if row else None
+
+    async def by_ids(self, ids: Iterable[int]) -> dict[int, Item]:
+        ids = list(set(ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE id IN ({marks})", ids
+        ) as cur:
+            rows = await cur.fetchall()
+        return {r["id"]: _item(r) for r in rows}
+
+    async def page_in_scope(
+        self, scope: Scope, today: date, offset: int, limit: int
+    ) -> tuple[list[Item], int]:
+        """One page of the items the scope covers, in list order; and how many there are."""
+        where, params = _scope_filter(scope)
+        async with self._conn.execute(f"SELECT COUNT(*) FROM items WHERE {where}", params) as cur:
+            (total,) = await cur.fetchone()
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE {where} {_ORDER} LIMIT ? OFFSET ?",
+            (*params, *_ACTIVE, to_text(today), limit, offset),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows], total
+
+    async def due_for_owner(self, owner_id: int, until: date) -> list[Item]:
+        """The owner's active items that are overdue or due by `until`, most urgent first."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE owner_id = ? AND status IN ({_ACTIVE_MARKS}) "
+            "AND due_date <= ? ORDER BY due_date, id",
+            (owner_id, *_ACTIVE, to_text(until)),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows]
+
+    async def candidates_for_parent(self, kind: ListKind, limit: int) -> list[Item]:
+        """Active items of a list, newest first: the parents one may hang a new item under."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE kind = ? AND status IN ({_ACTIVE_MARKS}) "
+            "ORDER BY id DESC LIMIT ?",
+            (kind.value, *_ACTIVE, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows]
+
+
+def _scope_filter(scope: Scope) -> tuple[str, tuple[object, ...]]:
+    if scope.everything:
+        return "1 = 1", ()
+    units = sorted(scope.unit_ids)
+    if not units:
+        return "owner_id = ?", (scope.person_id,)
+    marks = ",".join("?" * len(units))
+    return f"(owner_id = ? OR unit_id IN ({marks}))", (scope.person_id, *units)
+
+
+def _item(row: sqlite3.Row) -> Item:
+    return Item(
+        id=row["id"],
+        code=row["code"],
+        kind=ListKind(row["kind"]),
+        title=row["title"],
+        duty=Duty(row["duty"]),
+        owner_id=row["owner_id"],
+        unit_id=row["unit_id"],
+        parent_id=row["parent_id"],
+        source=row["source"],
+        due_date=to_date(row["due_date"]),
+        status=ItemStatus(row["status"]),
+    )

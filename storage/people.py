@@ -1,0 +1,195 @@
+"""Units, persons (with roles and 分管) and invite codes."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain.model import Invite, Person, Role, Unit, UnitKind
+from storage.codec import to_datetime, to_text
+
+
+class UnitRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, name: str, kind: UnitKind, parent_id: int | None, now: datetime) -> Unit:
+        cur = await self._conn.execute(
+            "INSERT INTO units (name, kind, parent_id, created_at) VALUES (?, ?, ?, ?)",
+            (name, kind.value, parent_id, to_text(now)),
+        )
+        return Unit(id=cur.lastrowid, name=name, kind=kind, parent_id=parent_id)
+
+    async def all(self) -> dict[int, Unit]:
+        async with self._conn.execute(
+            "SELECT id, name, kind, parent_id FROM units ORDER BY id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return {r["id"]: _unit(r) for r in rows}
+
+    async def by_name(self, name: str) -> Unit | None:
+        async with self._conn.execute(
+            "SELECT id, name, kind, parent_id FROM units WHERE name = ?", (name,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _unit(row) if row else None
+
+
+def _unit(row: sqlite3.Row) -> Unit:
+    return Unit(id=row["id"], name=row["name"], kind=UnitKind(row["kind"]),
+                parent_id=row["parent_id"])
+
+
+_PERSON_COLUMNS = "id, name, unit_id, telegram_user_id"
+
+
+class PersonRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add(
+        self,
+        name: str,
+        unit_id: int,
+        roles: frozenset[Role],
+        oversees: frozenset[int],
+        now: datetime,
+    ) -> Person:
+        cur = await self._conn.execute(
+            "INSERT INTO persons (name, unit_id, created_at) VALUES (?, ?, ?)",
+            (name, unit_id, to_text(now)),
+        )
+        person_id = cur.lastrowid
+        await self._conn.executemany(
+            "INSERT INTO person_roles (person_id, role) VALUES (?, ?)",
+            [(person_id, r.value) for r in sorted(roles)],
+        )
+        await self._conn.executemany(
+            "INSERT INTO person_oversight (person_id, unit_id) VALUES (?, ?)",
+            [(person_id, u) for u in sorted(oversees)],
+        )
+        return Person(id=person_id, name=name, unit_id=unit_id, roles=roles, oversees=oversees)
+
+    async def get(self, person_id: int) -> Person | None:
+        return await self._one(f"SELECT {_PERSON_COLUMNS} FROM persons WHERE id = ?", person_id)
+
+    async def by_telegram_id(self, telegram_user_id: int) -> Person | None:
+        return await self._one(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE telegram_user_id = ? AND active = 1",
+            telegram_user_id,
+        )
+
+    async def by_name(self, name: str) -> list[Person]:
+        return await self._many(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE name = ? AND active = 1 ORDER BY id",
+            (name,),
+        )
+
+    async def by_name_in_unit(self, name: str, unit_id: int) -> Person | None:
+        return await self._one(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE name = ? AND unit_id = ?",
+            name,
+            unit_id,
+        )
+
+    async def all(self) -> dict[int, Person]:
+        people = await self._many(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE active = 1 ORDER BY id", ()
+        )
+        return {p.id: p for p in people}
+
+    async def by_ids(self, ids: set[int]) -> dict[int, Person]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        people = await self._many(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE id IN ({marks})", tuple(ids)
+        )
+        return {p.id: p for p in people}
+
+    async def bind(self, person_id: int, telegram_user_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE persons SET telegram_user_id = ? WHERE id = ?",
+            (telegram_user_id, person_id),
+        )
+
+    async def _one(self, sql: str, *params: object) -> Person | None:
+        people = await self._many(sql, params)
+        return people[0] if people else None
+
+    async def _many(self, sql: str, params: tuple[object, ...]) -> list[Person]:
+        async with self._conn.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        roles: dict[int, set[Role]] = defaultdict(set)
+        oversees: dict[int, set[int]] = defaultdict(set)
+        marks = ",".join("?" * len(ids))
+        async with self._conn.execute(
+            f"SELECT person_id, role FROM person_roles WHERE person_id IN ({marks})", ids
+        ) as cur:
+            for r in await cur.fetchall():
+                roles[r["person_id"]].add(Role(r["role"]))
+        async with self._conn.execute(
+            f"SELECT person_id, unit_id FROM person_oversight WHERE person_id IN ({marks})", ids
+        ) as cur:
+            for r in await cur.fetchall():
+                oversees[r["person_id"]].add(r["unit_id"])
+        return [
+            Person(
+                id=r["id"],
+                name=r["name"],
+                unit_id=r["unit_id"],
+                roles=frozenset(roles[r["id"]]),
+                oversees=frozenset(oversees[r["id"]]),
+                telegram_user_id=r["telegram_user_id"],
+            )
+            for r in rows
+        ]
+
+
+class InviteRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, code: str, person_id: int, now: datetime, expires_at: datetime) -> Invite:
+        await self._conn.execute(
+            "INSERT INTO invites (code, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            (code, person_id, to_text(now), to_text(expires_at)),
+        )
+        return Invite(code=code, person_id=person_id, expires_at=expires_at)
+
+    async def get(self, code: str) -> Invite | None:
+        async with self._conn.execute(
+            "SELECT code, person_id, expires_at, used_at, revoked_at FROM invites WHERE code = ?",
+            (code,),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Invite(
+            code=row["code"],
+            person_id=row["person_id"],
+            expires_at=to_datetime(row["expires_at"]),
+            used_at=to_datetime(row["used_at"]),
+            revoked_at=to_datetime(row["revoked_at"]),
+        )
+
+    async def mark_used(self, code: str, telegram_user_id: int, now: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE invites SET used_at = ?, used_by_telegram_id = ? WHERE code = ?",
+            (to_text(now), telegram_user_id, code),
+        )
+
+    async def revoke_open(self, person_id: int, now: datetime) -> int:
+        """Revoke the person's unused invites; returns how many."""
+        cur = await self._conn.execute(
+            "UPDATE invites SET revoked_at = ? "
+            "WHERE person_id = ? AND used_at IS NULL AND revoked_at IS NULL",
+            (to_text(now), person_id),
+        )
+        return cur.rowcount
