@@ -19,7 +19,7 @@ _QUESTIONS: dict[tuple[str, str], str] = {
     ("new_item", "owner"): "请选择<b>责任人</b>：",
     ("new_item", "unit"): "请选择事项<b>所在单位</b>：",
     ("new_item", "parent"): "请选择<b>上级事项</b>（责任传导链：问题 → 责任 → 措施）：",
-    ("new_item", "source"): "请选择问题<b>来源</b>，也可以直接输入：",
+    ("new_item", "source"): "请选择问题<b>来源</b>：",
     ("new_item", "due"): f"请输入<b>截止日期</b>。{DATE_EXAMPLE}",
     ("new_item", "confirm"): "请核对以上信息，无误后点“确认创建”：",
     ("bind_group", "kind"): "请选择本群的<b>类型</b>：",
@@ -56,7 +56,7 @@ def prompt(p: FlowPrompt) -> str:
         lines.append("（也可以直接输入）")
     tail = "发送 /取消 可随时退出。"
     if p.optional:
-        tail = "没有可点“跳过”。" + tail
+        tail = "没有的话可点“跳过”。" + tail
     lines.append(tail)
     return "\n".join(lines)
 

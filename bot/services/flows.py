@@ -27,7 +27,6 @@ from bot.domain.vocabulary import (
 )
 from bot.services.base import ServiceBase
 from bot.services.errors import (
-    BadParent,
     EmptyText,
     NotAllowed,
     ServiceError,
@@ -35,7 +34,7 @@ from bot.services.errors import (
     UnknownTerm,
 )
 from bot.services.groups import GroupService
-from bot.services.items import ItemDraft, ItemService, check_title, parse_date
+from bot.services.items import ItemDraft, ItemService, check_title, find_parent, parse_date
 from bot.services.people import (
     PeopleService,
     RegistrationDraft,
@@ -251,10 +250,7 @@ class NewItemFlow(FlowSpec):
             unit = await resolve_unit(tx, text)
             return unit.name, unit.name
         if step.key == "parent":
-            code = text.strip().upper()
-            parent = await tx.items.by_code(code)
-            if parent is None:
-                raise BadParent("unknown")
+            parent = await find_parent(tx, ListKind(state.answers["kind"]), text)
             return parent.code, f"{parent.code} {_short(parent.title)}"
         if step.key == "source":
             source = check_title(text)[:40]

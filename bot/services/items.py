@@ -74,6 +74,20 @@ def parse_date(text: str, today: date) -> date:
         raise InvalidDate(text.strip()) from None
 
 
+async def find_parent(tx: Tx, kind: ListKind, code: str | None) -> Item | None:
+    """The parent named by its code, checked against the 传导 chain."""
+    if not code:
+        return None
+    parent = await tx.items.by_code(code.strip().upper())
+    if parent is None:
+        raise BadParent("unknown")
+    try:
+        check_parent(kind, parent)
+    except ChainError as exc:
+        raise BadParent(exc.reason, exc.expected.value if exc.expected else None) from None
+    return parent
+
+
 class ItemService(ServiceBase):
     async def create(self, actor: Actor, draft: ItemDraft) -> ItemView:
         if not permissions.can_create_items(actor):
@@ -85,15 +99,7 @@ class ItemService(ServiceBase):
         title = check_title(draft.title)
         owner = await resolve_person(tx, draft.owner)
         unit = await resolve_unit(tx, draft.unit)
-        parent = None
-        if draft.parent_code:
-            parent = await tx.items.by_code(draft.parent_code.strip().upper())
-            if parent is None:
-                raise BadParent("unknown")
-        try:
-            check_parent(draft.kind, parent)
-        except ChainError as exc:
-            raise BadParent(exc.reason, exc.expected.value if exc.expected else None) from None
+        parent = await find_parent(tx, draft.kind, draft.parent_code)
         now = self.now()
         item = await tx.items.add(
             kind=draft.kind, title=title, duty=draft.duty, owner_id=owner.id, unit_id=unit.id,

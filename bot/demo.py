@@ -1,0 +1,224 @@
+"""`dutybot demo`: a believable 局党委 played through the real handlers, with no network.
+
+Everything goes through the same Application, services and SQLite schema as production;
+only Telegram is simulated (bot/fake_telegram). The transcript shows, chat by chat,
+what each person and group would see.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.clock import ManualClock
+from bot.config import load_settings
+from bot.domain.model import Duty, ListKind
+from bot.fake_telegram import FakeTelegram, User
+from bot.fake_telegram.driver import BotDriver, driven_bot
+from bot.services.items import ItemDraft
+
+START = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
+ADMIN_ID = 1001
+
+UNITS = [
+    "/新建单位 某局党委",
+    "/新建单位 局办公室 某局党委 部门",
+    "/新建单位 财务审计科 某局党委 部门",
+    "/新建单位 项目建设科 某局党委 部门",
+    "/新建单位 人事教育科 某局党委 部门",
+    "/新建单位 局纪委 某局党委 二级党组织",
+    "/新建单位 机关第一党支部 某局党委 党支部",
+    "/新建单位 机关第二党支部 某局党委 党支部",
+]
+
+# (telegram id, 姓名, one-line registration)
+PEOPLE = [
+    (ADMIN_ID, "郑晓", "/登记 郑晓 管理员 局办公室"),
+    (1002, "陈建国", "/登记 陈建国 党委书记 某局党委"),
+    (1003, "李明", "/登记 李明 班子成员 某局党委 分管:局办公室、财务审计科"),
+    (1004, "王芳", "/登记 王芳 班子成员 某局党委 分管:项目建设科"),
+    (1005, "赵强", "/登记 赵强 班子成员 某局党委 分管:人事教育科"),
+    (1006, "刘洋", "/登记 刘洋 纪委书记 局纪委"),
+    (1008, "周涛", "/登记 周涛 支部书记 机关第一党支部"),
+    (1009, "吴敏", "/登记 吴敏 支部书记 机关第二党支部"),
+]
+GUIDED = (1007, "孙丽")  # registered through the guided flow, with buttons
+STRANGER = (1666, "路人甲")
+
+# The three lists, drawn from real 四责协同 practice: 问题 → 责任 → 措施.
+# (key, parent key, kind, title, duty, owner, unit, source, due)
+ITEMS = [
+    ("p1", None, ListKind.PROBLEM, "“三重一大”集体决策程序执行不严格，部分事项未经党委会集体研究",
+     Duty.FIRST, "陈建国", "某局党委", "巡察", date(2027, 3, 31)),
+    ("r1", "p1", ListKind.RESPONSIBILITY, "牵头规范“三重一大”事项清单和党委会议事规则",
+     Duty.DUAL, "李明", "局办公室", None, date(2027, 1, 15)),
+    ("m1", "r1", ListKind.MEASURE, "修订党委会议事规则，明确“三重一大”事项范围和决策程序",
+     Duty.DUAL, "周涛", "局办公室", None, date(2026, 12, 10)),
+    ("m2", "r1", ListKind.MEASURE, "建立决策事项会议记录归档台账，逐项登记表决情况",
+     Duty.DUAL, "周涛", "局办公室", None, date(2026, 11, 30)),
+    ("p2", None, ListKind.PROBLEM, "公务接待费用报销审核不严，存在超标准、超范围接待",
+     Duty.PRINCIPAL, "陈建国", "财务审计科", "审计", date(2027, 2, 28)),
+    ("r2", "p2", ListKind.RESPONSIBILITY, "督促财务审计科完成公务接待费用专项清理",
+     Duty.DUAL, "李明", "财务审计科", None, date(2026, 12, 20)),
+    ("m3", "r2", ListKind.MEASURE, "逐笔核查2025年以来公务接待报销凭证，超标准部分限期退回",
+     Duty.DUAL, "吴敏", "财务审计科", None, date(2026, 11, 18)),
+    ("p3", None, ListKind.PROBLEM, "工程项目招投标环节廉政风险点防控不到位",
+     Duty.DUAL, "王芳", "项目建设科", "专项检查", date(2027, 4, 30)),
+    ("r3", "p3", ListKind.RESPONSIBILITY, "建立在建工程项目廉政风险点台账并定期更新",
+     Duty.DUAL, "王芳", "项目建设科", None, date(2026, 12, 31)),
+    ("m4", "r3", ListKind.MEASURE, "对在建项目开展一次廉政风险排查，形成排查报告",
+     Duty.DUAL, "王芳", "项目建设科", None, date(2026, 11, 27)),
+    ("p4", None, ListKind.PROBLEM, "干部选拔任用程序个别环节不规范，动议环节记录不全",
+     Duty.DUAL, "赵强", "人事教育科", "民主生活会", date(2027, 1, 31)),
+    ("r4", "p4", ListKind.RESPONSIBILITY, "完善干部选拔任用全程纪实制度",
+     Duty.DUAL, "赵强", "人事教育科", None, date(2026, 12, 31)),
+    ("m5", None, ListKind.MEASURE, "对“三重一大”决策执行情况开展专项监督检查",
+     Duty.SUPERVISION, "刘洋", "局纪委", "纪委监督", date(2026, 12, 15)),
+]
+
+_CODE = re.compile(r"start=([A-Za-z0-9_-]+)")
+
+
+class Demo:
+    def __init__(self, bot: BotDriver, api: FakeTelegram) -> None:
+        self.bot = bot
+        self.api = api
+        self.users: dict[str, User] = {}
+        self.admin = api.user(ADMIN_ID, "郑晓")
+        self.users["郑晓"] = self.admin
+
+    def invite_code(self) -> str:
+        match = _CODE.search(self.api.last(ADMIN_ID).plain)
+        if match is None:
+            raise RuntimeError("the registration reply carried no invite link")
+        return match.group(1)
+
+    async def setup_people(self) -> None:
+        await self.bot.send(self.admin, "/start")
+        await self.bot.send(self.admin, "/help")
+        for line in UNITS:
+            await self.bot.send(self.admin, line)
+        await self.bot.send(self.admin, "/单位")
+        for user_id, name, line in PEOPLE:
+            await self.bot.send(self.admin, line)
+            code = self.invite_code()
+            user = self.users.get(name) or self.api.user(user_id, name)
+            self.users[name] = user
+            await self.bot.send(user, f"/start {code}")
+        # one registration through the guided flow, tapping buttons
+        user_id, name = GUIDED
+        await self.bot.send(self.admin, "/登记")
+        await self.bot.send(self.admin, name)
+        await self.bot.press(self.admin, self.api.last(ADMIN_ID), "纪委委员")
+        await self.bot.press(self.admin, self.api.last(ADMIN_ID), "完成")
+        await self.bot.press(self.admin, self.api.last(ADMIN_ID), "局纪委")
+        code = self.invite_code()
+        self.users[name] = self.api.user(user_id, name)
+        await self.bot.send(self.users[name], f"/start {code}")
+
+    async def seed_lists(self) -> None:
+        """Last year's lists, as the office would bring them in (issue 6 adds Excel)."""
+        services = self.bot.app.bot_data.services
+        admin = await services.people.actor_for(ADMIN_ID)
+        codes: dict[str, str] = {}
+        for key, parent, kind, title, duty, owner, unit, source, due in ITEMS:
+            view = await services.items.create(admin, ItemDraft(
+                kind=kind, title=title, duty=duty, owner=owner, unit=unit, due_date=due,
+                parent_code=codes.get(parent) if parent else None, source=source,
+            ))
+            codes[key] = view.item.code
+        self.codes = codes
+
+    async def play(self) -> None:
+        admin, api = self.admin, self.api
+        # the 纪委 creates a measure through the guided flow
+        liu = self.users["刘洋"]
+        await self.bot.send(liu, "/新建")
+        for label in ("措施", None, "监督责任", "孙丽", "局纪委"):
+            if label is None:
+                await self.bot.send(liu, "对财务审计科公务接待整改情况开展跟踪督查")
+            else:
+                await self.bot.press(liu, api.last(liu.id), label)
+        await self.bot.press(liu, api.last(liu.id), self.codes["r2"])
+        await self.bot.press(liu, api.last(liu.id), "纪委监督")
+        await self.bot.send(liu, "12月5日")
+        await self.bot.press(liu, api.last(liu.id), "确认创建")
+
+        li = self.users["李明"]
+        await self.bot.send(li, "/我的清单")
+        await self.bot.send(li, "/待办")
+        chen = self.users["陈建国"]
+        await self.bot.send(chen, "/mylist")
+        await self.bot.press(chen, api.last(chen.id), "下一页")
+        await self.bot.send(self.users["周涛"], "/todo")
+        await self.bot.send(self.users["孙丽"], "/我的清单")
+
+        # what goes wrong, and what people are told
+        stranger = api.user(*STRANGER)
+        await self.bot.send(stranger, "/我的清单")
+        await self.bot.send(stranger, "/start 过期或伪造的邀请码")
+        await self.bot.send(stranger, "/帮助")
+        await self.bot.send(li, "/登记 钱七 班子成员 某局党委")
+        await self.bot.send(li, "/统计")
+        await self.bot.send(admin, "/登记 钱七 班子成员 不存在的科室")
+
+        # the 纪委 group: unregistered first, then bound by the admin with a button
+        group = api.group(-1001, "局纪委工作群")
+        await self.bot.send(self.users["孙丽"], "/mylist", chat=group)
+        await self.bot.send(admin, "/bindgroup", chat=group)
+        prompt = api.last(group.id)
+        await self.bot.press(self.users["孙丽"], prompt, "纪委群")
+        await self.bot.press(admin, prompt, "纪委群")
+        await self.bot.send(self.users["刘洋"], "/todo", chat=group)
+
+
+def transcript(api: FakeTelegram) -> str:
+    """Every chat, as its members would read it."""
+    blocks = []
+    for chat_id, chat in api.chats.items():
+        messages = api.messages.get(chat_id, [])
+        if not messages:
+            continue
+        title = chat.title if chat.type != "private" else f"{api.users[chat_id].first_name} 的私聊"
+        lines = [f"══════ {title} ══════"]
+        for m in messages:
+            if m.from_bot:
+                lines.append("🤖 " + m.plain.replace("\n", "\n   "))
+                if m.buttons:
+                    lines.append("   " + " ".join(f"[{label}]" for label, _ in m.buttons))
+            else:
+                lines.append(f"👤 {api.users[m.sender_id].first_name}：{m.text}")
+        blocks.append("\n".join(lines))
+    toasts = [a.text for a in api.callback_answers if a.text]
+    if toasts:
+        blocks.append("══════ 按钮提示（toast） ══════\n" + "\n".join(f"💬 {t}" for t in toasts))
+    return "\n\n".join(blocks)
+
+
+async def run_demo(output: str | None = None) -> int:
+    api = FakeTelegram()
+    with tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(
+            DUTYBOT_DB_PATH=Path(folder) / "demo.db",
+            DUTYBOT_ADMIN_IDS=str(ADMIN_ID),
+            TELEGRAM_API_BASE_URL="https://api.telegram.org",
+            DUTYBOT_TIMEZONE="Asia/Shanghai",
+        )
+        async with driven_bot(settings, api, ManualClock(START)) as bot:
+            demo = Demo(bot, api)
+            await demo.setup_people()
+            await demo.seed_lists()
+            await demo.play()
+    text = transcript(api)
+    print(f"四责协同助手 · 演示（模拟时间 {START:%Y-%m-%d %H:%M}，无需令牌和网络）\n")
+    print(text)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+        print(f"\n（已写入 {output}）")
+    return 0
+
+
+__all__ = ["run_demo"]
