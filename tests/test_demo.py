@@ -1,0 +1,28 @@
+"""The demo is what a new operator sees first: it must run offline and show the story."""
+
+from __future__ import annotations
+
+from bot.demo import run_demo
+
+
+async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "demo.txt"
+    assert await run_demo(str(out)) == 0
+    text = out.read_text(encoding="utf-8")
+    for expected in (
+        "══════ 李明 的私聊 ══════",
+        "绑定成功！欢迎您，李明",
+        "【问题清单】",
+        "↳ 上级问题",
+        "已新建措施清单事项",
+        "您还没有绑定身份",
+        "这个邀请码无效",
+        "没有 /统计 这个命令",
+        "本群尚未登记",
+        "已登记为纪委群",
+        "找不到单位“不存在的科室”",
+    ):
+        assert expected in text, expected
+    assert "出了点问题" not in text  # no handler crashed along the way
+    assert "══════ 局纪委工作群 ══════" in capsys.readouterr().out
