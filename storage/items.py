@@ -75,19 +75,23 @@ class ItemRepo:
             rows = await cur.fetchall()
         return {r["id"]: _item(r) for r in rows}
 
-    async def page_in_scope(
-        self, scope: Scope, today: date, offset: int, limit: int
-    ) -> tuple[list[Item], int]:
-        """One page of the items the scope covers, in list order; and how many there are."""
+    async def count_in_scope(self, scope: Scope) -> int:
         where, params = _scope_filter(scope)
         async with self._conn.execute(f"SELECT COUNT(*) FROM items WHERE {where}", params) as cur:
             (total,) = await cur.fetchone()
+        return total
+
+    async def page_in_scope(
+        self, scope: Scope, today: date, offset: int, limit: int
+    ) -> list[Item]:
+        """One page of the items the scope covers: by list, overdue first, then by due date."""
+        where, params = _scope_filter(scope)
         async with self._conn.execute(
             f"SELECT {_COLUMNS} FROM items WHERE {where} {_ORDER} LIMIT ? OFFSET ?",
             (*params, *_ACTIVE, to_text(today), limit, offset),
         ) as cur:
             rows = await cur.fetchall()
-        return [_item(r) for r in rows], total
+        return [_item(r) for r in rows]
 
     async def due_for_owner(self, owner_id: int, until: date) -> list[Item]:
         """The owner's active items that are overdue or due by `until`, most urgent first."""

@@ -110,6 +110,6 @@ async def snapshot(bot: BotDriver) -> tuple[int, ...]:
     async with db.read() as tx:
         units = await tx.units.all()
         people = await tx.persons.all()
-        _, total = await tx.items.page_in_scope(Scope(True, None), MONDAY.date(), 0, 0)
+        total = await tx.items.count_in_scope(Scope(True, None))
         events = await tx.events.count()
     return len(units), len(people), total, events

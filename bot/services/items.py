@@ -121,10 +121,10 @@ class ItemService(ServiceBase):
         today = self.today()
         async with self.db.read() as tx:
             scope = permissions.scope_of(person, await tx.units.all())
-            _, total = await tx.items.page_in_scope(scope, today, 0, 0)
+            total = await tx.items.count_in_scope(scope)
             pages = max(1, -(-total // PAGE_SIZE))
             page = min(max(page, 0), pages - 1)
-            items, total = await tx.items.page_in_scope(scope, today, page * PAGE_SIZE, PAGE_SIZE)
+            items = await tx.items.page_in_scope(scope, today, page * PAGE_SIZE, PAGE_SIZE)
             views = await self._views(tx, items)
         return ItemPage(views=views, page=page, pages=pages, total=total, today=today,
                         viewer_id=person.id, everything=scope.everything)
