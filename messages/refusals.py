@@ -78,7 +78,7 @@ def refusal(error: e.ServiceError) -> str:
         case e.UsageError(command=command):
             return USAGE[command]
         case e.StaleButton():
-            return "这个按钮已经失效了，请重新发送命令。"
+            return "这个按钮已失效，或不是给您的。如需操作请重新发送命令。"
         case e.NotYours():
             return "这个按钮不是给您的。"
         case e.GroupOnly():
