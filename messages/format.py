@@ -53,7 +53,7 @@ def _cut(line: str, limit: int) -> str:
         head = head[:-1]
     # never cut inside an HTML entity such as &amp;
     amp = head.rfind("&")
-    if amp != -1 and ";" not in head[amp:]:
+    if amp > 0 and ";" not in head[amp:]:
         head = head[:amp]
     return head
 

@@ -27,21 +27,11 @@ def parse_due_date(text: str, today: date) -> date:
         return _make(year, month, day, text)
     if match := _SHORT.match(cleaned):
         month, day = (int(g) for g in match.groups())
-        candidate = _make_or_none(today.year, month, day)
-        if candidate is None and (month, day) == (2, 29):
-            # 2月29日 in a common year: the next leap year's
-            year = today.year + 1
-            while _make_or_none(year, 2, 29) is None:
-                year += 1
-            return date(year, 2, 29)
-        if candidate is None:
-            raise DateParseError(text)
-        if candidate < today:
-            next_year = _make_or_none(today.year + 1, month, day)
-            if next_year is None:
-                raise DateParseError(text)
-            return next_year
-        return candidate
+        # the next occurrence, today included; 2月29日 may be up to eight years away
+        for year in range(today.year, today.year + 9):
+            candidate = _make_or_none(year, month, day)
+            if candidate is not None and candidate >= today:
+                return candidate
     raise DateParseError(text)
 
 
