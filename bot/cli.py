@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, Settings, load_settings
@@ -16,27 +16,37 @@ from storage.db import Database
 log = logging.getLogger("dutybot")
 
 
-class _RedactToken(logging.Filter):
-    """The token never reaches a log line, whatever library formats it."""
+class _RedactingFormatter(logging.Formatter):
+    """The token never reaches a log line, tracebacks included, whatever library logs it."""
 
     def __init__(self, token: str) -> None:
-        super().__init__()
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.token = token
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token and self.token in message:
-            record.msg = message.replace(self.token, "<token>")
-            record.args = ()
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text.replace(self.token, "<token>") if self.token else text
 
 
 def setup_logging(token: str = "", level: int = logging.INFO) -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactToken(token))
+    handler.setFormatter(_RedactingFormatter(token))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL, token included
+
+
+async def _check_api(settings: Settings, token: str) -> str | None:
+    """One getMe before polling starts, so a bad token or an unreachable server is
+    reported in one line (PTB's own start-up would log a traceback first)."""
+    bot = Bot(token, base_url=settings.api_url, base_file_url=settings.file_url)
+    try:
+        async with bot:
+            return None
+    except InvalidToken:
+        return ("TELEGRAM_BOT_TOKEN was refused by the Bot API at "
+                f"{settings.telegram_api_base_url} (check the token and TELEGRAM_API_BASE_URL)")
+    except NetworkError as exc:
+        return f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc.message}"
 
 
 def cmd_run(settings: Settings) -> int:
@@ -44,18 +54,12 @@ def cmd_run(settings: Settings) -> int:
 
     token = settings.require_token()
     settings.check_db_writable()
+    problem = asyncio.run(_check_api(settings, token))
+    if problem is not None:
+        print(f"dutybot: {problem}", file=sys.stderr)
+        return 1
     setup_logging(token)
-    app = build_application(settings, token)
-    try:
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-    except InvalidToken:
-        print("TELEGRAM_BOT_TOKEN was refused by the Bot API (check the token and "
-              "TELEGRAM_API_BASE_URL)", file=sys.stderr)
-        return 1
-    except NetworkError as exc:
-        print(f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc.message}",
-              file=sys.stderr)
-        return 1
+    build_application(settings, token).run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 
