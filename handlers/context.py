@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
@@ -18,10 +18,6 @@ class BotData:
 
 
 class DutyContext(CallbackContext[ExtBot, dict, dict, BotData]):
-    def __init__(self, application: Application, chat_id: int | None = None,
-                 user_id: int | None = None) -> None:
-        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
-
     @property
     def services(self) -> Services:
         return self.bot_data.services

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.model import Actor, Person, Role
+from bot.domain.permissions import CREATE_ITEM_ROLES
 from bot.domain.vocabulary import ROLE_NAMES
 from messages import commands as c
 from messages.format import esc
@@ -47,8 +48,6 @@ def bound(person: Person, unit_name: str, oversees: list[str]) -> str:
 
 
 def help_body(roles: frozenset[Role]) -> str:
-    from bot.domain.permissions import CREATE_ITEM_ROLES
-
     cmds = [c.MY_LIST, c.TODO]
     if roles & CREATE_ITEM_ROLES:
         cmds.append(c.NEW_ITEM)
