@@ -165,4 +165,3 @@ class Actor:
         return self.person.id if self.person else None
 
 
-SYSTEM = Actor(telegram_user_id=None)
