@@ -7,7 +7,6 @@ what each person and group would see.
 
 from __future__ import annotations
 
-import re
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.domain.model import Duty, ListKind
-from bot.fake_telegram import FakeTelegram, User
+from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
 from bot.services.items import ItemDraft
 
@@ -79,9 +78,6 @@ ITEMS = [
      Duty.SUPERVISION, "刘洋", "局纪委", "纪委监督", date(2026, 12, 15)),
 ]
 
-_CODE = re.compile(r"start=([A-Za-z0-9_-]+)")
-
-
 class Demo:
     def __init__(self, bot: BotDriver, api: FakeTelegram) -> None:
         self.bot = bot
@@ -91,10 +87,7 @@ class Demo:
         self.users["郑晓"] = self.admin
 
     def invite_code(self) -> str:
-        match = _CODE.search(self.api.last(ADMIN_ID).plain)
-        if match is None:
-            raise RuntimeError("the registration reply carried no invite link")
-        return match.group(1)
+        return invite_code(self.api.last(ADMIN_ID).plain)
 
     async def setup_people(self) -> None:
         await self.bot.send(self.admin, "/start")
@@ -137,13 +130,10 @@ class Demo:
         # the 纪委 creates a measure through the guided flow
         liu = self.users["刘洋"]
         await self.bot.send(liu, "/新建")
-        for label in ("措施", None, "监督责任", "孙丽", "局纪委"):
-            if label is None:
-                await self.bot.send(liu, "对财务审计科公务接待整改情况开展跟踪督查")
-            else:
-                await self.bot.press(liu, api.last(liu.id), label)
-        await self.bot.press(liu, api.last(liu.id), self.codes["r2"])
-        await self.bot.press(liu, api.last(liu.id), "纪委监督")
+        await self.bot.press(liu, api.last(liu.id), "措施")
+        await self.bot.send(liu, "对财务审计科公务接待整改情况开展跟踪督查")
+        for label in ("监督责任", "孙丽", "局纪委", self.codes["r2"], "纪委监督"):
+            await self.bot.press(liu, api.last(liu.id), label)
         await self.bot.send(liu, "12月5日")
         await self.bot.press(liu, api.last(liu.id), "确认创建")
 

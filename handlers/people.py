@@ -9,7 +9,7 @@ from bot.domain import permissions
 from bot.domain.model import GroupKind
 from bot.domain.vocabulary import GROUP_KIND_NAMES, parse_term
 from bot.services.errors import NotAllowed, UsageError
-from bot.services.people import PeopleService, parse_registration_line
+from bot.services.people import parse_registration_line, parse_unit_line
 from handlers.commands import add_command, command_args
 from handlers.common import actor_of, refusing, reply
 from handlers.context import DutyContext
@@ -62,7 +62,7 @@ async def new_unit(update: Update, context: DutyContext) -> None:
     actor = await actor_of(update, context)
     if not permissions.can_manage_units(actor):
         raise NotAllowed("manage_units")
-    name, kind, parent_name = PeopleService.parse_unit_line(
+    name, kind, parent_name = parse_unit_line(
         command_args(update.effective_message))
     people = context.services.people
     unit = await people.create_unit(actor, name, kind, parent_name)

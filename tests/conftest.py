@@ -12,13 +12,12 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.domain.permissions import Scope
-from bot.fake_telegram import FakeTelegram, User
+from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 ADMIN_ID = 1
-_CODE = re.compile(r"start=([A-Za-z0-9_-]+)")
 
 
 @pytest.fixture
@@ -47,12 +46,6 @@ async def bot(settings, api, clock) -> AsyncIterator[BotDriver]:
 @pytest.fixture
 def admin(api) -> User:
     return api.user(ADMIN_ID, "办公室郑晓")
-
-
-def invite_code(text: str) -> str:
-    match = _CODE.search(text)
-    assert match, f"no invite link in: {text}"
-    return match.group(1)
 
 
 class Org:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.conftest import invite_code, snapshot
+from bot.fake_telegram import invite_code
+from tests.conftest import snapshot
 
 
 async def test_admin_registers_by_one_line_and_person_binds(bot, api, admin, org):

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from bot.fake_telegram import FakeTelegram, User
+from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.api import CallbackAnswer, Chat, Sent
 from bot.fake_telegram.server import FakeTelegramServer
 from bot.services import errors as e
@@ -37,7 +37,6 @@ DUTYBOT = Path(sys.executable).with_name("dutybot")
 DEADLINE = 15.0  # seconds to wait for anything the bot should do
 ADMIN_ID = 1
 SENTINEL_ID = 990_001
-_CODE = re.compile(r"start=([A-Za-z0-9_-]+)")
 
 # What users read, taken from messages/ (the one source of the texts); the tests also
 # check a few words of each, so a reply that says something else entirely still fails.
@@ -62,12 +61,6 @@ def clean_env(**extra: str) -> dict[str, str]:
                PYTHONUNBUFFERED="1")
     env.update(extra)
     return env
-
-
-def invite_code(text: str) -> str:
-    match = _CODE.search(text)
-    assert match, f"no invite link in: {text}"
-    return match.group(1)
 
 
 def db_snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:

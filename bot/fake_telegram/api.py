@@ -115,6 +115,17 @@ def plain_text(message: str) -> str:
     return "".join(checker.text)
 
 
+_INVITE = re.compile(r"start=([A-Za-z0-9_-]+)")
+
+
+def invite_code(text: str) -> str:
+    """The code in the invite deep link a message carries, as the invited person taps it."""
+    match = _INVITE.search(text)
+    if match is None:
+        raise AssertionError(f"no invite link in: {text}")
+    return match.group(1)
+
+
 def _parse_html(text: str) -> str:
     if re.search(r"&(?![a-zA-Z]+;|#\d+;|#x[0-9a-fA-F]+;)", text):
         raise ApiError(400, "Bad Request: can't parse entities: unescaped &")

@@ -79,6 +79,24 @@ def parse_registration_line(args: list[str]) -> RegistrationDraft:
     )
 
 
+def parse_unit_line(args: list[str]) -> tuple[str, UnitKind | None, str | None]:
+    """`名称 [上级单位] [类型]` in any order after the name."""
+    if not args:
+        raise UsageError("new_unit")
+    name, *rest = args
+    kind: UnitKind | None = None
+    parent: str | None = None
+    for word in rest:
+        as_kind = parse_term(word, UNIT_KIND_NAMES)
+        if as_kind is not None and kind is None:
+            kind = as_kind
+        elif parent is None:
+            parent = word
+        else:
+            raise UsageError("new_unit")
+    return name, kind, parent
+
+
 class PeopleService(ServiceBase):
     def __init__(
         self, db: Database, clock: Clock, admin_ids: frozenset[int], invite_days: int
@@ -126,24 +144,6 @@ class PeopleService(ServiceBase):
                                    name=name, kind=kind.value,
                                    parent=parent.name if parent else None)
         return unit
-
-    @staticmethod
-    def parse_unit_line(args: list[str]) -> tuple[str, UnitKind | None, str | None]:
-        """`名称 [上级单位] [类型]` in any order after the name."""
-        if not args:
-            raise UsageError("new_unit")
-        name, *rest = args
-        kind: UnitKind | None = None
-        parent: str | None = None
-        for word in rest:
-            as_kind = parse_term(word, UNIT_KIND_NAMES)
-            if as_kind is not None and kind is None:
-                kind = as_kind
-            elif parent is None:
-                parent = word
-            else:
-                raise UsageError("new_unit")
-        return name, kind, parent
 
     # -- registration and invites ----------------------------------------------------------
 
