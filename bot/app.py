@@ -8,13 +8,14 @@ from contextlib import asynccontextmanager
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.scheduling.scheduler import Scheduler
 from bot.services.registry import Services
-from handlers import fallback, flows, guard, items, people, start
+from handlers import fallback, flows, guard, items, people, reminders, start
 from handlers.context import BotData, DutyContext
 from messages.commands import menu
 from messages.common import internal_error
@@ -28,8 +29,12 @@ def build_application(
     *,
     clock: Clock | None = None,
     request: BaseRequest | None = None,
+    rate_limited: bool = True,
 ) -> Application:
-    """Nothing happens at import time: this builds the bot from what it is given."""
+    """Nothing happens at import time: this builds the bot from what it is given.
+
+    Rate limiting (Telegram's 30 messages/s, 20/min per group) is on for real runs;
+    in-process tests switch it off so that they need not wait out the group limit."""
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -38,9 +43,13 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=DutyContext, bot_data=BotData))
-        .post_init(on_startup)
+        .post_init(on_run)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
     )
+    if rate_limited:
+        # max_retries=0: a RetryAfter comes back to the outbox, which owns the retrying
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
@@ -57,6 +66,7 @@ def register_handlers(app: Application) -> None:
     start.register(app)
     people.register(app)
     items.register(app)
+    reminders.register(app)
     flows.register(app)  # flow buttons
     flows.register_text(app)  # plain text: an answer to a flow, else a hint
     fallback.register(app)  # unknown commands (ASCII or Chinese) and unknown buttons
@@ -67,6 +77,20 @@ async def on_startup(app: Application) -> None:
     data.services = await Services.open(data.settings, data.clock)
     await app.bot.set_my_commands(menu())
     log.info("dutybot started as @%s", app.bot.username)
+
+
+async def on_run(app: Application) -> None:
+    """A real run (`dutybot run`): services, and the clockwork that plans and sends."""
+    await on_startup(app)
+    data: BotData = app.bot_data
+    data.scheduler = Scheduler(app, data.services)
+    data.scheduler.start()
+
+
+async def on_stop(app: Application) -> None:
+    scheduler = getattr(app.bot_data, "scheduler", None)
+    if scheduler is not None:
+        await scheduler.stop()
 
 
 async def on_shutdown(app: Application) -> None:

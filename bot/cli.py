@@ -11,6 +11,7 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.rules import load_rules
 from storage.db import Database
 
 log = logging.getLogger("dutybot")
@@ -54,6 +55,7 @@ def cmd_run(settings: Settings) -> int:
 
     token = settings.require_token()
     settings.check_db_writable()
+    load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
     problem = asyncio.run(_check_api(settings, token))
     if problem is not None:
         print(f"dutybot: {problem}", file=sys.stderr)

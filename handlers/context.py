@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.registry import Services
+
+if TYPE_CHECKING:
+    from bot.scheduling.scheduler import Scheduler
 
 
 class BotData:
@@ -15,6 +20,7 @@ class BotData:
     settings: Settings
     clock: Clock
     services: Services
+    scheduler: Scheduler | None = None  # only in a real run; tests drive the clock themselves
 
 
 class DutyContext(CallbackContext[ExtBot, dict, dict, BotData]):

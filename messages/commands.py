@@ -14,7 +14,7 @@ class Command:
     ascii: str
     chinese: str | None
     description: str
-    audience: str  # "anyone", "bound", "admin", "creator"
+    audience: str  # "anyone", "bound", "admin", "creator", "secretary"
 
 
 START = Command("start", None, "开始 / 用邀请码绑定身份", "anyone")
@@ -27,10 +27,13 @@ INVITE = Command("invite", "邀请", "给已登记人员重发邀请链接", "ad
 UNITS = Command("units", "单位", "查看单位列表", "admin")
 NEW_UNIT = Command("newunit", "新建单位", "新建单位", "admin")
 BIND_GROUP = Command("bindgroup", "绑定群", "登记本群为纪委群或单位群", "admin")
+REMIND_SETTINGS = Command("remindsettings", "提醒设置", "查看或修改提醒时间和提前天数", "admin")
+MEETING = Command("meeting", "民主生活会", "登记民主生活会召开日期（7天内报上级纪委）", "secretary")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
-    START, HELP, MY_LIST, TODO, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, CANCEL,
+    START, HELP, MY_LIST, TODO, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP,
+    REMIND_SETTINGS, MEETING, CANCEL,
 )
 
 

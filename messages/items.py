@@ -47,6 +47,12 @@ def _item_lines(view: ItemView, today: date, viewer_id: int | None) -> list[str]
     return lines
 
 
+def section_title(kind: ListKind) -> str:
+    if kind is ListKind.OBLIGATION:
+        return "【履责事项】"
+    return f"【{LIST_NAMES[kind]}清单】"
+
+
 def my_list(page: ItemPage) -> str:
     scope = "全部清单" if page.everything else "我的清单"
     if page.total == 0:
@@ -56,7 +62,7 @@ def my_list(page: ItemPage) -> str:
     for view in page.views:
         if view.item.kind is not kind:
             kind = view.item.kind
-            lines += ["", f"<b>【{LIST_NAMES[kind]}清单】</b>"]
+            lines += ["", f"<b>{section_title(kind)}</b>"]
         lines += _item_lines(view, page.today, page.viewer_id)
     lines += ["", "🔴逾期 🟡7天内到期 ⚪未开始 🔵进行中 ✅已完成"]
     return "\n".join(lines)

@@ -34,6 +34,40 @@ class GroupRepo:
                      unit_id=row["unit_id"])
 
 
+    async def discipline_chats(self) -> tuple[int, ...]:
+        async with self._conn.execute(
+            "SELECT chat_id FROM groups WHERE kind = ? ORDER BY registered_at, chat_id",
+            (GroupKind.DISCIPLINE.value,),
+        ) as cur:
+            return tuple(r[0] for r in await cur.fetchall())
+
+    async def mark_undeliverable(self, chat_id: int, now: datetime) -> str | None:
+        """The bot was removed from the group; since when (None if not registered)."""
+        await self._conn.execute(
+            "UPDATE groups SET undeliverable_since = COALESCE(undeliverable_since, ?) "
+            "WHERE chat_id = ?",
+            (to_text(now), chat_id),
+        )
+        async with self._conn.execute(
+            "SELECT undeliverable_since FROM groups WHERE chat_id = ?", (chat_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
+
+    async def clear_undeliverable(self, chat_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE groups SET undeliverable_since = NULL WHERE chat_id = ? "
+            "AND undeliverable_since IS NOT NULL",
+            (chat_id,),
+        )
+
+    async def move(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group upgraded to a supergroup has a new id."""
+        await self._conn.execute(
+            "UPDATE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+        )
+
+
 class ConversationRepo:
     """One guided flow per (chat, user), stored as JSON so it survives a restart."""
 
@@ -73,6 +107,13 @@ class UpdateRepo:
             "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
         ) as cur:
             return await cur.fetchone() is not None
+
+    async def prune(self, before: datetime) -> int:
+        """Forget updates older than Telegram would ever hand out again."""
+        cur = await self._conn.execute(
+            "DELETE FROM processed_updates WHERE processed_at < ?", (to_text(before),)
+        )
+        return cur.rowcount
 
     async def claim(self, update_id: int, now: datetime) -> bool:
         """Record that this update made its change; False if it already had."""

@@ -18,7 +18,10 @@ import aiosqlite
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.events import EventRepo
 from storage.items import ItemRepo
+from storage.obligations import ObligationRepo, PolicyRepo
+from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PersonRepo, UnitRepo
+from storage.reminders import ReminderRepo
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -35,6 +38,10 @@ class Tx:
         self.events = EventRepo(conn)
         self.conversations = ConversationRepo(conn)
         self.updates = UpdateRepo(conn)
+        self.obligations = ObligationRepo(conn)
+        self.policy = PolicyRepo(conn)
+        self.reminders = ReminderRepo(conn)
+        self.outbox = OutboxRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

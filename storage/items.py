@@ -12,15 +12,18 @@ from bot.domain.model import ACTIVE_STATUSES, Duty, Item, ItemStatus, ListKind
 from bot.domain.permissions import Scope
 from storage.codec import to_date, to_text
 
-_COLUMNS = "id, code, kind, title, duty, owner_id, unit_id, parent_id, source, due_date, status"
+_COLUMNS = ("id, code, kind, title, duty, owner_id, unit_id, parent_id, source, due_date, status, "
+            "rule_key, counterpart_id")
 _ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
 _ACTIVE_MARKS = ",".join("?" * len(_ACTIVE))
 # Grouped by list (问题, 责任, 措施), overdue first, then by due date.
 _ORDER = (
-    "ORDER BY CASE kind WHEN 'problem' THEN 0 WHEN 'responsibility' THEN 1 ELSE 2 END, "
+    "ORDER BY CASE kind WHEN 'problem' THEN 0 WHEN 'responsibility' THEN 1 "
+    "WHEN 'measure' THEN 2 ELSE 3 END, "
     f"(status IN ({_ACTIVE_MARKS}) AND due_date < ?) DESC, due_date, id"
 )
-_CODE_PREFIX = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z", ListKind.MEASURE: "C"}
+_CODE_PREFIX = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z", ListKind.MEASURE: "C",
+                ListKind.OBLIGATION: "L"}
 
 
 class ItemRepo:
@@ -40,18 +43,23 @@ class ItemRepo:
         due_date: date,
         now: datetime,
         code: str | None = None,
+        rule_key: str | None = None,
+        period: str | None = None,
+        counterpart_id: int | None = None,
     ) -> Item:
         async with self._conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM items") as cur:
             (item_id,) = await cur.fetchone()
         code = code or f"{_CODE_PREFIX[kind]}{item_id:04d}"
         await self._conn.execute(
-            f"INSERT INTO items ({_COLUMNS}, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO items ({_COLUMNS}, period, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (item_id, code, kind.value, title, duty.value, owner_id, unit_id, parent_id,
-             source, to_text(due_date), ItemStatus.OPEN.value, to_text(now), to_text(now)),
+             source, to_text(due_date), ItemStatus.OPEN.value, rule_key, counterpart_id,
+             period, to_text(now), to_text(now)),
         )
         return Item(id=item_id, code=code, kind=kind, title=title, duty=duty, owner_id=owner_id,
-                    unit_id=unit_id, parent_id=parent_id, source=source, due_date=due_date)
+                    unit_id=unit_id, parent_id=parent_id, source=source, due_date=due_date,
+                    rule_key=rule_key, counterpart_id=counterpart_id)
 
     async def get(self, item_id: int) -> Item | None:
         found = await self.by_ids([item_id])
@@ -137,4 +145,6 @@ def _item(row: sqlite3.Row) -> Item:
         source=row["source"],
         due_date=to_date(row["due_date"]),
         status=ItemStatus(row["status"]),
+        rule_key=row["rule_key"],
+        counterpart_id=row["counterpart_id"],
     )

@@ -97,7 +97,8 @@ class PersonRepo:
 
     async def all(self) -> dict[int, Person]:
         people = await self._many(
-            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE active = 1 ORDER BY id", ()
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE active = 1 ORDER BY id", (),
+            everyone=True,
         )
         return {p.id: p for p in people}
 
@@ -120,7 +121,34 @@ class PersonRepo:
         people = await self._many(sql, params)
         return people[0] if people else None
 
-    async def _many(self, sql: str, params: tuple[object, ...]) -> list[Person]:
+    async def mark_undeliverable(self, person_id: int, now: datetime) -> str:
+        """Telegram refused delivery; returns since when (kept from the first refusal)."""
+        await self._conn.execute(
+            "UPDATE persons SET undeliverable_since = COALESCE(undeliverable_since, ?) "
+            "WHERE id = ?",
+            (to_text(now), person_id),
+        )
+        async with self._conn.execute(
+            "SELECT undeliverable_since FROM persons WHERE id = ?", (person_id,)
+        ) as cur:
+            (since,) = await cur.fetchone()
+        return since
+
+    async def clear_undeliverable(self, person_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE persons SET undeliverable_since = NULL WHERE id = ? "
+            "AND undeliverable_since IS NOT NULL",
+            (person_id,),
+        )
+
+    async def undeliverable(self) -> set[int]:
+        async with self._conn.execute(
+            "SELECT id FROM persons WHERE undeliverable_since IS NOT NULL"
+        ) as cur:
+            return {r[0] for r in await cur.fetchall()}
+
+    async def _many(self, sql: str, params: tuple[object, ...],
+                    everyone: bool = False) -> list[Person]:
         async with self._conn.execute(sql, params) as cur:
             rows = await cur.fetchall()
         if not rows:
@@ -128,14 +156,16 @@ class PersonRepo:
         ids = [r["id"] for r in rows]
         roles: dict[int, set[Role]] = defaultdict(set)
         oversees: dict[int, set[int]] = defaultdict(set)
-        marks = ",".join("?" * len(ids))
+        # everyone: read the whole tables rather than bind thousands of ids
+        where, args = ("", []) if everyone else (
+            f"WHERE person_id IN ({','.join('?' * len(ids))})", ids)
         async with self._conn.execute(
-            f"SELECT person_id, role FROM person_roles WHERE person_id IN ({marks})", ids
+            f"SELECT person_id, role FROM person_roles {where}", args
         ) as cur:
             for r in await cur.fetchall():
                 roles[r["person_id"]].add(Role(r["role"]))
         async with self._conn.execute(
-            f"SELECT person_id, unit_id FROM person_oversight WHERE person_id IN ({marks})", ids
+            f"SELECT person_id, unit_id FROM person_oversight {where}", args
         ) as cur:
             for r in await cur.fetchall():
                 oversees[r["person_id"]].add(r["unit_id"])

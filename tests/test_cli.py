@@ -65,6 +65,8 @@ CONFIG_FAILURES = {
     "admin ids not numbers": ({"DUTYBOT_ADMIN_IDS": "1,abc"}, "DUTYBOT_ADMIN_IDS"),
     "unknown time zone": ({"DUTYBOT_TIMEZONE": "Mars/Olympus"}, "DUTYBOT_TIMEZONE"),
     "db folder missing": ({"DUTYBOT_DB_PATH": "no/such/folder/bot.db"}, "DUTYBOT_DB_PATH"),
+    "rules file missing": ({"DUTYBOT_RULES": "no-such-rules.toml"}, "DUTYBOT_RULES"),
+    "rules file wrong": ({"DUTYBOT_RULES": "rules.toml"}, "line 2: reminders.lead_dayz"),
 }
 
 
@@ -75,6 +77,7 @@ def test_run_refuses_bad_config_in_one_line(tmp_path: Path, case: str) -> None:
                 # nothing listens here: a config check that let the bot start would fail loud
                 "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{closed_port()}"}
     settings.update(overrides)
+    (tmp_path / "rules.toml").write_text("[reminders]\nlead_dayz = [3]\n", encoding="utf-8")
     if case == "missing token":
         del settings["TELEGRAM_BOT_TOKEN"]
     result = dutybot(tmp_path, "run", **settings)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.domain.model import Duty, GroupKind, ItemStatus, ListKind, Role, UnitKind
+from bot.domain.model import THREE_LISTS, Duty, GroupKind, ItemStatus, ListKind, Role, UnitKind
 from bot.domain.vocabulary import (
     DUTY_NAMES,
     GROUP_KIND_NAMES,
+    KIND_NAMES,
     LIST_NAMES,
     ROLE_NAMES,
     STATUS_NAMES,
@@ -19,7 +20,7 @@ from bot.domain.vocabulary import (
 ALL_TABLES = [
     (ROLE_NAMES, Role),
     (DUTY_NAMES, Duty),
-    (LIST_NAMES, ListKind),
+    (KIND_NAMES, ListKind),
     (STATUS_NAMES, ItemStatus),
     (UNIT_KIND_NAMES, UnitKind),
     (GROUP_KIND_NAMES, GroupKind),
@@ -82,6 +83,11 @@ def test_roles_by_name_synonym_and_code(word, expected):
 )
 def test_duties_by_name_synonym_and_code(word, expected):
     assert parse_term(word, DUTY_NAMES) is expected
+
+
+def test_the_three_lists_are_the_kinds_people_create():
+    assert set(LIST_NAMES) == set(THREE_LISTS)
+    assert ListKind.OBLIGATION not in LIST_NAMES
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,17 @@ _SNAPSHOT_TABLES = ("units", "persons", "person_roles", "person_oversight", "inv
                     "groups", "items", "events", "conversations")
 
 
+# The process runs on the real clock: without this, its planning tick would add the
+# yearly obligations of the people a test registers, in the middle of the test.
+OBLIGATION_KEYS = ("annual_principal_report", "annual_supervision_report",
+                   "accountability_statement", "written_accountability_statement",
+                   "integrity_talk_secretary", "integrity_talk_members", "cascade_talk",
+                   "accountability_quarterly", "typical_cases_bimonthly",
+                   "democratic_life_meeting_report", "annual_work_plan", "annual_lists_members")
+NO_OBLIGATIONS = "".join(f'[[obligation]]\nkey = "{k}"\nenabled = false\n\n'
+                         for k in OBLIGATION_KEYS)
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """This machine's environment without any bot settings, plus `extra`."""
     env = {k: v for k, v in os.environ.items()
@@ -74,8 +85,10 @@ class BotProcess:
     """`dutybot run` in a subprocess, talking HTTP to a FakeTelegramServer."""
 
     def __init__(self, api: FakeTelegram, server: FakeTelegramServer, db_path: Path,
-                 workdir: Path, admin_ids: str = str(ADMIN_ID)) -> None:
+                 workdir: Path, admin_ids: str = str(ADMIN_ID),
+                 rules: str = NO_OBLIGATIONS) -> None:
         self.api = api
+        self.rules = rules
         self.server = server
         self.db_path = db_path
         self.workdir = workdir
@@ -87,11 +100,14 @@ class BotProcess:
     # -- the process ------------------------------------------------------------------------
 
     def start(self) -> BotProcess:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        rules_path = self.workdir / "rules.toml"
+        rules_path.write_text(self.rules, encoding="utf-8")
         env = clean_env(TELEGRAM_BOT_TOKEN=self.api.token,
                         TELEGRAM_API_BASE_URL=self.server.root,
                         DUTYBOT_DB_PATH=str(self.db_path),
-                        DUTYBOT_ADMIN_IDS=self.admin_ids)
-        self.workdir.mkdir(parents=True, exist_ok=True)
+                        DUTYBOT_ADMIN_IDS=self.admin_ids,
+                        DUTYBOT_RULES=str(rules_path))
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen([str(DUTYBOT), "run"], env=env, cwd=self.workdir,
                                          stdout=log, stderr=subprocess.STDOUT)

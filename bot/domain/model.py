@@ -30,6 +30,7 @@ class ListKind(StrEnum):
     PROBLEM = "problem"  # 问题清单
     RESPONSIBILITY = "responsibility"  # 责任清单
     MEASURE = "measure"  # 措施清单
+    OBLIGATION = "obligation"  # 履责事项: an occurrence of a recurring obligation (SPEC §4)
 
 
 class ItemStatus(StrEnum):
@@ -71,7 +72,11 @@ PARENT_KIND: dict[ListKind, ListKind | None] = {
     ListKind.PROBLEM: None,
     ListKind.RESPONSIBILITY: ListKind.PROBLEM,
     ListKind.MEASURE: ListKind.RESPONSIBILITY,
+    ListKind.OBLIGATION: None,
 }
+
+#: The three lists people create items on; obligations are made by the rules.
+THREE_LISTS = (ListKind.PROBLEM, ListKind.RESPONSIBILITY, ListKind.MEASURE)
 
 #: Where the problems on a 问题清单 come from (SPEC §1); free text is allowed too.
 SOURCES = ("自查", "巡察", "审计", "专项检查", "纪委监督", "民主生活会")
@@ -115,6 +120,8 @@ class Item:
     status: ItemStatus = ItemStatus.OPEN
     parent_id: int | None = None
     source: str | None = None
+    rule_key: str | None = None  # obligations: the rule that made it
+    counterpart_id: int | None = None  # talks: the person to talk with
 
     @property
     def is_active(self) -> bool:

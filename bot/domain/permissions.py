@@ -34,6 +34,15 @@ def can_create_items(actor: Actor) -> bool:
     return bool(actor.roles & CREATE_ITEM_ROLES)
 
 
+def can_change_reminder_settings(actor: Actor) -> bool:
+    return is_admin(actor)
+
+
+def can_record_meetings(actor: Actor) -> bool:
+    """A 民主生活会 is the 书记's to report; the office records it for them too."""
+    return is_admin(actor) or Role.SECRETARY in actor.roles
+
+
 def descendants(unit_ids: Iterable[int], units: Mapping[int, Unit]) -> frozenset[int]:
     """The given units and every unit below them in the tree."""
     children: dict[int, list[int]] = {}

@@ -32,6 +32,9 @@ LIST_NAMES: dict[ListKind, str] = {
     ListKind.MEASURE: "措施",
 }
 
+#: Every kind of item as shown to people (the three lists, and obligations).
+KIND_NAMES: dict[ListKind, str] = {**LIST_NAMES, ListKind.OBLIGATION: "履责"}
+
 STATUS_NAMES: dict[ItemStatus, str] = {
     ItemStatus.OPEN: "未开始",
     ItemStatus.IN_PROGRESS: "进行中",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 import re
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -20,10 +22,24 @@ _ASCII_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    """Telegram's refusal. Code 0 stands for a broken connection (no answer at all)."""
+
+    def __init__(self, code: int, description: str,
+                 parameters: dict[str, Any] | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.parameters = parameters
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error_code": self.code,
+                                "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+NETWORK_DOWN = 0
 
 
 @dataclass
@@ -154,8 +170,13 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     started: set[int] = field(default_factory=set)  # users who opened the bot
     blocked: set[int] = field(default_factory=set)
+    # Telegram's flood limit for sendMessage, in messages per second (None: no limit)
+    send_rate_limit: float | None = None
+    throttled: int = 0  # how many sendMessage calls were answered 429
 
     def __post_init__(self) -> None:
+        self._failures: list[tuple[str, ApiError]] = []
+        self._recent_sends: deque[float] = deque()
         self._lock = threading.Condition()
         self._pending: list[dict[str, Any]] = []
         self._next_update = 1000
@@ -229,6 +250,17 @@ class FakeTelegram:
 
     # -- reading what happened -------------------------------------------------------------
 
+    def fail_next(self, method: str, code: int, description: str,
+                  parameters: dict[str, Any] | None = None, times: int = 1) -> None:
+        """Make the next call(s) of a method fail as Telegram (or the network) would."""
+        with self._lock:
+            for _ in range(times):
+                self._failures.append((method.lower(), ApiError(code, description, parameters)))
+
+    def block(self, user: User) -> None:
+        """The user blocks the bot: sending to them is refused from now on."""
+        self.blocked.add(user.id)
+
     def bot_messages(self, chat_id: int) -> list[Sent]:
         return [m for m in self.messages.get(chat_id, []) if m.from_bot]
 
@@ -252,10 +284,12 @@ class FakeTelegram:
             if handler is None:
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
             try:
+                self._injected_failure(method.lower())
+                if method.lower() == "sendmessage":
+                    self._check_flood()
                 return 200, {"ok": True, "result": handler(params)}
             except ApiError as exc:
-                return exc.code, {"ok": False, "error_code": exc.code,
-                                  "description": exc.description}
+                return exc.code, exc.body()
 
     def wait_for_updates(self, offset: int | None, timeout: float) -> list[dict[str, Any]]:
         """getUpdates with long polling: confirm below offset, wait for something new."""
@@ -339,6 +373,24 @@ class FakeTelegram:
         return True
 
     # -- internals -------------------------------------------------------------------------
+
+    def _injected_failure(self, method: str) -> None:
+        for index, (failing, error) in enumerate(self._failures):
+            if failing == method:
+                del self._failures[index]
+                raise error
+
+    def _check_flood(self) -> None:
+        """A sliding one-second window, as strict as Telegram's overall limit."""
+        if self.send_rate_limit is None:
+            return
+        now = time.monotonic()
+        while self._recent_sends and now - self._recent_sends[0] >= 1.0:
+            self._recent_sends.popleft()
+        if len(self._recent_sends) >= self.send_rate_limit:
+            self.throttled += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        self._recent_sends.append(now)
 
     def _check_text(self, text: str, parse_mode: str | None) -> None:
         visible = _parse_html(text) if parse_mode == "HTML" else text

@@ -14,12 +14,27 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.fake_telegram.api import Chat, FakeTelegram, Sent, User
 from bot.fake_telegram.request import FakeRequest
+from bot.scheduling.sender import OutboxSender
 
 
 class BotDriver:
     def __init__(self, app: Application, api: FakeTelegram) -> None:
         self.app = app
         self.api = api
+        self._sender: OutboxSender | None = None
+
+    @property
+    def sender(self) -> OutboxSender:
+        if self._sender is None:
+            services = self.app.bot_data.services
+            self._sender = OutboxSender(self.app.bot, services.delivery, services.clock)
+        return self._sender
+
+    async def tick(self) -> int:
+        """What the scheduler does on each tick, at the clock's time: plan, then send.
+        Returns how many outbox messages went out."""
+        await self.app.bot_data.services.reminders.tick()
+        return await self.sender.drain()
 
     async def feed(self, update: dict[str, Any] | None) -> None:
         """Hand one update to the bot, as the updater would (and confirm it)."""
@@ -48,6 +63,7 @@ class BotDriver:
 @asynccontextmanager
 async def driven_bot(settings: Settings, api: FakeTelegram,
                      clock: Clock | None = None) -> AsyncIterator[BotDriver]:
-    app = build_application(settings, api.token, clock=clock, request=FakeRequest(api))
+    app = build_application(settings, api.token, clock=clock, request=FakeRequest(api),
+                            rate_limited=False)
     async with running(app):
         yield BotDriver(app, api)

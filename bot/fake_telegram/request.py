@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
 
-from bot.fake_telegram.api import FakeTelegram
+from bot.fake_telegram.api import NETWORK_DOWN, FakeTelegram
 
 
 class FakeRequest(BaseRequest):
@@ -38,4 +39,6 @@ class FakeRequest(BaseRequest):
             return 401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}'
         params = dict(request_data.parameters) if request_data else {}
         status, body = self.api.handle(api_method, params)
+        if status == NETWORK_DOWN:
+            raise NetworkError(f"connection reset: {body['description']}")
         return status, json.dumps(body, ensure_ascii=False).encode()

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
-from bot.fake_telegram.api import FakeTelegram
+from bot.fake_telegram.api import NETWORK_DOWN, FakeTelegram
 
 LONG_POLL_CAP = 2.0  # seconds; keeps shutdown quick
 
@@ -78,6 +78,9 @@ class FakeTelegramServer:
             self.api.calls.append((method, params))
             return self._reply(request, 200, {"ok": True, "result": updates})
         status, body = self.api.handle(method, params)
+        if status == NETWORK_DOWN:  # hang up without an answer
+            request.close_connection = True
+            return None
         return self._reply(request, status, body)
 
     @staticmethod

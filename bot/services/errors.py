@@ -116,3 +116,15 @@ class NotYours(ServiceError):
 @dataclass
 class GroupOnly(ServiceError):
     pass
+
+
+@dataclass
+class BadSetting(ServiceError):
+    """A reminder setting that cannot be used; the reason is already Chinese."""
+
+    reason: str
+
+
+@dataclass
+class FutureDate(ServiceError):
+    text: str

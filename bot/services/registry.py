@@ -6,10 +6,14 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.calendar import WorkCalendar
+from bot.rules import Rules, load_rules
+from bot.services.delivery import DeliveryService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
 from bot.services.groups import GroupService
 from bot.services.items import ItemService
 from bot.services.people import PeopleService
+from bot.services.reminders import ReminderService
 from storage.db import Database
 
 
@@ -21,9 +25,12 @@ class Services:
     items: ItemService
     groups: GroupService
     flows: FlowService
+    reminders: ReminderService
+    delivery: DeliveryService
 
     @classmethod
-    async def open(cls, settings: Settings, clock: Clock) -> Services:
+    async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None) -> Services:
+        rules = rules or load_rules(settings.rules)
         db = await Database.open(settings.db_path)
         await db.migrate()
         people = PeopleService(db, clock, settings.admin_ids, settings.invite_days)
@@ -32,7 +39,11 @@ class Services:
         flows = FlowService(
             db, clock, [RegisterFlow(people), NewItemFlow(items), BindGroupFlow(groups)]
         )
-        return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows)
+        reminders = ReminderService(db, clock, rules, WorkCalendar(rules.calendar),
+                                    settings.admin_ids)
+        delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
+        return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
+                   reminders=reminders, delivery=delivery)
 
     async def close(self) -> None:
         await self.db.close()

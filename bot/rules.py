@@ -1,0 +1,673 @@
+"""The rules file (SPEC §4): reminder policy, escalation, calendar overrides, obligations.
+
+The shipped `default_rules.toml` holds the defaults; `DUTYBOT_RULES` may name a file whose
+contents are merged over them. Every problem is one `RulesError` line naming the file, the
+line and the key, e.g. `DUTYBOT_RULES rules.toml line 12: obligation[2].due: must be MM-DD`.
+Obligations and array items are counted from 1 in messages, as people count blocks.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+import string
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from importlib.resources import files
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    InstanceOf,
+    ValidationError,
+)
+
+from bot.config import ConfigError
+from bot.domain.calendar import YearOverride
+from bot.domain.model import Duty, Role
+from bot.domain.obligations import (
+    TITLE_FIELDS,
+    TRIGGER_NAMES,
+    Category,
+    ObligationRule,
+    Pairing,
+    Schedule,
+)
+from bot.domain.policy import (
+    AFTER_DAYS_MAX,
+    LEAD_DAYS_MAX,
+    PolicyError,
+    QuietHours,
+    ReminderPolicy,
+    check_policy,
+)
+from bot.domain.vocabulary import DUTY_NAMES, ROLE_NAMES, parse_term
+
+ENV = "DUTYBOT_RULES"
+DEFAULT_RULES = "default_rules.toml"
+DAYS_AFTER_MAX = 90
+
+Loc = tuple[str | int, ...]
+
+
+class RulesError(ConfigError):
+    """A rules file that cannot be used; one line naming the file, the line and the key."""
+
+
+@dataclass(frozen=True)
+class Rules:
+    policy: ReminderPolicy
+    obligations: tuple[ObligationRule, ...]  # the enabled ones, in file order
+    calendar: dict[int, YearOverride] = field(default_factory=dict)
+
+
+def load_rules(path: Path | None = None) -> Rules:
+    """The shipped defaults, with the file at `path` (if any) merged over them."""
+    text = (files("bot") / DEFAULT_RULES).read_text(encoding="utf-8")
+    defaults = _Source(f"(built-in {DEFAULT_RULES})", text)
+    merged = defaults.parse()
+    origin = _Origin(defaults, [(defaults, i) for i in range(len(merged["obligation"]))])
+    if path is not None:
+        user = _Source(str(path), _read(Path(path)))
+        merged = _merge(merged, user.parse(), origin, user)
+    try:
+        return _build(_RulesFile.model_validate(merged))
+    except ValidationError as exc:
+        raise origin.error_from(exc) from None
+    except _Problem as problem:
+        raise origin.error(problem.locs, problem.message) from None
+
+
+# Reading and locating --------------------------------------------------------------------
+
+
+def _read(path: Path) -> str:
+    if not path.exists():
+        raise RulesError(f"{ENV}: file {path} does not exist")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RulesError(f"{ENV} {path}: not UTF-8 text; save the file as UTF-8") from None
+    except OSError as exc:
+        raise RulesError(f"{ENV}: cannot read file {path}: {exc.strerror or exc}") from None
+
+
+class _Source:
+    """One TOML file: its name for messages, its text, and the lines its keys are on."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name, self.text = name, text
+        self.lines = _locate(text)
+
+    def parse(self) -> dict[str, Any]:
+        try:
+            return tomllib.loads(self.text)
+        except tomllib.TOMLDecodeError as exc:
+            message = " ".join(str(exc).split())
+            raise RulesError(f"{ENV} {self.name}: invalid TOML: {message}") from None
+
+    def line(self, loc: Loc) -> int:
+        """The line of the key, else of the nearest enclosing table, else 1."""
+        for n in range(len(loc), 0, -1):
+            if loc[:n] in self.lines:
+                return self.lines[loc[:n]]
+        return 1
+
+    def error(self, loc: Loc, message: str) -> RulesError:
+        return RulesError(f"{ENV} {self.name} line {self.line(loc)}: {_show_path(loc)}: "
+                          f"{message}")
+
+
+_HEADER = re.compile(r"^(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
+_KEY = re.compile(rf"^({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
+
+
+def _key_parts(text: str) -> tuple[str, ...]:
+    return tuple(p.strip("\"'") for p in re.findall(_KEY_PART, text))
+
+
+def _locate(text: str) -> dict[Loc, int]:
+    """The line of each table header and key, by path: ('obligation', 2, 'due') is the due
+    line of the third [[obligation]]. Enough for the shapes a rules file has."""
+    found: dict[Loc, int] = {}
+    table: Loc = ()
+    counts: dict[Loc, int] = {}
+    in_string = False  # inside a multi-line """string"""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if in_string:
+            in_string = line.count('"""') % 2 == 0
+        elif header := _HEADER.match(line):
+            table = _key_parts(header.group(2))
+            if header.group(1) == "[[":
+                counts[table] = counts.get(table, 0) + 1
+                table = (*table, counts[table] - 1)
+            found.setdefault(table, number)
+        elif key := _KEY.match(line):
+            parts = _key_parts(key.group(1))
+            for n in range(1, len(parts) + 1):
+                found.setdefault((*table, *parts[:n]), number)
+            in_string = line.count('"""') % 2 == 1
+    return found
+
+
+def _show_path(loc: Loc) -> str:
+    shown = ""
+    for part in loc:
+        if part == "[key]":  # pydantic's mark for a bad dict key, e.g. the year in [calendar.x]
+            continue
+        if isinstance(part, int):
+            shown += f"[{part + 1}]"
+        else:
+            shown += f".{part}" if shown else part
+    return shown or "(file)"
+
+
+# Merging ---------------------------------------------------------------------------------
+
+_SECTIONS = ("reminders", "escalation")
+_SCHEDULE_FIELDS = ("due", "event", "days_after")
+_WHOLE = frozenset({"key", "title", "kind", "duty", "who", "schedule"})
+
+
+class _Problem(Exception):
+    """A check after pydantic failed: where (best first), and why."""
+
+    def __init__(self, locs: tuple[Loc, ...], message: str) -> None:
+        super().__init__(message)
+        self.locs, self.message = locs, message
+
+
+@dataclass
+class _Origin:
+    """Which file, and where in it, each part of the merged rules came from."""
+
+    defaults: _Source
+    obligations: list[tuple[_Source, int]]  # merged index -> (file, index in that file)
+    user: _Source | None = None
+    user_data: dict[str, Any] = field(default_factory=dict)
+
+    def place(self, loc: Loc) -> tuple[_Source, Loc]:
+        if self.user is None or not loc:
+            return self.user or self.defaults, loc
+        head, data = loc[0], self.user_data
+        if head == "obligation" and len(loc) > 1 and isinstance(loc[1], int):
+            if loc[1] < len(self.obligations):
+                source, index = self.obligations[loc[1]]
+                return source, ("obligation", index, *loc[2:])
+            return self.user, loc
+        if head == "calendar" and len(loc) > 1:
+            years = data.get("calendar")
+            mine = isinstance(years, dict) and loc[1] in years
+            return (self.user if mine else self.defaults), loc
+        return (self.user if head in data else self.defaults), loc
+
+    def error(self, locs: tuple[Loc, ...], message: str) -> RulesError:
+        """At the first of the places that the user's file sets, else at the first."""
+        chosen = next((loc for loc in locs if self._user_sets(loc)), locs[0])
+        source, where = self.place(chosen)
+        return source.error(where, message)
+
+    def error_from(self, exc: ValidationError) -> RulesError:
+        """The first problem in the file (by line) of all that pydantic found."""
+
+        def rank(error: Any) -> tuple[int, int]:
+            source, where = self.place(tuple(error["loc"]))
+            return (0 if source is self.user else 1, source.line(where))
+
+        first = min(exc.errors(), key=rank)
+        return self.error((tuple(first["loc"]),), _message(first))
+
+    def _user_sets(self, loc: Loc) -> bool:
+        node: Any = self.user_data
+        for part in loc:
+            if not isinstance(node, dict) or part not in node:
+                return False
+            node = node[part]
+        return True
+
+
+def _merge(base: dict[str, Any], data: dict[str, Any], origin: _Origin,
+           user: _Source) -> dict[str, Any]:
+    """The user's file over the defaults; `origin` learns where each part came from."""
+    origin.user, origin.user_data = user, data
+    merged = copy.deepcopy(base)
+    for name, value in data.items():
+        if name in _SECTIONS and isinstance(value, dict):
+            merged[name].update(value)
+        elif name == "calendar" and isinstance(value, dict):
+            merged.setdefault("calendar", {}).update(value)
+        elif name != "obligation":
+            merged[name] = value
+    entries = data.get("obligation")
+    if entries is None:
+        return merged
+    if not isinstance(entries, list):
+        merged["obligation"], origin.obligations = entries, []
+        return merged
+    rules: list[Any] = merged["obligation"]
+    defaults = {e["key"]: i for i, e in enumerate(rules)}
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        key = entry.get("key") if isinstance(entry, dict) else None
+        if isinstance(key, str):
+            if key in seen:
+                raise user.error(("obligation", index, "key"), f"duplicate key {key!r}, "
+                                 f"already used by obligation[{seen[key] + 1}]")
+            seen[key] = index
+        if isinstance(key, str) and key in defaults:
+            target = defaults[key]
+            rules[target] = entry if set(entry) >= _WHOLE else _overlay(rules[target], entry)
+            origin.obligations[target] = (user, index)
+            continue
+        if isinstance(entry, dict) and set(entry) == {"key", "enabled"} and not entry["enabled"]:
+            raise user.error(("obligation", index, "key"),
+                             f"there is no default obligation {key!r} to disable")
+        rules.append(entry)
+        origin.obligations.append((user, index))
+    return merged
+
+
+def _overlay(default: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """A partial entry over the default one, field by field. A new schedule drops the old
+    one's due/event/days_after, and a new kind the old `with`, unless they are given anew."""
+    result = dict(default)
+    if "schedule" in entry:
+        for name in _SCHEDULE_FIELDS:
+            result.pop(name, None)
+    if "kind" in entry:
+        result.pop("with", None)
+    result.update(entry)
+    return result
+
+
+# Messages --------------------------------------------------------------------------------
+
+_TYPE_MESSAGES = {
+    "int_type": "must be a whole number",
+    "string_type": 'must be text in quotes, like "..."',
+    "list_type": "must be a list, like [...]",
+    "bool_type": "must be true or false",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+}
+
+
+def _message(error: Any) -> str:
+    kind, loc = error["type"], tuple(error["loc"])
+    if kind == "extra_forbidden":
+        return "unknown key" + _suggest(loc)
+    if kind == "missing":
+        return "required key is missing"
+    if kind in _TYPE_MESSAGES:
+        return f"{_TYPE_MESSAGES[kind]}, got {_show(error.get('input'))}"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+# The file's shape ------------------------------------------------------------------------
+
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RULE_KEY = re.compile(r"^[a-z0-9_]+$")
+_YEAR = re.compile(r"^\d{4}$")
+
+T = TypeVar("T")
+
+
+def _text(parse: Callable[[str], T]) -> Callable[[Any], T]:
+    """A before-validator: the value must be a TOML string, then `parse` reads it."""
+
+    def check(value: Any) -> T:
+        if not isinstance(value, str):
+            raise ValueError(f"{_TYPE_MESSAGES['string_type']}, got {_show(value)}")
+        return parse(value)
+
+    return check
+
+
+def _clock(text: str) -> time:
+    match = _TIME.match(text.strip())
+    if match and int(match.group(1)) <= 23 and int(match.group(2)) <= 59:
+        return time(int(match.group(1)), int(match.group(2)))
+    raise ValueError(f"must be a time HH:MM, got {text!r}")
+
+
+def _quiet_hours(text: str) -> QuietHours | None:
+    if not text.strip():
+        return None
+    start, _, end = text.partition("-")
+    try:
+        span = QuietHours(_clock(start), _clock(end))
+    except ValueError:
+        raise ValueError(f'must be "HH:MM-HH:MM", or "" for none, got {text!r}') from None
+    if span.start == span.end:
+        raise ValueError(f"must not start and end at the same time, got {text!r}")
+    return span
+
+
+def _lead_day(value: int) -> int:
+    if not 0 <= value <= LEAD_DAYS_MAX:
+        raise ValueError(f"must be 0..{LEAD_DAYS_MAX} days, got {value}")
+    return value
+
+
+def _lead_days(values: list[int]) -> list[int]:
+    if not values:
+        raise ValueError("must list at least one day, like [7, 3, 1, 0]")
+    for day in values:
+        if values.count(day) > 1:
+            raise ValueError(f"must not repeat a day, got {day} twice")
+    return values
+
+
+def _after_days(value: int) -> int:
+    if not 0 <= value <= AFTER_DAYS_MAX:
+        raise ValueError(f"must be 0..{AFTER_DAYS_MAX} days (0 switches it off), got {value}")
+    return value
+
+
+def _a_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        raise ValueError(f"must be a date without a time, got {value.isoformat()}")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"must be a date YYYY-MM-DD, got {_show(value)}")
+
+
+def _year(text: str) -> str:
+    if not _YEAR.match(text):
+        raise ValueError(f"must be a year, like [calendar.2027], got {text!r}")
+    return text
+
+
+def _rule_key(text: str) -> str:
+    if not _RULE_KEY.match(text):
+        raise ValueError(f"must be lower-case letters, digits and _, got {text!r}")
+    return text
+
+
+def _placeholders(title: str) -> set[str]:
+    try:
+        parts = list(string.Formatter().parse(title))
+    except ValueError:
+        raise ValueError(f"has an unmatched {{ or }}, got {title!r}") from None
+    names = set()
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in TITLE_FIELDS:
+            allowed = ", ".join(f"{{{f}}}" for f in sorted(TITLE_FIELDS))
+            raise ValueError(f"unknown placeholder {{{name}}}; allowed: {allowed}")
+        if spec or conversion:
+            raise ValueError(f"placeholders must be plain, like {{{name}}}, got {title!r}")
+        names.add(name)
+    return names
+
+
+def _title(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    _placeholders(text)
+    return text
+
+
+E = TypeVar("E", Category, Pairing, Schedule)
+
+
+def _choice(kind: type[E], what: str) -> Callable[[str], E]:
+    def check(text: str) -> E:
+        try:
+            return kind(text.strip())
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in kind)
+            raise ValueError(f"unknown {what} {text!r}; use one of {allowed}") from None
+
+    return check
+
+
+def _duty(text: str) -> Duty:
+    duty = parse_term(text, DUTY_NAMES)
+    if duty is None:
+        allowed = ", ".join(f"{d.value}/{n}" for d, n in DUTY_NAMES.items())
+        raise ValueError(f"unknown duty {text!r}; use one of {allowed}")
+    return duty
+
+
+def _roles(words: Any) -> frozenset[Role]:
+    if isinstance(words, str):  # a single role without the brackets
+        words = [words]
+    if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
+        raise ValueError(f'must be a list of roles in quotes, like ["党委书记"], '
+                         f"got {_show(words)}")
+    if not words:
+        raise ValueError("must name at least one role")
+    roles = set()
+    for word in words:
+        role = parse_term(word, ROLE_NAMES)
+        if role is None:
+            allowed = ", ".join(f"{r.value}/{n}" for r, n in ROLE_NAMES.items())
+            raise ValueError(f"unknown role {word!r}; use one of {allowed}")
+        roles.add(role)
+    return frozenset(roles)
+
+
+def _event(text: str) -> str:
+    for key, name in TRIGGER_NAMES.items():
+        if text.strip() in (key, name):
+            return key
+    allowed = ", ".join(repr(k) for k in TRIGGER_NAMES)
+    raise ValueError(f"unknown event {text!r}; use one of {allowed}")
+
+
+def _month_day(text: str) -> tuple[int, int]:
+    match = _MONTH_DAY.match(text.strip())
+    if match:
+        month, day = int(match.group(1)), int(match.group(2))
+        if (month, day) == (2, 29):
+            raise ValueError("must be a day every year has; not 02-29 (use 02-28)")
+        try:
+            date(2001, month, day)
+        except ValueError:
+            pass
+        else:
+            return month, day
+    raise ValueError(f"must be MM-DD, got {text!r}")
+
+
+def _days_after(value: int) -> int:
+    if not 1 <= value <= DAYS_AFTER_MAX:
+        raise ValueError(f"must be 1..{DAYS_AFTER_MAX} days, got {value}")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class _Reminders(_Model):
+    lead_days: Annotated[list[Annotated[int, AfterValidator(_lead_day)]],
+                         AfterValidator(_lead_days)]
+    send_time: Annotated[time, BeforeValidator(_text(_clock))]
+    quiet_hours: Annotated[InstanceOf[QuietHours] | None, BeforeValidator(_text(_quiet_hours))]
+
+
+_AfterDays = Annotated[int, AfterValidator(_after_days)]
+
+
+class _Escalation(_Model):
+    owner_after_days: _AfterDays
+    leaders_after_days: _AfterDays
+    discipline_after_days: _AfterDays
+
+
+_Date = Annotated[date, BeforeValidator(_a_date)]
+
+
+class _Year(_Model):
+    holidays: list[_Date] = []
+    workdays: list[_Date] = []
+
+
+def _optional(parse: Callable[[Any], T]) -> Callable[[Any], T | None]:
+    return lambda value: None if value is None else parse(value)
+
+
+_Pairing = Annotated[Pairing | None, BeforeValidator(_optional(_text(_choice(Pairing, "with"))))]
+
+
+class _Obligation(_Model):
+    key: Annotated[str, AfterValidator(_rule_key)]
+    title: Annotated[str, AfterValidator(_title)]
+    kind: Annotated[Category, BeforeValidator(_text(_choice(Category, "kind")))]
+    duty: Annotated[Duty, BeforeValidator(_text(_duty))]
+    who: Annotated[frozenset[Role], BeforeValidator(_roles)]
+    pairing: _Pairing = Field(default=None, alias="with")  # `with` is a Python keyword
+    schedule: Annotated[Schedule, BeforeValidator(_text(_choice(Schedule, "schedule")))]
+    due: Annotated[tuple[int, int] | None, BeforeValidator(_optional(_text(_month_day)))] = None
+    event: Annotated[str | None, BeforeValidator(_optional(_text(_event)))] = None
+    days_after: Annotated[int, AfterValidator(_days_after)] | None = None
+    enabled: bool = True
+
+
+class _RulesFile(_Model):
+    reminders: _Reminders
+    escalation: _Escalation
+    calendar: dict[Annotated[str, AfterValidator(_year)], _Year] = {}
+    obligation: list[_Obligation] = []
+
+
+_KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": tuple(_RulesFile.model_fields),
+    "reminders": tuple(_Reminders.model_fields),
+    "escalation": tuple(_Escalation.model_fields),
+    "calendar": tuple(_Year.model_fields),
+    "obligation": tuple(f.alias or n for n, f in _Obligation.model_fields.items()),
+}
+
+
+def _suggest(loc: Loc) -> str:
+    word, section = loc[-1], str(loc[0]) if len(loc) > 1 else ""
+    if not isinstance(word, str):
+        return ""
+    close = difflib.get_close_matches(word, _KNOWN_KEYS.get(section, ()), n=1)
+    if close:
+        return f", did you mean {close[0]!r}?"
+    home = next((s for s in _SECTIONS if not section and word in _KNOWN_KEYS[s]), None)
+    return f"; it belongs under [{home}]" if home else ""
+
+
+# Building the domain ---------------------------------------------------------------------
+
+
+def _build(model: _RulesFile) -> Rules:
+    policy = _policy(model)
+    calendar = {int(year): _year_override(year, entry) for year, entry in model.calendar.items()}
+    seen: set[str] = set()
+    rules = []
+    for index, entry in enumerate(model.obligation):
+        if entry.key in seen:  # the user's file was checked while merging; this is for ours
+            raise _Problem((("obligation", index, "key"),), f"duplicate key {entry.key!r}")
+        seen.add(entry.key)
+        rule = _rule(index, entry)
+        if entry.enabled:
+            rules.append(rule)
+    return Rules(policy=policy, obligations=tuple(rules), calendar=calendar)
+
+
+def _policy(model: _RulesFile) -> ReminderPolicy:
+    reminders, escalation = model.reminders, model.escalation
+    policy = ReminderPolicy(
+        lead_days=tuple(sorted(reminders.lead_days, reverse=True)),
+        send_time=reminders.send_time,
+        quiet_hours=reminders.quiet_hours,
+        owner_after_days=escalation.owner_after_days,
+        leaders_after_days=escalation.leaders_after_days,
+        discipline_after_days=escalation.discipline_after_days,
+    )
+    try:
+        return check_policy(policy)
+    except PolicyError as exc:
+        places = (("reminders", "send_time"), ("reminders", "quiet_hours"),
+                  ("reminders", "lead_days"), ("escalation",), ("reminders",))
+        raise _Problem(places, f"refused by the reminder policy check: {exc}") from None
+
+
+def _year_override(year: str, entry: _Year) -> YearOverride:
+    for name in ("holidays", "workdays"):
+        for index, day in enumerate(getattr(entry, name)):
+            if str(day.year) != year:
+                raise _Problem((("calendar", year, name, index),),
+                               f"{day.isoformat()} is not in {year}")
+    both = sorted(set(entry.holidays) & set(entry.workdays))
+    if both:
+        raise _Problem((("calendar", year, "workdays"),),
+                       f"{both[0].isoformat()} is both a holiday and a workday")
+    return YearOverride(holidays=frozenset(entry.holidays), workdays=frozenset(entry.workdays))
+
+
+def _rule(index: int, entry: _Obligation) -> ObligationRule:
+    def problem(name: str, message: str) -> _Problem:
+        return _Problem((("obligation", index, name),), message)
+
+    talk, schedule = entry.kind is Category.TALK, entry.schedule
+    fields = _placeholders(entry.title)
+    if talk and entry.pairing is None:
+        allowed = ", ".join(repr(p.value) for p in Pairing)
+        raise problem("with", f'is required for kind "talk"; use one of {allowed}')
+    if not talk and entry.pairing is not None:
+        raise problem("with", f'is only for kind "talk", not {entry.kind.value!r}')
+    if "with" in fields and entry.pairing is None:
+        raise problem("title", "{with} is only allowed when `with` is set")
+    if "date" in fields and schedule is not Schedule.AFTER_EVENT:
+        raise problem("title", '{date} is only allowed with schedule "after_event"')
+    if schedule is Schedule.YEARLY and entry.due is None:
+        raise problem("due", 'is required for schedule "yearly", like due = "01-31"')
+    if schedule is not Schedule.YEARLY and entry.due is not None:
+        raise problem("due", f'is only for schedule "yearly", not {schedule.value!r}')
+    for name in ("event", "days_after"):
+        given = getattr(entry, name) is not None
+        if schedule is Schedule.AFTER_EVENT and not given:
+            raise problem(name, 'is required for schedule "after_event"')
+        if schedule is not Schedule.AFTER_EVENT and given:
+            raise problem(name, f'is only for schedule "after_event", not {schedule.value!r}')
+    month, day = entry.due or (None, None)
+    return ObligationRule(
+        key=entry.key,
+        title=entry.title,
+        category=entry.kind,
+        duty=entry.duty,
+        who=entry.who,
+        schedule=schedule,
+        due_month=month,
+        due_day=day,
+        event=entry.event,
+        days_after=entry.days_after,
+        pairing=entry.pairing,
+    )

@@ -1,0 +1,1 @@
+"""Time-driven work: the planning tick and the outbox sender."""

@@ -1,0 +1,105 @@
+"""Drains the outbox through the bot (and so through PTB's rate limiter).
+
+A message is marked sent only after Telegram accepted it, part by part: killed at any
+point, the bot resends at most the one message that was in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from datetime import timedelta
+
+from telegram import Bot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.clock import Clock
+from bot.services.delivery import DeliveryService, backoff
+from messages.reminders import render_outbox
+from storage.outbox import OutboxMessage
+
+log = logging.getLogger("dutybot.sender")
+
+
+class OutboxSender:
+    def __init__(self, bot: Bot, delivery: DeliveryService, clock: Clock) -> None:
+        self.bot = bot
+        self.delivery = delivery
+        self.clock = clock
+        self.paused_until = 0.0  # time.monotonic() before which Telegram asked us to wait
+
+    def pause_left(self) -> float:
+        return max(0.0, self.paused_until - time.monotonic())
+
+    async def drain(self, limit: int | None = None) -> int:
+        """Send what is ready now, oldest first; returns how many messages went out.
+        Stops early for quiet hours or when Telegram says to slow down."""
+        sent = 0
+        after = 0
+        while limit is None or sent < limit:
+            if self.pause_left() or await self.delivery.quiet():
+                break
+            msg = await self.delivery.next_ready(after)
+            if msg is None:
+                break
+            after = msg.id
+            if await self._send(msg):
+                sent += 1
+        return sent
+
+    async def _send(self, msg: OutboxMessage) -> bool:
+        rendered = render_outbox(msg.kind, msg.payload, self.clock.now().date())
+        parts = rendered.parts
+        for index in range(msg.parts_sent, len(parts)):
+            last = index == len(parts) - 1
+            try:
+                accepted = await self.bot.send_message(
+                    chat_id=msg.chat_id, text=parts[index],
+                    reply_markup=rendered.keyboard if last else None)
+            except RetryAfter as exc:
+                wait = _seconds(exc)
+                self.paused_until = time.monotonic() + wait
+                log.info("Telegram asks to wait %.1f s", wait)
+                await self.delivery.retry(msg, timedelta(seconds=wait), "RetryAfter",
+                                          count_attempt=False)
+                return False
+            except Forbidden as exc:
+                log.warning("cannot deliver to chat %s: %s", msg.chat_id, exc.message)
+                await self.delivery.undeliverable(msg, exc.message)
+                return False
+            except ChatMigrated as exc:
+                await self.delivery.chat_moved(msg, exc.new_chat_id)
+                return False
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    await self.delivery.undeliverable(msg, exc.message)
+                else:
+                    await self.delivery.failed(msg, exc.message)
+                return False
+            except NetworkError as exc:  # timeouts and connection errors: try again later
+                log.warning("network error sending outbox message %s: %s", msg.id, exc)
+                await self.delivery.retry(msg, backoff(msg.attempts), str(exc))
+                return False
+            except TelegramError as exc:
+                await self.delivery.failed(msg, str(exc))
+                return False
+            await self.delivery.delivered(msg, index + 1, last, accepted.message_id)
+        return True
+
+
+def _seconds(exc: RetryAfter) -> float:
+    # without PTB_TIMEDELTA=1 reading retry_after warns; it is an int or a timedelta
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)

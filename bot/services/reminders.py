@@ -1,0 +1,301 @@
+"""Reminders: obligations onto the lists, the daily plan into the outbox, acknowledgements,
+the policy an admin sets, and events (a 民主生活会) that trigger obligations."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain import permissions
+from bot.domain.calendar import DaySource, WorkCalendar
+from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
+from bot.domain.model import Actor, Item, ListKind, Person, Role
+from bot.domain.obligations import Trigger, occurrences
+from bot.domain.planner import Lane, Org, Recipient, horizon, plan, recipients
+from bot.domain.policy import (
+    SETTING_KEYS,
+    PolicyError,
+    ReminderPolicy,
+    encode_setting,
+    with_setting,
+    with_settings,
+)
+from bot.rules import Rules
+from bot.services.base import ServiceBase
+from bot.services.errors import (
+    BadSetting,
+    FutureDate,
+    InvalidDate,
+    NotAllowed,
+    NotBound,
+    StaleButton,
+)
+from storage.db import Database, Tx
+
+log = logging.getLogger("dutybot.reminders")
+
+SYSTEM = Actor(telegram_user_id=None)
+DIGEST_KINDS = ("digest", "group_digest")
+UPDATE_MEMORY = timedelta(days=7)  # Telegram re-delivers within seconds; a week is ample
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    item: Item
+    first: bool  # False: it had been acknowledged before (a double tap)
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingRecorded:
+    event: str
+    on: date
+    new: bool  # False: that meeting was recorded before
+    made: list[tuple[Item, Person]]  # the obligations it created, with their owners
+
+
+class ReminderService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock, rules: Rules, calendar: WorkCalendar,
+                 admin_ids: frozenset[int]) -> None:
+        super().__init__(db, clock)
+        self.rules = rules
+        self.calendar = calendar
+        self.admin_ids = admin_ids
+        # only a shortcut: the database decides what exists and what ran
+        self._looked_at: tuple[date, tuple[int, ...]] | None = None
+        self._warned_years: set[int] = set()
+
+    # The policy ------------------------------------------------------------------------
+
+    async def policy(self) -> ReminderPolicy:
+        async with self.db.read() as tx:
+            return with_settings(self.rules.policy, await tx.policy.all())
+
+    async def overridden(self) -> set[str]:
+        async with self.db.read() as tx:
+            return set(await tx.policy.all()) & set(SETTING_KEYS)
+
+    async def change_setting(self, actor: Actor, key: str, text: str) -> ReminderPolicy:
+        if not permissions.can_change_reminder_settings(actor):
+            raise NotAllowed("remind_settings")
+        async with self.change(actor) as tx:
+            current = with_settings(self.rules.policy, await tx.policy.all())
+            try:
+                changed = with_setting(current, key, text)
+            except PolicyError as exc:
+                raise BadSetting(str(exc)) from None
+            await tx.policy.put(key, encode_setting(key, changed), self.now())
+            await tx.events.record(actor, self.now(), "policy_changed", "policy", key,
+                                   value=encode_setting(key, changed))
+        return changed
+
+    async def reset_settings(self, actor: Actor) -> ReminderPolicy:
+        if not permissions.can_change_reminder_settings(actor):
+            raise NotAllowed("remind_settings")
+        async with self.change(actor) as tx:
+            cleared = await tx.policy.clear()
+            if cleared:
+                await tx.events.record(actor, self.now(), "policy_reset", "policy", "all")
+        return self.rules.policy
+
+    # The tick ----------------------------------------------------------------------------
+
+    async def tick(self) -> int | None:
+        """What the scheduler calls: keep the obligations current, then run today's plan
+        if it is time. Returns how many reminders were planned (None: no plan ran)."""
+        await self.materialize()
+        return await self.plan_day()
+
+    async def materialize(self) -> int:
+        """Put every obligation occurrence that should exist today on its owner's list."""
+        today = self.today()
+        async with self.db.read() as tx:
+            fingerprint = await tx.obligations.fingerprint()
+        if self._looked_at == (today, fingerprint):
+            return 0
+        async with self.db.transaction() as tx:
+            made = await self._materialize_in(tx, today)
+            if today != (self._looked_at or (None,))[0]:
+                await tx.updates.prune(self.now() - UPDATE_MEMORY)
+        self._looked_at = (today, fingerprint)
+        return len(made)
+
+    async def _materialize_in(self, tx: Tx, today: date) -> list[Item]:
+        rules = self.rules.obligations
+        people = await tx.persons.all()
+        units = await tx.units.all()
+        wanted = occurrences(rules, people, units, await tx.obligations.triggers(), today)
+        have = await tx.obligations.existing([r.key for r in rules])
+        made = []
+        for occ in wanted:
+            if occ.identity in have:
+                continue
+            have.add(occ.identity)
+            item = await tx.items.add(
+                kind=ListKind.OBLIGATION, title=occ.title, duty=occ.duty, owner_id=occ.owner_id,
+                unit_id=occ.unit_id, parent_id=None, source=None, due_date=occ.due_date,
+                now=self.now(), rule_key=occ.rule_key, period=occ.period,
+                counterpart_id=occ.counterpart_id,
+            )
+            await tx.events.record(SYSTEM, self.now(), "obligation_created", "item", item.id,
+                                   rule=occ.rule_key, period=occ.period,
+                                   due_date=occ.due_date.isoformat())
+            made.append(item)
+        return made
+
+    async def plan_day(self) -> int | None:
+        """Today's reminders and escalations, once per workday at the send time; written
+        with their digests into the outbox in one transaction."""
+        now = self.now()
+        today = now.date()
+        policy = await self.policy()
+        if not self._is_send_time(now, policy):
+            return None
+        async with self.db.transaction() as tx:
+            if not await tx.reminders.claim_day(today, now):
+                return None
+            items, planned = await tx.reminders.candidates(today + timedelta(days=horizon(policy)))
+            pushes = plan(items, planned, today, self.calendar, policy)
+            people = await tx.persons.all()
+            org = Org(people, await tx.units.all(), await tx.groups.discipline_chats())
+            by_id = {i.id: i for i in items}
+            rows = []
+            for push in pushes:
+                item = by_id[push.item_id]
+                told = [r for r in recipients(item, push.stage, org) if _reachable(r, people)]
+                rows += [(r.key, item.id, push.stage.label, item.due_date) for r in told]
+                if push.stage.overdue and told:
+                    await tx.events.record(
+                        SYSTEM, now, "escalated" if push.stage.lane is not Lane.OWNER
+                        else "overdue_notice", "item", item.id, stage=push.stage.label,
+                        recipients=[r.key for r in told])
+            await tx.reminders.add_many(rows, today)
+            await self._queue_digests(tx, today, now, people)
+            await tx.reminders.record_run(today, len(rows))
+            await self._calendar_notices(tx, today, now, people)
+        return len(rows)
+
+    def _is_send_time(self, now: datetime, policy: ReminderPolicy) -> bool:
+        moment = now.time()
+        return (self.calendar.is_workday(now.date()) and moment >= policy.send_time
+                and not policy.is_quiet(moment))
+
+    async def _queue_digests(self, tx: Tx, today: date, now: datetime,
+                             people: dict[int, Person]) -> None:
+        """One digest per recipient per day, holding every planned reminder not yet sent
+        (a digest from an earlier day that never went out is folded in)."""
+        stale = await tx.outbox.supersede_stale(DIGEST_KINDS, today)
+        await tx.reminders.detach_from(stale)
+        unsent = await tx.reminders.unsent()
+        if not unsent:
+            return
+        items = await tx.items.by_ids(r.item_id for r in unsent)
+        units = await tx.units.all()
+        by_recipient: dict[str, list] = defaultdict(list)
+        for reminder in unsent:
+            by_recipient[reminder.recipient].append(reminder)
+        for key, reminders in by_recipient.items():
+            target = Recipient.parse(key)
+            if target.kind == "p":
+                person = people.get(target.id)
+                if person is None or person.telegram_user_id is None:
+                    continue
+                chat_id, person_id, kind, name = (person.telegram_user_id, person.id, "digest",
+                                                  person.name)
+            else:
+                group = await tx.groups.get(target.id)
+                if group is None:
+                    continue
+                chat_id, person_id, kind, name = group.chat_id, None, "group_digest", group.title
+            entries = [_entry(items[r.item_id], r.stage, people, units, target)
+                       for r in reminders]
+            outbox_id = await tx.outbox.add(
+                dedup_key=f"{kind}:{key}:{today.isoformat()}", chat_id=chat_id,
+                person_id=person_id, kind=kind, day=today,
+                payload={"name": name, "entries": entries}, now=now)
+            if outbox_id is not None:
+                await tx.reminders.attach((r.id for r in reminders), outbox_id)
+
+    async def _calendar_notices(self, tx: Tx, today: date, now: datetime,
+                                people: dict[int, Person]) -> None:
+        """Tell the admins once about a year whose days off are estimated or unknown."""
+        for year, source in sorted(self.calendar.uncertain_years().items()):
+            if year not in self._warned_years:
+                self._warned_years.add(year)
+                log.warning("workdays of %s are %s: put the State Council's notice into the "
+                            "rules file's [calendar.%s]", year, source.value, year)
+            for chat_id in admin_chats(people, self.admin_ids):
+                await tx.outbox.add(
+                    dedup_key=f"notice:calendar:{year}:{source.value}:{chat_id}",
+                    chat_id=chat_id, person_id=None, kind="calendar_notice", day=today,
+                    payload={"year": year, "estimated": source is DaySource.ESTIMATED},
+                    now=now)
+
+    # Replies to reminders -------------------------------------------------------------
+
+    async def acknowledge(self, actor: Actor, item_id: int) -> Acknowledged:
+        """收到: the person confirms they saw the reminders they were sent for an item."""
+        if actor.person is None:
+            raise NotBound()
+        async with self.change(actor) as tx:
+            item = await tx.items.get(item_id)
+            opened = await tx.reminders.acknowledge(f"p:{actor.person.id}", item_id, self.now())
+            if item is None or opened is None:
+                raise StaleButton()
+            if opened:
+                await tx.events.record(actor, self.now(), "acknowledged", "item", item_id)
+        return Acknowledged(item=item, first=bool(opened))
+
+    # Events that trigger obligations --------------------------------------------------
+
+    async def record_meeting(self, actor: Actor, text: str,
+                             event: str = "democratic_life_meeting") -> MeetingRecorded:
+        if not permissions.can_record_meetings(actor):
+            raise NotAllowed("record_meeting")
+        try:
+            held = parse_past_date(text, self.today())
+        except FutureDateError:
+            raise FutureDate(text.strip()) from None
+        except DateParseError:
+            raise InvalidDate(text.strip()) from None
+        async with self.change(actor) as tx:
+            new = await tx.obligations.add_trigger(Trigger(event, held), self.now())
+            if new:
+                await tx.events.record(actor, self.now(), "meeting_held", "meeting",
+                                       f"{event}:{held.isoformat()}", event=event)
+            made = await self._materialize_in(tx, self.today())
+            owners = await tx.persons.by_ids({i.owner_id for i in made})
+        return MeetingRecorded(event=event, on=held, new=new,
+                               made=[(i, owners[i.owner_id]) for i in made])
+
+
+def _reachable(recipient: Recipient, people: dict[int, Person]) -> bool:
+    """A person can be told only once they have bound their Telegram account; until then
+    the stage stays unplanned and is tried again on the next workday."""
+    if recipient.kind != "p":
+        return True
+    person = people.get(recipient.id)
+    return person is not None and person.telegram_user_id is not None
+
+
+def admin_chats(people: dict[int, Person], admin_ids: frozenset[int]) -> list[int]:
+    """Private chats of the admins: bound people with the admin role, and configured ids."""
+    chats = {p.telegram_user_id for p in people.values()
+             if Role.ADMIN in p.roles and p.telegram_user_id is not None}
+    return sorted(chats | set(admin_ids))
+
+
+def _entry(item: Item, stage: str, people: dict[int, Person], units: dict[int, Any],
+           target: Recipient) -> dict[str, Any]:
+    """What a digest shows of one item: enough to render it without the database."""
+    owner = people.get(item.owner_id)
+    unit = units.get(item.unit_id)
+    return {
+        "item": item.id, "code": item.code, "kind": item.kind.value, "title": item.title,
+        "due": item.due_date.isoformat(), "stage": stage,
+        "owner": owner.name if owner else "", "unit": unit.name if unit else "",
+        "own": target.kind == "p" and target.id == item.owner_id,
+    }

@@ -1,0 +1,177 @@
+"""What the outbox sends: daily digests, 纪委 group notices, admin notices; and the texts
+of /提醒设置, /民主生活会 and the 收到 button."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.model import Item, ListKind, Person
+from bot.domain.obligations import TRIGGER_NAMES
+from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
+from bot.domain.vocabulary import KIND_NAMES
+from messages.format import days_phrase, esc, fmt_date, split_message
+
+ACK = "ack"  # callback data: ack:<item id>
+MAX_BUTTONS = 30  # one per item; a longer digest still lists everything in its text
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    parts: list[str]
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
+    """Turn a stored outbox payload into what is sent, with today's day counts."""
+    if kind == "digest":
+        return Rendered(split_message(digest(payload, today)), ack_keyboard(payload["entries"]))
+    if kind == "group_digest":
+        return Rendered(split_message(group_digest(payload, today)))
+    if kind == "calendar_notice":
+        return Rendered([calendar_notice(payload["year"], payload["estimated"])])
+    if kind == "undeliverable_notice":
+        return Rendered([undeliverable_notice(payload)])
+    raise ValueError(f"no text for outbox messages of kind {kind!r}")
+
+
+def _kind(entry: dict[str, Any]) -> str:
+    kind = ListKind(entry["kind"])
+    return "履责事项" if kind is ListKind.OBLIGATION else f"{KIND_NAMES[kind]}清单"
+
+
+def _line(number: int, entry: dict[str, Any], today: date, with_owner: bool) -> list[str]:
+    due = date.fromisoformat(entry["due"])
+    meta = [f"截止 {fmt_date(due)}", days_phrase(due, today)]
+    if with_owner:
+        meta.insert(0, f"责任人 {esc(entry['owner'])}（{esc(entry['unit'])}）")
+    return [f"{number}. <code>{esc(entry['code'])}</code> {esc(entry['title'])}",
+            f"　{_kind(entry)} · " + " · ".join(meta)]
+
+
+def digest(payload: dict[str, Any], today: date) -> str:
+    entries = payload["entries"]
+    own = [e for e in entries if e["own"]]
+    overdue = [e for e in own if date.fromisoformat(e["due"]) < today]
+    coming = [e for e in own if date.fromisoformat(e["due"]) >= today]
+    others = [e for e in entries if not e["own"]]
+    lines = [f"<b>📋 今日提醒</b> · {fmt_date(today)}",
+             f"{esc(payload['name'])}，您有 {len(entries)} 项事项需要关注："]
+    number = 0
+    for title, group, with_owner in (("🔴 已逾期", overdue, False),
+                                     ("⏰ 即将到期", coming, False),
+                                     ("📢 请督促（您分管或主管范围内的逾期事项）", others, True)):
+        if not group:
+            continue
+        lines += ["", f"<b>{title}</b>"]
+        for entry in group:
+            number += 1
+            lines += _line(number, entry, today, with_owner)
+    lines += ["", "看到后请点下方“收到”确认；发送 /待办 查看全部待办。"]
+    return "\n".join(lines)
+
+
+def ack_keyboard(entries: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
+    buttons = [InlineKeyboardButton(f"收到 {e['code']}", callback_data=f"{ACK}:{e['item']}")
+               for e in _ordered(entries)[:MAX_BUTTONS]]
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+
+
+def _ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Buttons in the order the text lists the items: own overdue, own coming, others."""
+    def rank(entry: dict[str, Any]) -> tuple[int, str]:
+        return (0 if entry["own"] else 1, entry["due"])
+    return sorted(entries, key=rank)
+
+
+def group_digest(payload: dict[str, Any], today: date) -> str:
+    entries = payload["entries"]
+    lines = [f"<b>🔴 逾期事项通报</b> · {fmt_date(today)}",
+             f"以下 {len(entries)} 项事项逾期已久，提请纪委督办：", ""]
+    for number, entry in enumerate(entries, start=1):
+        lines += _line(number, entry, today, with_owner=True)
+    lines += ["", "发送 /mylist 可查看全部清单。"]
+    return "\n".join(lines)
+
+
+def calendar_notice(year: int, estimated: bool) -> str:
+    if estimated:
+        what = (f"{year}年的法定节假日目前按规则推算（国务院办公厅的放假通知还未录入），"
+                "调休上班日可能缺失。")
+    else:
+        what = f"系统没有{year}年的节假日数据，暂按周一至周五计算工作日。"
+    return (f"📅 <b>工作日历提示</b>\n{what}\n"
+            f"请在规则文件的 [calendar.{year}] 中填入当年放假和调休安排，重启后生效。"
+            "此提示只发一次。")
+
+
+def undeliverable_notice(payload: dict[str, Any]) -> str:
+    if payload.get("group"):
+        return (f"⚠️ 无法向群“{esc(payload['who'])}”发送消息（机器人可能已被移出群）。"
+                "请把机器人重新拉进群，再在群里发送 /bindgroup。")
+    return (f"⚠️ 无法给 {esc(payload['who'])}（{esc(payload['unit'])}）发送提醒："
+            "对方可能屏蔽了机器人或从未打开过对话。请联系本人在 Telegram 中打开机器人并点“开始”。"
+            "在此之前的提醒会继续尝试，此提示只发一次。")
+
+
+def acknowledged(item: Item, first: bool) -> str:
+    if first:
+        return f"已确认收到 {item.code}"
+    return f"{item.code} 已经确认过了"
+
+
+def mark_acknowledged(markup: InlineKeyboardMarkup | None,
+                      data: str) -> InlineKeyboardMarkup | None:
+    """The same keyboard with the pressed 收到 button shown as done."""
+    if markup is None:
+        return None
+    rows = []
+    for row in markup.inline_keyboard:
+        rows.append([
+            InlineKeyboardButton(f"✅ {b.text.removeprefix('收到 ').removeprefix('✅ ')}",
+                                 callback_data=b.callback_data)
+            if b.callback_data == data else b
+            for b in row
+        ])
+    return InlineKeyboardMarkup(rows)
+
+
+# /提醒设置 ----------------------------------------------------------------------------------
+
+def _after(days: int, who: str) -> str:
+    return f"逾期第 {days} 天告知{who}" if days else f"不告知{who}"
+
+
+def remind_settings(policy: ReminderPolicy, changed: set[str], title: str) -> str:
+    def mark(key: str) -> str:
+        return "（已修改）" if key in changed else ""
+    lead = "、".join(f"T-{d}" for d in policy.lead_days) or "不提前提醒"
+    quiet = format_quiet_hours(policy.quiet_hours) or "未设置"
+    lines = [
+        f"<b>{title}</b>",
+        f"到期前提醒：{lead}{mark('lead_days')}",
+        f"发送时间：每个工作日 {format_time(policy.send_time)}{mark('send_time')}",
+        f"免打扰：{quiet}{mark('quiet_hours')}",
+        "逾期：" + "；".join((_after(policy.owner_after_days, "本人"),
+                            _after(policy.leaders_after_days, "分管领导和书记"),
+                            _after(policy.discipline_after_days, "纪委群"))) + mark("escalation"),
+        "",
+        "提醒日如遇周末或法定节假日，提前到之前最近的工作日；调休上班日照常提醒。",
+    ]
+    return "\n".join(lines)
+
+
+def meeting_recorded(event: str, on: date, new: bool, made: list[tuple[Item, Person]]) -> str:
+    name = TRIGGER_NAMES.get(event, event)
+    head = (f"✅ 已登记 {fmt_date(on)} 召开的{name}。" if new
+            else f"{fmt_date(on)} 召开的{name}之前已经登记过，不会重复登记。")
+    lines = [head]
+    for item, owner in made:
+        lines.append(f"已列入 {esc(owner.name)} 的清单：<code>{esc(item.code)}</code> "
+                     f"{esc(item.title)}，截止 {fmt_date(item.due_date)}")
+    return "\n".join(lines)

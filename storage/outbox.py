@@ -1,0 +1,144 @@
+"""The outbox: messages waiting to be sent, and what became of each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import aiosqlite
+
+from storage.codec import from_json, to_date, to_json, to_text
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # Telegram refused it for good (logged)
+    UNDELIVERABLE = "undeliverable"  # the user blocked the bot, the bot left the group
+    SUPERSEDED = "superseded"  # a digest never sent, folded into a later day's digest
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    dedup_key: str
+    chat_id: int
+    person_id: int | None
+    kind: str
+    day: date
+    payload: dict[str, Any]
+    status: OutboxStatus
+    parts_sent: int
+    attempts: int
+
+
+_COLUMNS = "id, dedup_key, chat_id, person_id, kind, day, payload, status, parts_sent, attempts"
+
+
+class OutboxRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, *, dedup_key: str, chat_id: int, person_id: int | None, kind: str,
+                  day: date, payload: dict[str, Any], now: datetime) -> int | None:
+        """Queue a message; None if one with that key was queued before (sent or not)."""
+        cur = await self._conn.execute(
+            "INSERT OR IGNORE INTO outbox (dedup_key, chat_id, person_id, kind, day, payload, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (dedup_key, chat_id, person_id, kind, to_text(day),
+             to_json(payload, keep_order=True), to_text(now), to_text(now)),
+        )
+        return cur.lastrowid if cur.rowcount == 1 else None
+
+    async def next_ready(self, now: datetime, after_id: int = 0) -> OutboxMessage | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
+            "AND id > ? ORDER BY id LIMIT 1",
+            (to_text(now), after_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _message(row) if row else None
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (message_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _message(row) if row else None
+
+    async def by_status(self, status: OutboxStatus) -> list[OutboxMessage]:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status.value,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_message(r) for r in rows]
+
+    async def pending_count(self) -> int:
+        async with self._conn.execute(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"
+        ) as cur:
+            (n,) = await cur.fetchone()
+        return n
+
+    async def part_sent(self, message_id: int, parts_sent: int, last: bool, now: datetime,
+                        telegram_message_id: int) -> None:
+        await self._conn.execute(
+            "UPDATE outbox SET parts_sent = ?, status = ?, sent_at = ?, message_id = ?, "
+            "last_error = NULL WHERE id = ?",
+            (parts_sent, OutboxStatus.SENT.value if last else OutboxStatus.PENDING.value,
+             to_text(now), telegram_message_id, message_id),
+        )
+
+    async def retry_later(self, message_id: int, at: datetime, error: str,
+                          count_attempt: bool = True) -> None:
+        await self._conn.execute(
+            "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + ?, last_error = ? "
+            "WHERE id = ?",
+            (to_text(at), 1 if count_attempt else 0, error, message_id),
+        )
+
+    async def finish(self, message_id: int, status: OutboxStatus, error: str | None) -> None:
+        await self._conn.execute(
+            "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?",
+            (status.value, error, message_id),
+        )
+
+    async def supersede_stale(self, kinds: tuple[str, ...], before: date) -> list[int]:
+        """Digests from earlier days that never went out: fold them into today's."""
+        marks = ",".join("?" * len(kinds))
+        async with self._conn.execute(
+            f"SELECT id FROM outbox WHERE status = 'pending' AND parts_sent = 0 "
+            f"AND kind IN ({marks}) AND day < ?",
+            (*kinds, to_text(before)),
+        ) as cur:
+            ids = [r[0] for r in await cur.fetchall()]
+        await self._conn.executemany(
+            "UPDATE outbox SET status = 'superseded' WHERE id = ?", [(i,) for i in ids]
+        )
+        return ids
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: its pending messages follow it."""
+        await self._conn.execute(
+            "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
+            (new_chat_id, old_chat_id),
+        )
+
+    async def find_sent(self, chat_id: int, telegram_message_id: int) -> OutboxMessage | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND message_id = ?",
+            (chat_id, telegram_message_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _message(row) if row else None
+
+
+def _message(row: aiosqlite.Row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"], dedup_key=row["dedup_key"], chat_id=row["chat_id"],
+        person_id=row["person_id"], kind=row["kind"], day=to_date(row["day"]),
+        payload=from_json(row["payload"]), status=OutboxStatus(row["status"]),
+        parts_sent=row["parts_sent"], attempts=row["attempts"],
+    )

@@ -1,0 +1,139 @@
+"""The reminder plan: daily runs, planned stages, acknowledgements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.domain.model import ACTIVE_STATUSES
+from bot.domain.planner import PlanItem
+from storage.codec import to_date, to_text
+
+_ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
+_ACTIVE_MARKS = ",".join("?" * len(_ACTIVE))
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedReminder:
+    id: int
+    recipient: str
+    item_id: int
+    stage: str
+    due_date: date
+
+
+class ReminderRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def claim_day(self, day: date, now: datetime) -> bool:
+        """Mark today's plan as run; False if it ran already (after a restart, say)."""
+        cur = await self._conn.execute(
+            "INSERT OR IGNORE INTO plan_runs (day, ran_at, pushes) VALUES (?, ?, 0)",
+            (to_text(day), to_text(now)),
+        )
+        return cur.rowcount == 1
+
+    async def record_run(self, day: date, pushes: int) -> None:
+        await self._conn.execute(
+            "UPDATE plan_runs SET pushes = ? WHERE day = ?", (pushes, to_text(day))
+        )
+
+    async def ran_on(self, day: date) -> bool:
+        async with self._conn.execute(
+            "SELECT 1 FROM plan_runs WHERE day = ?", (to_text(day),)
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def candidates(self, until: date) -> tuple[list[PlanItem], dict[int, set[str]]]:
+        """Active items due by `until`, and the stages each already had for that due date."""
+        async with self._conn.execute(
+            "SELECT id, owner_id, unit_id, due_date FROM items "
+            f"WHERE status IN ({_ACTIVE_MARKS}) AND due_date <= ?",
+            (*_ACTIVE, to_text(until)),
+        ) as cur:
+            rows = await cur.fetchall()
+        items = [PlanItem(r[0], r[1], r[2], to_date(r[3])) for r in rows]
+        planned: dict[int, set[str]] = defaultdict(set)
+        async with self._conn.execute(
+            "SELECT r.item_id, r.stage FROM reminders r JOIN items i "
+            "ON i.id = r.item_id AND i.due_date = r.due_date "
+            f"WHERE i.status IN ({_ACTIVE_MARKS}) AND i.due_date <= ?",
+            (*_ACTIVE, to_text(until)),
+        ) as cur:
+            async for item_id, stage in cur:
+                planned[item_id].add(stage)
+        return items, planned
+
+    async def add_many(self, rows: Iterable[tuple[str, int, str, date]], day: date) -> int:
+        """(recipient, item id, stage, due date) rows; one already planned is skipped."""
+        cur = await self._conn.executemany(
+            "INSERT OR IGNORE INTO reminders (recipient, item_id, stage, due_date, planned_for) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(r, i, s, to_text(d), to_text(day)) for r, i, s, d in rows],
+        )
+        return cur.rowcount
+
+    async def unsent(self) -> list[PlannedReminder]:
+        """Planned reminders of active items not yet in any message."""
+        async with self._conn.execute(
+            "SELECT r.id, r.recipient, r.item_id, r.stage, r.due_date FROM reminders r "
+            "JOIN items i ON i.id = r.item_id "
+            f"WHERE r.outbox_id IS NULL AND i.status IN ({_ACTIVE_MARKS}) "
+            "ORDER BY r.recipient, i.due_date, r.item_id",
+            _ACTIVE,
+        ) as cur:
+            rows = await cur.fetchall()
+        return [PlannedReminder(r[0], r[1], r[2], r[3], to_date(r[4])) for r in rows]
+
+    async def attach(self, reminder_ids: Iterable[int], outbox_id: int) -> None:
+        await self._conn.executemany(
+            "UPDATE reminders SET outbox_id = ? WHERE id = ?",
+            [(outbox_id, rid) for rid in reminder_ids],
+        )
+
+    async def detach_from(self, outbox_ids: Iterable[int]) -> None:
+        await self._conn.executemany(
+            "UPDATE reminders SET outbox_id = NULL WHERE outbox_id = ?",
+            [(oid,) for oid in outbox_ids],
+        )
+
+    async def in_message(self, outbox_id: int) -> list[PlannedReminder]:
+        async with self._conn.execute(
+            "SELECT id, recipient, item_id, stage, due_date FROM reminders "
+            "WHERE outbox_id = ? ORDER BY id",
+            (outbox_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [PlannedReminder(r[0], r[1], r[2], r[3], to_date(r[4])) for r in rows]
+
+    async def acknowledge(self, recipient: str, item_id: int, now: datetime) -> int | None:
+        """Mark the recipient's reminders for an item acknowledged: how many were open,
+        or None when the recipient never had a reminder for it."""
+        async with self._conn.execute(
+            "SELECT COUNT(*), SUM(acknowledged_at IS NULL) FROM reminders "
+            "WHERE recipient = ? AND item_id = ? AND outbox_id IS NOT NULL",
+            (recipient, item_id),
+        ) as cur:
+            total, open_ = await cur.fetchone()
+        if not total:
+            return None
+        await self._conn.execute(
+            "UPDATE reminders SET acknowledged_at = ? WHERE recipient = ? AND item_id = ? "
+            "AND acknowledged_at IS NULL AND outbox_id IS NOT NULL",
+            (to_text(now), recipient, item_id),
+        )
+        return open_ or 0
+
+    async def for_item(self, item_id: int) -> list[PlannedReminder]:
+        async with self._conn.execute(
+            "SELECT id, recipient, item_id, stage, due_date FROM reminders "
+            "WHERE item_id = ? ORDER BY id",
+            (item_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [PlannedReminder(r[0], r[1], r[2], r[3], to_date(r[4])) for r in rows]
