@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,6 +36,8 @@ def build_application(
 
     Rate limiting (Telegram's 30 messages/s, 20/min per group) is on for real runs;
     in-process tests switch it off so that they need not wait out the group limit."""
+    # RetryAfter.retry_after as a timedelta, as PTB 23 will have it, without its warnings
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     builder = (
         ApplicationBuilder()
         .token(token)

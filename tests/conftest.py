@@ -18,6 +18,7 @@ from bot.fake_telegram.driver import BotDriver, driven_bot
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 ADMIN_ID = 1
+DISCIPLINE_GROUP = -1001
 
 
 @pytest.fixture
@@ -106,3 +107,15 @@ async def snapshot(bot: BotDriver) -> tuple[int, ...]:
         total = await tx.items.count_in_scope(Scope(True, None))
         events = await tx.events.count()
     return len(units), len(people), total, events
+
+
+@pytest.fixture
+async def world(bot, api, admin, org, clock):
+    """Two items with due dates in the fortnight from Monday 23 Nov 2026, and a 纪委 group."""
+    group = api.group(DISCIPLINE_GROUP, "局纪委工作群")
+    await bot.send(admin, "/bindgroup 纪委", chat=group)
+    a = await org.item("措施", "逐笔核查公务接待报销凭证", "一岗双责", "周支书", "财务科党支部",
+                       "2026-11-27")
+    b = await org.item("责任", "建立在建工程廉政风险点台账", "一岗双责", "王芳", "项目科",
+                       "2026-12-02")
+    return {"a": a, "b": b, "group": group}

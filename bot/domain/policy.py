@@ -127,28 +127,32 @@ def encode_setting(key: str, policy: ReminderPolicy) -> str:
 
 def with_setting(policy: ReminderPolicy, key: str, text: str) -> ReminderPolicy:
     """The policy with one setting read from text (as typed or as stored); checked."""
+    return check_policy(_apply(policy, key, text))
+
+
+def _apply(policy: ReminderPolicy, key: str, text: str) -> ReminderPolicy:
     if key == "lead_days":
-        changed = replace(policy, lead_days=tuple(sorted(parse_days(text), reverse=True)))
-    elif key == "send_time":
-        changed = replace(policy, send_time=parse_time(text))
-    elif key == "quiet_hours":
-        changed = replace(policy, quiet_hours=parse_quiet_hours(text))
-    elif key == "escalation":
+        return replace(policy, lead_days=tuple(sorted(parse_days(text), reverse=True)))
+    if key == "send_time":
+        return replace(policy, send_time=parse_time(text))
+    if key == "quiet_hours":
+        return replace(policy, quiet_hours=parse_quiet_hours(text))
+    if key == "escalation":
         owner, leaders, discipline = parse_days(text, count=3)
-        changed = replace(policy, owner_after_days=owner, leaders_after_days=leaders,
-                          discipline_after_days=discipline)
-    else:
-        raise PolicyError(f"没有“{key}”这项设置")
-    return check_policy(changed)
+        return replace(policy, owner_after_days=owner, leaders_after_days=leaders,
+                       discipline_after_days=discipline)
+    raise PolicyError(f"没有“{key}”这项设置")
 
 
 def with_settings(policy: ReminderPolicy, stored: dict[str, str]) -> ReminderPolicy:
-    """The rules-file policy with an admin's stored overrides applied; a stored value that
-    no longer fits (the rules file changed under it) is skipped, not fatal."""
-    for key in SETTING_KEYS:
-        if key in stored:
-            try:
-                policy = with_setting(policy, key, stored[key])
-            except PolicyError:
-                continue
-    return policy
+    """The rules-file policy with an admin's stored overrides applied together (one may
+    only make sense with another, such as a send time and the quiet hours it leaves).
+    Overrides that no longer fit (the rules file changed under them) are dropped."""
+    changed = policy
+    try:
+        for key in SETTING_KEYS:
+            if key in stored:
+                changed = _apply(changed, key, stored[key])
+        return check_policy(changed)
+    except PolicyError:
+        return policy

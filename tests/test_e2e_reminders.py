@@ -1,0 +1,129 @@
+"""End to end: the clock travels, the bot plans at 09:00 on workdays, the outbox sends.
+Assertions are on what each chat received, day by day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.fake_telegram.driver import driven_bot
+from tests.conftest import DISCIPLINE_GROUP, snapshot
+from tests.travel import Diary, at, travel
+
+
+async def test_a_fortnight_of_reminders(bot, api, org, clock, world):
+    diary = Diary(api)
+    await travel(bot, clock, diary, date(2026, 11, 23), date(2026, 12, 6))
+    a, b = world["a"], world["b"]
+    users = org.users
+    expected = {
+        # A is due Friday 27 Nov: made at T-4, so its T-7 stage goes out on the first day
+        users["周支书"].id: [(date(2026, 11, 23), (a,)), (date(2026, 11, 24), (a,)),
+                           (date(2026, 11, 26), (a,)), (date(2026, 11, 27), (a,)),
+                           (date(2026, 11, 30), (a,))],  # T+1 is Saturday: Monday
+        # B is due Wednesday 2 Dec: T-3 is Sunday, moved to Friday
+        users["王芳"].id: [(date(2026, 11, 25), (b,)), (date(2026, 11, 27), (b,)),
+                         (date(2026, 12, 1), (b,)), (date(2026, 12, 2), (b,)),
+                         (date(2026, 12, 3), (b,))],
+        # T+3 of A: 李明 分管 财务科, above 财务科党支部; and the 书记
+        users["李明"].id: [(date(2026, 11, 30), (a,))],
+        users["陈书记"].id: [(date(2026, 11, 30), (a,))],
+        # T+7 of A reaches the 纪委 group (Friday 4 Dec); B's T+3 falls on Monday 7 Dec
+        DISCIPLINE_GROUP: [(date(2026, 12, 4), (a,))],
+    }
+    for chat_id, days in expected.items():
+        assert diary.days.get(chat_id) == days, (chat_id, diary.days.get(chat_id))
+    assert users["刘纪委"].id not in diary.days  # the 纪委 hear it in their group
+    assert org.admin.id not in diary.days
+
+
+async def test_digest_reads_clearly_and_has_a_button_per_item(bot, api, org, clock, world):
+    clock.set(at(date(2026, 11, 30)))
+    await bot.tick()
+    digest = api.last(org.users["李明"].id)
+    text = digest.plain
+    assert "今日提醒" in text and "李明，您有 1 项事项需要关注" in text
+    assert "请督促" in text and "责任人 周支书（财务科党支部）" in text
+    assert "逐笔核查公务接待报销凭证" in text and "逾期3天" in text
+    assert digest.buttons == [(f"收到 {world['a']}", f"ack:{int(world['a'][1:])}")]
+    own = api.last(org.users["周支书"].id).plain
+    assert "已逾期" in own and "措施清单" in own and "截止 2026-11-27（周五）" in own
+    clock.set(at(date(2026, 12, 4)))
+    await bot.tick()
+    group = api.last(DISCIPLINE_GROUP)
+    assert "逾期事项通报" in group.plain and "提请纪委督办" in group.plain
+    assert "责任人 周支书（财务科党支部）" in group.plain and "逾期7天" in group.plain
+    assert not group.buttons
+
+
+async def test_nothing_on_weekends_or_twice_a_day(bot, api, org, clock, world):
+    zhou = org.users["周支书"].id
+    clock.set(at(date(2026, 11, 24)))
+    assert await bot.tick() > 0
+    count = len(api.bot_messages(zhou))
+    clock.set(at(date(2026, 11, 24), 15))  # later the same day
+    assert await bot.tick() == 0
+    clock.set(at(date(2026, 11, 28)))  # Saturday
+    assert await bot.tick() == 0
+    assert len(api.bot_messages(zhou)) == count
+
+
+async def test_before_the_send_time_nothing_goes(bot, api, org, clock, world):
+    clock.set(at(date(2026, 11, 24), 8, 59))
+    assert await bot.tick() == 0
+    clock.set(at(date(2026, 11, 24), 9, 0))
+    assert await bot.tick() > 0
+
+
+async def test_after_downtime_the_plan_catches_up_once(bot, api, org, clock, world):
+    diary = Diary(api)
+    # down from Tuesday to Thursday: Friday brings one digest with A at T-0, nothing more
+    await travel(bot, clock, diary, date(2026, 11, 23), date(2026, 11, 27),
+                 skip={date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 26)})
+    a, b = world["a"], world["b"]
+    assert diary.days[org.users["周支书"].id] == [(date(2026, 11, 23), (a,)),
+                                                 (date(2026, 11, 27), (a,))]
+    assert diary.days[org.users["王芳"].id] == [(date(2026, 11, 27), (b,))]
+
+
+async def test_a_restart_sends_nothing_twice(settings, api, org, clock, world, bot):
+    zhou = org.users["周支书"].id
+    clock.set(at(date(2026, 11, 24)))
+    await bot.tick()
+    count = len(api.bot_messages(zhou))
+    async with driven_bot(settings, api, clock) as again:  # a second process on the same DB
+        clock.set(at(date(2026, 11, 24), 10))
+        assert await again.tick() == 0
+    assert len(api.bot_messages(zhou)) == count
+
+
+async def test_acknowledging_a_reminder(bot, api, org, clock, world):
+    zhou, li = org.users["周支书"], org.users["李明"]
+    clock.set(at(date(2026, 11, 24)))
+    await bot.tick()
+    digest = api.last(zhou.id)
+    before = await snapshot(bot)
+    await bot.press(li, digest, "收到")  # someone else (the message forwarded, say)
+    assert "不是给您的" in api.callback_answers[-1].text or "失效" in api.callback_answers[-1].text
+    assert await snapshot(bot) == before
+    await bot.press(zhou, digest, "收到")
+    assert api.callback_answers[-1].text == f"已确认收到 {world['a']}"
+    assert digest.buttons[0][0] == f"✅ {world['a']}" and digest.edits == 1
+    after_first = await snapshot(bot)
+    await bot.press(zhou, digest, world["a"])  # a double tap
+    assert "已经确认过了" in api.callback_answers[-1].text
+    assert await snapshot(bot) == after_first and digest.edits == 1
+
+
+async def test_forged_acknowledgements_change_nothing(bot, api, org, clock, world):
+    zhou = org.users["周支书"]
+    clock.set(at(date(2026, 11, 24)))
+    await bot.tick()
+    digest = api.last(zhou.id)
+    before = await snapshot(bot)
+    for data in ("ack:", "ack:abc", "ack:99999", f"ack:{int(world['b'][1:])}", "ack:1:2"):
+        await bot.press_data(zhou, digest, data)
+        assert "失效" in api.callback_answers[-1].text, data
+    stranger = api.user(777, "陌生人")
+    await bot.press(stranger, digest, "收到")
+    assert api.callback_answers[-1].text
+    assert await snapshot(bot) == before
