@@ -7,8 +7,9 @@ what each person and group would see.
 
 from __future__ import annotations
 
+import re
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from bot.domain.model import Duty, ListKind
 from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
 from bot.services.items import ItemDraft
+from messages.format import fmt_date
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 ADMIN_ID = 1001
@@ -164,6 +166,47 @@ class Demo:
         await self.bot.press(admin, prompt, "纪委群")
         await self.bot.send(self.users["刘洋"], "/todo", chat=group)
 
+    async def fortnight(self, clock: ManualClock) -> list[str]:
+        """Two weeks pass: each day at 09:00 the bot plans and sends. Returns a log of the
+        pushes each person and group received, day by day."""
+        chen, zhou = self.users["陈建国"], self.users["周涛"]
+        await self.bot.send(chen, "/民主生活会 11月20日")  # its report is due in 7 days
+        await self.bot.send(self.admin, "/提醒设置")
+        log: list[str] = []
+        seen = {chat: len(self.api.bot_messages(chat)) for chat in self.api.messages}
+        for offset in range(FORTNIGHT_DAYS):
+            day = START.date() + timedelta(days=offset)
+            clock.set(datetime.combine(day, START.timetz()))
+            await self.bot.tick()
+            pushes = []
+            for chat_id in list(self.api.messages):
+                fresh = self.api.bot_messages(chat_id)[seen.get(chat_id, 0):]
+                seen[chat_id] = len(self.api.bot_messages(chat_id))
+                pushes += [f"　📨 {self._chat_name(chat_id)}：{_summary(m.plain)}" for m in fresh]
+            log.append(fmt_date(day) + ("" if pushes else QUIET_DAY))
+            log += pushes
+            if offset == 1:  # 周涛 confirms the first reminder he got, with one tap
+                digest = next(m for m in self.api.bot_messages(zhou.id) if "今日提醒" in m.plain)
+                await self.bot.press(zhou, digest, "收到")
+        await self.bot.send(chen, "/待办")  # what is still open after two weeks
+        return log
+
+    def _chat_name(self, chat_id: int) -> str:
+        chat = self.api.chats[chat_id]
+        return chat.title if chat.type != "private" else self.api.users[chat_id].first_name
+
+
+FORTNIGHT_DAYS = 14
+QUIET_DAY = "　（非工作日或无到期事项，不发送）"
+FORTNIGHT_TITLE = "══════ 模拟两周：每个工作日 09:00 的推送 ══════"
+
+
+def _summary(text: str) -> str:
+    """A push in one line: its heading and the codes of the items it names."""
+    codes = re.findall(r"\b[WZCL]\d{4}\b", text)
+    head = text.split("\n", 1)[0]
+    return f"{head}（{'、'.join(codes)}）" if codes else head
+
 
 def transcript(api: FakeTelegram) -> str:
     """Every chat, as its members would read it."""
@@ -197,12 +240,14 @@ async def run_demo(output: str | None = None) -> int:
             TELEGRAM_API_BASE_URL="https://api.telegram.org",
             DUTYBOT_TIMEZONE="Asia/Shanghai",
         )
-        async with driven_bot(settings, api, ManualClock(START)) as bot:
+        clock = ManualClock(START)
+        async with driven_bot(settings, api, clock) as bot:
             demo = Demo(bot, api)
             await demo.setup_people()
             await demo.seed_lists()
             await demo.play()
-    text = transcript(api)
+            log = await demo.fortnight(clock)
+    text = "\n\n".join((transcript(api), FORTNIGHT_TITLE + "\n" + "\n".join(log)))
     print(f"四责协同助手 · 演示（模拟时间 {START:%Y-%m-%d %H:%M}，无需令牌和网络）\n")
     print(text)
     if output:

@@ -22,6 +22,15 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         "本群尚未登记",
         "已登记为纪委群",
         "找不到单位“不存在的科室”",
+        # the simulated fortnight
+        "模拟两周",
+        "今日提醒",
+        "逾期事项通报",
+        "已确认收到",
+        "已登记 2026-11-20（周五） 召开的民主生活会",
+        "2026-11-28（周六）　（非工作日或无到期事项，不发送）",
+        "履责事项 · 截止",
+        "民主生活会情况报上级纪委（11月20日召开）",
     ):
         assert expected in text, expected
     assert "出了点问题" not in text  # no handler crashed along the way

@@ -62,6 +62,7 @@ async def test_a_democratic_life_meeting_triggers_its_report(bot, api, org, cloc
     text = api.last(chen.id).plain
     assert "已登记 2026-11-20（周五） 召开的民主生活会" in text
     assert "民主生活会情况报上级纪委（11月20日召开）" in text and "2026-11-27" in text
+    assert "廉政谈话" not in text  # only what the meeting triggered is listed
     before = await snapshot(bot)
     await bot.send(chen, "/meeting 2026-11-20")  # the same meeting again
     assert "之前已经登记过" in api.last(chen.id).plain

@@ -123,8 +123,10 @@ class ReminderService(ServiceBase):
         self._looked_at = (today, fingerprint)
         return len(made)
 
-    async def _materialize_in(self, tx: Tx, today: date) -> list[Item]:
-        rules = self.rules.obligations
+    async def _materialize_in(self, tx: Tx, today: date,
+                              event: str | None = None) -> list[Item]:
+        """Make the missing occurrences (of the rules an event triggers, if one is given)."""
+        rules = [r for r in self.rules.obligations if event is None or r.event == event]
         people = await tx.persons.all()
         units = await tx.units.all()
         wanted = occurrences(rules, people, units, await tx.obligations.triggers(), today)
@@ -266,7 +268,7 @@ class ReminderService(ServiceBase):
             if new:
                 await tx.events.record(actor, self.now(), "meeting_held", "meeting",
                                        f"{event}:{held.isoformat()}", event=event)
-            made = await self._materialize_in(tx, self.today())
+            made = await self._materialize_in(tx, self.today(), event)
             owners = await tx.persons.by_ids({i.owner_id for i in made})
         return MeetingRecorded(event=event, on=held, new=new,
                                made=[(i, owners[i.owner_id]) for i in made])
