@@ -179,3 +179,38 @@ def test_without_a_discipline_group_the_discipline_secretary_is_told():
 def test_recipient_keys_read_back():
     assert Recipient.parse("g:-100123") == Recipient.group(-100123)
     assert Recipient.parse("p:5").key == "p:5"
+
+
+def test_a_whole_year_day_by_day():
+    """One item due on every day of 2026 and early 2027; the planner runs every day of the
+    year. Each stage is sent at most once, only on workdays, never before its day, and
+    every stage of every item is sent (in order) within the year."""
+    first = date(2026, 1, 1)
+    items = [PlanItem(i, 1, 1, first + timedelta(days=i)) for i in range(0, 400)]
+    planned: dict[int, list[tuple[date, Stage]]] = {i.id: [] for i in items}
+    day = first
+    while day <= date(2027, 2, 28):
+        for push in plan(items, {k: {s.label for _, s in v} for k, v in planned.items()},
+                         day, CAL, POLICY):
+            planned[push.item_id].append((day, push.stage))
+        day += timedelta(days=1)
+    lanes = ladders(POLICY)
+    for item in items:
+        sent = planned[item.id]
+        labels = [s.label for _, s in sent]
+        assert len(labels) == len(set(labels)), (item, labels)
+        for day, stage in sent:
+            assert CAL.is_workday(day)
+            assert day >= stage_day(item.due_date, stage, CAL)
+            if stage.offset <= 0:
+                assert day <= item.due_date  # a reminder always comes before the deadline
+        if date(2026, 1, 20) <= item.due_date <= date(2027, 1, 31):
+            # far enough from both ends: the whole ladder of every lane went out
+            for stages in lanes.values():
+                for stage in stages:
+                    assert stage.label in labels or any(
+                        later.label in labels and stage_day(item.due_date, later, CAL)
+                        == stage_day(item.due_date, stage, CAL)
+                        for later in stages), (item.due_date, stage.label, labels)
+        owner = [s for _, s in sent if s.lane is Lane.OWNER]
+        assert [s.offset for s in owner] == sorted(s.offset for s in owner)

@@ -34,6 +34,14 @@ async def test_a_fortnight_of_reminders(bot, api, org, clock, world):
         assert diary.days.get(chat_id) == days, (chat_id, diary.days.get(chat_id))
     assert users["刘纪委"].id not in diary.days  # the 纪委 hear it in their group
     assert org.admin.id not in diary.days
+    # every step is in the 履责纪实, once
+    async with bot.app.bot_data.services.db.read() as tx:
+        events = await tx.events.for_subject("item", int(a[1:]))
+    steps = [(e.kind, e.data["stage"]) for e in events if e.kind in ("overdue_notice", "escalated")]
+    assert steps == [("overdue_notice", "T+1"), ("escalated", "T+3"), ("escalated", "T+7")]
+    sent = sorted((e.data["recipient"], e.data["stage"]) for e in events
+                  if e.kind == "reminder_sent")
+    assert len(sent) == len(set(sent)) == 5 + 2 + 1  # owner's five, two leaders, the group
 
 
 async def test_digest_reads_clearly_and_has_a_button_per_item(bot, api, org, clock, world):

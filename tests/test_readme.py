@@ -1,0 +1,20 @@
+"""The README's examples work as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.rules import load_rules
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_the_rules_file_example_loads(tmp_path):
+    example = re.search(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    path = tmp_path / "rules.toml"
+    path.write_text(example.group(1), encoding="utf-8")
+    rules = load_rules(path)
+    assert rules.policy.lead_days == (5, 1, 0)
+    assert "typical_cases_bimonthly" not in {r.key for r in rules.obligations}
+    assert 2027 in rules.calendar
