@@ -43,13 +43,10 @@ class GroupRepo:
 
     async def mark_undeliverable(self, chat_id: int, now: datetime) -> str | None:
         """The bot was removed from the group; since when (None if not registered)."""
-        await self._conn.execute(
-            "UPDATE groups SET undeliverable_since = COALESCE(undeliverable_since, ?) "
-            "WHERE chat_id = ?",
-            (to_text(now), chat_id),
-        )
         async with self._conn.execute(
-            "SELECT undeliverable_since FROM groups WHERE chat_id = ?", (chat_id,)
+            "UPDATE groups SET undeliverable_since = COALESCE(undeliverable_since, ?) "
+            "WHERE chat_id = ? RETURNING undeliverable_since",
+            (to_text(now), chat_id),
         ) as cur:
             row = await cur.fetchone()
         return row[0] if row else None

@@ -126,14 +126,6 @@ class OutboxRepo:
             (new_chat_id, old_chat_id),
         )
 
-    async def find_sent(self, chat_id: int, telegram_message_id: int) -> OutboxMessage | None:
-        async with self._conn.execute(
-            f"SELECT {_COLUMNS} FROM outbox WHERE chat_id = ? AND message_id = ?",
-            (chat_id, telegram_message_id),
-        ) as cur:
-            row = await cur.fetchone()
-        return _message(row) if row else None
-
 
 def _message(row: aiosqlite.Row) -> OutboxMessage:
     return OutboxMessage(

@@ -123,13 +123,10 @@ class PersonRepo:
 
     async def mark_undeliverable(self, person_id: int, now: datetime) -> str:
         """Telegram refused delivery; returns since when (kept from the first refusal)."""
-        await self._conn.execute(
-            "UPDATE persons SET undeliverable_since = COALESCE(undeliverable_since, ?) "
-            "WHERE id = ?",
-            (to_text(now), person_id),
-        )
         async with self._conn.execute(
-            "SELECT undeliverable_since FROM persons WHERE id = ?", (person_id,)
+            "UPDATE persons SET undeliverable_since = COALESCE(undeliverable_since, ?) "
+            "WHERE id = ? RETURNING undeliverable_since",
+            (to_text(now), person_id),
         ) as cur:
             (since,) = await cur.fetchone()
         return since

@@ -43,12 +43,6 @@ class ReminderRepo:
             "UPDATE plan_runs SET pushes = ? WHERE day = ?", (pushes, to_text(day))
         )
 
-    async def ran_on(self, day: date) -> bool:
-        async with self._conn.execute(
-            "SELECT 1 FROM plan_runs WHERE day = ?", (to_text(day),)
-        ) as cur:
-            return await cur.fetchone() is not None
-
     async def candidates(self, until: date) -> tuple[list[PlanItem], dict[int, set[str]]]:
         """Active items due by `until`, and the stages each already had for that due date."""
         async with self._conn.execute(
@@ -129,11 +123,4 @@ class ReminderRepo:
         )
         return open_ or 0
 
-    async def for_item(self, item_id: int) -> list[PlannedReminder]:
-        async with self._conn.execute(
-            "SELECT id, recipient, item_id, stage, due_date FROM reminders "
-            "WHERE item_id = ? ORDER BY id",
-            (item_id,),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [PlannedReminder(r[0], r[1], r[2], r[3], to_date(r[4])) for r in rows]
+

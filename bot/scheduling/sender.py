@@ -28,6 +28,8 @@ from storage.outbox import OutboxMessage
 
 log = logging.getLogger("dutybot.sender")
 
+QUIET_CHECK_EVERY = 20  # messages: quiet hours are looked up now and then, not per message
+
 
 class OutboxSender:
     def __init__(self, bot: Bot, delivery: DeliveryService, clock: Clock) -> None:
@@ -45,7 +47,9 @@ class OutboxSender:
         sent = 0
         after = 0
         while limit is None or sent < limit:
-            if self.pause_left() or await self.delivery.quiet():
+            if self.pause_left():
+                break
+            if sent % QUIET_CHECK_EVERY == 0 and await self.delivery.quiet():
                 break
             msg = await self.delivery.next_ready(after)
             if msg is None:
