@@ -1,4 +1,4 @@
-"""`dutybot run | demo | migrate`."""
+"""`dutybot run | demo | migrate | backup`."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.rules import load_rules
+from storage.backup import BackupError, backup
 from storage.db import Database
 
 log = logging.getLogger("dutybot")
@@ -81,6 +83,17 @@ def cmd_migrate(settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, target: str) -> int:
+    try:
+        result = backup(settings.db_path, Path(target))
+    except BackupError as exc:
+        print(f"dutybot: backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"{settings.db_path} → {result.path}: {result.size} bytes, "
+          f"schema version {result.schema_version}, integrity ok")
+    return 0
+
+
 def cmd_demo(settings: Settings, output: str | None) -> int:
     from bot.demo import run_demo
 
@@ -94,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="bring the database schema up to date")
     demo = sub.add_parser("demo", help="play a scripted demo, no token or network needed")
     demo.add_argument("--output", help="also write the transcript to this file")
+    copy = sub.add_parser("backup", help="copy the live database consistently, even while "
+                                         "the bot runs")
+    copy.add_argument("file", help="where to write the copy (must not exist yet)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -101,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(settings)
         if args.command == "migrate":
             return cmd_migrate(settings)
+        if args.command == "backup":
+            return cmd_backup(settings, args.file)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)
