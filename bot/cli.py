@@ -1,9 +1,10 @@
-"""`dutybot run | demo | migrate | backup`."""
+"""`dutybot run | demo | migrate | backup | invite`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import logging
 import sys
 from pathlib import Path
@@ -41,15 +42,31 @@ def setup_logging(token: str = "", level: int = logging.INFO) -> None:
 async def _check_api(settings: Settings, token: str) -> str | None:
     """One getMe before polling starts, so a bad token or an unreachable server is
     reported in one line (PTB's own start-up would log a traceback first)."""
+    try:
+        await _bot_username(settings, token)
+        return None
+    except ApiProblem as exc:
+        return str(exc)
+
+
+class ApiProblem(Exception):
+    """The Bot API refused the token or could not be reached; one line."""
+
+
+async def _bot_username(settings: Settings, token: str) -> str:
     bot = Bot(token, base_url=settings.api_url, base_file_url=settings.file_url)
     try:
         async with bot:
-            return None
+            return bot.username
     except InvalidToken:
-        return ("TELEGRAM_BOT_TOKEN was refused by the Bot API at "
-                f"{settings.telegram_api_base_url} (check the token and TELEGRAM_API_BASE_URL)")
+        raise ApiProblem(
+            "TELEGRAM_BOT_TOKEN was refused by the Bot API at "
+            f"{settings.telegram_api_base_url} (check the token and TELEGRAM_API_BASE_URL)"
+        ) from None
     except NetworkError as exc:
-        return f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc.message}"
+        raise ApiProblem(
+            f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc.message}"
+        ) from None
 
 
 def cmd_run(settings: Settings) -> int:
@@ -94,6 +111,54 @@ def cmd_backup(settings: Settings, target: str) -> int:
     return 0
 
 
+async def _invites(settings: Settings, token: str, who: str | None,
+                   all_unbound: bool) -> list[str]:
+    """Fresh invites (older ones stop working), as 姓名, 单位, code, link lines."""
+    from bot.clock import SystemClock
+    from bot.domain.model import Actor
+    from bot.services.registry import Services
+    from messages.people import invite_link
+
+    username = await _bot_username(settings, token)
+    office = Actor(telegram_user_id=None, bootstrap_admin=True)  # the operator at the console
+    services = await Services.open(settings, SystemClock(settings.tz))
+    try:
+        units = await services.people.units()
+        names = ([f"{p.name}@{units[p.unit_id].name}" for p in await services.people.unbound()]
+                 if all_unbound else [who or ""])
+        lines = []
+        for name in names:
+            person, invite = await services.people.reinvite(office, name)
+            lines.append("\t".join((person.name, units[person.unit_id].name, invite.code,
+                                    invite_link(username, invite.code))))
+        return lines
+    finally:
+        await services.close()
+
+
+def cmd_invite(settings: Settings, name: str | None, unit: str | None,
+               all_unbound: bool) -> int:
+    from bot.services.errors import ServiceError
+    from messages.refusals import refusal
+
+    if bool(name) == all_unbound:
+        print("dutybot: invite: give a name (姓名 [--unit 单位]) or --all-unbound",
+              file=sys.stderr)
+        return 2
+    token = settings.require_token()
+    who = f"{name}@{unit}" if name and unit else name
+    try:
+        lines = asyncio.run(_invites(settings, token, who, all_unbound))
+    except ApiProblem as exc:
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 1
+    except ServiceError as exc:
+        print(f"dutybot: invite: {html.unescape(refusal(exc))}", file=sys.stderr)
+        return 1
+    print("\n".join(lines) if lines else "（没有未绑定的人员）")
+    return 0
+
+
 def cmd_demo(settings: Settings, output: str | None) -> int:
     from bot.demo import run_demo
 
@@ -107,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="bring the database schema up to date")
     demo = sub.add_parser("demo", help="play a scripted demo, no token or network needed")
     demo.add_argument("--output", help="also write the transcript to this file")
+    invite = sub.add_parser("invite", help="print fresh invite codes and links "
+                                            "(older ones stop working)")
+    invite.add_argument("name", nargs="?", help="the person's 姓名")
+    invite.add_argument("--unit", help="their 所在单位, where the name is not unique")
+    invite.add_argument("--all-unbound", action="store_true",
+                        help="everyone who has not bound yet, tab-separated")
     copy = sub.add_parser("backup", help="copy the live database consistently, even while "
                                          "the bot runs")
     copy.add_argument("file", help="where to write the copy (must not exist yet)")
@@ -119,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_migrate(settings)
         if args.command == "backup":
             return cmd_backup(settings, args.file)
+        if args.command == "invite":
+            return cmd_invite(settings, args.name, args.unit, args.all_unbound)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)

@@ -123,6 +123,11 @@ class PeopleService(ServiceBase):
 
     # -- units -----------------------------------------------------------------------------
 
+    async def unbound(self) -> list[Person]:
+        """Everyone registered who has not opened their invite yet."""
+        async with self.db.read() as tx:
+            return [p for p in (await tx.persons.all()).values() if not p.is_bound]
+
     async def units(self) -> dict[int, Unit]:
         async with self.db.read() as tx:
             return await tx.units.all()
