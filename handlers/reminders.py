@@ -38,6 +38,8 @@ async def acknowledge(update: Update, context: DutyContext) -> None:
         item_id = int(query.data.split(":", 1)[1])
     except (IndexError, ValueError):
         raise StaleButton() from None
+    if not 0 < item_id < 2**63:  # SQLite's integers; a forged id is just stale
+        raise StaleButton()
     actor = await actor_of(update, context)
     result = await context.services.reminders.acknowledge(actor, item_id)
     await toast(update, acknowledged(result.item, result.first))

@@ -16,7 +16,7 @@ from bot.domain.vocabulary import KIND_NAMES
 from messages.format import days_phrase, esc, fmt_date, split_message
 
 ACK = "ack"  # callback data: ack:<item id>
-MAX_BUTTONS = 30  # one per item; a longer digest still lists everything in its text
+MAX_BUTTONS = 90  # one per item (Telegram allows 100); a longer digest still lists them all
 
 
 @dataclass(frozen=True, slots=True)

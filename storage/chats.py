@@ -19,7 +19,8 @@ class GroupRepo:
         await self._conn.execute(
             "INSERT INTO groups (chat_id, kind, title, unit_id, registered_at) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO UPDATE SET "
-            "kind = excluded.kind, title = excluded.title, unit_id = excluded.unit_id",
+            "kind = excluded.kind, title = excluded.title, unit_id = excluded.unit_id, "
+            "undeliverable_since = NULL",
             (group.chat_id, group.kind.value, group.title, group.unit_id, to_text(now)),
         )
 
@@ -36,7 +37,8 @@ class GroupRepo:
 
     async def discipline_chats(self) -> tuple[int, ...]:
         async with self._conn.execute(
-            "SELECT chat_id FROM groups WHERE kind = ? ORDER BY registered_at, chat_id",
+            "SELECT chat_id FROM groups WHERE kind = ? AND undeliverable_since IS NULL "
+            "ORDER BY registered_at, chat_id",
             (GroupKind.DISCIPLINE.value,),
         ) as cur:
             return tuple(r[0] for r in await cur.fetchall())
@@ -59,10 +61,18 @@ class GroupRepo:
         )
 
     async def move(self, old_chat_id: int, new_chat_id: int) -> None:
-        """A group upgraded to a supergroup has a new id."""
-        await self._conn.execute(
-            "UPDATE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
-        )
+        """A group upgraded to a supergroup has a new id. If an admin already registered
+        the new id, that registration stands and the old id is forgotten."""
+        async with self._conn.execute(
+            "SELECT 1 FROM groups WHERE chat_id = ?", (new_chat_id,)
+        ) as cur:
+            taken = await cur.fetchone() is not None
+        if taken:
+            await self._conn.execute("DELETE FROM groups WHERE chat_id = ?", (old_chat_id,))
+        else:
+            await self._conn.execute(
+                "UPDATE groups SET chat_id = ? WHERE chat_id = ?", (new_chat_id, old_chat_id)
+            )
 
 
 class ConversationRepo:

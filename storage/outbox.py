@@ -34,6 +34,10 @@ class OutboxMessage:
     attempts: int
 
 
+#: Messages that belong to one day: a person's digest, a group's overdue notice.
+DIGEST_KINDS = ("digest", "group_digest")
+_DIGEST_MARKS = ",".join("?" * len(DIGEST_KINDS))
+
 _COLUMNS = "id, dedup_key, chat_id, person_id, kind, day, payload, status, parts_sent, attempts"
 
 
@@ -53,10 +57,13 @@ class OutboxRepo:
         return cur.lastrowid if cur.rowcount == 1 else None
 
     async def next_ready(self, now: datetime, after_id: int = 0) -> OutboxMessage | None:
+        """The oldest message due now. A digest not begun on its own day waits for the
+        next day's plan to fold it in: never on a weekend, never two in a day."""
         async with self._conn.execute(
             f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
-            "AND id > ? ORDER BY id LIMIT 1",
-            (to_text(now), after_id),
+            f"AND id > ? AND NOT (kind IN ({_DIGEST_MARKS}) AND parts_sent = 0 AND day < ?) "
+            "ORDER BY id LIMIT 1",
+            (to_text(now), after_id, *DIGEST_KINDS, to_text(now.date())),
         ) as cur:
             row = await cur.fetchone()
         return _message(row) if row else None
@@ -86,7 +93,7 @@ class OutboxRepo:
                         telegram_message_id: int) -> None:
         await self._conn.execute(
             "UPDATE outbox SET parts_sent = ?, status = ?, sent_at = ?, message_id = ?, "
-            "last_error = NULL WHERE id = ?",
+            "last_error = NULL WHERE id = ? AND status = 'pending'",
             (parts_sent, OutboxStatus.SENT.value if last else OutboxStatus.PENDING.value,
              to_text(now), telegram_message_id, message_id),
         )
@@ -95,13 +102,13 @@ class OutboxRepo:
                           count_attempt: bool = True) -> None:
         await self._conn.execute(
             "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + ?, last_error = ? "
-            "WHERE id = ?",
+            "WHERE id = ? AND status = 'pending'",
             (to_text(at), 1 if count_attempt else 0, error, message_id),
         )
 
     async def finish(self, message_id: int, status: OutboxStatus, error: str | None) -> None:
         await self._conn.execute(
-            "UPDATE outbox SET status = ?, last_error = ? WHERE id = ?",
+            "UPDATE outbox SET status = ?, last_error = ? WHERE id = ? AND status = 'pending'",
             (status.value, error, message_id),
         )
 
@@ -118,6 +125,13 @@ class OutboxRepo:
             "UPDATE outbox SET status = 'superseded' WHERE id = ?", [(i,) for i in ids]
         )
         return ids
+
+    async def follow_person(self, person_id: int, chat_id: int) -> None:
+        """A person bound a new account: what waits for them goes there."""
+        await self._conn.execute(
+            "UPDATE outbox SET chat_id = ? WHERE person_id = ? AND status = 'pending'",
+            (chat_id, person_id),
+        )
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its pending messages follow it."""

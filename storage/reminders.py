@@ -78,7 +78,7 @@ class ReminderRepo:
             "SELECT r.id, r.recipient, r.item_id, r.stage, r.due_date FROM reminders r "
             "JOIN items i ON i.id = r.item_id "
             f"WHERE r.outbox_id IS NULL AND i.status IN ({_ACTIVE_MARKS}) "
-            "ORDER BY r.recipient, i.due_date, r.item_id",
+            "ORDER BY r.recipient, i.due_date, r.item_id, r.id",
             _ACTIVE,
         ) as cur:
             rows = await cur.fetchall()

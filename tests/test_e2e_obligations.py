@@ -91,3 +91,16 @@ async def test_meeting_refusals_change_nothing(bot, api, org, admin):
         await bot.send(admin, line)
         assert reply in api.last(admin.id).plain, line
     assert await snapshot(bot) == before
+
+
+async def test_a_secretary_who_takes_office_later_does_not_inherit_an_old_meeting(
+        bot, api, org, clock, admin):
+    chen = org.users["陈书记"]
+    await bot.send(chen, "/民主生活会 11月2日")  # its report was due on 9 Nov
+    new = await org.person(20, "新书记", "/登记 新书记 党委书记 某局党委")
+    clock.set(at(date(2026, 11, 24)))
+    await bot.tick()
+    assert not any("民主生活会" in t for t in await own_titles(bot, new.id))
+    assert any("民主生活会" in t for t in await own_titles(bot, chen.id))
+    await bot.send(new, "/民主生活会 11月23日")  # one held on their watch is theirs
+    assert "已列入 新书记 的清单" in api.last(new.id).plain

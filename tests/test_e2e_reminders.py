@@ -128,7 +128,8 @@ async def test_forged_acknowledgements_change_nothing(bot, api, org, clock, worl
     await bot.tick()
     digest = api.last(zhou.id)
     before = await snapshot(bot)
-    for data in ("ack:", "ack:abc", "ack:99999", f"ack:{int(world['b'][1:])}", "ack:1:2"):
+    for data in ("ack:", "ack:abc", "ack:99999", f"ack:{int(world['b'][1:])}", "ack:1:2",
+                 "ack:" + "9" * 40, "ack:-1", "ack:0"):
         await bot.press_data(zhou, digest, data)
         assert "失效" in api.callback_answers[-1].text, data
     stranger = api.user(777, "陌生人")

@@ -178,7 +178,7 @@ def test_a_partial_entry_changes_only_its_fields(tmp_path: Path) -> None:
         """)
     statement = by_key(rules)["accountability_statement"]
     assert (statement.due_month, statement.due_day) == (2, 15)
-    assert statement.title == "{prev_year}年度述责述廉（向全委会）"
+    assert statement.title == "{report_year}年度述责述廉（向全委会）"
     assert statement.who == frozenset({Role.SECRETARY})
 
 

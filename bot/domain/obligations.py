@@ -43,7 +43,8 @@ TRIGGER_NAMES: dict[str, str] = {
 }
 
 #: Placeholders a rule's title may use.
-TITLE_FIELDS = frozenset({"year", "prev_year", "quarter", "month", "date", "with"})
+TITLE_FIELDS = frozenset({"year", "prev_year", "report_year", "quarter", "month", "date",
+                          "with"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,8 @@ def title_of(rule: ObligationRule, due: date, event_day: date | None = None,
     return rule.title.format(
         year=due.year,
         prev_year=due.year - 1,
+        # the year a yearly report covers: the one before, when it is due in the first half
+        report_year=due.year - 1 if due.month <= 6 else due.year,
         quarter=(due.month - 1) // 3 + 1,
         month=due.month,
         date=f"{event_day.month}月{event_day.day}日" if event_day else "",

@@ -170,6 +170,7 @@ class FakeTelegram:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     started: set[int] = field(default_factory=set)  # users who opened the bot
     blocked: set[int] = field(default_factory=set)
+    kicked: set[int] = field(default_factory=set)  # groups the bot was removed from
     # Telegram's flood limit for sendMessage, in messages per second (None: no limit)
     send_rate_limit: float | None = None
     throttled: int = 0  # how many sendMessage calls were answered 429
@@ -257,6 +258,10 @@ class FakeTelegram:
             for _ in range(times):
                 self._failures.append((method.lower(), ApiError(code, description, parameters)))
 
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._failures.clear()
+
     def block(self, user: User) -> None:
         """The user blocks the bot: sending to them is refused from now on."""
         self.blocked.add(user.id)
@@ -339,6 +344,8 @@ class FakeTelegram:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if chat_id not in self.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        elif chat_id in self.kicked:
+            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
         text = str(params.get("text", ""))
         self._check_text(text, params.get("parse_mode"))
         markup = self._check_markup(params.get("reply_markup"))

@@ -55,8 +55,12 @@ class OutboxSender:
             if msg is None:
                 break
             after = msg.id
-            if await self._send(msg):
-                sent += 1
+            try:
+                if await self._send(msg):
+                    sent += 1
+            except Exception as exc:  # one bad message must not hold up every one behind it
+                log.exception("outbox message %s could not be handled", msg.id)
+                await self.delivery.failed(msg, repr(exc))
         return sent
 
     async def _send(self, msg: OutboxMessage) -> bool:

@@ -215,6 +215,8 @@ class PeopleService(ServiceBase):
                 raise AlreadyBound(current.name)
             await tx.invites.mark_used(invite.code, telegram_user_id, now)
             await tx.persons.bind(person.id, telegram_user_id)
+            await tx.persons.clear_undeliverable(person.id)
+            await tx.outbox.follow_person(person.id, telegram_user_id)
             await tx.events.record(
                 Actor(telegram_user_id=telegram_user_id, person=person, update_id=update_id),
                 now, "person.bound", "person", person.id, code=invite.code,

@@ -14,7 +14,7 @@ from bot.domain import permissions
 from bot.domain.calendar import DaySource, WorkCalendar
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
 from bot.domain.model import Actor, Item, ListKind, Person, Role
-from bot.domain.obligations import Trigger, occurrences
+from bot.domain.obligations import Schedule, Trigger, occurrences
 from bot.domain.planner import Lane, Org, Recipient, horizon, plan, recipients
 from bot.domain.policy import (
     SETTING_KEYS,
@@ -35,11 +35,11 @@ from bot.services.errors import (
     StaleButton,
 )
 from storage.db import Database, Tx
+from storage.outbox import DIGEST_KINDS
 
 log = logging.getLogger("dutybot.reminders")
 
 SYSTEM = Actor(telegram_user_id=None)
-DIGEST_KINDS = ("digest", "group_digest")
 UPDATE_MEMORY = timedelta(days=7)  # Telegram re-delivers within seconds; a week is ample
 
 
@@ -132,9 +132,13 @@ class ReminderService(ServiceBase):
         wanted = occurrences(rules, people, units, await tx.obligations.triggers(), today)
         have = await tx.obligations.existing([r.key for r in rules])
         made = []
+        triggered = {r.key for r in rules if r.schedule is Schedule.AFTER_EVENT}
         for occ in wanted:
             if occ.identity in have:
                 continue
+            if event is None and occ.rule_key in triggered and occ.due_date < today:
+                continue  # someone who took office later does not inherit an old meeting
+
             have.add(occ.identity)
             item = await tx.items.add(
                 kind=ListKind.OBLIGATION, title=occ.title, duty=occ.duty, owner_id=occ.owner_id,
@@ -212,8 +216,9 @@ class ReminderService(ServiceBase):
                 if group is None:
                     continue
                 chat_id, person_id, kind, name = group.chat_id, None, "group_digest", group.title
+            latest = {r.item_id: r for r in reminders}  # a folded digest may hold two stages
             entries = [_entry(items[r.item_id], r.stage, people, units, target)
-                       for r in reminders]
+                       for r in latest.values()]
             outbox_id = await tx.outbox.add(
                 dedup_key=f"{kind}:{key}:{today.isoformat()}", chat_id=chat_id,
                 person_id=person_id, kind=kind, day=today,
