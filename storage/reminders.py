@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -44,23 +43,18 @@ class ReminderRepo:
         )
 
     async def candidates(self, until: date) -> tuple[list[PlanItem], dict[int, set[str]]]:
-        """Active items due by `until`, and the stages each already had for that due date."""
+        """Active items due by `until`, and the stages each already had for that due date
+        (one row per item: the stages come joined by commas, looked up in the index)."""
         async with self._conn.execute(
-            "SELECT id, owner_id, unit_id, due_date FROM items "
-            f"WHERE status IN ({_ACTIVE_MARKS}) AND due_date <= ?",
+            "SELECT i.id, i.owner_id, i.unit_id, i.due_date, "
+            "(SELECT GROUP_CONCAT(DISTINCT r.stage) FROM reminders r "
+            " WHERE r.item_id = i.id AND r.due_date = i.due_date) "
+            f"FROM items i WHERE i.status IN ({_ACTIVE_MARKS}) AND i.due_date <= ?",
             (*_ACTIVE, to_text(until)),
         ) as cur:
             rows = await cur.fetchall()
         items = [PlanItem(r[0], r[1], r[2], to_date(r[3])) for r in rows]
-        planned: dict[int, set[str]] = defaultdict(set)
-        async with self._conn.execute(
-            "SELECT r.item_id, r.stage FROM reminders r JOIN items i "
-            "ON i.id = r.item_id AND i.due_date = r.due_date "
-            f"WHERE i.status IN ({_ACTIVE_MARKS}) AND i.due_date <= ?",
-            (*_ACTIVE, to_text(until)),
-        ) as cur:
-            async for item_id, stage in cur:
-                planned[item_id].add(stage)
+        planned = {r[0]: set(r[4].split(",")) for r in rows if r[4]}
         return items, planned
 
     async def add_many(self, rows: Iterable[tuple[str, int, str, date]], day: date) -> int:

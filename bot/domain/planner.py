@@ -158,6 +158,9 @@ class Org:
     people: Mapping[int, Person]
     units: Mapping[int, Unit]
     discipline_chats: tuple[int, ...] = ()
+    # worked out once: the planner asks for them for every escalated item
+    secretaries: list[int] = field(default_factory=list, init=False)
+    discipline_secretaries: list[int] = field(default_factory=list, init=False)
     _leaders: dict[int, frozenset[int]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -167,15 +170,10 @@ class Org:
                 for unit_id in descendants(person.oversees, self.units):
                     by_unit[unit_id].add(person.id)
         self._leaders.update({u: frozenset(ids) for u, ids in by_unit.items()})
-
-    @property
-    def secretaries(self) -> list[int]:
-        return sorted(p.id for p in self.people.values() if Role.SECRETARY in p.roles)
-
-    @property
-    def discipline_secretaries(self) -> list[int]:
-        return sorted(p.id for p in self.people.values()
-                      if Role.DISCIPLINE_SECRETARY in p.roles)
+        self.secretaries.extend(sorted(
+            p.id for p in self.people.values() if Role.SECRETARY in p.roles))
+        self.discipline_secretaries.extend(sorted(
+            p.id for p in self.people.values() if Role.DISCIPLINE_SECRETARY in p.roles))
 
     def leaders_of(self, unit_id: int) -> list[int]:
         """The 分管领导 of a unit (and of the units above it), then the 书记."""

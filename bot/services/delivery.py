@@ -54,9 +54,9 @@ class DeliveryService(ServiceBase):
             await tx.outbox.part_sent(msg.id, parts_sent, last, now, telegram_message_id)
             if not last:
                 return
-            for reminder in await tx.reminders.in_message(msg.id):
-                await tx.events.record(SYSTEM, now, "reminder_sent", "item", reminder.item_id,
-                                       stage=reminder.stage, recipient=reminder.recipient)
+            await tx.events.record_many(SYSTEM, now, [
+                ("reminder_sent", "item", r.item_id, {"stage": r.stage, "recipient": r.recipient})
+                for r in await tx.reminders.in_message(msg.id)])
             if msg.person_id is not None:
                 await tx.persons.clear_undeliverable(msg.person_id)
             elif msg.chat_id < 0:

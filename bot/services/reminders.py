@@ -168,17 +168,17 @@ class ReminderService(ServiceBase):
             people = await tx.persons.all()
             org = Org(people, await tx.units.all(), await tx.groups.discipline_chats())
             by_id = {i.id: i for i in items}
-            rows = []
+            rows, steps = [], []
             for push in pushes:
                 item = by_id[push.item_id]
                 told = [r for r in recipients(item, push.stage, org) if _reachable(r, people)]
                 rows += [(r.key, item.id, push.stage.label, item.due_date) for r in told]
                 if push.stage.overdue and told:
-                    await tx.events.record(
-                        SYSTEM, now, "escalated" if push.stage.lane is not Lane.OWNER
-                        else "overdue_notice", "item", item.id, stage=push.stage.label,
-                        recipients=[r.key for r in told])
+                    kind = "overdue_notice" if push.stage.lane is Lane.OWNER else "escalated"
+                    steps.append((kind, "item", item.id, {
+                        "stage": push.stage.label, "recipients": [r.key for r in told]}))
             await tx.reminders.add_many(rows, today)
+            await tx.events.record_many(SYSTEM, now, steps)
             await self._queue_digests(tx, today, now, people)
             await tx.reminders.record_run(today, len(rows))
             await self._calendar_notices(tx, today, now, people)
