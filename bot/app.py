@@ -51,8 +51,12 @@ def build_application(
         .post_shutdown(on_shutdown)
     )
     if rate_limited:
-        # max_retries=0: a RetryAfter comes back to the outbox, which owns the retrying
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(AIORateLimiter(
+            # one request every 1/29 s: aiolimiter's default bucket of 30 lets a burst of 30
+            # follow a full second of 30, which Telegram answers with 429s (see bench/)
+            overall_max_rate=1, overall_time_period=1 / 29,
+            max_retries=0,  # a RetryAfter comes back to the outbox, which owns the retrying
+        ))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()

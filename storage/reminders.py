@@ -53,7 +53,9 @@ class ReminderRepo:
             (*_ACTIVE, to_text(until)),
         ) as cur:
             rows = await cur.fetchall()
-        items = [PlanItem(r[0], r[1], r[2], to_date(r[3])) for r in rows]
+        days: dict[str, date] = {}  # a few hundred distinct due dates among many items
+        items = [PlanItem(r[0], r[1], r[2], days.get(r[3]) or days.setdefault(r[3], to_date(r[3])))
+                 for r in rows]
         planned = {r[0]: set(r[4].split(",")) for r in rows if r[4]}
         return items, planned
 
