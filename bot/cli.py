@@ -139,6 +139,7 @@ async def _invites(settings: Settings, token: str, who: str | None,
 def cmd_invite(settings: Settings, name: str | None, unit: str | None,
                all_unbound: bool) -> int:
     from bot.services.errors import ServiceError
+    from messages.people import no_unbound_people
     from messages.refusals import refusal
 
     if bool(name) == all_unbound:
@@ -155,7 +156,7 @@ def cmd_invite(settings: Settings, name: str | None, unit: str | None,
     except ServiceError as exc:
         print(f"dutybot: invite: {html.unescape(refusal(exc))}", file=sys.stderr)
         return 1
-    print("\n".join(lines) if lines else "（没有未绑定的人员）")
+    print("\n".join(lines) if lines else no_unbound_people())
     return 0
 
 

@@ -75,3 +75,7 @@ def group_bound(group: Group, unit_name: str | None) -> str:
                 "纪委周报和逾期通报将发到这里。")
     return (f"✅ 本群“{esc(group.title)}”已登记为“{esc(unit_name or '')}”的"
             f"<b>{GROUP_KIND_NAMES[group.kind]}</b>。")
+
+
+def no_unbound_people() -> str:
+    return "（没有未绑定的人员）"
