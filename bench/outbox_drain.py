@@ -97,7 +97,7 @@ def seed(path: Path, count: int) -> None:
 def limiter_override(rate: float | None, period: float | None) -> str:
     """Swap the limiter build_application makes (a bench experiment only)."""
     if rate is None and period is None:
-        return "AIORateLimiter() defaults (30 per 1 s), max_retries=0, as the bot runs"
+        return "as build_application makes it (bot/app.py)"
     kwargs = {"overall_max_rate": rate or 30, "overall_time_period": period or 1}
     bot.app.AIORateLimiter = functools.partial(AIORateLimiter, **kwargs)
     return (f"EXPERIMENT AIORateLimiter(overall_max_rate={kwargs['overall_max_rate']}, "

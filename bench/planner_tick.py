@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import cProfile
 import dataclasses
-import functools
 import multiprocessing
 import pstats
 import random
@@ -127,7 +126,7 @@ def history_rows(conn: sqlite3.Connection, units: dict[int, Unit],
     rules = load_rules(None)
     calendar = WorkCalendar(rules.calendar)
     lanes = ladders(rules.policy)
-    org = _SeedingOrg(persons, units, (DISCIPLINE_CHAT,))
+    org = Org(persons, units, (DISCIPLINE_CHAT,))
     past: dict[str, list] = {}  # due date -> [(stage, day)] for stages before today
     reminders = []
     outbox: dict[str, int] = {}
@@ -149,16 +148,6 @@ def history_rows(conn: sqlite3.Connection, units: dict[int, Unit],
               if key[0] == "p" else int(key[2:]), "digest" if key[0] == "p" else "group_digest",
               sent, sent, sent, sent) for key, box in outbox.items()]
     return boxes, reminders
-
-
-class _SeedingOrg(Org):
-    """Org with its 书记 looked up once: Org.secretaries goes through every person on each
-    call, which for 10 000 people and a quarter of a million T+3 stages is minutes of
-    seeding (the same cost in plan_day() is one of the bench's findings)."""
-
-    @functools.cached_property
-    def secretaries(self) -> list[int]:
-        return super().secretaries
 
 
 def seed(path: Path, items: int, people: int, history: bool) -> None:
@@ -277,7 +266,7 @@ async def counts(db: Database) -> tuple[int, int]:
 
 
 async def bench(path: Path, profile: bool) -> None:
-    copies = [path.with_name(f"copy{n}.db") for n in range(2)]
+    copies = [path.with_name(f"copy{n}.db") for n in range(2 if profile else 1)]
     for copy in copies:
         shutil.copyfile(path, copy)
     db = await Database.open(path)
@@ -288,44 +277,49 @@ async def bench(path: Path, profile: bool) -> None:
         (history,) = conn.execute("SELECT COUNT(*) FROM reminders").fetchone()
         query_plan = conn.execute(f"EXPLAIN QUERY PLAN {SCAN}",
                                   (*ACTIVE, until.isoformat())).fetchall()
-    print(f"today {NOW:%Y-%m-%d %H:%M %Z} ({NOW:%A}); items {rows}; planned reminders "
-          f"already on record {history}; scan up to due date {until}")
-    print("scan plan: " + "; ".join(r[-1] for r in query_plan))
+    say(f"today {NOW:%Y-%m-%d %H:%M %Z} ({NOW:%A}); items {rows}; planned reminders "
+        f"already on record {history}; scan up to due date {until}")
+    say("scan plan: " + "; ".join(r[-1] for r in query_plan))
     rss_before = maxrss_mb()
+    say()
 
     scan_s, scanned = await best_of(3, lambda: bare_scan(path, until))
+    say(f"(1) bare indexed scan            {scan_s:8.3f} s   {scanned} rows (best of 3)")
     read_s, (candidates, pushes, plan_s) = await best_of(3, lambda: read_and_plan(service,
                                                                                  until))
+    say(f"(2) candidates + plan, no write  {read_s:8.3f} s   {read_s / scan_s:5.2f}x (1)   "
+        f"of which plan() {plan_s:.3f} s (best of 3)")
     events_before, pending_before = await counts(db)
     tick_s, written = await timed(service.plan_day)
     events_after, pending_after = await counts(db)
     await db.close()
+    say(f"(3) plan_day(), all written      {tick_s:8.3f} s   {tick_s / scan_s:5.2f}x (1)   "
+        f"goal <= 3x")
+    say(f"candidates {candidates}; pushes {pushes}; reminder rows written {written}; "
+        f"events written {events_after - events_before}; "
+        f"digests queued {pending_after - pending_before}")
     rss_timed = maxrss_mb()
 
     read_peak = await traced_peak(lambda: read_and_plan_on(path, until))
+    say(f"tracemalloc peak of (2)          {read_peak / 2**20:8.1f} MiB")
     tick_peak = await traced_peak(lambda: plan_day_on(copies[0]))
-
-    print()
-    print(f"(1) bare indexed scan            {scan_s:8.3f} s   {scanned} rows (best of 3)")
-    print(f"(2) candidates + plan, no write  {read_s:8.3f} s   {read_s / scan_s:5.2f}x (1)   "
-          f"of which plan() {plan_s:.3f} s (best of 3)")
-    print(f"(3) plan_day(), all written      {tick_s:8.3f} s   {tick_s / scan_s:5.2f}x (1)   "
-          f"goal <= 3x")
-    print(f"candidates {candidates}; pushes {pushes}; reminder rows written {written}; "
-          f"events written {events_after - events_before}; "
-          f"digests queued {pending_after - pending_before}")
-    print(f"tracemalloc peak: (2) {read_peak / 2**20:.1f} MiB, (3) {tick_peak / 2**20:.1f} MiB")
-    print(f"maxrss: {rss_before:.1f} MiB before measuring, {rss_timed:.1f} MiB after the "
-          f"timed runs, {maxrss_mb():.1f} MiB at the end (traced runs included)")
+    say(f"tracemalloc peak of (3)          {tick_peak / 2**20:8.1f} MiB (on a copy)")
+    say(f"maxrss: {rss_before:.1f} MiB before measuring, {rss_timed:.1f} MiB after the "
+        f"timed runs, {maxrss_mb():.1f} MiB at the end (traced runs included)")
 
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
         await plan_day_on(copies[1])
         profiler.disable()
-        print("\ncProfile of (3) on a copy (main thread only: SQLite runs in aiosqlite's "
-              "thread, so waiting for it shows as the event loop's select):")
+        say("\ncProfile of (3) on a copy (main thread only: SQLite runs in aiosqlite's "
+            "thread, so waiting for it shows as the event loop's select):")
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def say(text: str = "") -> None:
+    """Print at once: a long run shows each figure as soon as it is measured."""
+    print(text, flush=True)
 
 
 def main() -> None:
@@ -348,9 +342,9 @@ def main() -> None:
         child.join()
         if child.exitcode:
             raise SystemExit(f"seeding failed (exit code {child.exitcode})")
-        print(f"seeded {args.items} items for {args.people} people in "
-              f"{time.perf_counter() - started:.1f} s "
-              f"({path.stat().st_size / 2**20:.0f} MiB database)")
+        say(f"seeded {args.items} items for {args.people} people in "
+            f"{time.perf_counter() - started:.1f} s "
+            f"({path.stat().st_size / 2**20:.0f} MiB database)")
         asyncio.run(bench(path, args.profile))
 
 

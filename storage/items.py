@@ -22,6 +22,8 @@ _ORDER = (
     "WHEN 'measure' THEN 2 ELSE 3 END, "
     f"(status IN ({_ACTIVE_MARKS}) AND due_date < ?) DESC, due_date, id"
 )
+_CHUNK = 900
+
 _CODE_PREFIX = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z", ListKind.MEASURE: "C",
                 ListKind.OBLIGATION: "L"}
 
@@ -73,15 +75,17 @@ class ItemRepo:
         return _item(row) if row else None
 
     async def by_ids(self, ids: Iterable[int]) -> dict[int, Item]:
-        ids = list(set(ids))
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        async with self._conn.execute(
-            f"SELECT {_COLUMNS} FROM items WHERE id IN ({marks})", ids
-        ) as cur:
-            rows = await cur.fetchall()
-        return {r["id"]: _item(r) for r in rows}
+        ids = sorted(set(ids))
+        found: dict[int, Item] = {}
+        # in chunks: older SQLite builds bind at most 32 766 parameters in one statement
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            async with self._conn.execute(
+                f"SELECT {_COLUMNS} FROM items WHERE id IN ({marks})", chunk
+            ) as cur:
+                found.update({r["id"]: _item(r) for r in await cur.fetchall()})
+        return found
 
     async def count_in_scope(self, scope: Scope) -> int:
         where, params = _scope_filter(scope)

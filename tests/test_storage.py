@@ -555,3 +555,26 @@ async def test_update_claim_is_true_once_then_false(db):
     async with db.transaction() as tx:
         assert await tx.updates.claim(501, NOW) is False
         assert await tx.updates.claim(502, NOW) is True
+
+
+async def test_items_by_ids_reads_more_than_one_statement_can_bind(tmp_path):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.model import Duty, ListKind, Role, UnitKind
+    from storage.db import Database
+
+    now = datetime(2026, 11, 23, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    db = await Database.open(tmp_path / "many.db")
+    await db.migrate()
+    async with db.transaction() as tx:
+        unit = await tx.units.add("党委", UnitKind.COMMITTEE, None, now)
+        person = await tx.persons.add("甲", unit.id, frozenset({Role.MEMBER}), frozenset(), now)
+        for n in range(2000):
+            await tx.items.add(kind=ListKind.PROBLEM, title=f"事项{n}", duty=Duty.DUAL,
+                               owner_id=person.id, unit_id=unit.id, parent_id=None, source=None,
+                               due_date=date(2026, 12, 1), now=now)
+    async with db.read() as tx:
+        found = await tx.items.by_ids(range(1, 2101))
+    await db.close()
+    assert sorted(found) == list(range(1, 2001))
