@@ -68,13 +68,6 @@ class OutboxRepo:
             row = await cur.fetchone()
         return _message(row) if row else None
 
-    async def get(self, message_id: int) -> OutboxMessage | None:
-        async with self._conn.execute(
-            f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (message_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return _message(row) if row else None
-
     async def by_status(self, status: OutboxStatus) -> list[OutboxMessage]:
         async with self._conn.execute(
             f"SELECT {_COLUMNS} FROM outbox WHERE status = ? ORDER BY id", (status.value,)

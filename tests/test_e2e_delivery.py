@@ -7,12 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.services.delivery import DeliveryService
+from storage.outbox import OutboxStatus
 from tests.conftest import ADMIN_ID, DISCIPLINE_GROUP
 from tests.travel import at
 
 
 async def outbox(bot, status: str) -> list:
-    from storage.outbox import OutboxStatus
     async with bot.app.bot_data.services.db.read() as tx:
         return await tx.outbox.by_status(OutboxStatus(status))
 
@@ -229,7 +230,6 @@ async def test_a_removed_discipline_group_falls_back_to_the_discipline_secretary
 
 async def test_an_unexpected_fault_fails_one_message_not_the_queue(bot, api, org, clock, world,
                                                                   monkeypatch):
-    from bot.services.delivery import DeliveryService
     real = DeliveryService.delivered
     calls = []
 

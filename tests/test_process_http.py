@@ -131,6 +131,12 @@ class BotProcess:
                 pytest.fail(f"the bot ignored SIGTERM for {DEADLINE}s:\n{self.output()[-3000:]}")
         return self.proc.returncode, self.output()
 
+    def kill_if_running(self) -> None:
+        """Clean-up after a failed test: no process is left behind."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
     # -- waiting ----------------------------------------------------------------------------
 
     def wait_for(self, predicate: Callable[[], Any], what: str,
@@ -250,9 +256,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         rc, output = bot.stop()
         assert_clean_exit(rc, output, api.token)
     finally:
-        if bot.proc is not None and bot.proc.poll() is None:
-            bot.proc.kill()
-            bot.proc.wait()
+        bot.kill_if_running()
         server.stop()
 
 
@@ -453,7 +457,5 @@ def test_ef_sigterm_is_clean_and_a_restart_keeps_everything(tmp_path: Path) -> N
         assert_clean_exit(rc, output, api.token)
     finally:
         for process in (first, second):
-            if process.proc is not None and process.proc.poll() is None:
-                process.proc.kill()
-                process.proc.wait()
+            process.kill_if_running()
         server.stop()

@@ -203,7 +203,5 @@ def test_sigkill_while_draining_then_restart_sends_each_digest_once(tmp_path: Pa
               f"restart {second_run:.1f}s; duplicates {len(twice)}")
     finally:
         for process in (first, second):
-            if process.proc is not None and process.proc.poll() is None:
-                process.proc.kill()
-                process.proc.wait()
+            process.kill_if_running()
         server.stop()

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.domain.model import Role
+from bot.domain.planner import Recipient
 from bot.domain.policy import ReminderPolicy
 from bot.services.base import ServiceBase
 from bot.services.reminders import SYSTEM, admin_chats
@@ -90,7 +91,7 @@ class DeliveryService(ServiceBase):
                 if person is None:
                     return
                 units = await tx.units.all()
-                subject = f"p:{person.id}"
+                subject = Recipient.person(person.id).key
                 payload = {"who": person.name, "unit": units[person.unit_id].name,
                            "group": False}
             else:
@@ -98,7 +99,7 @@ class DeliveryService(ServiceBase):
                 group = await tx.groups.get(msg.chat_id)
                 if since is None or group is None:
                     return
-                subject = f"g:{group.chat_id}"
+                subject = Recipient.group(group.chat_id).key
                 payload = {"who": group.title, "unit": "", "group": True}
             for chat_id in admin_chats(people, self.admin_ids):
                 if chat_id == msg.chat_id:

@@ -116,9 +116,10 @@ class ReminderService(ServiceBase):
             fingerprint = await tx.obligations.fingerprint()
         if self._looked_at == (today, fingerprint):
             return 0
+        new_day = self._looked_at is None or self._looked_at[0] != today
         async with self.db.transaction() as tx:
             made = await self._materialize_in(tx, today)
-            if today != (self._looked_at or (None,))[0]:
+            if new_day:
                 await tx.updates.prune(self.now() - UPDATE_MEMORY)
         self._looked_at = (today, fingerprint)
         return len(made)
@@ -138,7 +139,6 @@ class ReminderService(ServiceBase):
                 continue
             if event is None and occ.rule_key in triggered and occ.due_date < today:
                 continue  # someone who took office later does not inherit an old meeting
-
             have.add(occ.identity)
             item = await tx.items.add(
                 kind=ListKind.OBLIGATION, title=occ.title, duty=occ.duty, owner_id=occ.owner_id,
@@ -249,7 +249,8 @@ class ReminderService(ServiceBase):
             raise NotBound()
         async with self.change(actor) as tx:
             item = await tx.items.get(item_id)
-            opened = await tx.reminders.acknowledge(f"p:{actor.person.id}", item_id, self.now())
+            opened = await tx.reminders.acknowledge(Recipient.person(actor.person.id).key,
+                                                    item_id, self.now())
             if item is None or opened is None:
                 raise StaleButton()
             if opened:
