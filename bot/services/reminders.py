@@ -13,7 +13,7 @@ from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.calendar import DaySource, WorkCalendar
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
-from bot.domain.model import Actor, Item, ListKind, Person, Role
+from bot.domain.model import Actor, Item, ListKind, Person, Role, Unit
 from bot.domain.obligations import Schedule, Trigger, occurrences
 from bot.domain.planner import Lane, Org, Recipient, horizon, plan, recipients
 from bot.domain.policy import (
@@ -296,7 +296,7 @@ def admin_chats(people: dict[int, Person], admin_ids: frozenset[int]) -> list[in
     return sorted(chats | set(admin_ids))
 
 
-def _entry(item: Item, stage: str, people: dict[int, Person], units: dict[int, Any],
+def _entry(item: Item, stage: str, people: dict[int, Person], units: dict[int, Unit],
            target: Recipient) -> dict[str, Any]:
     """What a digest shows of one item: enough to render it without the database."""
     owner = people.get(item.owner_id)
