@@ -17,11 +17,13 @@ import aiosqlite
 
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.events import EventRepo
+from storage.extensions import ExtensionRepo
 from storage.items import ItemRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PersonRepo, UnitRepo
 from storage.reminders import ReminderRepo
+from storage.talks import TalkRepo
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -42,6 +44,8 @@ class Tx:
         self.policy = PolicyRepo(conn)
         self.reminders = ReminderRepo(conn)
         self.outbox = OutboxRepo(conn)
+        self.extensions = ExtensionRepo(conn)
+        self.talks = TalkRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

@@ -19,13 +19,13 @@ _ACTIVE_MARKS = ",".join("?" * len(_ACTIVE))
 # Grouped by list (问题, 责任, 措施), overdue first, then by due date.
 _ORDER = (
     "ORDER BY CASE kind WHEN 'problem' THEN 0 WHEN 'responsibility' THEN 1 "
-    "WHEN 'measure' THEN 2 ELSE 3 END, "
+    "WHEN 'measure' THEN 2 WHEN 'rectification' THEN 3 ELSE 4 END, "
     f"(status IN ({_ACTIVE_MARKS}) AND due_date < ?) DESC, due_date, id"
 )
 _CHUNK = 900
 
 _CODE_PREFIX = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z", ListKind.MEASURE: "C",
-                ListKind.OBLIGATION: "L"}
+                ListKind.OBLIGATION: "L", ListKind.RECTIFICATION: "G"}
 
 
 class ItemRepo:
@@ -86,6 +86,65 @@ class ItemRepo:
             ) as cur:
                 found.update({r["id"]: _item(r) for r in await cur.fetchall()})
         return found
+
+    async def set_status(self, item_id: int, status: ItemStatus, now: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE items SET status = ?, updated_at = ? WHERE id = ?",
+            (status.value, to_text(now), item_id),
+        )
+
+    async def set_due(self, item_id: int, due_date: date, now: datetime) -> None:
+        """A moved due date: the reminder plan starts again, since reminders are kept
+        per (item, due date)."""
+        await self._conn.execute(
+            "UPDATE items SET due_date = ?, updated_at = ? WHERE id = ?",
+            (to_text(due_date), to_text(now), item_id),
+        )
+
+    async def owned_active(self, owner_id: int, limit: int) -> list[Item]:
+        """The owner's items still asking something of them, most urgent first."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE owner_id = ? AND status IN ({_ACTIVE_MARKS}) "
+            "ORDER BY due_date, id LIMIT ?",
+            (owner_id, *_ACTIVE, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows]
+
+    async def of_kind(self, kind: ListKind, owner_id: int | None = None,
+                      statuses: Iterable[ItemStatus] | None = None) -> list[Item]:
+        """Items of one kind, maybe one owner's, maybe in some statuses; by due date."""
+        where, params = ["kind = ?"], [kind.value]
+        if owner_id is not None:
+            where.append("owner_id = ?")
+            params.append(owner_id)
+        if statuses is not None:
+            values = sorted(s.value for s in statuses)
+            where.append(f"status IN ({','.join('?' * len(values))})")
+            params += values
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE {' AND '.join(where)} ORDER BY due_date, id",
+            params,
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows]
+
+    async def talks_of(self, owner_id: int) -> list[Item]:
+        """The talks a person must hold (required or scheduled), by due date."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE owner_id = ? AND counterpart_id IS NOT NULL "
+            "ORDER BY due_date, id",
+            (owner_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows]
+
+    async def children(self, parent_id: int) -> list[Item]:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM items WHERE parent_id = ? ORDER BY id", (parent_id,)
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows]
 
     async def count_in_scope(self, scope: Scope) -> int:
         where, params = _scope_filter(scope)

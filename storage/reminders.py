@@ -120,3 +120,17 @@ class ReminderRepo:
         return open_ or 0
 
 
+
+    async def unanswered(self) -> list[tuple[int, int, date]]:
+        """(person id, item id, day sent) of delivered reminders to people that nobody
+        acknowledged, for items still active."""
+        async with self._conn.execute(
+            "SELECT CAST(substr(r.recipient, 3) AS INTEGER), r.item_id, MIN(o.day) "
+            "FROM reminders r JOIN outbox o ON o.id = r.outbox_id "
+            "JOIN items i ON i.id = r.item_id "
+            "WHERE r.recipient LIKE 'p:%' AND r.acknowledged_at IS NULL AND o.status = 'sent' "
+            f"AND i.status IN ({_ACTIVE_MARKS}) GROUP BY r.recipient, r.item_id",
+            _ACTIVE,
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(r[0], r[1], to_date(r[2])) for r in rows]

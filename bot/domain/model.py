@@ -31,6 +31,7 @@ class ListKind(StrEnum):
     RESPONSIBILITY = "responsibility"  # 责任清单
     MEASURE = "measure"  # 措施清单
     OBLIGATION = "obligation"  # 履责事项: an occurrence of a recurring obligation (SPEC §4)
+    RECTIFICATION = "rectification"  # 整改: set by the 纪委, closed only by its 销号
 
 
 class ItemStatus(StrEnum):
@@ -73,6 +74,7 @@ PARENT_KIND: dict[ListKind, ListKind | None] = {
     ListKind.RESPONSIBILITY: ListKind.PROBLEM,
     ListKind.MEASURE: ListKind.RESPONSIBILITY,
     ListKind.OBLIGATION: None,
+    ListKind.RECTIFICATION: None,
 }
 
 #: The three lists people create items on; obligations are made by the rules.
@@ -81,7 +83,14 @@ THREE_LISTS = (ListKind.PROBLEM, ListKind.RESPONSIBILITY, ListKind.MEASURE)
 #: Where the problems on a 问题清单 come from (SPEC §1); free text is allowed too.
 SOURCES = ("自查", "巡察", "审计", "专项检查", "纪委监督", "民主生活会")
 
+#: Where a 整改 comes from (issue 4); free text is allowed too.
+RECTIFICATION_SOURCES = ("巡察", "审计", "专项检查", "日常监督", "廉情抄告")
+
+#: The kinds of talk one records as held (SPEC §4 廉政谈话, 逐级约谈; and ad-hoc ones).
+TALK_KINDS = ("廉政谈话", "提醒谈话", "约谈", "诫勉谈话")
+
 TITLE_MAX = 200
+NOTE_MAX = 500  # a progress note, a 延期 reason, a 退回 reason
 NAME_MAX = 40
 
 
@@ -132,6 +141,15 @@ class Item:
 
     def is_overdue(self, today: date) -> bool:
         return self.is_active and self.due_date < today
+
+    @property
+    def needs_verification(self) -> bool:
+        """A 整改 is done only when the 纪委 signs it off (验收销号)."""
+        return self.kind is ListKind.RECTIFICATION
+
+    @property
+    def is_talk(self) -> bool:
+        return self.counterpart_id is not None
 
 
 @dataclass(frozen=True, slots=True)

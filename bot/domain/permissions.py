@@ -43,6 +43,52 @@ def can_record_meetings(actor: Actor) -> bool:
     return is_admin(actor) or Role.SECRETARY in actor.roles
 
 
+def is_discipline(actor: Actor) -> bool:
+    return bool(actor.roles & DISCIPLINE_ROLES)
+
+
+def can_work_on(actor: Actor, item: Item) -> bool:
+    """进行中, 已完成, 申请延期, recording a talk: the owner's own moves, nobody else's."""
+    return actor.person_id is not None and actor.person_id == item.owner_id
+
+
+def can_note(actor: Actor, item: Item, scope: Scope) -> bool:
+    """A progress note (or a leader's 督促) from anyone who can see the item."""
+    return actor.person_id is not None and scope.covers(item)
+
+
+def extension_approver_roles(item: Item) -> frozenset[Role]:
+    """SPEC §5: the 纪委 approve a 整改's 延期; the 书记 or the office anything else."""
+    if item.needs_verification:
+        return DISCIPLINE_ROLES
+    return frozenset({Role.SECRETARY, Role.ADMIN})
+
+
+def can_decide_extension(actor: Actor, item: Item, requester_id: int) -> bool:
+    """An approver, and never for their own request."""
+    return (bool(actor.roles & extension_approver_roles(item))
+            and actor.person_id != requester_id)
+
+
+def can_verify(actor: Actor, item: Item) -> bool:
+    """销号 and 退回 are the 纪委's, never the owner's own."""
+    return is_discipline(actor) and actor.person_id != item.owner_id
+
+
+def can_create_rectifications(actor: Actor) -> bool:
+    return is_discipline(actor)
+
+
+def can_see_all_rectifications(actor: Actor) -> bool:
+    return is_discipline(actor) or is_admin(actor) or Role.SECRETARY in actor.roles
+
+
+def can_schedule_talks(actor: Actor) -> bool:
+    """An ad-hoc 约谈 is set by the 纪委 or the 书记, who then hold it themselves."""
+    return actor.person is not None and bool(
+        actor.roles & (DISCIPLINE_ROLES | {Role.SECRETARY}))
+
+
 def descendants(unit_ids: Iterable[int], units: Mapping[int, Unit]) -> frozenset[int]:
     """The given units and every unit below them in the tree."""
     children: dict[int, list[int]] = {}

@@ -33,7 +33,8 @@ LIST_NAMES: dict[ListKind, str] = {
 }
 
 #: Every kind of item as shown to people (the three lists, and obligations).
-KIND_NAMES: dict[ListKind, str] = {**LIST_NAMES, ListKind.OBLIGATION: "履责"}
+KIND_NAMES: dict[ListKind, str] = {**LIST_NAMES, ListKind.OBLIGATION: "履责",
+                                   ListKind.RECTIFICATION: "整改"}
 
 STATUS_NAMES: dict[ItemStatus, str] = {
     ItemStatus.OPEN: "未开始",
