@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.services.flows import FlowCancelled, FlowDone, FlowOutcome, FlowPrompt
+from bot.services.rectifications import Rectification
 from handlers.common import actor_of, edit, refusing, reply
 from handlers.context import DutyContext
 from messages import flows as flow_texts
-from messages import keyboards
+from messages import keyboards, replies, work
 from messages.common import plain_text_hint
 from messages.items import item_created
 from messages.people import group_bound, registered
@@ -24,8 +25,23 @@ def render(outcome: FlowOutcome, context: DutyContext) -> tuple[str, object]:
             return flow_texts.cancelled(flow), None
         case FlowDone(flow="register", result=r):
             return registered(r.person, r.unit, r.oversees, r.invite, context.bot.username), None
+        case FlowDone(flow="new_item", result=Rectification() as made):
+            return work.rectification_created(made), None
         case FlowDone(flow="new_item", result=view):
             return item_created(view, context.services.items.today()), None
+        case FlowDone(flow="report", result=result):
+            rows = replies.row_for(result.item, replies.ROWS, acked=True)
+            return replies.reported(result), InlineKeyboardMarkup([rows])
+        case FlowDone(flow="extension", result=(request, item)):
+            return replies.extension_sent(request, item), None
+        case FlowDone(flow="send_back", result=changed):
+            return replies.returned_line(changed.item), None
+        case FlowDone(flow="note", result=item):
+            return replies.note_added(item), None
+        case FlowDone(flow="talk_record", result=held):
+            return work.talk_recorded(held), None
+        case FlowDone(flow="talk_schedule", result=line):
+            return work.talk_scheduled(line), None
         case FlowDone(flow="bind_group", result=(group, unit_name)):
             return group_bound(group, unit_name), None
     raise ValueError(f"no rendering for {outcome!r}")

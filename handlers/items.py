@@ -34,7 +34,7 @@ async def my_list(update: Update, context: DutyContext) -> None:
     if person is None:
         return
     page = await context.services.items.my_list(person, 0)
-    await reply(update, my_list_text(page), keyboards.list_pager(page))
+    await reply(update, my_list_text(page), keyboards.list_keyboard(page))
 
 
 @refusing
@@ -53,7 +53,7 @@ async def turn_page(update: Update, context: DutyContext) -> None:
         raise NotYours()
     result = await context.services.items.my_list(actor.person, page_no)
     await query.answer()
-    await edit(update, my_list_text(result), keyboards.list_pager(result))
+    await edit(update, my_list_text(result), keyboards.list_keyboard(result))
 
 
 @refusing

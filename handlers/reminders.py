@@ -1,24 +1,18 @@
-"""The 收到 button on reminders, /提醒设置 and /民主生活会."""
+"""/提醒设置 and /民主生活会 (the buttons on reminders are handlers/replies.py's)."""
 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import Application
 
 from bot.domain import permissions
-from bot.services.errors import NotAllowed, StaleButton, UsageError
+from bot.services.errors import NotAllowed, UsageError
 from handlers.commands import add_command, command_args
-from handlers.common import actor_of, refusing, reply, toast
+from handlers.common import actor_of, refusing, reply
 from handlers.context import DutyContext
 from messages import commands
 from messages.refusals import USAGE
-from messages.reminders import (
-    ACK,
-    acknowledged,
-    mark_acknowledged,
-    meeting_recorded,
-    remind_settings,
-)
+from messages.reminders import meeting_recorded, remind_settings
 
 # What an admin may type after /提醒设置, in Chinese or English.
 _SETTING_WORDS = {
@@ -28,24 +22,6 @@ _SETTING_WORDS = {
     "逾期": "escalation", "overdue": "escalation",
 }
 _RESET_WORDS = frozenset({"恢复默认", "默认", "reset"})
-
-
-@refusing
-async def acknowledge(update: Update, context: DutyContext) -> None:
-    """`ack:<item id>`: only someone who was sent a reminder for that item may confirm it."""
-    query = update.callback_query
-    try:
-        item_id = int(query.data.split(":", 1)[1])
-    except (IndexError, ValueError):
-        raise StaleButton() from None
-    if not 0 < item_id < 2**63:  # SQLite's integers; a forged id is just stale
-        raise StaleButton()
-    actor = await actor_of(update, context)
-    result = await context.services.reminders.acknowledge(actor, item_id)
-    await toast(update, acknowledged(result.item, result.first))
-    if result.first:
-        markup = mark_acknowledged(query.message.reply_markup, query.data)
-        await query.edit_message_reply_markup(markup)
 
 
 @refusing
@@ -89,4 +65,3 @@ async def meeting(update: Update, context: DutyContext) -> None:
 def register(app: Application) -> None:
     add_command(app, commands.REMIND_SETTINGS, settings)
     add_command(app, commands.MEETING, meeting)
-    app.add_handler(CallbackQueryHandler(acknowledge, pattern=rf"^{ACK}:"))

@@ -29,10 +29,13 @@ NEW_UNIT = Command("newunit", "新建单位", "新建单位", "admin")
 BIND_GROUP = Command("bindgroup", "绑定群", "登记本群为纪委群或单位群", "admin")
 REMIND_SETTINGS = Command("remindsettings", "提醒设置", "查看或修改提醒时间和提前天数", "admin")
 MEETING = Command("meeting", "民主生活会", "登记民主生活会召开日期（7天内报上级纪委）", "secretary")
+REPORT = Command("report", "汇报", "汇报事项进展：选事项、改状态、写说明", "bound")
+FIXES = Command("fixes", "整改", "整改事项：本人的整改；纪委查看全部、验收销号", "bound")
+TALKS = Command("talks", "约谈", "应开展和已开展的谈话，登记谈话情况", "bound")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
-    START, HELP, MY_LIST, TODO, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP,
+    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP,
     REMIND_SETTINGS, MEETING, CANCEL,
 )
 

@@ -6,7 +6,9 @@ from bot.services.flows import FlowPrompt, StepKind
 from messages.format import esc
 from messages.refusals import DATE_EXAMPLE, refusal
 
-_TITLES = {"register": "登记人员", "new_item": "新建清单事项", "bind_group": "登记本群"}
+_TITLES = {"register": "登记人员", "new_item": "新建清单事项", "bind_group": "登记本群",
+           "report": "汇报进展", "extension": "申请延期", "send_back": "退回整改",
+           "note": "添加进展说明", "talk_record": "登记谈话", "talk_schedule": "安排约谈"}
 
 _QUESTIONS: dict[tuple[str, str], str] = {
     ("register", "name"): "请输入要登记人员的<b>姓名</b>：",
@@ -22,14 +24,31 @@ _QUESTIONS: dict[tuple[str, str], str] = {
     ("new_item", "source"): "请选择问题<b>来源</b>：",
     ("new_item", "due"): f"请输入<b>截止日期</b>。{DATE_EXAMPLE}",
     ("new_item", "confirm"): "请核对以上信息，无误后点“确认创建”：",
+    ("new_item", "found_by"): "这项整改的问题是怎么发现的？请选择<b>来源</b>：",
+    ("new_item", "plan_due"): f"请输入<b>整改方案</b>报送期限。{DATE_EXAMPLE}",
     ("bind_group", "kind"): "请选择本群的<b>类型</b>：",
+    ("report", "item"): "请选择要汇报的<b>事项</b>（也可以输入编号）：",
+    ("report", "status"): "请选择事项现在的<b>状态</b>：",
+    ("report", "note"): "请写一句<b>进展说明</b>（最多500字）：",
+    ("extension", "due"): f"请输入希望延期到的<b>新截止日期</b>。{DATE_EXAMPLE}",
+    ("extension", "reason"): "请说明<b>延期理由</b>（最多500字），提交后送审批：",
+    ("send_back", "reason"): "请说明<b>退回理由</b>（最多500字），会转告责任人：",
+    ("note", "item"): "这条消息涉及多个事项，请选择您的说明是关于<b>哪一项</b>的：",
+    ("talk_record", "held_on"): "谈话是<b>哪天</b>进行的？（也可以输入日期，如 12月3日）",
+    ("talk_record", "talk"): "请选择<b>谈话类型</b>：",
+    ("talk_record", "note"): "请简要记录<b>谈话情况</b>（最多500字）：",
+    ("talk_schedule", "person"): "请选择<b>约谈对象</b>：",
+    ("talk_schedule", "talk"): "请选择<b>谈话类型</b>：",
+    ("talk_schedule", "due"): f"请输入<b>完成期限</b>。{DATE_EXAMPLE}",
     ("bind_group", "unit"): "请选择本群对应的<b>单位</b>：",
 }
 
 _LABELS = {
     "name": "姓名", "roles": "角色", "unit": "单位", "oversees": "分管", "kind": "类型",
     "title": "标题", "duty": "责任类型", "owner": "责任人", "parent": "上级事项",
-    "source": "来源", "due": "截止日期",
+    "source": "来源", "due": "截止日期", "item": "事项", "status": "状态", "note": "说明",
+    "reason": "理由", "held_on": "谈话日期", "talk": "谈话类型", "person": "约谈对象",
+    "found_by": "来源", "plan_due": "整改方案期限",
 }
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from bot.domain.model import Item, ItemStatus, ListKind
-from bot.domain.vocabulary import DUTY_NAMES, LIST_NAMES, STATUS_NAMES
+from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES, LIST_NAMES, STATUS_NAMES
 from bot.services.items import ItemPage, ItemView
 from messages.format import days_phrase, esc, fmt_date
+from messages.replies import kind_label
 
 _BADGE = {
     ItemStatus.OPEN: "⚪",
@@ -41,16 +42,14 @@ def _item_lines(view: ItemView, today: date, viewer_id: int | None) -> list[str]
     lines = [head, "　" + " · ".join(meta)]
     for parent in view.chain:
         lines.append(
-            f"　↳ 上级{LIST_NAMES[parent.kind]}：<code>{esc(parent.code)}</code> "
+            f"　↳ 上级{KIND_NAMES[parent.kind]}：<code>{esc(parent.code)}</code> "
             f"{esc(parent.title)}"
         )
     return lines
 
 
 def section_title(kind: ListKind) -> str:
-    if kind is ListKind.OBLIGATION:
-        return "【履责事项】"
-    return f"【{LIST_NAMES[kind]}清单】"
+    return f"【{kind_label(kind)}】"
 
 
 def my_list(page: ItemPage) -> str:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.domain.transitions import owner_actions
 from bot.services.flows import FlowPrompt, StepKind
 from bot.services.items import ItemPage
+from messages import replies
 
 # Callback data prefixes, parsed in handlers/callbacks.py
 FLOW = "f"
 LIST_PAGE = "lp"
+FIX_FILTER = "zl"  # /整改's filter: zl:<filter>
+TALK_NEW = "tk:new"  # /约谈: set an ad-hoc talk
 
 
 def flow_keyboard(p: FlowPrompt) -> InlineKeyboardMarkup | None:
@@ -35,6 +39,17 @@ def flow_keyboard(p: FlowPrompt) -> InlineKeyboardMarkup | None:
     tail.append(InlineKeyboardButton("取消", callback_data=f"{FLOW}:{state.nonce}:x"))
     rows.append(tail)
     return InlineKeyboardMarkup(rows)
+
+
+def list_keyboard(page: ItemPage) -> InlineKeyboardMarkup | None:
+    """/我的清单: a row of buttons for each of the viewer's own items being worked on,
+    then the pager."""
+    rows = [replies.row_for(v.item, f"l{page.page}") for v in page.views
+            if v.item.owner_id == page.viewer_id and owner_actions(v.item.status)]
+    pager = list_pager(page)
+    if pager is not None:
+        rows += [list(r) for r in pager.inline_keyboard]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def list_pager(page: ItemPage) -> InlineKeyboardMarkup | None:

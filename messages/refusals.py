@@ -12,6 +12,24 @@ _ACTIONS = {
     "manage_units": "管理单位只能由管理员（党委办公室）操作。",
     "remind_settings": "修改提醒设置只能由管理员（党委办公室）操作。",
     "record_meeting": "登记民主生活会只能由管理员或党委书记操作。",
+    "decide_extension": "这项延期申请不归您审批（整改事项由纪委审批，其他事项由党委书记或管理员审批，"
+                        "不能审批自己的申请）。",
+    "verify": "验收销号和退回只能由纪委操作，且不能验收自己的整改。",
+    "create_rectification": "新建整改只能由纪委操作。",
+    "schedule_talk": "安排约谈只能由纪委或党委书记操作。",
+    "note": "您看不到这个事项，不能为它添加进展说明。",
+    "report": "请先绑定身份再汇报。",
+    "extension": "请先绑定身份再申请延期。",
+    "record_talk": "请先绑定身份再登记谈话。",
+}
+
+_STATUS_NOW = {
+    "closed": "这个事项已经办结，无需再操作。",
+    "already": "这个事项已经是“进行中”了。",
+    "awaiting_verification": "这个事项已提交纪委验收，请等待验收结果。",
+    "extension_pending": "这个事项的延期申请正在审批，请等审批结果出来后再操作。",
+    "no_extension": "这项延期申请已经处理过了。",
+    "not_for_verification": "这个事项不在待验收状态，不能销号或退回。",
 }
 
 USAGE = {
@@ -97,5 +115,21 @@ def refusal(error: e.ServiceError) -> str:
         case e.BadSetting(reason=reason):
             return f"没有修改：{esc(reason)}。"
         case e.FutureDate(text=text):
-            return f"“{esc(text)}”还没到。请填写已经召开的日期，例如 12月10日 或 昨天。"
+            return f"“{esc(text)}”还没到。请填写已经发生的日期，例如 12月10日 或 昨天。"
+        case e.CannotNow(reason=reason):
+            return _STATUS_NOW.get(reason, "这个事项的状态已经变了，请重新发送命令查看。")
+        case e.TextTooLong(what=what, length=length, limit=limit):
+            thing = "理由" if what == "reason" else "说明"
+            return f"{thing}太长了：最多{limit}字，您输入了{length}字。请精简后重新发送。"
+        case e.BadNewDue(text=text, due=due):
+            return (f"新的截止日期（{esc(text)}）要晚于现在的截止日期 {esc(due)}。"
+                    "请重新输入。")
+        case e.BadPlanDue(plan_due=plan_due, due=due):
+            return (f"整改方案的期限（{esc(plan_due)}）不能晚于整改完成期限（{esc(due)}）。"
+                    "请重新输入。")
+        case e.UnknownItem(code=code):
+            return f"找不到编号为“{esc(code)}”的事项，或它不是您的。发送 /待办 查看您的事项。"
+        case e.NothingToNote():
+            return ("没找到您可以添加说明的事项。请回复（引用）提醒消息或事项卡片，"
+                    "或发送 /汇报 选择事项。")
     return "操作没有完成，请稍后再试。"

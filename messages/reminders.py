@@ -3,20 +3,18 @@ of /提醒设置, /民主生活会 and the 收到 button."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 
 from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
-from bot.domain.vocabulary import KIND_NAMES
+from messages import replies
 from messages.format import days_phrase, esc, fmt_date, split_message
-
-ACK = "ack"  # callback data: ack:<item id>
-MAX_BUTTONS = 90  # one per item (Telegram allows 100); a longer digest still lists them all
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +26,36 @@ class Rendered:
 def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
     """Turn a stored outbox payload into what is sent, with today's day counts."""
     if kind == "digest":
-        return Rendered(split_message(digest(payload, today)), ack_keyboard(payload["entries"]))
+        return Rendered(split_message(digest(payload, today)),
+                        replies.rows_keyboard(_ordered(payload["entries"])))
     if kind == "group_digest":
         return Rendered(split_message(group_digest(payload, today)))
     if kind == "calendar_notice":
         return Rendered([calendar_notice(payload["year"], payload["estimated"])])
     if kind == "undeliverable_notice":
         return Rendered([undeliverable_notice(payload)])
+    if kind in _NOTICES:
+        text, keyboard = _NOTICES[kind]
+        return Rendered(split_message(text(payload, today)),
+                        keyboard(payload) if keyboard else None)
     raise ValueError(f"no text for outbox messages of kind {kind!r}")
 
 
+# Notices a change sends at once (bot/services/notices.py): text, and buttons if any.
+_NOTICES: dict[str, tuple[Callable[[dict[str, Any], date], str],
+                          Callable[[dict[str, Any]], InlineKeyboardMarkup] | None]] = {
+    "extension_request": (replies.extension_request,
+                          lambda p: replies.extension_keyboard(p["request"])),
+    "extension_decided": (replies.extension_decided, None),
+    "rectification_assigned": (replies.rectification_assigned, replies.rectification_keyboard),
+    "verify_request": (replies.verify_request, lambda p: replies.verify_keyboard(p["item"])),
+    "item_verified": (replies.item_verified, None),
+    "item_returned": (replies.item_returned, replies.returned_keyboard),
+}
+
+
 def _kind(entry: dict[str, Any]) -> str:
-    kind = ListKind(entry["kind"])
-    return "履责事项" if kind is ListKind.OBLIGATION else f"{KIND_NAMES[kind]}清单"
+    return replies.kind_label(ListKind(entry["kind"]))
 
 
 def _line(number: int, entry: dict[str, Any], today: date, with_owner: bool) -> list[str]:
@@ -70,16 +85,9 @@ def digest(payload: dict[str, Any], today: date) -> str:
         for entry in group:
             number += 1
             lines += _line(number, entry, today, with_owner)
-    lines += ["", "看到后请点下方“收到”确认；发送 /待办 查看全部待办。"]
+    lines += ["", "请点下方按钮：收到、进行中、已完成或申请延期；"
+                  "回复（引用）本消息写一句话即记为进展说明。发送 /待办 查看全部待办。"]
     return "\n".join(lines)
-
-
-def ack_keyboard(entries: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
-    buttons = [InlineKeyboardButton(f"收到 {e['code']}", callback_data=f"{ACK}:{e['item']}")
-               for e in _ordered(entries)[:MAX_BUTTONS]]
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
 def _ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,22 +131,6 @@ def acknowledged(item: Item, first: bool) -> str:
     if first:
         return f"已确认收到 {item.code}"
     return f"{item.code} 已经确认过了"
-
-
-def mark_acknowledged(markup: InlineKeyboardMarkup | None,
-                      data: str) -> InlineKeyboardMarkup | None:
-    """The same keyboard with the pressed 收到 button shown as done."""
-    if markup is None:
-        return None
-    rows = []
-    for row in markup.inline_keyboard:
-        rows.append([
-            InlineKeyboardButton(f"✅ {b.text.removeprefix('收到 ').removeprefix('✅ ')}",
-                                 callback_data=b.callback_data)
-            if b.callback_data == data else b
-            for b in row
-        ])
-    return InlineKeyboardMarkup(rows)
 
 
 # /提醒设置 ----------------------------------------------------------------------------------

@@ -105,9 +105,9 @@ def test_a_request_without_a_sane_previous_status_is_refused():
 
 
 def test_owner_buttons_follow_the_status():
-    assert owner_actions(item(S.OPEN)) == (A.START, A.COMPLETE, A.REQUEST_EXTENSION)
-    assert owner_actions(item(S.IN_PROGRESS)) == (A.COMPLETE, A.REQUEST_EXTENSION)
-    assert owner_actions(item(S.RETURNED)) == (A.START, A.COMPLETE, A.REQUEST_EXTENSION)
+    assert owner_actions(S.OPEN) == (A.START, A.COMPLETE, A.REQUEST_EXTENSION)
+    assert owner_actions(S.IN_PROGRESS) == (A.COMPLETE, A.REQUEST_EXTENSION)
+    assert owner_actions(S.RETURNED) == (A.START, A.COMPLETE, A.REQUEST_EXTENSION)
     for status in (S.DONE, S.VERIFIED, S.CANCELLED, S.PENDING_VERIFICATION,
                    S.EXTENSION_REQUESTED):
-        assert owner_actions(item(status)) == ()
+        assert owner_actions(status) == ()

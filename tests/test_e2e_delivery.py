@@ -89,7 +89,7 @@ async def test_a_digest_that_fails_all_day_is_folded_into_the_next(bot, api, org
     await bot.tick()
     digests = [m for m in api.bot_messages(zhou.id) if "今日提醒" in m.plain]
     assert len(digests) == 1 and "2026-11-26" in digests[0].plain
-    assert digests[0].plain.count(world["a"]) == 1 and len(digests[0].buttons) == 1
+    assert digests[0].plain.count(world["a"]) == 1 and len(digests[0].buttons) == 4
     assert len(await outbox(bot, "superseded")) == 2  # 周支书's and 王芳's of 25 Nov
 
 

@@ -62,7 +62,9 @@ async def test_list_is_paged_with_buttons_that_only_the_owner_may_press(bot, api
     await bot.send(wang, "/我的清单")
     first = api.last(wang.id)
     assert "共19项，第1/3页" in first.plain and "措施第00项" in first.plain
-    assert [label for label, _ in first.buttons] == ["下一页 ›"]
+    labels = [label for label, _ in first.buttons]
+    assert labels[-1] == "下一页 ›" and labels.count("已完成") == 8  # a row for each own item
+    assert labels[:4] == [f"收到 {first.plain.split()[3]}", "进行中", "已完成", "申请延期"]
     await bot.press(wang, first, "下一页")
     assert first.edits == 1 and "第2/3页" in first.plain and "措施第08项" in first.plain
     assert api.last(wang.id) is first  # edited in place, no new message

@@ -52,7 +52,10 @@ async def test_digest_reads_clearly_and_has_a_button_per_item(bot, api, org, clo
     assert "今日提醒" in text and "李明，您有 1 项事项需要关注" in text
     assert "请督促" in text and "责任人 周支书（财务科党支部）" in text
     assert "逐笔核查公务接待报销凭证" in text and "逾期3天" in text
-    assert digest.buttons == [(f"收到 {world['a']}", f"ack:{int(world['a'][1:])}")]
+    item_id = int(world["a"][1:])
+    assert digest.buttons == [(f"收到 {world['a']}", f"it:ack:{item_id}:d"),
+                              ("进行中", f"it:go:{item_id}:d"), ("已完成", f"it:done:{item_id}:d"),
+                              ("申请延期", f"it:ext:{item_id}:d")]
     own = api.last(org.users["周支书"].id).plain
     assert "已逾期" in own and "措施清单" in own and "截止 2026-11-27（周五）" in own
     clock.set(at(date(2026, 12, 4)))
@@ -115,7 +118,7 @@ async def test_acknowledging_a_reminder(bot, api, org, clock, world):
     assert await snapshot(bot) == before
     await bot.press(zhou, digest, "收到")
     assert api.callback_answers[-1].text == f"已确认收到 {world['a']}"
-    assert digest.buttons[0][0] == f"✅ {world['a']}" and digest.edits == 1
+    assert digest.buttons[0][0] == f"✅ 收到 {world['a']}" and digest.edits == 1
     after_first = await snapshot(bot)
     await bot.press(zhou, digest, world["a"])  # a double tap
     assert "已经确认过了" in api.callback_answers[-1].text
@@ -128,8 +131,9 @@ async def test_forged_acknowledgements_change_nothing(bot, api, org, clock, worl
     await bot.tick()
     digest = api.last(zhou.id)
     before = await snapshot(bot)
-    for data in ("ack:", "ack:abc", "ack:99999", f"ack:{int(world['b'][1:])}", "ack:1:2",
-                 "ack:" + "9" * 40, "ack:-1", "ack:0"):
+    for data in ("it:ack:", "it:ack:abc", "it:ack:99999", f"it:ack:{int(world['b'][1:])}",
+                 "it:ack:1:2:3", "it:ack:" + "9" * 40, "it:ack:-1", "it:ack:0", "it:ack:1:zz",
+                 "it:boom:1", "it", "it:ack:1:l99999"):
         await bot.press_data(zhou, digest, data)
         assert "失效" in api.callback_answers[-1].text, data
     stranger = api.user(777, "陌生人")

@@ -177,7 +177,7 @@ def test_sigkill_while_draining_then_restart_sends_each_digest_once(tmp_path: Pa
             for message in own:
                 assert f"{name_of(index)}，您有 1 项事项需要关注" in message.plain, message.plain
                 assert f"整改事项{index:03d}" in message.plain, message.plain
-                assert message.buttons == [(f"收到 Z-{index:03d}", f"ack:{50_000 + index}")]
+                assert message.buttons[0] == (f"收到 Z-{index:03d}", f"it:ack:{50_000 + index}:d")
         missing = [c for c, n in counts.items() if n == 0]
         twice = [c for c, n in counts.items() if n == 2]
         more = {c: n for c, n in counts.items() if n > 2}

@@ -97,11 +97,11 @@ def _next(item: Item, status: ItemStatus, action: Action,
     raise ValueError(f"unknown action {action!r}")
 
 
-def owner_actions(item: Item) -> tuple[Action, ...]:
-    """The buttons worth showing the owner now."""
-    if item.status not in _WORKING:
+def owner_actions(status: ItemStatus) -> tuple[Action, ...]:
+    """The buttons worth showing the owner of an item in `status`."""
+    if status not in _WORKING:
         return ()
-    actions = [Action.START] if item.status is not S.IN_PROGRESS else []
+    actions = [Action.START] if status is not S.IN_PROGRESS else []
     return (*actions, Action.COMPLETE, Action.REQUEST_EXTENSION)
 
 

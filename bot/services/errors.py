@@ -128,3 +128,44 @@ class BadSetting(ServiceError):
 @dataclass
 class FutureDate(ServiceError):
     text: str
+
+
+@dataclass
+class CannotNow(ServiceError):
+    """The item's present status does not allow that (a stale button, a double tap)."""
+
+    reason: str  # a transitions.Refused value
+    status: str  # the item's status now
+
+
+@dataclass
+class TextTooLong(ServiceError):
+    what: str  # "note", "reason"
+    length: int
+    limit: int
+
+
+@dataclass
+class BadNewDue(ServiceError):
+    """A 延期 to a date no later than the present due date."""
+
+    text: str
+    due: str
+
+
+@dataclass
+class NothingToNote(ServiceError):
+    """A reply to a message that names no item this person may write on."""
+
+
+@dataclass
+class BadPlanDue(ServiceError):
+    """A 整改方案 due after the 整改 itself."""
+
+    plan_due: str
+    due: str
+
+
+@dataclass
+class UnknownItem(ServiceError):
+    code: str

@@ -16,10 +16,11 @@ from typing import Any, ClassVar
 
 from bot.clock import Clock
 from bot.domain import permissions
-from bot.domain.model import SOURCES, Actor, GroupKind, ListKind, Role
+from bot.domain.model import RECTIFICATION_SOURCES, SOURCES, Actor, GroupKind, ListKind, Role
 from bot.domain.vocabulary import (
     DUTY_NAMES,
     GROUP_KIND_NAMES,
+    KIND_NAMES,
     LIST_NAMES,
     ROLE_NAMES,
     parse_term,
@@ -27,6 +28,7 @@ from bot.domain.vocabulary import (
 )
 from bot.services.base import ServiceBase
 from bot.services.errors import (
+    BadPlanDue,
     EmptyText,
     NotAllowed,
     ServiceError,
@@ -43,6 +45,7 @@ from bot.services.people import (
     resolve_person,
     resolve_unit,
 )
+from bot.services.rectifications import RectificationDraft, RectificationService
 from storage.db import Database, Tx
 
 FLOW_TTL = timedelta(hours=24)
@@ -128,6 +131,13 @@ class FlowSpec:
         raise NotImplementedError
 
 
+_FIX = ListKind.RECTIFICATION.value
+
+
+def _is_fix(answers: dict[str, Any]) -> bool:
+    return answers.get("kind") == _FIX
+
+
 class RegisterFlow(FlowSpec):
     name = "register"
     action = "register"
@@ -186,25 +196,31 @@ class NewItemFlow(FlowSpec):
     steps: ClassVar[tuple[Step, ...]] = (
         Step("kind", StepKind.CHOICE),
         Step("title", StepKind.TEXT),
-        Step("duty", StepKind.CHOICE),
+        Step("duty", StepKind.CHOICE, when=lambda a: not _is_fix(a)),
         Step("owner", StepKind.CHOICE),
-        Step("unit", StepKind.CHOICE),
+        Step("unit", StepKind.CHOICE, when=lambda a: not _is_fix(a)),
         Step("parent", StepKind.CHOICE, optional=True,
-             when=lambda a: a.get("kind") != ListKind.PROBLEM.value),
-        Step("source", StepKind.CHOICE, optional=True),
+             when=lambda a: a.get("kind") not in (ListKind.PROBLEM.value, _FIX)),
+        Step("source", StepKind.CHOICE, optional=True, when=lambda a: not _is_fix(a)),
+        Step("found_by", StepKind.CHOICE, when=_is_fix),
+        Step("plan_due", StepKind.TEXT, when=_is_fix),
         Step("due", StepKind.TEXT),
         Step("confirm", StepKind.CHOICE),
     )
 
-    def __init__(self, items: ItemService) -> None:
+    def __init__(self, items: ItemService, fixes: RectificationService) -> None:
         self.items = items
+        self.fixes = fixes
 
     def allowed(self, actor: Actor) -> bool:
         return permissions.can_create_items(actor)
 
     async def options(self, tx: Tx, step: Step, state: FlowState) -> list[list[str]]:
         if step.key == "kind":
-            return [[k.value, name] for k, name in LIST_NAMES.items()]
+            kinds = [[k.value, name] for k, name in LIST_NAMES.items()]
+            if state.answers.get("may_fix"):  # set on start, for 纪委 members only
+                kinds.append([_FIX, KIND_NAMES[ListKind.RECTIFICATION]])
+            return kinds
         if step.key == "duty":
             return [[d.value, name] for d, name in DUTY_NAMES.items()]
         if step.key == "owner":
@@ -221,19 +237,22 @@ class NewItemFlow(FlowSpec):
                 else ListKind.RESPONSIBILITY
             )
             candidates = await tx.items.candidates_for_parent(parent_kind, MAX_BUTTONS)
-            return [[i.code, f"{i.code} {_short(i.title)}"] for i in candidates]
+            return [[i.code, f"{i.code} {short(i.title)}"] for i in candidates]
         if step.key == "source":
             return [[s, s] for s in SOURCES]
+        if step.key == "found_by":
+            return [[s, s] for s in RECTIFICATION_SOURCES]
         if step.key == "confirm":
             return [["yes", "确认创建"]]
         return []
 
     async def parse_text(self, tx: Tx, step: Step, text: str, state: FlowState) -> tuple[Any, str]:
         if step.key == "kind":
-            kind = parse_term(text, LIST_NAMES)
-            if kind is None:
-                raise UnknownTerm(text.strip(), list(LIST_NAMES.values()))
-            return kind.value, LIST_NAMES[kind]
+            names = {v: label for v, label in state.options}
+            kind = parse_term(text, KIND_NAMES)
+            if kind is None or kind.value not in names:
+                raise UnknownTerm(text.strip(), list(names.values()))
+            return kind.value, names[kind.value]
         if step.key == "duty":
             duty = parse_term(text, DUTY_NAMES)
             if duty is None:
@@ -251,17 +270,24 @@ class NewItemFlow(FlowSpec):
             return unit.name, unit.name
         if step.key == "parent":
             parent = await find_parent(tx, ListKind(state.answers["kind"]), text)
-            return parent.code, f"{parent.code} {_short(parent.title)}"
-        if step.key == "source":
+            return parent.code, f"{parent.code} {short(parent.title)}"
+        if step.key in ("source", "found_by"):
             source = check_title(text)[:40]
             return source, source
-        if step.key == "due":
+        if step.key in ("due", "plan_due"):
             due = parse_date(text, self.items.today())
+            plan_due = state.answers.get("plan_due")
+            if step.key == "due" and plan_due and due.isoformat() < plan_due:
+                raise BadPlanDue(plan_due, due.isoformat())
             return due.isoformat(), due.isoformat()
         return await super().parse_text(tx, step, text, state)
 
     async def finish(self, tx: Tx, actor: Actor, state: FlowState) -> Any:
         a = state.answers
+        if _is_fix(a):
+            return await self.fixes.create_in(tx, actor, RectificationDraft(
+                title=a["title"], leader=a["owner"], source=a["found_by"],
+                plan_due=date.fromisoformat(a["plan_due"]), due=date.fromisoformat(a["due"])))
         draft = ItemDraft(
             kind=ListKind(a["kind"]),
             title=a["title"],
@@ -301,7 +327,7 @@ class BindGroupFlow(FlowSpec):
         )
 
 
-def _short(text: str, limit: int = 16) -> str:
+def short(text: str, limit: int = 16) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -311,13 +337,16 @@ class FlowService(ServiceBase):
         self.specs = {s.name: s for s in specs}
 
     async def start(
-        self, actor: Actor, chat_id: int, flow: str, preset: dict[str, Any] | None = None
+        self, actor: Actor, chat_id: int, flow: str, preset: dict[str, Any] | None = None,
+        labels: dict[str, str] | None = None,
     ) -> FlowOutcome:
-        """Begin a flow (replacing any other this user had in this chat)."""
+        """Begin a flow (replacing any other this user had in this chat); `preset`
+        answers steps in advance, `labels` says how they read in the prompt."""
         spec = self.specs[flow]
         if not spec.allowed(actor):
             raise NotAllowed(spec.action)
-        state = FlowState(flow=flow, step="", answers=dict(preset or {}))
+        state = FlowState(flow=flow, step="", answers=dict(preset or {}),
+                          labels=dict(labels or {}))
         async with self.change(actor) as tx:
             return await self._advance(tx, actor, chat_id, spec, state, from_index=0)
 
@@ -416,8 +445,8 @@ class FlowService(ServiceBase):
         from_index: int,
     ) -> FlowOutcome:
         for step in spec.steps[from_index:]:
-            if not step.when(state.answers):
-                continue
+            if step.key in state.answers or not step.when(state.answers):
+                continue  # answered in advance (a preset), or not asked in this case
             state.step = step.key
             state.picked = []
             state.options = await spec.options(tx, step, state)

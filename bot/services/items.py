@@ -112,7 +112,7 @@ class ItemService(ServiceBase):
             parent=parent.code if parent else None, source=draft.source,
             due_date=item.due_date.isoformat(),
         )
-        return (await self._views(tx, [item]))[0]
+        return (await self.views_in(tx, [item]))[0]
 
     async def my_list(self, person: Person | None, page: int) -> ItemPage:
         """The person's lists in their scope (own; 分管 units; all for 书记/纪委), paged."""
@@ -125,7 +125,7 @@ class ItemService(ServiceBase):
             pages = max(1, -(-total // PAGE_SIZE))
             page = min(max(page, 0), pages - 1)
             items = await tx.items.page_in_scope(scope, today, page * PAGE_SIZE, PAGE_SIZE)
-            views = await self._views(tx, items)
+            views = await self.views_in(tx, items)
         return ItemPage(views=views, page=page, pages=pages, total=total, today=today,
                         viewer_id=person.id, everything=scope.everything)
 
@@ -136,13 +136,13 @@ class ItemService(ServiceBase):
         today = self.today()
         async with self.db.read() as tx:
             items = await tx.items.due_for_owner(person.id, today + timedelta(days=TODO_DAYS))
-            return await self._views(tx, items), today
+            return await self.views_in(tx, items), today
 
     async def parent_candidates(self, kind: ListKind, limit: int = 20) -> list[Item]:
         async with self.db.read() as tx:
             return await tx.items.candidates_for_parent(kind, limit)
 
-    async def _views(self, tx: Tx, items: list[Item]) -> list[ItemView]:
+    async def views_in(self, tx: Tx, items: list[Item]) -> list[ItemView]:
         """Owners, units and parent chains for a page of items, in a few queries."""
         known: dict[int, Item] = {i.id: i for i in items}
         wanted = {i.parent_id for i in items if i.parent_id} - known.keys()

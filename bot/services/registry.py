@@ -13,7 +13,18 @@ from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, Register
 from bot.services.groups import GroupService
 from bot.services.items import ItemService
 from bot.services.people import PeopleService
+from bot.services.rectifications import RectificationService
 from bot.services.reminders import ReminderService
+from bot.services.replies import ReplyService
+from bot.services.reply_flows import (
+    ExtensionFlow,
+    NoteFlow,
+    ReportFlow,
+    SendBackFlow,
+    TalkRecordFlow,
+    TalkScheduleFlow,
+)
+from bot.services.talks import TalkService
 from storage.db import Database
 
 
@@ -27,6 +38,9 @@ class Services:
     flows: FlowService
     reminders: ReminderService
     delivery: DeliveryService
+    replies: ReplyService
+    fixes: RectificationService
+    talks: TalkService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None) -> Services:
@@ -36,14 +50,20 @@ class Services:
         people = PeopleService(db, clock, settings.admin_ids, settings.invite_days)
         items = ItemService(db, clock)
         groups = GroupService(db, clock)
-        flows = FlowService(
-            db, clock, [RegisterFlow(people), NewItemFlow(items), BindGroupFlow(groups)]
-        )
+        replies = ReplyService(db, clock, settings.admin_ids)
+        fixes = RectificationService(items)
+        talks = TalkService(replies)
+        flows = FlowService(db, clock, [
+            RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
+            ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
+            TalkRecordFlow(talks), TalkScheduleFlow(talks),
+        ])
         reminders = ReminderService(db, clock, rules, WorkCalendar(rules.calendar),
                                     settings.admin_ids)
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
-                   reminders=reminders, delivery=delivery)
+                   reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
+                   talks=talks)
 
     async def close(self) -> None:
         await self.db.close()

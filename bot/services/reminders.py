@@ -251,8 +251,12 @@ class ReminderService(ServiceBase):
             item = await tx.items.get(item_id)
             opened = await tx.reminders.acknowledge(Recipient.person(actor.person.id).key,
                                                     item_id, self.now())
-            if item is None or opened is None:
+            if item is None:
                 raise StaleButton()
+            if opened is None:  # never reminded of it: only its owner may say 收到
+                if item.owner_id != actor.person.id:
+                    raise StaleButton()
+                return Acknowledged(item=item, first=True)
             if opened:
                 await tx.events.record(actor, self.now(), "acknowledged", "item", item_id)
         return Acknowledged(item=item, first=bool(opened))
@@ -306,4 +310,5 @@ def _entry(item: Item, stage: str, people: dict[int, Person], units: dict[int, U
         "due": item.due_date.isoformat(), "stage": stage,
         "owner": owner.name if owner else "", "unit": unit.name if unit else "",
         "own": target.kind == "p" and target.id == item.owner_id,
+        "status": item.status.value, "talk": item.is_talk,
     }

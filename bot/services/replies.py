@@ -1,0 +1,290 @@
+"""Answers to pushes (SPEC §5, issue 4): the owner's taps, progress notes, 延期 requests
+and their approval, and the 纪委's 销号 / 退回 of a 整改.
+
+Every change goes through the one state machine (bot/domain/transitions.py), is checked
+against who is asking (bot/domain/permissions.py) on the item as it is now, and is written
+with its event (the 履责纪实) and the notices it sends in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+
+from bot.clock import Clock
+from bot.domain import permissions
+from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, Person
+from bot.domain.planner import Recipient
+from bot.domain.transitions import Action, Transition, TransitionRefused, apply
+from bot.services.base import ServiceBase
+from bot.services.errors import (
+    BadNewDue,
+    CannotNow,
+    EmptyText,
+    NotAllowed,
+    NotBound,
+    NothingToNote,
+    NotYours,
+    StaleButton,
+    TextTooLong,
+    UnknownItem,
+)
+from bot.services.notices import item_payload, notify, with_roles
+from storage.db import Database, Tx
+from storage.extensions import ExtensionRequest
+
+MAX_NOTE_TARGETS = 24  # a reply to a digest offers at most this many items to pick from
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    item: Item  # as it is now
+    before: ItemStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    request: ExtensionRequest  # as it is now
+    item: Item
+    requester: Person
+    first: bool  # False: somebody decided it before this press
+    by: str | None  # who decided it
+
+
+def check_text(text: str, what: str) -> str:
+    """A note or a reason: trimmed, not empty, at most NOTE_MAX characters."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise EmptyText()
+    if len(cleaned) > NOTE_MAX:
+        raise TextTooLong(what, len(cleaned), NOTE_MAX)
+    return cleaned
+
+
+class ReplyService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock, admin_ids: frozenset[int]) -> None:
+        super().__init__(db, clock)
+        self.admin_ids = admin_ids
+
+    # The owner's taps -------------------------------------------------------------------
+
+    async def act(self, actor: Actor, item_id: int, action: Action) -> Changed:
+        """进行中 or 已完成 on one's own item."""
+        async with self.change(actor) as tx:
+            item = await self.own_item(tx, actor, item_id)
+            return await self.move_in(tx, actor, item, action)
+
+    async def visible_item(self, actor: Actor, item_id: int) -> Item:
+        """An item this person may see (their own, or in their scope)."""
+        if actor.person is None:
+            raise NotBound()
+        async with self.db.read() as tx:
+            item = await tx.items.get(item_id)
+            scope = permissions.scope_of(actor.person, await tx.units.all())
+        if item is None or not scope.covers(item):
+            raise StaleButton()
+        return item
+
+    async def own_item_by_code(self, actor: Actor, code: str) -> Item:
+        async with self.db.read() as tx:
+            item = await tx.items.by_code(code.strip().upper())
+            if item is None:
+                raise UnknownItem(code.strip())
+            return await self.own_item(tx, actor, item.id)
+
+    async def has_open_items(self, actor: Actor) -> bool:
+        async with self.db.read() as tx:
+            return bool(await tx.items.owned_active(actor.person_id, 1))
+
+    @staticmethod
+    def check_note(text: str) -> str:
+        return check_text(text, "note")
+
+    async def may_work_on(self, actor: Actor, item_id: int, action: Action) -> Item:
+        """Check, before a guided step, that the owner may take `action` now."""
+        async with self.db.read() as tx:
+            item = await self.own_item(tx, actor, item_id)
+        check_transition(item, action)
+        return item
+
+    async def own_item(self, tx: Tx, actor: Actor, item_id: int) -> Item:
+        if actor.person is None:
+            raise NotBound()
+        item = await tx.items.get(item_id)
+        if item is None:
+            raise StaleButton()
+        if not permissions.can_work_on(actor, item):
+            raise NotYours()
+        return item
+
+    async def move_in(self, tx: Tx, actor: Actor, item: Item, action: Action,
+                      previous: ItemStatus | None = None, **data: object) -> Changed:
+        """Take `action` on `item` (rights already checked): status, event, 收到, notices."""
+        moved = check_transition(item, action, previous)
+        now = self.now()
+        await tx.items.set_status(item.id, moved.after, now)
+        await tx.events.record(actor, now, "item.status", "item", item.id, code=item.code,
+                               action=action.value, to=moved.after.value,
+                               **{"from": moved.before.value}, **data)
+        if actor.person_id == item.owner_id:  # any answer of the owner's is a 收到
+            await tx.reminders.acknowledge(Recipient.person(item.owner_id).key, item.id, now)
+        after = dataclasses.replace(item, status=moved.after)
+        if moved.after is ItemStatus.PENDING_VERIFICATION:
+            await self._ask_verification(tx, after)
+        return Changed(item=after, before=moved.before)
+
+    async def _ask_verification(self, tx: Tx, item: Item) -> None:
+        """A 整改 reported done: every 纪委 member is asked to 销号 or 退回 it."""
+        checkers = await with_roles(tx, permissions.DISCIPLINE_ROLES, besides=item.owner_id)
+        await notify(tx, checkers, "verify_request", f"{item.id}:{self.now().isoformat()}",
+                     await item_payload(tx, item), self.now())
+
+    # Notes ---------------------------------------------------------------------------
+
+    async def note_targets(self, actor: Actor, item_ids: set[int], codes: set[str]
+                           ) -> list[Item]:
+        """The items a replied-to message names that this person may write a note on."""
+        if actor.person is None:
+            raise NotBound()
+        async with self.db.read() as tx:
+            found = dict(await tx.items.by_ids(list(item_ids)[:MAX_NOTE_TARGETS]))
+            for code in sorted(codes)[:MAX_NOTE_TARGETS]:
+                item = await tx.items.by_code(code)
+                if item is not None:
+                    found[item.id] = item
+            scope = permissions.scope_of(actor.person, await tx.units.all())
+        allowed = [i for i in found.values() if permissions.can_note(actor, i, scope)]
+        if not allowed:
+            raise NothingToNote()
+        return sorted(allowed, key=lambda i: (i.due_date, i.id))[:MAX_NOTE_TARGETS]
+
+    async def add_note(self, actor: Actor, item_id: int, text: str) -> Item:
+        async with self.change(actor) as tx:
+            return await self.add_note_in(tx, actor, item_id, text)
+
+    async def add_note_in(self, tx: Tx, actor: Actor, item_id: int, text: str) -> Item:
+        note = check_text(text, "note")
+        if actor.person is None:
+            raise NotBound()
+        item = await tx.items.get(item_id)
+        if item is None:
+            raise StaleButton()
+        scope = permissions.scope_of(actor.person, await tx.units.all())
+        if not permissions.can_note(actor, item, scope):
+            raise NotAllowed("note")
+        now = self.now()
+        await tx.events.record(actor, now, "item.note", "item", item.id, code=item.code,
+                               text=note)
+        if actor.person_id == item.owner_id:
+            await tx.reminders.acknowledge(Recipient.person(item.owner_id).key, item.id, now)
+        return item
+
+    # 延期 ------------------------------------------------------------------------------
+
+    async def request_extension_in(self, tx: Tx, actor: Actor, item_id: int, new_due: date,
+                                   reason_text: str) -> ExtensionRequest:
+        reason = check_text(reason_text, "reason")
+        item = await self.own_item(tx, actor, item_id)
+        if new_due <= item.due_date:
+            raise BadNewDue(new_due.isoformat(), item.due_date.isoformat())
+        now = self.now()
+        request = await tx.extensions.add(
+            item_id=item.id, requester_id=item.owner_id, old_due=item.due_date, new_due=new_due,
+            reason=reason, prev_status=item.status, now=now)
+        changed = await self.move_in(tx, actor, item, Action.REQUEST_EXTENSION,
+                                   request=request.id)
+        await tx.events.record(actor, now, "item.extension_requested", "item", item.id,
+                               code=item.code, request=request.id, reason=reason,
+                               old_due=item.due_date.isoformat(), new_due=new_due.isoformat())
+        approvers = await with_roles(tx, permissions.extension_approver_roles(item),
+                                     besides=item.owner_id)
+        extra = frozenset() if item.needs_verification else self.admin_ids - {
+            actor.telegram_user_id}
+        await notify(tx, approvers, "extension_request", str(request.id),
+                     await item_payload(tx, changed.item, request=request.id, reason=reason,
+                                        new_due=new_due.isoformat()), now, extra)
+        return request
+
+    async def decide_extension(self, actor: Actor, request_id: int, approve: bool) -> Decided:
+        async with self.change(actor) as tx:
+            request = await tx.extensions.get(request_id)
+            item = await tx.items.get(request.item_id) if request else None
+            if request is None or item is None:
+                raise StaleButton()
+            if not permissions.can_decide_extension(actor, item, request.requester_id):
+                raise NotAllowed("decide_extension")
+            requester = await tx.persons.get(request.requester_id)
+            if not request.pending:
+                decider = await tx.persons.get(request.decided_by) if request.decided_by else None
+                return Decided(request, item, requester, first=False,
+                               by=decider.name if decider else None)
+            now = self.now()
+            state = "approved" if approve else "rejected"
+            await tx.extensions.decide(request.id, state, actor.person_id, now)
+            action = Action.APPROVE_EXTENSION if approve else Action.REJECT_EXTENSION
+            changed = await self.move_in(tx, actor, item, action, request.prev_status,
+                                       request=request.id)
+            item = changed.item
+            if approve:
+                await tx.items.set_due(item.id, request.new_due, now)
+                item = dataclasses.replace(item, due_date=request.new_due)
+            await tx.events.record(actor, now, "item.extension_decided", "item", item.id,
+                                   code=item.code, request=request.id, approved=approve,
+                                   old_due=request.old_due.isoformat(),
+                                   new_due=request.new_due.isoformat())
+            by = actor.person.name if actor.person else "管理员"
+            await notify(tx, [requester], "extension_decided", str(request.id),
+                         await item_payload(tx, item, approved=approve, by=by,
+                                            old_due=request.old_due.isoformat(),
+                                            new_due=request.new_due.isoformat()), now)
+            request = await tx.extensions.get(request.id)
+        return Decided(request, item, requester, first=True, by=by)
+
+    # 验收销号 ---------------------------------------------------------------------------
+
+    async def may_check(self, actor: Actor, item_id: int, action: Action) -> Item:
+        """Check, before asking for a 退回 reason, that this 纪委 member may do it now."""
+        async with self.db.read() as tx:
+            item = await self._checked_item(tx, actor, item_id)
+        check_transition(item, action)
+        return item
+
+    async def verify(self, actor: Actor, item_id: int) -> Changed:
+        async with self.change(actor) as tx:
+            item = await self._checked_item(tx, actor, item_id)
+            changed = await self.move_in(tx, actor, item, Action.VERIFY)
+            await notify(tx, [await tx.persons.get(item.owner_id)], "item_verified",
+                         str(item.id), await item_payload(tx, changed.item, by=actor.person.name),
+                         self.now())
+            return changed
+
+    async def send_back_in(self, tx: Tx, actor: Actor, item_id: int, reason_text: str
+                           ) -> Changed:
+        reason = check_text(reason_text, "reason")
+        item = await self._checked_item(tx, actor, item_id)
+        changed = await self.move_in(tx, actor, item, Action.RETURN, reason=reason)
+        await notify(tx, [await tx.persons.get(item.owner_id)], "item_returned",
+                     f"{item.id}:{self.now().isoformat()}",
+                     await item_payload(tx, changed.item, by=actor.person.name, reason=reason),
+                     self.now())
+        return changed
+
+    async def _checked_item(self, tx: Tx, actor: Actor, item_id: int) -> Item:
+        if actor.person is None:
+            raise NotAllowed("verify")
+        item = await tx.items.get(item_id)
+        if item is None:
+            raise StaleButton()
+        if not permissions.can_verify(actor, item):
+            raise NotAllowed("verify")
+        return item
+
+
+def check_transition(item: Item, action: Action, previous: ItemStatus | None = None
+                     ) -> Transition:
+    """The move the state machine allows, or CannotNow with its reason."""
+    try:
+        return apply(item, action, previous)
+    except TransitionRefused as refused:
+        raise CannotNow(refused.reason.value, item.status.value) from None

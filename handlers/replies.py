@@ -1,0 +1,256 @@
+"""One-tap answers (issue 4): the item buttons on digests, notices and /我的清单, 延期
+approval, 销号/退回, notes by replying, /汇报, /整改 and /约谈.
+
+Callback data is never trusted: it names an action and an id, and every press re-reads
+the item and re-checks the presser's rights in the service.
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
+
+from bot.domain import permissions
+from bot.domain.transitions import Action
+from bot.services.errors import NotAllowed, NotBound, StaleButton
+from bot.services.flows import FlowOutcome
+from bot.services.rectifications import FixFilter
+from handlers.commands import add_command, command_args
+from handlers.common import actor_of, edit, refusing, reply, toast
+from handlers.context import DutyContext
+from handlers.flows import on_text, render, show
+from messages import commands, keyboards
+from messages import replies as texts
+from messages.items import my_list as my_list_text
+from messages.reminders import acknowledged
+from messages.work import fixes_keyboard, fixes_text, talks_keyboard, talks_text
+
+MAX_ID = 2**63  # SQLite's integers; a forged id beyond is just stale
+_CODE = re.compile(r"\b([WZCLG]\d{4,9})\b")
+_FIX_WORDS = {"待验收": FixFilter.PENDING, "逾期": FixFilter.OVERDUE, "已销号": FixFilter.CLOSED,
+              "全部": FixFilter.ALL, "未销号": FixFilter.OPEN}
+
+
+def _parse(data: str, prefix: str, acts: set[str]) -> tuple[str, int, str]:
+    """`prefix:act:id[:surface]` read strictly; anything else is a stale button."""
+    parts = data.split(":")
+    if len(parts) not in (3, 4) or parts[0] != prefix or parts[1] not in acts:
+        raise StaleButton()
+    if not parts[2].isdigit() or not 0 < int(parts[2]) < MAX_ID:
+        raise StaleButton()
+    surface = parts[3] if len(parts) == 4 else texts.ROWS
+    if surface != texts.ROWS and not re.fullmatch(r"l\d{1,4}", surface):
+        raise StaleButton()
+    return parts[1], int(parts[2]), surface
+
+
+async def _start_flow(update: Update, context: DutyContext, flow: str, preset: dict,
+                      toast_text: str) -> None:
+    """A guided step begun from a button: the prompt comes as a new message, so the
+    message with the button stays as it was."""
+    actor = await actor_of(update, context)
+    outcome = await context.services.flows.start(actor, update.effective_chat.id, flow, preset)
+    await toast(update, toast_text)
+    text, markup = render(outcome, context)
+    await reply(update, text, markup)
+
+
+@refusing
+async def on_item_button(update: Update, context: DutyContext) -> None:
+    """`it:<ack|go|done|ext|st>:<item id>:<surface>`."""
+    query = update.callback_query
+    act, item_id, surface = _parse(query.data, texts.ITEM,
+                                   {texts.ACK, texts.START, texts.DONE, texts.EXTEND,
+                                    texts.STATUS})
+    actor = await actor_of(update, context)
+    services = context.services
+    if act == texts.STATUS:
+        item = await services.replies.visible_item(actor, item_id)
+        await toast(update, texts.status_toast(item, services.replies.today()))
+        return
+    if act == texts.ACK:
+        result = await services.reminders.acknowledge(actor, item_id)
+        await toast(update, acknowledged(result.item, result.first))
+        item = result.item
+    elif act == texts.EXTEND:
+        item = await services.replies.may_work_on(actor, item_id, Action.REQUEST_EXTENSION)
+        await _start_flow(update, context, "extension", {"item": item.id},
+                          f"请输入 {item.code} 新的截止日期")
+        return
+    elif act == texts.DONE and (item := await services.replies.visible_item(actor, item_id)
+                                ).is_talk:
+        item = await services.talks.may_record(actor, item_id)
+        await _start_flow(update, context, "talk_record", {"item": item.id},
+                          f"请登记 {item.code} 的谈话情况")
+        return
+    else:
+        changed = await services.replies.act(actor, item_id, texts.ACTS[act])
+        await toast(update, texts.moved(changed))
+        item = changed.item
+    await _redraw(update, context, item, surface, acked=True)
+
+
+async def _redraw(update: Update, context: DutyContext, item, surface: str,
+                  acked: bool) -> None:
+    """Show the new state in place: the item's row, or the whole list page."""
+    query = update.callback_query
+    if surface.startswith("l"):
+        actor = await actor_of(update, context)
+        page = await context.services.items.my_list(actor.person, int(surface[1:]))
+        await edit(update, my_list_text(page), keyboards.list_keyboard(page))
+        return
+    markup = texts.replace_row(query.message.reply_markup, item.id,
+                               texts.row_for(item, surface, acked=acked))
+    if markup is not None and markup != query.message.reply_markup:
+        await query.edit_message_reply_markup(markup)
+
+
+@refusing
+async def on_extension_button(update: Update, context: DutyContext) -> None:
+    """`ex:<ok|no>:<request id>`: an approver decides; the message shows the outcome."""
+    act, request_id, _ = _parse(update.callback_query.data, texts.EXTENSION, {"ok", "no"})
+    actor = await actor_of(update, context)
+    decided = await context.services.replies.decide_extension(actor, request_id, act == "ok")
+    await toast(update, texts.extension_toast(decided))
+    await edit(update, texts.extension_outcome(decided, decided.by))
+
+
+@refusing
+async def on_check_button(update: Update, context: DutyContext) -> None:
+    """`zg:<ok|back>:<item id>`: the 纪委 销号 a 整改, or send it back with a reason."""
+    act, item_id, _ = _parse(update.callback_query.data, texts.CHECK, {"ok", "back"})
+    actor = await actor_of(update, context)
+    replies = context.services.replies
+    if act == "back":
+        item = await replies.may_check(actor, item_id, Action.RETURN)
+        await _start_flow(update, context, "send_back", {"item": item.id},
+                          f"请输入退回 {item.code} 的理由")
+        return
+    changed = await replies.verify(actor, item_id)
+    await toast(update, f"{changed.item.code} 已销号")
+    done = texts.verified_line(changed.item, actor.person.name)
+    await edit(update, f"{update.callback_query.message.text_html}\n\n{done}")
+
+
+@refusing
+async def on_reply(update: Update, context: DutyContext) -> None:
+    """Text replying to one of the bot's messages about items: a progress note.
+    Anything else goes on to the guided flows."""
+    message = update.effective_message
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
+        await on_text(update, context)
+        return
+    markup = replied.reply_markup
+    flow_prompt = markup is not None and any(
+        (b.callback_data or "").startswith(f"{keyboards.FLOW}:")
+        for row in markup.inline_keyboard for b in row)
+    ids = texts.items_named(markup)
+    codes = set() if flow_prompt else set(_CODE.findall(replied.text or ""))
+    if not ids and not codes:
+        await on_text(update, context)
+        return
+    actor = await actor_of(update, context)
+    replies = context.services.replies
+    targets = await replies.note_targets(actor, ids, codes)
+    if len(targets) == 1:
+        item = await replies.add_note(actor, targets[0].id, message.text)
+        await reply(update, texts.note_added(item))
+        return
+    replies.check_note(message.text)
+    outcome = await context.services.flows.start(
+        actor, update.effective_chat.id, "note",
+        {"text": message.text.strip(), "candidates": [t.id for t in targets]})
+    await _show_new(update, context, outcome)
+
+
+async def _show_new(update: Update, context: DutyContext, outcome: FlowOutcome) -> None:
+    text, markup = render(outcome, context)
+    await reply(update, text, markup)
+
+
+@refusing
+async def report(update: Update, context: DutyContext) -> None:
+    """/汇报 [编号]: pick one of one's items, set its status, add a note."""
+    actor = await actor_of(update, context)
+    if actor.person is None:
+        raise NotBound()
+    preset: dict = {"owner": actor.person.id}
+    args = command_args(update.effective_message)
+    if args:
+        item = await context.services.replies.own_item_by_code(actor, args[0])
+        preset["item"] = str(item.id)
+    elif not await context.services.replies.has_open_items(actor):
+        await reply(update, texts.nothing_to_report())
+        return
+    outcome = await context.services.flows.start(actor, update.effective_chat.id, "report",
+                                                 preset)
+    await show(update, context, outcome)
+
+
+@refusing
+async def fixes(update: Update, context: DutyContext) -> None:
+    """/整改: one's rectifications (the 纪委 see all, by state); `/整改 新建` sets one."""
+    actor = await actor_of(update, context)
+    args = command_args(update.effective_message)
+    if args and args[0] in ("新建", "new"):
+        if not permissions.can_create_rectifications(actor):
+            raise NotAllowed("create_rectification")
+        outcome = await context.services.flows.start(
+            actor, update.effective_chat.id, "new_item",
+            {"may_fix": True, "kind": "rectification"})
+        await show(update, context, outcome)
+        return
+    shown = _FIX_WORDS.get(args[0]) if args else None
+    view = await context.services.fixes.overview(actor, shown)
+    await reply(update, fixes_text(view), fixes_keyboard(view))
+
+
+@refusing
+async def on_fix_filter(update: Update, context: DutyContext) -> None:
+    """`zl:<filter>`: the same /整改 view, another state; rights re-read."""
+    try:
+        shown = FixFilter(update.callback_query.data.split(":", 1)[1])
+    except (IndexError, ValueError):
+        raise StaleButton() from None
+    actor = await actor_of(update, context)
+    view = await context.services.fixes.overview(actor, shown)
+    await update.callback_query.answer()
+    await edit(update, fixes_text(view), fixes_keyboard(view))
+
+
+@refusing
+async def talks(update: Update, context: DutyContext) -> None:
+    """/约谈: the talks one must hold, those held this year; record or set one."""
+    actor = await actor_of(update, context)
+    view = await context.services.talks.overview(actor)
+    await reply(update, talks_text(view), talks_keyboard(view))
+
+
+@refusing
+async def on_schedule_talk(update: Update, context: DutyContext) -> None:
+    """`tk:new`: begin setting an ad-hoc talk (the 纪委 or the 书记)."""
+    actor = await actor_of(update, context)
+    if not permissions.can_schedule_talks(actor):
+        raise NotAllowed("schedule_talk")
+    await _start_flow(update, context, "talk_schedule", {"holder": actor.person.id},
+                      "请选择约谈对象")
+
+
+def register(app: Application) -> None:
+    add_command(app, commands.REPORT, report)
+    add_command(app, commands.FIXES, fixes)
+    add_command(app, commands.TALKS, talks)
+    app.add_handler(CallbackQueryHandler(on_item_button, pattern=rf"^{texts.ITEM}:"))
+    app.add_handler(CallbackQueryHandler(on_extension_button, pattern=rf"^{texts.EXTENSION}:"))
+    app.add_handler(CallbackQueryHandler(on_check_button, pattern=rf"^{texts.CHECK}:"))
+    app.add_handler(CallbackQueryHandler(on_fix_filter, pattern=rf"^{keyboards.FIX_FILTER}:"))
+    app.add_handler(CallbackQueryHandler(on_schedule_talk, pattern=rf"^{keyboards.TALK_NEW}$"))
+
+
+def register_replies(app: Application) -> None:
+    """Before the flows' plain-text handler: a reply to the bot about items is a note."""
+    app.add_handler(MessageHandler(filters.TEXT & filters.REPLY & ~filters.Regex(r"^/"),
+                                   on_reply))

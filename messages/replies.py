@@ -1,0 +1,266 @@
+"""Answering pushes: the item buttons, what a tap shows, notes, 延期, 验收销号, and the
+notices these send (SPEC §5, issue 4)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.model import Item, ItemStatus, ListKind
+from bot.domain.transitions import Action, owner_actions
+from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
+from bot.services.replies import Changed, Decided
+from bot.services.reply_flows import Reported
+from messages.format import days_phrase, esc, fmt_date
+
+# Callback data: an action and ids only, re-checked on every press.
+ITEM = "it"  # it:<act>:<item id>:<surface>
+EXTENSION = "ex"  # ex:<ok|no>:<request id>
+CHECK = "zg"  # zg:<ok|back>:<item id>
+
+# What the item buttons do.
+ACK, START, DONE, EXTEND, STATUS = "ack", "go", "done", "ext", "st"
+ACTS = {START: Action.START, DONE: Action.COMPLETE, EXTEND: Action.REQUEST_EXTENSION}
+
+# Where the buttons sit, so a tap redraws the right thing: rows in a digest or a notice,
+# a page of /我的清单, or one item's card.
+ROWS, CARD = "d", "c"
+MAX_ITEM_ROWS = 24  # four buttons an item; Telegram allows 100 in one message
+
+
+def kind_label(kind: ListKind) -> str:
+    if kind is ListKind.OBLIGATION:
+        return "履责事项"
+    if kind is ListKind.RECTIFICATION:
+        return "整改事项"
+    return f"{KIND_NAMES[kind]}清单"
+
+
+def item_row(item_id: int, code: str, status: ItemStatus, surface: str, *,
+             is_talk: bool = False, acked: bool = False) -> list[InlineKeyboardButton]:
+    """One item's buttons: 收到, 进行中, 已完成, 申请延期 while it is being worked on;
+    afterwards a single button that shows where it stands."""
+    def button(text: str, act: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(text, callback_data=f"{ITEM}:{act}:{item_id}:{surface}")
+
+    actions = owner_actions(status)
+    if not actions:
+        return [button(f"{code} · {STATUS_NAMES[status]}", STATUS)]
+    row = [button(f"{'✅ ' if acked else ''}收到 {code}", ACK)]
+    row.append(button("进行中", START) if Action.START in actions else
+               button("🔵 进行中", STATUS))
+    row.append(button("登记谈话" if is_talk else "已完成", DONE))
+    row.append(button("申请延期", EXTEND))
+    return row
+
+
+def row_for(item: Item, surface: str, acked: bool = False) -> list[InlineKeyboardButton]:
+    return item_row(item.id, item.code, item.status, surface, is_talk=item.is_talk,
+                    acked=acked)
+
+
+def rows_keyboard(entries: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
+    """The buttons under a digest or a notice: one row per item (from its payload)."""
+    rows = [item_row(e["item"], e["code"], ItemStatus(e.get("status", "open")), ROWS,
+                     is_talk=bool(e.get("talk")))
+            for e in entries[:MAX_ITEM_ROWS]]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def replace_row(markup: InlineKeyboardMarkup | None, item_id: int,
+                row: list[InlineKeyboardButton]) -> InlineKeyboardMarkup | None:
+    """The same keyboard with that item's row redrawn."""
+    if markup is None:
+        return None
+    rows = []
+    for old in markup.inline_keyboard:
+        if any(_item_of(b.callback_data) == item_id for b in old):
+            rows.append(row)
+        else:
+            rows.append(list(old))
+    return InlineKeyboardMarkup(rows)
+
+
+def items_named(markup: InlineKeyboardMarkup | None) -> set[int]:
+    """The items a message's buttons are about (a reply to it is a note on one of them)."""
+    if markup is None:
+        return set()
+    return {i for row in markup.inline_keyboard for b in row
+            if (i := _item_of(b.callback_data)) is not None}
+
+
+def _item_of(data: object) -> int | None:
+    if not isinstance(data, str):
+        return None
+    parts = data.split(":")
+    if parts[0] == ITEM and len(parts) >= 3 and parts[2].isdigit():
+        return int(parts[2])
+    if parts[0] == CHECK and len(parts) == 3 and parts[2].isdigit():
+        return int(parts[2])
+    return None
+
+
+# What a tap shows ---------------------------------------------------------------------
+
+def moved(changed: Changed) -> str:
+    item = changed.item
+    if item.status is ItemStatus.PENDING_VERIFICATION:
+        return f"{item.code} 已提交纪委验收，验收通过后销号"
+    if item.status is ItemStatus.DONE:
+        return f"{item.code} 已完成，辛苦了"
+    return f"{item.code} 已标记为“{STATUS_NAMES[item.status]}”"
+
+
+def status_toast(item: Item, today: date) -> str:
+    text = f"{item.code} 当前状态：{STATUS_NAMES[item.status]}，截止 {fmt_date(item.due_date)}"
+    if item.is_active:
+        text += f"（{days_phrase(item.due_date, today)}）"
+    return text
+
+
+def card(item: Item, owner: str, unit: str, today: date, notes: list[str]) -> str:
+    """One item, with what matters for answering it."""
+    lines = [f"<b>{kind_label(item.kind)}</b> <code>{esc(item.code)}</code>",
+             esc(item.title),
+             f"责任人：{esc(owner)}（{esc(unit)}）",
+             f"状态：{STATUS_NAMES[item.status]}",
+             f"截止：{fmt_date(item.due_date)}"
+             + (f"，{days_phrase(item.due_date, today)}" if item.is_active else "")]
+    if notes:
+        lines += ["", "<b>最近进展</b>", *[f"• {esc(n)}" for n in notes]]
+    lines += ["", "回复（引用）本消息写一句话，即可为此事项添加进展说明。"]
+    return "\n".join(lines)
+
+
+def note_added(item: Item) -> str:
+    return f"📝 已记入 <code>{esc(item.code)}</code> {esc(item.title)} 的履责纪实。"
+
+
+def reported(result: Reported) -> str:
+    item = result.item
+    parts = []
+    if result.changed is not None:
+        parts.append(moved(result.changed))
+    if result.noted:
+        parts.append("进展说明已记录")
+    if not parts:
+        parts.append("没有作任何更改")
+    return f"✅ 汇报完成：<code>{esc(item.code)}</code> {esc(item.title)}\n" + "；".join(parts) + "。"
+
+
+def note_pick_hint() -> str:
+    return "这条消息涉及多个事项，请选择您的说明是关于哪一项的："
+
+
+# 延期 --------------------------------------------------------------------------------
+
+def extension_sent(request: Any, item: Item) -> str:
+    return (f"✅ 已提交延期申请：<code>{esc(item.code)}</code> {esc(item.title)}\n"
+            f"截止日期 {fmt_date(request.old_due)} → {fmt_date(request.new_due)}\n"
+            "审批结果会通知您；审批期间事项状态为“延期审批中”。")
+
+
+def extension_request(p: dict[str, Any], today: date) -> str:
+    return (f"⏳ <b>延期申请</b>\n"
+            f"{esc(p['owner'])}（{esc(p['unit'])}）申请延期：\n"
+            f"<code>{esc(p['code'])}</code> {esc(p['title'])}\n"
+            f"截止日期 {fmt_date(date.fromisoformat(p['due']))} → "
+            f"{fmt_date(date.fromisoformat(p['new_due']))}\n"
+            f"理由：{esc(p['reason'])}")
+
+
+def extension_keyboard(request_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton("批准", callback_data=f"{EXTENSION}:ok:{request_id}"),
+        InlineKeyboardButton("驳回", callback_data=f"{EXTENSION}:no:{request_id}"),
+    ]])
+
+
+def extension_outcome(decided: Decided, by: str | None = None) -> str:
+    request = decided.request
+    what = {"approved": "✅ 已批准", "rejected": "❌ 已驳回"}.get(request.state, "已处理")
+    who = f"（{esc(by)}）" if by else ""
+    return (f"{what}{who}：{esc(decided.requester.name)} 的延期申请\n"
+            f"<code>{esc(decided.item.code)}</code> {esc(decided.item.title)}\n"
+            f"截止日期 {fmt_date(request.old_due)} → {fmt_date(request.new_due)}")
+
+
+def extension_toast(decided: Decided) -> str:
+    if not decided.first:
+        return "这项申请已经处理过了"
+    return "已批准，截止日期已顺延" if decided.request.state == "approved" else "已驳回"
+
+
+def extension_decided(p: dict[str, Any], today: date) -> str:
+    head = (f"✅ 您的延期申请已获批准（{esc(p['by'])}）" if p["approved"]
+            else f"❌ 您的延期申请未获批准（{esc(p['by'])}）")
+    tail = (f"新的截止日期：{fmt_date(date.fromisoformat(p['new_due']))}，提醒将按新日期重新安排。"
+            if p["approved"] else
+            f"截止日期仍为 {fmt_date(date.fromisoformat(p['old_due']))}，请抓紧办理。")
+    return f"{head}\n<code>{esc(p['code'])}</code> {esc(p['title'])}\n{tail}"
+
+
+# 整改 ---------------------------------------------------------------------------------
+
+def rectification_assigned(p: dict[str, Any], today: date) -> str:
+    plan = p["plan"]
+    return (f"📌 <b>整改通知</b>（{esc(p['by'])}）\n"
+            f"来源：{esc(p['source'])}\n"
+            f"<code>{esc(p['code'])}</code> {esc(p['title'])}\n"
+            f"• 整改方案 <code>{esc(plan['code'])}</code> 请于 "
+            f"{fmt_date(date.fromisoformat(plan['due']))} 前报纪委\n"
+            f"• 整改完成期限：{fmt_date(date.fromisoformat(p['due']))}\n"
+            "完成后点“已完成”提交纪委验收，验收通过后销号。")
+
+
+def rectification_keyboard(p: dict[str, Any]) -> InlineKeyboardMarkup:
+    plan = p["plan"]
+    return InlineKeyboardMarkup([
+        item_row(plan["item"], plan["code"], ItemStatus.OPEN, ROWS),
+        item_row(p["item"], p["code"], ItemStatus.OPEN, ROWS),
+    ])
+
+
+def verify_request(p: dict[str, Any], today: date) -> str:
+    return (f"🟣 <b>整改待验收</b>\n"
+            f"{esc(p['owner'])}（{esc(p['unit'])}）报告已完成：\n"
+            f"<code>{esc(p['code'])}</code> {esc(p['title'])}\n"
+            "请核实后点“销号”，或点“退回”并说明理由。")
+
+
+def verify_keyboard(item_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton("销号", callback_data=f"{CHECK}:ok:{item_id}"),
+        InlineKeyboardButton("退回", callback_data=f"{CHECK}:back:{item_id}"),
+    ]])
+
+
+def verified_line(item: Item, by: str) -> str:
+    return f"✅ <code>{esc(item.code)}</code> 已验收销号（{esc(by)}）。"
+
+
+def returned_line(item: Item) -> str:
+    return f"↩️ 已退回 <code>{esc(item.code)}</code> {esc(item.title)}，理由已通知责任人。"
+
+
+def nothing_to_report() -> str:
+    return "👍 您目前没有需要汇报的事项。发送 /我的清单 查看全部。"
+
+
+def item_verified(p: dict[str, Any], today: date) -> str:
+    return (f"✅ 您的整改 <code>{esc(p['code'])}</code> {esc(p['title'])} "
+            f"已通过验收并销号（{esc(p['by'])}）。")
+
+
+def item_returned(p: dict[str, Any], today: date) -> str:
+    return (f"↩️ <b>整改被退回</b>（{esc(p['by'])}）\n"
+            f"<code>{esc(p['code'])}</code> {esc(p['title'])}\n"
+            f"理由：{esc(p['reason'])}\n"
+            f"截止 {fmt_date(date.fromisoformat(p['due']))}，"
+            f"{days_phrase(date.fromisoformat(p['due']), today)}。整改到位后请再点“已完成”。")
+
+
+def returned_keyboard(p: dict[str, Any]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([item_row(p["item"], p["code"], ItemStatus.RETURNED, ROWS)])
