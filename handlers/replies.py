@@ -79,8 +79,8 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
         await _start_flow(update, context, "extension", {"item": item.id},
                           f"请输入 {item.code} 新的截止日期")
         return
-    elif act == texts.DONE and (item := await services.replies.visible_item(actor, item_id)
-                                ).is_talk:
+    elif act == texts.DONE and (await services.replies.may_work_on(
+            actor, item_id, Action.COMPLETE)).is_talk:  # a talk is closed by recording it
         item = await services.talks.may_record(actor, item_id)
         await _start_flow(update, context, "talk_record", {"item": item.id},
                           f"请登记 {item.code} 的谈话情况")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.domain import permissions
@@ -89,7 +89,7 @@ class ReplyService(ServiceBase):
     async def own_item_by_code(self, actor: Actor, code: str) -> Item:
         async with self.db.read() as tx:
             item = await tx.items.by_code(code.strip().upper())
-            if item is None:
+            if item is None or (actor.person and item.owner_id != actor.person.id):
                 raise UnknownItem(code.strip())
             return await self.own_item(tx, actor, item.id)
 
@@ -131,13 +131,13 @@ class ReplyService(ServiceBase):
             await tx.reminders.acknowledge(Recipient.person(item.owner_id).key, item.id, now)
         after = dataclasses.replace(item, status=moved.after)
         if moved.after is ItemStatus.PENDING_VERIFICATION:
-            await self._ask_verification(tx, after)
+            await self._ask_verification(tx, after, _once(actor, now))
         return Changed(item=after, before=moved.before)
 
-    async def _ask_verification(self, tx: Tx, item: Item) -> None:
+    async def _ask_verification(self, tx: Tx, item: Item, once: str) -> None:
         """A 整改 reported done: every 纪委 member is asked to 销号 or 退回 it."""
         checkers = await with_roles(tx, permissions.DISCIPLINE_ROLES, besides=item.owner_id)
-        await notify(tx, checkers, "verify_request", f"{item.id}:{self.now().isoformat()}",
+        await notify(tx, checkers, "verify_request", f"{item.id}:{once}",
                      await item_payload(tx, item), self.now())
 
     # Notes ---------------------------------------------------------------------------
@@ -265,7 +265,7 @@ class ReplyService(ServiceBase):
         item = await self._checked_item(tx, actor, item_id)
         changed = await self.move_in(tx, actor, item, Action.RETURN, reason=reason)
         await notify(tx, [await tx.persons.get(item.owner_id)], "item_returned",
-                     f"{item.id}:{self.now().isoformat()}",
+                     f"{item.id}:{_once(actor, self.now())}",
                      await item_payload(tx, changed.item, by=actor.person.name, reason=reason),
                      self.now())
         return changed
@@ -279,6 +279,12 @@ class ReplyService(ServiceBase):
         if not permissions.can_verify(actor, item):
             raise NotAllowed("verify")
         return item
+
+
+def _once(actor: Actor, now: datetime) -> str:
+    """What makes a notice about a repeatable step (done again after 退回) its own: the
+    Telegram update that caused it, or the moment for a change made elsewhere."""
+    return f"u{actor.update_id}" if actor.update_id is not None else now.isoformat()
 
 
 def check_transition(item: Item, action: Action, previous: ItemStatus | None = None

@@ -204,7 +204,7 @@ class TalkRecordFlow(FlowSpec):
                     [(today - timedelta(days=1)).isoformat(), "昨天"]]
         if step.key == "talk":
             item = await _item(tx, state)
-            first = next((k for k in TALK_KINDS if item.title.startswith(k)), None)
+            first = next((k for k in TALK_KINDS if k in item.title), None)
             kinds = sorted(TALK_KINDS, key=lambda k: k != first)  # the item's own kind first
             return [[k, k] for k in kinds]
         return []
