@@ -188,8 +188,26 @@ class Demo:
             if offset == 1:  # 周涛 confirms the first reminder he got, with one tap
                 digest = next(m for m in self.api.bot_messages(zhou.id) if "今日提醒" in m.plain)
                 await self.bot.press(zhou, digest, "收到")
+                await self.bot.press(zhou, digest, "进行中")
+                await self.bot.send(zhou, "已完成初稿，正在征求意见", reply_to=digest)
+            if offset == 2:
+                await self.rectification()
         await self.bot.send(chen, "/待办")  # what is still open after two weeks
         return log
+
+    async def rectification(self) -> None:
+        """The 纪委 sets 李明 a 整改 found by 巡察; he reports its plan done; the 纪委 销号 it."""
+        liu, li = self.users["刘洋"], self.users["李明"]
+        await self.bot.send(liu, "/整改 新建")
+        for answer in ("公务用车管理不规范问题整改", "李明", "巡察", "12月4日", "12月31日"):
+            await self.bot.send(liu, answer)
+        await self.bot.press(liu, self.api.last(liu.id), "确认创建")
+        await self.bot.sender.drain()
+        await self.bot.press(li, self.api.last(li.id), "已完成")  # the 整改方案
+        await self.bot.sender.drain()
+        await self.bot.press(liu, self.api.last(liu.id), "销号")
+        await self.bot.sender.drain()
+        await self.bot.send(li, "/整改")
 
     def _chat_name(self, chat_id: int) -> str:
         chat = self.api.chats[chat_id]
@@ -203,7 +221,7 @@ FORTNIGHT_TITLE = "══════ 模拟两周：每个工作日 09:00 的�
 
 def _summary(text: str) -> str:
     """A push in one line: its heading and the codes of the items it names."""
-    codes = re.findall(r"\b[WZCL]\d{4}\b", text)
+    codes = re.findall(r"\b[WZCLG]\d{4}\b", text)
     head = text.split("\n", 1)[0]
     return f"{head}（{'、'.join(codes)}）" if codes else head
 

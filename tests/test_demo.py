@@ -31,6 +31,13 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         "2026-11-28（周六）　（非工作日或无到期事项，不发送）",
         "履责事项 · 截止",
         "民主生活会情况报上级纪委（11月20日召开）",
+        # one-tap answers, a note by reply, a 整改 through to 销号
+        "已标记为“进行中”",
+        "📝 已记入",
+        "整改通知",
+        "整改待验收",
+        "已验收销号（刘洋）",
+        "已通过验收并销号",
     ):
         assert expected in text, expected
     assert "出了点问题" not in text  # no handler crashed along the way

@@ -26,7 +26,7 @@ class Diary:
         for chat_id in list(self.api.messages):
             sent = self.api.bot_messages(chat_id)
             for message in sent[self.seen.get(chat_id, 0):]:
-                codes = tuple(re.findall(r"\b[WZCL]\d{4}\b", message.plain.split("\n", 2)[-1]))
+                codes = tuple(re.findall(r"\b[WZCLG]\d{4}\b", message.plain.split("\n", 2)[-1]))
                 self.days.setdefault(chat_id, []).append((day, codes))
             self.seen[chat_id] = len(sent)
 
