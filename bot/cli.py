@@ -1,4 +1,4 @@
-"""`dutybot run | demo | migrate | backup | invite`."""
+"""`dutybot run | demo | migrate | backup | invite | template | import`."""
 
 from __future__ import annotations
 
@@ -160,6 +160,93 @@ def cmd_invite(settings: Settings, name: str | None, unit: str | None,
     return 0
 
 
+def cmd_template(target: str) -> int:
+    from bot.workbook_io import write_template
+    from messages.imports import template_help, template_written
+
+    path = Path(target)
+    if path.suffix.lower() != ".xlsx":
+        print(f"dutybot: template: {target}: the file name must end in .xlsx", file=sys.stderr)
+        return 2
+    if path.exists():
+        print(f"dutybot: template: {target} already exists (not overwritten)", file=sys.stderr)
+        return 1
+    try:
+        write_template(path, template_help())
+    except OSError as exc:
+        print(f"dutybot: template: {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(template_written(target))
+    return 0
+
+
+async def _import(settings: Settings, path: Path):
+    from bot.clock import SystemClock
+    from bot.domain.model import Actor
+    from bot.services.registry import Services
+
+    office = Actor(telegram_user_id=None, bootstrap_admin=True)  # the operator at the console
+    services = await Services.open(settings, SystemClock(settings.tz))
+    try:
+        return await services.imports.import_file(office, path.read_bytes(), path.name)
+    finally:
+        await services.close()
+
+
+def _username_or_reason(settings: Settings) -> tuple[str | None, str | None]:
+    try:
+        token = settings.require_token()
+    except ConfigError as exc:
+        return None, str(exc)
+    try:
+        return asyncio.run(_bot_username(settings, token)), None
+    except ApiProblem as exc:
+        return None, str(exc)
+
+
+def cmd_import(settings: Settings, source: str) -> int:
+    """Everything in the workbook, or nothing: the summary and the new people's invites
+    (tab-separated) on stdout; every bad row on stderr."""
+    from bot.services.imports import ImportRejected, WorkbookRefused, check_upload
+    from messages.imports import (
+        import_rejected_all,
+        import_summary,
+        invites_heading,
+        no_invite_links,
+        plain,
+        upload_refused,
+    )
+    from messages.people import invite_link
+
+    path = Path(source)
+    if not path.is_file():
+        print(f"dutybot: import: {source}: no such file", file=sys.stderr)
+        return 1
+    settings.check_db_writable()
+    try:
+        problem = check_upload(path.name, None, None)  # no size limit at the console
+        if problem is not None:
+            raise WorkbookRefused(problem, path.name)
+        result = asyncio.run(_import(settings, path))
+    except WorkbookRefused as exc:
+        print(f"dutybot: import: {plain(upload_refused(exc.problem, path.name))}",
+              file=sys.stderr)
+        return 1
+    except ImportRejected as exc:
+        print("\n".join(import_rejected_all(exc.errors)), file=sys.stderr)
+        return 1
+    print(plain(import_summary(result)))
+    if result.invites:
+        username, reason = _username_or_reason(settings)
+        print(f"\n{invites_heading()}")
+        for invite in result.invites:
+            link = invite_link(username, invite.code) if username else ""
+            print("\t".join((invite.name, invite.unit, invite.code, link)))
+        if reason:
+            print(no_invite_links(reason), file=sys.stderr)
+    return 0
+
+
 def cmd_demo(settings: Settings, output: str | None) -> int:
     from bot.demo import run_demo
 
@@ -182,6 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     copy = sub.add_parser("backup", help="copy the live database consistently, even while "
                                          "the bot runs")
     copy.add_argument("file", help="where to write the copy (must not exist yet)")
+    template = sub.add_parser("template", help="write a blank import workbook (.xlsx) with "
+                                               "its 说明 sheet")
+    template.add_argument("file", help="where to write it (must not exist yet)")
+    load = sub.add_parser("import", help="import units, people and lists from a workbook: "
+                                         "all of it, or nothing")
+    load.add_argument("file", help="the filled-in template (.xlsx)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -193,6 +286,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_backup(settings, args.file)
         if args.command == "invite":
             return cmd_invite(settings, args.name, args.unit, args.all_unbound)
+        if args.command == "template":
+            return cmd_template(args.file)
+        if args.command == "import":
+            return cmd_import(settings, args.file)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)

@@ -18,6 +18,7 @@ import aiosqlite
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
+from storage.imports import ImportRepo
 from storage.items import ItemRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
@@ -46,6 +47,7 @@ class Tx:
         self.outbox = OutboxRepo(conn)
         self.extensions = ExtensionRepo(conn)
         self.talks = TalkRepo(conn)
+        self.imports = ImportRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

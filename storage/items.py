@@ -48,20 +48,24 @@ class ItemRepo:
         rule_key: str | None = None,
         period: str | None = None,
         counterpart_id: int | None = None,
+        status: ItemStatus = ItemStatus.OPEN,
     ) -> Item:
         async with self._conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM items") as cur:
             (item_id,) = await cur.fetchone()
-        code = code or f"{_CODE_PREFIX[kind]}{item_id:04d}"
+        if not code:
+            # the code is the id's; an imported item may hold it already, so skip that id
+            while await self.by_code(code := f"{_CODE_PREFIX[kind]}{item_id:04d}"):
+                item_id += 1
         await self._conn.execute(
             f"INSERT INTO items ({_COLUMNS}, period, created_at, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (item_id, code, kind.value, title, duty.value, owner_id, unit_id, parent_id,
-             source, to_text(due_date), ItemStatus.OPEN.value, rule_key, counterpart_id,
+             source, to_text(due_date), status.value, rule_key, counterpart_id,
              period, to_text(now), to_text(now)),
         )
         return Item(id=item_id, code=code, kind=kind, title=title, duty=duty, owner_id=owner_id,
                     unit_id=unit_id, parent_id=parent_id, source=source, due_date=due_date,
-                    rule_key=rule_key, counterpart_id=counterpart_id)
+                    status=status, rule_key=rule_key, counterpart_id=counterpart_id)
 
     async def get(self, item_id: int) -> Item | None:
         found = await self.by_ids([item_id])

@@ -39,6 +39,16 @@ def parse_due_date(text: str, today: date) -> date:
     raise DateParseError(text)
 
 
+def parse_full_date(text: str) -> date:
+    """A date with its year (2026-03-31, 2026/3/31, 2026年3月31日): what a spreadsheet
+    must say, since a date without a year would mean another day next year."""
+    match = _FULL.match(text.strip().translate(_FULLWIDTH))
+    if not match:
+        raise DateParseError(text)
+    year, month, day = (int(g) for g in match.groups())
+    return _make(year, month, day, text)
+
+
 def parse_past_date(text: str, today: date) -> date:
     """A day something happened: as parse_due_date, but a date without a year is its latest
     occurrence up to today. A day after today raises FutureDateError."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.domain import permissions
@@ -188,6 +188,10 @@ class PeopleService(ServiceBase):
             await tx.events.record(actor, now, "invite.reissued", "person", person.id,
                                    revoked=revoked)
         return person, invite
+
+    async def invite_in(self, tx: Tx, person: Person, now: datetime) -> Invite:
+        """A first invite for someone registered within the caller's transaction (import)."""
+        return await self._new_invite(tx, person, now)
 
     async def _new_invite(self, tx: Tx, person: Person, now) -> Invite:
         code = secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]: a valid deep link

@@ -11,6 +11,7 @@ from bot.rules import Rules, load_rules
 from bot.services.delivery import DeliveryService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
 from bot.services.groups import GroupService
+from bot.services.imports import ImportService
 from bot.services.items import ItemService
 from bot.services.people import PeopleService
 from bot.services.rectifications import RectificationService
@@ -41,6 +42,7 @@ class Services:
     replies: ReplyService
     fixes: RectificationService
     talks: TalkService
+    imports: ImportService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None) -> Services:
@@ -63,7 +65,7 @@ class Services:
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
                    reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
-                   talks=talks)
+                   talks=talks, imports=ImportService(db, clock, people))
 
     async def close(self) -> None:
         await self.db.close()

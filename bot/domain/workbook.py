@@ -1,0 +1,870 @@
+"""The import workbook (单位 / 人员 / 清单): its layout, and turning its rows into a plan.
+
+Pure: the rows arrive as plain cell values (openpyxl's reading is in bot/workbook_io.py),
+what is already stored arrives as plain data, and the answer is either every problem,
+each naming its sheet, row and column, or a plan of what to create and what to update.
+
+Matching: units by 名称, people by 姓名 + 所在单位, items by 编号; an item row without a
+编号 matches the stored item of the same list, 标题, 责任人 and 所在单位, so importing the
+same file twice changes nothing. Whatever is stored but not in the file is left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import TypeVar
+
+from bot.domain.dates import DateParseError, parse_due_date, parse_full_date
+from bot.domain.model import (
+    NAME_MAX,
+    PARENT_KIND,
+    TITLE_MAX,
+    Duty,
+    Item,
+    ItemStatus,
+    ListKind,
+    Person,
+    Role,
+    Unit,
+    UnitKind,
+)
+from bot.domain.vocabulary import (
+    DUTY_NAMES,
+    LIST_NAMES,
+    ROLE_NAMES,
+    STATUS_NAMES,
+    UNIT_KIND_NAMES,
+    parse_term,
+    split_words,
+)
+
+# -- the layout ---------------------------------------------------------------------------
+
+UNITS, PEOPLE, ITEMS, HELP = "单位", "人员", "清单", "说明"
+SHEETS = (UNITS, PEOPLE, ITEMS)
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    UNITS: ("名称", "上级单位", "类型"),
+    PEOPLE: ("姓名", "角色", "所在单位", "分管单位", "手机号", "备注"),
+    ITEMS: ("编号", "清单类型", "标题", "责任类型", "责任人", "所在单位", "上级事项编号",
+            "来源", "截止日期", "状态"),
+}
+REQUIRED: dict[str, frozenset[str]] = {
+    UNITS: frozenset({"名称"}),
+    PEOPLE: frozenset({"姓名", "角色", "所在单位"}),
+    ITEMS: frozenset({"清单类型", "标题", "责任类型", "责任人", "截止日期"}),
+}
+
+#: The template's example rows. A row exactly like its example is skipped, so a template
+#: filled in below its examples imports only what was filled in.
+EXAMPLES: dict[str, tuple[object, ...]] = {
+    UNITS: ("（示例）某局党委", None, "党委"),
+    PEOPLE: ("（示例）张三", "党委书记", "（示例）某局党委", None, None, "示例行，导入时跳过"),
+    ITEMS: (None, "问题", "（示例）公务接待超标准问题整改", "主体责任", "（示例）张三",
+            "（示例）某局党委", None, "巡察", date(2026, 3, 31), "未开始"),
+}
+
+MAX_ROWS = 20_000  # data rows per sheet
+CODE_MAX = 32
+NOTE_MAX = 200  # 备注, 来源, 手机号 are shorter still in practice
+PHONE_MAX = 40
+
+# Excel stores a date as days since 1899-12-30; a plain number cell may hold one.
+_EXCEL_EPOCH = date(1899, 12, 30)
+_SERIAL_RANGE = (36_526, 73_415)  # 2000-01-01 .. 2100-12-31
+
+#: What each stored field is called in the workbook (the event log keeps the field names).
+FIELD_COLUMNS: dict[str, str] = {
+    "kind": "类型", "parent": "上级单位",
+    "roles": "角色", "oversees": "分管单位", "phone": "手机号", "note": "备注",
+    "title": "标题", "duty": "责任类型", "owner": "责任人", "unit": "所在单位",
+    "parent_code": "上级事项编号", "source": "来源", "due_date": "截止日期", "status": "状态",
+}
+
+
+# -- what comes in ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sheet:
+    """One worksheet as plain values: the header row and the data rows below it."""
+
+    name: str
+    header: tuple[object, ...]
+    rows: tuple[tuple[int, tuple[object, ...]], ...]  # (row number in the sheet, values)
+    formulas: tuple[tuple[int, int], ...] = ()  # (row number, column index) of formula cells
+    truncated: bool = False  # more than MAX_ROWS data rows
+
+
+@dataclass(frozen=True, slots=True)
+class RawWorkbook:
+    sheets: Mapping[str, Sheet]
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What the database holds that the file may refer to."""
+
+    units: Mapping[int, Unit]
+    people: Mapping[int, Person]
+    contacts: Mapping[int, tuple[str | None, str | None]]  # person id → (手机号, 备注)
+    items: Mapping[int, Item]  # the items the file may name, and their ancestors
+
+
+# -- problems -----------------------------------------------------------------------------
+
+
+class Problem(StrEnum):
+    SHEET_MISSING = "sheet_missing"
+    HEADER_MISSING = "header_missing"
+    TOO_MANY_ROWS = "too_many_rows"
+    FORMULA = "formula"
+    REQUIRED = "required"
+    BAD_NAME = "bad_name"
+    TOO_LONG = "too_long"
+    BAD_CODE = "bad_code"
+    DUPLICATE_ROW = "duplicate_row"
+    UNKNOWN_TERM = "unknown_term"
+    UNKNOWN_ROLE = "unknown_role"
+    UNKNOWN_UNIT = "unknown_unit"
+    UNIT_CYCLE = "unit_cycle"
+    UNKNOWN_PERSON = "unknown_person"
+    AMBIGUOUS_PERSON = "ambiguous_person"
+    BAD_DATE = "bad_date"
+    DATE_WITHOUT_YEAR = "date_without_year"
+    UNKNOWN_PARENT = "unknown_parent"
+    PARENT_CYCLE = "parent_cycle"
+    PROBLEM_HAS_NO_PARENT = "problem_has_no_parent"
+    WRONG_PARENT_KIND = "wrong_parent_kind"
+    NOT_A_LIST_ITEM = "not_a_list_item"
+    KIND_CHANGED = "kind_changed"
+    SAME_ITEM = "same_item"
+    AMBIGUOUS_ITEM = "ambiguous_item"
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """`工作表 第N行 列名: 问题`; the words for each problem are in messages/imports.py."""
+
+    sheet: str
+    row: int | None  # None: the whole sheet
+    column: str | None
+    problem: Problem
+    value: str = ""  # what the cell said
+    choices: tuple[str, ...] = ()  # what would be accepted, or the candidates found
+    number: int = 0  # a length limit, or the row this one repeats
+
+    def sort_key(self) -> tuple[int, int, int]:
+        columns = COLUMNS.get(self.sheet, ())
+        column = columns.index(self.column) if self.column in columns else -1
+        sheet = SHEETS.index(self.sheet) if self.sheet in SHEETS else len(SHEETS)
+        return sheet, self.row or 0, column
+
+
+# -- rows, read and checked one by one ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    row: int
+    name: str
+    parent: str | None
+    kind: UnitKind | None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    row: int
+    name: str
+    roles: frozenset[Role]
+    unit: str
+    oversees: tuple[str, ...]
+    phone: str | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    row: int
+    code: str | None
+    kind: ListKind
+    title: str
+    duty: Duty
+    owner: str  # 姓名, or 姓名@单位
+    unit: str | None  # None: the 责任人's unit
+    parent: str | None
+    source: str | None
+    due: date
+    status: ItemStatus | None  # None: 未开始 for a new item, unchanged for a stored one
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    units: tuple[UnitRow, ...] = ()
+    people: tuple[PersonRow, ...] = ()
+    items: tuple[ItemRow, ...] = ()
+    examples_skipped: int = 0
+
+    def codes(self) -> set[str]:
+        """Every item code the file names, as 编号 or as 上级事项编号."""
+        return {c for r in self.items for c in (r.code, r.parent) if c}
+
+    def uncoded_titles(self) -> set[str]:
+        return {r.title for r in self.items if r.code is None}
+
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+class _Cells:
+    """One data row, read column by column; problems collect in `errors`."""
+
+    def __init__(self, sheet: str, row: int, values: Mapping[str, object],
+                 errors: list[RowError]) -> None:
+        self.sheet, self.row, self.values, self.errors = sheet, row, values, errors
+        self.ok = True
+
+    def fail(self, column: str, problem: Problem, value: str = "",
+             choices: Iterable[str] = (), number: int = 0) -> None:
+        self.ok = False
+        self.errors.append(RowError(self.sheet, self.row, column, problem, value,
+                                    tuple(choices), number))
+
+    def text(self, column: str) -> str:
+        text = cell_text(self.values.get(column))
+        if not text and column in REQUIRED[self.sheet]:
+            self.fail(column, Problem.REQUIRED)
+        return text
+
+    def name(self, column: str) -> str:
+        return self.check_name(column, self.text(column))
+
+    def check_name(self, column: str, text: str) -> str:
+        if text and (len(text) > NAME_MAX or any(c in text for c in "\n\r\t")):
+            self.fail(column, Problem.BAD_NAME, text, number=NAME_MAX)
+        return text
+
+    def names(self, column: str) -> tuple[str, ...]:
+        return tuple(self.check_name(column, w) for w in split_words(self.text(column)))
+
+    def limited(self, column: str, limit: int) -> str | None:
+        text = self.text(column)
+        if len(text) > limit:
+            self.fail(column, Problem.TOO_LONG, text[:20], number=limit)
+        return text or None
+
+    def term(self, column: str, names: dict[_E, str]) -> _E | None:
+        text = self.text(column)
+        if not text:
+            return None
+        found = parse_term(text, names)
+        if found is None:
+            self.fail(column, Problem.UNKNOWN_TERM, text, names.values())
+        return found
+
+    def due(self, column: str) -> date | None:
+        value = self.values.get(column)
+        if cell_text(value) == "":
+            self.text(column)  # reports it as missing
+            return None
+        try:
+            return cell_date(value)
+        except _YearMissing:
+            self.fail(column, Problem.DATE_WITHOUT_YEAR, cell_text(value))
+        except DateParseError:
+            self.fail(column, Problem.BAD_DATE, cell_text(value))
+        return None
+
+
+class _YearMissing(DateParseError):
+    pass
+
+
+def cell_text(value: object) -> str:
+    """A cell as text, however Excel stored it: numbers without a stray `.0`, dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() \
+            else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def cell_date(value: object) -> date:
+    """A real Excel date, a date serial number, or text such as 2026-03-31, 2026/3/31,
+    2026年3月31日. A date without its year is refused: importing the same file next year
+    would read it as another day."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if float(value).is_integer() and _SERIAL_RANGE[0] <= value <= _SERIAL_RANGE[1]:
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        raise DateParseError(cell_text(value))
+    text = cell_text(value)
+    try:
+        return parse_full_date(text)
+    except DateParseError:
+        try:
+            parse_due_date(text, date(2000, 1, 1))
+        except DateParseError:
+            raise DateParseError(text) from None
+        raise _YearMissing(text) from None
+
+
+def normalise_code(text: str) -> str:
+    return text.strip().upper()
+
+
+def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
+    """Every row of the three sheets, each cell checked on its own (no cross-references yet)."""
+    errors: list[RowError] = []
+    tables: dict[str, list[dict[str, object]]] = {}
+    examples = 0
+    for name in SHEETS:
+        sheet = book.sheets.get(name)
+        if sheet is None:
+            errors.append(RowError(name, None, None, Problem.SHEET_MISSING))
+            continue
+        header = [cell_text(v) for v in sheet.header]
+        where = {text: index for index, text in reversed(list(enumerate(header))) if text}
+        missing = [c for c in COLUMNS[name] if c not in where]
+        errors += [RowError(name, 1, c, Problem.HEADER_MISSING) for c in missing]
+        for row, column in sheet.formulas:
+            label = header[column] if column < len(header) and header[column] \
+                else _column_letter(column)
+            errors.append(RowError(name, row, label, Problem.FORMULA))
+        if sheet.truncated:
+            errors.append(RowError(name, None, None, Problem.TOO_MANY_ROWS, number=MAX_ROWS))
+        if missing:
+            continue
+        example = tuple(cell_text(v) for v in EXAMPLES[name])
+        table = tables.setdefault(name, [])
+        for row, values in sheet.rows:
+            cells = {c: values[where[c]] if where[c] < len(values) else None
+                     for c in COLUMNS[name]}
+            texts = tuple(cell_text(v) for v in cells.values())
+            if not any(texts):
+                continue
+            if texts == example:
+                examples += 1
+                continue
+            table.append({"": row, **cells})
+    units = _read_units(tables.get(UNITS, []), errors)
+    people = _read_people(tables.get(PEOPLE, []), errors)
+    items = _read_items(tables.get(ITEMS, []), errors)
+    return Rows(units, people, items, examples), errors
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters + "列"
+
+
+def _read_units(table: list[dict[str, object]], errors: list[RowError]) -> tuple[UnitRow, ...]:
+    rows: list[UnitRow] = []
+    first: dict[str, int] = {}
+    for values in table:
+        c = _Cells(UNITS, int(values[""]), values, errors)
+        name = c.name("名称")
+        parent = c.name("上级单位") or None
+        kind = c.term("类型", UNIT_KIND_NAMES)
+        if name and name in first:
+            c.fail("名称", Problem.DUPLICATE_ROW, name, number=first[name])
+        if c.ok:
+            first[name] = c.row
+            rows.append(UnitRow(c.row, name, parent, kind))
+        elif name:
+            first.setdefault(name, c.row)
+    return tuple(rows)
+
+
+def _read_people(table: list[dict[str, object]],
+                 errors: list[RowError]) -> tuple[PersonRow, ...]:
+    rows: list[PersonRow] = []
+    first: dict[tuple[str, str], int] = {}
+    for values in table:
+        c = _Cells(PEOPLE, int(values[""]), values, errors)
+        name = c.name("姓名")
+        roles: set[Role] = set()
+        for word in split_words(c.text("角色")):
+            role = parse_term(word, ROLE_NAMES)
+            if role is None:
+                c.fail("角色", Problem.UNKNOWN_ROLE, word, ROLE_NAMES.values())
+            else:
+                roles.add(role)
+        if cell_text(values.get("角色")) and not roles and c.ok:
+            c.fail("角色", Problem.REQUIRED)
+        unit = c.name("所在单位")
+        oversees = c.names("分管单位")
+        phone = c.limited("手机号", PHONE_MAX)
+        note = c.limited("备注", NOTE_MAX)
+        key = (name, unit)
+        if name and unit and key in first:
+            c.fail("姓名", Problem.DUPLICATE_ROW, name, number=first[key])
+        if c.ok:
+            first[key] = c.row
+            rows.append(PersonRow(c.row, name, frozenset(roles), unit, oversees, phone, note))
+        elif name and unit:
+            first.setdefault(key, c.row)
+    return tuple(rows)
+
+
+def _read_items(table: list[dict[str, object]], errors: list[RowError]) -> tuple[ItemRow, ...]:
+    rows: list[ItemRow] = []
+    first: dict[str, int] = {}
+    for values in table:
+        c = _Cells(ITEMS, int(values[""]), values, errors)
+        code = _code(c, "编号")
+        kind = c.term("清单类型", LIST_NAMES)
+        title = " ".join(c.text("标题").split())
+        if len(title) > TITLE_MAX:
+            c.fail("标题", Problem.TOO_LONG, title[:20], number=TITLE_MAX)
+        duty = c.term("责任类型", DUTY_NAMES)
+        owner = c.text("责任人")
+        name, _, owner_unit = owner.partition("@")
+        c.check_name("责任人", name.strip())
+        c.check_name("责任人", owner_unit.strip())
+        unit = c.name("所在单位") or None
+        parent = _code(c, "上级事项编号")
+        source = c.limited("来源", NOTE_MAX)
+        due = c.due("截止日期")
+        status = c.term("状态", STATUS_NAMES)
+        if code and code in first:
+            c.fail("编号", Problem.DUPLICATE_ROW, code, number=first[code])
+        if c.ok and kind and duty and due:
+            if code:
+                first[code] = c.row
+            rows.append(ItemRow(c.row, code, kind, title, duty, owner, unit, parent, source,
+                                due, status))
+        elif code:
+            first.setdefault(code, c.row)
+    return tuple(rows)
+
+
+def _code(c: _Cells, column: str) -> str | None:
+    code = normalise_code(c.text(column))
+    if code and (len(code) > CODE_MAX or any(ch.isspace() for ch in code) or "@" in code):
+        c.fail(column, Problem.BAD_CODE, code[:CODE_MAX], number=CODE_MAX)
+    return code or None
+
+
+# -- the plan -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnitChange:
+    """A unit to create (unit_id None) or to update."""
+
+    row: int
+    name: str
+    kind: UnitKind
+    parent: str | None
+    unit_id: int | None = None
+    changes: Mapping[str, tuple[object, object]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonChange:
+    row: int
+    name: str
+    unit: str
+    roles: frozenset[Role]
+    oversees: tuple[str, ...]
+    phone: str | None
+    note: str | None
+    person_id: int | None = None
+    changes: Mapping[str, tuple[object, object]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRef:
+    """An item the plan points at: stored (item_id, and its code) or created by the plan
+    (its code only)."""
+
+    item_id: int | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemChange:
+    row: int
+    code: str | None  # None: the bot gives it one, as for an item created in chat
+    kind: ListKind
+    title: str
+    duty: Duty
+    owner: tuple[str, str]  # (姓名, 所在单位)
+    unit: str
+    parent: ItemRef | None
+    source: str | None
+    due: date
+    status: ItemStatus
+    item_id: int | None = None
+    changes: Mapping[str, tuple[object, object]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """New records come first and parents before children; then the updates."""
+
+    units: tuple[UnitChange, ...]
+    people: tuple[PersonChange, ...]
+    items: tuple[ItemChange, ...]
+    unchanged: Mapping[str, int]
+    examples_skipped: int = 0
+
+    def created(self, sheet: str) -> int:
+        return sum(1 for c in self._changes(sheet) if _is_new(c))
+
+    def updated(self, sheet: str) -> int:
+        return sum(1 for c in self._changes(sheet) if not _is_new(c))
+
+    def updates(self) -> tuple[UnitChange | PersonChange | ItemChange, ...]:
+        return tuple(c for c in (*self.units, *self.people, *self.items) if not _is_new(c))
+
+    def is_empty(self) -> bool:
+        return not (self.units or self.people or self.items)
+
+    def _changes(self, sheet: str) -> tuple[UnitChange | PersonChange | ItemChange, ...]:
+        return {UNITS: self.units, PEOPLE: self.people, ITEMS: self.items}[sheet]
+
+
+def _is_new(change: UnitChange | PersonChange | ItemChange) -> bool:
+    key = {UnitChange: "unit_id", PersonChange: "person_id", ItemChange: "item_id"}
+    return getattr(change, key[type(change)]) is None
+
+
+def plan_import(rows: Rows, stored: Stored) -> tuple[ImportPlan | None, list[RowError]]:
+    """Check every cross-reference against the file and the database together; the plan,
+    or every problem found (sorted by sheet, row and column)."""
+    errors: list[RowError] = []
+    units, unit_names = _plan_units(rows.units, stored, errors)
+    people, person_keys = _plan_people(rows.people, stored, unit_names, errors)
+    items = _ItemPlanner(rows.items, stored, unit_names, person_keys, errors).plan()
+    if errors:
+        return None, sorted(errors, key=RowError.sort_key)
+    unchanged = {
+        UNITS: len(rows.units) - len(units),
+        PEOPLE: len(rows.people) - len(people),
+        ITEMS: len(rows.items) - len(items),
+    }
+    return ImportPlan(units, people, items, unchanged, rows.examples_skipped), []
+
+
+def _plan_units(rows: tuple[UnitRow, ...], stored: Stored, errors: list[RowError]
+                ) -> tuple[tuple[UnitChange, ...], set[str]]:
+    by_name = {u.name: u for u in stored.units.values()}
+    parents: dict[str, str | None] = {
+        u.name: stored.units[u.parent_id].name if u.parent_id in stored.units else None
+        for u in stored.units.values()
+    }
+    parents.update({r.name: r.parent for r in rows})
+    names = set(parents)
+    bad: set[str] = set()
+    for r in rows:
+        if r.parent is not None and r.parent not in names:
+            errors.append(RowError(UNITS, r.row, "上级单位", Problem.UNKNOWN_UNIT, r.parent))
+            bad.add(r.name)
+        elif _in_cycle(r.name, parents):
+            errors.append(RowError(UNITS, r.row, "上级单位", Problem.UNIT_CYCLE, r.parent or ""))
+            bad.add(r.name)
+    depth = {name: _depth(name, parents) for name in names - bad}
+    new: list[UnitChange] = []
+    updates: list[UnitChange] = []
+    for r in rows:
+        if r.name in bad:
+            continue
+        old = by_name.get(r.name)
+        if old is None:
+            default = UnitKind.DEPARTMENT if r.parent else UnitKind.COMMITTEE
+            new.append(UnitChange(r.row, r.name, r.kind or default, r.parent))
+            continue
+        kind = r.kind or old.kind
+        changes: dict[str, tuple[object, object]] = {}
+        if kind is not old.kind:
+            changes["kind"] = (old.kind.value, kind.value)
+        if r.parent != parents_of_stored(old, stored):
+            changes["parent"] = (parents_of_stored(old, stored), r.parent)
+        if changes:
+            updates.append(UnitChange(r.row, r.name, kind, r.parent, old.id, changes))
+    new.sort(key=lambda c: depth[c.name])
+    return (*new, *updates), names
+
+
+def parents_of_stored(unit: Unit, stored: Stored) -> str | None:
+    parent = stored.units.get(unit.parent_id) if unit.parent_id is not None else None
+    return parent.name if parent else None
+
+
+def _in_cycle(start: object, parents: Mapping) -> bool:
+    seen = set()
+    current = parents.get(start)
+    while current is not None and current not in seen:
+        if current == start:
+            return True
+        seen.add(current)
+        current = parents.get(current)
+    return False
+
+
+def _depth(start: object, parents: Mapping) -> int:
+    depth, seen, current = 0, {start}, parents.get(start)
+    while current is not None and current not in seen:
+        seen.add(current)
+        depth += 1
+        current = parents.get(current)
+    return depth
+
+
+def _plan_people(rows: tuple[PersonRow, ...], stored: Stored, unit_names: set[str],
+                 errors: list[RowError]
+                 ) -> tuple[tuple[PersonChange, ...], dict[tuple[str, str], int | None]]:
+    """The changes, and every person the items may name: (姓名, 单位) → stored id or None."""
+    units = stored.units
+    keys: dict[tuple[str, str], int | None] = {
+        (p.name, units[p.unit_id].name): p.id for p in stored.people.values()
+        if p.unit_id in units
+    }
+    new: list[PersonChange] = []
+    updates: list[PersonChange] = []
+    for r in rows:
+        ok = True
+        if r.unit not in unit_names:
+            errors.append(RowError(PEOPLE, r.row, "所在单位", Problem.UNKNOWN_UNIT, r.unit))
+            ok = False
+        for name in r.oversees:
+            if name not in unit_names:
+                errors.append(RowError(PEOPLE, r.row, "分管单位", Problem.UNKNOWN_UNIT, name))
+                ok = False
+        key = (r.name, r.unit)
+        person_id = keys.get(key)
+        keys.setdefault(key, None)
+        if not ok:
+            continue
+        oversees = tuple(dict.fromkeys(r.oversees))
+        if person_id is None:
+            new.append(PersonChange(r.row, r.name, r.unit, r.roles, oversees, r.phone, r.note))
+            continue
+        old = stored.people[person_id]
+        phone, note = stored.contacts.get(person_id, (None, None))
+        old_oversees = sorted(units[u].name for u in old.oversees if u in units)
+        changes: dict[str, tuple[object, object]] = {}
+        if r.roles != old.roles:
+            changes["roles"] = (_sorted_values(old.roles), _sorted_values(r.roles))
+        if set(oversees) != set(old_oversees):
+            changes["oversees"] = (old_oversees, sorted(oversees))
+        if r.phone != phone:
+            changes["phone"] = (phone, r.phone)
+        if r.note != note:
+            changes["note"] = (note, r.note)
+        if changes:
+            updates.append(PersonChange(r.row, r.name, r.unit, r.roles, oversees, r.phone,
+                                        r.note, person_id, changes))
+    return (*new, *updates), keys
+
+
+def _sorted_values(values: Iterable[StrEnum]) -> list[str]:
+    return sorted(v.value for v in values)
+
+
+_Node = tuple[str, object]  # ("id", stored id) or ("row", row number in the sheet)
+
+
+class _ItemPlanner:
+    def __init__(self, rows: tuple[ItemRow, ...], stored: Stored, unit_names: set[str],
+                 person_keys: dict[tuple[str, str], int | None],
+                 errors: list[RowError]) -> None:
+        self.rows, self.stored, self.unit_names = rows, stored, unit_names
+        self.person_keys, self.errors = person_keys, errors
+        self.by_code = {i.code: i for i in stored.items.values()}
+        self.people_by_name: dict[str, list[tuple[str, str]]] = {}
+        for key in person_keys:
+            self.people_by_name.setdefault(key[0], []).append(key)
+        self.units_by_name = {u.name: u for u in stored.units.values()}
+        self.same: dict[tuple[object, ...], list[Item]] = {}  # (list, 标题, 责任人, 单位) → items
+        for item in sorted(stored.items.values(), key=lambda i: i.id):
+            key = (item.kind, item.title, item.owner_id, item.unit_id)
+            self.same.setdefault(key, []).append(item)
+        self.code_of_row = {r.row: r.code for r in rows}
+
+    def fail(self, row: ItemRow, column: str, problem: Problem, value: str = "",
+             choices: Iterable[str] = (), number: int = 0) -> None:
+        self.errors.append(RowError(ITEMS, row.row, column, problem, value, tuple(choices),
+                                    number))
+
+    def plan(self) -> tuple[ItemChange, ...]:
+        resolved: dict[int, tuple[tuple[str, str], str, Item | None]] = {}
+        matched: dict[int, int] = {}  # stored item id → the row that claims it
+        uncoded: dict[tuple[object, ...], int] = {}
+        for r in self.rows:
+            owner = self._owner(r)
+            unit = r.unit or (owner[1] if owner else None)
+            if r.unit is not None and r.unit not in self.unit_names:
+                self.fail(r, "所在单位", Problem.UNKNOWN_UNIT, r.unit)
+                continue
+            if owner is None or unit is None:
+                continue
+            found = self._match(r, owner, unit)
+            if found is False:
+                continue
+            if found is not None:
+                if found.id in matched:
+                    self.fail(r, "编号" if r.code else "标题", Problem.SAME_ITEM,
+                              found.code, number=matched[found.id])
+                    continue
+                matched[found.id] = r.row
+            elif r.code is None:
+                key = (r.kind, r.title, owner, unit)
+                if key in uncoded:
+                    self.fail(r, "标题", Problem.DUPLICATE_ROW, r.title, number=uncoded[key])
+                    continue
+                uncoded[key] = r.row
+            resolved[r.row] = (owner, unit, found)
+        return self._with_parents(resolved)
+
+    def _owner(self, r: ItemRow) -> tuple[str, str] | None:
+        name, at, unit = (s.strip() for s in r.owner.partition("@"))
+        if at:
+            if (name, unit) in self.person_keys:
+                return name, unit
+            self.fail(r, "责任人", Problem.UNKNOWN_PERSON, r.owner)
+            return None
+        found = self.people_by_name.get(name, [])
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            self.fail(r, "责任人", Problem.UNKNOWN_PERSON, name)
+            return None
+        here = [k for k in found if k[1] == r.unit]
+        if len(here) == 1:
+            return here[0]
+        self.fail(r, "责任人", Problem.AMBIGUOUS_PERSON, name, sorted(k[1] for k in found))
+        return None
+
+    def _match(self, r: ItemRow, owner: tuple[str, str], unit: str) -> Item | bool | None:
+        """The stored item this row is; None for a new one; False after a problem."""
+        if r.code is not None:
+            item = self.by_code.get(r.code)
+            if item is None:
+                return None
+            if item.kind not in LIST_NAMES:
+                self.fail(r, "编号", Problem.NOT_A_LIST_ITEM, r.code)
+                return False
+            if item.kind is not r.kind:
+                self.fail(r, "清单类型", Problem.KIND_CHANGED, r.code, (LIST_NAMES[item.kind],))
+                return False
+            return item
+        owner_id = self.person_keys.get(owner)
+        unit_row = self.units_by_name.get(unit)
+        if owner_id is None or unit_row is None:
+            return None
+        same = self.same.get((r.kind, r.title, owner_id, unit_row.id), [])
+        if len(same) > 1:
+            self.fail(r, "编号", Problem.AMBIGUOUS_ITEM, r.title, [i.code for i in same])
+            return False
+        return same[0] if same else None
+
+    def _with_parents(self, resolved: dict[int, tuple[tuple[str, str], str, Item | None]]
+                      ) -> tuple[ItemChange, ...]:
+        rows = {r.row: r for r in self.rows if r.row in resolved}
+        node_of: dict[int, _Node] = {}
+        for row, (_, _, found) in resolved.items():
+            node_of[row] = ("id", found.id) if found else ("row", row)
+        file_by_code = {r.code: r for r in rows.values() if r.code}
+        kinds: dict[_Node, ListKind] = {("id", i.id): i.kind for i in self.stored.items.values()}
+        kinds.update({node_of[r.row]: r.kind for r in rows.values()})
+        parents: dict[_Node, _Node | None] = {
+            ("id", i.id): ("id", i.parent_id) if i.parent_id is not None else None
+            for i in self.stored.items.values()
+        }
+        parent_of: dict[int, _Node | None] = {}
+        for r in rows.values():
+            if r.parent is None:
+                node = None
+            elif r.parent in file_by_code:
+                node = node_of[file_by_code[r.parent].row]
+            elif r.parent in self.by_code:
+                node = ("id", self.by_code[r.parent].id)
+            else:
+                self.fail(r, "上级事项编号", Problem.UNKNOWN_PARENT, r.parent)
+                continue
+            parent_of[r.row] = node
+            parents[node_of[r.row]] = node
+        changes: list[ItemChange] = []
+        for r in rows.values():
+            if r.row not in parent_of:
+                continue
+            node, parent = node_of[r.row], parent_of[r.row]
+            if parent is not None:
+                if parent == node or _in_cycle(node, parents):
+                    self.fail(r, "上级事项编号", Problem.PARENT_CYCLE, r.parent or "")
+                    continue
+                expected = PARENT_KIND[r.kind]
+                if expected is None:
+                    self.fail(r, "上级事项编号", Problem.PROBLEM_HAS_NO_PARENT, r.parent or "")
+                    continue
+                if kinds[parent] is not expected:
+                    self.fail(r, "上级事项编号", Problem.WRONG_PARENT_KIND, r.parent or "",
+                              (LIST_NAMES[expected],))
+                    continue
+            change = self._change(r, resolved[r.row], parent, node_of)
+            if change is not None:
+                changes.append(change)
+        depth = {c.row: _depth(node_of[c.row], parents) for c in changes}
+        new = sorted((c for c in changes if c.item_id is None), key=lambda c: depth[c.row])
+        return (*new, *(c for c in changes if c.item_id is not None))
+
+    def _change(self, r: ItemRow, resolved: tuple[tuple[str, str], str, Item | None],
+                parent: _Node | None, node_of: dict[int, _Node]) -> ItemChange | None:
+        owner, unit, found = resolved
+        if parent is None:
+            ref = None
+        elif parent[0] == "id":
+            parent_id = int(parent[1])  # type: ignore[call-overload]
+            ref = ItemRef(item_id=parent_id, code=self.stored.items[parent_id].code)
+        else:
+            ref = ItemRef(code=self.code_of_row[int(parent[1])])  # type: ignore[call-overload]
+        if found is None:
+            return ItemChange(r.row, r.code, r.kind, r.title, r.duty, owner, unit, ref,
+                              r.source, r.due, r.status or ItemStatus.OPEN)
+        status = r.status or found.status
+        new_parent_code = r.parent
+        old_parent = self.stored.items.get(found.parent_id) if found.parent_id else None
+        old = {
+            "title": found.title, "duty": found.duty.value, "owner": self._person(found.owner_id),
+            "unit": self._unit(found.unit_id), "parent_code": old_parent.code if old_parent
+            else None, "source": found.source, "due_date": found.due_date.isoformat(),
+            "status": found.status.value,
+        }
+        new = {
+            "title": r.title, "duty": r.duty.value, "owner": "@".join(owner), "unit": unit,
+            "parent_code": new_parent_code, "source": r.source, "due_date": r.due.isoformat(),
+            "status": status.value,
+        }
+        changes = {k: (old[k], new[k]) for k in old if old[k] != new[k]}
+        if not changes:
+            return None
+        return ItemChange(r.row, found.code, r.kind, r.title, r.duty, owner, unit, ref,
+                          r.source, r.due, status, found.id, changes)
+
+    def _person(self, person_id: int) -> str:
+        person = self.stored.people.get(person_id)
+        if person is None:
+            return str(person_id)
+        return f"{person.name}@{self._unit(person.unit_id)}"
+
+    def _unit(self, unit_id: int) -> str:
+        unit = self.stored.units.get(unit_id)
+        return unit.name if unit else str(unit_id)

@@ -1,0 +1,176 @@
+"""Importing the workbook: check every row, then apply all of it in one transaction, or
+nothing; new people get their invites in the same transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import PurePath
+from typing import Any
+
+from bot.clock import Clock
+from bot.domain import permissions
+from bot.domain.model import Actor
+from bot.domain.workbook import (
+    ITEMS,
+    PEOPLE,
+    UNITS,
+    ImportPlan,
+    RawWorkbook,
+    RowError,
+    plan_import,
+    read_rows,
+)
+from bot.services.base import ServiceBase
+from bot.services.errors import NotAllowed
+from bot.services.people import PeopleService
+from bot.workbook_io import WorkbookUnreadable, read_workbook
+from storage.db import Database
+from storage.imports import Applied
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadProblem(StrEnum):
+    NOT_XLSX = "not_xlsx"
+    OLD_XLS = "old_xls"
+    MACROS = "macros"
+    TOO_BIG = "too_big"
+    CORRUPT = "corrupt"
+
+
+@dataclass
+class WorkbookRefused(Exception):
+    """The file is not a workbook we import; nothing was read from it. (Not a ServiceError:
+    messages/imports.py, not the one-line refusals, says why.)"""
+
+    problem: UploadProblem
+    file_name: str = ""
+    size: int = 0
+
+
+@dataclass
+class ImportRejected(Exception):
+    """Some rows are wrong; nothing was imported. The report is messages/imports.py's."""
+
+    errors: list[RowError]
+    examples_skipped: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvite:
+    name: str
+    unit: str
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    source: str
+    plan: ImportPlan
+    invites: tuple[NewInvite, ...]
+
+
+def check_upload(file_name: str | None, mime_type: str | None,
+                 size: int | None) -> UploadProblem | None:
+    """What can be told before downloading: the file's kind by its name, and its size."""
+    suffix = PurePath(file_name or "").suffix.lower()
+    if suffix in (".xlsm", ".xltm", ".xlsb"):
+        return UploadProblem.MACROS
+    if suffix == ".xls":
+        return UploadProblem.OLD_XLS
+    if suffix != ".xlsx" and not (not suffix and mime_type == XLSX_MIME):
+        return UploadProblem.NOT_XLSX
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        return UploadProblem.TOO_BIG
+    return None
+
+
+def parse_file(data: bytes) -> RawWorkbook:
+    """openpyxl's reading (blocking; call it in a thread), its refusals as WorkbookRefused."""
+    try:
+        return read_workbook(data)
+    except WorkbookUnreadable as exc:
+        raise WorkbookRefused(UploadProblem(exc.reason)) from None
+
+
+class ImportService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock, people: PeopleService) -> None:
+        super().__init__(db, clock)
+        self.people = people
+
+    async def import_file(self, actor: Actor, data: bytes, source: str) -> ImportResult:
+        if not permissions.is_admin(actor):
+            raise NotAllowed("register")
+        book = await asyncio.to_thread(parse_file, data)
+        return await self.import_workbook(actor, book, source)
+
+    async def import_workbook(self, actor: Actor, book: RawWorkbook,
+                              source: str) -> ImportResult:
+        """Check every row against the file and the database; then apply everything in one
+        transaction with its events, or raise ImportRejected having changed nothing."""
+        if not permissions.is_admin(actor):
+            raise NotAllowed("register")
+        rows, errors = read_rows(book)
+        if errors:
+            raise ImportRejected(errors, rows.examples_skipped)
+        async with self.change(actor) as tx:
+            stored = await tx.imports.stored(rows.codes(), rows.uncoded_titles())
+            plan, errors = plan_import(rows, stored)
+            if plan is None:
+                raise ImportRejected(errors, rows.examples_skipped)
+            if plan.is_empty():
+                return ImportResult(source, plan, ())
+            now = self.now()
+            applied = await tx.imports.apply(plan, now)
+            invites = []
+            for change, person in applied.people:
+                invite = await self.people.invite_in(tx, person, now)
+                invites.append(NewInvite(person.name, change.unit, invite.code,
+                                         invite.expires_at))
+            await tx.events.record_many(actor, now, _events(plan, applied, source))
+        return ImportResult(source, plan, tuple(invites))
+
+
+def _events(plan: ImportPlan, applied: Applied,
+            source: str) -> list[tuple[str, str, object, dict[str, Any]]]:
+    """One event per record created or changed, as if done in chat, and one for the import."""
+    via = {"via": "import", "file": source}
+    events: list[tuple[str, str, object, dict[str, Any]]] = []
+    for c in plan.units:
+        unit = applied.units[c.name]
+        if c.unit_id is None:
+            events.append(("unit.created", "unit", unit.id,
+                           {"name": c.name, "kind": c.kind.value, "parent": c.parent, **via}))
+        else:
+            events.append(("unit.updated", "unit", unit.id, {"changes": c.changes, **via}))
+    new_people = {(c.name, c.unit): p for c, p in applied.people}
+    for c in plan.people:
+        if c.person_id is None:
+            person = new_people[(c.name, c.unit)]
+            events.append(("person.registered", "person", person.id, {
+                "name": c.name, "unit": c.unit, "roles": sorted(r.value for r in c.roles),
+                "oversees": list(c.oversees), **via}))
+        else:
+            events.append(("person.updated", "person", c.person_id,
+                           {"changes": c.changes, **via}))
+    for c, item in applied.items:
+        if c.item_id is None:
+            events.append(("item.created", "item", item.id, {
+                "code": item.code, "kind": c.kind.value, "title": c.title,
+                "duty": c.duty.value, "owner": c.owner[0], "unit": c.unit,
+                "parent": c.parent.code if c.parent else None, "source": c.source,
+                "due_date": c.due.isoformat(), "status": c.status.value, **via}))
+        else:
+            events.append(("item.updated", "item", item.id,
+                           {"code": item.code, "changes": c.changes, **via}))
+    counts = {key: {"created": plan.created(sheet), "updated": plan.updated(sheet),
+                    "unchanged": plan.unchanged[sheet]}
+              for key, sheet in (("units", UNITS), ("people", PEOPLE), ("items", ITEMS))}
+    events.append(("import.applied", "import", source, {"counts": counts, **via}))
+    return events
+

@@ -1,0 +1,170 @@
+"""The import workbook on disk: openpyxl reads it into plain rows and writes the template.
+
+Blocking (openpyxl is synchronous): the bot calls `read_workbook` in a worker thread.
+All checking of what the rows say is in bot/domain/workbook.py.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import IO
+
+import openpyxl
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot.domain.vocabulary import DUTY_NAMES, LIST_NAMES, STATUS_NAMES, UNIT_KIND_NAMES
+from bot.domain.workbook import (
+    COLUMNS,
+    EXAMPLES,
+    HELP,
+    ITEMS,
+    MAX_ROWS,
+    REQUIRED,
+    SHEETS,
+    UNITS,
+    RawWorkbook,
+    Sheet,
+    cell_text,
+)
+
+_SCAN_LIMIT = 5 * MAX_ROWS  # rows looked at per sheet, blank ones included
+
+
+class WorkbookUnreadable(Exception):
+    """Not a workbook we can import; `reason` is "corrupt" or "macros"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def read_workbook(source: bytes | Path) -> RawWorkbook:
+    """The 单位 / 人员 / 清单 sheets as plain values, read-only and without computing
+    anything: a formula comes back as its text and is reported, never evaluated."""
+    data = source.read_bytes() if isinstance(source, Path) else source
+    _refuse_macros(data)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # a broken file can fail anywhere inside openpyxl
+        raise WorkbookUnreadable("corrupt") from exc
+    try:
+        sheets = {}
+        for name in SHEETS:
+            if name in book.sheetnames:
+                sheet = book[name]
+                if not hasattr(sheet, "iter_rows"):  # a chart sheet of that name
+                    continue
+                sheets[name] = _read_sheet(name, sheet)
+        return RawWorkbook(sheets)
+    except WorkbookUnreadable:
+        raise
+    except Exception as exc:
+        raise WorkbookUnreadable("corrupt") from exc
+    finally:
+        book.close()
+
+
+def _refuse_macros(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names \
+                else b""
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise WorkbookUnreadable("corrupt") from exc
+    if any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in types:
+        raise WorkbookUnreadable("macros")
+
+
+def _read_sheet(name: str, sheet: Worksheet) -> Sheet:
+    header: tuple[object, ...] = ()
+    rows: list[tuple[int, tuple[object, ...]]] = []
+    formulas: list[tuple[int, int]] = []
+    truncated = False
+    for number, cells in enumerate(sheet.iter_rows(min_row=1), start=1):
+        values = tuple(c.value for c in cells)
+        formulas += [(number, i) for i, c in enumerate(cells) if c.data_type == "f"]
+        if number == 1:
+            header = values
+            continue
+        if not any(cell_text(v) for v in values):
+            if number > _SCAN_LIMIT:
+                truncated = True
+                break
+            continue
+        if len(rows) == MAX_ROWS or number > _SCAN_LIMIT:
+            truncated = True
+            break
+        rows.append((number, values))
+    return Sheet(name, header, tuple(rows), tuple(formulas), truncated)
+
+
+# -- the template -------------------------------------------------------------------------
+
+_WIDTHS = {"名称": 24, "上级单位": 24, "姓名": 12, "角色": 20, "所在单位": 24, "分管单位": 30,
+           "手机号": 16, "备注": 30, "编号": 10, "清单类型": 10, "标题": 44, "责任类型": 12,
+           "责任人": 14, "上级事项编号": 14, "来源": 12, "截止日期": 14, "状态": 10}
+_CHOICES = {(UNITS, "类型"): UNIT_KIND_NAMES, (ITEMS, "清单类型"): LIST_NAMES,
+            (ITEMS, "责任类型"): DUTY_NAMES, (ITEMS, "状态"): STATUS_NAMES}
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
+_EXAMPLE_FONT = Font(italic=True, color="808080")
+_ROWS_WITH_CHOICES = 5000
+
+
+def write_template(path: Path | IO[bytes], help_rows: list[tuple[str, ...]]) -> None:
+    """A blank workbook: the three sheets with their headers and one example row each,
+    drop-down lists where the values are fixed, and the 说明 sheet (`help_rows`)."""
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name in SHEETS:
+        sheet = book.create_sheet(name)
+        columns = COLUMNS[name]
+        sheet.append(list(columns))
+        sheet.append(list(EXAMPLES[name]))
+        sheet.freeze_panes = "A2"
+        for index, column in enumerate(columns, start=1):
+            letter = sheet.cell(1, index).column_letter
+            head = sheet.cell(1, index)
+            head.font = Font(bold=True)
+            head.fill = _REQUIRED_FILL if column in REQUIRED[name] else _HEADER_FILL
+            sheet.cell(2, index).font = _EXAMPLE_FONT
+            sheet.column_dimensions[letter].width = _WIDTHS.get(column, 14)
+            span = f"{letter}2:{letter}{_ROWS_WITH_CHOICES}"
+            if column == "截止日期":
+                sheet.cell(2, index).number_format = "yyyy-mm-dd"
+            if column in ("编号", "手机号", "上级事项编号"):
+                sheet.cell(2, index).number_format = "@"
+            names = _CHOICES.get((name, column))
+            if names:
+                choice = DataValidation(type="list", formula1=f'"{",".join(names.values())}"',
+                                        allow_blank=True, showErrorMessage=False)
+                choice.add(span)
+                sheet.add_data_validation(choice)
+    _write_help(book.create_sheet(HELP), help_rows)
+    book.save(path)
+
+
+def _write_help(sheet: Worksheet, rows: list[tuple[str, ...]]) -> None:
+    """One-cell rows are notes (the first is the title); four-cell rows are the table of
+    columns, its first row the table's header."""
+    for width, letter in zip((10, 14, 8, 90), "ABCD", strict=True):
+        sheet.column_dimensions[letter].width = width
+    table_started = False
+    for row in rows:
+        sheet.append(list(row))
+        number = sheet.max_row
+        if len(row) == 1:
+            sheet.cell(number, 1).font = Font(bold=True, size=14) if number == 1 else Font()
+            continue
+        for index in range(1, len(row) + 1):
+            cell = sheet.cell(number, index)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if not table_started:
+                cell.font = Font(bold=True)
+                cell.fill = _HEADER_FILL
+        table_started = True

@@ -1,0 +1,299 @@
+"""The Excel import: the template's 说明 sheet, refusals, the row-by-row error report and
+the summary. Every function returns HTML for the chat; `plain()` turns it into what the
+command line prints."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+from bot.domain.model import SOURCES
+from bot.domain.vocabulary import (
+    DUTY_NAMES,
+    LIST_NAMES,
+    ROLE_NAMES,
+    STATUS_NAMES,
+    UNIT_KIND_NAMES,
+)
+from bot.domain.workbook import (
+    COLUMNS,
+    FIELD_COLUMNS,
+    ITEMS,
+    MAX_ROWS,
+    PEOPLE,
+    REQUIRED,
+    SHEETS,
+    UNITS,
+    ItemChange,
+    PersonChange,
+    Problem,
+    RowError,
+    UnitChange,
+)
+from bot.services.imports import MAX_UPLOAD_BYTES, ImportResult, UploadProblem
+from messages.format import MESSAGE_LIMIT, esc, tg_len
+from messages.people import invite_link
+
+UPDATES_SHOWN = 20
+_MB = 1024 * 1024
+_TAG = re.compile(r"<[^>]+>")
+
+
+def plain(text: str) -> str:
+    """A message as plain text, for the command line."""
+    return html.unescape(_TAG.sub("", text))
+
+
+def _names(values: Iterable[str]) -> str:
+    return "、".join(values)
+
+
+# -- refusals before anything is read ---------------------------------------------------------
+
+
+def upload_refused(problem: UploadProblem, file_name: str = "", size: int = 0) -> str:
+    match problem:
+        case UploadProblem.NOT_XLSX:
+            what = f"“{esc(file_name)}”不是 .xlsx 文件" if file_name else "这不是 .xlsx 文件"
+            return (f"⛔ 只能导入 Excel 工作簿（.xlsx），{what}。"
+                    "请用导入模板填写好，再把 .xlsx 文件发给我。")
+        case UploadProblem.OLD_XLS:
+            return "⛔ 这是旧版 .xls 文件，不能导入。请在 Excel 或 WPS 中另存为 .xlsx 后再发送。"
+        case UploadProblem.MACROS:
+            return ("⛔ 文件中含有宏（VBA），出于安全考虑不予导入。"
+                    "请另存为普通的 .xlsx 工作簿（不含宏）后再发送。")
+        case UploadProblem.TOO_BIG:
+            return (f"⛔ 文件太大（{size / _MB:.1f} MB），最大 {MAX_UPLOAD_BYTES // _MB} MB。"
+                    "请分成几个文件分别导入。")
+        case UploadProblem.CORRUPT:
+            return ("⛔ 无法读取这个文件：它不是有效的 .xlsx 工作簿（可能已损坏或设置了打开密码）。"
+                    "请在 Excel 或 WPS 中重新保存后再发送。")
+    return "⛔ 这个文件不能导入。"
+
+
+def upload_not_admin() -> str:
+    return "只有管理员（党委办公室）可以发送 Excel 文件导入人员和清单，这个文件没有处理。"
+
+
+def upload_in_group() -> str:
+    return "导入 Excel 请在与我的私聊中发送文件；群里的文件不会导入。"
+
+
+# -- the error report -------------------------------------------------------------------------
+
+
+def problem_text(error: RowError) -> str:
+    """What is wrong with one cell (or sheet), in plain words; the caller escapes it."""
+    v, n, choices = error.value, error.number, error.choices
+    match error.problem:
+        case Problem.SHEET_MISSING:
+            return "缺少这个工作表（工作表名必须是 单位、人员、清单，请使用导入模板）"
+        case Problem.HEADER_MISSING:
+            return "缺少这一列（第1行的表头必须与导入模板一致）"
+        case Problem.TOO_MANY_ROWS:
+            return f"超过 {n} 行，请分成几个文件导入"
+        case Problem.FORMULA:
+            return "是公式，不能导入：请复制后“选择性粘贴 → 数值”，把公式换成数值"
+        case Problem.REQUIRED:
+            return "不能为空"
+        case Problem.BAD_NAME:
+            return f"“{_short(v)}”太长或含有换行（最多{n}字）"
+        case Problem.TOO_LONG:
+            return f"太长了（最多{n}字）"
+        case Problem.BAD_CODE:
+            return f"编号“{v}”不能含空格或@，最多{n}个字符"
+        case Problem.DUPLICATE_ROW:
+            return f"“{_short(v)}”与第{n}行重复"
+        case Problem.UNKNOWN_TERM:
+            return f"不认识“{_short(v)}”，可填：{_names(choices)}"
+        case Problem.UNKNOWN_ROLE:
+            return f"不认识角色“{_short(v)}”，可填：{_names(choices)}"
+        case Problem.UNKNOWN_UNIT:
+            return f"找不到单位“{v}”（单位表和系统中都没有）"
+        case Problem.UNIT_CYCLE:
+            return f"上级单位“{v}”会形成循环（单位不能在自己的下级之下）"
+        case Problem.UNKNOWN_PERSON:
+            return f"找不到责任人“{v}”（人员表和系统中都没有）"
+        case Problem.AMBIGUOUS_PERSON:
+            return (f"有多位“{v}”（{_names(choices)}），请写成 姓名@单位，"
+                    f"如 {v}@{choices[0] if choices else '单位'}")
+        case Problem.BAD_DATE:
+            return f"看不懂日期“{_short(v)}”，请写成 2026-03-31、2026/3/31 或 2026年3月31日"
+        case Problem.DATE_WITHOUT_YEAR:
+            return f"日期“{v}”缺少年份，请写完整日期，如 2026-03-31"
+        case Problem.UNKNOWN_PARENT:
+            return f"找不到上级事项“{v}”（清单表和系统中都没有这个编号）"
+        case Problem.PARENT_CYCLE:
+            return f"上级事项“{v}”会形成循环（事项不能在自己的下级之下）"
+        case Problem.PROBLEM_HAS_NO_PARENT:
+            return "问题清单事项没有上级事项，请留空"
+        case Problem.WRONG_PARENT_KIND:
+            kind = choices[0] if choices else ""
+            return f"上级事项“{v}”必须是{kind}清单中的事项（问题 → 责任 → 措施）"
+        case Problem.NOT_A_LIST_ITEM:
+            return f"编号“{v}”是系统按规则生成的履责事项，不能通过导入修改"
+        case Problem.KIND_CHANGED:
+            kind = choices[0] if choices else ""
+            return f"编号“{v}”在系统中是{kind}清单事项，不能改为其他清单"
+        case Problem.SAME_ITEM:
+            return f"与第{n}行是同一事项（{v}）"
+        case Problem.AMBIGUOUS_ITEM:
+            return f"系统中已有多项相同的事项（{_names(choices)}），请在编号列填写是哪一项"
+    return "无法导入"
+
+
+def _short(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def error_line(error: RowError) -> str:
+    """`工作表 第N行 列名: 问题` (plain text)."""
+    where = error.sheet
+    if error.row is not None:
+        where += f" 第{error.row}行"
+    if error.column:
+        where += f" {error.column}"
+    return f"{where}: {problem_text(error)}"
+
+
+def import_rejected(errors: list[RowError], examples_skipped: int = 0,
+                    limit: int = MESSAGE_LIMIT) -> str:
+    """Every bad row, as many as one message holds, then how many more."""
+    head = [f"❌ <b>没有导入</b>：文件中有 {len(errors)} 处问题，系统中的内容没有任何改动。",
+            "请改正后重新发送整个文件。", ""]
+    tail = []
+    if examples_skipped:
+        tail = ["", f"注：与模板示例完全相同的 {examples_skipped} 行不导入。"]
+    lines = list(head)
+    budget = limit - tg_len("\n".join(head + tail)) - 40
+    for shown, error in enumerate(errors):
+        line = esc(error_line(error))
+        if tg_len(line) + 1 > budget:
+            lines.append(f"…另有 {len(errors) - shown} 项")
+            break
+        lines.append(line)
+        budget -= tg_len(line) + 1
+    return "\n".join(lines + tail)
+
+
+def import_rejected_all(errors: list[RowError]) -> list[str]:
+    """The command line has no length limit: every line."""
+    return [f"没有导入：文件中有 {len(errors)} 处问题，数据库没有任何改动。",
+            *(error_line(e) for e in errors)]
+
+
+# -- the summary ------------------------------------------------------------------------------
+
+_SHEET_WORDS = {UNITS: "单位", PEOPLE: "人员", ITEMS: "清单事项"}
+
+
+def import_summary(result: ImportResult) -> str:
+    plan = result.plan
+    title = f"✅ <b>导入完成</b>（{esc(result.source)}）" if result.source else "✅ <b>导入完成</b>"
+    lines = [title]
+    if not any(plan.unchanged.values()) and plan.is_empty():
+        lines.append("文件中没有要导入的行，没有任何改动。")
+    elif plan.is_empty():
+        lines.append("文件内容与系统中一致，没有任何改动。")
+    for sheet in SHEETS:
+        lines.append(f"{_SHEET_WORDS[sheet]}：新建 {plan.created(sheet)} · "
+                     f"更新 {plan.updated(sheet)} · 未变 {plan.unchanged[sheet]}")
+    updates = [_update_line(c) for c in plan.updates()]
+    if updates:
+        lines += ["", "已更新（记入履责纪实）："]
+        lines += updates[:UPDATES_SHOWN]
+        if len(updates) > UPDATES_SHOWN:
+            lines.append(f"…另有 {len(updates) - UPDATES_SHOWN} 项")
+    if plan.examples_skipped:
+        lines.append(f"与模板示例完全相同的 {plan.examples_skipped} 行没有导入。")
+    lines += ["", "系统中已有、但文件中没有的单位、人员和事项保持不变：导入不会删除任何内容。"]
+    return "\n".join(lines)
+
+
+def _update_line(change: UnitChange | PersonChange | ItemChange) -> str:
+    columns = "、".join(FIELD_COLUMNS.get(k, k) for k in change.changes)
+    if isinstance(change, ItemChange):
+        return f"• 清单 <code>{esc(change.code or '')}</code> {esc(_short(change.title, 20))}：{columns}"
+    if isinstance(change, PersonChange):
+        return f"• 人员 {esc(change.name)}（{esc(change.unit)}）：{columns}"
+    return f"• 单位 {esc(change.name)}：{columns}"
+
+
+def import_done(result: ImportResult, bot_username: str) -> str:
+    """The summary, then each new person's invite link (split into several messages when
+    long: every link is needed)."""
+    lines = [import_summary(result)]
+    if result.invites:
+        expires = min(i.expires_at for i in result.invites)
+        lines += ["", f"<b>新登记 {len(result.invites)} 人</b>，请把各自的邀请链接发给本人"
+                      f"（每个链接只能用一次，有效期至 {expires:%Y-%m-%d %H:%M}）："]
+        lines += [f"{esc(i.name)}（{esc(i.unit)}）：{esc(invite_link(bot_username, i.code))}"
+                  for i in result.invites]
+    return "\n".join(lines)
+
+
+def invites_heading() -> str:
+    return "新登记人员的邀请（制表符分隔：姓名、单位、邀请码、链接）："
+
+
+def no_invite_links(reason: str) -> str:
+    return (f"dutybot: import: 邀请链接需要机器人的用户名（{reason}）；邀请码已生效，"
+            "可在机器人中发送 /start 邀请码 绑定，或稍后用 dutybot invite --all-unbound 重新生成链接")
+
+
+def template_written(path: str) -> str:
+    return (f"{path}: 导入模板已生成（工作表 单位、人员、清单、说明）。"
+            f"填好后用 dutybot import {path} 导入，或由管理员私聊发给机器人。")
+
+
+# -- the template's 说明 sheet ----------------------------------------------------------------
+
+_COLUMN_HELP: dict[tuple[str, str], str] = {
+    (UNITS, "名称"): "单位或党组织的全称，最多40字；名称不能重复。已有同名单位时按文件更新它。",
+    (UNITS, "上级单位"): "上级单位的名称（本表或系统中已有的单位）；最上级的党委留空。",
+    (UNITS, "类型"): f"可填：{_names(UNIT_KIND_NAMES.values())}。留空时，有上级单位的为部门，没有的为党委；"
+                     "已有单位留空则类型不变。",
+    (PEOPLE, "姓名"): "最多40字。同一单位内不能重名；按“姓名 + 所在单位”对应已登记的人员。",
+    (PEOPLE, "角色"): f"可填：{_names(ROLE_NAMES.values())}；多个角色用“、”或“,”分隔。",
+    (PEOPLE, "所在单位"): "单位表或系统中已有的单位名称。",
+    (PEOPLE, "分管单位"): "班子成员分管的单位，多个用“、”分隔；其他角色留空。",
+    (PEOPLE, "手机号"): "可选，最多40个字符。",
+    (PEOPLE, "备注"): "可选，最多200字。",
+    (ITEMS, "编号"): "可选。留空时由系统按清单编号（问题 W…、责任 Z…、措施 C…），与在机器人中新建的事项相同；"
+                     "再次导入时，编号为空的行按“清单类型 + 标题 + 责任人 + 所在单位”对应已有事项。"
+                     "填写编号便于上级事项编号引用，也便于以后按编号更新。",
+    (ITEMS, "清单类型"): f"可填：{_names(LIST_NAMES.values())}（也可写“问题清单”等）。已有事项不能改清单类型。",
+    (ITEMS, "标题"): "事项内容，最多200字。",
+    (ITEMS, "责任类型"): f"可填：{_names(DUTY_NAMES.values())}。",
+    (ITEMS, "责任人"): "人员表或系统中已登记人员的姓名；同名时写成 姓名@单位。",
+    (ITEMS, "所在单位"): "事项所属的单位；留空时为责任人所在单位。",
+    (ITEMS, "上级事项编号"): "按“问题 → 责任 → 措施”传导：责任清单事项的上级是问题清单事项，措施清单事项的上级是"
+                           "责任清单事项，问题清单事项留空。可填本表或系统中已有事项的编号。",
+    (ITEMS, "来源"): f"可选，如 {_names(SOURCES)}，也可自填。",
+    (ITEMS, "截止日期"): "Excel 日期，或文字 2026-03-31、2026/3/31、2026年3月31日；必须含年份。",
+    (ITEMS, "状态"): f"可选：{_names(STATUS_NAMES.values())}。新事项留空为未开始；已有事项留空则状态不变。",
+}
+
+
+def template_help() -> list[tuple[str, ...]]:
+    """The 说明 sheet: notes (one cell each), then one row per column of every sheet."""
+    missing = [(s, c) for s in SHEETS for c in COLUMNS[s] if (s, c) not in _COLUMN_HELP]
+    if missing:
+        raise LookupError(f"no help text for {missing}")
+    notes = [
+        "四责协同助手 · 导入模板说明",
+        "填好“单位”“人员”“清单”三个工作表后，用 dutybot import 文件.xlsx 导入，或由管理员在与机器人的私聊中发送这个文件。",
+        "第1行是表头，请勿修改或删除；第2行是示例（灰色），与示例完全相同的行不会导入，可以改写或删除。",
+        "整个文件先全部检查：有任何问题都不导入，并逐行列出（工作表 第N行 列名: 问题）；没有问题才一次性全部导入。",
+        "对应规则：单位按名称，人员按“姓名 + 所在单位”，清单事项按编号。已有的记录按文件更新，每处改动都记入履责纪实。",
+        "同一文件再次导入不会产生任何改动。系统中已有、但文件中没有的单位、人员和事项保持不变：导入不会删除任何内容。",
+        f"不要使用公式和宏：含公式的单元格会被拒绝（请粘贴为数值），含宏的文件不予导入。每个工作表最多 {MAX_ROWS} 行，"
+        f"发给机器人的文件最大 {MAX_UPLOAD_BYTES // _MB} MB。",
+        "新登记的人员各得到一个一次性的邀请链接，导入结果中会列出；本人点开链接即完成绑定。",
+        "",
+    ]
+    table = [("工作表", "列名", "必填", "说明与可填的值")]
+    table += [(s, c, "必填" if c in REQUIRED[s] else "", _COLUMN_HELP[(s, c)])
+              for s in SHEETS for c in COLUMNS[s]]
+    return [(n,) for n in notes] + table
