@@ -47,9 +47,7 @@ def book(units=(), people=(), items=(), **sheets: Sheet) -> RawWorkbook:
 
 def run(raw: RawWorkbook, stored: Stored = EMPTY) -> tuple[ImportPlan | None, list[RowError]]:
     rows, errors = read_rows(raw)
-    if errors:
-        return None, errors
-    return plan_import(rows, stored)
+    return plan_import(rows, stored, errors)
 
 
 def problems(errors: list[RowError]) -> list[tuple[str, int | None, str | None, Problem]]:
@@ -305,3 +303,23 @@ def test_uncoded_rows_that_match_two_stored_items_ask_for_a_code():
     assert errors[0].choices == ("W0001", "W0004")
     _, errors = run(book(items=[item(None, title="新"), item(None, title="新")]), STORED)
     assert problems(errors) == [(ITEMS, 3, "标题", Problem.DUPLICATE_ROW)]
+
+
+def test_one_pass_reports_cell_and_reference_problems_without_knock_on_errors():
+    _, errors = run(book(
+        [("某局党委", None, None), ("财务科", "某局党委", "科室")],  # a bad 类型
+        [("李明", "大领导", "财务科", None, None, None)],  # a bad 角色, in that unit
+        [item("W1", due="下周"),  # a bad date
+         item("Z1", "责任", owner="李明", parent="W1"),  # names the three broken rows
+         item("Z2", "责任", owner="王五")],  # and one unknown 责任人
+    ))
+    assert problems(errors) == [(UNITS, 3, "类型", Problem.UNKNOWN_TERM),
+                                (PEOPLE, 2, "角色", Problem.UNKNOWN_ROLE),
+                                (ITEMS, 2, "截止日期", Problem.BAD_DATE),
+                                (ITEMS, 4, "责任人", Problem.UNKNOWN_PERSON)]
+
+
+def test_with_a_sheet_missing_references_are_not_checked_yet():
+    rows, read_errors = read_rows(book(items=[item(owner="王五")], **{PEOPLE: None}))
+    plan, errors = plan_import(rows, EMPTY, read_errors)
+    assert plan is None and problems(errors) == [(PEOPLE, None, None, Problem.SHEET_MISSING)]

@@ -203,10 +203,17 @@ class ItemRow:
 
 @dataclass(frozen=True, slots=True)
 class Rows:
+    """The rows that read well, and what the rows that did not were about (so that naming
+    them elsewhere in the file is not reported a second time)."""
+
     units: tuple[UnitRow, ...] = ()
     people: tuple[PersonRow, ...] = ()
     items: tuple[ItemRow, ...] = ()
     examples_skipped: int = 0
+    complete: bool = True  # every sheet and header there: cross-references can be checked
+    broken_units: frozenset[str] = frozenset()
+    broken_people: frozenset[tuple[str, str]] = frozenset()
+    broken_codes: frozenset[str] = frozenset()
 
     def codes(self) -> set[str]:
         """Every item code the file names, as 编号 or as 上级事项编号."""
@@ -358,10 +365,16 @@ def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
                 examples += 1
                 continue
             table.append({"": row, **cells})
-    units = _read_units(tables.get(UNITS, []), errors)
-    people = _read_people(tables.get(PEOPLE, []), errors)
-    items = _read_items(tables.get(ITEMS, []), errors)
-    return Rows(units, people, items, examples), errors
+    complete = not any(e.problem in _STRUCTURE for e in errors)
+    broken: dict[str, set] = {UNITS: set(), PEOPLE: set(), ITEMS: set()}
+    units = _read_units(tables.get(UNITS, []), errors, broken[UNITS])
+    people = _read_people(tables.get(PEOPLE, []), errors, broken[PEOPLE])
+    items = _read_items(tables.get(ITEMS, []), errors, broken[ITEMS])
+    return Rows(units, people, items, examples, complete, frozenset(broken[UNITS]),
+                frozenset(broken[PEOPLE]), frozenset(broken[ITEMS])), errors
+
+
+_STRUCTURE = {Problem.SHEET_MISSING, Problem.HEADER_MISSING, Problem.TOO_MANY_ROWS}
 
 
 def _column_letter(index: int) -> str:
@@ -373,7 +386,8 @@ def _column_letter(index: int) -> str:
     return letters + "列"
 
 
-def _read_units(table: list[dict[str, object]], errors: list[RowError]) -> tuple[UnitRow, ...]:
+def _read_units(table: list[dict[str, object]], errors: list[RowError],
+                broken: set[str]) -> tuple[UnitRow, ...]:
     rows: list[UnitRow] = []
     first: dict[str, int] = {}
     for values in table:
@@ -388,11 +402,12 @@ def _read_units(table: list[dict[str, object]], errors: list[RowError]) -> tuple
             rows.append(UnitRow(c.row, name, parent, kind))
         elif name:
             first.setdefault(name, c.row)
+            broken.add(name)
     return tuple(rows)
 
 
-def _read_people(table: list[dict[str, object]],
-                 errors: list[RowError]) -> tuple[PersonRow, ...]:
+def _read_people(table: list[dict[str, object]], errors: list[RowError],
+                 broken: set[tuple[str, str]]) -> tuple[PersonRow, ...]:
     rows: list[PersonRow] = []
     first: dict[tuple[str, str], int] = {}
     for values in table:
@@ -419,10 +434,12 @@ def _read_people(table: list[dict[str, object]],
             rows.append(PersonRow(c.row, name, frozenset(roles), unit, oversees, phone, note))
         elif name and unit:
             first.setdefault(key, c.row)
+            broken.add(key)
     return tuple(rows)
 
 
-def _read_items(table: list[dict[str, object]], errors: list[RowError]) -> tuple[ItemRow, ...]:
+def _read_items(table: list[dict[str, object]], errors: list[RowError],
+                broken: set[str]) -> tuple[ItemRow, ...]:
     rows: list[ItemRow] = []
     first: dict[str, int] = {}
     for values in table:
@@ -451,6 +468,7 @@ def _read_items(table: list[dict[str, object]], errors: list[RowError]) -> tuple
                                 due, status))
         elif code:
             first.setdefault(code, c.row)
+            broken.add(code)
     return tuple(rows)
 
 
@@ -546,13 +564,21 @@ def _is_new(change: UnitChange | PersonChange | ItemChange) -> bool:
     return getattr(change, key[type(change)]) is None
 
 
-def plan_import(rows: Rows, stored: Stored) -> tuple[ImportPlan | None, list[RowError]]:
+def plan_import(rows: Rows, stored: Stored,
+                read_errors: Iterable[RowError] = ()) -> tuple[ImportPlan | None, list[RowError]]:
     """Check every cross-reference against the file and the database together; the plan,
-    or every problem found (sorted by sheet, row and column)."""
-    errors: list[RowError] = []
-    units, unit_names = _plan_units(rows.units, stored, errors)
+    or every problem found, those of `read_rows` included (sorted by sheet, row, column).
+    With a sheet or header missing only `read_errors` come back: what the file refers to
+    cannot be told yet."""
+    errors: list[RowError] = list(read_errors)
+    if not rows.complete:
+        return None, sorted(errors, key=RowError.sort_key)
+    units, unit_names = _plan_units(rows.units, stored, errors, rows.broken_units)
     people, person_keys = _plan_people(rows.people, stored, unit_names, errors)
-    items = _ItemPlanner(rows.items, stored, unit_names, person_keys, errors).plan()
+    for key in rows.broken_people:
+        person_keys.setdefault(key, None)
+    items = _ItemPlanner(rows.items, stored, unit_names, person_keys, errors,
+                         rows.broken_codes).plan()
     if errors:
         return None, sorted(errors, key=RowError.sort_key)
     unchanged = {
@@ -563,7 +589,8 @@ def plan_import(rows: Rows, stored: Stored) -> tuple[ImportPlan | None, list[Row
     return ImportPlan(units, people, items, unchanged, rows.examples_skipped), []
 
 
-def _plan_units(rows: tuple[UnitRow, ...], stored: Stored, errors: list[RowError]
+def _plan_units(rows: tuple[UnitRow, ...], stored: Stored, errors: list[RowError],
+                rows_broken: frozenset[str] = frozenset()
                 ) -> tuple[tuple[UnitChange, ...], set[str]]:
     by_name = {u.name: u for u in stored.units.values()}
     parents: dict[str, str | None] = {
@@ -571,7 +598,7 @@ def _plan_units(rows: tuple[UnitRow, ...], stored: Stored, errors: list[RowError
         for u in stored.units.values()
     }
     parents.update({r.name: r.parent for r in rows})
-    names = set(parents)
+    names = set(parents) | rows_broken
     bad: set[str] = set()
     for r in rows:
         if r.parent is not None and r.parent not in names:
@@ -685,8 +712,9 @@ _Node = tuple[str, object]  # ("id", stored id) or ("row", row number in the she
 class _ItemPlanner:
     def __init__(self, rows: tuple[ItemRow, ...], stored: Stored, unit_names: set[str],
                  person_keys: dict[tuple[str, str], int | None],
-                 errors: list[RowError]) -> None:
+                 errors: list[RowError], broken_codes: frozenset[str] = frozenset()) -> None:
         self.rows, self.stored, self.unit_names = rows, stored, unit_names
+        self.broken_codes = broken_codes
         self.person_keys, self.errors = person_keys, errors
         self.by_code = {i.code: i for i in stored.items.values()}
         self.people_by_name: dict[str, list[tuple[str, str]]] = {}
@@ -797,6 +825,8 @@ class _ItemPlanner:
                 node = node_of[file_by_code[r.parent].row]
             elif r.parent in self.by_code:
                 node = ("id", self.by_code[r.parent].id)
+            elif r.parent in self.broken_codes:
+                continue  # that row is reported already; its list cannot be told
             else:
                 self.fail(r, "上级事项编号", Problem.UNKNOWN_PARENT, r.parent)
                 continue

@@ -115,12 +115,12 @@ class ImportService(ServiceBase):
         transaction with its events, or raise ImportRejected having changed nothing."""
         if not permissions.is_admin(actor):
             raise NotAllowed("register")
-        rows, errors = read_rows(book)
-        if errors:
-            raise ImportRejected(errors, rows.examples_skipped)
+        rows, read_errors = read_rows(book)
+        if not rows.complete:
+            raise ImportRejected(read_errors, rows.examples_skipped)
         async with self.change(actor) as tx:
             stored = await tx.imports.stored(rows.codes(), rows.uncoded_titles())
-            plan, errors = plan_import(rows, stored)
+            plan, errors = plan_import(rows, stored, read_errors)
             if plan is None:
                 raise ImportRejected(errors, rows.examples_skipped)
             if plan.is_empty():
