@@ -32,6 +32,7 @@ from bot.services import errors as e
 from messages import commands
 from messages.common import unregistered_group
 from messages.refusals import refusal
+from tests.workbooks import filled
 
 DUTYBOT = Path(sys.executable).with_name("dutybot")
 DEADLINE = 15.0  # seconds to wait for anything the bot should do
@@ -411,6 +412,40 @@ def test_d_forged_callbacks_get_a_toast_and_change_nothing(world: World) -> None
     assert world.snapshot() == before
     # the admin's real flow is still there, and can be cancelled
     assert bot.reply_to(admin, "/取消") == "已取消登记人员，没有保存任何内容。"
+
+
+# (g) an Excel upload: getFile, then the file fetched from <root>/file/bot<token>/… ------------
+
+
+def upload(world: World, user: User, content: bytes, name: str) -> str:
+    """`user` sends a file in private chat; the one reply, as they read it."""
+    api, bot = world.api, world.bot
+    before = len(api.bot_messages(user.id))
+    assert api.send_document(user, content, name) is not None
+    bot.wait_for(lambda: len(api.bot_messages(user.id)) > before, f"a reply to {name}", [user.id])
+    return api.bot_messages(user.id)[before].plain
+
+
+def test_g_an_admin_uploads_a_workbook_and_the_new_person_binds(world: World) -> None:
+    api, bot, admin, li = world.api, world.bot, world.admin, world.li
+    data = filled(units=[("某局党委", None, None), ("审计科", "某局党委", "部门")],
+                  people=[("赵强", "支部书记", "审计科", None, None, None)],
+                  items=[(None, "问题", "审计发现问题整改", "主体责任", "赵强", None, None, "审计",
+                          "2027-03-31", None)])
+    before = world.snapshot()
+    assert upload(world, li, data, "台账.xlsx").startswith("只有管理员")
+    assert upload(world, admin, b"%PDF-1.7", "台账.pdf").startswith("⛔ 只能导入 Excel 工作簿")
+    assert api.downloads == [] and world.snapshot() == before
+
+    reply = upload(world, admin, data, "台账.xlsx")
+    assert api.downloads == ["documents/file_3.xlsx"]
+    assert reply.startswith("✅ 导入完成（台账.xlsx）")
+    assert "单位：新建 1 · 更新 0 · 未变 1" in reply and "清单事项：新建 1" in reply
+    after = world.snapshot()
+    assert [row[1] for row in after["units"]] == ["某局党委", "财务科", "审计科"]
+    assert [row[1] for row in after["items"]] == ["W0001"]
+    zhao = api.user(31, "赵强")
+    assert bot.reply_to(zhao, f"/start {invite_code(reply)}").startswith("✅ 绑定成功！欢迎您，赵强。")
 
 
 # (e) + (f) stop and restart on the same database ---------------------------------------------

@@ -19,6 +19,7 @@ from typing import Any
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
                 "tg-spoiler", "span", "blockquote"}
 _ASCII_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API lets bots fetch files up to 20 MB
 
 
 class ApiError(Exception):
@@ -80,9 +81,12 @@ class Sent:
     reply_markup: dict[str, Any] | None = None
     sender_id: int | None = None
     edits: int = 0
+    document: dict[str, Any] | None = None  # a file a user sent
 
     @property
     def plain(self) -> str:
+        if self.document and not self.text:
+            return f"📎 {self.document.get('file_name', '')}"
         return plain_text(self.text) if self.from_bot else self.text
 
     @property
@@ -183,6 +187,9 @@ class FakeTelegram:
         self._next_update = 1000
         self._next_message = 1
         self._next_callback = 1
+        self._files: dict[str, tuple[str, int]] = {}  # file_id → (file_path, claimed size)
+        self._contents: dict[str, bytes] = {}  # file_path → bytes
+        self.downloads: list[str] = []  # file paths the bot fetched
 
     # -- people and chats ------------------------------------------------------------------
 
@@ -228,6 +235,44 @@ class FakeTelegram:
                 if not (addressed or replying):
                     return None
             return self._enqueue({"message": data})
+
+    def send_document(
+        self, user: User, content: bytes, file_name: str | None,
+        mime_type: str | None = None, chat: Chat | None = None, file_size: int | None = None,
+    ) -> dict[str, Any] | None:
+        """A user sends a file. `file_size` is what Telegram reports (default: the real
+        size). Returns the update, or None if privacy mode hides it."""
+        chat = chat or self.chats[user.id]
+        with self._lock:
+            if chat.type == "private":
+                self.started.add(user.id)
+            number = len(self._files) + 1
+            file_id = f"BQACAgIAAxkBAAI{number:06d}"
+            suffix = "." + file_name.rsplit(".", 1)[1] if file_name and "." in file_name else ""
+            path = f"documents/file_{number}{suffix}"
+            size = len(content) if file_size is None else file_size
+            self._files[file_id] = (path, size)
+            self._contents[path] = content
+            document: dict[str, Any] = {"file_id": file_id, "file_unique_id": f"AgAD{number}",
+                                        "file_size": size}
+            if file_name is not None:
+                document["file_name"] = file_name
+            if mime_type is not None:
+                document["mime_type"] = mime_type
+            message = self._store(chat.id, from_bot=False, text="", sender_id=user.id,
+                                  document=document)
+            if chat.type != "private" and chat.privacy:
+                return None  # not a command, not a reply to the bot
+            return self._enqueue({"message": self._message_dict(message)})
+
+    def download(self, file_path: str) -> bytes | None:
+        """What `<root>/file/bot<token>/<file_path>` answers: the file, or None (404)."""
+        with self._lock:
+            self.calls.append(("download", {"file_path": file_path}))
+            content = self._contents.get(file_path)
+            if content is not None:
+                self.downloads.append(file_path)
+            return content
 
     def press(self, user: User, message: Sent, callback_data: str) -> dict[str, Any]:
         """A user taps an inline button (or forges one: any data may be passed)."""
@@ -371,6 +416,16 @@ class FakeTelegram:
         message.edits += 1
         return self._message_dict(message)
 
+    def _m_getfile(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self._files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        path, size = self._files[file_id]
+        if size > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
+        return {"file_id": file_id, "file_unique_id": f"AgAD{file_id[-6:]}",
+                "file_size": size, "file_path": path}
+
     def _m_answercallbackquery(self, params: dict[str, Any]) -> bool:
         text = params.get("text")
         if text is not None and len(str(text)) > 200:
@@ -425,8 +480,10 @@ class FakeTelegram:
         raise ApiError(400, "Bad Request: message to edit not found")
 
     def _store(self, chat_id: int, *, from_bot: bool, text: str,
-               reply_markup: dict[str, Any] | None = None, sender_id: int | None = None) -> Sent:
-        message = Sent(chat_id, self._next_message, from_bot, text, reply_markup, sender_id)
+               reply_markup: dict[str, Any] | None = None, sender_id: int | None = None,
+               document: dict[str, Any] | None = None) -> Sent:
+        message = Sent(chat_id, self._next_message, from_bot, text, reply_markup, sender_id,
+                       document=document)
         self._next_message += 1
         self.messages.setdefault(chat_id, []).append(message)
         return message
@@ -437,8 +494,12 @@ class FakeTelegram:
                   else self.users[message.sender_id].to_dict())
         data: dict[str, Any] = {
             "message_id": message.message_id, "date": 1_790_000_000,
-            "chat": chat.to_dict(), "from": sender, "text": message.plain,
+            "chat": chat.to_dict(), "from": sender,
         }
+        if message.document:
+            data["document"] = message.document
+        else:
+            data["text"] = message.plain
         if message.reply_markup:
             data["reply_markup"] = message.reply_markup
         return data

@@ -49,6 +49,12 @@ class BotDriver:
         await self.feed(update)
         return update
 
+    async def upload(self, user: User, content: bytes, file_name: str | None,
+                     chat: Chat | None = None, **details: Any) -> dict[str, Any] | None:
+        update = self.api.send_document(user, content, file_name, chat=chat, **details)
+        await self.feed(update)
+        return update
+
     async def press(self, user: User, message: Sent, label: str) -> dict[str, Any]:
         update = self.api.press_button(user, message, label)
         await self.feed(update)

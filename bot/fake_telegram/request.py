@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import unquote
 
 from telegram.error import NetworkError
 from telegram.request import BaseRequest, RequestData
@@ -34,6 +35,12 @@ class FakeRequest(BaseRequest):
         connect_timeout: object = None,
         pool_timeout: object = None,
     ) -> tuple[int, bytes]:
+        files = f"/file/bot{self.api.token}/"
+        if files in unquote(url):  # File.download_* GETs the file's (percent-encoded) URL
+            content = self.api.download(unquote(url).split(files, 1)[1])
+            if content is None:
+                return 404, b'{"ok":false,"error_code":404,"description":"Not Found"}'
+            return 200, content
         prefix, _, api_method = url.rpartition("/")
         if not prefix.endswith(f"/bot{self.api.token}"):
             return 401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}'

@@ -8,7 +8,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from bot.fake_telegram.api import NETWORK_DOWN, FakeTelegram
 
@@ -66,6 +66,9 @@ class FakeTelegramServer:
 
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         url = urlparse(request.path)
+        files = f"/file/bot{self.api.token}/"
+        if unquote(url.path).startswith(files):  # PTB percent-encodes the file's URL
+            return self._send_file(request, unquote(url.path).removeprefix(files))
         prefix, _, method = url.path.rpartition("/")
         if prefix != f"/bot{self.api.token}":
             status, body = 404, {"ok": False, "error_code": 404, "description": "Not Found"}
@@ -91,6 +94,18 @@ class FakeTelegramServer:
             request.close_connection = True
             return None
         return self._reply(request, status, body)
+
+    def _send_file(self, request: BaseHTTPRequestHandler, file_path: str) -> None:
+        content = self.api.download(file_path)
+        if content is None:
+            return self._reply(request, 404, {"ok": False, "error_code": 404,
+                                              "description": "Not Found"})
+        request.send_response(200)
+        request.send_header("Content-Type", "application/octet-stream")
+        request.send_header("Content-Length", str(len(content)))
+        request.end_headers()
+        request.wfile.write(content)
+        return None
 
     @staticmethod
     def _reply(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
