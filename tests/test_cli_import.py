@@ -1,0 +1,124 @@
+"""`dutybot template` and `dutybot import` as an operator runs them: one round trip through
+the installed console script, the rest through `bot.cli.main` in this process (a process
+costs most of a second)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+from contextlib import closing
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bot.cli import main
+from tests.test_cli import TOKEN, dutybot, lines, server  # noqa: F401 (fixture)
+from tests.workbooks import ITEMS_ROWS, PEOPLE_ROWS, UNITS_ROWS
+
+
+def count(db: Path, table: str) -> int:
+    with closing(sqlite3.connect(db)) as conn:
+        return conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    """`dutybot ARGS` in this process, in tmp_path, with only the given settings."""
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith(("TELEGRAM_", "DUTYBOT_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("DUTYBOT_DB_PATH", str(tmp_path / "bot.db"))
+
+    def run(capsys, *args: str) -> subprocess.CompletedProcess[str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
+def test_template_writes_a_new_file_and_never_overwrites(tmp_path, cli, capsys):
+    made = cli(capsys, "template", "模板.xlsx")
+    assert made.returncode == 0, made.stderr
+    assert lines(made.stdout) == [
+        "模板.xlsx: 导入模板已生成（工作表 单位、人员、清单、说明）。"
+        "填好后用 dutybot import 模板.xlsx 导入，或由管理员私聊发给机器人。"]
+    assert openpyxl.load_workbook(tmp_path / "模板.xlsx").sheetnames == ["单位", "人员", "清单", "说明"]
+    again = cli(capsys, "template", "模板.xlsx")
+    assert again.returncode == 1 and "already exists" in again.stderr
+    wrong = cli(capsys, "template", "模板.xls")
+    assert wrong.returncode == 2 and len(lines(wrong.stderr)) == 1
+
+
+def test_import_round_trip_prints_the_summary_and_the_invites(tmp_path, server):  # noqa: F811
+    db = tmp_path / "bot.db"
+    env = {"DUTYBOT_DB_PATH": str(db), "TELEGRAM_BOT_TOKEN": TOKEN,
+           "TELEGRAM_API_BASE_URL": server.root}
+    assert dutybot(tmp_path, "template", "台账.xlsx").returncode == 0
+    book = openpyxl.load_workbook(tmp_path / "台账.xlsx")
+    for sheet, rows in (("单位", UNITS_ROWS), ("人员", PEOPLE_ROWS), ("清单", ITEMS_ROWS)):
+        for row in rows:
+            book[sheet].append(list(row))
+    book.save(tmp_path / "台账.xlsx")
+
+    first = dutybot(tmp_path, "import", "台账.xlsx", **env)
+    assert first.returncode == 0, first.stderr
+    out = lines(first.stdout)
+    assert out[0] == "✅ 导入完成（台账.xlsx）"
+    assert "清单事项：新建 3 · 更新 0 · 未变 0" in out
+    invites = [line.split("\t") for line in out if "\t" in line]
+    assert [(r[0], r[1]) for r in invites] == [(p[0], p[2]) for p in PEOPLE_ROWS]
+    assert all(r[3] == f"https://t.me/{server.api.bot_username}?start={r[2]}" for r in invites)
+    assert first.stderr == ""
+    assert count(db, "items") == 3 and count(db, "invites") == 5
+
+    again = dutybot(tmp_path, "import", "台账.xlsx", **env)
+    assert again.returncode == 0, again.stderr
+    assert "文件内容与系统中一致，没有任何改动。" in again.stdout and "\t" not in again.stdout
+    assert count(db, "events") == 14 and count(db, "invites") == 5
+
+
+def test_a_bad_workbook_lists_every_bad_row_and_imports_nothing(tmp_path, cli, capsys):
+    db = tmp_path / "bot.db"
+    assert cli(capsys, "template", "台账.xlsx").returncode == 0
+    book = openpyxl.load_workbook(tmp_path / "台账.xlsx")
+    book["单位"].append(["某局党委", None, None])
+    book["人员"].append(["陈书记", "党委书记", "某局党委"])
+    book["清单"].append([None, "问题", "公务接待超标准", "主体责任", "赵六", None, None, None,
+                        "2026-12-05"])
+    book["清单"].append([None, "措施", "核查", "一岗双责", "陈书记", None, "Z9", None, "明年"])
+    book.save(tmp_path / "台账.xlsx")
+    result = cli(capsys, "import", "台账.xlsx")
+    assert result.returncode == 1 and result.stdout == ""
+    assert lines(result.stderr) == [
+        "没有导入：文件中有 2 处问题，数据库没有任何改动。",
+        "清单 第3行 责任人: 找不到责任人“赵六”（人员表和系统中都没有）",
+        "清单 第4行 截止日期: 看不懂日期“明年”，请写成 2026-03-31、2026/3/31 或 2026年3月31日",
+    ]
+    assert count(db, "units") == 0 and count(db, "events") == 0
+
+
+def test_without_the_token_the_codes_are_printed_and_the_links_left_out(tmp_path, cli, capsys):
+    assert cli(capsys, "template", "台账.xlsx").returncode == 0
+    book = openpyxl.load_workbook(tmp_path / "台账.xlsx")
+    book["单位"].append(["某局党委"])
+    book["人员"].append(["陈书记", "党委书记", "某局党委"])
+    book.save(tmp_path / "台账.xlsx")
+    result = cli(capsys, "import", "台账.xlsx")
+    assert result.returncode == 0, result.stderr
+    (row,) = [line.split("\t") for line in lines(result.stdout) if "\t" in line]
+    assert row[:2] == ["陈书记", "某局党委"] and len(row[2]) == 16 and row[3] == ""
+    assert len(lines(result.stderr)) == 1 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_files_that_cannot_be_imported_are_refused_in_one_line(tmp_path, cli, capsys):
+    (tmp_path / "宏.xlsm").write_bytes(b"PK")
+    (tmp_path / "坏.xlsx").write_bytes(b"PK\x03\x04 broken")
+    for name, message in (("没有.xlsx", "no such file"), ("宏.xlsm", "含有宏"),
+                          ("坏.xlsx", "不是有效的 .xlsx 工作簿")):
+        result = cli(capsys, "import", name)
+        assert result.returncode == 1
+        assert len(lines(result.stderr)) == 1 and message in result.stderr, result.stderr
