@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+from bot.cli import main
 from bot.rules import load_rules
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -18,3 +21,11 @@ def test_the_rules_file_example_loads(tmp_path):
     assert rules.policy.lead_days == (5, 1, 0)
     assert "typical_cases_bimonthly" not in {r.key for r in rules.obligations}
     assert 2027 in rules.calendar
+
+
+@pytest.mark.parametrize("command", sorted(set(re.findall(
+    r"dutybot (\w+)", README.read_text(encoding="utf-8")))))
+def test_every_dutybot_command_it_names_exists(command, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    assert done.value.code == 0, capsys.readouterr().err
