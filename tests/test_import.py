@@ -311,3 +311,25 @@ def test_a_workbook_read_from_bytes_keeps_excel_dates():
     raw = read_workbook(data.getvalue())
     values = raw.sheets[ITEMS].rows[-1][1]
     assert values[COLUMNS[ITEMS].index("截止日期")].date() == date(2026, 12, 5)
+
+
+async def test_a_unit_moved_and_a_new_分管_are_stored_and_logged(services, tmp_path):
+    db = tmp_path / "bot.db"
+    await services.imports.import_file(OFFICE, filled(), "台账.xlsx")
+    units = [list(r) for r in UNITS_ROWS] + [["审计科", "某局党委", None]]
+    units[2] = ["项目科", "审计科", "党支部"]  # under a unit this same file creates
+    people = [list(r) for r in PEOPLE_ROWS]
+    people[2][3] = "项目科、审计科"
+    result = await services.imports.import_file(OFFICE, filled(units, people), "v2.xlsx")
+    assert [(result.plan.created(s), result.plan.updated(s)) for s in SHEETS] == \
+        [(1, 1), (0, 1), (0, 0)]
+    ids = {name: i for i, name in query(db, "SELECT id, name FROM units")}
+    assert query(db, "SELECT kind, parent_id FROM units WHERE name = '项目科'") == \
+        [("branch", ids["审计科"])]
+    async with services.db.read() as tx:
+        wang = next(p for p in (await tx.persons.all()).values() if p.name == "王芳")
+        moved = await tx.events.for_subject("unit", ids["项目科"])
+    assert wang.oversees == {ids["项目科"], ids["审计科"]}
+    assert moved[-1].kind == "unit.updated"
+    assert moved[-1].data["changes"] == {"kind": ["department", "branch"],
+                                         "parent": ["某局党委", "审计科"]}
