@@ -56,7 +56,10 @@ def help_body(roles: frozenset[Role]) -> str:
     if roles & {Role.ADMIN, Role.SECRETARY}:
         cmds.append(c.MEETING)
     cmds += [c.CANCEL, c.HELP]
-    return "您可以使用：\n" + "\n".join(_line(cmd) for cmd in cmds)
+    text = "您可以使用：\n" + "\n".join(_line(cmd) for cmd in cmds)
+    if Role.ADMIN in roles:
+        text += "\n在私聊中发送按导入模板填好的 Excel（.xlsx）— 批量导入单位、人员和清单"
+    return text
 
 
 def help_text(actor: Actor) -> str:

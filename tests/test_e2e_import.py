@@ -196,3 +196,10 @@ async def test_a_replayed_upload_is_imported_once(bot, api, admin):
     await bot.feed(update)  # Telegram hands it out again after a crash
     assert await snapshot(bot) == once
     assert len(api.bot_messages(ADMIN_ID)) == 1
+
+
+async def test_an_admins_help_mentions_the_upload(bot, api, admin, org):
+    await bot.send(admin, "/help")
+    assert "Excel（.xlsx）" in api.last(admin.id).plain
+    await bot.send(org.users["李明"], "/help")
+    assert "Excel" not in api.last(org.users["李明"].id).plain

@@ -622,15 +622,15 @@ def _plan_units(rows: tuple[UnitRow, ...], stored: Stored, errors: list[RowError
         changes: dict[str, tuple[object, object]] = {}
         if kind is not old.kind:
             changes["kind"] = (old.kind.value, kind.value)
-        if r.parent != parents_of_stored(old, stored):
-            changes["parent"] = (parents_of_stored(old, stored), r.parent)
+        if r.parent != _stored_parent(old, stored):
+            changes["parent"] = (_stored_parent(old, stored), r.parent)
         if changes:
             updates.append(UnitChange(r.row, r.name, kind, r.parent, old.id, changes))
     new.sort(key=lambda c: depth[c.name])
     return (*new, *updates), names
 
 
-def parents_of_stored(unit: Unit, stored: Stored) -> str | None:
+def _stored_parent(unit: Unit, stored: Stored) -> str | None:
     parent = stored.units.get(unit.parent_id) if unit.parent_id is not None else None
     return parent.name if parent else None
 
