@@ -132,7 +132,8 @@ def problem_text(error: RowError) -> str:
             kind = choices[0] if choices else ""
             return f"上级事项“{v}”必须是{kind}清单中的事项（问题 → 责任 → 措施）"
         case Problem.NOT_A_LIST_ITEM:
-            return f"编号“{v}”是系统按规则生成的履责事项，不能通过导入修改"
+            kind = choices[0] if choices else ""
+            return f"编号“{v}”在系统中是{kind}事项，不在三张清单中，不能通过导入修改"
         case Problem.KIND_CHANGED:
             kind = choices[0] if choices else ""
             return f"编号“{v}”在系统中是{kind}清单事项，不能改为其他清单"

@@ -291,6 +291,7 @@ def test_stored_items_keep_their_list_and_obligations_are_not_imported():
     _, errors = run(book(items=[item("W0001", kind="措施"), item("L0003")]), STORED)
     assert problems(errors) == [(ITEMS, 2, "清单类型", Problem.KIND_CHANGED),
                                 (ITEMS, 3, "编号", Problem.NOT_A_LIST_ITEM)]
+    assert errors[1].choices == ("履责",)
 
 
 def test_uncoded_rows_that_match_two_stored_items_ask_for_a_code():

@@ -333,3 +333,21 @@ async def test_a_unit_moved_and_a_new_分管_are_stored_and_logged(services, tmp
     assert moved[-1].kind == "unit.updated"
     assert moved[-1].data["changes"] == {"kind": ["department", "branch"],
                                          "parent": ["某局党委", "审计科"]}
+
+
+async def test_a_整改_or_an_obligation_cannot_be_changed_by_importing(services, tmp_path):
+    await services.imports.import_file(OFFICE, filled(), "台账.xlsx")
+    async with services.db.transaction() as tx:
+        chen = next(p for p in (await tx.persons.all()).values() if p.name == "陈书记")
+        fix = await tx.items.add(kind=ListKind.RECTIFICATION, title="巡察反馈问题整改",
+                                 duty=Duty.SUPERVISION, owner_id=chen.id, unit_id=chen.unit_id,
+                                 parent_id=None, source="巡察", due_date=date(2026, 12, 31),
+                                 now=MONDAY)
+    before = rows(tmp_path / "bot.db")
+    items = [(fix.code, "问题", "巡察反馈问题整改", "监督责任", "陈书记", None, None, None,
+              "2027-01-31", None)]
+    with pytest.raises(ImportRejected) as caught:
+        await services.imports.import_file(OFFICE, filled(items=items), "台账.xlsx")
+    assert [error_line(e) for e in caught.value.errors] == [
+        f"清单 第3行 编号: 编号“{fix.code}”在系统中是整改事项，不在三张清单中，不能通过导入修改"]
+    assert rows(tmp_path / "bot.db") == before

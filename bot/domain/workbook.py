@@ -33,6 +33,7 @@ from bot.domain.model import (
 )
 from bot.domain.vocabulary import (
     DUTY_NAMES,
+    KIND_NAMES,
     LIST_NAMES,
     ROLE_NAMES,
     STATUS_NAMES,
@@ -787,8 +788,9 @@ class _ItemPlanner:
             item = self.by_code.get(r.code)
             if item is None:
                 return None
-            if item.kind not in LIST_NAMES:
-                self.fail(r, "编号", Problem.NOT_A_LIST_ITEM, r.code)
+            if item.kind not in LIST_NAMES:  # an obligation, a 整改: not made by importing
+                self.fail(r, "编号", Problem.NOT_A_LIST_ITEM, r.code,
+                          (KIND_NAMES.get(item.kind, item.kind.value),))
                 return False
             if item.kind is not r.kind:
                 self.fail(r, "清单类型", Problem.KIND_CHANGED, r.code, (LIST_NAMES[item.kind],))
