@@ -16,11 +16,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.domain.vocabulary import DUTY_NAMES, LIST_NAMES, STATUS_NAMES, UNIT_KIND_NAMES
+from bot.domain.vocabulary import DUTY_NAMES, LIST_NAMES, UNIT_KIND_NAMES
 from bot.domain.workbook import (
     COLUMNS,
     EXAMPLES,
     HELP,
+    IMPORT_STATUSES,
     ITEMS,
     MAX_ROWS,
     REQUIRED,
@@ -109,7 +110,7 @@ _WIDTHS = {"名称": 24, "上级单位": 24, "姓名": 12, "角色": 20, "所在
            "手机号": 16, "备注": 30, "编号": 10, "清单类型": 10, "标题": 44, "责任类型": 12,
            "责任人": 14, "上级事项编号": 14, "来源": 12, "截止日期": 14, "状态": 10}
 _CHOICES = {(UNITS, "类型"): UNIT_KIND_NAMES, (ITEMS, "清单类型"): LIST_NAMES,
-            (ITEMS, "责任类型"): DUTY_NAMES, (ITEMS, "状态"): STATUS_NAMES}
+            (ITEMS, "责任类型"): DUTY_NAMES, (ITEMS, "状态"): IMPORT_STATUSES}
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
 _EXAMPLE_FONT = Font(italic=True, color="808080")

@@ -13,12 +13,12 @@ from bot.domain.vocabulary import (
     DUTY_NAMES,
     LIST_NAMES,
     ROLE_NAMES,
-    STATUS_NAMES,
     UNIT_KIND_NAMES,
 )
 from bot.domain.workbook import (
     COLUMNS,
     FIELD_COLUMNS,
+    IMPORT_STATUSES,
     ITEMS,
     MAX_ROWS,
     PEOPLE,
@@ -107,6 +107,10 @@ def problem_text(error: RowError) -> str:
             return f"“{_short(v)}”与第{n}行重复"
         case Problem.UNKNOWN_TERM:
             return f"不认识“{_short(v)}”，可填：{_names(choices)}"
+        case Problem.STATUS_NOT_IMPORTABLE:
+            return f"“{v}”要在机器人中办理，不能导入；状态可填：{_names(choices)}"
+        case Problem.STATUS_HELD:
+            return f"这项事项在系统中是“{v}”，正在机器人中办理，不能通过导入改状态（状态留空即可）"
         case Problem.UNKNOWN_ROLE:
             return f"不认识角色“{_short(v)}”，可填：{_names(choices)}"
         case Problem.UNKNOWN_UNIT:
@@ -273,7 +277,8 @@ _COLUMN_HELP: dict[tuple[str, str], str] = {
                            "责任清单事项，问题清单事项留空。可填本表或系统中已有事项的编号。",
     (ITEMS, "来源"): f"可选，如 {_names(SOURCES)}，也可自填。",
     (ITEMS, "截止日期"): "Excel 日期，或文字 2026-03-31、2026/3/31、2026年3月31日；必须含年份。",
-    (ITEMS, "状态"): f"可选：{_names(STATUS_NAMES.values())}。新事项留空为未开始；已有事项留空则状态不变。",
+    (ITEMS, "状态"): f"可选：{_names(IMPORT_STATUSES.values())}。新事项留空为未开始；已有事项留空则状态不变。"
+                     "延期审批中、待验收等要在机器人中办理，不能导入。",
 }
 
 

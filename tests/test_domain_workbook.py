@@ -287,6 +287,20 @@ def test_changed_rows_become_updates_with_what_changed():
     assert plan.updated(ITEMS) == 2 and plan.created(ITEMS) == 0
 
 
+def test_workflow_statuses_are_the_bots_not_the_workbooks():
+    held = dict(STORED.items)
+    held[2] = Item(2, "Z0002", ListKind.RESPONSIBILITY, "建立台账", Duty.DUAL, 2, 2,
+                   date(2026, 12, 10), ItemStatus.EXTENSION_REQUESTED, parent_id=1)
+    stored = Stored(STORED.units, STORED.people, STORED.contacts, held)
+    z = item("Z0002", "责任", "建立台账", "一岗双责", "李明", "财务科", "W0001", due="2026-12-10")
+    _, errors = run(book(items=[item("W0001", status="延期审批中"), (*z[:9], "进行中")]), stored)
+    assert problems(errors) == [(ITEMS, 2, "状态", Problem.STATUS_NOT_IMPORTABLE),
+                                (ITEMS, 3, "状态", Problem.STATUS_HELD)]
+    assert errors[0].choices == ("未开始", "进行中", "已完成", "已取消")
+    plan, errors = run(book(items=[z]), stored)  # 状态 left empty: the row is unchanged
+    assert errors == [] and plan.is_empty()
+
+
 def test_stored_items_keep_their_list_and_obligations_are_not_imported():
     _, errors = run(book(items=[item("W0001", kind="措施"), item("L0003")]), STORED)
     assert problems(errors) == [(ITEMS, 2, "清单类型", Problem.KIND_CHANGED),

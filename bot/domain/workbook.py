@@ -68,6 +68,13 @@ EXAMPLES: dict[str, tuple[object, ...]] = {
             "（示例）某局党委", None, "巡察", date(2026, 3, 31), "未开始"),
 }
 
+#: The statuses a workbook may set. The others (延期审批中, 待验收, 已销号, 已退回) are steps of
+#: a workflow in the bot, with a request or a 销号 behind them; an import cannot take them.
+IMPORT_STATUSES: dict[ItemStatus, str] = {
+    s: STATUS_NAMES[s] for s in (ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.DONE,
+                                 ItemStatus.CANCELLED)
+}
+
 MAX_ROWS = 20_000  # data rows per sheet
 CODE_MAX = 32
 NOTE_MAX = 200  # 备注, 来源, 手机号 are shorter still in practice
@@ -129,6 +136,8 @@ class Problem(StrEnum):
     BAD_CODE = "bad_code"
     DUPLICATE_ROW = "duplicate_row"
     UNKNOWN_TERM = "unknown_term"
+    STATUS_NOT_IMPORTABLE = "status_not_importable"
+    STATUS_HELD = "status_held"
     UNKNOWN_ROLE = "unknown_role"
     UNKNOWN_UNIT = "unknown_unit"
     UNIT_CYCLE = "unit_cycle"
@@ -460,6 +469,9 @@ def _read_items(table: list[dict[str, object]], errors: list[RowError],
         source = c.limited("来源", NOTE_MAX)
         due = c.due("截止日期")
         status = c.term("状态", STATUS_NAMES)
+        if status is not None and status not in IMPORT_STATUSES:
+            c.fail("状态", Problem.STATUS_NOT_IMPORTABLE, STATUS_NAMES[status],
+                   IMPORT_STATUSES.values())
         if code and code in first:
             c.fail("编号", Problem.DUPLICATE_ROW, code, number=first[code])
         if c.ok and kind and duty and due:
@@ -872,6 +884,9 @@ class _ItemPlanner:
             return ItemChange(r.row, r.code, r.kind, r.title, r.duty, owner, unit, ref,
                               r.source, r.due, r.status or ItemStatus.OPEN)
         status = r.status or found.status
+        if status is not found.status and found.status not in IMPORT_STATUSES:
+            self.fail(r, "状态", Problem.STATUS_HELD, STATUS_NAMES[found.status])
+            return None
         new_parent_code = r.parent
         old_parent = self.stored.items.get(found.parent_id) if found.parent_id else None
         old = {
