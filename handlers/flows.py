@@ -87,4 +87,5 @@ def register(app: Application) -> None:
 
 def register_text(app: Application) -> None:
     """Registered last of the message handlers: only text no command claimed."""
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.Regex(r"^/"), on_text))
+    app.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & filters.TEXT & ~filters.Regex(r"^/"), on_text))

@@ -72,7 +72,9 @@ async def new_item(update: Update, context: DutyContext) -> None:
     actor = await actor_of(update, context)
     if not permissions.can_create_items(actor):
         raise NotAllowed("create_item")
-    outcome = await context.services.flows.start(actor, update.effective_chat.id, "new_item")
+    outcome = await context.services.flows.start(
+        actor, update.effective_chat.id, "new_item",
+        {"may_fix": True} if permissions.can_create_rectifications(actor) else None)
     await show(update, context, outcome)
 
 

@@ -14,7 +14,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.domain import permissions
 from bot.domain.transitions import Action
-from bot.services.errors import NotAllowed, NotBound, StaleButton
+from bot.services.errors import NotAllowed, NotBound, NotYours, StaleButton
 from bot.services.flows import FlowOutcome
 from bot.services.rectifications import FixFilter
 from handlers.commands import add_command, command_args
@@ -47,11 +47,13 @@ def _parse(data: str, prefix: str, acts: set[str]) -> tuple[str, int, str]:
 
 
 async def _start_flow(update: Update, context: DutyContext, flow: str, preset: dict,
-                      toast_text: str) -> None:
+                      toast_text: str, item=None) -> None:
     """A guided step begun from a button: the prompt comes as a new message, so the
     message with the button stays as it was."""
     actor = await actor_of(update, context)
-    outcome = await context.services.flows.start(actor, update.effective_chat.id, flow, preset)
+    labels = {"item": f"{item.code} {item.title}"} if item is not None else None
+    outcome = await context.services.flows.start(actor, update.effective_chat.id, flow, preset,
+                                                 labels)
     await toast(update, toast_text)
     text, markup = render(outcome, context)
     await reply(update, text, markup)
@@ -77,13 +79,13 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
     elif act == texts.EXTEND:
         item = await services.replies.may_work_on(actor, item_id, Action.REQUEST_EXTENSION)
         await _start_flow(update, context, "extension", {"item": item.id},
-                          f"请输入 {item.code} 新的截止日期")
+                          f"请输入 {item.code} 新的截止日期", item)
         return
     elif act == texts.DONE and (await services.replies.may_work_on(
             actor, item_id, Action.COMPLETE)).is_talk:  # a talk is closed by recording it
         item = await services.talks.may_record(actor, item_id)
         await _start_flow(update, context, "talk_record", {"item": item.id},
-                          f"请登记 {item.code} 的谈话情况")
+                          f"请登记 {item.code} 的谈话情况", item)
         return
     else:
         changed = await services.replies.act(actor, item_id, texts.ACTS[act])
@@ -98,11 +100,17 @@ async def _redraw(update: Update, context: DutyContext, item, surface: str,
     query = update.callback_query
     if surface.startswith("l"):
         actor = await actor_of(update, context)
+        if actor.person_id != item.owner_id:  # someone else's list: the toast said it all
+            return
         page = await context.services.items.my_list(actor.person, int(surface[1:]))
         await edit(update, my_list_text(page), keyboards.list_keyboard(page))
         return
-    markup = texts.replace_row(query.message.reply_markup, item.id,
-                               texts.row_for(item, surface, acked=acked))
+    actor = await actor_of(update, context)
+    row = texts.row_for(item, surface, acked=acked)
+    if actor.person_id != item.owner_id and texts.is_owner_row(query.message.reply_markup,
+                                                                item.id) is False:
+        row = texts.item_row(item.id, item.code, item.status, surface, acked=acked, own=False)
+    markup = texts.replace_row(query.message.reply_markup, item.id, row)
     if markup is not None and markup != query.message.reply_markup:
         await query.edit_message_reply_markup(markup)
 
@@ -126,12 +134,15 @@ async def on_check_button(update: Update, context: DutyContext) -> None:
     if act == "back":
         item = await replies.may_check(actor, item_id, Action.RETURN)
         await _start_flow(update, context, "send_back", {"item": item.id},
-                          f"请输入退回 {item.code} 的理由")
+                          f"请输入退回 {item.code} 的理由", item)
         return
     changed = await replies.verify(actor, item_id)
     await toast(update, f"{changed.item.code} 已销号")
-    done = texts.verified_line(changed.item, actor.person.name)
-    await edit(update, f"{update.callback_query.message.text_html}\n\n{done}")
+    query = update.callback_query  # that item's 销号/退回 become where it stands
+    markup = texts.replace_row(query.message.reply_markup, item_id,
+                               texts.row_for(changed.item, texts.ROWS))
+    if markup is not None:
+        await query.edit_message_reply_markup(markup)
 
 
 @refusing
@@ -212,10 +223,13 @@ async def fixes(update: Update, context: DutyContext) -> None:
 async def on_fix_filter(update: Update, context: DutyContext) -> None:
     """`zl:<filter>`: the same /整改 view, another state; rights re-read."""
     try:
-        shown = FixFilter(update.callback_query.data.split(":", 1)[1])
-    except (IndexError, ValueError):
+        _, word, viewer = update.callback_query.data.split(":")
+        shown, viewer_id = FixFilter(word), int(viewer)
+    except ValueError:
         raise StaleButton() from None
     actor = await actor_of(update, context)
+    if (actor.person_id or 0) != viewer_id:
+        raise NotYours()
     view = await context.services.fixes.overview(actor, shown)
     await update.callback_query.answer()
     await edit(update, fixes_text(view), fixes_keyboard(view))
@@ -252,5 +266,6 @@ def register(app: Application) -> None:
 
 def register_replies(app: Application) -> None:
     """Before the flows' plain-text handler: a reply to the bot about items is a note."""
-    app.add_handler(MessageHandler(filters.TEXT & filters.REPLY & ~filters.Regex(r"^/"),
-                                   on_reply))
+    app.add_handler(MessageHandler(
+        filters.UpdateType.MESSAGE & filters.TEXT & filters.REPLY & ~filters.Regex(r"^/"),
+        on_reply))

@@ -30,6 +30,8 @@ _STATUS_NOW = {
     "extension_pending": "这个事项的延期申请正在审批，请等审批结果出来后再操作。",
     "no_extension": "这项延期申请已经处理过了。",
     "not_for_verification": "这个事项不在待验收状态，不能销号或退回。",
+    "plan_first": "请先提交整改方案，待纪委验收销号后，再报告整改完成。",
+    "extension_past": "申请延期到的日期已经过去，不能再批准。请驳回，由申请人重新申请。",
 }
 
 USAGE = {
@@ -122,7 +124,7 @@ def refusal(error: e.ServiceError) -> str:
             thing = "理由" if what == "reason" else "说明"
             return f"{thing}太长了：最多{limit}字，您输入了{length}字。请精简后重新发送。"
         case e.BadNewDue(text=text, due=due):
-            return (f"新的截止日期（{esc(text)}）要晚于现在的截止日期 {esc(due)}。"
+            return (f"新的截止日期（{esc(text)}）要晚于 {esc(due)}（现在的截止日期或今天）。"
                     "请重新输入。")
         case e.BadPlanDue(plan_due=plan_due, due=due):
             return (f"整改方案的期限（{esc(plan_due)}）不能晚于整改完成期限（{esc(due)}）。"

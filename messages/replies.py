@@ -39,13 +39,17 @@ def kind_label(kind: ListKind) -> str:
 
 
 def item_row(item_id: int, code: str, status: ItemStatus, surface: str, *,
-             is_talk: bool = False, acked: bool = False) -> list[InlineKeyboardButton]:
+             is_talk: bool = False, acked: bool = False,
+             own: bool = True) -> list[InlineKeyboardButton]:
     """One item's buttons: 收到, 进行中, 已完成, 申请延期 while it is being worked on;
     afterwards a single button that shows where it stands."""
     def button(text: str, act: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(text, callback_data=f"{ITEM}:{act}:{item_id}:{surface}")
 
     actions = owner_actions(status)
+    if not own:  # a leader asked to 督促: confirm it, see where it stands
+        return [button(f"{'✅ ' if acked else ''}收到 {code}", ACK),
+                button(STATUS_NAMES[status], STATUS)]
     if not actions:
         return [button(f"{code} · {STATUS_NAMES[status]}", STATUS)]
     row = [button(f"{'✅ ' if acked else ''}收到 {code}", ACK)]
@@ -64,7 +68,7 @@ def row_for(item: Item, surface: str, acked: bool = False) -> list[InlineKeyboar
 def rows_keyboard(entries: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:
     """The buttons under a digest or a notice: one row per item (from its payload)."""
     rows = [item_row(e["item"], e["code"], ItemStatus(e.get("status", "open")), ROWS,
-                     is_talk=bool(e.get("talk")))
+                     is_talk=bool(e.get("talk")), own=e.get("own", True))
             for e in entries[:MAX_ITEM_ROWS]]
     return InlineKeyboardMarkup(rows) if rows else None
 
@@ -81,6 +85,16 @@ def replace_row(markup: InlineKeyboardMarkup | None, item_id: int,
         else:
             rows.append(list(old))
     return InlineKeyboardMarkup(rows)
+
+
+def is_owner_row(markup: InlineKeyboardMarkup | None, item_id: int) -> bool | None:
+    """Whether the item's row offers the owner's buttons (None: no row for it)."""
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        if any(_item_of(b.callback_data) == item_id for b in row):
+            return len(row) > 2
+    return None
 
 
 def items_named(markup: InlineKeyboardMarkup | None) -> set[int]:

@@ -11,7 +11,7 @@ from bot.services.talks import TalkHeld, TalkLine, TalkOverview
 from messages import keyboards
 from messages.format import days_phrase, esc, fmt_date
 from messages.items import badge
-from messages.replies import CHECK, DONE, ITEM, ROWS, row_for
+from messages.replies import CHECK, DONE, ITEM, MAX_ITEM_ROWS, ROWS, row_for
 
 FILTER_NAMES = {FixFilter.OPEN: "未销号", FixFilter.OVERDUE: "逾期", FixFilter.PENDING: "待验收",
                 FixFilter.CLOSED: "已销号", FixFilter.ALL: "全部"}
@@ -44,6 +44,8 @@ def fixes_text(view: FixList) -> str:
 def fixes_keyboard(view: FixList) -> InlineKeyboardMarkup | None:
     rows: list[list[InlineKeyboardButton]] = []
     for v in view.views[:MAX_SHOWN]:
+        if len(rows) == MAX_ITEM_ROWS:  # Telegram's 100 buttons; the rest are in the text
+            break
         item = v.item
         if view.can_check and item.status is ItemStatus.PENDING_VERIFICATION \
                 and v.owner.id != view.viewer_id:
@@ -56,7 +58,8 @@ def fixes_keyboard(view: FixList) -> InlineKeyboardMarkup | None:
             rows.append(row_for(item, ROWS))
     if view.everything:
         rows.append([InlineKeyboardButton(("· " if f is view.shown else "") + name,
-                                          callback_data=f"{keyboards.FIX_FILTER}:{f.value}")
+                                          callback_data=f"{keyboards.FIX_FILTER}:{f.value}:"
+                                                        f"{view.viewer_id or 0}")
                      for f, name in FILTER_NAMES.items()])
     return InlineKeyboardMarkup(rows) if rows else None
 

@@ -36,7 +36,6 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         "📝 已记入",
         "整改通知",
         "整改待验收",
-        "已验收销号（刘洋）",
         "已通过验收并销号",
     ):
         assert expected in text, expected

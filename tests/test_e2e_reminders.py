@@ -53,9 +53,12 @@ async def test_digest_reads_clearly_and_has_a_button_per_item(bot, api, org, clo
     assert "请督促" in text and "责任人 周支书（财务科党支部）" in text
     assert "逐笔核查公务接待报销凭证" in text and "逾期3天" in text
     item_id = int(world["a"][1:])
+    # a leader asked to 督促 may confirm and look; the owner's buttons are the owner's
     assert digest.buttons == [(f"收到 {world['a']}", f"it:ack:{item_id}:d"),
-                              ("进行中", f"it:go:{item_id}:d"), ("已完成", f"it:done:{item_id}:d"),
-                              ("申请延期", f"it:ext:{item_id}:d")]
+                              ("未开始", f"it:st:{item_id}:d")]
+    assert api.last(org.users["周支书"].id).buttons == [
+        (f"收到 {world['a']}", f"it:ack:{item_id}:d"), ("进行中", f"it:go:{item_id}:d"),
+        ("已完成", f"it:done:{item_id}:d"), ("申请延期", f"it:ext:{item_id}:d")]
     own = api.last(org.users["周支书"].id).plain
     assert "已逾期" in own and "措施清单" in own and "截止 2026-11-27（周五）" in own
     clock.set(at(date(2026, 12, 4)))

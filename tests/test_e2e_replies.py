@@ -156,7 +156,7 @@ async def test_an_extension_approved_moves_the_due_date_and_replans(bot, api, or
     prompt = api.last(zhou.id)
     assert "新截止日期" in prompt.plain and prompt is not digest
     before = await snapshot(bot)
-    for bad, says in (("下个月吧", "看不懂日期"), ("2026-11-20", "要晚于现在的截止日期")):
+    for bad, says in (("下个月吧", "看不懂日期"), ("2026-11-20", "要晚于 2026-11-27")):
         await bot.send(zhou, bad)
         assert says in api.last(zhou.id).plain
     await bot.send(zhou, "2026-12-15")
@@ -238,3 +238,30 @@ async def test_non_responders_after_two_workdays(bot, api, org, clock, world):
     assert names == ["周支书"]
     await bot.press(org.users["周支书"], api.bot_messages(org.users["周支书"].id)[-1], "收到")
     assert await services.reminders.non_responders() == []
+
+
+async def test_a_refused_finish_ends_the_flow_and_a_second_request_is_refused(
+        bot, api, org, clock, world):
+    zhou = org.users["周支书"]
+    digest = await first_digest(bot, api, clock, zhou)
+    await bot.press(zhou, digest, "申请延期")
+    assert "C0001" in api.last(zhou.id).plain  # the prompt names the item
+    await bot.send(zhou, "2026-12-15")
+    await bot.press(zhou, digest, "已完成")  # meanwhile, done after all
+    before = await snapshot(bot)
+    await bot.send(zhou, "凭证量大")
+    assert api.last(zhou.id).plain == "这个事项已经办结，无需再操作。"
+    await bot.send(zhou, "还有话说")  # the flow is over: no re-prompt
+    assert "延期理由" not in api.last(zhou.id).plain
+    assert await snapshot(bot) == before
+
+
+async def test_a_leader_told_to_urge_gets_only_ack_and_status(bot, api, org, clock, world):
+    li = org.users["李明"]
+    clock.set(at(date(2026, 11, 30)))
+    await bot.tick()
+    digest = api.last(li.id)
+    assert [b for b, _ in digest.buttons] == [f"收到 {world['a']}", "未开始"]
+    await bot.send(li, "请抓紧核查", reply_to=digest)  # a 督促 note answers his reminder
+    names = [p.name for p, _ in await bot.app.bot_data.services.reminders.non_responders()]
+    assert "李明" not in names

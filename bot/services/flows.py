@@ -29,8 +29,10 @@ from bot.domain.vocabulary import (
 from bot.services.base import ServiceBase
 from bot.services.errors import (
     BadPlanDue,
+    CannotNow,
     EmptyText,
     NotAllowed,
+    NotYours,
     ServiceError,
     StaleButton,
     UnknownTerm,
@@ -405,7 +407,12 @@ class FlowService(ServiceBase):
                     state.labels[step.key] = label
                 index = [s.key for s in spec.steps].index(step.key) + 1
                 return await self._advance(tx, actor, chat_id, spec, state, from_index=index)
-        except (StaleButton, NotAllowed):
+        except StaleButton:
+            raise  # a button from an older step, or forged: the flow goes on
+        except (NotAllowed, NotYours, CannotNow):
+            # the thing itself cannot be done (any more): the flow ends, nothing was saved
+            async with self.change(actor) as tx:
+                await tx.conversations.delete(chat_id, actor.telegram_user_id)
             raise
         except ServiceError as error:
             return _prompt(spec, step, state, error)

@@ -73,7 +73,15 @@ class ReplyService(ServiceBase):
         """进行中 or 已完成 on one's own item."""
         async with self.change(actor) as tx:
             item = await self.own_item(tx, actor, item_id)
+            if action is Action.COMPLETE and item.needs_verification:
+                await self._plan_first(tx, item)
             return await self.move_in(tx, actor, item, action)
+
+    async def _plan_first(self, tx: Tx, item: Item) -> None:
+        """A 整改 is reported done only once its 整改方案 has been signed off."""
+        if any(c.status is not ItemStatus.VERIFIED and c.status is not ItemStatus.CANCELLED
+               for c in await tx.items.children(item.id)):
+            raise CannotNow("plan_first", item.status.value)
 
     async def visible_item(self, actor: Actor, item_id: int) -> Item:
         """An item this person may see (their own, or in their scope)."""
@@ -176,8 +184,8 @@ class ReplyService(ServiceBase):
         now = self.now()
         await tx.events.record(actor, now, "item.note", "item", item.id, code=item.code,
                                text=note)
-        if actor.person_id == item.owner_id:
-            await tx.reminders.acknowledge(Recipient.person(item.owner_id).key, item.id, now)
+        # a note answers the writer's own reminder, the owner's or a leader's 督促
+        await tx.reminders.acknowledge(Recipient.person(actor.person.id).key, item.id, now)
         return item
 
     # 延期 ------------------------------------------------------------------------------
@@ -186,8 +194,8 @@ class ReplyService(ServiceBase):
                                    reason_text: str) -> ExtensionRequest:
         reason = check_text(reason_text, "reason")
         item = await self.own_item(tx, actor, item_id)
-        if new_due <= item.due_date:
-            raise BadNewDue(new_due.isoformat(), item.due_date.isoformat())
+        check_transition(item, Action.REQUEST_EXTENSION)  # before the request row exists
+        check_new_due(item, new_due, self.today())
         now = self.now()
         request = await tx.extensions.add(
             item_id=item.id, requester_id=item.owner_id, old_due=item.due_date, new_due=new_due,
@@ -220,6 +228,8 @@ class ReplyService(ServiceBase):
                 return Decided(request, item, requester, first=False,
                                by=decider.name if decider else None)
             now = self.now()
+            if approve and request.new_due < self.today():
+                raise CannotNow("extension_past", item.status.value)
             state = "approved" if approve else "rejected"
             await tx.extensions.decide(request.id, state, actor.person_id, now)
             action = Action.APPROVE_EXTENSION if approve else Action.REJECT_EXTENSION
@@ -279,6 +289,12 @@ class ReplyService(ServiceBase):
         if not permissions.can_verify(actor, item):
             raise NotAllowed("verify")
         return item
+
+
+def check_new_due(item: Item, new_due: date, today: date) -> None:
+    """A 延期 goes later than the present due date, and not to a day already past."""
+    if new_due <= item.due_date or new_due < today:
+        raise BadNewDue(new_due.isoformat(), max(item.due_date, today).isoformat())
 
 
 def _once(actor: Actor, now: datetime) -> str:

@@ -11,11 +11,11 @@ from bot.domain import permissions
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
 from bot.domain.model import TALK_KINDS, Actor, Item
 from bot.domain.transitions import Action, owner_actions
-from bot.services.errors import BadNewDue, FutureDate, InvalidDate, StaleButton, UnknownTerm
+from bot.services.errors import FutureDate, InvalidDate, StaleButton, UnknownTerm
 from bot.services.flows import MAX_BUTTONS, FlowSpec, FlowState, Step, StepKind, short
 from bot.services.items import parse_date
 from bot.services.people import resolve_person
-from bot.services.replies import Changed, ReplyService, check_text
+from bot.services.replies import Changed, ReplyService, check_new_due, check_text
 from bot.services.talks import TalkService, talk_kind
 from storage.db import Tx
 
@@ -115,9 +115,7 @@ class ExtensionFlow(FlowSpec):
     async def parse_text(self, tx: Tx, step: Step, text: str, state: FlowState) -> tuple[Any, str]:
         if step.key == "due":
             due = parse_date(text, self.replies.today())
-            item = await _item(tx, state)
-            if due <= item.due_date:
-                raise BadNewDue(due.isoformat(), item.due_date.isoformat())
+            check_new_due(await _item(tx, state), due, self.replies.today())
             return due.isoformat(), due.isoformat()
         reason = check_text(text, "reason")
         return reason, reason
