@@ -14,7 +14,7 @@ class Command:
     ascii: str
     chinese: str | None
     description: str
-    audience: str  # "anyone", "bound", "admin", "creator", "secretary"
+    audience: str  # "anyone", "bound", "admin", "creator", "secretary", "discipline", "leader"
 
 
 START = Command("start", None, "开始 / 用邀请码绑定身份", "anyone")
@@ -32,11 +32,14 @@ MEETING = Command("meeting", "民主生活会", "登记民主生活会召开日�
 REPORT = Command("report", "汇报", "汇报事项进展：选事项、改状态、写说明", "bound")
 FIXES = Command("fixes", "整改", "整改事项：本人的整改；纪委查看全部、验收销号", "bound")
 TALKS = Command("talks", "约谈", "应开展和已开展的谈话，登记谈话情况", "bound")
+WEEKLY = Command("weekly", "周报", "纪委周报：逾期、临期、约谈、整改、履责指数", "discipline")
+OVERDUE = Command("overdue", "逾期", "我管辖范围内的逾期事项", "leader")
+EXPORT = Command("export", "导出", "导出 Excel 台账（清单、约谈、整改、履责纪实）", "discipline")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
-    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP,
-    REMIND_SETTINGS, MEETING, CANCEL,
+    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, WEEKLY, OVERDUE, EXPORT, NEW_ITEM, REGISTER,
+    INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, MEETING, CANCEL,
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.model import Actor, Person, Role
-from bot.domain.permissions import CREATE_ITEM_ROLES
+from bot.domain.permissions import CREATE_ITEM_ROLES, DISCIPLINE_ROLES, SEE_ALL_ROLES
 from bot.domain.vocabulary import ROLE_NAMES
 from messages import commands as c
 from messages.format import esc
@@ -49,6 +49,12 @@ def bound(person: Person, unit_name: str, oversees: list[str]) -> str:
 
 def help_body(roles: frozenset[Role]) -> str:
     cmds = [c.MY_LIST, c.TODO]
+    if roles & (DISCIPLINE_ROLES | {Role.SECRETARY}):
+        cmds.append(c.WEEKLY)
+    if roles & (SEE_ALL_ROLES | {Role.MEMBER}):
+        cmds.append(c.OVERDUE)
+    if roles & (DISCIPLINE_ROLES | {Role.ADMIN}):
+        cmds.append(c.EXPORT)
     if roles & CREATE_ITEM_ROLES:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:

@@ -89,6 +89,22 @@ def can_schedule_talks(actor: Actor) -> bool:
         actor.roles & (DISCIPLINE_ROLES | {Role.SECRETARY}))
 
 
+def can_see_weekly(actor: Actor) -> bool:
+    """The weekly summary is the 纪委's picture, and the 书记's (第一责任)."""
+    return bool(actor.roles & (DISCIPLINE_ROLES | {Role.SECRETARY}))
+
+
+def can_see_overdue(actor: Actor) -> bool:
+    """/逾期 looks beyond one's own items: those who see all, and 分管 leaders."""
+    return bool(actor.roles & SEE_ALL_ROLES) or (
+        actor.person is not None and Role.MEMBER in actor.roles and bool(actor.person.oversees))
+
+
+def can_export(actor: Actor) -> bool:
+    """The whole 台账 leaves the bot only for the 纪委 and the office."""
+    return bool(actor.roles & (DISCIPLINE_ROLES | {Role.ADMIN}))
+
+
 def descendants(unit_ids: Iterable[int], units: Mapping[int, Unit]) -> frozenset[int]:
     """The given units and every unit below them in the tree."""
     children: dict[int, list[int]] = {}
