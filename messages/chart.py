@@ -41,7 +41,7 @@ STATUSES = (
     ("due_soon", "7天内到期", "#f0a030"),
     ("overdue", "已逾期", "#d64541"),
 )
-_PROBE = "四责协同已完成逾期单位"  # characters a usable font must have
+_PROBE = "四责协同已完成逾期单位…0123456789"  # characters a usable font must have
 
 
 @dataclass(frozen=True, slots=True)

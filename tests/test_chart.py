@@ -8,7 +8,9 @@ import json
 import logging
 import time
 import warnings
+from pathlib import Path
 
+import matplotlib
 import pytest
 from PIL import Image
 
@@ -133,13 +135,17 @@ def test_font_override(monkeypatch, caplog, tmp_path, fresh_warnings) -> None:
     not_a_font = tmp_path / "broken.ttf"
     not_a_font.write_bytes(b"not a font")
     monkeypatch.setenv(FONT_ENV, str(not_a_font))
+    latin_only = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
     with caplog.at_level(logging.WARNING, logger="dutybot.chart"):
         assert find_cjk_font() == real  # passed over, with a word in the log
+        assert find_cjk_font() == real  # (once)
         assert find_cjk_font(tmp_path / "missing.ttf") == real
+        assert find_cjk_font(latin_only) == real  # a font, but no Chinese in it
         assert render_chart(weekly()) is not None
     messages = [r.getMessage() for r in caplog.records if r.name == "dutybot.chart"]
-    assert len(messages) == 2
+    assert len(messages) == 3
     assert str(not_a_font) in messages[0] and "missing.ttf" in messages[1]
+    assert "DejaVuSans.ttf" in messages[2]
 
 
 def test_payload_round_trip() -> None:
