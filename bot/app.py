@@ -16,7 +16,18 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.scheduling.scheduler import Scheduler
 from bot.services.registry import Services
-from handlers import fallback, flows, guard, imports, items, people, reminders, replies, start
+from handlers import (
+    fallback,
+    flows,
+    guard,
+    imports,
+    items,
+    people,
+    reminders,
+    replies,
+    start,
+    summary,
+)
 from handlers.context import BotData, DutyContext
 from messages.commands import menu
 from messages.common import internal_error
@@ -74,6 +85,7 @@ def register_handlers(app: Application) -> None:
     people.register(app)
     items.register(app)
     reminders.register(app)
+    summary.register(app)  # /周报, /逾期
     replies.register(app)  # item buttons, 延期, 销号, /汇报, /整改, /约谈
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons

@@ -37,7 +37,13 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         "整改通知",
         "整改待验收",
         "已通过验收并销号",
+        # the 纪委's weekly picture: pushed on Mondays, and asked for at the end
+        "📊 四责协同周报",
+        "十、履责指数",
+        "🖼 📊",
     ):
         assert expected in text, expected
     assert "出了点问题" not in text  # no handler crashed along the way
     assert "══════ 局纪委工作群 ══════" in capsys.readouterr().out
+    chart = tmp_path / "demo-output" / "周报图表.png"
+    assert chart.read_bytes().startswith(b"\x89PNG") and chart.name in text
