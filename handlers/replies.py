@@ -73,6 +73,8 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
         await toast(update, texts.status_toast(item, services.replies.today()))
         return
     if act == texts.ACK:
+        await services.replies.may_acknowledge(
+            actor, item_id, texts.is_owner_row(query.message.reply_markup, item_id) is True)
         result = await services.reminders.acknowledge(actor, item_id)
         await toast(update, acknowledged(result.item, result.first))
         item = result.item

@@ -105,6 +105,20 @@ class ReplyService(ServiceBase):
         async with self.db.read() as tx:
             return bool(await tx.items.owned_active(actor.person_id, 1))
 
+    async def may_acknowledge(self, actor: Actor, item_id: int, owner_row: bool) -> None:
+        """收到 on the owner's row (a list page, the owner's digest) is the owner's alone,
+        even where others see it (a group); a leader's 督促 row is the leader's."""
+        if actor.person is None:
+            raise NotBound()
+        if not owner_row:
+            return
+        async with self.db.read() as tx:
+            item = await tx.items.get(item_id)
+        if item is None:
+            raise StaleButton()
+        if not permissions.can_work_on(actor, item):
+            raise NotYours()
+
     @staticmethod
     def check_note(text: str) -> str:
         return check_text(text, "note")
