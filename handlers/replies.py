@@ -150,6 +150,9 @@ async def on_check_button(update: Update, context: DutyContext) -> None:
 @refusing
 async def on_reply(update: Update, context: DutyContext) -> None:
     """Text replying to one of the bot's messages about items: a progress note.
+    In a group, where many talk to the bot and to each other, only a reply to a message
+    with item buttons (a list page, a notice, /整改) is a note; one that merely names a
+    code (/待办, a 纪委 group digest, a confirmation) is not.
     Anything else goes on to the guided flows."""
     message = update.effective_message
     replied = message.reply_to_message
@@ -161,7 +164,9 @@ async def on_reply(update: Update, context: DutyContext) -> None:
         (b.callback_data or "").startswith(f"{keyboards.FLOW}:")
         for row in markup.inline_keyboard for b in row)
     ids = texts.items_named(markup)
-    codes = set() if flow_prompt else set(_CODE.findall(replied.text or ""))
+    in_group = update.effective_chat.type != update.effective_chat.PRIVATE
+    codes = set() if flow_prompt or (in_group and not ids) else set(
+        _CODE.findall(replied.text or ""))
     if not ids and not codes:
         await on_text(update, context)
         return

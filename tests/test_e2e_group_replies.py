@@ -203,3 +203,61 @@ async def test_a_leader_reminded_of_an_item_still_cannot_ack_for_its_owner(
     assert api.callback_answers[-1].text == f"已确认收到 {world['a']}"
     await bot.press(zhou, page, f"收到 {world['a']}")
     assert api.callback_answers[-1].text == f"已确认收到 {world['a']}"
+
+
+async def notes_on(bot, code: str) -> list[str]:
+    _, events = await item_state(bot, code)
+    return [e.data["text"] for e in events if e.kind == "item.note"]
+
+
+async def test_in_a_group_only_replies_to_messages_with_item_buttons_are_notes(
+        bot, api, org, clock, world, unit_group):
+    wang, ji = org.users["王芳"], org.users["刘纪委"]
+    await bot.send(wang, "/todo", chat=unit_group)
+    todo = api.last(unit_group.id)
+    assert world["b"] in todo.plain and not todo.buttons
+    before = await snapshot(bot)
+    await bot.send(wang, "这周就能完成", chat=unit_group, reply_to=todo)
+    assert api.last(unit_group.id) is todo  # not a note: no answer in the group
+    assert await snapshot(bot) == before
+    # a message with item buttons (/mylist): a reply to it is a note
+    await bot.send(wang, "/mylist", chat=unit_group)
+    await bot.send(wang, "这周就能完成", chat=unit_group, reply_to=api.last(unit_group.id))
+    assert "📝 已记入" in api.last(unit_group.id).plain
+    assert await notes_on(bot, world["b"]) == ["这周就能完成"]
+    # the 纪委 group's overdue digest names items but has no buttons
+    clock.set(at(date(2026, 12, 4)))
+    await bot.tick()
+    digest = api.last(world["group"].id)
+    assert world["a"] in digest.plain and not digest.buttons
+    count = len(api.bot_messages(world["group"].id))
+    before = await snapshot(bot)
+    await bot.send(ji, "请财务科说明原因", chat=world["group"], reply_to=digest)
+    assert len(api.bot_messages(world["group"].id)) == count
+    assert await notes_on(bot, world["a"]) == []
+    assert await snapshot(bot) == before
+
+
+async def test_in_a_group_a_reply_to_the_fixes_page_is_a_note(bot, api, org, world):
+    ji, wang = org.users["刘纪委"], org.users["王芳"]
+    group = world["group"]
+    _, plan = await create_fix(bot, api, ji, leader="王芳")
+    await bot.sender.drain()
+    plan_item, _ = await item_state(bot, plan)
+    await bot.press_data(wang, api.last(wang.id), f"it:done:{plan_item.id}:d")
+    await bot.send(ji, "/fixes", chat=group)
+    view = api.last(group.id)
+    await bot.press(ji, view, "待验收")
+    await bot.send(ji, "方案已收到，正在审核", chat=group, reply_to=view)
+    assert f"📝 已记入 {plan}" in api.last(group.id).plain
+    assert await notes_on(bot, plan) == ["方案已收到，正在审核"]
+
+
+async def test_in_private_a_reply_naming_a_code_is_still_a_note(bot, api, org, world):
+    wang = org.users["王芳"]
+    await bot.send(wang, "/todo")
+    todo = api.last(wang.id)
+    assert not todo.buttons
+    await bot.send(wang, "这周就能完成", reply_to=todo)
+    assert "📝 已记入" in api.last(wang.id).plain
+    assert await notes_on(bot, world["b"]) == ["这周就能完成"]
