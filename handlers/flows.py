@@ -33,7 +33,7 @@ def render(outcome: FlowOutcome, context: DutyContext) -> tuple[str, object]:
             rows = replies.row_for(result.item, replies.ROWS, acked=True)
             return replies.reported(result), InlineKeyboardMarkup([rows])
         case FlowDone(flow="extension", result=(request, item)):
-            return replies.extension_sent(request, item), None
+            return replies.extension_sent(request, item), replies.withdraw_keyboard(request.id)
         case FlowDone(flow="send_back", result=changed):
             return replies.returned_line(changed.item), None
         case FlowDone(flow="note", result=item):

@@ -119,10 +119,19 @@ async def _redraw(update: Update, context: DutyContext, item, surface: str,
 
 @refusing
 async def on_extension_button(update: Update, context: DutyContext) -> None:
-    """`ex:<ok|no>:<request id>`: an approver decides; the message shows the outcome."""
-    act, request_id, _ = _parse(update.callback_query.data, texts.EXTENSION, {"ok", "no"})
+    """`ex:<ok|no>:<request id>`: an approver decides; `ex:wd:<request id>`: the applicant
+    withdraws it. The message shows the outcome."""
+    act, request_id, _ = _parse(update.callback_query.data, texts.EXTENSION,
+                                {texts.APPROVE, texts.REJECT, texts.WITHDRAW})
     actor = await actor_of(update, context)
-    decided = await context.services.replies.decide_extension(actor, request_id, act == "ok")
+    replies = context.services.replies
+    if act == texts.WITHDRAW:
+        decided = await replies.withdraw_extension(actor, request_id)
+        await toast(update, texts.withdraw_toast(decided))
+        await edit(update, texts.extension_withdrawn(decided) if decided.first
+                   else texts.extension_outcome(decided, decided.by))
+        return
+    decided = await replies.decide_extension(actor, request_id, act == texts.APPROVE)
     await toast(update, texts.extension_toast(decided))
     await edit(update, texts.extension_outcome(decided, decided.by))
 

@@ -57,6 +57,8 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.MEETING)
     cmds += [c.CANCEL, c.HELP]
     text = "您可以使用：\n" + "\n".join(_line(cmd) for cmd in cmds)
+    text += ("\n\n提醒和清单上的按钮可一键答复；申请延期后，审批前可在确认消息上点"
+             "“撤回申请”撤回。")
     if Role.ADMIN in roles:
         text += "\n在私聊中发送按导入模板填好的 Excel（.xlsx）— 批量导入单位、人员和清单"
     return text

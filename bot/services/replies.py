@@ -265,6 +265,34 @@ class ReplyService(ServiceBase):
             request = await tx.extensions.get(request.id)
         return Decided(request, item, requester, first=True, by=by)
 
+    async def withdraw_extension(self, actor: Actor, request_id: int) -> Decided:
+        """撤回申请: the applicant takes back a request not yet decided. The item returns
+        to the status it had before; the approvers' buttons then say it was withdrawn."""
+        if actor.person is None:
+            raise NotBound()
+        async with self.change(actor) as tx:
+            request = await tx.extensions.get(request_id)
+            item = await tx.items.get(request.item_id) if request else None
+            if request is None or item is None:
+                raise StaleButton()
+            if actor.person_id != request.requester_id:
+                raise NotYours()
+            requester = await tx.persons.get(request.requester_id)
+            if not request.pending:
+                decider = await tx.persons.get(request.decided_by) if request.decided_by else None
+                return Decided(request, item, requester, first=False,
+                               by=decider.name if decider else None)
+            now = self.now()
+            await tx.extensions.decide(request.id, "withdrawn", actor.person_id, now)
+            changed = await self.move_in(tx, actor, item, Action.WITHDRAW_EXTENSION,
+                                         request.prev_status, request=request.id)
+            await tx.events.record(actor, now, "item.extension_withdrawn", "item", item.id,
+                                   code=item.code, request=request.id,
+                                   old_due=request.old_due.isoformat(),
+                                   new_due=request.new_due.isoformat())
+            request = await tx.extensions.get(request.id)
+        return Decided(request, changed.item, requester, first=True, by=requester.name)
+
     # 验收销号 ---------------------------------------------------------------------------
 
     async def may_check(self, actor: Actor, item_id: int, action: Action) -> Item:
