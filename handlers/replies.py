@@ -41,7 +41,7 @@ def _parse(data: str, prefix: str, acts: set[str]) -> tuple[str, int, str]:
     if not parts[2].isdigit() or not 0 < int(parts[2]) < MAX_ID:
         raise StaleButton()
     surface = parts[3] if len(parts) == 4 else texts.ROWS
-    if surface != texts.ROWS and not re.fullmatch(r"l\d{1,4}", surface):
+    if surface not in (texts.ROWS, texts.PENDING) and not re.fullmatch(r"l\d{1,4}", surface):
         raise StaleButton()
     return parts[1], int(parts[2]), surface
 
@@ -121,8 +121,8 @@ async def _redraw(update: Update, context: DutyContext, item, surface: str,
 async def on_extension_button(update: Update, context: DutyContext) -> None:
     """`ex:<ok|no>:<request id>`: an approver decides; `ex:wd:<request id>`: the applicant
     withdraws it. The message shows the outcome."""
-    act, request_id, _ = _parse(update.callback_query.data, texts.EXTENSION,
-                                {texts.APPROVE, texts.REJECT, texts.WITHDRAW})
+    act, request_id, surface = _parse(update.callback_query.data, texts.EXTENSION,
+                                      {texts.APPROVE, texts.REJECT, texts.WITHDRAW})
     actor = await actor_of(update, context)
     replies = context.services.replies
     if act == texts.WITHDRAW:
@@ -133,7 +133,22 @@ async def on_extension_button(update: Update, context: DutyContext) -> None:
         return
     decided = await replies.decide_extension(actor, request_id, act == texts.APPROVE)
     await toast(update, texts.extension_toast(decided))
+    if surface == texts.PENDING:  # the /延期审批 list: what is still waiting, re-read
+        pending = await replies.pending_extensions(actor)
+        await edit(update, texts.pending_extensions(pending),
+                   texts.pending_keyboard(pending))
+        return
     await edit(update, texts.extension_outcome(decided, decided.by))
+
+
+@refusing
+async def extensions(update: Update, context: DutyContext) -> None:
+    """/延期审批: the 延期 requests waiting for this approver, each with 批准/驳回."""
+    actor = await actor_of(update, context)
+    replies = context.services.replies
+    pending = await replies.pending_extensions(actor)
+    await reply(update, texts.pending_extensions(pending),
+                texts.pending_keyboard(pending))
 
 
 @refusing
@@ -273,6 +288,7 @@ def register(app: Application) -> None:
     add_command(app, commands.REPORT, report)
     add_command(app, commands.FIXES, fixes)
     add_command(app, commands.TALKS, talks)
+    add_command(app, commands.EXTENSIONS, extensions)
     app.add_handler(CallbackQueryHandler(on_item_button, pattern=rf"^{texts.ITEM}:"))
     app.add_handler(CallbackQueryHandler(on_extension_button, pattern=rf"^{texts.EXTENSION}:"))
     app.add_handler(CallbackQueryHandler(on_check_button, pattern=rf"^{texts.CHECK}:"))

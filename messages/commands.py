@@ -14,7 +14,7 @@ class Command:
     ascii: str
     chinese: str | None
     description: str
-    audience: str  # "anyone", "bound", "admin", "creator", "secretary"
+    audience: str  # "anyone", "bound", "admin", "creator", "secretary", "approver"
 
 
 START = Command("start", None, "开始 / 用邀请码绑定身份", "anyone")
@@ -32,11 +32,12 @@ MEETING = Command("meeting", "民主生活会", "登记民主生活会召开日�
 REPORT = Command("report", "汇报", "汇报事项进展：选事项、改状态、写说明", "bound")
 FIXES = Command("fixes", "整改", "整改事项：本人的整改；纪委查看全部、验收销号", "bound")
 TALKS = Command("talks", "约谈", "应开展和已开展的谈话，登记谈话情况", "bound")
+EXTENSIONS = Command("extensions", "延期审批", "待我审批的延期申请，逐项批准或驳回", "approver")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
-    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP,
-    REMIND_SETTINGS, MEETING, CANCEL,
+    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, NEW_ITEM, REGISTER, INVITE, UNITS,
+    NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, MEETING, CANCEL,
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.model import Actor, Person, Role
-from bot.domain.permissions import CREATE_ITEM_ROLES
+from bot.domain.permissions import APPROVER_ROLES, CREATE_ITEM_ROLES, DISCIPLINE_ROLES
 from bot.domain.vocabulary import ROLE_NAMES
 from messages import commands as c
 from messages.format import esc
@@ -48,7 +48,9 @@ def bound(person: Person, unit_name: str, oversees: list[str]) -> str:
 
 
 def help_body(roles: frozenset[Role]) -> str:
-    cmds = [c.MY_LIST, c.TODO]
+    cmds = [c.MY_LIST, c.TODO, c.REPORT, c.FIXES, c.TALKS]
+    if roles & (APPROVER_ROLES | DISCIPLINE_ROLES):
+        cmds.append(c.EXTENSIONS)
     if roles & CREATE_ITEM_ROLES:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:

@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.model import Item, ItemStatus, ListKind
 from bot.domain.transitions import Action, owner_actions
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
-from bot.services.replies import Changed, Decided
+from bot.services.replies import Changed, Decided, PendingExtension
 from bot.services.reply_flows import Reported
 from messages.format import days_phrase, esc, fmt_date
 
@@ -26,8 +26,8 @@ ACK, START, DONE, EXTEND, STATUS = "ack", "go", "done", "ext", "st"
 ACTS = {START: Action.START, DONE: Action.COMPLETE, EXTEND: Action.REQUEST_EXTENSION}
 
 # Where the buttons sit, so a tap redraws the right thing: rows in a digest or a notice,
-# a page of /我的清单, or one item's card.
-ROWS, CARD = "d", "c"
+# a page of /我的清单, one item's card, or the /延期审批 list.
+ROWS, CARD, PENDING = "d", "c", "p"
 MAX_ITEM_ROWS = 24  # four buttons an item; Telegram allows 100 in one message
 
 
@@ -214,6 +214,40 @@ def withdraw_toast(decided: Decided) -> str:
     return {"approved": "这项申请已经批准，不能再撤回",
             "rejected": "这项申请已被驳回，无需撤回",
             "withdrawn": "这项申请已经撤回了"}.get(decided.request.state, "这项申请已经处理过了")
+
+
+MAX_PENDING_SHOWN = 30  # a longer list says how many more
+
+
+def pending_extensions(pending: list[PendingExtension]) -> str:
+    """/延期审批: the requests waiting for this approver, oldest first."""
+    if not pending:
+        return "👍 目前没有待您审批的延期申请。"
+    lines = [f"<b>⏳ 待审批的延期申请</b>（{len(pending)}项）"]
+    for number, p in enumerate(pending[:MAX_PENDING_SHOWN], start=1):
+        request, item = p.request, p.item
+        lines += ["", f"{number}. <code>{esc(item.code)}</code> {esc(item.title)}",
+                  f"　{esc(p.requester)}（{esc(p.unit)}）· {kind_label(item.kind)}",
+                  f"　截止日期 {fmt_date(request.old_due)} → {fmt_date(request.new_due)}",
+                  f"　理由：{esc(request.reason)}"]
+    if len(pending) > MAX_PENDING_SHOWN:
+        lines += ["", f"…另有 {len(pending) - MAX_PENDING_SHOWN} 项，处理完上面的再发送 "
+                      "/延期审批 查看。"]
+    return "\n".join(lines)
+
+
+def pending_keyboard(pending: list[PendingExtension]) -> InlineKeyboardMarkup | None:
+    """批准 / 驳回 per request, the same decision as on the request's own notice."""
+    rows = []
+    for p in pending[:MAX_ITEM_ROWS]:
+        rid, code = p.request.id, p.item.code
+        rows.append([
+            InlineKeyboardButton(f"批准 {code}",
+                                 callback_data=f"{EXTENSION}:{APPROVE}:{rid}:{PENDING}"),
+            InlineKeyboardButton(f"驳回 {code}",
+                                 callback_data=f"{EXTENSION}:{REJECT}:{rid}:{PENDING}"),
+        ])
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def extension_outcome(decided: Decided, by: str | None = None) -> str:

@@ -30,7 +30,7 @@ from bot.services.errors import (
     TextTooLong,
     UnknownItem,
 )
-from bot.services.notices import item_payload, notify, with_roles
+from bot.services.notices import item_payload, notify
 from storage.db import Database, Tx
 from storage.extensions import ExtensionRequest
 
@@ -50,6 +50,16 @@ class Decided:
     requester: Person
     first: bool  # False: somebody decided it before this press
     by: str | None  # who decided it
+
+
+@dataclass(frozen=True, slots=True)
+class PendingExtension:
+    """A 延期 request waiting for this approver (/延期审批)."""
+
+    request: ExtensionRequest
+    item: Item
+    requester: str
+    unit: str
 
 
 def check_text(text: str, what: str) -> str:
@@ -157,8 +167,10 @@ class ReplyService(ServiceBase):
         return Changed(item=after, before=moved.before)
 
     async def _ask_verification(self, tx: Tx, item: Item, once: str) -> None:
-        """A 整改 reported done: every 纪委 member is asked to 销号 or 退回 it."""
-        checkers = await with_roles(tx, permissions.DISCIPLINE_ROLES, besides=item.owner_id)
+        """A 整改 reported done: every 纪委 member is asked to 销号 or 退回 it (the 书记,
+        when its leader is the only 纪委 member)."""
+        people = (await tx.persons.all()).values()
+        checkers = permissions.rectification_checkers(item, people)
         await notify(tx, checkers, "verify_request", f"{item.id}:{once}",
                      await item_payload(tx, item), self.now())
 
@@ -219,8 +231,7 @@ class ReplyService(ServiceBase):
         await tx.events.record(actor, now, "item.extension_requested", "item", item.id,
                                code=item.code, request=request.id, reason=reason,
                                old_due=item.due_date.isoformat(), new_due=new_due.isoformat())
-        approvers = await with_roles(tx, permissions.extension_approver_roles(item),
-                                     besides=item.owner_id)
+        approvers = permissions.extension_approvers(item, (await tx.persons.all()).values())
         extra = frozenset() if item.needs_verification else self.admin_ids - {
             actor.telegram_user_id}
         await notify(tx, approvers, "extension_request", str(request.id),
@@ -234,7 +245,8 @@ class ReplyService(ServiceBase):
             item = await tx.items.get(request.item_id) if request else None
             if request is None or item is None:
                 raise StaleButton()
-            if not permissions.can_decide_extension(actor, item, request.requester_id):
+            people = (await tx.persons.all()).values()
+            if not permissions.can_decide_extension(actor, item, request.requester_id, people):
                 raise NotAllowed("decide_extension")
             requester = await tx.persons.get(request.requester_id)
             if not request.pending:
@@ -264,6 +276,27 @@ class ReplyService(ServiceBase):
                                             new_due=request.new_due.isoformat()), now)
             request = await tx.extensions.get(request.id)
         return Decided(request, item, requester, first=True, by=by)
+
+    async def pending_extensions(self, actor: Actor) -> list[PendingExtension]:
+        """/延期审批: the requests waiting that this person may decide, oldest first."""
+        if not permissions.may_approve_extensions(actor):
+            raise NotAllowed("list_extensions")
+        async with self.db.read() as tx:
+            requests = await tx.extensions.pending()
+            items = await tx.items.by_ids([r.item_id for r in requests])
+            people = await tx.persons.all()
+            units = await tx.units.all()
+        found = []
+        for request in requests:
+            item = items.get(request.item_id)
+            if item is None or not permissions.can_decide_extension(
+                    actor, item, request.requester_id, people.values()):
+                continue
+            requester = people.get(request.requester_id)
+            unit = units.get(requester.unit_id) if requester else None
+            found.append(PendingExtension(request, item, requester.name if requester else "",
+                                          unit.name if unit else ""))
+        return found
 
     async def withdraw_extension(self, actor: Actor, request_id: int) -> Decided:
         """撤回申请: the applicant takes back a request not yet decided. The item returns
@@ -328,7 +361,7 @@ class ReplyService(ServiceBase):
         item = await tx.items.get(item_id)
         if item is None:
             raise StaleButton()
-        if not permissions.can_verify(actor, item):
+        if not permissions.can_verify(actor, item, (await tx.persons.all()).values()):
             raise NotAllowed("verify")
         return item
 

@@ -138,7 +138,7 @@ class SendBackFlow(FlowSpec):
         self.replies = replies
 
     def allowed(self, actor: Actor) -> bool:
-        return permissions.is_discipline(actor)
+        return permissions.may_check_rectifications(actor)  # the item's own check follows
 
     async def parse_text(self, tx: Tx, step: Step, text: str, state: FlowState) -> tuple[Any, str]:
         reason = check_text(text, "reason")
