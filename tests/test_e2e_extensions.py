@@ -233,3 +233,38 @@ async def test_with_another_discipline_member_the_secretary_does_not_check(bot, 
     assert "不归您审批" in api.callback_answers[-1].text
     await bot.press(wu, ask, "批准")
     assert api.callback_answers[-1].text == "已批准，截止日期已顺延"
+
+
+async def test_a_plan_extension_may_not_end_after_the_completion(bot, api, org, world):
+    ji, li = org.users["刘纪委"], org.users["李明"]
+    main, plan = await create_fix(bot, api, ji)  # plan by 2026-12-04, done by 2026-12-31
+    await bot.sender.drain()
+    notice = api.last(li.id)
+    await bot.press(li, notice, "申请延期")  # the first row: the plan
+    assert plan in api.last(li.id).plain
+    before = await snapshot(bot)
+    await bot.send(li, "2027-01-10")
+    refused = api.last(li.id).plain
+    assert "整改方案的期限（2027-01-10）不能晚于整改完成期限（2026-12-31）" in refused
+    assert await snapshot(bot) == before
+    assert (await item_state(bot, plan))[0].status is ItemStatus.OPEN
+    await bot.send(li, "2026-12-31")  # the same day is allowed
+    await bot.send(li, "需征求意见")
+    assert "已提交延期申请" in api.last(li.id).plain
+    await bot.sender.drain()
+    await bot.press(ji, api.last(ji.id), "批准")
+    assert (await item_state(bot, plan))[0].due_date == date(2026, 12, 31)
+    # the completion itself may move later, and then so may its plan
+    main_item, _ = await item_state(bot, main)
+    await bot.press_data(li, notice, f"it:ext:{main_item.id}:d")
+    await bot.send(li, "2027-01-31")
+    await bot.send(li, "涉及资金清退")
+    assert "已提交延期申请" in api.last(li.id).plain
+    await bot.sender.drain()
+    await bot.press(ji, api.last(ji.id), "批准")
+    assert (await item_state(bot, main))[0].due_date == date(2027, 1, 31)
+    plan_item, _ = await item_state(bot, plan)
+    await bot.press_data(li, notice, f"it:ext:{plan_item.id}:d")
+    await bot.send(li, "2027-01-10")
+    await bot.send(li, "配合资金清退进度")
+    assert "已提交延期申请" in api.last(li.id).plain

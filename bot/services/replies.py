@@ -14,12 +14,13 @@ from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.domain import permissions
-from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, Person
+from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, ListKind, Person
 from bot.domain.planner import Recipient
 from bot.domain.transitions import Action, Transition, TransitionRefused, apply
 from bot.services.base import ServiceBase
 from bot.services.errors import (
     BadNewDue,
+    BadPlanDue,
     CannotNow,
     EmptyText,
     NotAllowed,
@@ -221,7 +222,7 @@ class ReplyService(ServiceBase):
         reason = check_text(reason_text, "reason")
         item = await self.own_item(tx, actor, item_id)
         check_transition(item, Action.REQUEST_EXTENSION)  # before the request row exists
-        check_new_due(item, new_due, self.today())
+        await check_new_due_in(tx, item, new_due, self.today())
         now = self.now()
         request = await tx.extensions.add(
             item_id=item.id, requester_id=item.owner_id, old_due=item.due_date, new_due=new_due,
@@ -366,10 +367,22 @@ class ReplyService(ServiceBase):
         return item
 
 
-def check_new_due(item: Item, new_due: date, today: date) -> None:
-    """A 延期 goes later than the present due date, and not to a day already past."""
+def check_new_due(item: Item, new_due: date, today: date, limit: date | None = None) -> None:
+    """A 延期 goes later than the present due date, and not to a day already past; a
+    整改方案's not past the completion date of its 整改 (`limit`)."""
     if new_due <= item.due_date or new_due < today:
         raise BadNewDue(new_due.isoformat(), max(item.due_date, today).isoformat())
+    if limit is not None and new_due > limit:
+        raise BadPlanDue(new_due.isoformat(), limit.isoformat())
+
+
+async def check_new_due_in(tx: Tx, item: Item, new_due: date, today: date) -> None:
+    """check_new_due, with the completion date of the 整改 a 整改方案 belongs to."""
+    limit = None
+    if item.kind is ListKind.RECTIFICATION and item.parent_id is not None:
+        fix = await tx.items.get(item.parent_id)
+        limit = fix.due_date if fix is not None else None
+    check_new_due(item, new_due, today, limit)
 
 
 def _once(actor: Actor, now: datetime) -> str:
