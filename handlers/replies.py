@@ -20,7 +20,7 @@ from bot.services.rectifications import FixFilter
 from handlers.commands import add_command, command_args
 from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
-from handlers.flows import on_text, render, show
+from handlers.flows import in_group, on_text, render, show
 from messages import commands, keyboards
 from messages import replies as texts
 from messages.items import my_list as my_list_text
@@ -55,7 +55,7 @@ async def _start_flow(update: Update, context: DutyContext, flow: str, preset: d
     outcome = await context.services.flows.start(actor, update.effective_chat.id, flow, preset,
                                                  labels)
     await toast(update, toast_text)
-    text, markup = render(outcome, context)
+    text, markup = render(outcome, context, in_group(update))
     await reply(update, text, markup)
 
 
@@ -188,8 +188,7 @@ async def on_reply(update: Update, context: DutyContext) -> None:
         (b.callback_data or "").startswith(f"{keyboards.FLOW}:")
         for row in markup.inline_keyboard for b in row)
     ids = texts.items_named(markup)
-    in_group = update.effective_chat.type != update.effective_chat.PRIVATE
-    codes = set() if flow_prompt or (in_group and not ids) else set(
+    codes = set() if flow_prompt or (in_group(update) and not ids) else set(
         _CODE.findall(replied.text or ""))
     if not ids and not codes:
         await on_text(update, context)
@@ -209,7 +208,7 @@ async def on_reply(update: Update, context: DutyContext) -> None:
 
 
 async def _show_new(update: Update, context: DutyContext, outcome: FlowOutcome) -> None:
-    text, markup = render(outcome, context)
+    text, markup = render(outcome, context, in_group(update))
     await reply(update, text, markup)
 
 

@@ -124,7 +124,7 @@ async def test_an_extension_asked_in_the_group_is_answered_by_replies(bot, api, 
     await bot.send(wang, "/mylist", chat=unit_group)
     await bot.press(wang, api.last(unit_group.id), "申请延期")
     prompt = api.last(unit_group.id)
-    assert "新截止日期" in prompt.plain
+    assert "新截止日期" in prompt.plain and "请回复（引用）本条消息" in prompt.plain
     before = await snapshot(bot)
     # not his flow: silence, nothing changes
     await bot.send(li, "2026-12-30", chat=unit_group, reply_to=prompt)
@@ -165,7 +165,7 @@ async def test_a_member_cannot_close_a_rectification_in_the_discipline_group(
     # the 纪委 member sends it back in the group: the reason comes as a reply to the prompt
     await bot.press(ji, view, f"退回 {plan}")
     prompt = api.last(group.id)
-    assert "退回" in prompt.plain and plan in prompt.plain
+    assert "退回" in prompt.plain and plan in prompt.plain and "请回复（引用）" in prompt.plain
     await bot.send(li, "我觉得可以了", chat=group, reply_to=prompt)  # not his flow
     assert await snapshot(bot) == before
     await bot.send(ji, "方案缺少时间表", chat=group, reply_to=prompt)
@@ -261,3 +261,11 @@ async def test_in_private_a_reply_naming_a_code_is_still_a_note(bot, api, org, w
     await bot.send(wang, "这周就能完成", reply_to=todo)
     assert "📝 已记入" in api.last(wang.id).plain
     assert await notes_on(bot, world["b"]) == ["这周就能完成"]
+
+
+async def test_private_prompts_do_not_ask_for_a_reply(bot, api, org, world):
+    wang = org.users["王芳"]
+    await bot.send(wang, "/我的清单")
+    await bot.press(wang, api.last(wang.id), "申请延期")
+    assert "新截止日期" in api.last(wang.id).plain
+    assert "回复（引用）" not in api.last(wang.id).plain
