@@ -200,6 +200,10 @@ async def test_a_leader_who_is_the_only_discipline_member_is_checked_by_the_secr
     await bot.sender.drain()
     check = api.last(chen.id)
     assert "整改待验收" in check.plain and plan in check.plain
+    await bot.send(chen, "/整改 待验收")  # his /整改 offers it too; the leader's does not
+    assert f"销号 {plan}" in [b for b, _ in api.last(chen.id).buttons]
+    await bot.send(ji, "/整改 待验收")
+    assert f"销号 {plan}" not in [b for b, _ in api.last(ji.id).buttons]
     before = await snapshot(bot)
     await bot.press_data(ji, notice, f"zg:ok:{plan_item.id}")  # not his own
     assert "只能由纪委操作" in api.callback_answers[-1].text
