@@ -272,3 +272,14 @@ async def test_a_plan_extension_may_not_end_after_the_completion(bot, api, org, 
     await bot.send(li, "2027-01-10")
     await bot.send(li, "配合资金清退进度")
     assert "已提交延期申请" in api.last(li.id).plain
+
+
+async def test_help_tells_approvers_of_the_list_and_everyone_of_withdrawing(bot, api, org):
+    chen, ji, zhou = org.users["陈书记"], org.users["刘纪委"], org.users["周支书"]
+    for who in (chen, ji):
+        await bot.send(who, "/help")
+        assert "/延期审批（/extensions）" in api.last(who.id).plain
+    await bot.send(zhou, "/帮助")
+    text = api.last(zhou.id).plain
+    assert "延期审批" not in text and "撤回申请" in text and "/汇报（/report）" in text
+    assert "extensions" in [c["command"] for c in api.commands]
