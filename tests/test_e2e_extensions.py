@@ -283,3 +283,24 @@ async def test_help_tells_approvers_of_the_list_and_everyone_of_withdrawing(bot,
     text = api.last(zhou.id).plain
     assert "延期审批" not in text and "撤回申请" in text and "/汇报（/report）" in text
     assert "extensions" in [c["command"] for c in api.commands]
+
+
+async def test_a_plan_extension_is_not_approved_past_a_completion_moved_earlier(bot, api,
+                                                                              org, world):
+    ji, li = org.users["刘纪委"], org.users["李明"]
+    main, plan = await create_fix(bot, api, ji)
+    await bot.sender.drain()
+    await ask_extension(bot, api, li, api.last(li.id), "申请延期", "2026-12-20", "需征求意见")
+    await bot.sender.drain()
+    ask = api.last(ji.id)
+    services = bot.app.bot_data.services
+    async with services.db.transaction() as tx:  # meanwhile, say an import moved it earlier
+        main_item = await tx.items.by_code(main)
+        await tx.items.set_due(main_item.id, date(2026, 12, 15), services.clock.now())
+    before = await snapshot(bot)
+    await bot.press(ji, ask, "批准")
+    assert "晚于整改完成期限" in api.callback_answers[-1].text
+    assert await snapshot(bot) == before and ask.buttons
+    assert (await item_state(bot, plan))[0].due_date == date(2026, 12, 4)
+    await bot.press(ji, ask, "驳回")
+    assert api.callback_answers[-1].text == "已驳回"

@@ -257,6 +257,9 @@ class ReplyService(ServiceBase):
             now = self.now()
             if approve and request.new_due < self.today():
                 raise CannotNow("extension_past", item.status.value)
+            limit = await plan_limit(tx, item)
+            if approve and limit is not None and request.new_due > limit:
+                raise CannotNow("plan_after_fix", item.status.value)
             state = "approved" if approve else "rejected"
             await tx.extensions.decide(request.id, state, actor.person_id, now)
             action = Action.APPROVE_EXTENSION if approve else Action.REJECT_EXTENSION
@@ -376,13 +379,17 @@ def check_new_due(item: Item, new_due: date, today: date, limit: date | None = N
         raise BadPlanDue(new_due.isoformat(), limit.isoformat())
 
 
+async def plan_limit(tx: Tx, item: Item) -> date | None:
+    """The completion date of the 整改 a 整改方案 belongs to: its plan may not end later."""
+    if item.kind is not ListKind.RECTIFICATION or item.parent_id is None:
+        return None
+    fix = await tx.items.get(item.parent_id)
+    return fix.due_date if fix is not None else None
+
+
 async def check_new_due_in(tx: Tx, item: Item, new_due: date, today: date) -> None:
     """check_new_due, with the completion date of the 整改 a 整改方案 belongs to."""
-    limit = None
-    if item.kind is ListKind.RECTIFICATION and item.parent_id is not None:
-        fix = await tx.items.get(item.parent_id)
-        limit = fix.due_date if fix is not None else None
-    check_new_due(item, new_due, today, limit)
+    check_new_due(item, new_due, today, await plan_limit(tx, item))
 
 
 def _once(actor: Actor, now: datetime) -> str:
