@@ -132,10 +132,21 @@ async def test_an_extension_asked_in_the_group_is_answered_by_replies(bot, api, 
     await bot.send(wang, "2026-12-20", chat=unit_group, reply_to=prompt)
     await bot.send(wang, "等待上级批复", chat=unit_group,
                    reply_to=api.last(unit_group.id))
-    assert "已提交延期申请" in api.last(unit_group.id).plain
+    confirmation = api.last(unit_group.id)
+    assert "已提交延期申请" in confirmation.plain
     assert (await item_state(bot, world["b"]))[0].status is ItemStatus.EXTENSION_REQUESTED
     await bot.sender.drain()
     assert "延期申请" in api.last(chen.id).plain  # the approver is asked in private
+    # only the applicant may withdraw it, though the whole group sees the button
+    before = await snapshot(bot)
+    for who in (li, chen):
+        await bot.press(who, confirmation, "撤回申请")
+        assert api.callback_answers[-1].text == "这个按钮不是给您的。"
+    assert await snapshot(bot) == before and confirmation.edits == 0
+    await bot.press(wang, confirmation, "撤回申请")
+    assert api.callback_answers[-1].text == "已撤回延期申请"
+    assert "已撤回延期申请" in confirmation.plain
+    assert (await item_state(bot, world["b"]))[0].status is ItemStatus.OPEN
 
 
 async def test_a_member_cannot_close_a_rectification_in_the_discipline_group(
