@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from telegram import Update
 from telegram.ext import Application
@@ -13,6 +14,8 @@ from handlers.context import DutyContext
 from messages import commands
 from messages.chart import render_chart
 from messages.summary import chart_caption, chart_data, overdue, weekly
+
+log = logging.getLogger("dutybot.summary")
 
 
 @refusing
@@ -27,7 +30,11 @@ async def weekly_summary(update: Update, context: DutyContext) -> None:
         actor, group.kind if group else None, in_group)
     await reply(update, weekly(summary))
     # matplotlib is slow and blocking: off the event loop, so nobody else waits
-    png = await asyncio.to_thread(render_chart, chart_data(summary))
+    try:
+        png = await asyncio.to_thread(render_chart, chart_data(summary))
+    except Exception:  # the text went out; a chart that cannot be drawn must not undo it
+        log.exception("the weekly chart could not be drawn")
+        return
     if png is not None:
         await context.bot.send_photo(chat.id, png, caption=chart_caption(summary))
 

@@ -253,3 +253,12 @@ async def test_response_rate_counts_delivered_reminders_and_answers(bot, api, or
     scores = await services.summary.performance(date(2026, 1, 1), date(2026, 12, 31))
     unit = next(u.tally for u in scores.units if u.unit.name == "财务科党支部")
     assert (unit.reminded, unit.answered) == (answered.reminded, answered.answered)
+
+
+async def test_a_chart_that_fails_to_draw_leaves_the_text(bot, api, org, world, monkeypatch):
+    def broken(data):
+        raise RuntimeError("matplotlib fell over")
+    monkeypatch.setattr("handlers.summary.render_chart", broken)
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/weekly")
+    assert "四责协同周报" in api.last(liu.id).plain and not photos(api, liu.id)
