@@ -21,6 +21,11 @@ _ACTIONS = {
     "report": "请先绑定身份再汇报。",
     "extension": "请先绑定身份再申请延期。",
     "record_talk": "请先绑定身份再登记谈话。",
+    "export": "导出台账只能由纪委或管理员（党委办公室）操作。",
+}
+
+_WRONG_CHAT = {
+    "export": "⛔ 台账只能在与我的私聊或纪委群中导出，本群不提供。",
 }
 
 _STATUS_NOW = {
@@ -129,6 +134,8 @@ def refusal(error: e.ServiceError) -> str:
         case e.BadPlanDue(plan_due=plan_due, due=due):
             return (f"整改方案的期限（{esc(plan_due)}）不能晚于整改完成期限（{esc(due)}）。"
                     "请重新输入。")
+        case e.WrongChat(what=what):
+            return _WRONG_CHAT.get(what, "⛔ 这个命令不能在本群使用。")
         case e.UnknownItem(code=code):
             return f"找不到编号为“{esc(code)}”的事项，或它不是您的。发送 /待办 查看您的事项。"
         case e.NothingToNote():

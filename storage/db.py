@@ -20,6 +20,7 @@ from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
 from storage.items import ItemRepo
+from storage.ledger import LedgerRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PersonRepo, UnitRepo
@@ -48,6 +49,7 @@ class Tx:
         self.extensions = ExtensionRepo(conn)
         self.talks = TalkRepo(conn)
         self.imports = ImportRepo(conn)
+        self.ledger = LedgerRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

@@ -169,3 +169,10 @@ class BadPlanDue(ServiceError):
 @dataclass
 class UnknownItem(ServiceError):
     code: str
+
+
+@dataclass
+class WrongChat(ServiceError):
+    """Asked for in a group where the answer must not be shown (a unit group)."""
+
+    what: str  # "export"

@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
 from bot.rules import Rules, load_rules
 from bot.services.delivery import DeliveryService
+from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
 from bot.services.groups import GroupService
 from bot.services.imports import ImportService
@@ -43,6 +44,7 @@ class Services:
     fixes: RectificationService
     talks: TalkService
     imports: ImportService
+    export: ExportService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None) -> Services:
@@ -65,7 +67,8 @@ class Services:
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
                    reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
-                   talks=talks, imports=ImportService(db, clock, people))
+                   talks=talks, imports=ImportService(db, clock, people),
+                   export=ExportService(db, clock))
 
     async def close(self) -> None:
         await self.db.close()

@@ -1,0 +1,89 @@
+"""The Excel 台账 (/导出, `dutybot export`): read in one snapshot, written in a worker
+thread, the export itself recorded in the 履责纪实."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.clock import Clock
+from bot.domain import permissions
+from bot.domain.ledger import Ledger, Score
+from bot.domain.model import Actor, Group, GroupKind
+from bot.ledger_io import write_ledger_file
+from bot.services.base import ServiceBase
+from bot.services.errors import NotAllowed, NotBound, WrongChat
+from messages.export import file_name
+from storage.db import Database
+
+#: The 履责指数 over a period: (people, units). Supplied by the summary service.
+Scores = Callable[[date, date], Awaitable[tuple[Sequence[Score], Sequence[Score]]]]
+
+#: The operator at the console (`dutybot export`): the office, by definition.
+CONSOLE = Actor(telegram_user_id=None, bootstrap_admin=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    data: bytes
+    file_name: str
+    day: date
+    counts: dict[str, int]  # data rows per sheet
+
+
+def check_export(actor: Actor, group: Group | None) -> None:
+    """Private chat or a 纪委 group; the 纪委 and the office. Raises the refusal."""
+    if group is not None and group.kind is not GroupKind.DISCIPLINE:
+        raise WrongChat("export")
+    if not permissions.can_export(actor):
+        if actor.person is None:
+            raise NotBound()
+        raise NotAllowed("export")
+
+
+class ExportService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock, scores: Scores | None = None) -> None:
+        super().__init__(db, clock)
+        self.scores = scores
+
+    async def export(self, actor: Actor, group: Group | None = None) -> Export:
+        """The whole 台账 for a 纪委 member or an admin, in private chat or a 纪委 group
+        (`group`: where it was asked for; None for a private chat)."""
+        check_export(actor, group)
+        return await self._export(actor, "chat")
+
+    async def export_for_console(self) -> Export:
+        """`dutybot export`: the operator at the console may export everything."""
+        return await self._export(CONSOLE, "cli")
+
+    async def _export(self, actor: Actor, via: str) -> Export:
+        ledger = await self.ledger()
+        written = await asyncio.to_thread(write_ledger_file, ledger)
+        day = ledger.today
+        name = file_name(day)
+        async with self.change(actor) as tx:
+            await tx.events.record(actor, self.now(), "ledger.exported", "ledger", name,
+                                   counts=written.counts, via=via)
+        return Export(written.data, name, day, written.counts)
+
+    async def ledger(self) -> Ledger:
+        """Everything the 台账 shows, read in one snapshot (a few set-based queries)."""
+        now = self.now()
+        period = (date(now.year, 1, 1), now.date())
+        people_scores: Sequence[Score] = ()
+        unit_scores: Sequence[Score] = ()
+        if self.scores is not None:
+            people_scores, unit_scores = await self.scores(*period)
+        async with self.db.read() as tx:
+            units = await tx.ledger.units()
+            people = await tx.ledger.people()
+            items = await tx.ledger.items()
+            talks = await tx.ledger.talks()
+            events = await tx.ledger.events()
+            groups = await tx.ledger.group_titles()
+        return Ledger(made_at=now, units=units, people=people, items=items, talks=talks,
+                      events=events, person_scores=people_scores, unit_scores=unit_scores,
+                      score_period=period if self.scores is not None else None,
+                      group_titles=groups)
