@@ -5,6 +5,7 @@ from bot.fake_telegram.api import (
     Chat,
     FakeTelegram,
     Sent,
+    Upload,
     User,
     invite_code,
     plain_text,
@@ -12,5 +13,6 @@ from bot.fake_telegram.api import (
 from bot.fake_telegram.request import FakeRequest
 
 __all__ = [
-    "ApiError", "Chat", "FakeRequest", "FakeTelegram", "Sent", "User", "invite_code", "plain_text",
+    "ApiError", "Chat", "FakeRequest", "FakeTelegram", "Sent", "Upload", "User", "invite_code",
+    "plain_text",
 ]

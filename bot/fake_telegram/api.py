@@ -8,6 +8,7 @@ keeps every chat's history, and makes the updates users would cause.
 from __future__ import annotations
 
 import html
+import io
 import re
 import threading
 import time
@@ -20,6 +21,9 @@ ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "cod
                 "tg-spoiler", "span", "blockquote"}
 _ASCII_COMMAND = re.compile(r"^/[A-Za-z0-9_]{1,32}(@[A-Za-z0-9_]+)?")
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API lets bots fetch files up to 20 MB
+UPLOAD_LIMIT = 50 * 1024 * 1024  # and send files up to 50 MB
+CAPTION_LIMIT = 1024
+_SENDS = {"sendmessage", "sendphoto", "senddocument"}  # what the flood limit counts
 
 
 class ApiError(Exception):
@@ -41,6 +45,15 @@ class ApiError(Exception):
 
 
 NETWORK_DOWN = 0
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploads with a request (a multipart/form-data part)."""
+
+    content: bytes
+    file_name: str | None = None
+    mime_type: str | None = None
 
 
 @dataclass
@@ -81,12 +94,23 @@ class Sent:
     reply_markup: dict[str, Any] | None = None
     sender_id: int | None = None
     edits: int = 0
-    document: dict[str, Any] | None = None  # a file a user sent
+    document: dict[str, Any] | None = None  # the Document Telegram reports for a file
+    photo: bytes | None = None  # a photo the bot sent, byte for byte as uploaded
+    file: bytes | None = None  # a document the bot sent, byte for byte as uploaded
+    file_name: str | None = None  # that document's name
+    caption: str | None = None  # a photo's or document's caption, as sent
+    photo_sizes: list[dict[str, Any]] | None = None  # the PhotoSizes Telegram reports
 
     @property
     def plain(self) -> str:
+        """What a user reads: the text, or 🖼 / 📎 and the file's name with the caption."""
+        caption = self.caption or ""
+        if caption and self.from_bot:
+            caption = plain_text(caption)
+        if self.photo_sizes is not None:
+            return f"🖼 {caption}".rstrip()
         if self.document and not self.text:
-            return f"📎 {self.document.get('file_name', '')}"
+            return f"📎 {self.document.get('file_name', '')} {caption}".rstrip()
         return plain_text(self.text) if self.from_bot else self.text
 
     @property
@@ -175,9 +199,10 @@ class FakeTelegram:
     started: set[int] = field(default_factory=set)  # users who opened the bot
     blocked: set[int] = field(default_factory=set)
     kicked: set[int] = field(default_factory=set)  # groups the bot was removed from
-    # Telegram's flood limit for sendMessage, in messages per second (None: no limit)
+    # Telegram's flood limit for sendMessage/sendPhoto/sendDocument, in messages per second
+    # (None: no limit)
     send_rate_limit: float | None = None
-    throttled: int = 0  # how many sendMessage calls were answered 429
+    throttled: int = 0  # how many of those calls were answered 429
 
     def __post_init__(self) -> None:
         self._failures: list[tuple[str, ApiError]] = []
@@ -335,7 +360,7 @@ class FakeTelegram:
                 return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
             try:
                 self._injected_failure(method.lower())
-                if method.lower() == "sendmessage":
+                if method.lower() in _SENDS:
                     self._check_flood()
                 return 200, {"ok": True, "result": handler(params)}
             except ApiError as exc:
@@ -380,25 +405,59 @@ class FakeTelegram:
         return list(self._pending[:100])
 
     def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = int(params["chat_id"])
-        chat = self.chats.get(chat_id)
-        if chat is None:
-            raise ApiError(400, "Bad Request: chat not found")
-        if chat.type == "private":
-            if chat_id in self.blocked:
-                raise ApiError(403, "Forbidden: bot was blocked by the user")
-            if chat_id not in self.started:
-                raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
-        elif chat_id in self.kicked:
-            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
+        chat_id = self._check_chat(params)
         text = str(params.get("text", ""))
         self._check_text(text, params.get("parse_mode"))
         markup = self._check_markup(params.get("reply_markup"))
         message = self._store(chat_id, from_bot=True, text=text, reply_markup=markup)
         return self._message_dict(message)
 
+    def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._check_chat(params)
+        upload = self._upload(params, "photo")
+        width, height = _image_size(upload.content)
+        caption = self._check_caption(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        file_id, unique_id = self._keep_file("photos", "AgACAgIAAxkBAAI", upload)
+        sizes = []
+        scale = min(1.0, 90 / max(width, height))
+        if scale < 1.0:  # Telegram adds smaller copies; the last PhotoSize is the largest
+            thumb_id, thumb_unique = self._keep_file("photos", "AgACAgIAAxkBAAI", upload)
+            sizes.append({"file_id": thumb_id, "file_unique_id": thumb_unique,
+                          "width": max(1, round(width * scale)),
+                          "height": max(1, round(height * scale)),
+                          "file_size": len(upload.content)})
+        sizes.append({"file_id": file_id, "file_unique_id": unique_id, "width": width,
+                      "height": height, "file_size": len(upload.content)})
+        message = self._store(chat_id, from_bot=True, text="", reply_markup=markup)
+        message.photo = upload.content
+        message.photo_sizes = sizes
+        message.caption = caption
+        return self._message_dict(message)
+
+    def _m_senddocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = self._check_chat(params)
+        upload = self._upload(params, "document")
+        caption = self._check_caption(params)
+        markup = self._check_markup(params.get("reply_markup"))
+        file_id, unique_id = self._keep_file("documents", "BQACAgIAAxkBAAI", upload)
+        document: dict[str, Any] = {"file_id": file_id, "file_unique_id": unique_id,
+                                    "file_size": len(upload.content)}
+        if upload.file_name:
+            document["file_name"] = upload.file_name
+        if upload.mime_type:
+            document["mime_type"] = upload.mime_type
+        message = self._store(chat_id, from_bot=True, text="", reply_markup=markup,
+                              document=document)
+        message.file = upload.content
+        message.file_name = upload.file_name
+        message.caption = caption
+        return self._message_dict(message)
+
     def _m_editmessagetext(self, params: dict[str, Any]) -> dict[str, Any]:
         message = self._find(params)
+        if message.photo_sizes is not None or message.document is not None:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         text = str(params.get("text", ""))
         self._check_text(text, params.get("parse_mode"))
         markup = self._check_markup(params.get("reply_markup"))
@@ -454,6 +513,66 @@ class FakeTelegram:
             raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         self._recent_sends.append(now)
 
+    def _check_chat(self, params: dict[str, Any]) -> int:
+        """The chat a message goes to, refused as Telegram refuses it."""
+        chat_id = int(params["chat_id"])
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise ApiError(400, "Bad Request: chat not found")
+        if chat.type == "private":
+            if chat_id in self.blocked:
+                raise ApiError(403, "Forbidden: bot was blocked by the user")
+            if chat_id not in self.started:
+                raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        elif chat_id in self.kicked:
+            raise ApiError(403, "Forbidden: bot was kicked from the group chat")
+        return chat_id
+
+    def _upload(self, params: dict[str, Any], field_name: str) -> Upload:
+        """The file a sendPhoto/sendDocument carries: uploaded (directly or through an
+        attach:// reference), or the file_id of a file Telegram already has."""
+        value = params.get(field_name)
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = params.get(value.removeprefix("attach://"))
+            if not isinstance(value, Upload):
+                raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        if value is None or value == "":
+            raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        if isinstance(value, str):  # a file_id to send again (URLs are not fetched here)
+            if value not in self._files:
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            path, _ = self._files[value]
+            name = None if field_name == "photo" else path.rsplit("/", 1)[-1]
+            return Upload(self._contents[path], name)
+        if not isinstance(value, Upload):
+            raise ApiError(400, f"Bad Request: there is no {field_name} in the request")
+        if not value.content:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(value.content) > UPLOAD_LIMIT:
+            raise ApiError(413, "Request Entity Too Large")
+        return value
+
+    def _keep_file(self, folder: str, prefix: str, upload: Upload) -> tuple[str, str]:
+        """Remember an uploaded file so getFile and a download find it: (file_id, unique id)."""
+        number = len(self._files) + 1
+        file_id = f"{prefix}{number:06d}"
+        name = upload.file_name or ""
+        suffix = "." + name.rsplit(".", 1)[1] if "." in name else ""
+        path = f"{folder}/file_{number}{suffix}"
+        self._files[file_id] = (path, len(upload.content))
+        self._contents[path] = upload.content
+        return file_id, f"AgAD{number}"
+
+    def _check_caption(self, params: dict[str, Any]) -> str | None:
+        caption = params.get("caption")
+        if caption is None or caption == "":
+            return None
+        caption = str(caption)
+        visible = _parse_html(caption) if params.get("parse_mode") == "HTML" else caption
+        if _utf16(visible) > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        return caption
+
     def _check_text(self, text: str, parse_mode: str | None) -> None:
         visible = _parse_html(text) if parse_mode == "HTML" else text
         if not visible.strip():
@@ -496,10 +615,14 @@ class FakeTelegram:
             "message_id": message.message_id, "date": 1_790_000_000,
             "chat": chat.to_dict(), "from": sender,
         }
-        if message.document:
+        if message.photo_sizes is not None:
+            data["photo"] = message.photo_sizes
+        elif message.document:
             data["document"] = message.document
         else:
             data["text"] = message.plain
+        if message.caption:
+            data["caption"] = plain_text(message.caption) if message.from_bot else message.caption
         if message.reply_markup:
             data["reply_markup"] = message.reply_markup
         return data
@@ -515,3 +638,17 @@ class FakeTelegram:
         if offset is not None:
             offset = int(offset)
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
+
+
+def _image_size(content: bytes) -> tuple[int, int]:
+    """(width, height) of an uploaded photo, refused as Telegram refuses what it can't read."""
+    from PIL import Image, UnidentifiedImageError  # Pillow comes with matplotlib
+
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            width, height = image.size
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED") from exc
+    if width + height > 10_000 or max(width, height) > 20 * min(width, height):
+        raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+    return width, height

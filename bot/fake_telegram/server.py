@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import json
+import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
-from bot.fake_telegram.api import NETWORK_DOWN, FakeTelegram
+from bot.fake_telegram.api import NETWORK_DOWN, FakeTelegram, Upload
 
 LONG_POLL_CAP = 2.0  # seconds; keeps shutdown quick
 
@@ -23,6 +26,39 @@ def _decode(value: str) -> Any:
         except ValueError:
             return value
     return value
+
+
+# httpx (like browsers, per HTML5) writes `"` as %22 and control characters as %XX in a
+# part's name and filename
+_FORM_ESCAPE = re.compile(r"%(22|[01][0-9A-F])")
+
+
+def _unescape_form_param(value: str) -> str:
+    return _FORM_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart/form-data body as params: text fields decoded like form fields, file
+    parts (those with a filename) as `Upload`s."""
+    parser = email.parser.BytesParser(policy=email.policy.HTTP)
+    message = parser.parsebytes(b"Content-Type: " + content_type.encode("latin-1")
+                                + b"\r\n\r\n" + body)
+    params: dict[str, Any] = {}
+    if not message.is_multipart():
+        return params
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        name = _unescape_form_param(name)
+        content = part.get_payload(decode=True) or b""
+        file_name = part.get_filename()
+        if file_name is None:
+            params[name] = _decode(content.decode("utf-8"))
+        else:
+            mime_type = part.get_content_type() if part.get("Content-Type") else None
+            params[name] = Upload(content, _unescape_form_param(file_name) or None, mime_type)
+    return params
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -84,6 +120,8 @@ class FakeTelegramServer:
             params.update(json.loads(raw))
         elif raw and "application/x-www-form-urlencoded" in ctype:
             params.update({k: _decode(v) for k, v in parse_qsl(raw.decode())})
+        elif raw and "multipart/form-data" in ctype:
+            params.update(parse_multipart(ctype, raw))
         if method.lower() == "getupdates":
             timeout = min(float(params.get("timeout") or 0), LONG_POLL_CAP)
             updates = self.api.wait_for_updates(params.get("offset"), timeout)
