@@ -16,7 +16,18 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.scheduling.scheduler import Scheduler
 from bot.services.registry import Services
-from handlers import fallback, flows, guard, imports, items, people, reminders, replies, start
+from handlers import (
+    export,
+    fallback,
+    flows,
+    guard,
+    imports,
+    items,
+    people,
+    reminders,
+    replies,
+    start,
+)
 from handlers.context import BotData, DutyContext
 from messages.commands import menu
 from messages.common import internal_error
@@ -75,6 +86,7 @@ def register_handlers(app: Application) -> None:
     items.register(app)
     reminders.register(app)
     replies.register(app)  # item buttons, 延期, 销号, /汇报, /整改, /约谈
+    export.register(app)  # /导出: the Excel 台账 as a document
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note
