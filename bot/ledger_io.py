@@ -33,15 +33,17 @@ from bot.domain.ledger import (
     OBLIGATIONS,
     PERFORMANCE,
     TALKS,
-    Chains,
     Ledger,
     LedgerItem,
+    LedgerTalk,
     Score,
+    Verdict,
+    chain_of,
     import_status,
     overdue_days,
     person_labels,
 )
-from bot.domain.model import ItemStatus, ListKind
+from bot.domain.model import ItemStatus
 from bot.domain.vocabulary import (
     DUTY_NAMES,
     LIST_NAMES,
@@ -136,22 +138,16 @@ class _Writer:
                    p.note, "是" if p.bound else "否")
 
     def _lists(self) -> Iterator[tuple[object, ...]]:
-        items = [i for i in self.ledger.items if i.kind in LIST_NAMES]
-        items.sort(key=lambda i: (_LIST_ORDER[i.kind], i.code))
-        chains = Chains(items)
-        wanted = {i.parent_id for i in items if i.parent_id is not None}
-        codes = {i.id: i.code for i in self.ledger.items if i.id in wanted}
-        for i in items:
+        for i in self.ledger.lists:
             status = import_status(i.status)
             yield (i.code, LIST_NAMES[i.kind], i.title, DUTY_NAMES[i.duty],
                    self.owner_label.get(i.owner_id), self.unit_name.get(i.unit_id),
-                   codes.get(i.parent_id) if i.parent_id is not None else None, i.source,
-                   i.due_date, STATUS_NAMES[status] if status else None,
-                   STATUS_NAMES[i.status], chains.of(i.id),
+                   i.parent_code, i.source, i.due_date,
+                   STATUS_NAMES[status] if status else None, STATUS_NAMES[i.status], chain_of(i),
                    overdue_days(i.due_date, i.status, self.today), i.updated_at)
 
     def _obligations(self) -> Iterator[tuple[object, ...]]:
-        for i in self._of_kind(ListKind.OBLIGATION):
+        for i in self.ledger.obligations:
             yield (i.code, i.title, DUTY_NAMES[i.duty], self.person_name.get(i.owner_id),
                    self.unit_name.get(i.unit_id), self._person(i.counterpart_id), i.rule_key,
                    i.period, i.due_date, STATUS_NAMES[i.status],
@@ -159,11 +155,10 @@ class _Writer:
 
     def _talks(self) -> Iterator[tuple[object, ...]]:
         people = self.ledger.people
-        held: dict[int | None, list] = defaultdict(list)
+        held: dict[int | None, list[LedgerTalk]] = defaultdict(list)
         for t in self.ledger.talks:
             held[t.item_id].append(t)
-        talk_items = sorted((i for i in self.ledger.items if i.counterpart_id is not None),
-                            key=lambda i: (i.due_date, i.code))
+        talk_items = self.ledger.talk_items
         shown = {i.id for i in talk_items}
 
         def unit_of(person_id: int | None) -> str | None:
@@ -171,69 +166,47 @@ class _Writer:
             return self.unit_name.get(person.unit_id) if person else None
 
         for i in talk_items:
-            records = held.get(i.id) or [None]
+            records: list[LedgerTalk | None] = list(held.get(i.id, ())) or [None]
             for t in records:
                 yield (i.code, i.title, self.person_name.get(i.owner_id), unit_of(i.owner_id),
                        self._person(i.counterpart_id), unit_of(i.counterpart_id), i.due_date,
                        STATUS_NAMES[i.status], overdue_days(i.due_date, i.status, self.today),
-                       *(self._held(t) if t else (None, None, None, None)))
+                       *(_held(t) if t else (None, None, None, None)))
         for item_id, records in held.items():
             if item_id in shown:
                 continue
             for t in records:  # held without a required or scheduled talk behind it
                 yield (None, None, self.person_name.get(t.holder_id), unit_of(t.holder_id),
                        self._person(t.counterpart_id), unit_of(t.counterpart_id), None, None,
-                       None, *self._held(t))
-
-    def _held(self, t: Any) -> tuple[object, ...]:
-        return t.held_on, t.kind, t.note or None, t.recorded_at
+                       None, *_held(t))
 
     def _fixes(self) -> Iterator[tuple[object, ...]]:
-        fixes = self._of_kind(ListKind.RECTIFICATION)
+        fixes = self.ledger.fixes
         ids = {i.id for i in fixes}
         plans: dict[int, LedgerItem] = {}
         for i in fixes:
             if i.parent_id in ids:
                 plans.setdefault(i.parent_id, i)
-        verdicts = self._verdicts(ids)
+        verdicts: dict[int, list[Verdict]] = defaultdict(list)
+        for v in self.ledger.verdicts:
+            verdicts[v.item_id].append(v)
         for i in fixes:
             if i.parent_id in ids:
                 continue  # a 整改方案: shown on its 整改's row
             plan = plans.get(i.id)
             said = verdicts.get(i.id, [])
-            verified = [v for v in said if v[2] == "verify"]
-            returned = sum(1 for v in said if v[2] == "return")
+            verified = [v for v in said if v.action == "verify"]
+            returned = sum(1 for v in said if v.action == "return")
             last = verified[-1] if verified else None
-            if i.status is ItemStatus.VERIFIED:
-                outcome = STATUS_NAMES[ItemStatus.VERIFIED]
-            elif i.status in (ItemStatus.PENDING_VERIFICATION, ItemStatus.RETURNED):
-                outcome = STATUS_NAMES[i.status]
-            else:
-                outcome = None
+            shown = (ItemStatus.VERIFIED, ItemStatus.PENDING_VERIFICATION, ItemStatus.RETURNED)
             yield (i.code, i.title, i.source, self.person_name.get(i.owner_id),
                    self.unit_name.get(i.unit_id), DUTY_NAMES[i.duty],
                    plan.code if plan else None, plan.due_date if plan else None,
                    STATUS_NAMES[plan.status] if plan else None, i.due_date,
                    STATUS_NAMES[i.status], overdue_days(i.due_date, i.status, self.today),
-                   outcome, self._person(last[1]) if last else None,
-                   last[0] if last else None, returned or None)
-
-    def _verdicts(self, ids: set[int]) -> dict[int, list[tuple[datetime, int | None, str]]]:
-        """销号 and 退回 of the 整改, from the event log: (when, who, action) by item."""
-        found: dict[int, list[tuple[datetime, int | None, str]]] = defaultdict(list)
-        for e in self.ledger.events:
-            if e.kind != "item.status" or e.subject_type != "item":
-                continue
-            try:
-                item_id = int(e.subject_id)
-            except ValueError:
-                continue
-            if item_id not in ids:
-                continue
-            action = _data(e.data).get("action")
-            if action in ("verify", "return"):
-                found[item_id].append((e.at, e.actor_person_id, action))
-        return found
+                   STATUS_NAMES[i.status] if i.status in shown else None,
+                   self._person(last.actor_person_id) if last else None,
+                   last.at if last else None, returned or None)
 
     def _events(self) -> Iterator[tuple[object, ...]]:
         people = self.ledger.people
@@ -285,10 +258,6 @@ class _Writer:
                 yield _score_row(label, s)
 
     # -- helpers ---------------------------------------------------------------------------
-
-    def _of_kind(self, kind: ListKind) -> list[LedgerItem]:
-        return sorted((i for i in self.ledger.items if i.kind is kind),
-                      key=lambda i: (i.due_date, i.code))
 
     def _person(self, person_id: int | None) -> str | None:
         return self.person_name.get(person_id) if person_id is not None else None
@@ -383,7 +352,10 @@ class _Writer:
 
 
 _WRAP = Alignment(wrap_text=True, vertical="top")
-_LIST_ORDER = {ListKind.PROBLEM: 0, ListKind.RESPONSIBILITY: 1, ListKind.MEASURE: 2}
+
+
+def _held(t: LedgerTalk) -> tuple[object, ...]:
+    return t.held_on, t.kind, t.note or None, t.recorded_at
 
 
 def _score_row(label: str, s: Score) -> tuple[object, ...]:

@@ -17,7 +17,6 @@ from bot.domain.ledger import (
     OBLIGATIONS,
     PERFORMANCE,
     TALKS,
-    Chains,
     Ledger,
     LedgerEvent,
     LedgerItem,
@@ -25,6 +24,8 @@ from bot.domain.ledger import (
     LedgerTalk,
     LedgerUnit,
     Score,
+    Verdict,
+    chain_of,
     import_status,
     overdue_days,
     person_labels,
@@ -35,6 +36,7 @@ from bot.ledger_io import display_width, write_ledger, write_ledger_file
 from bot.services.errors import NotAllowed, NotBound, WrongChat
 from bot.services.export import CONSOLE, check_export
 from messages.export import event_details
+from storage.ledger import LedgerSnapshot
 from tests.conftest import TZ, snapshot
 from tests.test_e2e_fixes import create_fix
 from tests.test_e2e_replies import first_digest, item_state
@@ -65,18 +67,19 @@ def hand_made() -> Ledger:
     def item(id_: int, code: str, kind: ListKind, title: str, owner: int, unit: int, due: date,
              status: ItemStatus = ItemStatus.OPEN, parent: int | None = None,
              counterpart: int | None = None, source: str | None = None,
-             duty: Duty = Duty.DUAL) -> LedgerItem:
+             duty: Duty = Duty.DUAL, chain: tuple[str | None, str | None] = (None, None)
+             ) -> LedgerItem:
         return LedgerItem(id_, code, kind, title, duty, owner, unit, parent, source, due, status,
                           counterpart, "talk.annual" if counterpart else None,
-                          "2026" if counterpart else None, UPDATED)
+                          "2026" if counterpart else None, UPDATED, *chain)
 
     items = [
         item(1, "W0001", ListKind.PROBLEM, "公务接待<b>超标准</b> & 报销", 1, 1,
              date(2026, 12, 5), source="巡察", duty=Duty.PRINCIPAL),
         item(2, "Z0002", ListKind.RESPONSIBILITY, HOSTILE, 2, 2, date(2026, 11, 25),
-             ItemStatus.IN_PROGRESS, parent=1),
+             ItemStatus.IN_PROGRESS, parent=1, chain=("W0001", None)),
         item(3, "C0003", ListKind.MEASURE, "逐笔核查凭证", 4, 2, date(2026, 11, 27),
-             ItemStatus.EXTENSION_REQUESTED, parent=2),
+             ItemStatus.EXTENSION_REQUESTED, parent=2, chain=("Z0002", "W0001")),
         item(4, "L0004", ListKind.OBLIGATION, "廉政谈话：李明", 1, 1, date(2026, 12, 31),
              counterpart=2, duty=Duty.FIRST),
         item(5, "G0005", ListKind.RECTIFICATION, "财务科整改", 2, 1, date(2026, 12, 31),
@@ -100,8 +103,10 @@ def hand_made() -> Ledger:
                     '{"action": "return", "from": "pending_verification", "to": "returned", '
                     '"reason": "未清退"}', "G0005"),
     ]
-    return Ledger(made_at=MADE, units=units, people=people, items=items, talks=talks,
-                  events=events,
+    verdicts = [Verdict(6, UPDATED, 3, "verify"), Verdict(5, UPDATED, 3, "return")]
+    return Ledger(made_at=MADE, units=units, people=people, lists=items[:3],
+                  obligations=[items[3]], talk_items=[items[3]], talks=talks,
+                  fixes=[items[5], items[4]], verdicts=verdicts, events=events,
                   person_scores=[Score("李明", "某局党委", 4, 3, 0.75, 2, 1, 0.5, 68.5)],
                   unit_scores=[Score("财务科", None, 0, 0, None, 0, 0, None, None)],
                   score_period=(date(2026, 1, 1), date(2026, 11, 30)))
@@ -214,8 +219,8 @@ def test_the_help_sheet_counts_every_sheet():
 def test_control_characters_are_dropped_and_long_text_cut():
     ledger = hand_made()
     long = LedgerTalk(2, None, 3, 4, "约谈", date(2026, 11, 19), "记\x07录" + "长" * 40_000, UPDATED)
-    ledger = Ledger(made_at=MADE, units=ledger.units, people=ledger.people, items=[],
-                    talks=[long], events=[])
+    ledger = Ledger(made_at=MADE, units=ledger.units, people=ledger.people, lists=[],
+                    talks=[long])
     sheet = openpyxl.load_workbook(io.BytesIO(write_ledger(ledger)))[TALKS]
     note = sheet["L2"].value
     assert note.startswith("记录长") and len(note) == 32_767 and note.endswith("…")
@@ -225,10 +230,8 @@ def test_control_characters_are_dropped_and_long_text_cut():
 
 
 def test_chains_statuses_and_overdue_days():
-    items = hand_made().items
-    chains = Chains(items)
-    assert chains.of(3) == "W0001 → Z0002 → C0003" and chains.of(1) == "W0001"
-    assert chains.of(4) == ""  # not on the three lists
+    lists = list(hand_made().lists)
+    assert chain_of(lists[2]) == "W0001 → Z0002 → C0003" and chain_of(lists[0]) == "W0001"
     today = date(2026, 11, 30)
     assert overdue_days(date(2026, 11, 27), ItemStatus.RETURNED, today) == 3
     assert overdue_days(date(2026, 11, 27), ItemStatus.DONE, today) is None
@@ -293,12 +296,14 @@ async def test_export_then_import_of_the_same_data_changes_nothing(bot, api, org
     # hostile titles and a duplicate name in another unit
     await org.person(20, "李明", "/登记 李明 纪委委员 局纪委")
     hostile = await org.item("问题", HOSTILE, "主体责任", "陈书记", "某局党委", "2026-12-20")
-    await org.item("责任", "<b>规范</b> & 接待", "一岗双责", "李明@某局党委", "财务科",
-                   "2026-12-22", parent=hostile)
+    child = await org.item("责任", "<b>规范</b> & 接待", "一岗双责", "李明@某局党委", "财务科",
+                           "2026-12-22", parent=hostile)
     exported = await services.export.export_for_console()
     book = openpyxl.load_workbook(io.BytesIO(exported.data))
     codes = [r[0] for r in values(book[ITEMS])[1:]]
     assert world["a"] in codes and world["b"] in codes and hostile in codes
+    row = values(book[ITEMS])[1 + codes.index(child)]
+    assert row[4:7] == ["李明@某局党委", "财务科", hostile] and row[11] == f"{hostile} → {child}"
     assert [(r[0], r[6]) for r in values(book[FIXES])[1:]] == [(main, plan)]
     before = await snapshot(bot)
     result = await services.imports.import_file(CONSOLE, exported.data, exported.file_name)
@@ -306,3 +311,15 @@ async def test_export_then_import_of_the_same_data_changes_nothing(bot, api, org
     assert result.invites == ()
     assert await snapshot(bot) == before
     assert (await item_state(bot, world["a"]))[0].status is ItemStatus.EXTENSION_REQUESTED
+
+
+async def test_the_snapshot_reads_one_moment_and_holds_up_no_writer(bot, org):
+    services = bot.app.bot_data.services
+    with LedgerSnapshot(services.db.path) as snapshot:
+        units = snapshot.units()
+        # the bot writes meanwhile, on its own connection, without waiting
+        await services.people.create_unit(CONSOLE, "新成立科", None, "某局党委")
+        assert snapshot.units() == units  # the snapshot still sees its moment
+        assert [u.name for u in snapshot.units().values()] == [u.name for u in units.values()]
+    with LedgerSnapshot(services.db.path) as later:
+        assert "新成立科" in [u.name for u in later.units().values()]

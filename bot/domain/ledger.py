@@ -6,14 +6,13 @@ the workbook. Rows are NamedTuples, light enough to hold half a million of them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import NamedTuple
 
 from bot.domain.model import (
     ACTIVE_STATUSES,
-    THREE_LISTS,
     Duty,
     ItemStatus,
     ListKind,
@@ -86,6 +85,8 @@ class LedgerItem(NamedTuple):
     rule_key: str | None
     period: str | None
     updated_at: datetime
+    parent_code: str | None = None  # the 上级事项编号
+    grandparent_code: str | None = None  # its own 上级's: the 传导 chain is three deep at most
 
 
 class LedgerTalk(NamedTuple):
@@ -138,14 +139,22 @@ class Score(NamedTuple):
 
 @dataclass(frozen=True, slots=True)
 class Ledger:
-    """Everything the 台账 shows, read in one snapshot."""
+    """Everything the 台账 shows, read in one snapshot.
+
+    The long parts (the lists, the obligations, the events) may be one-pass iterables that
+    read as they are written: the writer goes through each once, in the order of the sheets.
+    """
 
     made_at: datetime  # timezone-aware; the workbook shows local time without the zone
     units: Mapping[int, LedgerUnit]
     people: Mapping[int, LedgerPerson]  # everyone, for names; the 人员 sheet has the active
-    items: Sequence[LedgerItem]  # by kind, then 编号
-    talks: Sequence[LedgerTalk]
-    events: Sequence[LedgerEvent]
+    lists: Iterable[LedgerItem]  # the three lists, 问题 then 责任 then 措施, by 编号
+    obligations: Iterable[LedgerItem] = ()  # 履责事项, by due date
+    talk_items: Sequence[LedgerItem] = ()  # items with a 谈话对象, by due date
+    talks: Sequence[LedgerTalk] = ()  # talks recorded as held
+    fixes: Sequence[LedgerItem] = ()  # 整改 and their 整改方案, by due date
+    verdicts: Sequence[Verdict] = ()  # 销号 and 退回 of the 整改, oldest first
+    events: Iterable[LedgerEvent] = ()  # the 履责纪实, oldest first
     person_scores: Sequence[Score] = ()
     unit_scores: Sequence[Score] = ()
     score_period: tuple[date, date] | None = None
@@ -157,10 +166,6 @@ class Ledger:
 
 
 # -- what is derived ----------------------------------------------------------------------
-
-
-def is_list_item(item: LedgerItem) -> bool:
-    return item.kind in THREE_LISTS
 
 
 def overdue_days(due: date, status: ItemStatus, today: date) -> int | None:
@@ -177,23 +182,9 @@ def import_status(status: ItemStatus) -> ItemStatus | None:
     return status if status in IMPORT_STATUSES else None
 
 
-class Chains:
-    """The 传导 chain of the three lists: 问题 → 责任 → 措施, by 编号."""
-
-    def __init__(self, items: Sequence[LedgerItem]) -> None:
-        self._up: dict[int, tuple[str, int | None]] = {
-            i.id: (i.code, i.parent_id) for i in items if i.kind in THREE_LISTS
-        }
-
-    def of(self, item_id: int) -> str:
-        codes: list[str] = []
-        seen: set[int] = set()
-        current: int | None = item_id
-        while current is not None and current in self._up and current not in seen:
-            seen.add(current)
-            code, current = self._up[current]
-            codes.append(code)
-        return " → ".join(reversed(codes))
+def chain_of(item: LedgerItem) -> str:
+    """The 传导 chain of an item on the three lists: 问题 → 责任 → 措施, by 编号."""
+    return " → ".join(c for c in (item.grandparent_code, item.parent_code, item.code) if c)
 
 
 def person_labels(people: Mapping[int, LedgerPerson],

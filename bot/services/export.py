@@ -1,4 +1,4 @@
-"""The Excel 台账 (/导出, `dutybot export`): read in one snapshot, written in a worker
+"""The Excel 台账 (/导出, `dutybot export`): read from one snapshot and written in a worker
 thread, the export itself recorded in the 履责纪实."""
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from datetime import date
 
 from bot.clock import Clock
 from bot.domain import permissions
-from bot.domain.ledger import Ledger, Score
+from bot.domain.ledger import Score
 from bot.domain.model import Actor, Group, GroupKind
-from bot.ledger_io import write_ledger_file
+from bot.ledger_io import LedgerFile, write_ledger_file
 from bot.services.base import ServiceBase
 from bot.services.errors import NotAllowed, NotBound, WrongChat
 from messages.export import file_name
 from storage.db import Database
+from storage.ledger import LedgerSnapshot
 
 #: The 履责指数 over a period: (people, units). Supplied by the summary service.
 Scores = Callable[[date, date], Awaitable[tuple[Sequence[Score], Sequence[Score]]]]
@@ -59,31 +60,30 @@ class ExportService(ServiceBase):
         return await self._export(CONSOLE, "cli")
 
     async def _export(self, actor: Actor, via: str) -> Export:
-        ledger = await self.ledger()
-        written = await asyncio.to_thread(write_ledger_file, ledger)
-        day = ledger.today
+        written, day = await self.write()
         name = file_name(day)
         async with self.change(actor) as tx:
             await tx.events.record(actor, self.now(), "ledger.exported", "ledger", name,
                                    counts=written.counts, via=via)
         return Export(written.data, name, day, written.counts)
 
-    async def ledger(self) -> Ledger:
-        """Everything the 台账 shows, read in one snapshot (a few set-based queries)."""
+    async def write(self) -> tuple[LedgerFile, date]:
+        """The workbook, read and written in a worker thread from one snapshot on a
+        read-only connection of its own: the bot's connection is not held meanwhile."""
         now = self.now()
         period = (date(now.year, 1, 1), now.date())
         people_scores: Sequence[Score] = ()
         unit_scores: Sequence[Score] = ()
         if self.scores is not None:
             people_scores, unit_scores = await self.scores(*period)
-        async with self.db.read() as tx:
-            units = await tx.ledger.units()
-            people = await tx.ledger.people()
-            items = await tx.ledger.items()
-            talks = await tx.ledger.talks()
-            events = await tx.ledger.events()
-            groups = await tx.ledger.group_titles()
-        return Ledger(made_at=now, units=units, people=people, items=items, talks=talks,
-                      events=events, person_scores=people_scores, unit_scores=unit_scores,
-                      score_period=period if self.scores is not None else None,
-                      group_titles=groups)
+        path = self.db.path
+        if path is None:
+            raise RuntimeError("the export reads the database file; this one has no path")
+
+        def build() -> LedgerFile:
+            with LedgerSnapshot(path) as snapshot:
+                ledger = snapshot.ledger(now, people_scores, unit_scores,
+                                         period if self.scores is not None else None)
+                return write_ledger_file(ledger)
+
+        return await asyncio.to_thread(build), now.date()
