@@ -228,7 +228,7 @@ class _Writer:
             data = _data(e.data)
             yield (e.id, e.at,
                    texts.actor_name(labels.get(e.actor_person_id) if e.actor_person_id else None,
-                                    e.actor_telegram_id),
+                                    e.actor_telegram_id, data.get("via")),
                    texts.event_name(e.kind),
                    texts.subject_name(e.subject_type, e.subject_id,
                                       self._subject(e.subject_type, e.subject_id, e.item_code,

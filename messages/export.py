@@ -179,9 +179,11 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "import.applied":
             counts = d.pop("counts", {}) or {}
             sheets = {"units": UNITS, "people": PEOPLE, "items": ITEMS}
-            head = "；".join(f"{sheets.get(k, k)} 新建 {c.get('created', 0)}、更新 "
-                            f"{c.get('updated', 0)}、未变 {c.get('unchanged', 0)}"
-                            for k, c in counts.items())
+            d.pop("file", None)  # the subject names it
+            ordered = [k for k in sheets if k in counts] + [k for k in counts if k not in sheets]
+            head = "；".join(f"{sheets.get(k, k)} 新建 {counts[k].get('created', 0)}、更新 "
+                            f"{counts[k].get('updated', 0)}、未变 {counts[k].get('unchanged', 0)}"
+                            for k in ordered)
         case "ledger.exported":
             counts = d.pop("counts", {}) or {}
             head = "、".join(f"{k} {v}" for k, v in counts.items())
@@ -230,11 +232,15 @@ def _value(key: str, value: object) -> str:
     return str(value)
 
 
-def actor_name(person: str | None, telegram_id: int | None) -> str:
+def actor_name(person: str | None, telegram_id: int | None, via: object = None) -> str:
+    """Who did it: a person; an admin known only by Telegram id; the operator at the
+    console (an import or export run from the command line); else the bot itself."""
     if person:
         return person
     if telegram_id is not None:
         return f"管理员（Telegram {telegram_id}）"
+    if via in ("import", "cli"):
+        return "管理员（命令行）"
     return "系统"
 
 

@@ -134,6 +134,9 @@ def refusal(error: e.ServiceError) -> str:
         case e.BadPlanDue(plan_due=plan_due, due=due):
             return (f"整改方案的期限（{esc(plan_due)}）不能晚于整改完成期限（{esc(due)}）。"
                     "请重新输入。")
+        case e.TooBigToSend(size=size, limit=limit):
+            return (f"台账文件有 {size / 2**20:.0f} MB，超过 Telegram 允许机器人发送的 {limit // 2**20} MB。"
+                    "请管理员在服务器上用 dutybot export 文件.xlsx 导出。")
         case e.WrongChat(what=what):
             return _WRONG_CHAT.get(what, "⛔ 这个命令不能在本群使用。")
         case e.UnknownItem(code=code):

@@ -27,7 +27,9 @@ def test_export_writes_the_ledger_and_never_overwrites(tmp_path, cli, capsys):  
     assert [r[0].value for r in book[UNITS].iter_rows(min_row=2)][:2] == ["某局党委", "财务科"]
     assert len(list(book[PEOPLE].iter_rows(min_row=2))) == 5
     assert len(list(book[ITEMS].iter_rows(min_row=2))) == 3
-    assert "导入台账" in [r[3].value for r in book[EVENTS].iter_rows(min_row=2)]
+    logged = [[c.value for c in r] for r in book[EVENTS].iter_rows(min_row=2)]
+    assert logged[-1][2:5] == ["管理员（命令行）", "导入台账", "导入 导入.xlsx"]
+    assert logged[-1][5] == "单位 新建 5、更新 0、未变 0；人员 新建 5、更新 0、未变 0；清单 新建 3、更新 0、未变 0；方式：Excel 导入"
     assert count(db, "events") == 14 + 1  # the import's 14, and the export's own
 
     size = (tmp_path / "台账.xlsx").stat().st_size

@@ -82,3 +82,15 @@ async def test_refusals_are_one_line_and_send_nothing(bot, api, admin, org, worl
         assert "\n" not in new[0].plain and new[0].file is None
     assert not any(m.file for chat in api.messages.values() for m in chat)
     assert await snapshot(bot) == before
+
+
+async def test_a_ledger_too_big_for_telegram_is_refused_with_the_way_round(bot, api, org, world,
+                                                                         monkeypatch):
+    monkeypatch.setattr("bot.services.export.MAX_DOCUMENT_BYTES", 1000)
+    liu = org.users["刘纪委"]
+    before = await snapshot(bot)
+    await bot.send(liu, "/导出")
+    sent = api.last(liu.id)
+    assert sent.file is None and "超过 Telegram 允许机器人发送的" in sent.plain
+    assert "dutybot export" in sent.plain
+    assert await snapshot(bot) == before  # not sent, so not recorded as exported

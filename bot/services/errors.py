@@ -176,3 +176,11 @@ class WrongChat(ServiceError):
     """Asked for in a group where the answer must not be shown (a unit group)."""
 
     what: str  # "export"
+
+
+@dataclass
+class TooBigToSend(ServiceError):
+    """A file over what Telegram lets a bot send."""
+
+    size: int
+    limit: int

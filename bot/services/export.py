@@ -14,13 +14,17 @@ from bot.domain.ledger import Score
 from bot.domain.model import Actor, Group, GroupKind
 from bot.ledger_io import LedgerFile, write_ledger_file
 from bot.services.base import ServiceBase
-from bot.services.errors import NotAllowed, NotBound, WrongChat
+from bot.services.errors import NotAllowed, NotBound, TooBigToSend, WrongChat
 from messages.export import file_name
 from storage.db import Database
 from storage.ledger import LedgerSnapshot
 
 #: The 履责指数 over a period: (people, units). Supplied by the summary service.
 Scores = Callable[[date, date], Awaitable[tuple[Sequence[Score], Sequence[Score]]]]
+
+#: What a bot may send as a document (Telegram's limit for bots); a bigger 台账 is for
+#: `dutybot export` on the server.
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
 #: The operator at the console (`dutybot export`): the office, by definition.
 CONSOLE = Actor(telegram_user_id=None, bootstrap_admin=True)
@@ -53,14 +57,16 @@ class ExportService(ServiceBase):
         """The whole 台账 for a 纪委 member or an admin, in private chat or a 纪委 group
         (`group`: where it was asked for; None for a private chat)."""
         check_export(actor, group)
-        return await self._export(actor, "chat")
+        return await self._export(actor, "chat", MAX_DOCUMENT_BYTES)
 
     async def export_for_console(self) -> Export:
         """`dutybot export`: the operator at the console may export everything."""
         return await self._export(CONSOLE, "cli")
 
-    async def _export(self, actor: Actor, via: str) -> Export:
+    async def _export(self, actor: Actor, via: str, limit: int | None = None) -> Export:
         written, day = await self.write()
+        if limit is not None and len(written.data) > limit:
+            raise TooBigToSend(len(written.data), limit)
         name = file_name(day)
         async with self.change(actor) as tx:
             await tx.events.record(actor, self.now(), "ledger.exported", "ledger", name,
