@@ -27,6 +27,7 @@ from handlers import (
     reminders,
     replies,
     start,
+    summary,
 )
 from handlers.context import BotData, DutyContext
 from messages.commands import menu
@@ -85,6 +86,7 @@ def register_handlers(app: Application) -> None:
     people.register(app)
     items.register(app)
     reminders.register(app)
+    summary.register(app)  # /周报, /逾期
     replies.register(app)  # item buttons, 延期, 销号, /汇报, /整改, /约谈
     export.register(app)  # /导出: the Excel 台账 as a document
     imports.register(app)  # documents: an .xlsx to import

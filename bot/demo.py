@@ -23,6 +23,8 @@ from messages.format import fmt_date
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 ADMIN_ID = 1001
+DISCIPLINE_GROUP = -1001
+FILES = Path("demo-output")  # the chart and the 台账 the demo writes, beside the transcript
 
 UNITS = [
     "/新建单位 某局党委",
@@ -158,7 +160,7 @@ class Demo:
         await self.bot.send(admin, "/登记 钱七 班子成员 不存在的科室")
 
         # the 纪委 group: unregistered first, then bound by the admin with a button
-        group = api.group(-1001, "局纪委工作群")
+        group = api.group(DISCIPLINE_GROUP, "局纪委工作群")
         await self.bot.send(self.users["孙丽"], "/mylist", chat=group)
         await self.bot.send(admin, "/bindgroup", chat=group)
         prompt = api.last(group.id)
@@ -208,6 +210,19 @@ class Demo:
         await self.bot.press(liu, self.api.last(liu.id), "销号")
         await self.bot.sender.drain()
         await self.bot.send(li, "/整改")
+
+    async def weekly(self, folder: Path) -> list[Path]:
+        """The end of the story: the 纪委 asks for this week's picture in its group; the
+        chart it gets is written to a file, for a look at what the group sees."""
+        group = self.api.chats[DISCIPLINE_GROUP]
+        await self.bot.send(self.users["刘洋"], "/weekly", chat=group)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        chart = next((m for m in reversed(self.api.bot_messages(group.id)) if m.photo), None)
+        if chart is not None:  # no CJK font on this machine: the text came alone
+            written.append(folder / "周报图表.png")
+            written[-1].write_bytes(chart.photo)
+        return written
 
     def _chat_name(self, chat_id: int) -> str:
         chat = self.api.chats[chat_id]
@@ -265,7 +280,10 @@ async def run_demo(output: str | None = None) -> int:
             await demo.seed_lists()
             await demo.play()
             log = await demo.fortnight(clock)
+            files = await demo.weekly(FILES)
     text = "\n\n".join((transcript(api), FORTNIGHT_TITLE + "\n" + "\n".join(log)))
+    if files:
+        text += "\n\n══════ 写出的文件 ══════\n" + "\n".join(f"📄 {f}" for f in files)
     print(f"四责协同助手 · 演示（模拟时间 {START:%Y-%m-%d %H:%M}，无需令牌和网络）\n")
     print(text)
     if output:

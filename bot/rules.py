@@ -49,6 +49,7 @@ from bot.domain.policy import (
     ReminderPolicy,
     check_policy,
 )
+from bot.domain.summary import WeeklyPolicy
 from bot.domain.vocabulary import DUTY_NAMES, ROLE_NAMES, parse_term
 
 ENV = "DUTYBOT_RULES"
@@ -67,6 +68,7 @@ class Rules:
     policy: ReminderPolicy
     obligations: tuple[ObligationRule, ...]  # the enabled ones, in file order
     calendar: dict[int, YearOverride] = field(default_factory=dict)
+    weekly: WeeklyPolicy = field(default_factory=WeeklyPolicy)
 
 
 def load_rules(path: Path | None = None) -> Rules:
@@ -174,7 +176,7 @@ def _show_path(loc: Loc) -> str:
 
 # Merging ---------------------------------------------------------------------------------
 
-_SECTIONS = ("reminders", "escalation")
+_SECTIONS = ("reminders", "escalation", "summary")
 _SCHEDULE_FIELDS = ("due", "event", "days_after")
 _WHOLE = frozenset({"key", "title", "kind", "duty", "who", "schedule"})
 
@@ -527,6 +529,26 @@ class _Escalation(_Model):
     discipline_after_days: _AfterDays
 
 
+_WEEKDAYS = {"周一": 0, "周二": 1, "周三": 2, "周四": 3, "周五": 4, "周六": 5, "周日": 6,
+             "星期一": 0, "星期二": 1, "星期三": 2, "星期四": 3, "星期五": 4, "星期六": 5,
+             "星期日": 6, "星期天": 6, "周天": 6, "monday": 0, "tuesday": 1, "wednesday": 2,
+             "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+
+
+def _weekday(text: str) -> int | None:
+    if not text.strip():
+        return None  # no weekly push: the summary only on demand
+    day = _WEEKDAYS.get(text.strip().lower())
+    if day is None:
+        raise ValueError(f'must be a weekday such as "周一" or "monday", or "", got {text!r}')
+    return day
+
+
+class _Summary(_Model):
+    weekday: Annotated[int | None, BeforeValidator(_text(_weekday))]
+    send_time: Annotated[time, BeforeValidator(_text(_clock))]
+
+
 _Date = Annotated[date, BeforeValidator(_a_date)]
 
 
@@ -559,6 +581,7 @@ class _Obligation(_Model):
 class _RulesFile(_Model):
     reminders: _Reminders
     escalation: _Escalation
+    summary: _Summary
     calendar: dict[Annotated[str, AfterValidator(_year)], _Year] = {}
     obligation: list[_Obligation] = []
 
@@ -567,6 +590,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "": tuple(_RulesFile.model_fields),
     "reminders": tuple(_Reminders.model_fields),
     "escalation": tuple(_Escalation.model_fields),
+    "summary": tuple(_Summary.model_fields),
     "calendar": tuple(_Year.model_fields),
     "obligation": tuple(f.alias or n for n, f in _Obligation.model_fields.items()),
 }
@@ -598,7 +622,8 @@ def _build(model: _RulesFile) -> Rules:
         rule = _rule(index, entry)
         if entry.enabled:
             rules.append(rule)
-    return Rules(policy=policy, obligations=tuple(rules), calendar=calendar)
+    weekly = WeeklyPolicy(weekday=model.summary.weekday, at=model.summary.send_time)
+    return Rules(policy=policy, obligations=tuple(rules), calendar=calendar, weekly=weekly)
 
 
 def _policy(model: _RulesFile) -> ReminderPolicy:

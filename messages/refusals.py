@@ -17,15 +17,18 @@ _ACTIONS = {
     "verify": "验收销号和退回只能由纪委操作，且不能验收自己的整改。",
     "create_rectification": "新建整改只能由纪委操作。",
     "schedule_talk": "安排约谈只能由纪委或党委书记操作。",
+    "weekly": "周报只提供给纪委和党委书记。",
+    "overdue": "逾期事项汇总只提供给纪委、党委书记、办公室和分管领导。您自己的逾期事项请发送 /待办 查看。",
+    "export": "导出台账只能由纪委或管理员（党委办公室）操作。",
     "note": "您看不到这个事项，不能为它添加进展说明。",
     "report": "请先绑定身份再汇报。",
     "extension": "请先绑定身份再申请延期。",
     "record_talk": "请先绑定身份再登记谈话。",
-    "export": "导出台账只能由纪委或管理员（党委办公室）操作。",
 }
 
 _WRONG_CHAT = {
-    "export": "⛔ 台账只能在与我的私聊或纪委群中导出，本群不提供。",
+    "weekly": "周报只在纪委群或私聊中提供，请在那里发送 /weekly。",
+    "export": "台账只在纪委群或私聊中导出，请在那里发送 /export。",
 }
 
 _STATUS_NOW = {
@@ -117,6 +120,8 @@ def refusal(error: e.ServiceError) -> str:
             return "这个按钮已失效，或不是给您的。如需操作请重新发送命令。"
         case e.NotYours():
             return "这个按钮不是给您的。"
+        case e.WrongChat(what=what):
+            return _WRONG_CHAT.get(what, "这个命令不能在这个群里使用，请在私聊中使用。")
         case e.GroupOnly():
             return "这个命令要在群里使用。"
         case e.BadSetting(reason=reason):
@@ -137,8 +142,6 @@ def refusal(error: e.ServiceError) -> str:
         case e.TooBigToSend(size=size, limit=limit):
             return (f"台账文件有 {size / 2**20:.0f} MB，超过 Telegram 允许机器人发送的 {limit // 2**20} MB。"
                     "请管理员在服务器上用 dutybot export 文件.xlsx 导出。")
-        case e.WrongChat(what=what):
-            return _WRONG_CHAT.get(what, "⛔ 这个命令不能在本群使用。")
         case e.UnknownItem(code=code):
             return f"找不到编号为“{esc(code)}”的事项，或它不是您的。发送 /待办 查看您的事项。"
         case e.NothingToNote():

@@ -13,7 +13,9 @@ from telegram import InlineKeyboardMarkup
 from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
-from messages import replies
+from bot.domain.summary import from_payload
+from messages import replies, summary
+from messages.chart import render_chart
 from messages.format import days_phrase, esc, fmt_date, split_message
 
 
@@ -21,6 +23,17 @@ from messages.format import days_phrase, esc, fmt_date, split_message
 class Rendered:
     parts: list[str]
     keyboard: InlineKeyboardMarkup | None = None
+    photo: bytes | None = None  # sent before the text parts
+    caption: str | None = None
+
+    @property
+    def count(self) -> int:
+        """How many messages this is: the photo, if any, and each text part."""
+        return len(self.parts) + (self.photo is not None)
+
+
+#: Kinds whose rendering is slow (a chart): the sender renders them in a worker thread.
+SLOW_KINDS = frozenset({"weekly_chart"})
 
 
 def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
@@ -30,6 +43,12 @@ def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
                         replies.rows_keyboard(_ordered(payload["entries"])))
     if kind == "group_digest":
         return Rendered(split_message(group_digest(payload, today)))
+    if kind == "weekly_summary":
+        return Rendered(split_message(summary.weekly(from_payload(payload))))
+    if kind == "weekly_chart":
+        weekly = from_payload(payload)
+        return Rendered([], photo=render_chart(summary.chart_data(weekly)),
+                        caption=summary.chart_caption(weekly))
     if kind == "calendar_notice":
         return Rendered([calendar_notice(payload["year"], payload["estimated"])])
     if kind == "undeliverable_notice":

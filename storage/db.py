@@ -24,6 +24,7 @@ from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PersonRepo, UnitRepo
 from storage.reminders import ReminderRepo
+from storage.summary import SummaryRepo
 from storage.talks import TalkRepo
 
 BUSY_TIMEOUT_MS = 5000
@@ -48,6 +49,7 @@ class Tx:
         self.extensions = ExtensionRepo(conn)
         self.talks = TalkRepo(conn)
         self.imports = ImportRepo(conn)
+        self.summary = SummaryRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

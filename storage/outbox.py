@@ -18,6 +18,7 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"  # Telegram refused it for good (logged)
     UNDELIVERABLE = "undeliverable"  # the user blocked the bot, the bot left the group
     SUPERSEDED = "superseded"  # a digest never sent, folded into a later day's digest
+    SKIPPED = "skipped"  # nothing to send after all (a chart with no CJK font to draw it)
 
 
 @dataclass(frozen=True, slots=True)

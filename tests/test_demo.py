@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.demo import run_demo
+from messages.chart import find_cjk_font
 
 
 async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypatch):
@@ -37,7 +38,14 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         "整改通知",
         "整改待验收",
         "已通过验收并销号",
+        # the 纪委's weekly picture: pushed on Mondays, and asked for at the end
+        "📊 四责协同周报",
+        "十、履责指数",
     ):
         assert expected in text, expected
     assert "出了点问题" not in text  # no handler crashed along the way
     assert "══════ 局纪委工作群 ══════" in capsys.readouterr().out
+    if find_cjk_font() is not None:  # the chart needs a CJK font (CI installs one)
+        assert "🖼 📊" in text
+        chart = tmp_path / "demo-output" / "周报图表.png"
+        assert chart.read_bytes().startswith(b"\x89PNG") and chart.name in text

@@ -7,10 +7,23 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.config import load_settings
 from bot.services.delivery import DeliveryService
 from storage.outbox import OutboxStatus
 from tests.conftest import ADMIN_ID, DISCIPLINE_GROUP
 from tests.travel import at
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    """These tests count what the outbox holds: the weekly summary (tested in
+    test_e2e_summary.py) is switched off here."""
+    monkeypatch.chdir(tmp_path)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[summary]\nweekday = ""\n', encoding="utf-8")
+    return load_settings(DUTYBOT_DB_PATH=tmp_path / "bot.db", DUTYBOT_ADMIN_IDS=str(ADMIN_ID),
+                         TELEGRAM_API_BASE_URL="https://api.telegram.org",
+                         DUTYBOT_RULES=str(rules))
 
 
 async def outbox(bot, status: str) -> list:

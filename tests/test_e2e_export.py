@@ -10,8 +10,8 @@ from contextlib import closing
 
 import openpyxl
 
-from bot.domain.ledger import EVENTS, FIXES
-from bot.domain.workbook import ITEMS, PEOPLE
+from bot.domain.ledger import EVENTS, FIXES, PERFORMANCE
+from bot.domain.workbook import HELP, ITEMS, PEOPLE
 from tests.conftest import DISCIPLINE_GROUP, snapshot
 
 FILE = "四责协同台账_2026-11-23.xlsx"
@@ -45,6 +45,12 @@ async def test_a_discipline_member_gets_the_ledger_in_private(bot, api, org, wor
     assert "新建事项" in kinds and "登记人员" in kinds
     assert sent.plain.startswith(f"📎 {FILE} 📊 四责协同台账（2026-11-23 导出）")
     assert "清单 2" in sent.plain
+    scores = [[c.value for c in r] for r in book[PERFORMANCE].iter_rows(min_row=2)]
+    assert {r[0] for r in scores} == {"人员", "单位"}
+    assert ["人员", "周支书", "财务科党支部"] in [r[:3] for r in scores]
+    assert ["单位", "财务科", "某局党委"] in [r[:3] for r in scores]
+    notes = [row[0].value for row in book[HELP].iter_rows()]
+    assert "履责指数统计期间：2026-01-01 至 2026-11-23。" in notes
     (event,) = events_of(bot, "ledger.exported")
     assert event["via"] == "chat" and event["counts"][ITEMS] == 2
 
@@ -70,8 +76,8 @@ async def test_refusals_are_one_line_and_send_nothing(bot, api, admin, org, worl
     before = await snapshot(bot)
     asked = [(li, None, "导出台账只能由纪委或管理员"), (chen, None, "导出台账只能由纪委或管理员"),
              (stranger, None, "还没有绑定身份"),
-             (org.users["刘纪委"], unit_group, "只能在与我的私聊或纪委群中导出"),
-             (admin, unit_group, "只能在与我的私聊或纪委群中导出"),
+             (org.users["刘纪委"], unit_group, "台账只在纪委群或私聊中导出"),
+             (admin, unit_group, "台账只在纪委群或私聊中导出"),
              (li, world["group"], "导出台账只能由纪委或管理员")]
     for who, chat, says in asked:
         where = chat.id if chat else who.id

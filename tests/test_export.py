@@ -107,7 +107,7 @@ def hand_made() -> Ledger:
     return Ledger(made_at=MADE, units=units, people=people, lists=items[:3],
                   obligations=[items[3]], talk_items=[items[3]], talks=talks,
                   fixes=[items[5], items[4]], verdicts=verdicts, events=events,
-                  person_scores=[Score("李明", "某局党委", 4, 3, 0.75, 2, 1, 0.5, 68.5)],
+                  person_scores=[Score("李明", "某局党委", 4, 3, 0.75, 2, 1, 0.5, 68)],
                   unit_scores=[Score("财务科", None, 0, 0, None, 0, 0, None, None)],
                   score_period=(date(2026, 1, 1), date(2026, 11, 30)))
 
@@ -199,9 +199,10 @@ def test_the_event_log_in_words(book):
 
 def test_scores_are_numbers_with_a_percent_format(book):
     sheet = book[PERFORMANCE]
-    assert values(sheet)[1:] == [["人员", "李明", "某局党委", 4, 3, 0.75, 2, 1, 0.5, 68.5],
+    assert values(sheet)[1:] == [["人员", "李明", "某局党委", 4, 3, 0.75, 2, 1, 0.5, 68],
                                  ["单位", "财务科", None, 0, 0, None, 0, 0, None, None]]
     assert sheet["F2"].number_format == "0.0%" and sheet["I2"].number_format == "0.0%"
+    assert sheet["J2"].number_format == "0"
 
 
 def test_the_help_sheet_counts_every_sheet():
@@ -323,3 +324,21 @@ async def test_the_snapshot_reads_one_moment_and_holds_up_no_writer(bot, org):
         assert [u.name for u in snapshot.units().values()] == [u.name for u in units.values()]
     with LedgerSnapshot(services.db.path) as later:
         assert "新成立科" in [u.name for u in later.units().values()]
+
+
+def test_the_summary_s_performance_becomes_the_score_rows():
+    from bot.domain.model import Person, Unit
+    from bot.domain.performance import Tally
+    from bot.services.export import scores_of
+    from bot.services.summary import Performance, PersonScore, UnitScore
+
+    top, branch = Unit(1, "某局党委", UnitKind.COMMITTEE), Unit(2, "财务科", UnitKind.DEPARTMENT, 1)
+    li = Person(7, "李明", 1, frozenset({Role.MEMBER}))
+    tally = Tally(counted=4, on_time=3, reminded=2, answered=1)
+    people, units = scores_of(Performance(
+        date(2026, 1, 1), date(2026, 11, 30), [PersonScore(li, top, tally)],
+        [UnitScore(top, tally), UnitScore(branch, Tally())]))
+    assert people == [Score("李明", "某局党委", 4, 3, 0.75, 2, 1, 0.5, tally.score)]
+    assert tally.score == round(100 * (0.7 * 0.75 + 0.3 * 0.5))
+    assert units == [Score("某局党委", None, 4, 3, 0.75, 2, 1, 0.5, tally.score),
+                     Score("财务科", "某局党委", 0, 0, None, 0, 0, None, None)]

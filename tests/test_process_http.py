@@ -61,8 +61,9 @@ OBLIGATION_KEYS = ("annual_principal_report", "annual_supervision_report",
                    "integrity_talk_secretary", "integrity_talk_members", "cascade_talk",
                    "accountability_quarterly", "typical_cases_bimonthly",
                    "democratic_life_meeting_report", "annual_work_plan", "annual_lists_members")
-NO_OBLIGATIONS = "".join(f'[[obligation]]\nkey = "{k}"\nenabled = false\n\n'
-                         for k in OBLIGATION_KEYS)
+# nothing the clock makes by itself: no obligations, no weekly summary
+NO_OBLIGATIONS = '[summary]\nweekday = ""\n\n' + "".join(
+    f'[[obligation]]\nkey = "{k}"\nenabled = false\n\n' for k in OBLIGATION_KEYS)
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from bot.domain.calendar import YearOverride
 from bot.domain.model import Duty, Person, Role
 from bot.domain.obligations import TITLE_FIELDS, Category, Pairing, Schedule, title_of
 from bot.domain.policy import QuietHours, ReminderPolicy
+from bot.domain.summary import WeeklyPolicy
 from bot.rules import Rules, RulesError, load_rules
 
 DEFAULT_KEYS = [
@@ -135,6 +136,14 @@ def test_quiet_hours_can_be_switched_off_or_moved(tmp_path: Path) -> None:
     assert load(tmp_path, '[reminders]\nquiet_hours = ""\n').policy.quiet_hours is None
     moved = load(tmp_path, '[reminders]\nquiet_hours = "12:00-13:30"\n').policy.quiet_hours
     assert moved == QuietHours(time(12), time(13, 30))
+
+
+def test_the_weekly_summary_day_and_time(tmp_path: Path) -> None:
+    assert load_rules(None).weekly == WeeklyPolicy(0, time(9))
+    rules = load(tmp_path, '[summary]\nweekday = "周五"\nsend_time = "16:30"\n')
+    assert rules.weekly == WeeklyPolicy(4, time(16, 30))
+    assert load(tmp_path, '[summary]\nweekday = "Tuesday"\n').weekly == WeeklyPolicy(1, time(9))
+    assert load(tmp_path, '[summary]\nweekday = ""\n').weekly.weekday is None  # on demand only
 
 
 def test_escalation_overrides_key_by_key(tmp_path: Path) -> None:
@@ -351,6 +360,10 @@ due = "01-31"
         pytest.param('[[obligation]]\nkey = "no_such_thing"\nenabled = false\n', 2,
                      "obligation[1].key", "no default obligation 'no_such_thing'",
                      id="disable-unknown"),
+        pytest.param('[summary]\nweekday = "周八"\n', 2, "summary.weekday",
+                     'must be a weekday such as "周一"', id="bad-summary-weekday"),
+        pytest.param('[summary]\nsend_time = "25:00"\n', 2, "summary.send_time",
+                     "must be a time HH:MM", id="bad-summary-time"),
         pytest.param('[[obligation]]\nkey = "annual_work_plan"\n\ndue = "13-01"\n', 4,
                      "obligation[1].due", "must be MM-DD", id="partial-entry-bad-due"),
     ],

@@ -134,7 +134,7 @@ class Score(NamedTuple):
     reminded: int
     answered: int
     response_rate: float | None
-    score: float | None
+    score: int | None  # 0–100 (bot/domain/performance.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,7 +33,7 @@ class BotDriver:
     async def tick(self) -> int:
         """What the scheduler does on each tick, at the clock's time: plan, then send.
         Returns how many outbox messages went out."""
-        await self.app.bot_data.services.reminders.tick()
+        await self.app.bot_data.services.tick()
         return await self.sender.drain()
 
     async def feed(self, update: dict[str, Any] | None) -> None:

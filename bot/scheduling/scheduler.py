@@ -52,7 +52,7 @@ class Scheduler:
 
     async def tick(self) -> None:
         try:
-            planned = await self.services.reminders.tick()
+            planned = await self.services.tick()
         except Exception:
             log.exception("planning tick failed; the next tick tries again")
             return

@@ -6,12 +6,13 @@ point, the bot resends at most the one message that was in flight.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import warnings
 from datetime import timedelta
 
-from telegram import Bot
+from telegram import Bot, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -23,7 +24,7 @@ from telegram.error import (
 
 from bot.clock import Clock
 from bot.services.delivery import DeliveryService, backoff
-from messages.reminders import render_outbox
+from messages.reminders import SLOW_KINDS, Rendered, render_outbox
 from storage.outbox import OutboxMessage
 
 log = logging.getLogger("dutybot.sender")
@@ -64,14 +65,18 @@ class OutboxSender:
         return sent
 
     async def _send(self, msg: OutboxMessage) -> bool:
-        rendered = render_outbox(msg.kind, msg.payload, self.clock.now().date())
-        parts = rendered.parts
-        for index in range(msg.parts_sent, len(parts)):
-            last = index == len(parts) - 1
+        today = self.clock.now().date()
+        if msg.kind in SLOW_KINDS:  # a chart: rendered off the event loop
+            rendered = await asyncio.to_thread(render_outbox, msg.kind, msg.payload, today)
+        else:
+            rendered = render_outbox(msg.kind, msg.payload, today)
+        if rendered.count == 0:  # e.g. a chart with no CJK font to draw it: nothing to send
+            await self.delivery.skipped(msg)
+            return False
+        for index in range(msg.parts_sent, rendered.count):
+            last = index == rendered.count - 1
             try:
-                accepted = await self.bot.send_message(
-                    chat_id=msg.chat_id, text=parts[index],
-                    reply_markup=rendered.keyboard if last else None)
+                accepted = await self._send_part(msg.chat_id, rendered, index, last)
             except RetryAfter as exc:
                 wait = _seconds(exc)
                 self.paused_until = time.monotonic() + wait
@@ -101,6 +106,19 @@ class OutboxSender:
                 return False
             await self.delivery.delivered(msg, index + 1, last, accepted.message_id)
         return True
+
+
+    async def _send_part(self, chat_id: int, rendered: Rendered, index: int,
+                         last: bool) -> Message:
+        """The photo (if any) goes first, then the text parts; buttons go with the last."""
+        markup = rendered.keyboard if last else None
+        if rendered.photo is not None:
+            if index == 0:
+                return await self.bot.send_photo(chat_id=chat_id, photo=rendered.photo,
+                                                 caption=rendered.caption, reply_markup=markup)
+            index -= 1
+        return await self.bot.send_message(chat_id=chat_id, text=rendered.parts[index],
+                                           reply_markup=markup)
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -78,6 +78,11 @@ class DeliveryService(ServiceBase):
         async with self.db.transaction() as tx:
             await tx.outbox.finish(msg.id, OutboxStatus.FAILED, error)
 
+    async def skipped(self, msg: OutboxMessage) -> None:
+        """Nothing to send after all (a chart without a CJK font to draw it): done."""
+        async with self.db.transaction() as tx:
+            await tx.outbox.finish(msg.id, OutboxStatus.SKIPPED, "nothing to send")
+
     async def undeliverable(self, msg: OutboxMessage, error: str) -> None:
         """The user blocked the bot or never opened it, or the bot left the group: mark it,
         tell the admins once, and go on with the others."""

@@ -119,6 +119,13 @@ class GroupOnly(ServiceError):
 
 
 @dataclass
+class WrongChat(ServiceError):
+    """Not in this chat: e.g. the 纪委's summary asked for in a unit group."""
+
+    what: str  # "weekly", "export"
+
+
+@dataclass
 class BadSetting(ServiceError):
     """A reminder setting that cannot be used; the reason is already Chinese."""
 
@@ -169,13 +176,6 @@ class BadPlanDue(ServiceError):
 @dataclass
 class UnknownItem(ServiceError):
     code: str
-
-
-@dataclass
-class WrongChat(ServiceError):
-    """Asked for in a group where the answer must not be shown (a unit group)."""
-
-    what: str  # "export"
 
 
 @dataclass

@@ -11,16 +11,18 @@ from datetime import date
 from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.ledger import Score
-from bot.domain.model import Actor, Group, GroupKind
+from bot.domain.model import Actor, Group, GroupKind, Unit
+from bot.domain.performance import Tally
 from bot.ledger_io import LedgerFile, write_ledger_file
 from bot.services.base import ServiceBase
 from bot.services.errors import NotAllowed, NotBound, TooBigToSend, WrongChat
+from bot.services.summary import Performance
 from messages.export import file_name
 from storage.db import Database
 from storage.ledger import LedgerSnapshot
 
-#: The 履责指数 over a period: (people, units). Supplied by the summary service.
-Scores = Callable[[date, date], Awaitable[tuple[Sequence[Score], Sequence[Score]]]]
+#: The 履责指数 over a period: SummaryService.performance.
+Scores = Callable[[date, date], Awaitable[Performance]]
 
 #: What a bot may send as a document (Telegram's limit for bots); a bigger 台账 is for
 #: `dutybot export` on the server.
@@ -40,12 +42,29 @@ class Export:
 
 def check_export(actor: Actor, group: Group | None) -> None:
     """Private chat or a 纪委 group; the 纪委 and the office. Raises the refusal."""
+    if actor.person is None and not actor.roles:
+        raise NotBound()
     if group is not None and group.kind is not GroupKind.DISCIPLINE:
         raise WrongChat("export")
     if not permissions.can_export(actor):
-        if actor.person is None:
-            raise NotBound()
         raise NotAllowed("export")
+
+
+def scores_of(performance: Performance) -> tuple[list[Score], list[Score]]:
+    """The 履责指数 as the 台账 lists it: everyone, then every unit."""
+    units = {u.unit.id: u.unit for u in performance.units}
+
+    def parent_of(unit: Unit) -> str | None:
+        parent = units.get(unit.parent_id) if unit.parent_id is not None else None
+        return parent.name if parent else None
+
+    people = [_score(p.person.name, p.unit.name, p.tally) for p in performance.people]
+    return people, [_score(u.unit.name, parent_of(u.unit), u.tally) for u in performance.units]
+
+
+def _score(name: str, unit: str | None, t: Tally) -> Score:
+    return Score(name, unit, t.counted, t.on_time, t.on_time_rate, t.reminded, t.answered,
+                 t.response_rate, t.score)
 
 
 class ExportService(ServiceBase):
@@ -81,7 +100,7 @@ class ExportService(ServiceBase):
         people_scores: Sequence[Score] = ()
         unit_scores: Sequence[Score] = ()
         if self.scores is not None:
-            people_scores, unit_scores = await self.scores(*period)
+            people_scores, unit_scores = scores_of(await self.scores(*period))
         path = self.db.path
         if path is None:
             raise RuntimeError("the export reads the database file; this one has no path")

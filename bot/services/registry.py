@@ -26,6 +26,7 @@ from bot.services.reply_flows import (
     TalkRecordFlow,
     TalkScheduleFlow,
 )
+from bot.services.summary import SummaryService
 from bot.services.talks import TalkService
 from storage.db import Database
 
@@ -44,6 +45,7 @@ class Services:
     fixes: RectificationService
     talks: TalkService
     imports: ImportService
+    summary: SummaryService
     export: ExportService
 
     @classmethod
@@ -62,13 +64,22 @@ class Services:
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
             TalkRecordFlow(talks), TalkScheduleFlow(talks),
         ])
-        reminders = ReminderService(db, clock, rules, WorkCalendar(rules.calendar),
-                                    settings.admin_ids)
+        calendar = WorkCalendar(rules.calendar)
+        reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
+        summary = SummaryService(db, clock, calendar, rules.weekly)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
                    reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
                    talks=talks, imports=ImportService(db, clock, people),
-                   export=ExportService(db, clock))
+                   summary=summary, export=ExportService(db, clock, summary.performance))
+
+    async def tick(self) -> int | None:
+        """What the clockwork does every tick: obligations and today's reminders, then
+        this week's summary for the 纪委 groups when it is due. Returns how many
+        reminders were planned (None: no plan ran)."""
+        planned = await self.reminders.tick()
+        await self.summary.plan_week()
+        return planned
 
     async def close(self) -> None:
         await self.db.close()

@@ -1,0 +1,196 @@
+"""The 纪委's picture: the weekly summary (on demand and pushed), /逾期, the 履责指数."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.clock import Clock
+from bot.domain import permissions
+from bot.domain.calendar import WorkCalendar
+from bot.domain.model import Actor, GroupKind, Person, Unit
+from bot.domain.performance import Tally
+from bot.domain.responsiveness import SentReminder, non_responders
+from bot.domain.summary import (
+    ItemLine,
+    Silent,
+    Summary,
+    SummaryInput,
+    WeeklyPolicy,
+    iso_week,
+    summarize,
+    to_payload,
+    year_start,
+)
+from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES
+from bot.services.base import ServiceBase
+from bot.services.errors import NotAllowed, NotBound, WrongChat
+from storage.db import Database, Tx
+
+RED_SHOWN = 15  # the worst overdue items the summary lists by name
+YELLOW_SHOWN = 10
+OVERDUE_SHOWN = 40  # /逾期
+
+
+@dataclass(frozen=True, slots=True)
+class PersonScore:
+    person: Person
+    unit: Unit
+    tally: Tally
+
+
+@dataclass(frozen=True, slots=True)
+class UnitScore:
+    unit: Unit
+    tally: Tally
+
+
+@dataclass(frozen=True, slots=True)
+class Performance:
+    start: date
+    end: date
+    people: list[PersonScore]
+    units: list[UnitScore]
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueView:
+    lines: list[ItemLine]
+    total: int
+    today: date
+    everything: bool  # False: one's own and one's 分管 units
+
+
+class SummaryService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock, calendar: WorkCalendar,
+                 weekly: WeeklyPolicy | None = None) -> None:
+        super().__init__(db, clock)
+        self.calendar = calendar
+        self.weekly = weekly or WeeklyPolicy()
+
+    # On demand -------------------------------------------------------------------------
+
+    async def weekly_for(self, actor: Actor, chat_kind: GroupKind | None,
+                         in_group: bool) -> Summary:
+        """/周报: the 纪委 and the 书记, in private chat or in a 纪委 group."""
+        if actor.person is None and not actor.roles:
+            raise NotBound()
+        if in_group and chat_kind is not GroupKind.DISCIPLINE:
+            raise WrongChat("weekly")
+        if not permissions.can_see_weekly(actor):
+            raise NotAllowed("weekly")
+        return await self.summary()
+
+    async def summary(self) -> Summary:
+        async with self.db.read() as tx:
+            data = await self._gather(tx, self.now())
+        return summarize(data, KIND_NAMES, DUTY_NAMES)
+
+    async def _gather(self, tx: Tx, now: datetime) -> SummaryInput:
+        today = now.date()
+        start = year_start(today)
+        red, _ = await tx.summary.overdue_lines(today, RED_SHOWN)
+        yellow, _ = await tx.summary.soon_lines(today, YELLOW_SHOWN)
+        unanswered = await tx.reminders.unanswered()
+        found = non_responders((SentReminder(*r) for r in unanswered), today, self.calendar)
+        return SummaryInput(
+            today=today,
+            census=await tx.summary.census(today),
+            on_time=await tx.summary.on_time(start, today),
+            responses=await tx.summary.responses(start, today),
+            red=red, yellow=yellow,
+            talks=await tx.summary.talks(start, date(today.year, 12, 31)),
+            changes=await tx.summary.changes(now - timedelta(days=7), today),
+            silent=[Silent(n.person_id, len(n.item_ids), n.since) for n in found],
+            people=await tx.persons.all(),
+            units=await tx.units.all(),
+        )
+
+    async def overdue_for(self, actor: Actor) -> OverdueView:
+        """/逾期: everything for the 纪委, the 书记 and the office; a 班子成员's own and
+        their 分管 units (and below)."""
+        if actor.person is None and not actor.roles:
+            raise NotBound()
+        if not permissions.can_see_overdue(actor):
+            raise NotAllowed("overdue")
+        today = self.today()
+        async with self.db.read() as tx:
+            units = await tx.units.all()
+            if actor.person is None:  # a bootstrap admin: the office sees all
+                scope = permissions.Scope(everything=True, person_id=None)
+            else:
+                scope = permissions.scope_of(actor.person, units)
+            lines, count = await tx.summary.overdue_lines(
+                today, OVERDUE_SHOWN, None if scope.everything else scope.unit_ids,
+                scope.person_id)
+        return OverdueView(lines=lines, total=count, today=today, everything=scope.everything)
+
+    # 履责指数 -------------------------------------------------------------------------
+
+    async def performance(self, start: date, end: date) -> Performance:
+        """Per person and per unit: on-time completion and reminder response in
+        [start, end] (the on-time rate counts what fell due by `end`)."""
+        async with self.db.read() as tx:
+            on_time = await tx.summary.on_time(start, end)
+            responses = await tx.summary.responses(start, end)
+            people = await tx.persons.all()
+            units = await tx.units.all()
+        by_person: dict[int, Tally] = {}
+        by_unit: dict[int, Tally] = {}
+        for row in on_time:
+            tally = Tally(counted=row.counted, on_time=row.on_time)
+            by_person[row.owner_id] = by_person.get(row.owner_id, Tally()) + tally
+            by_unit[row.unit_id] = by_unit.get(row.unit_id, Tally()) + tally
+        for row in responses:
+            tally = Tally(reminded=row.reminded, answered=row.answered)
+            by_person[row.person_id] = by_person.get(row.person_id, Tally()) + tally
+            person = people.get(row.person_id)
+            if person is not None:
+                by_unit[person.unit_id] = by_unit.get(person.unit_id, Tally()) + tally
+        return Performance(
+            start=start, end=end,
+            people=[PersonScore(p, units[p.unit_id], by_person.get(p.id, Tally()))
+                    for p in sorted(people.values(), key=lambda p: (p.unit_id, p.id))],
+            units=[UnitScore(u, by_unit.get(u.id, Tally()))
+                   for u in sorted(units.values(), key=lambda u: u.id)],
+        )
+
+    # The weekly push -------------------------------------------------------------------
+
+    def is_push_time(self, now: datetime) -> bool:
+        """A workday of this week on or after the configured weekday, at or after the time:
+        a holiday Monday moves the push to the next workday; downtime catches up once."""
+        today = now.date()
+        if self.weekly.weekday is None:
+            return False
+        return (today.weekday() >= self.weekly.weekday and now.time() >= self.weekly.at
+                and self.calendar.is_workday(today))
+
+    async def plan_week(self) -> int | None:
+        """Queue this week's summary for every 纪委 group, once per week (restart-safe:
+        the claim and the messages commit together). None: not the time, or done."""
+        now = self.now()
+        if not self.is_push_time(now):
+            return None
+        week = iso_week(now.date())
+        async with self.db.read() as tx:
+            if await tx.summary.week_claimed(week):
+                return None
+        summary = await self.summary()
+        async with self.db.transaction() as tx:
+            if not await tx.summary.claim_week(week, now):
+                return None
+            groups = await tx.groups.discipline_chats()
+            for chat_id in groups:
+                await self._queue(tx, chat_id, week, summary, now)
+            await tx.summary.record_week(week, len(groups))
+        return len(groups)
+
+    async def _queue(self, tx: Tx, chat_id: int, week: str, summary: Summary,
+                     now: datetime) -> None:
+        """The text, then the chart (rendered when sent, so a restart loses neither)."""
+        payload = to_payload(summary)
+        for kind in ("weekly_summary", "weekly_chart"):
+            await tx.outbox.add(dedup_key=f"{kind}:{chat_id}:{week}", chat_id=chat_id,
+                                person_id=None, kind=kind, day=now.date(), payload=payload,
+                                now=now)

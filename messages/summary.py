@@ -1,0 +1,183 @@
+"""The 纪委's weekly summary (/周报 and the Monday push) and /逾期, as HTML text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TypeVar
+
+from bot.domain.model import ItemStatus
+from bot.domain.performance import ON_TIME_WEIGHT, RESPONSE_WEIGHT
+from bot.domain.summary import ItemLine, Ranked, Row, Summary
+from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
+from messages.chart import Bar, ChartData
+from messages.format import esc, fmt_date
+
+UNITS_SHOWN = 10
+CHART_UNITS = 12
+SILENT_SHOWN = 10
+T = TypeVar("T")
+
+EXPORT_HINT = "完整台账请发送 /导出（/export，纪委和管理员可用）。"
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.0%}"
+
+
+def _md(day: date) -> str:
+    return f"{day.month}月{day.day}日"
+
+
+def _more(shown: int, total: int, what: str = "项", hint: str = "，发送 /导出 查看完整台账") -> list[str]:
+    rest = total - shown
+    return [f"…另有 {rest} {what}{hint}"] if rest > 0 else []
+
+
+def _head(items: Sequence[T], limit: int) -> list[T]:
+    return list(items[:limit])
+
+
+def _row(row: Row, with_rate: bool = True) -> str:
+    parts = [f"已完成 {row.finished}", f"逾期 {row.overdue}", f"临期 {row.soon}",
+             f"正常 {row.on_track}"]
+    if with_rate:
+        parts.append(f"按期率 {percent(row.on_time.on_time_rate)}")
+    return f"· {esc(row.label)} {row.total} 项：" + "，".join(parts)
+
+
+def _item_line(number: int, line: ItemLine, today: date) -> str:
+    late = (today - line.due_date).days
+    when = f"逾期 {late} 天" if late > 0 else (
+        "今天到期" if late == 0 else f"{_md(line.due_date)}到期（还剩 {-late} 天）")
+    return (f"{number}. <code>{esc(line.code)}</code> {esc(line.title)}"
+            f"（{KIND_NAMES[line.kind]}）\n　责任人 {esc(line.owner)}（{esc(line.unit)}）· {when}")
+
+
+def _ranked(entries: list[Ranked]) -> str:
+    if not entries:
+        return "—"
+    return "；".join(f"{esc(e.name)}{_unit_suffix(e)} {e.tally.score} 分" for e in entries)
+
+
+def _unit_suffix(entry: Ranked) -> str:
+    return f"（{esc(entry.unit)}）" if entry.unit else ""
+
+
+def weekly(summary: Summary) -> str:
+    s = summary
+    today = s.today
+    overall = s.overall
+    lines = [
+        f"<b>📊 四责协同周报</b> · {fmt_date(today)}",
+        f"在办和已办事项共 {overall.total} 项（不含已取消）。",
+        "",
+        "<b>一、总体情况</b>",
+        f"按期完成率（{today.year}年已到期事项）：{percent(overall.on_time.on_time_rate)}"
+        f"（应完成 {overall.on_time.counted} 项，按期完成 {overall.on_time.on_time} 项）",
+        f"🔴 逾期 {s.red_total} · 🟡 7天内到期 {s.yellow_total} · 🟢 正常推进 {s.green_total}"
+        f" · ✅ 已完成 {overall.finished}",
+    ]
+    if s.by_list:
+        lines.append("按清单：")
+        lines += [_row(r, with_rate=False) for r in s.by_list]
+    shown_statuses = [f"{STATUS_NAMES[st]} {n}" for st, n in _status_order(s.by_status)]
+    if shown_statuses:
+        lines.append("按状态：" + " · ".join(shown_statuses))
+
+    lines += ["", "<b>二、四责落实</b>"]
+    lines += [_row(r) for r in s.by_duty]
+
+    lines += ["", "<b>三、各单位</b>（逾期多的在前）"]
+    if s.by_unit:
+        lines += [_row(r) for r in _head(s.by_unit, UNITS_SHOWN)]
+        lines += _more(min(UNITS_SHOWN, len(s.by_unit)), len(s.by_unit), "个单位")
+    else:
+        lines.append("暂无事项。")
+
+    lines += ["", "<b>四、🔴 逾期事项</b>（逾期最久的在前）"]
+    if s.red:
+        lines += [_item_line(n, line, today) for n, line in enumerate(s.red, start=1)]
+        lines += _more(len(s.red), s.red_total)
+    else:
+        lines.append("没有逾期事项。👍")
+
+    lines += ["", "<b>五、🟡 7天内到期</b>"]
+    if s.yellow:
+        lines += [_item_line(n, line, today) for n, line in enumerate(s.yellow, start=1)]
+        lines += _more(len(s.yellow), s.yellow_total)
+    else:
+        lines.append("7天内没有到期事项。")
+
+    t = s.talks
+    lines += ["", f"<b>六、约谈</b>（{today.year}年）",
+              f"制度要求的谈话：应谈 {t.required} 次，已谈 {t.required_held} 次"
+              f"（{percent(t.required_held / t.required if t.required else None)}）"]
+    if t.adhoc:
+        lines.append(f"安排的约谈：{t.adhoc} 项，已谈 {t.adhoc_held} 项")
+    held = sum(t.held_by_kind.values())
+    kinds = "、".join(f"{esc(k)} {n}" for k, n in sorted(t.held_by_kind.items()))
+    lines.append(f"本年共登记谈话 {held} 次" + (f"：{kinds}" if kinds else ""))
+
+    f = s.fixes
+    lines += ["", "<b>七、整改</b>",
+              f"未销号 {f.open} 项（其中逾期 {f.overdue} 项）· 待验收 {f.pending} 项"
+              f" · 已销号 {f.verified} 项"]
+
+    lines += ["", "<b>八、提醒未回应</b>（2个工作日以上未点“收到”）"]
+    if s.silent:
+        lines += [f"· {esc(x.name)}（{esc(x.unit)}）：{x.items} 项，{_md(x.since)}起未回应"
+                  for x in _head(s.silent, SILENT_SHOWN)]
+        lines += _more(min(SILENT_SHOWN, len(s.silent)), len(s.silent), "人", "")
+    else:
+        lines.append("无。")
+
+    c = s.changes
+    lines += ["", f"<b>九、本周变化</b>（{_md(s.week_start)}—{_md(today)}）",
+              f"办结 {c.finished} 项 · 整改销号 {c.verified} 项 · 新增逾期 {c.newly_overdue} 项"
+              f" · 升级督办 {c.escalated} 项"]
+
+    lines += ["", f"<b>十、履责指数</b>（{today.year}年，按期完成{ON_TIME_WEIGHT:.0%}"
+                  f" + 提醒响应{RESPONSE_WEIGHT:.0%}）"]
+    if s.best_people or s.best_units:
+        lines += [f"个人靠前：{_ranked(s.best_people)}", f"个人靠后：{_ranked(s.worst_people)}",
+                  f"单位靠前：{_ranked(s.best_units)}", f"单位靠后：{_ranked(s.worst_units)}"]
+    else:
+        lines.append("数据还不够（每人至少 3 个已到期事项或提醒），暂不排名。")
+    lines += ["", EXPORT_HINT]
+    return "\n".join(lines)
+
+
+_STATUS_ORDER = (ItemStatus.OPEN, ItemStatus.IN_PROGRESS, ItemStatus.EXTENSION_REQUESTED,
+                 ItemStatus.RETURNED, ItemStatus.PENDING_VERIFICATION, ItemStatus.DONE,
+                 ItemStatus.VERIFIED, ItemStatus.CANCELLED)
+
+
+def _status_order(counts: dict[ItemStatus, int]) -> list[tuple[ItemStatus, int]]:
+    return [(st, counts[st]) for st in _STATUS_ORDER if counts.get(st)]
+
+
+def chart_caption(summary: Summary) -> str:
+    return (f"📊 {fmt_date(summary.today)} 各责任类型、各单位事项状态"
+            f"（逾期 {summary.red_total} 项，7天内到期 {summary.yellow_total} 项）")
+
+
+def chart_data(summary: Summary) -> ChartData:
+    def bar(row: Row) -> Bar:
+        return Bar(label=row.label, done=row.finished, on_track=row.on_track,
+                   due_soon=row.soon, overdue=row.overdue)
+    return ChartData(title=f"四责协同周报 {summary.today.isoformat()}",
+                     by_duty=[bar(r) for r in summary.by_duty],
+                     by_unit=[bar(r) for r in summary.by_unit[:CHART_UNITS]])
+
+
+def overdue(lines: list[ItemLine], total: int, today: date, everything: bool) -> str:
+    scope = "全部事项" if everything else "您本人及分管单位的事项"
+    if not lines:
+        return f"✅ {scope}中没有逾期事项。"
+    text = [f"<b>🔴 逾期事项</b> · {fmt_date(today)}",
+            f"{scope}中共有 {total} 项逾期（逾期最久的在前）：", ""]
+    text += [_item_line(n, line, today) for n, line in enumerate(lines, start=1)]
+    hint = "，发送 /导出 查看完整台账" if everything else "，发送 /我的清单 查看全部"
+    text += _more(len(lines), total, hint=hint)
+    return "\n".join(text)

@@ -1,0 +1,180 @@
+"""The questions the 纪委's summary and the 履责指数 ask, each one set-based query.
+
+No query per item: the database groups and counts, and hands back only the heads of the
+red and yellow lists (the summary shows a few, then "…另有 N 项").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import aiosqlite
+
+from bot.domain.model import ACTIVE_STATUSES, Duty, ItemStatus, ListKind
+from bot.domain.summary import (
+    FINISHED,
+    SOON_DAYS,
+    Census,
+    ItemLine,
+    OnTime,
+    Responses,
+    TalkCount,
+    Timing,
+    WeekChanges,
+)
+from storage.codec import to_date, to_text
+
+_ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
+_ACTIVE_IN = f"status IN ({','.join('?' * len(_ACTIVE))})"
+_FINISHED = tuple(sorted(s.value for s in FINISHED))
+_FINISHED_IN = f"status IN ({','.join('?' * len(_FINISHED))})"
+# finished_at is local time with its offset, so its first ten characters are the local day;
+# an item imported as finished has none, and counts as finished on time
+_ON_TIME = f"({_FINISHED_IN} AND (finished_at IS NULL OR substr(finished_at, 1, 10) <= due_date))"
+
+
+class SummaryRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def census(self, today: date) -> list[Census]:
+        """Items by list, duty, unit, status and timing (red / yellow / green / closed)."""
+        soon = date.fromordinal(today.toordinal() + SOON_DAYS)
+        async with self._conn.execute(
+            "SELECT kind, duty, unit_id, status, "
+            f"CASE WHEN NOT {_ACTIVE_IN} THEN 'closed' WHEN due_date < ? THEN 'overdue' "
+            "WHEN due_date <= ? THEN 'soon' ELSE 'on_track' END AS timing, COUNT(*) "
+            "FROM items GROUP BY kind, duty, unit_id, status, timing",
+            (*_ACTIVE, to_text(today), to_text(soon)),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Census(ListKind(r[0]), Duty(r[1]), r[2], ItemStatus(r[3]), Timing(r[4]), r[5])
+                for r in rows]
+
+    async def on_time(self, start: date, today: date) -> list[OnTime]:
+        """Per owner, unit and duty: items due in [start, today] or finished early (not
+        cancelled), and how many of them were finished by their due date."""
+        async with self._conn.execute(
+            f"SELECT owner_id, unit_id, duty, COUNT(*), SUM({_ON_TIME}) FROM items "
+            "WHERE status != 'cancelled' AND due_date >= ? "
+            f"AND (due_date <= ? OR {_FINISHED_IN}) "
+            "GROUP BY owner_id, unit_id, duty",
+            (*_FINISHED, to_text(start), to_text(today), *_FINISHED),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [OnTime(r[0], r[1], Duty(r[2]), r[3], r[4] or 0) for r in rows]
+
+    async def responses(self, start: date, end: date) -> list[Responses]:
+        """Per person: reminders delivered in [start, end], and how many were answered."""
+        async with self._conn.execute(
+            "SELECT CAST(substr(r.recipient, 3) AS INTEGER), COUNT(*), "
+            "SUM(r.acknowledged_at IS NOT NULL) "
+            "FROM reminders r JOIN outbox o ON o.id = r.outbox_id "
+            "WHERE r.recipient LIKE 'p:%' AND o.status = 'sent' AND o.day BETWEEN ? AND ? "
+            "GROUP BY r.recipient",
+            (to_text(start), to_text(end)),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [Responses(r[0], r[1], r[2] or 0) for r in rows]
+
+    async def overdue_lines(self, today: date, limit: int,
+                            unit_ids: frozenset[int] | None = None,
+                            owner_id: int | None = None) -> tuple[list[ItemLine], int]:
+        """The most overdue active items (all, or those of some units and one owner),
+        worst first, and how many there are in all."""
+        where, params = f"i.{_ACTIVE_IN} AND i.due_date < ?", [*_ACTIVE, to_text(today)]
+        if unit_ids is not None:
+            marks = ",".join("?" * len(unit_ids))
+            where += f" AND (i.owner_id = ? OR i.unit_id IN ({marks}))"
+            params += [owner_id, *sorted(unit_ids)]
+        return await self._lines(where, params, "i.due_date, i.id", limit)
+
+    async def soon_lines(self, today: date, limit: int) -> tuple[list[ItemLine], int]:
+        """Active items due within a week, nearest first, and how many there are."""
+        soon = date.fromordinal(today.toordinal() + SOON_DAYS)
+        return await self._lines(f"i.{_ACTIVE_IN} AND i.due_date BETWEEN ? AND ?",
+                                 [*_ACTIVE, to_text(today), to_text(soon)],
+                                 "i.due_date, i.id", limit)
+
+    async def _lines(self, where: str, params: list[object], order: str,
+                     limit: int) -> tuple[list[ItemLine], int]:
+        async with self._conn.execute(
+            f"SELECT COUNT(*) FROM items i WHERE {where}", params
+        ) as cur:
+            (count,) = await cur.fetchone()
+        async with self._conn.execute(
+            "SELECT i.code, i.title, i.kind, p.name, u.name, i.due_date, i.status "
+            "FROM items i JOIN persons p ON p.id = i.owner_id JOIN units u ON u.id = i.unit_id "
+            f"WHERE {where} ORDER BY {order} LIMIT ?",
+            (*params, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        lines = [ItemLine(r[0], r[1], ListKind(r[2]), r[3], r[4], to_date(r[5]),
+                          ItemStatus(r[6])) for r in rows]
+        return lines, count
+
+    async def talks(self, start: date, end: date) -> TalkCount:
+        """Talk items due in [start, end] (required by a rule, or set ad hoc) and how many
+        were held; and the talks recorded as held in that span, by kind."""
+        async with self._conn.execute(
+            "SELECT rule_key IS NOT NULL, COUNT(*), SUM(status IN ('done', 'verified')) "
+            "FROM items WHERE counterpart_id IS NOT NULL AND status != 'cancelled' "
+            "AND due_date BETWEEN ? AND ? GROUP BY rule_key IS NOT NULL",
+            (to_text(start), to_text(end)),
+        ) as cur:
+            items = {bool(r[0]): (r[1], r[2] or 0) for r in await cur.fetchall()}
+        async with self._conn.execute(
+            "SELECT kind, COUNT(*) FROM talks WHERE held_on BETWEEN ? AND ? GROUP BY kind",
+            (to_text(start), to_text(end)),
+        ) as cur:
+            held = {r[0]: r[1] for r in await cur.fetchall()}
+        required, required_held = items.get(True, (0, 0))
+        adhoc, adhoc_held = items.get(False, (0, 0))
+        return TalkCount(required=required, required_held=required_held, adhoc=adhoc,
+                         adhoc_held=adhoc_held, held_by_kind=held)
+
+    async def changes(self, since: datetime, today: date) -> WeekChanges:
+        """What happened from `since` up to now."""
+        week_ago = date.fromordinal(today.toordinal() - 7)
+        async with self._conn.execute(
+            f"SELECT COUNT(*) FROM items WHERE {_FINISHED_IN} AND finished_at >= ?",
+            (*_FINISHED, to_text(since)),
+        ) as cur:
+            (finished,) = await cur.fetchone()
+        async with self._conn.execute(
+            "SELECT COUNT(DISTINCT subject_id) FROM events WHERE kind = 'item.status' "
+            "AND at >= ? AND json_extract(data, '$.to') = 'verified'",
+            (to_text(since),),
+        ) as cur:
+            (verified,) = await cur.fetchone()
+        async with self._conn.execute(
+            f"SELECT COUNT(*) FROM items WHERE {_ACTIVE_IN} AND due_date >= ? AND due_date < ?",
+            (*_ACTIVE, to_text(week_ago), to_text(today)),
+        ) as cur:
+            (newly_overdue,) = await cur.fetchone()
+        async with self._conn.execute(
+            "SELECT COUNT(DISTINCT subject_id) FROM events WHERE kind = 'escalated' AND at >= ?",
+            (to_text(since),),
+        ) as cur:
+            (escalated,) = await cur.fetchone()
+        return WeekChanges(finished=finished, verified=verified, newly_overdue=newly_overdue,
+                           escalated=escalated)
+
+    async def week_claimed(self, week: str) -> bool:
+        async with self._conn.execute(
+            "SELECT 1 FROM summary_runs WHERE week = ?", (week,)
+        ) as cur:
+            return await cur.fetchone() is not None
+
+    async def claim_week(self, week: str, now: datetime) -> bool:
+        """Mark this week's push as done; False if it ran already."""
+        cur = await self._conn.execute(
+            "INSERT OR IGNORE INTO summary_runs (week, ran_at, groups) VALUES (?, ?, 0)",
+            (week, to_text(now)),
+        )
+        return cur.rowcount == 1
+
+    async def record_week(self, week: str, groups: int) -> None:
+        await self._conn.execute(
+            "UPDATE summary_runs SET groups = ? WHERE week = ?", (groups, week)
+        )

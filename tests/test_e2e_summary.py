@@ -1,0 +1,230 @@
+"""End to end: the 纪委's weekly summary (/周报 on demand and the Monday push), /逾期."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.domain.model import Duty, ListKind
+from bot.services.items import ItemDraft
+from messages.chart import find_cjk_font
+from tests.conftest import DISCIPLINE_GROUP, snapshot
+from tests.travel import at
+
+PNG = b"\x89PNG\r\n\x1a\n"
+# the chart needs a CJK font (CI installs one); without it the text goes alone, tested below
+needs_font = pytest.mark.skipif(find_cjk_font() is None, reason="no CJK font on this machine")
+
+
+def texts(api, chat_id: int, since: int = 0) -> list[str]:
+    return [m.plain for m in api.bot_messages(chat_id)[since:]]
+
+
+def photos(api, chat_id: int) -> list:
+    return [m for m in api.bot_messages(chat_id) if m.photo is not None]
+
+
+async def finish(bot, api, user, code: str) -> None:
+    """The owner taps 已完成 on the item in /我的清单."""
+    await bot.send(user, "/mylist")
+    page = api.last(user.id)
+    data = next(d for label, d in page.buttons if d.startswith("it:done:"))
+    await bot.press_data(user, page, data)
+    assert "已完成" in api.callback_answers[-1].text, api.callback_answers[-1].text
+
+
+@needs_font
+async def test_weekly_on_demand_counts_each_number(bot, api, org, clock, world):
+    clock.set(at(date(2026, 11, 30)))  # Monday: a (due 11-27) is 3 days late, b due 12-02
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/周报")
+    sent = api.bot_messages(liu.id)
+    text, chart = sent[-2].plain, sent[-1]
+    assert "四责协同周报 · 2026-11-30（周一）" in text
+    assert "在办和已办事项共 2 项" in text
+    assert "🔴 逾期 1 · 🟡 7天内到期 1 · 🟢 正常推进 0 · ✅ 已完成 0" in text
+    assert "按期完成率（2026年已到期事项）：0%（应完成 1 项，按期完成 0 项）" in text
+    assert f"1. {world['a']} 逐笔核查公务接待报销凭证（措施）" in text
+    assert "责任人 周支书（财务科党支部）· 逾期 3 天" in text
+    assert f"1. {world['b']} 建立在建工程廉政风险点台账（责任）" in text
+    assert "12月2日到期（还剩 2 天）" in text
+    assert "· 一岗双责 2 项：已完成 0，逾期 1，临期 1，正常 0，按期率 0%" in text
+    assert "· 主体责任 0 项" in text  # every duty is shown, even an empty one
+    assert "未销号 0 项（其中逾期 0 项）· 待验收 0 项 · 已销号 0 项" in text
+    assert "新增逾期 1 项" in text
+    assert "/导出" in text
+    assert chart.photo.startswith(PNG) and "各责任类型、各单位事项状态" in chart.plain
+
+
+async def test_finishing_on_time_raises_the_rate(bot, api, org, clock, world):
+    clock.set(at(date(2026, 11, 30)))
+    await finish(bot, api, org.users["王芳"], world["b"])  # due 12-02, done early
+    await bot.send(org.users["陈书记"], "/weekly")
+    text = api.bot_messages(org.users["陈书记"].id)[-2].plain
+    assert "按期完成率（2026年已到期事项）：50%（应完成 2 项，按期完成 1 项）" in text
+    assert "✅ 已完成 1" in text and "办结 1 项" in text
+
+
+async def test_weekly_is_refused_to_others_and_elsewhere_with_no_data(bot, api, org, admin,
+                                                                     world):
+    li = org.users["李明"]
+    unit_group = api.group(-2002, "财务科工作群")
+    await bot.send(admin, "/bindgroup 单位 财务科", chat=unit_group)
+    before = await snapshot(bot)
+    await bot.send(li, "/周报")
+    assert texts(api, li.id)[-1] == "⛔ 周报只提供给纪委和党委书记。"
+    stranger = api.user(77, "路人")
+    await bot.send(stranger, "/weekly")
+    assert "还没有绑定身份" in texts(api, stranger.id)[-1]
+    seen = len(api.bot_messages(unit_group.id))
+    await bot.send(org.users["刘纪委"], "/weekly", chat=unit_group)
+    assert texts(api, unit_group.id, seen) == ["周报只在纪委群或私聊中提供，请在那里发送 /weekly。"]
+    assert not photos(api, unit_group.id)
+    assert await snapshot(bot) == before
+
+
+@needs_font
+async def test_weekly_in_the_discipline_group(bot, api, org, world):
+    group = world["group"]
+    seen = len(api.bot_messages(group.id))
+    await bot.send(org.users["李明"], "/weekly", chat=group)  # in the group, still not his
+    assert texts(api, group.id, seen) == ["⛔ 周报只提供给纪委和党委书记。"]
+    await bot.send(org.users["刘纪委"], "/weekly", chat=group)
+    got = api.bot_messages(group.id)[seen + 1:]
+    assert "四责协同周报" in got[0].plain and got[-1].photo.startswith(PNG)
+    # privacy mode: the Chinese form never reaches the bot in a group
+    await bot.send(org.users["刘纪委"], "/周报", chat=group)
+    assert len(api.bot_messages(group.id)) == seen + 1 + len(got)
+
+
+async def test_without_a_cjk_font_the_text_still_goes(bot, api, org, world, monkeypatch):
+    monkeypatch.setattr("handlers.summary.render_chart", lambda data: None)
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/weekly")
+    assert "四责协同周报" in api.last(liu.id).plain
+    assert not photos(api, liu.id)
+
+
+async def test_hostile_titles_are_escaped(bot, api, org, clock, world):
+    await org.item("问题", "<b>公款&吃喝</b> & <i>", "主体责任", "陈书记", "某局党委",
+                   "2026-11-24")
+    clock.set(at(date(2026, 11, 30)))
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/weekly")
+    message = api.bot_messages(liu.id)[-2]
+    assert "&lt;b&gt;公款&amp;吃喝&lt;/b&gt; &amp; &lt;i&gt;" in message.text
+    assert "<b>公款&吃喝</b> & <i>" in message.plain
+
+
+async def many_overdue(bot, count: int) -> None:
+    services = bot.app.bot_data.services
+    admin = await services.people.actor_for(1, None)
+    for n in range(count):
+        await services.items.create(admin, ItemDraft(
+            kind=ListKind.PROBLEM, title=f"逾期事项{n:02d}" + "很长的标题" * 35, duty=Duty.PRINCIPAL,
+            owner="陈书记", unit="某局党委", due_date=date(2026, 11, 1 + n % 20)))
+
+
+async def test_long_sections_are_cut_and_split_under_the_limit(bot, api, org, clock, world):
+    await many_overdue(bot, 40)
+    clock.set(at(date(2026, 11, 30)))
+    liu = org.users["刘纪委"]
+    seen = len(api.bot_messages(liu.id))
+    await bot.send(liu, "/weekly")
+    parts = [m for m in api.bot_messages(liu.id)[seen:] if m.photo is None]
+    assert len(parts) >= 2  # split; the fake Bot API refuses anything over 4096
+    whole = "\n".join(p.plain for p in parts)
+    assert "🔴 逾期 41" in whole
+    assert "…另有 26 项，发送 /导出 查看完整台账" in whole  # 15 of 41 shown
+
+
+async def test_overdue_by_scope(bot, api, org, clock, world):
+    clock.set(at(date(2026, 11, 30)))
+    a = world["a"]
+    for name in ("刘纪委", "陈书记", "李明"):  # all; all; 分管 财务科 (and 财务科党支部 below)
+        await bot.send(org.users[name], "/逾期")
+        text = texts(api, org.users[name].id)[-1]
+        assert "共有 1 项逾期" in text and a in text and "逾期 3 天" in text, name
+    await bot.send(org.users["王芳"], "/overdue")  # 分管 项目科: nothing overdue there
+    assert texts(api, org.users["王芳"].id)[-1] == "✅ 您本人及分管单位的事项中没有逾期事项。"
+    zhou = org.users["周支书"]
+    before = await snapshot(bot)
+    await bot.send(zhou, "/overdue")
+    assert "您自己的逾期事项请发送 /待办 查看" in texts(api, zhou.id)[-1]
+    assert await snapshot(bot) == before
+
+
+async def test_overdue_cuts_a_long_list(bot, api, org, clock, world):
+    await many_overdue(bot, 45)
+    clock.set(at(date(2026, 11, 30)))
+    await bot.send(org.users["刘纪委"], "/overdue")
+    whole = "\n".join(texts(api, org.users["刘纪委"].id)[-3:])
+    assert "共有 46 项逾期" in whole and "…另有 6 项，发送 /导出 查看完整台账" in whole
+
+
+def group_summaries(api) -> list:
+    return [m for m in api.bot_messages(DISCIPLINE_GROUP)
+            if m.photo is not None or "四责协同周报" in m.plain]
+
+
+@needs_font
+async def test_monday_push_once_per_week_with_chart(bot, api, org, clock, world):
+    for day in (date(2026, 11, 23), date(2026, 11, 24)):  # a week already under way
+        clock.set(at(day))
+        await bot.tick()
+    assert [m.plain[:8] for m in group_summaries(api)][:1] == ["📊 四责协同周报"]
+    first_week = len(group_summaries(api))
+    assert first_week == 2  # text, then the chart, on Monday 23rd only
+    clock.set(at(date(2026, 11, 30), 8, 59))
+    await bot.tick()
+    assert len(group_summaries(api)) == 2  # not before 09:00
+    clock.set(at(date(2026, 11, 30), 9, 0))
+    await bot.tick()
+    await bot.tick()  # a second tick the same morning sends nothing more
+    got = group_summaries(api)
+    assert len(got) == 4 and got[2].photo is None and got[3].photo.startswith(PNG)
+    assert "四责协同周报 · 2026-11-30（周一）" in got[2].plain
+
+
+async def test_push_skips_a_holiday_monday(bot, api, org, clock, world):
+    # 国庆 2026: Monday 5 October to Wednesday 7 October are days off
+    for n in range(5, 10):
+        clock.set(at(date(2026, 10, n)))
+        await bot.tick()
+        if group_summaries(api):
+            break
+    assert n == 8
+    assert "四责协同周报 · 2026-10-08（周四）" in group_summaries(api)[0].plain
+
+
+async def test_push_after_downtime_catches_up_once(bot, api, org, clock, world, settings):
+    from bot.fake_telegram.driver import driven_bot
+
+    clock.set(at(date(2026, 12, 2), 10, 0))  # down Monday and Tuesday: Wednesday catches up
+    await bot.tick()
+    assert len(group_summaries(api)) == 2
+    async with driven_bot(settings, api, clock) as again:  # a restart on the same database
+        clock.set(at(date(2026, 12, 3)))
+        await again.tick()
+    assert len(group_summaries(api)) == 2
+
+
+async def test_chart_without_font_is_skipped_in_the_push(bot, api, org, clock, world,
+                                                       monkeypatch):
+    monkeypatch.setattr("messages.reminders.render_chart", lambda data: None)
+    clock.set(at(date(2026, 11, 30)))
+    await bot.tick()
+    got = group_summaries(api)
+    assert len(got) == 1 and got[0].photo is None
+    async with bot.app.bot_data.services.db.read() as tx:
+        from storage.outbox import OutboxStatus
+        skipped = await tx.outbox.by_status(OutboxStatus.SKIPPED)
+    assert [m.kind for m in skipped] == ["weekly_chart"]
+
+
+@pytest.mark.parametrize("role_line", ["/登记 新纪委 纪委委员 局纪委"])
+async def test_a_new_discipline_member_may_ask(bot, api, org, world, role_line):
+    user = await org.person(30, "新纪委", role_line)
+    await bot.send(user, "/weekly")
+    assert "四责协同周报" in api.bot_messages(user.id)[-2].plain
