@@ -122,6 +122,8 @@ _KEY_NAMES = {
     "period": "周期", "value": "设置", "event": "会议", "old_chat_id": "原群号",
     "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
 }
+#: Events that trigger obligations (the rules file's `event`).
+TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
 _VIA = {"import": "Excel 导入", "cli": "命令行", "chat": "聊天"}
 
 Who = Callable[[str], str]  # a recipient key (p:12, g:-100…) → a name
@@ -134,6 +136,8 @@ def event_name(kind: str) -> str:
 def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
     """What an event says, in words; what is not known by name is listed as 键：值."""
     d = dict(data)
+    if kind.startswith("item."):
+        d.pop("code", None)  # the item's 编号 is the event's 对象 already
     head = ""
     match kind:
         case "item.created":
@@ -189,6 +193,9 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
             head = "、".join(f"{k} {v}" for k, v in counts.items())
         case "policy_reset":
             head = "恢复规则文件中的提醒设置"
+        case "meeting_held":
+            event = d.pop("event", "")
+            head = f"登记{TRIGGER_NAMES.get(event, event)}召开"
     rest = "；".join(f"{_KEY_NAMES.get(k, k)}：{_value(k, v)}" for k, v in d.items()
                     if v not in (None, "", [], {}))
     return "；".join(p for p in (head, rest) if p)
@@ -257,7 +264,7 @@ def subject_name(subject_type: str, subject_id: str, name: str | None) -> str:
             return f"提醒设置 {subject_id}"
         case "meeting":
             event, _, day = subject_id.partition(":")
-            return f"{event} {day}".strip()
+            return f"{TRIGGER_NAMES.get(event, event)} {day}".strip()
     return f"{subject_type} {subject_id}"
 
 

@@ -188,7 +188,7 @@ def test_obligations_talks_and_fixes(book):
 def test_the_event_log_in_words(book):
     rows = values(book[EVENTS])[1:]
     assert rows[0] == [1, datetime(2026, 11, 20, 8, 15, 30), "陈书记", "新建事项", "W0001",
-                       "新建问题事项“公务接待”；编号：W0001；截止日期：2026-12-05"]
+                       "新建问题事项“公务接待”；截止日期：2026-12-05"]
     assert rows[1][2:] == ["刘纪委", "状态变更", "G0006", "验收销号（待验收 → 已销号）"]
     assert rows[2][2:] == ["系统", "提醒送达", "C0003", "阶段 T-1，告知 张三@财务科"]
     assert rows[3][2:] == ["管理员（Telegram 1）", "新建单位", "财务科",
@@ -251,6 +251,8 @@ def test_unknown_event_kinds_are_listed_as_words_not_json():
     text = event_details("something.new", {"reason": "因公出差", "extra": [1, 2], "none": None},
                          lambda key: key)
     assert text == "理由：因公出差；extra：1、2"
+    assert event_details("meeting_held", {"event": "democratic_life_meeting"}, str) == \
+        "登记民主生活会召开"
     changes = {"changes": {"due_date": ["2026-12-01", "2026-12-15"], "status": ["open", "done"]}}
     assert event_details("item.updated", changes, str) == \
         "截止日期：2026-12-01 → 2026-12-15；状态：未开始 → 已完成"
