@@ -1,4 +1,4 @@
-"""Bench (d): the Excel 台账 export over a large organisation, next to bare scans of the
+"""Bench: the Excel 台账 export over a large organisation, next to bare scans of the
 same rows in the same run.
 
     .venv/bin/python bench/export_ledger.py [--items 500000] [--people 10000]

@@ -71,6 +71,8 @@ class ExportService(ServiceBase):
     def __init__(self, db: Database, clock: Clock, scores: Scores | None = None) -> None:
         super().__init__(db, clock)
         self.scores = scores
+        # one workbook at a time: a second /导出 waits rather than doubling the work
+        self._building = asyncio.Lock()
 
     async def export(self, actor: Actor, group: Group | None = None) -> Export:
         """The whole 台账 for a 纪委 member or an admin, in private chat or a 纪委 group
@@ -83,7 +85,8 @@ class ExportService(ServiceBase):
         return await self._export(CONSOLE, "cli")
 
     async def _export(self, actor: Actor, via: str, limit: int | None = None) -> Export:
-        written, day = await self.write()
+        async with self._building:
+            written, day = await self.write()
         if limit is not None and len(written.data) > limit:
             raise TooBigToSend(len(written.data), limit)
         name = file_name(day)
