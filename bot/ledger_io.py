@@ -209,7 +209,6 @@ class _Writer:
                    last.at if last else None, returned or None)
 
     def _events(self) -> Iterator[tuple[object, ...]]:
-        people = self.ledger.people
         groups = self.ledger.group_titles
         labels = self.owner_label
 
@@ -231,12 +230,12 @@ class _Writer:
                                     e.actor_telegram_id, data.get("via")),
                    texts.event_name(e.kind),
                    texts.subject_name(e.subject_type, e.subject_id,
-                                      self._subject(e.subject_type, e.subject_id, e.item_code,
-                                                    people, groups)),
+                                      self._subject(e.subject_type, e.subject_id,
+                                                    e.item_code)),
                    texts.event_details(e.kind, data, who) or None)
 
-    def _subject(self, subject_type: str, subject_id: str, code: str | None,
-                 people: Any, groups: Any) -> str | None:
+    def _subject(self, subject_type: str, subject_id: str, code: str | None) -> str | None:
+        """An event's subject by name: an item's 编号, a person, a unit, a group."""
         if subject_type == "item":
             return code
         try:
@@ -248,7 +247,7 @@ class _Writer:
         if subject_type == "unit":
             return self.unit_name.get(number)
         if subject_type == "group":
-            return groups.get(number)
+            return self.ledger.group_titles.get(number)
         return None
 
     def _scores(self) -> Iterator[tuple[object, ...]]:
