@@ -16,11 +16,12 @@ from messages.items import item_created
 from messages.people import group_bound, registered
 
 
-def render(outcome: FlowOutcome, context: DutyContext) -> tuple[str, object]:
-    """The text and keyboard that show a flow's outcome."""
+def render(outcome: FlowOutcome, context: DutyContext, in_group: bool = False
+           ) -> tuple[str, object]:
+    """The text and keyboard that show a flow's outcome (`in_group`: said in a group)."""
     match outcome:
         case FlowPrompt():
-            return flow_texts.prompt(outcome), keyboards.flow_keyboard(outcome)
+            return flow_texts.prompt(outcome, in_group), keyboards.flow_keyboard(outcome)
         case FlowCancelled(flow=flow):
             return flow_texts.cancelled(flow), None
         case FlowDone(flow="register", result=r):
@@ -33,7 +34,7 @@ def render(outcome: FlowOutcome, context: DutyContext) -> tuple[str, object]:
             rows = replies.row_for(result.item, replies.ROWS, acked=True)
             return replies.reported(result), InlineKeyboardMarkup([rows])
         case FlowDone(flow="extension", result=(request, item)):
-            return replies.extension_sent(request, item), None
+            return replies.extension_sent(request, item), replies.withdraw_keyboard(request.id)
         case FlowDone(flow="send_back", result=changed):
             return replies.returned_line(changed.item), None
         case FlowDone(flow="note", result=item):
@@ -47,8 +48,13 @@ def render(outcome: FlowOutcome, context: DutyContext) -> tuple[str, object]:
     raise ValueError(f"no rendering for {outcome!r}")
 
 
+def in_group(update: Update) -> bool:
+    return update.effective_chat is not None and \
+        update.effective_chat.type != update.effective_chat.PRIVATE
+
+
 async def show(update: Update, context: DutyContext, outcome: FlowOutcome) -> None:
-    text, markup = render(outcome, context)
+    text, markup = render(outcome, context, in_group(update))
     if update.callback_query is not None:
         await edit(update, text, markup)
     else:

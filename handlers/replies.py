@@ -20,7 +20,7 @@ from bot.services.rectifications import FixFilter
 from handlers.commands import add_command, command_args
 from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
-from handlers.flows import on_text, render, show
+from handlers.flows import in_group, on_text, render, show
 from messages import commands, keyboards
 from messages import replies as texts
 from messages.items import my_list as my_list_text
@@ -41,7 +41,7 @@ def _parse(data: str, prefix: str, acts: set[str]) -> tuple[str, int, str]:
     if not parts[2].isdigit() or not 0 < int(parts[2]) < MAX_ID:
         raise StaleButton()
     surface = parts[3] if len(parts) == 4 else texts.ROWS
-    if surface != texts.ROWS and not re.fullmatch(r"l\d{1,4}", surface):
+    if surface not in (texts.ROWS, texts.PENDING) and not re.fullmatch(r"l\d{1,4}", surface):
         raise StaleButton()
     return parts[1], int(parts[2]), surface
 
@@ -55,7 +55,7 @@ async def _start_flow(update: Update, context: DutyContext, flow: str, preset: d
     outcome = await context.services.flows.start(actor, update.effective_chat.id, flow, preset,
                                                  labels)
     await toast(update, toast_text)
-    text, markup = render(outcome, context)
+    text, markup = render(outcome, context, in_group(update))
     await reply(update, text, markup)
 
 
@@ -73,6 +73,8 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
         await toast(update, texts.status_toast(item, services.replies.today()))
         return
     if act == texts.ACK:
+        await services.replies.may_acknowledge(
+            actor, item_id, texts.is_owner_row(query.message.reply_markup, item_id) is True)
         result = await services.reminders.acknowledge(actor, item_id)
         await toast(update, acknowledged(result.item, result.first))
         item = result.item
@@ -117,12 +119,36 @@ async def _redraw(update: Update, context: DutyContext, item, surface: str,
 
 @refusing
 async def on_extension_button(update: Update, context: DutyContext) -> None:
-    """`ex:<ok|no>:<request id>`: an approver decides; the message shows the outcome."""
-    act, request_id, _ = _parse(update.callback_query.data, texts.EXTENSION, {"ok", "no"})
+    """`ex:<ok|no>:<request id>`: an approver decides; `ex:wd:<request id>`: the applicant
+    withdraws it. The message shows the outcome."""
+    act, request_id, surface = _parse(update.callback_query.data, texts.EXTENSION,
+                                      {texts.APPROVE, texts.REJECT, texts.WITHDRAW})
     actor = await actor_of(update, context)
-    decided = await context.services.replies.decide_extension(actor, request_id, act == "ok")
+    replies = context.services.replies
+    if act == texts.WITHDRAW:
+        decided = await replies.withdraw_extension(actor, request_id)
+        await toast(update, texts.withdraw_toast(decided))
+        await edit(update, texts.extension_withdrawn(decided) if decided.first
+                   else texts.extension_outcome(decided, decided.by))
+        return
+    decided = await replies.decide_extension(actor, request_id, act == texts.APPROVE)
     await toast(update, texts.extension_toast(decided))
+    if surface == texts.PENDING:  # the /延期审批 list: what is still waiting, re-read
+        pending = await replies.pending_extensions(actor)
+        await edit(update, texts.pending_extensions(pending),
+                   texts.pending_keyboard(pending))
+        return
     await edit(update, texts.extension_outcome(decided, decided.by))
+
+
+@refusing
+async def extensions(update: Update, context: DutyContext) -> None:
+    """/延期审批: the 延期 requests waiting for this approver, each with 批准/驳回."""
+    actor = await actor_of(update, context)
+    replies = context.services.replies
+    pending = await replies.pending_extensions(actor)
+    await reply(update, texts.pending_extensions(pending),
+                texts.pending_keyboard(pending))
 
 
 @refusing
@@ -148,6 +174,9 @@ async def on_check_button(update: Update, context: DutyContext) -> None:
 @refusing
 async def on_reply(update: Update, context: DutyContext) -> None:
     """Text replying to one of the bot's messages about items: a progress note.
+    In a group, where many talk to the bot and to each other, only a reply to a message
+    with item buttons (a list page, a notice, /整改) is a note; one that merely names a
+    code (/待办, a 纪委 group digest, a confirmation) is not.
     Anything else goes on to the guided flows."""
     message = update.effective_message
     replied = message.reply_to_message
@@ -159,7 +188,8 @@ async def on_reply(update: Update, context: DutyContext) -> None:
         (b.callback_data or "").startswith(f"{keyboards.FLOW}:")
         for row in markup.inline_keyboard for b in row)
     ids = texts.items_named(markup)
-    codes = set() if flow_prompt else set(_CODE.findall(replied.text or ""))
+    codes = set() if flow_prompt or (in_group(update) and not ids) else set(
+        _CODE.findall(replied.text or ""))
     if not ids and not codes:
         await on_text(update, context)
         return
@@ -178,7 +208,7 @@ async def on_reply(update: Update, context: DutyContext) -> None:
 
 
 async def _show_new(update: Update, context: DutyContext, outcome: FlowOutcome) -> None:
-    text, markup = render(outcome, context)
+    text, markup = render(outcome, context, in_group(update))
     await reply(update, text, markup)
 
 
@@ -257,6 +287,7 @@ def register(app: Application) -> None:
     add_command(app, commands.REPORT, report)
     add_command(app, commands.FIXES, fixes)
     add_command(app, commands.TALKS, talks)
+    add_command(app, commands.EXTENSIONS, extensions)
     app.add_handler(CallbackQueryHandler(on_item_button, pattern=rf"^{texts.ITEM}:"))
     app.add_handler(CallbackQueryHandler(on_extension_button, pattern=rf"^{texts.EXTENSION}:"))
     app.add_handler(CallbackQueryHandler(on_check_button, pattern=rf"^{texts.CHECK}:"))

@@ -14,7 +14,7 @@ class Command:
     ascii: str
     chinese: str | None
     description: str
-    audience: str  # "anyone", "bound", "admin", "creator", "secretary", "discipline", "leader"
+    audience: str  # "anyone", "bound", "admin", "creator", "secretary", "discipline", "leader", "approver"
 
 
 START = Command("start", None, "开始 / 用邀请码绑定身份", "anyone")
@@ -35,11 +35,12 @@ TALKS = Command("talks", "约谈", "应开展和已开展的谈话，登记谈�
 WEEKLY = Command("weekly", "周报", "纪委周报：逾期、临期、约谈、整改、履责指数", "discipline")
 OVERDUE = Command("overdue", "逾期", "我管辖范围内的逾期事项", "leader")
 EXPORT = Command("export", "导出", "导出 Excel 台账（清单、约谈、整改、履责纪实）", "discipline")
+EXTENSIONS = Command("extensions", "延期审批", "待我审批的延期申请，逐项批准或驳回", "approver")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
-    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, WEEKLY, OVERDUE, EXPORT, NEW_ITEM, REGISTER,
-    INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, MEETING, CANCEL,
+    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, WEEKLY, OVERDUE, EXPORT,
+    NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, MEETING, CANCEL,
 )
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from bot.domain.model import Actor, Person, Role
-from bot.domain.permissions import CREATE_ITEM_ROLES, DISCIPLINE_ROLES, SEE_ALL_ROLES
+from bot.domain.permissions import (
+    APPROVER_ROLES,
+    CREATE_ITEM_ROLES,
+    DISCIPLINE_ROLES,
+    SEE_ALL_ROLES,
+)
 from bot.domain.vocabulary import ROLE_NAMES
 from messages import commands as c
 from messages.format import esc
@@ -48,7 +53,9 @@ def bound(person: Person, unit_name: str, oversees: list[str]) -> str:
 
 
 def help_body(roles: frozenset[Role]) -> str:
-    cmds = [c.MY_LIST, c.TODO]
+    cmds = [c.MY_LIST, c.TODO, c.REPORT, c.FIXES, c.TALKS]
+    if roles & (APPROVER_ROLES | DISCIPLINE_ROLES):
+        cmds.append(c.EXTENSIONS)
     if roles & (DISCIPLINE_ROLES | {Role.SECRETARY}):
         cmds.append(c.WEEKLY)
     if roles & (SEE_ALL_ROLES | {Role.MEMBER}):
@@ -63,6 +70,8 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.MEETING)
     cmds += [c.CANCEL, c.HELP]
     text = "您可以使用：\n" + "\n".join(_line(cmd) for cmd in cmds)
+    text += ("\n\n提醒和清单上的按钮可一键答复；申请延期后，审批前可在确认消息上点"
+             "“撤回申请”撤回。")
     if Role.ADMIN in roles:
         text += "\n在私聊中发送按导入模板填好的 Excel（.xlsx）— 批量导入单位、人员和清单"
     return text

@@ -56,7 +56,9 @@ def question_keys() -> set[tuple[str, str]]:
     return set(_QUESTIONS)
 
 
-def prompt(p: FlowPrompt) -> str:
+def prompt(p: FlowPrompt, in_group: bool = False) -> str:
+    """A flow's question. In a group (privacy mode on) only a reply to the bot reaches it,
+    so a typed answer must quote the question: `in_group` says so."""
     state = p.state
     lines = [f"<b>{_TITLES[state.flow]}</b>"]
     answered = [(k, v) for k, v in state.labels.items() if v]
@@ -74,6 +76,8 @@ def prompt(p: FlowPrompt) -> str:
     elif p.kind is not StepKind.TEXT:
         lines.append("（也可以直接输入）")
     tail = "发送 /取消 可随时退出。"
+    if in_group:
+        lines.append("在群里输入时，请回复（引用）本条消息，否则我收不到。")
     if p.optional:
         tail = "没有的话可点“跳过”。" + tail
     lines.append(tail)

@@ -11,13 +11,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.model import Item, ItemStatus, ListKind
 from bot.domain.transitions import Action, owner_actions
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
-from bot.services.replies import Changed, Decided
+from bot.services.replies import Changed, Decided, PendingExtension
 from bot.services.reply_flows import Reported
 from messages.format import days_phrase, esc, fmt_date
 
 # Callback data: an action and ids only, re-checked on every press.
 ITEM = "it"  # it:<act>:<item id>:<surface>
-EXTENSION = "ex"  # ex:<ok|no>:<request id>
+EXTENSION = "ex"  # ex:<ok|no|wd>:<request id>
+APPROVE, REJECT, WITHDRAW = "ok", "no", "wd"  # 批准, 驳回, the applicant's 撤回申请
 CHECK = "zg"  # zg:<ok|back>:<item id>
 
 # What the item buttons do.
@@ -25,8 +26,8 @@ ACK, START, DONE, EXTEND, STATUS = "ack", "go", "done", "ext", "st"
 ACTS = {START: Action.START, DONE: Action.COMPLETE, EXTEND: Action.REQUEST_EXTENSION}
 
 # Where the buttons sit, so a tap redraws the right thing: rows in a digest or a notice,
-# a page of /我的清单, or one item's card.
-ROWS, CARD = "d", "c"
+# a page of /我的清单, one item's card, or the /延期审批 list.
+ROWS, CARD, PENDING = "d", "c", "p"
 MAX_ITEM_ROWS = 24  # four buttons an item; Telegram allows 100 in one message
 
 
@@ -173,7 +174,8 @@ def note_pick_hint() -> str:
 def extension_sent(request: Any, item: Item) -> str:
     return (f"✅ 已提交延期申请：<code>{esc(item.code)}</code> {esc(item.title)}\n"
             f"截止日期 {fmt_date(request.old_due)} → {fmt_date(request.new_due)}\n"
-            "审批结果会通知您；审批期间事项状态为“延期审批中”。")
+            "审批结果会通知您；审批期间事项状态为“延期审批中”。\n"
+            "审批前如需撤回，请点下方“撤回申请”。")
 
 
 def extension_request(p: dict[str, Any], today: date) -> str:
@@ -187,15 +189,72 @@ def extension_request(p: dict[str, Any], today: date) -> str:
 
 def extension_keyboard(request_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton("批准", callback_data=f"{EXTENSION}:ok:{request_id}"),
-        InlineKeyboardButton("驳回", callback_data=f"{EXTENSION}:no:{request_id}"),
+        InlineKeyboardButton("批准", callback_data=f"{EXTENSION}:{APPROVE}:{request_id}"),
+        InlineKeyboardButton("驳回", callback_data=f"{EXTENSION}:{REJECT}:{request_id}"),
     ]])
+
+
+def withdraw_keyboard(request_id: int) -> InlineKeyboardMarkup:
+    """Under the applicant's confirmation: take the request back before it is decided."""
+    return InlineKeyboardMarkup([[
+        InlineKeyboardButton("撤回申请", callback_data=f"{EXTENSION}:{WITHDRAW}:{request_id}"),
+    ]])
+
+
+def extension_withdrawn(decided: Decided) -> str:
+    request, item = decided.request, decided.item
+    return (f"↩️ 已撤回延期申请：<code>{esc(item.code)}</code> {esc(item.title)}\n"
+            f"截止日期仍为 {fmt_date(request.old_due)}，"
+            f"事项恢复为“{STATUS_NAMES[item.status]}”。")
+
+
+def withdraw_toast(decided: Decided) -> str:
+    if decided.first:
+        return "已撤回延期申请"
+    return {"approved": "这项申请已经批准，不能再撤回",
+            "rejected": "这项申请已被驳回，无需撤回",
+            "withdrawn": "这项申请已经撤回了"}.get(decided.request.state, "这项申请已经处理过了")
+
+
+MAX_PENDING_SHOWN = 30  # a longer list says how many more
+
+
+def pending_extensions(pending: list[PendingExtension]) -> str:
+    """/延期审批: the requests waiting for this approver, oldest first."""
+    if not pending:
+        return "👍 目前没有待您审批的延期申请。"
+    lines = [f"<b>⏳ 待审批的延期申请</b>（{len(pending)}项）"]
+    for number, p in enumerate(pending[:MAX_PENDING_SHOWN], start=1):
+        request, item = p.request, p.item
+        lines += ["", f"{number}. <code>{esc(item.code)}</code> {esc(item.title)}",
+                  f"　{esc(p.requester)}（{esc(p.unit)}）· {kind_label(item.kind)}",
+                  f"　截止日期 {fmt_date(request.old_due)} → {fmt_date(request.new_due)}",
+                  f"　理由：{esc(request.reason)}"]
+    if len(pending) > MAX_PENDING_SHOWN:
+        lines += ["", f"…另有 {len(pending) - MAX_PENDING_SHOWN} 项，处理完上面的再发送 "
+                      "/延期审批 查看。"]
+    return "\n".join(lines)
+
+
+def pending_keyboard(pending: list[PendingExtension]) -> InlineKeyboardMarkup | None:
+    """批准 / 驳回 per request, the same decision as on the request's own notice."""
+    rows = []
+    for p in pending[:MAX_ITEM_ROWS]:
+        rid, code = p.request.id, p.item.code
+        rows.append([
+            InlineKeyboardButton(f"批准 {code}",
+                                 callback_data=f"{EXTENSION}:{APPROVE}:{rid}:{PENDING}"),
+            InlineKeyboardButton(f"驳回 {code}",
+                                 callback_data=f"{EXTENSION}:{REJECT}:{rid}:{PENDING}"),
+        ])
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def extension_outcome(decided: Decided, by: str | None = None) -> str:
     request = decided.request
-    what = {"approved": "✅ 已批准", "rejected": "❌ 已驳回"}.get(request.state, "已处理")
-    who = f"（{esc(by)}）" if by else ""
+    what = {"approved": "✅ 已批准", "rejected": "❌ 已驳回",
+            "withdrawn": "↩️ 申请人已撤回"}.get(request.state, "已处理")
+    who = f"（{esc(by)}）" if by and request.state != "withdrawn" else ""
     return (f"{what}{who}：{esc(decided.requester.name)} 的延期申请\n"
             f"<code>{esc(decided.item.code)}</code> {esc(decided.item.title)}\n"
             f"截止日期 {fmt_date(request.old_due)} → {fmt_date(request.new_due)}")
@@ -203,6 +262,8 @@ def extension_outcome(decided: Decided, by: str | None = None) -> str:
 
 def extension_toast(decided: Decided) -> str:
     if not decided.first:
+        if decided.request.state == "withdrawn":
+            return "申请人已撤回这项申请，无需审批"
         return "这项申请已经处理过了"
     return "已批准，截止日期已顺延" if decided.request.state == "approved" else "已驳回"
 

@@ -47,8 +47,7 @@ def fixes_keyboard(view: FixList) -> InlineKeyboardMarkup | None:
         if len(rows) == MAX_ITEM_ROWS:  # Telegram's 100 buttons; the rest are in the text
             break
         item = v.item
-        if view.can_check and item.status is ItemStatus.PENDING_VERIFICATION \
-                and v.owner.id != view.viewer_id:
+        if item.id in view.checkable:
             rows.append([
                 InlineKeyboardButton(f"销号 {item.code}", callback_data=f"{CHECK}:ok:{item.id}"),
                 InlineKeyboardButton(f"退回 {item.code}", callback_data=f"{CHECK}:back:{item.id}"),

@@ -63,6 +63,15 @@ class ExtensionRepo:
             row = await cur.fetchone()
         return _request(row) if row else None
 
+    async def pending(self) -> list[ExtensionRequest]:
+        """Every request waiting for a decision, oldest first."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM extension_requests WHERE state = 'pending' "
+            "ORDER BY created_at, id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_request(row) for row in rows]
+
     async def decide(self, request_id: int, state: str, person_id: int | None,
                      now: datetime) -> bool:
         """Close a pending request; False if someone else decided it first."""

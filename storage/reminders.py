@@ -14,6 +14,10 @@ from storage.codec import to_date, to_text
 
 _ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
 _ACTIVE_MARKS = ",".join("?" * len(_ACTIVE))
+# a person's delivered reminders for one item, by the month they were sent in
+_BY_PERSON_MONTH = ("SELECT CAST(substr(recipient, 3) AS INTEGER), substr(sent_on, 1, 7) AS month, "
+                    "COUNT(*) FROM reminders WHERE recipient = ? AND recipient LIKE 'p:%' "
+                    "AND sent_on IS NOT NULL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,13 @@ class ReminderRepo:
             total, open_ = await cur.fetchone()
         if not total:
             return None
+        # answers to reminders already delivered count in their month's response rate
+        await self._conn.execute(
+            f"INSERT INTO response_tallies (person_id, month, answered) {_BY_PERSON_MONTH} "
+            "AND item_id = ? AND acknowledged_at IS NULL GROUP BY recipient, month "
+            "ON CONFLICT (person_id, month) DO UPDATE SET answered = answered + excluded.answered",
+            (recipient, item_id),
+        )
         await self._conn.execute(
             "UPDATE reminders SET acknowledged_at = ? WHERE recipient = ? AND item_id = ? "
             "AND acknowledged_at IS NULL AND outbox_id IS NOT NULL",
@@ -119,18 +130,19 @@ class ReminderRepo:
         )
         return open_ or 0
 
-
-
-    async def unanswered(self) -> list[tuple[int, int, date]]:
-        """(person id, item id, day sent) of delivered reminders to people that nobody
-        acknowledged, for items still active."""
-        async with self._conn.execute(
-            "SELECT CAST(substr(r.recipient, 3) AS INTEGER), r.item_id, MIN(o.day) "
-            "FROM reminders r JOIN outbox o ON o.id = r.outbox_id "
-            "JOIN items i ON i.id = r.item_id "
-            "WHERE r.recipient LIKE 'p:%' AND r.acknowledged_at IS NULL AND o.status = 'sent' "
-            f"AND i.status IN ({_ACTIVE_MARKS}) GROUP BY r.recipient, r.item_id",
-            _ACTIVE,
-        ) as cur:
-            rows = await cur.fetchall()
-        return [(r[0], r[1], to_date(r[2])) for r in rows]
+    async def mark_sent(self, outbox_id: int, day: date) -> None:
+        """The message holding these reminders was delivered: they were sent today, and
+        count in their recipients' response rate (once, even if delivered twice)."""
+        await self._conn.execute(
+            "INSERT INTO response_tallies (person_id, month, reminded, answered) "
+            "SELECT CAST(substr(recipient, 3) AS INTEGER), ?, COUNT(*), "
+            "SUM(acknowledged_at IS NOT NULL) FROM reminders "
+            "WHERE outbox_id = ? AND sent_on IS NULL AND recipient LIKE 'p:%' "
+            "GROUP BY recipient ON CONFLICT (person_id, month) DO UPDATE SET "
+            "reminded = reminded + excluded.reminded, answered = answered + excluded.answered",
+            (to_text(day)[:7], outbox_id),
+        )
+        await self._conn.execute(
+            "UPDATE reminders SET sent_on = ? WHERE outbox_id = ? AND sent_on IS NULL",
+            (to_text(day), outbox_id),
+        )

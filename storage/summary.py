@@ -11,6 +11,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.domain.model import ACTIVE_STATUSES, Duty, ItemStatus, ListKind
+from bot.domain.responsiveness import NonResponder
 from bot.domain.summary import (
     FINISHED,
     SOON_DAYS,
@@ -38,18 +39,28 @@ class SummaryRepo:
         self._conn = conn
 
     async def census(self, today: date) -> list[Census]:
-        """Items by list, duty, unit, status and timing (red / yellow / green / closed)."""
+        """Items by list, duty, unit, status and timing (red / yellow / green / closed).
+        Grouped in the order of the items_census index, the timing summed per group, so
+        SQLite reads the index alone and sorts nothing."""
         soon = date.fromordinal(today.toordinal() + SOON_DAYS)
         async with self._conn.execute(
-            "SELECT kind, duty, unit_id, status, "
-            f"CASE WHEN NOT {_ACTIVE_IN} THEN 'closed' WHEN due_date < ? THEN 'overdue' "
-            "WHEN due_date <= ? THEN 'soon' ELSE 'on_track' END AS timing, COUNT(*) "
-            "FROM items GROUP BY kind, duty, unit_id, status, timing",
-            (*_ACTIVE, to_text(today), to_text(soon)),
+            "SELECT kind, duty, unit_id, status, COUNT(*), SUM(due_date < ?), "
+            "SUM(due_date >= ? AND due_date <= ?) FROM items "
+            "GROUP BY kind, duty, unit_id, status",
+            (to_text(today), to_text(today), to_text(soon)),
         ) as cur:
             rows = await cur.fetchall()
-        return [Census(ListKind(r[0]), Duty(r[1]), r[2], ItemStatus(r[3]), Timing(r[4]), r[5])
-                for r in rows]
+        lines = []
+        for kind, duty, unit_id, status, count, overdue, coming in rows:
+            key = (ListKind(kind), Duty(duty), unit_id, ItemStatus(status))
+            if key[3] not in ACTIVE_STATUSES:
+                lines.append(Census(*key, Timing.CLOSED, count))
+                continue
+            for timing, n in ((Timing.OVERDUE, overdue), (Timing.SOON, coming),
+                              (Timing.ON_TRACK, count - overdue - coming)):
+                if n:
+                    lines.append(Census(*key, timing, n))
+        return lines
 
     async def on_time(self, start: date, today: date) -> list[OnTime]:
         """Per owner, unit and duty: items due in [start, today] or finished early (not
@@ -65,47 +76,60 @@ class SummaryRepo:
         return [OnTime(r[0], r[1], Duty(r[2]), r[3], r[4] or 0) for r in rows]
 
     async def responses(self, start: date, end: date) -> list[Responses]:
-        """Per person: reminders delivered in [start, end], and how many were answered."""
+        """Per person: reminders delivered in the months from `start` to `end`, and how
+        many were answered (kept as they happen: see ReminderRepo.mark_sent)."""
         async with self._conn.execute(
-            "SELECT CAST(substr(r.recipient, 3) AS INTEGER), COUNT(*), "
-            "SUM(r.acknowledged_at IS NOT NULL) "
-            "FROM reminders r JOIN outbox o ON o.id = r.outbox_id "
-            "WHERE r.recipient LIKE 'p:%' AND o.status = 'sent' AND o.day BETWEEN ? AND ? "
-            "GROUP BY r.recipient",
-            (to_text(start), to_text(end)),
+            "SELECT person_id, SUM(reminded), SUM(answered) FROM response_tallies "
+            "WHERE month BETWEEN ? AND ? GROUP BY person_id",
+            (to_text(start)[:7], to_text(end)[:7]),
         ) as cur:
             rows = await cur.fetchall()
-        return [Responses(r[0], r[1], r[2] or 0) for r in rows]
+        return [Responses(r[0], r[1], r[2]) for r in rows]
+
+    async def silent(self, cutoff: date) -> list[NonResponder]:
+        """People with a delivered reminder sent on or before `cutoff` that nobody
+        answered, about an item still active: how many items, since when."""
+        async with self._conn.execute(
+            "SELECT CAST(substr(r.recipient, 3) AS INTEGER), COUNT(DISTINCT r.item_id), "
+            "MIN(r.sent_on) FROM reminders r JOIN items i ON i.id = r.item_id "
+            "WHERE r.acknowledged_at IS NULL AND r.sent_on IS NOT NULL AND r.sent_on <= ? "
+            f"AND r.recipient LIKE 'p:%' AND i.{_ACTIVE_IN} GROUP BY r.recipient",
+            (to_text(cutoff), *_ACTIVE),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [NonResponder(r[0], r[1], to_date(r[2])) for r in rows]
 
     async def overdue_lines(self, today: date, limit: int,
                             unit_ids: frozenset[int] | None = None,
                             owner_id: int | None = None) -> tuple[list[ItemLine], int]:
         """The most overdue active items (all, or those of some units and one owner),
         worst first, and how many there are in all."""
-        where, params = f"i.{_ACTIVE_IN} AND i.due_date < ?", [*_ACTIVE, to_text(today)]
+        where, params = f"{_ACTIVE_IN} AND due_date < ?", [*_ACTIVE, to_text(today)]
         if unit_ids is not None:
             marks = ",".join("?" * len(unit_ids))
-            where += f" AND (i.owner_id = ? OR i.unit_id IN ({marks}))"
+            where += f" AND (owner_id = ? OR unit_id IN ({marks}))"
             params += [owner_id, *sorted(unit_ids)]
-        return await self._lines(where, params, "i.due_date, i.id", limit)
+        return await self._lines(where, params, limit)
 
     async def soon_lines(self, today: date, limit: int) -> tuple[list[ItemLine], int]:
         """Active items due within a week, nearest first, and how many there are."""
         soon = date.fromordinal(today.toordinal() + SOON_DAYS)
-        return await self._lines(f"i.{_ACTIVE_IN} AND i.due_date BETWEEN ? AND ?",
-                                 [*_ACTIVE, to_text(today), to_text(soon)],
-                                 "i.due_date, i.id", limit)
+        return await self._lines(f"{_ACTIVE_IN} AND due_date BETWEEN ? AND ?",
+                                 [*_ACTIVE, to_text(today), to_text(soon)], limit)
 
-    async def _lines(self, where: str, params: list[object], order: str,
+    async def _lines(self, where: str, params: list[object],
                      limit: int) -> tuple[list[ItemLine], int]:
+        """The first `limit` items by due date, named: the ids are found first, so only
+        those few rows are joined with their owners and units."""
         async with self._conn.execute(
-            f"SELECT COUNT(*) FROM items i WHERE {where}", params
+            f"SELECT COUNT(*) FROM items WHERE {where}", params
         ) as cur:
             (count,) = await cur.fetchone()
         async with self._conn.execute(
             "SELECT i.code, i.title, i.kind, p.name, u.name, i.due_date, i.status "
-            "FROM items i JOIN persons p ON p.id = i.owner_id JOIN units u ON u.id = i.unit_id "
-            f"WHERE {where} ORDER BY {order} LIMIT ?",
+            f"FROM (SELECT id FROM items WHERE {where} ORDER BY due_date, id LIMIT ?) AS top "
+            "JOIN items i ON i.id = top.id JOIN persons p ON p.id = i.owner_id "
+            "JOIN units u ON u.id = i.unit_id ORDER BY i.due_date, i.id",
             (*params, limit),
         ) as cur:
             rows = await cur.fetchall()

@@ -12,10 +12,15 @@ from bot.domain.permissions import (
     Scope,
     can_bind_groups,
     can_create_items,
+    can_decide_extension,
     can_manage_units,
     can_register_people,
+    can_verify,
     descendants,
+    extension_approvers,
     is_admin,
+    may_approve_extensions,
+    rectification_checkers,
     scope_of,
 )
 
@@ -178,3 +183,59 @@ def test_bootstrap_admin_keeps_the_persons_own_roles():
     a = actor(Role.MEMBER, bootstrap_admin=True)
     assert a.roles == frozenset({Role.MEMBER, Role.ADMIN})
     assert a.person_id == 10
+
+
+# Who decides a 延期 and who 验收s a 整改 ----------------------------------------------------
+
+def fix(owner_id: int) -> Item:
+    return Item(id=200, code="G0001", kind=ListKind.RECTIFICATION, title="t", duty=Duty.DUAL,
+                owner_id=owner_id, unit_id=1, due_date=date(2026, 12, 1))
+
+
+SECRETARY = person(1, Role.SECRETARY)
+MEMBER = person(2, Role.MEMBER)
+DISCIPLINE_HEAD = person(3, Role.DISCIPLINE_SECRETARY)
+DISCIPLINE_MEMBER = person(4, Role.DISCIPLINE)
+OFFICE = person(5, Role.ADMIN)
+
+
+def as_actor(p: Person) -> Actor:
+    return Actor(telegram_user_id=p.id + 1000, person=p)
+
+
+def test_the_discipline_check_a_rectification_never_its_own_leader():
+    people = [SECRETARY, MEMBER, DISCIPLINE_HEAD, DISCIPLINE_MEMBER, OFFICE]
+    assert rectification_checkers(fix(2), people) == [DISCIPLINE_HEAD, DISCIPLINE_MEMBER]
+    assert rectification_checkers(fix(3), people) == [DISCIPLINE_MEMBER]
+    for p in people:
+        assert can_verify(as_actor(p), fix(2), people) is (p in (DISCIPLINE_HEAD,
+                                                                 DISCIPLINE_MEMBER))
+    assert not can_verify(as_actor(DISCIPLINE_HEAD), fix(3), people)
+
+
+def test_when_the_leader_is_the_only_discipline_member_the_secretary_checks():
+    people = [SECRETARY, MEMBER, DISCIPLINE_HEAD, OFFICE]
+    assert rectification_checkers(fix(3), people) == [SECRETARY]
+    assert can_verify(as_actor(SECRETARY), fix(3), people)
+    assert not can_verify(as_actor(DISCIPLINE_HEAD), fix(3), people)
+    assert not can_verify(as_actor(MEMBER), fix(3), people)
+    assert can_decide_extension(as_actor(SECRETARY), fix(3), 3, people)
+    assert not can_decide_extension(as_actor(DISCIPLINE_HEAD), fix(3), 3, people)
+    # the secretary as the only one: then the office
+    both = person(6, Role.SECRETARY, Role.DISCIPLINE_SECRETARY)
+    assert rectification_checkers(fix(6), [both, MEMBER, OFFICE]) == [OFFICE]
+    assert rectification_checkers(fix(6), [both, MEMBER]) == []
+
+
+def test_ordinary_extensions_go_to_the_secretary_and_the_office():
+    people = [SECRETARY, MEMBER, DISCIPLINE_HEAD, OFFICE]
+    ordinary = item(owner_id=2, unit_id=1)
+    assert extension_approvers(ordinary, people) == [SECRETARY, OFFICE]
+    assert extension_approvers(item(owner_id=1, unit_id=1), people) == [OFFICE]
+    assert can_decide_extension(as_actor(SECRETARY), ordinary, 2, people)
+    assert not can_decide_extension(as_actor(SECRETARY), item(1, 1), 1, people)  # own
+    assert not can_decide_extension(as_actor(DISCIPLINE_HEAD), ordinary, 2, people)
+    assert can_decide_extension(actor(bootstrap_admin=True), ordinary, 2, people)
+    assert extension_approvers(fix(2), people) == [DISCIPLINE_HEAD]
+    assert may_approve_extensions(as_actor(DISCIPLINE_MEMBER))
+    assert not may_approve_extensions(as_actor(MEMBER))

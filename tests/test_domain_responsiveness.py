@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+
+import pytest
 
 from bot.domain.calendar import WorkCalendar
 from bot.domain.responsiveness import (
     NonResponder,
-    SentReminder,
-    non_responders,
+    answer_cutoff,
+    longest_waiting,
     workdays_after,
 )
 
@@ -21,18 +23,20 @@ def test_workdays_after_skips_weekends_and_the_national_day():
     assert workdays_after(date(2026, 11, 23), date(2026, 11, 23), CAL) == 0
 
 
-def test_two_workdays_unanswered_makes_a_non_responder():
-    sent = [SentReminder(1, 10, date(2026, 11, 23)),  # Mon
-            SentReminder(2, 11, date(2026, 11, 24)),  # Tue
-            SentReminder(1, 12, date(2026, 11, 20))]  # the Friday before
-    assert non_responders(sent, date(2026, 11, 24), CAL) == [
-        NonResponder(1, (12,), date(2026, 11, 20))]
-    assert non_responders(sent, date(2026, 11, 25), CAL) == [
-        NonResponder(1, (10, 12), date(2026, 11, 20))]
-    assert [n.person_id for n in non_responders(sent, date(2026, 11, 26), CAL)] == [1, 2]
+@pytest.mark.parametrize(("today", "cutoff"), [
+    (date(2026, 11, 24), date(2026, 11, 22)),  # Tue: the Friday before has waited Mon, Tue
+    (date(2026, 11, 25), date(2026, 11, 23)),  # Wed: Monday's
+    (date(2026, 11, 30), date(2026, 11, 26)),  # Mon: Friday's has waited one workday only
+    (date(2026, 12, 1), date(2026, 11, 29)),
+    (date(2026, 10, 9), date(2026, 10, 7)),  # after 国庆: 8 and 9 October are workdays
+])
+def test_the_cutoff_is_two_workdays_back(today, cutoff):
+    assert answer_cutoff(today, CAL) == cutoff
+    assert workdays_after(cutoff, today, CAL) >= 2
+    assert workdays_after(cutoff + timedelta(days=1), today, CAL) < 2
 
 
-def test_a_weekend_does_not_count():
-    sent = [SentReminder(1, 10, date(2026, 11, 27))]  # Fri
-    assert non_responders(sent, date(2026, 11, 30), CAL) == []  # Mon: one workday
-    assert len(non_responders(sent, date(2026, 12, 1), CAL)) == 1
+def test_longest_waiting_first():
+    found = [NonResponder(1, 1, date(2026, 11, 23)), NonResponder(2, 3, date(2026, 11, 20)),
+             NonResponder(3, 5, date(2026, 11, 23))]
+    assert [n.person_id for n in longest_waiting(found)] == [2, 3, 1]

@@ -8,12 +8,12 @@ import pytest
 
 from bot.domain.model import Duty, ItemStatus, ListKind, Person, Role, Unit, UnitKind
 from bot.domain.performance import MIN_SAMPLE, Tally, best_and_worst
+from bot.domain.responsiveness import NonResponder
 from bot.domain.summary import (
     Census,
     ItemLine,
     OnTime,
     Responses,
-    Silent,
     SummaryInput,
     TalkCount,
     Timing,
@@ -69,7 +69,7 @@ def sample() -> SummaryInput:
         talks=TalkCount(required=6, required_held=2, adhoc=1, adhoc_held=0,
                         held_by_kind={"廉政谈话": 2, "约谈": 1}),
         changes=WeekChanges(finished=2, verified=1, newly_overdue=3, escalated=1),
-        silent=[Silent(11, 2, date(2026, 11, 24)), Silent(99, 1, date(2026, 11, 24))],
+        silent=[NonResponder(11, 2, date(2026, 11, 24)), NonResponder(99, 1, date(2026, 11, 24))],
         people=PEOPLE,
         units=UNITS,
     )

@@ -17,6 +17,7 @@ from bot.domain.transitions import (
 
 S = ItemStatus
 A = Action
+ENDS_REQUEST = (A.APPROVE_EXTENSION, A.REJECT_EXTENSION, A.WITHDRAW_EXTENSION)
 
 
 def item(status: ItemStatus, kind: ListKind = ListKind.MEASURE) -> Item:
@@ -52,8 +53,7 @@ ORDINARY = {
 
 
 @pytest.mark.parametrize("status", list(S))
-@pytest.mark.parametrize("action", [a for a in A
-                                    if a not in (A.APPROVE_EXTENSION, A.REJECT_EXTENSION)])
+@pytest.mark.parametrize("action", [a for a in A if a not in ENDS_REQUEST])
 def test_every_status_and_action(status, action):
     expected = ORDINARY.get((status, action))
     if expected is None:  # not in the table: closed, or 销号/退回 of something not 待验收
@@ -83,15 +83,15 @@ def test_rectification_goes_to_pending_verification_never_straight_to_closed():
 
 
 @pytest.mark.parametrize("previous", [S.OPEN, S.IN_PROGRESS, S.RETURNED])
-@pytest.mark.parametrize("action", [A.APPROVE_EXTENSION, A.REJECT_EXTENSION])
-def test_a_decided_extension_returns_to_the_status_before(previous, action):
+@pytest.mark.parametrize("action", ENDS_REQUEST)
+def test_a_decided_or_withdrawn_extension_returns_to_the_status_before(previous, action):
     moved = apply(item(S.EXTENSION_REQUESTED), action, previous)
     assert moved.after is previous
 
 
 @pytest.mark.parametrize("status", [s for s in S if s is not S.EXTENSION_REQUESTED])
-@pytest.mark.parametrize("action", [A.APPROVE_EXTENSION, A.REJECT_EXTENSION])
-def test_no_extension_to_decide(status, action):
+@pytest.mark.parametrize("action", ENDS_REQUEST)
+def test_no_extension_to_decide_or_withdraw(status, action):
     with pytest.raises(TransitionRefused) as refused:
         apply(item(status), action, S.OPEN)
     assert refused.value.reason is Refused.NO_EXTENSION
@@ -102,6 +102,8 @@ def test_a_request_without_a_sane_previous_status_is_refused():
         apply(item(S.EXTENSION_REQUESTED), A.APPROVE_EXTENSION, S.DONE)
     with pytest.raises(TransitionRefused):
         apply(item(S.EXTENSION_REQUESTED), A.APPROVE_EXTENSION, None)
+    with pytest.raises(TransitionRefused):
+        apply(item(S.EXTENSION_REQUESTED), A.WITHDRAW_EXTENSION, S.PENDING_VERIFICATION)
 
 
 def test_owner_buttons_follow_the_status():

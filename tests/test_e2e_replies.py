@@ -40,7 +40,8 @@ async def test_status_taps_edit_the_digest_in_place(bot, api, org, clock, world)
     assert change.actor_person_id == item.owner_id
     # the tap counted as 收到
     async with bot.app.bot_data.services.db.read() as tx:
-        assert not [r for r in await tx.reminders.unanswered() if r[1] == item.id]
+        assert not [r for r in await tx.summary.silent(date(2026, 12, 31))
+                    if r.person_id == item.owner_id]
     await bot.press(zhou, digest, "🔵 进行中")  # shows the status, changes nothing
     assert "当前状态：进行中" in api.callback_answers[-1].text
     await bot.press(zhou, digest, "已完成")
@@ -232,12 +233,12 @@ async def test_non_responders_after_two_workdays(bot, api, org, clock, world):
     await bot.tick()
     clock.set(at(date(2026, 11, 24)))
     await bot.tick()
-    assert await services.reminders.non_responders() == []
+    assert await services.summary.non_responders() == []
     clock.set(at(date(2026, 11, 25), 8))
-    names = [p.name for p, _ in await services.reminders.non_responders()]
+    names = [p.name for p, _ in await services.summary.non_responders()]
     assert names == ["周支书"]
     await bot.press(org.users["周支书"], api.bot_messages(org.users["周支书"].id)[-1], "收到")
-    assert await services.reminders.non_responders() == []
+    assert await services.summary.non_responders() == []
 
 
 async def test_a_refused_finish_ends_the_flow_and_a_second_request_is_refused(
@@ -263,5 +264,5 @@ async def test_a_leader_told_to_urge_gets_only_ack_and_status(bot, api, org, clo
     digest = api.last(li.id)
     assert [b for b, _ in digest.buttons] == [f"收到 {world['a']}", "未开始"]
     await bot.send(li, "请抓紧核查", reply_to=digest)  # a 督促 note answers his reminder
-    names = [p.name for p, _ in await bot.app.bot_data.services.reminders.non_responders()]
+    names = [p.name for p, _ in await bot.app.bot_data.services.summary.non_responders()]
     assert "李明" not in names

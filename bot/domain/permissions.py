@@ -57,22 +57,61 @@ def can_note(actor: Actor, item: Item, scope: Scope) -> bool:
     return actor.person_id is not None and scope.covers(item)
 
 
-def extension_approver_roles(item: Item) -> frozenset[Role]:
-    """SPEC §5: the 纪委 approve a 整改's 延期; the 书记 or the office anything else."""
+# Who approves the 延期 of an ordinary item (SPEC §5): the 书记 or the office.
+APPROVER_ROLES = frozenset({Role.SECRETARY, Role.ADMIN})
+# Whom a 整改 goes to, in turn, when nobody holding the roles before is left besides its
+# leader: the 纪委; then the 书记; then the office.
+_CHECKER_TIERS = (DISCIPLINE_ROLES, frozenset({Role.SECRETARY}), frozenset({Role.ADMIN}))
+
+
+def rectification_checkers(item: Item, people: Iterable[Person]) -> list[Person]:
+    """Who 验收s a 整改 (销号/退回) and decides its 延期: the 纪委, never its own leader.
+    When the leader is the only 纪委 member, the 书记 (then the office) does, so that a
+    request or a 待验收 never reaches nobody."""
+    people = list(people)
+    for roles in _CHECKER_TIERS:
+        found = [p for p in people if p.roles & roles and p.id != item.owner_id]
+        if found:
+            return found
+    return []
+
+
+def extension_approvers(item: Item, people: Iterable[Person]) -> list[Person]:
+    """SPEC §5: the 纪委 approve a 整改's 延期 (see rectification_checkers); the 书记 or
+    the office anything else. Never the item's owner."""
     if item.needs_verification:
-        return DISCIPLINE_ROLES
-    return frozenset({Role.SECRETARY, Role.ADMIN})
+        return rectification_checkers(item, people)
+    return [p for p in people if p.roles & APPROVER_ROLES and p.id != item.owner_id]
 
 
-def can_decide_extension(actor: Actor, item: Item, requester_id: int) -> bool:
-    """An approver, and never for their own request."""
-    return (bool(actor.roles & extension_approver_roles(item))
-            and actor.person_id != requester_id)
+def may_approve_extensions(actor: Actor) -> bool:
+    """Whether this person could be asked to decide any 延期 at all (/延期审批)."""
+    return bool(actor.roles & (APPROVER_ROLES | DISCIPLINE_ROLES))
 
 
-def can_verify(actor: Actor, item: Item) -> bool:
-    """销号 and 退回 are the 纪委's, never the owner's own."""
-    return is_discipline(actor) and actor.person_id != item.owner_id
+def can_decide_extension(actor: Actor, item: Item, requester_id: int,
+                         people: Iterable[Person]) -> bool:
+    """An approver of this item (the office's configured admins included for an ordinary
+    one), and never for their own request."""
+    if actor.person_id is not None and actor.person_id == requester_id:
+        return False
+    if item.needs_verification:
+        return actor.person_id is not None and actor.person_id in {
+            p.id for p in rectification_checkers(item, people)}
+    return bool(actor.roles & APPROVER_ROLES)
+
+
+def may_check_rectifications(actor: Actor) -> bool:
+    """Whether this person could be asked to 验收 a 整改 at all (see rectification_checkers)."""
+    return actor.person is not None and bool(
+        actor.roles & frozenset().union(*_CHECKER_TIERS))
+
+
+def can_verify(actor: Actor, item: Item, people: Iterable[Person]) -> bool:
+    """销号 and 退回 are the 纪委's (or the 书记's, when the leader is the only 纪委
+    member), never the owner's own."""
+    return actor.person_id is not None and actor.person_id in {
+        p.id for p in rectification_checkers(item, people)}
 
 
 def can_create_rectifications(actor: Actor) -> bool:

@@ -1,7 +1,8 @@
 """Who does not answer their reminders (issue 4 item 7; shown in the 纪委 summary).
 
 A reminder counts against its recipient once it has waited `after_workdays` China
-workdays without a 收到 or any other tap on the item.
+workdays without a 收到 or any other tap on the item. Storage asks only for the reminders
+sent on or before the cutoff day this module works out, so it never reads the rest.
 """
 
 from __future__ import annotations
@@ -13,19 +14,13 @@ from datetime import date, timedelta
 from bot.domain.calendar import WorkCalendar
 
 NON_RESPONSE_WORKDAYS = 2
-
-
-@dataclass(frozen=True, slots=True)
-class SentReminder:
-    person_id: int
-    item_id: int
-    sent_on: date
+_LOOK_BACK_DAYS = 60  # no run of days off in China is longer
 
 
 @dataclass(frozen=True, slots=True)
 class NonResponder:
     person_id: int
-    item_ids: tuple[int, ...]
+    items: int  # items with an unanswered reminder
     since: date  # when the oldest unanswered reminder was sent
 
 
@@ -38,18 +33,19 @@ def workdays_after(start: date, end: date, calendar: WorkCalendar) -> int:
     return days
 
 
-def non_responders(unanswered: Iterable[SentReminder], today: date, calendar: WorkCalendar,
-                   after_workdays: int = NON_RESPONSE_WORKDAYS) -> list[NonResponder]:
-    """People with at least one reminder unanswered for `after_workdays` workdays,
-    longest waiting first."""
-    waited: dict[date, bool] = {}
-    late: dict[int, list[SentReminder]] = {}
-    for r in unanswered:
-        if r.sent_on not in waited:
-            waited[r.sent_on] = workdays_after(r.sent_on, today, calendar) >= after_workdays
-        if waited[r.sent_on]:
-            late.setdefault(r.person_id, []).append(r)
-    found = [NonResponder(person_id=pid, item_ids=tuple(sorted({r.item_id for r in rs})),
-                          since=min(r.sent_on for r in rs))
-             for pid, rs in late.items()]
-    return sorted(found, key=lambda n: (n.since, -len(n.item_ids), n.person_id))
+def answer_cutoff(today: date, calendar: WorkCalendar,
+                  after_workdays: int = NON_RESPONSE_WORKDAYS) -> date:
+    """The last day a reminder may have been sent on and still be unanswered for
+    `after_workdays` workdays by today: the workdays after it up to today are enough."""
+    day, seen = today, 0
+    for _ in range(_LOOK_BACK_DAYS):
+        if seen >= after_workdays:
+            return day
+        seen += calendar.is_workday(day)
+        day -= timedelta(days=1)
+    return day
+
+
+def longest_waiting(found: Iterable[NonResponder]) -> list[NonResponder]:
+    """Longest waiting first, then the most items."""
+    return sorted(found, key=lambda n: (n.since, -n.items, n.person_id))

@@ -18,6 +18,7 @@ from pydantic import TypeAdapter
 
 from bot.domain.model import ACTIVE_STATUSES, Duty, ItemStatus, ListKind, Person, Unit
 from bot.domain.performance import Tally, best_and_worst, total
+from bot.domain.responsiveness import NonResponder
 
 SOON_DAYS = 7  # yellow: due within a week
 RANKED = 3  # best and worst in the 履责指数
@@ -112,15 +113,6 @@ class WeekChanges:
 
 
 @dataclass(frozen=True, slots=True)
-class Silent:
-    """Someone with reminders unanswered for two workdays or more."""
-
-    person_id: int
-    items: int
-    since: date
-
-
-@dataclass(frozen=True, slots=True)
 class SummaryInput:
     today: date
     census: list[Census]
@@ -130,7 +122,7 @@ class SummaryInput:
     yellow: list[ItemLine]  # the nearest due, nearest first
     talks: TalkCount
     changes: WeekChanges
-    silent: list[Silent]
+    silent: list[NonResponder]  # reminders unanswered for two workdays, longest first
     people: Mapping[int, Person]
     units: Mapping[int, Unit]
 

@@ -3,7 +3,7 @@
     open ─进行中→ in_progress ─已完成→ done                     (an ordinary item)
                               └已完成→ pending_verification ─销号→ verified   (a 整改)
                                                              └退回→ returned ─…→ (again)
-    any active ─申请延期→ extension_requested ─批准/驳回→ the status it had before
+    any active ─申请延期→ extension_requested ─批准/驳回/撤回→ the status it had before
     any active ─取消→ cancelled
 
 Pure: it says which status an action leads to, or why it cannot be taken now.
@@ -26,6 +26,7 @@ class Action(StrEnum):
     REQUEST_EXTENSION = "request_extension"  # 申请延期
     APPROVE_EXTENSION = "approve_extension"  # 批准 (the due date moves)
     REJECT_EXTENSION = "reject_extension"  # 驳回
+    WITHDRAW_EXTENSION = "withdraw_extension"  # 撤回申请 (the applicant, before a decision)
     VERIFY = "verify"  # 销号
     RETURN = "return"  # 退回
     CANCEL = "cancel"  # 取消
@@ -53,6 +54,11 @@ CLOSED_STATUSES = frozenset({S.DONE, S.VERIFIED, S.CANCELLED})
 _WORKING = frozenset({S.OPEN, S.IN_PROGRESS, S.RETURNED})
 
 
+# What ends a pending 延期 request, each back to the status the item had before it.
+_ENDS_REQUEST = frozenset({Action.APPROVE_EXTENSION, Action.REJECT_EXTENSION,
+                           Action.WITHDRAW_EXTENSION})
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     before: ItemStatus
@@ -61,7 +67,7 @@ class Transition:
 
 def apply(item: Item, action: Action, previous: ItemStatus | None = None) -> Transition:
     """The status `action` moves `item` to. `previous` is the status it had before a
-    延期 request, needed to approve or reject one. Raises TransitionRefused."""
+    延期 request, needed to approve, reject or withdraw one. Raises TransitionRefused."""
     status = item.status
     after = _next(item, status, action, previous)
     return Transition(before=status, after=after)
@@ -69,7 +75,7 @@ def apply(item: Item, action: Action, previous: ItemStatus | None = None) -> Tra
 
 def _next(item: Item, status: ItemStatus, action: Action,
           previous: ItemStatus | None) -> ItemStatus:
-    if action in (Action.APPROVE_EXTENSION, Action.REJECT_EXTENSION):
+    if action in _ENDS_REQUEST:
         if status is not S.EXTENSION_REQUESTED or previous not in _WORKING:
             raise TransitionRefused(Refused.NO_EXTENSION)
         return previous

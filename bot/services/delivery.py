@@ -58,6 +58,7 @@ class DeliveryService(ServiceBase):
             await tx.events.record_many(SYSTEM, now, [
                 ("reminder_sent", "item", r.item_id, {"stage": r.stage, "recipient": r.recipient})
                 for r in await tx.reminders.in_message(msg.id)])
+            await tx.reminders.mark_sent(msg.id, now.date())
             if msg.person_id is not None:
                 await tx.persons.clear_undeliverable(msg.person_id)
             elif msg.chat_id < 0:

@@ -51,8 +51,9 @@ class FixList:
     today: date
     everything: bool  # the 纪委's view of all, else the leader's own
     shown: FixFilter
-    can_check: bool  # may 销号 / 退回
+    can_check: bool  # a 纪委 member: may set 整改 and 销号 / 退回 them
     viewer_id: int | None
+    checkable: frozenset[int] = frozenset()  # the 待验收 items shown this viewer may 销号
 
 
 def duty_of(leader: Person) -> Duty:
@@ -122,5 +123,10 @@ class RectificationService(ServiceBase):
                 ListKind.RECTIFICATION, owner_id=None if everything else actor.person_id)
             chosen = [i for i in found if matches(i, shown, today)]
             views = await self.items.views_in(tx, chosen)
+            people = (await tx.persons.all()).values()
+        checkable = frozenset(
+            v.item.id for v in views if v.item.status is ItemStatus.PENDING_VERIFICATION
+            and permissions.can_verify(actor, v.item, people))
         return FixList(views=views, today=today, everything=everything, shown=shown,
-                       can_check=permissions.is_discipline(actor), viewer_id=actor.person_id)
+                       can_check=permissions.is_discipline(actor), viewer_id=actor.person_id,
+                       checkable=checkable)

@@ -24,7 +24,6 @@ from bot.domain.policy import (
     with_setting,
     with_settings,
 )
-from bot.domain.responsiveness import NonResponder, SentReminder, non_responders
 from bot.rules import Rules
 from bot.services.base import ServiceBase
 from bot.services.errors import (
@@ -261,14 +260,6 @@ class ReminderService(ServiceBase):
             if opened:
                 await tx.events.record(actor, self.now(), "acknowledged", "item", item_id)
         return Acknowledged(item=item, first=bool(opened))
-
-    async def non_responders(self) -> list[tuple[Person, NonResponder]]:
-        """People with a reminder unanswered for two workdays (for the 纪委's summary)."""
-        async with self.db.read() as tx:
-            rows = await tx.reminders.unanswered()
-            people = await tx.persons.all()
-        found = non_responders((SentReminder(*r) for r in rows), self.today(), self.calendar)
-        return [(people[n.person_id], n) for n in found if n.person_id in people]
 
     # Events that trigger obligations --------------------------------------------------
 

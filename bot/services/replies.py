@@ -14,12 +14,13 @@ from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.domain import permissions
-from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, Person
+from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, ListKind, Person
 from bot.domain.planner import Recipient
 from bot.domain.transitions import Action, Transition, TransitionRefused, apply
 from bot.services.base import ServiceBase
 from bot.services.errors import (
     BadNewDue,
+    BadPlanDue,
     CannotNow,
     EmptyText,
     NotAllowed,
@@ -30,7 +31,7 @@ from bot.services.errors import (
     TextTooLong,
     UnknownItem,
 )
-from bot.services.notices import item_payload, notify, with_roles
+from bot.services.notices import item_payload, notify
 from storage.db import Database, Tx
 from storage.extensions import ExtensionRequest
 
@@ -50,6 +51,16 @@ class Decided:
     requester: Person
     first: bool  # False: somebody decided it before this press
     by: str | None  # who decided it
+
+
+@dataclass(frozen=True, slots=True)
+class PendingExtension:
+    """A 延期 request waiting for this approver (/延期审批)."""
+
+    request: ExtensionRequest
+    item: Item
+    requester: str
+    unit: str
 
 
 def check_text(text: str, what: str) -> str:
@@ -105,6 +116,20 @@ class ReplyService(ServiceBase):
         async with self.db.read() as tx:
             return bool(await tx.items.owned_active(actor.person_id, 1))
 
+    async def may_acknowledge(self, actor: Actor, item_id: int, owner_row: bool) -> None:
+        """收到 on the owner's row (a list page, the owner's digest) is the owner's alone,
+        even where others see it (a group); a leader's 督促 row is the leader's."""
+        if actor.person is None:
+            raise NotBound()
+        if not owner_row:
+            return
+        async with self.db.read() as tx:
+            item = await tx.items.get(item_id)
+        if item is None:
+            raise StaleButton()
+        if not permissions.can_work_on(actor, item):
+            raise NotYours()
+
     @staticmethod
     def check_note(text: str) -> str:
         return check_text(text, "note")
@@ -143,8 +168,10 @@ class ReplyService(ServiceBase):
         return Changed(item=after, before=moved.before)
 
     async def _ask_verification(self, tx: Tx, item: Item, once: str) -> None:
-        """A 整改 reported done: every 纪委 member is asked to 销号 or 退回 it."""
-        checkers = await with_roles(tx, permissions.DISCIPLINE_ROLES, besides=item.owner_id)
+        """A 整改 reported done: every 纪委 member is asked to 销号 or 退回 it (the 书记,
+        when its leader is the only 纪委 member)."""
+        people = (await tx.persons.all()).values()
+        checkers = permissions.rectification_checkers(item, people)
         await notify(tx, checkers, "verify_request", f"{item.id}:{once}",
                      await item_payload(tx, item), self.now())
 
@@ -195,7 +222,7 @@ class ReplyService(ServiceBase):
         reason = check_text(reason_text, "reason")
         item = await self.own_item(tx, actor, item_id)
         check_transition(item, Action.REQUEST_EXTENSION)  # before the request row exists
-        check_new_due(item, new_due, self.today())
+        await check_new_due_in(tx, item, new_due, self.today())
         now = self.now()
         request = await tx.extensions.add(
             item_id=item.id, requester_id=item.owner_id, old_due=item.due_date, new_due=new_due,
@@ -205,8 +232,7 @@ class ReplyService(ServiceBase):
         await tx.events.record(actor, now, "item.extension_requested", "item", item.id,
                                code=item.code, request=request.id, reason=reason,
                                old_due=item.due_date.isoformat(), new_due=new_due.isoformat())
-        approvers = await with_roles(tx, permissions.extension_approver_roles(item),
-                                     besides=item.owner_id)
+        approvers = permissions.extension_approvers(item, (await tx.persons.all()).values())
         extra = frozenset() if item.needs_verification else self.admin_ids - {
             actor.telegram_user_id}
         await notify(tx, approvers, "extension_request", str(request.id),
@@ -220,7 +246,8 @@ class ReplyService(ServiceBase):
             item = await tx.items.get(request.item_id) if request else None
             if request is None or item is None:
                 raise StaleButton()
-            if not permissions.can_decide_extension(actor, item, request.requester_id):
+            people = (await tx.persons.all()).values()
+            if not permissions.can_decide_extension(actor, item, request.requester_id, people):
                 raise NotAllowed("decide_extension")
             requester = await tx.persons.get(request.requester_id)
             if not request.pending:
@@ -230,6 +257,9 @@ class ReplyService(ServiceBase):
             now = self.now()
             if approve and request.new_due < self.today():
                 raise CannotNow("extension_past", item.status.value)
+            limit = await plan_limit(tx, item)
+            if approve and limit is not None and request.new_due > limit:
+                raise CannotNow("plan_after_fix", item.status.value)
             state = "approved" if approve else "rejected"
             await tx.extensions.decide(request.id, state, actor.person_id, now)
             action = Action.APPROVE_EXTENSION if approve else Action.REJECT_EXTENSION
@@ -250,6 +280,55 @@ class ReplyService(ServiceBase):
                                             new_due=request.new_due.isoformat()), now)
             request = await tx.extensions.get(request.id)
         return Decided(request, item, requester, first=True, by=by)
+
+    async def pending_extensions(self, actor: Actor) -> list[PendingExtension]:
+        """/延期审批: the requests waiting that this person may decide, oldest first."""
+        if not permissions.may_approve_extensions(actor):
+            raise NotAllowed("list_extensions")
+        async with self.db.read() as tx:
+            requests = await tx.extensions.pending()
+            items = await tx.items.by_ids([r.item_id for r in requests])
+            people = await tx.persons.all()
+            units = await tx.units.all()
+        found = []
+        for request in requests:
+            item = items.get(request.item_id)
+            if item is None or not permissions.can_decide_extension(
+                    actor, item, request.requester_id, people.values()):
+                continue
+            requester = people.get(request.requester_id)
+            unit = units.get(requester.unit_id) if requester else None
+            found.append(PendingExtension(request, item, requester.name if requester else "",
+                                          unit.name if unit else ""))
+        return found
+
+    async def withdraw_extension(self, actor: Actor, request_id: int) -> Decided:
+        """撤回申请: the applicant takes back a request not yet decided. The item returns
+        to the status it had before; the approvers' buttons then say it was withdrawn."""
+        if actor.person is None:
+            raise NotBound()
+        async with self.change(actor) as tx:
+            request = await tx.extensions.get(request_id)
+            item = await tx.items.get(request.item_id) if request else None
+            if request is None or item is None:
+                raise StaleButton()
+            if actor.person_id != request.requester_id:
+                raise NotYours()
+            requester = await tx.persons.get(request.requester_id)
+            if not request.pending:
+                decider = await tx.persons.get(request.decided_by) if request.decided_by else None
+                return Decided(request, item, requester, first=False,
+                               by=decider.name if decider else None)
+            now = self.now()
+            await tx.extensions.decide(request.id, "withdrawn", actor.person_id, now)
+            changed = await self.move_in(tx, actor, item, Action.WITHDRAW_EXTENSION,
+                                         request.prev_status, request=request.id)
+            await tx.events.record(actor, now, "item.extension_withdrawn", "item", item.id,
+                                   code=item.code, request=request.id,
+                                   old_due=request.old_due.isoformat(),
+                                   new_due=request.new_due.isoformat())
+            request = await tx.extensions.get(request.id)
+        return Decided(request, changed.item, requester, first=True, by=requester.name)
 
     # 验收销号 ---------------------------------------------------------------------------
 
@@ -286,15 +365,31 @@ class ReplyService(ServiceBase):
         item = await tx.items.get(item_id)
         if item is None:
             raise StaleButton()
-        if not permissions.can_verify(actor, item):
+        if not permissions.can_verify(actor, item, (await tx.persons.all()).values()):
             raise NotAllowed("verify")
         return item
 
 
-def check_new_due(item: Item, new_due: date, today: date) -> None:
-    """A 延期 goes later than the present due date, and not to a day already past."""
+def check_new_due(item: Item, new_due: date, today: date, limit: date | None = None) -> None:
+    """A 延期 goes later than the present due date, and not to a day already past; a
+    整改方案's not past the completion date of its 整改 (`limit`)."""
     if new_due <= item.due_date or new_due < today:
         raise BadNewDue(new_due.isoformat(), max(item.due_date, today).isoformat())
+    if limit is not None and new_due > limit:
+        raise BadPlanDue(new_due.isoformat(), limit.isoformat())
+
+
+async def plan_limit(tx: Tx, item: Item) -> date | None:
+    """The completion date of the 整改 a 整改方案 belongs to: its plan may not end later."""
+    if item.kind is not ListKind.RECTIFICATION or item.parent_id is None:
+        return None
+    fix = await tx.items.get(item.parent_id)
+    return fix.due_date if fix is not None else None
+
+
+async def check_new_due_in(tx: Tx, item: Item, new_due: date, today: date) -> None:
+    """check_new_due, with the completion date of the 整改 a 整改方案 belongs to."""
+    check_new_due(item, new_due, today, await plan_limit(tx, item))
 
 
 def _once(actor: Actor, now: datetime) -> str:

@@ -15,7 +15,7 @@ from bot.services.errors import FutureDate, InvalidDate, StaleButton, UnknownTer
 from bot.services.flows import MAX_BUTTONS, FlowSpec, FlowState, Step, StepKind, short
 from bot.services.items import parse_date
 from bot.services.people import resolve_person
-from bot.services.replies import Changed, ReplyService, check_new_due, check_text
+from bot.services.replies import Changed, ReplyService, check_new_due_in, check_text
 from bot.services.talks import TalkService, talk_kind
 from storage.db import Tx
 
@@ -115,7 +115,7 @@ class ExtensionFlow(FlowSpec):
     async def parse_text(self, tx: Tx, step: Step, text: str, state: FlowState) -> tuple[Any, str]:
         if step.key == "due":
             due = parse_date(text, self.replies.today())
-            check_new_due(await _item(tx, state), due, self.replies.today())
+            await check_new_due_in(tx, await _item(tx, state), due, self.replies.today())
             return due.isoformat(), due.isoformat()
         reason = check_text(text, "reason")
         return reason, reason
@@ -138,7 +138,7 @@ class SendBackFlow(FlowSpec):
         self.replies = replies
 
     def allowed(self, actor: Actor) -> bool:
-        return permissions.is_discipline(actor)
+        return permissions.may_check_rectifications(actor)  # the item's own check follows
 
     async def parse_text(self, tx: Tx, step: Step, text: str, state: FlowState) -> tuple[Any, str]:
         reason = check_text(text, "reason")

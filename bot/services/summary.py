@@ -10,10 +10,9 @@ from bot.domain import permissions
 from bot.domain.calendar import WorkCalendar
 from bot.domain.model import Actor, GroupKind, Person, Unit
 from bot.domain.performance import Tally
-from bot.domain.responsiveness import SentReminder, non_responders
+from bot.domain.responsiveness import NonResponder, answer_cutoff, longest_waiting
 from bot.domain.summary import (
     ItemLine,
-    Silent,
     Summary,
     SummaryInput,
     WeeklyPolicy,
@@ -91,8 +90,7 @@ class SummaryService(ServiceBase):
         start = year_start(today)
         red, _ = await tx.summary.overdue_lines(today, RED_SHOWN)
         yellow, _ = await tx.summary.soon_lines(today, YELLOW_SHOWN)
-        unanswered = await tx.reminders.unanswered()
-        found = non_responders((SentReminder(*r) for r in unanswered), today, self.calendar)
+        found = longest_waiting(await tx.summary.silent(answer_cutoff(today, self.calendar)))
         return SummaryInput(
             today=today,
             census=await tx.summary.census(today),
@@ -101,7 +99,7 @@ class SummaryService(ServiceBase):
             red=red, yellow=yellow,
             talks=await tx.summary.talks(start, date(today.year, 12, 31)),
             changes=await tx.summary.changes(now - timedelta(days=7), today),
-            silent=[Silent(n.person_id, len(n.item_ids), n.since) for n in found],
+            silent=found,
             people=await tx.persons.all(),
             units=await tx.units.all(),
         )
@@ -124,6 +122,14 @@ class SummaryService(ServiceBase):
                 today, OVERDUE_SHOWN, None if scope.everything else scope.unit_ids,
                 scope.person_id)
         return OverdueView(lines=lines, total=count, today=today, everything=scope.everything)
+
+    async def non_responders(self) -> list[tuple[Person, NonResponder]]:
+        """People with a reminder unanswered for two workdays, longest waiting first."""
+        async with self.db.read() as tx:
+            found = await tx.summary.silent(answer_cutoff(self.today(), self.calendar))
+            people = await tx.persons.all()
+        return [(people[n.person_id], n) for n in longest_waiting(found)
+                if n.person_id in people]
 
     # 履责指数 -------------------------------------------------------------------------
 

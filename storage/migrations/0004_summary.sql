@@ -28,3 +28,31 @@ CREATE TABLE summary_runs (
 
 -- The summary's census reads only this index: no table rows, no sort.
 CREATE INDEX items_census ON items(kind, duty, unit_id, status, due_date);
+
+-- The on-time tally per owner, unit and duty reads only this index.
+CREATE INDEX items_on_time ON items(owner_id, unit_id, duty, status, due_date, finished_at);
+
+-- When a reminder reached its recipient (the day its message was accepted by Telegram):
+-- "unanswered for two workdays" is counted from it.
+ALTER TABLE reminders ADD COLUMN sent_on TEXT;
+UPDATE reminders SET sent_on = (
+    SELECT o.day FROM outbox o WHERE o.id = reminders.outbox_id AND o.status = 'sent')
+    WHERE outbox_id IS NOT NULL;
+-- Non-responders: delivered reminders nobody answered, by the day they were sent.
+CREATE INDEX reminders_unanswered ON reminders(sent_on, recipient, item_id)
+    WHERE acknowledged_at IS NULL AND sent_on IS NOT NULL;
+
+-- The response rate per person and month, kept as reminders are delivered and answered,
+-- so the 履责指数 never has to count millions of reminder rows.
+CREATE TABLE response_tallies (
+    person_id  INTEGER NOT NULL REFERENCES persons(id),
+    month      TEXT NOT NULL,  -- 2026-11
+    reminded   INTEGER NOT NULL DEFAULT 0,
+    answered   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (person_id, month)
+) WITHOUT ROWID;
+INSERT INTO response_tallies (person_id, month, reminded, answered)
+    SELECT CAST(substr(recipient, 3) AS INTEGER), substr(sent_on, 1, 7), COUNT(*),
+           SUM(acknowledged_at IS NOT NULL)
+    FROM reminders WHERE recipient LIKE 'p:%' AND sent_on IS NOT NULL
+    GROUP BY recipient, substr(sent_on, 1, 7);
