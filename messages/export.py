@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from bot.domain.ledger import EVENTS, FIXES, OBLIGATIONS, PERFORMANCE, TALKS
+from bot.domain.transitions import Action
 from bot.domain.vocabulary import (
     DUTY_NAMES,
     GROUP_KIND_NAMES,
@@ -85,6 +86,7 @@ EVENT_NAMES: dict[str, str] = {
     "item.note": "进展说明",
     "item.extension_requested": "申请延期",
     "item.extension_decided": "延期审批",
+    "item.extension_withdrawn": "撤回延期申请",
     "talk.held": "登记谈话",
     "unit.created": "新建单位",
     "unit.updated": "修改单位",
@@ -107,9 +109,10 @@ EVENT_NAMES: dict[str, str] = {
 }
 
 ACTION_NAMES = {
-    "start": "开始办理", "complete": "报告完成", "request_extension": "申请延期",
-    "approve_extension": "批准延期", "reject_extension": "驳回延期", "verify": "验收销号",
-    "return": "退回", "cancel": "取消",
+    Action.START: "开始办理", Action.COMPLETE: "报告完成", Action.REQUEST_EXTENSION: "申请延期",
+    Action.APPROVE_EXTENSION: "批准延期", Action.REJECT_EXTENSION: "驳回延期",
+    Action.WITHDRAW_EXTENSION: "撤回延期申请", Action.VERIFY: "验收销号", Action.RETURN: "退回",
+    Action.CANCEL: "取消",
 }
 
 _KEY_NAMES = {
@@ -156,6 +159,8 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
             head = f"进展说明：{d.pop('text', '')}"
         case "item.extension_requested":
             head = f"申请延期：{d.pop('old_due', '')} → {d.pop('new_due', '')}"
+        case "item.extension_withdrawn":
+            head = f"撤回延期申请：{d.pop('old_due', '')} → {d.pop('new_due', '')}"
         case "item.extension_decided":
             verdict = "批准" if d.pop("approved", False) else "驳回"
             head = f"{verdict}延期：{d.pop('old_due', '')} → {d.pop('new_due', '')}"

@@ -344,3 +344,21 @@ def test_the_summary_s_performance_becomes_the_score_rows():
     assert tally.score == round(100 * (0.7 * 0.75 + 0.3 * 0.5))
     assert units == [Score("某局党委", None, 4, 3, 0.75, 2, 1, 0.5, tally.score),
                      Score("财务科", "某局党委", 0, 0, None, 0, 0, None, None)]
+
+
+def test_every_action_and_every_event_kind_the_services_record_has_words():
+    import re
+    from pathlib import Path
+
+    from bot.domain.transitions import Action
+    from messages.export import ACTION_NAMES, EVENT_NAMES
+
+    assert set(ACTION_NAMES) == set(Action)
+    services = Path(__file__).resolve().parent.parent / "bot" / "services"
+    recorded = set()
+    for source in services.glob("*.py"):
+        recorded |= set(re.findall(
+            r'"([a-z]+(?:[._][a-z]+)+)",\s*"(?:item|unit|person|group|talk|import|policy|'
+            r'meeting|ledger)"', source.read_text(encoding="utf-8")))
+    assert {"item.created", "talk.held", "reminder_sent", "ledger.exported"} <= recorded
+    assert recorded - set(EVENT_NAMES) == set()
