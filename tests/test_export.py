@@ -362,3 +362,14 @@ def test_every_action_and_every_event_kind_the_services_record_has_words():
             r'meeting|ledger)"', source.read_text(encoding="utf-8")))
     assert {"item.created", "talk.held", "reminder_sent", "ledger.exported"} <= recorded
     assert recorded - set(EVENT_NAMES) == set()
+
+
+def test_a_sheet_past_excel_s_row_limit_goes_on_in_further_sheets(monkeypatch):
+    monkeypatch.setattr("bot.ledger_io.EXCEL_ROWS", 3)  # a header and two rows a sheet
+    written = write_ledger_file(hand_made())
+    book = openpyxl.load_workbook(io.BytesIO(written.data))
+    parts = [EVENTS, f"{EVENTS}（续1）", f"{EVENTS}（续2）"]
+    assert [n for n in book.sheetnames if n.startswith(EVENTS)] == parts
+    assert [values(book[n])[0] for n in parts] == [list(LEDGER_COLUMNS[EVENTS])] * 3
+    assert [r[0] for n in parts for r in values(book[n])[1:]] == [1, 2, 3, 4, 5]
+    assert book[parts[2]].freeze_panes == "A2" and written.counts[EVENTS] == 5
