@@ -54,6 +54,15 @@ def _item_line(number: int, line: ItemLine, today: date) -> str:
             f"（{KIND_NAMES[line.kind]}）\n　责任人 {esc(line.owner)}（{esc(line.unit)}）· {when}")
 
 
+def _items_section(title: str, shown: list[ItemLine], total: int, today: date,
+                   empty: str) -> list[str]:
+    lines = ["", title]
+    if not shown:
+        return [*lines, empty]
+    lines += [_item_line(n, line, today) for n, line in enumerate(shown, start=1)]
+    return lines + _more(len(shown), total)
+
+
 def _ranked(entries: list[Ranked]) -> str:
     if not entries:
         return "—"
@@ -95,19 +104,10 @@ def weekly(summary: Summary) -> str:
     else:
         lines.append("暂无事项。")
 
-    lines += ["", "<b>四、🔴 逾期事项</b>（逾期最久的在前）"]
-    if s.red:
-        lines += [_item_line(n, line, today) for n, line in enumerate(s.red, start=1)]
-        lines += _more(len(s.red), s.red_total)
-    else:
-        lines.append("没有逾期事项。👍")
-
-    lines += ["", "<b>五、🟡 7天内到期</b>"]
-    if s.yellow:
-        lines += [_item_line(n, line, today) for n, line in enumerate(s.yellow, start=1)]
-        lines += _more(len(s.yellow), s.yellow_total)
-    else:
-        lines.append("7天内没有到期事项。")
+    lines += _items_section("<b>四、🔴 逾期事项</b>（逾期最久的在前）", s.red, s.red_total,
+                            today, "没有逾期事项。👍")
+    lines += _items_section("<b>五、🟡 7天内到期</b>", s.yellow, s.yellow_total, today,
+                            "7天内没有到期事项。")
 
     t = s.talks
     lines += ["", f"<b>六、约谈</b>（{today.year}年）",

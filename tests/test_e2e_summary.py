@@ -228,3 +228,28 @@ async def test_a_new_discipline_member_may_ask(bot, api, org, world, role_line):
     user = await org.person(30, "新纪委", role_line)
     await bot.send(user, "/weekly")
     assert "四责协同周报" in api.bot_messages(user.id)[-2].plain
+
+
+async def test_response_rate_counts_delivered_reminders_and_answers(bot, api, org, clock, world):
+    services = bot.app.bot_data.services
+    zhou = org.users["周支书"]
+
+    async def tally(name: str):
+        scores = await services.summary.performance(date(2026, 1, 1), date(2026, 12, 31))
+        return next(s.tally for s in scores.people if s.person.name == name)
+
+    assert (await tally("周支书")).reminded == 0
+    clock.set(at(date(2026, 11, 23)))
+    await bot.tick()
+    digest = api.last(zhou.id)
+    first = await tally("周支书")
+    assert first.reminded >= 1 and first.answered == 0 and first.response_rate == 0
+    await bot.press(zhou, digest, "收到")
+    await bot.press(zhou, digest, "收到")  # a double tap counts once
+    answered = await tally("周支书")
+    assert answered.answered == answered.reminded == first.reminded
+    assert answered.response_rate == 1
+    # the unit's tally is its people's
+    scores = await services.summary.performance(date(2026, 1, 1), date(2026, 12, 31))
+    unit = next(u.tally for u in scores.units if u.unit.name == "财务科党支部")
+    assert (unit.reminded, unit.answered) == (answered.reminded, answered.answered)

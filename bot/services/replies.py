@@ -251,9 +251,7 @@ class ReplyService(ServiceBase):
                 raise NotAllowed("decide_extension")
             requester = await tx.persons.get(request.requester_id)
             if not request.pending:
-                decider = await tx.persons.get(request.decided_by) if request.decided_by else None
-                return Decided(request, item, requester, first=False,
-                               by=decider.name if decider else None)
+                return await _decided_before(tx, request, item, requester)
             now = self.now()
             if approve and request.new_due < self.today():
                 raise CannotNow("extension_past", item.status.value)
@@ -316,9 +314,7 @@ class ReplyService(ServiceBase):
                 raise NotYours()
             requester = await tx.persons.get(request.requester_id)
             if not request.pending:
-                decider = await tx.persons.get(request.decided_by) if request.decided_by else None
-                return Decided(request, item, requester, first=False,
-                               by=decider.name if decider else None)
+                return await _decided_before(tx, request, item, requester)
             now = self.now()
             await tx.extensions.decide(request.id, "withdrawn", actor.person_id, now)
             changed = await self.move_in(tx, actor, item, Action.WITHDRAW_EXTENSION,
@@ -405,3 +401,10 @@ def check_transition(item: Item, action: Action, previous: ItemStatus | None = N
         return apply(item, action, previous)
     except TransitionRefused as refused:
         raise CannotNow(refused.reason.value, item.status.value) from None
+
+
+async def _decided_before(tx: Tx, request: ExtensionRequest, item: Item,
+                          requester: Person | None) -> Decided:
+    """A request someone already decided (or withdrew): who did, and nothing changes."""
+    decider = await tx.persons.get(request.decided_by) if request.decided_by else None
+    return Decided(request, item, requester, first=False, by=decider.name if decider else None)
