@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.scheduling.scheduler import Scheduler
 from bot.services.registry import Services
 from handlers import (
+    export,
     fallback,
     flows,
     guard,
@@ -87,6 +88,7 @@ def register_handlers(app: Application) -> None:
     reminders.register(app)
     summary.register(app)  # /周报, /逾期
     replies.register(app)  # item buttons, 延期, 销号, /汇报, /整改, /约谈
+    export.register(app)  # /导出: the Excel 台账 as a document
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note

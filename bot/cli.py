@@ -1,4 +1,4 @@
-"""`dutybot run | demo | migrate | backup | invite | template | import`."""
+"""`dutybot run | demo | migrate | backup | invite | template | import | export`."""
 
 from __future__ import annotations
 
@@ -247,6 +247,44 @@ def cmd_import(settings: Settings, source: str) -> int:
     return 0
 
 
+async def _export(settings: Settings):
+    from bot.clock import SystemClock
+    from bot.services.registry import Services
+
+    services = await Services.open(settings, SystemClock(settings.tz))
+    try:
+        return await services.export.export_for_console()
+    finally:
+        await services.close()
+
+
+def cmd_export(settings: Settings, target: str, force: bool) -> int:
+    """The whole 台账 as the bot sends it with /导出; one line with the counts."""
+    from messages.export import export_written
+
+    path = Path(target)
+    if path.suffix.lower() != ".xlsx":
+        print(f"dutybot: export: {target}: the file name must end in .xlsx", file=sys.stderr)
+        return 2
+    if path.exists() and not force:
+        print(f"dutybot: export: {target} already exists (not overwritten; --force to replace)",
+              file=sys.stderr)
+        return 1
+    if not settings.db_path.is_file():
+        print(f"dutybot: export: no database at {settings.db_path} (check DUTYBOT_DB_PATH)",
+              file=sys.stderr)
+        return 1
+    settings.check_db_writable()  # the export is recorded in the 履责纪实
+    result = asyncio.run(_export(settings))
+    try:
+        path.write_bytes(result.data)
+    except OSError as exc:
+        print(f"dutybot: export: {target}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print(export_written(target, result.counts))
+    return 0
+
+
 def cmd_demo(settings: Settings, output: str | None) -> int:
     from bot.demo import run_demo
 
@@ -275,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     load = sub.add_parser("import", help="import units, people and lists from a workbook: "
                                          "all of it, or nothing")
     load.add_argument("file", help="the filled-in template (.xlsx)")
+    dump = sub.add_parser("export", help="write the Excel 台账 (lists, talks, rectifications, "
+                                         "the event log, 履责指数)")
+    dump.add_argument("file", help="where to write it (.xlsx)")
+    dump.add_argument("--force", action="store_true", help="replace the file if it exists")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -290,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_template(args.file)
         if args.command == "import":
             return cmd_import(settings, args.file)
+        if args.command == "export":
+            return cmd_export(settings, args.file, args.force)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)

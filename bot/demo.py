@@ -212,8 +212,9 @@ class Demo:
         await self.bot.send(li, "/整改")
 
     async def weekly(self, folder: Path) -> list[Path]:
-        """The end of the story: the 纪委 asks for this week's picture in its group; the
-        chart it gets is written to a file, for a look at what the group sees."""
+        """The end of the story: the 纪委 asks for this week's picture in its group, then
+        for the 台账; the chart and the workbook are written to files, for a look at what
+        the group gets."""
         group = self.api.chats[DISCIPLINE_GROUP]
         await self.bot.send(self.users["刘洋"], "/weekly", chat=group)
         folder.mkdir(parents=True, exist_ok=True)
@@ -222,6 +223,12 @@ class Demo:
         if chart is not None:  # no CJK font on this machine: the text came alone
             written.append(folder / "周报图表.png")
             written[-1].write_bytes(chart.photo)
+        # and the whole 台账, as /导出 sends it
+        await self.bot.send(self.users["刘洋"], "/export", chat=group)
+        ledger = self.api.last(group.id)
+        if ledger.file is not None:
+            written.append(folder / (ledger.file_name or "台账.xlsx"))
+            written[-1].write_bytes(ledger.file)
         return written
 
     def _chat_name(self, chat_id: int) -> str:

@@ -143,6 +143,9 @@ def refusal(error: e.ServiceError) -> str:
         case e.BadPlanDue(plan_due=plan_due, due=due):
             return (f"整改方案的期限（{esc(plan_due)}）不能晚于整改完成期限（{esc(due)}）。"
                     "请重新输入。")
+        case e.TooBigToSend(size=size, limit=limit):
+            return (f"台账文件有 {size / 2**20:.0f} MB，超过 Telegram 允许机器人发送的 {limit // 2**20} MB。"
+                    "请管理员在服务器上用 dutybot export 文件.xlsx 导出。")
         case e.UnknownItem(code=code):
             return f"找不到编号为“{esc(code)}”的事项，或它不是您的。发送 /待办 查看您的事项。"
         case e.NothingToNote():

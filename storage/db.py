@@ -64,9 +64,10 @@ def migration_scripts() -> list[tuple[int, str, str]]:
 
 
 class Database:
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self.path = path  # the file, for readers on their own connection (the export)
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -76,7 +77,7 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        return cls(conn)
+        return cls(conn, Path(path))
 
     async def close(self) -> None:
         await self._conn.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import openpyxl
+
 from bot.demo import run_demo
 from messages.chart import find_cjk_font
 
@@ -45,6 +47,10 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         assert expected in text, expected
     assert "出了点问题" not in text  # no handler crashed along the way
     assert "══════ 局纪委工作群 ══════" in capsys.readouterr().out
+    ledger = tmp_path / "demo-output" / "四责协同台账_2026-12-06.xlsx"
+    assert f"📎 {ledger.name}" in text and f"📄 {ledger.relative_to(tmp_path)}" in text
+    book = openpyxl.load_workbook(ledger)
+    assert book.sheetnames[:3] == ["单位", "人员", "清单"] and book["清单"].max_row > 1
     if find_cjk_font() is not None:  # the chart needs a CJK font (CI installs one)
         assert "🖼 📊" in text
         chart = tmp_path / "demo-output" / "周报图表.png"

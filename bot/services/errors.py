@@ -176,3 +176,11 @@ class BadPlanDue(ServiceError):
 @dataclass
 class UnknownItem(ServiceError):
     code: str
+
+
+@dataclass
+class TooBigToSend(ServiceError):
+    """A file over what Telegram lets a bot send."""
+
+    size: int
+    limit: int

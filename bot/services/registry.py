@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
 from bot.rules import Rules, load_rules
 from bot.services.delivery import DeliveryService
+from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
 from bot.services.groups import GroupService
 from bot.services.imports import ImportService
@@ -45,6 +46,7 @@ class Services:
     talks: TalkService
     imports: ImportService
     summary: SummaryService
+    export: ExportService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None) -> Services:
@@ -65,10 +67,11 @@ class Services:
         calendar = WorkCalendar(rules.calendar)
         reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
+        summary = SummaryService(db, clock, calendar, rules.weekly)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
                    reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
                    talks=talks, imports=ImportService(db, clock, people),
-                   summary=SummaryService(db, clock, calendar, rules.weekly))
+                   summary=summary, export=ExportService(db, clock, summary.performance))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then

@@ -1,0 +1,203 @@
+"""The Excel 台账: what it holds, as plain typed data, and the few facts derived from it.
+
+Pure: storage/ledger.py reads the rows (a few set-based queries), bot/ledger_io.py writes
+the workbook. Rows are NamedTuples, light enough to hold half a million of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import NamedTuple
+
+from bot.domain.model import (
+    ACTIVE_STATUSES,
+    Duty,
+    ItemStatus,
+    ListKind,
+    Role,
+    UnitKind,
+)
+from bot.domain.workbook import IMPORT_STATUSES
+
+# -- the sheets ---------------------------------------------------------------------------
+# 单位, 人员 and 清单 are the import template's sheets (bot/domain/workbook.py) with the same
+# header columns first, so that importing an exported file changes nothing; the import reads
+# columns by their header and ignores the extra ones to their right.
+
+OBLIGATIONS, TALKS, FIXES, EVENTS, PERFORMANCE = "履责事项", "约谈", "整改", "履责纪实", "履责指数"
+
+EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
+    "人员": ("已绑定",),
+    "清单": ("当前状态", "传导链", "逾期天数", "最后更新"),
+}
+
+LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
+    OBLIGATIONS: ("编号", "标题", "责任类型", "责任人", "所在单位", "谈话对象", "规则", "周期",
+                  "截止日期", "状态", "逾期天数", "最后更新"),
+    TALKS: ("编号", "标题", "谈话人", "谈话人单位", "谈话对象", "对象单位", "截止日期", "状态",
+            "逾期天数", "谈话日期", "谈话类型", "谈话情况", "登记时间"),
+    FIXES: ("编号", "整改事项", "来源", "责任领导", "所在单位", "责任类型", "方案编号",
+            "方案期限", "方案状态", "完成期限", "状态", "逾期天数", "验收结果", "验收人",
+            "验收时间", "退回次数"),
+    EVENTS: ("序号", "时间", "操作人", "类型", "对象", "内容"),
+    PERFORMANCE: ("类别", "名称", "所在单位", "计入事项", "按时完成", "按时完成率", "提醒",
+                  "已回应", "回应率", "履责指数"),
+}
+
+
+# -- the rows -----------------------------------------------------------------------------
+
+
+class LedgerUnit(NamedTuple):
+    id: int
+    name: str
+    kind: UnitKind
+    parent_id: int | None
+
+
+class LedgerPerson(NamedTuple):
+    id: int
+    name: str
+    unit_id: int
+    roles: frozenset[Role]
+    oversees: tuple[int, ...]  # 分管 unit ids
+    phone: str | None
+    note: str | None
+    bound: bool
+    active: bool
+
+
+class LedgerItem(NamedTuple):
+    id: int
+    code: str
+    kind: ListKind
+    title: str
+    duty: Duty
+    owner_id: int
+    unit_id: int
+    parent_id: int | None
+    source: str | None
+    due_date: date
+    status: ItemStatus
+    counterpart_id: int | None
+    rule_key: str | None
+    period: str | None
+    updated_at: datetime
+    parent_code: str | None = None  # the 上级事项编号
+    grandparent_code: str | None = None  # its own 上级's: the 传导 chain is three deep at most
+
+
+class LedgerTalk(NamedTuple):
+    """A talk recorded as held (the talks table)."""
+
+    id: int
+    item_id: int | None
+    holder_id: int
+    counterpart_id: int
+    kind: str
+    held_on: date
+    note: str
+    recorded_at: datetime
+
+
+class LedgerEvent(NamedTuple):
+    id: int
+    at: datetime
+    actor_person_id: int | None
+    actor_telegram_id: int | None
+    kind: str
+    subject_type: str
+    subject_id: str
+    data: str  # JSON as stored; read when the row is written (off the event loop)
+    item_code: str | None  # the item's 编号, when the subject is an item
+
+
+class Verdict(NamedTuple):
+    """A 销号 or 退回 of a 整改 (from the event log)."""
+
+    item_id: int
+    at: datetime
+    actor_person_id: int | None
+    action: str  # "verify" or "return"
+
+
+class Score(NamedTuple):
+    """One line of the 履责指数: a person (with their unit) or a unit."""
+
+    name: str
+    unit: str | None
+    counted: int
+    on_time: int
+    on_time_rate: float | None
+    reminded: int
+    answered: int
+    response_rate: float | None
+    score: int | None  # 0–100 (bot/domain/performance.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """Everything the 台账 shows, read in one snapshot.
+
+    The long parts (the lists, the obligations, the events) may be one-pass iterables that
+    read as they are written: the writer goes through each once, in the order of the sheets.
+    """
+
+    made_at: datetime  # timezone-aware; the workbook shows local time without the zone
+    units: Mapping[int, LedgerUnit]
+    people: Mapping[int, LedgerPerson]  # everyone, for names; the 人员 sheet has the active
+    lists: Iterable[LedgerItem]  # the three lists, 问题 then 责任 then 措施, by 编号
+    obligations: Iterable[LedgerItem] = ()  # 履责事项, by due date
+    talk_items: Sequence[LedgerItem] = ()  # items with a 谈话对象, by due date
+    talks: Sequence[LedgerTalk] = ()  # talks recorded as held
+    fixes: Sequence[LedgerItem] = ()  # 整改 and their 整改方案, by due date
+    verdicts: Sequence[Verdict] = ()  # 销号 and 退回 of the 整改, oldest first
+    events: Iterable[LedgerEvent] = ()  # the 履责纪实, oldest first
+    person_scores: Sequence[Score] = ()
+    unit_scores: Sequence[Score] = ()
+    score_period: tuple[date, date] | None = None
+    group_titles: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def today(self) -> date:
+        return self.made_at.date()
+
+
+# -- what is derived ----------------------------------------------------------------------
+
+
+def overdue_days(due: date, status: ItemStatus, today: date) -> int | None:
+    """Days past the due date of an item still asking something of its owner."""
+    if status in ACTIVE_STATUSES and due < today:
+        return (today - due).days
+    return None
+
+
+def import_status(status: ItemStatus) -> ItemStatus | None:
+    """What the 状态 column says so that importing the file changes nothing: the status
+    itself where an import may set it; empty (left as it is) for an item mid-workflow
+    (待验收, 延期审批中, 已退回, 已销号), which an import refuses to set."""
+    return status if status in IMPORT_STATUSES else None
+
+
+def chain_of(item: LedgerItem) -> str:
+    """The 传导 chain of an item on the three lists: 问题 → 责任 → 措施, by 编号."""
+    return " → ".join(c for c in (item.grandparent_code, item.parent_code, item.code) if c)
+
+
+def person_labels(people: Mapping[int, LedgerPerson],
+                  units: Mapping[int, LedgerUnit]) -> dict[int, str]:
+    """How the 清单 sheet names a 责任人: the 姓名 where it is unique among the active people,
+    else 姓名@单位 (what the import reads)."""
+    counts: dict[str, int] = {}
+    for p in people.values():
+        if p.active:
+            counts[p.name] = counts.get(p.name, 0) + 1
+    labels = {}
+    for p in people.values():
+        unit = units.get(p.unit_id)
+        labels[p.id] = p.name if counts.get(p.name, 0) == 1 or unit is None \
+            else f"{p.name}@{unit.name}"
+    return labels

@@ -1,0 +1,399 @@
+"""The Excel 台账 on disk: openpyxl writes a Ledger, streaming (write-only mode).
+
+Blocking (openpyxl is synchronous): the bot calls `write_ledger` in a worker thread.
+What the rows hold is bot/domain/ledger.py's; the words are messages/export.py's.
+
+Every string is written as text: a title such as `=1+1` or `#N/A` stays a string and
+never becomes a formula or an error value.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, tzinfo
+from itertools import chain, islice
+from typing import Any, NamedTuple
+
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from bot.domain.ledger import (
+    EVENTS,
+    EXTRA_COLUMNS,
+    FIXES,
+    LEDGER_COLUMNS,
+    OBLIGATIONS,
+    PERFORMANCE,
+    TALKS,
+    Ledger,
+    LedgerItem,
+    LedgerTalk,
+    Score,
+    Verdict,
+    chain_of,
+    import_status,
+    overdue_days,
+    person_labels,
+)
+from bot.domain.model import ItemStatus
+from bot.domain.vocabulary import (
+    DUTY_NAMES,
+    LIST_NAMES,
+    ROLE_NAMES,
+    STATUS_NAMES,
+    UNIT_KIND_NAMES,
+)
+from bot.domain.workbook import COLUMNS, HELP, ITEMS, PEOPLE, UNITS
+from messages import export as texts
+
+EXCEL_ROWS = 1_048_576  # a worksheet's rows, its header included
+CELL_MAX = 32_767  # characters in one cell
+_SAMPLE = 300  # rows looked at to size the columns
+_MIN_WIDTH, _MAX_WIDTH = 6, 60
+_HEADER_FONT = Font(bold=True)
+_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+_EXTRA_FILL = PatternFill("solid", fgColor="EDEDED")  # columns the import does not read
+_PERCENT = "0.0%"
+_SCORE = "0"  # the 履责指数 is 0–100
+
+
+class LedgerFile(NamedTuple):
+    data: bytes  # the .xlsx
+    counts: dict[str, int]  # data rows per sheet, in the workbook's order
+
+
+def write_ledger(ledger: Ledger) -> bytes:
+    """The whole 台账 as .xlsx bytes."""
+    return write_ledger_file(ledger).data
+
+
+def write_ledger_file(ledger: Ledger) -> LedgerFile:
+    """The 台账 and how many rows each sheet got."""
+    writer = _Writer(ledger)
+    return LedgerFile(writer.write(), dict(writer.counts))
+
+
+class _Writer:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.tz: tzinfo | None = ledger.made_at.tzinfo
+        self.today = ledger.today
+        self.book = Workbook(write_only=True)
+        self.counts: dict[str, int] = {}
+        units = ledger.units
+        self.unit_name = {u.id: u.name for u in units.values()}
+        self.person_name = {p.id: p.name for p in ledger.people.values()}
+        self.owner_label = person_labels(ledger.people, units)
+
+    def write(self) -> bytes:
+        ledger = self.ledger
+        self._sheet(UNITS, COLUMNS[UNITS], self._units())
+        self._sheet(PEOPLE, COLUMNS[PEOPLE] + EXTRA_COLUMNS[PEOPLE], self._people(),
+                    imported=len(COLUMNS[PEOPLE]))
+        self._sheet(ITEMS, COLUMNS[ITEMS] + EXTRA_COLUMNS[ITEMS], self._lists(),
+                    imported=len(COLUMNS[ITEMS]))
+        self._sheet(OBLIGATIONS, LEDGER_COLUMNS[OBLIGATIONS], self._obligations())
+        self._sheet(TALKS, LEDGER_COLUMNS[TALKS], self._talks())
+        self._sheet(FIXES, LEDGER_COLUMNS[FIXES], self._fixes())
+        self._sheet(EVENTS, LEDGER_COLUMNS[EVENTS], self._events())
+        self._sheet(PERFORMANCE, LEDGER_COLUMNS[PERFORMANCE], self._scores(),
+                    formats={5: _PERCENT, 8: _PERCENT, 9: _SCORE})
+        made = self._local(ledger.made_at).strftime("%Y-%m-%d %H:%M")
+        self._help(texts.ledger_help(made, self.counts, ledger.score_period))
+        buffer = io.BytesIO()
+        self.book.save(buffer)
+        return buffer.getvalue()
+
+    # -- the sheets ------------------------------------------------------------------------
+
+    def _units(self) -> Iterator[tuple[object, ...]]:
+        units = self.ledger.units
+        depth: dict[int, int] = {}
+        for unit in units.values():  # parents first, so the sheet reads as a tree
+            seen, current, n = set(), unit.parent_id, 0
+            while current is not None and current in units and current not in seen:
+                seen.add(current)
+                n += 1
+                current = units[current].parent_id
+            depth[unit.id] = n
+        for unit in sorted(units.values(), key=lambda u: (depth[u.id], u.id)):
+            yield (unit.name, self.unit_name.get(unit.parent_id) if unit.parent_id else None,
+                   UNIT_KIND_NAMES[unit.kind])
+
+    def _people(self) -> Iterator[tuple[object, ...]]:
+        for p in self.ledger.people.values():
+            if not p.active:
+                continue
+            roles = "、".join(name for role, name in ROLE_NAMES.items() if role in p.roles)
+            oversees = "、".join(self.unit_name[u] for u in p.oversees if u in self.unit_name)
+            yield (p.name, roles, self.unit_name.get(p.unit_id), oversees or None, p.phone,
+                   p.note, "是" if p.bound else "否")
+
+    def _lists(self) -> Iterator[tuple[object, ...]]:
+        for i in self.ledger.lists:
+            status = import_status(i.status)
+            yield (i.code, LIST_NAMES[i.kind], i.title, DUTY_NAMES[i.duty],
+                   self.owner_label.get(i.owner_id), self.unit_name.get(i.unit_id),
+                   i.parent_code, i.source, i.due_date,
+                   STATUS_NAMES[status] if status else None, STATUS_NAMES[i.status], chain_of(i),
+                   overdue_days(i.due_date, i.status, self.today), i.updated_at)
+
+    def _obligations(self) -> Iterator[tuple[object, ...]]:
+        for i in self.ledger.obligations:
+            yield (i.code, i.title, DUTY_NAMES[i.duty], self.person_name.get(i.owner_id),
+                   self.unit_name.get(i.unit_id), self._person(i.counterpart_id), i.rule_key,
+                   i.period, i.due_date, STATUS_NAMES[i.status],
+                   overdue_days(i.due_date, i.status, self.today), i.updated_at)
+
+    def _talks(self) -> Iterator[tuple[object, ...]]:
+        people = self.ledger.people
+        held: dict[int | None, list[LedgerTalk]] = defaultdict(list)
+        for t in self.ledger.talks:
+            held[t.item_id].append(t)
+        talk_items = self.ledger.talk_items
+        shown = {i.id for i in talk_items}
+
+        def unit_of(person_id: int | None) -> str | None:
+            person = people.get(person_id) if person_id is not None else None
+            return self.unit_name.get(person.unit_id) if person else None
+
+        for i in talk_items:
+            records: list[LedgerTalk | None] = list(held.get(i.id, ())) or [None]
+            for t in records:
+                yield (i.code, i.title, self.person_name.get(i.owner_id), unit_of(i.owner_id),
+                       self._person(i.counterpart_id), unit_of(i.counterpart_id), i.due_date,
+                       STATUS_NAMES[i.status], overdue_days(i.due_date, i.status, self.today),
+                       *(_held(t) if t else (None, None, None, None)))
+        for item_id, records in held.items():
+            if item_id in shown:
+                continue
+            for t in records:  # held without a required or scheduled talk behind it
+                yield (None, None, self.person_name.get(t.holder_id), unit_of(t.holder_id),
+                       self._person(t.counterpart_id), unit_of(t.counterpart_id), None, None,
+                       None, *_held(t))
+
+    def _fixes(self) -> Iterator[tuple[object, ...]]:
+        fixes = self.ledger.fixes
+        ids = {i.id for i in fixes}
+        plans: dict[int, LedgerItem] = {}
+        for i in fixes:
+            if i.parent_id in ids:
+                plans.setdefault(i.parent_id, i)
+        verdicts: dict[int, list[Verdict]] = defaultdict(list)
+        for v in self.ledger.verdicts:
+            verdicts[v.item_id].append(v)
+        for i in fixes:
+            if i.parent_id in ids:
+                continue  # a 整改方案: shown on its 整改's row
+            plan = plans.get(i.id)
+            said = verdicts.get(i.id, [])
+            verified = [v for v in said if v.action == "verify"]
+            returned = sum(1 for v in said if v.action == "return")
+            last = verified[-1] if verified else None
+            shown = (ItemStatus.VERIFIED, ItemStatus.PENDING_VERIFICATION, ItemStatus.RETURNED)
+            yield (i.code, i.title, i.source, self.person_name.get(i.owner_id),
+                   self.unit_name.get(i.unit_id), DUTY_NAMES[i.duty],
+                   plan.code if plan else None, plan.due_date if plan else None,
+                   STATUS_NAMES[plan.status] if plan else None, i.due_date,
+                   STATUS_NAMES[i.status], overdue_days(i.due_date, i.status, self.today),
+                   STATUS_NAMES[i.status] if i.status in shown else None,
+                   self._person(last.actor_person_id) if last else None,
+                   last.at if last else None, returned or None)
+
+    def _events(self) -> Iterator[tuple[object, ...]]:
+        groups = self.ledger.group_titles
+        labels = self.owner_label
+
+        def who(key: str) -> str:
+            kind, _, ident = key.partition(":")
+            name = None
+            try:
+                number = int(ident)
+            except ValueError:
+                number = None
+            if number is not None:
+                name = labels.get(number) if kind == "p" else groups.get(number)
+            return texts.recipient_name(kind, name, ident)
+
+        for e in self.ledger.events:
+            data = _data(e.data)
+            yield (e.id, e.at,
+                   texts.actor_name(labels.get(e.actor_person_id) if e.actor_person_id else None,
+                                    e.actor_telegram_id, data.get("via")),
+                   texts.event_name(e.kind),
+                   texts.subject_name(e.subject_type, e.subject_id,
+                                      self._subject(e.subject_type, e.subject_id,
+                                                    e.item_code)),
+                   texts.event_details(e.kind, data, who) or None)
+
+    def _subject(self, subject_type: str, subject_id: str, code: str | None) -> str | None:
+        """An event's subject by name: an item's 编号, a person, a unit, a group."""
+        if subject_type == "item":
+            return code
+        try:
+            number = int(subject_id)
+        except ValueError:
+            return None
+        if subject_type == "person":
+            return self.owner_label.get(number)
+        if subject_type == "unit":
+            return self.unit_name.get(number)
+        if subject_type == "group":
+            return self.ledger.group_titles.get(number)
+        return None
+
+    def _scores(self) -> Iterator[tuple[object, ...]]:
+        for label, scores in (("人员", self.ledger.person_scores),
+                              ("单位", self.ledger.unit_scores)):
+            for s in scores:
+                yield _score_row(label, s)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _person(self, person_id: int | None) -> str | None:
+        return self.person_name.get(person_id) if person_id is not None else None
+
+    def _local(self, moment: datetime) -> datetime:
+        """Excel knows no time zones: local time (the bot's zone, as stored), naive."""
+        if moment.tzinfo is not None and self.tz is not None:
+            moment = moment.astimezone(self.tz)
+        return moment.replace(tzinfo=None)
+
+    def _sheet(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[object]],
+               *, imported: int | None = None,
+               formats: dict[int, str] | None = None) -> None:
+        """A sheet with a bold frozen header; continued on further sheets past Excel's
+        row limit. `imported`: how many columns the import reads (the rest are shaded)."""
+        formats = formats or {}
+        rows = iter(rows)
+        sample = list(islice(rows, _SAMPLE))
+        widths = _widths(columns, sample)
+        remaining = chain(sample, rows)
+        part, total = 1, 0
+        while True:
+            title = name if part == 1 else f"{name}（续{part - 1}）"
+            sheet = self.book.create_sheet(title)
+            self._header(sheet, columns, widths, imported)
+            written = 0
+            for row in islice(remaining, EXCEL_ROWS - 1):
+                sheet.append([self._cell(sheet, v, formats.get(n))
+                              for n, v in enumerate(row)])
+                written += 1
+            total += written
+            if written < EXCEL_ROWS - 1:
+                break
+            part += 1
+        self.counts[name] = total
+
+    def _header(self, sheet: WriteOnlyWorksheet, columns: Sequence[str], widths: list[float],
+                imported: int | None) -> None:
+        sheet.freeze_panes = "A2"
+        for n, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(n)].width = width
+        cells = []
+        for n, column in enumerate(columns):
+            cell = WriteOnlyCell(sheet, value=column)
+            cell.font = _HEADER_FONT
+            cell.fill = _EXTRA_FILL if imported is not None and n >= imported else _HEADER_FILL
+            cells.append(cell)
+        sheet.append(cells)
+
+    def _cell(self, sheet: WriteOnlyWorksheet, value: object,
+              number_format: str | None) -> object:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = _text(value)
+            if (len(value) > 1 and value.startswith("=")) or value in ERROR_CODES:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # text, never a formula or an error value
+                return cell
+            return value
+        if isinstance(value, datetime):
+            return self._local(value)
+        if number_format is not None and isinstance(value, int | float):
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.number_format = number_format
+            return cell
+        return value
+
+    def _help(self, rows: list[tuple[object, ...]]) -> None:
+        sheet = self.book.create_sheet(HELP)
+        for letter, width in zip("ABC", (14, 90, 10), strict=True):
+            sheet.column_dimensions[letter].width = width
+        first, table = True, False
+        for row in rows:
+            if len(row) == 1:
+                cell = WriteOnlyCell(sheet, value=_text(str(row[0])) or None)
+                if first:
+                    cell.font = Font(bold=True, size=14)
+                first = False
+                sheet.append([cell])
+                continue
+            cells = []
+            for value in row:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.alignment = _WRAP
+                if not table:
+                    cell.font = _HEADER_FONT
+                    cell.fill = _HEADER_FILL
+                cells.append(cell)
+            table = True
+            sheet.append(cells)
+
+
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _held(t: LedgerTalk) -> tuple[object, ...]:
+    return t.held_on, t.kind, t.note or None, t.recorded_at
+
+
+def _score_row(label: str, s: Score) -> tuple[object, ...]:
+    return (label, s.name, s.unit, s.counted, s.on_time, s.on_time_rate, s.reminded,
+            s.answered, s.response_rate, s.score)
+
+
+def _data(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {"data": text}
+    return data if isinstance(data, dict) else {"data": data}
+
+
+def _text(value: str) -> str:
+    """What a cell can hold: no control characters, at most 32 767 characters."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value if len(value) <= CELL_MAX else value[:CELL_MAX - 1] + "…"
+
+
+def display_width(value: object) -> int:
+    """Columns a value takes on screen: CJK characters count double."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return 19
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, float):
+        return 8
+    text = str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _widths(columns: Sequence[str], sample: list[Sequence[object]]) -> list[float]:
+    widths = []
+    for n, column in enumerate(columns):
+        longest = max([display_width(column), *(display_width(r[n]) for r in sample
+                                                  if n < len(r))])
+        widths.append(float(min(max(longest + 2, _MIN_WIDTH), _MAX_WIDTH)))
+    return widths

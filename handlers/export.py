@@ -1,0 +1,28 @@
+"""/导出 (/export): the Excel 台账, sent as a document in private chat or in a 纪委 group."""
+
+from __future__ import annotations
+
+from telegram import InputFile, Update
+from telegram.ext import Application
+
+from handlers.commands import add_command
+from handlers.common import actor_of, refusing
+from handlers.context import DutyContext
+from messages import commands
+from messages.export import export_caption
+
+
+@refusing
+async def on_export(update: Update, context: DutyContext) -> None:
+    """Who may have it, and where, is the service's to say; a refusal is one line."""
+    chat = update.effective_chat
+    actor = await actor_of(update, context)
+    group = None if chat.type == chat.PRIVATE else await context.services.groups.get(chat.id)
+    result = await context.services.export.export(actor, group)
+    await context.bot.send_document(
+        chat_id=chat.id, document=InputFile(result.data, filename=result.file_name),
+        caption=export_caption(result.day, result.counts))
+
+
+def register(app: Application) -> None:
+    add_command(app, commands.EXPORT, on_export)

@@ -1,0 +1,279 @@
+"""The Excel 台账: the chat's replies, the workbook's 说明 sheet, and the 履责纪实 in words.
+
+The chat texts are HTML (user strings escaped); the workbook texts are plain text, since a
+cell shows what it holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any
+
+from bot.domain.ledger import EVENTS, FIXES, OBLIGATIONS, PERFORMANCE, TALKS
+from bot.domain.transitions import Action
+from bot.domain.vocabulary import (
+    DUTY_NAMES,
+    GROUP_KIND_NAMES,
+    KIND_NAMES,
+    ROLE_NAMES,
+    STATUS_NAMES,
+    UNIT_KIND_NAMES,
+)
+from bot.domain.workbook import FIELD_COLUMNS, ITEMS, MAX_ROWS, PEOPLE, UNITS
+from messages.format import esc
+
+# -- the chat ----------------------------------------------------------------------------------
+
+
+def file_name(day: date) -> str:
+    return f"四责协同台账_{day.isoformat()}.xlsx"
+
+
+def export_caption(day: date, counts: Mapping[str, int]) -> str:
+    shown = "、".join(f"{esc(sheet)} {n}" for sheet, n in counts.items())
+    return f"📊 四责协同台账（{day.isoformat()} 导出）\n各工作表行数：{shown}"
+
+
+def export_written(target: str, counts: Mapping[str, int]) -> str:
+    """The command line's one line."""
+    shown = "、".join(f"{sheet} {n}" for sheet, n in counts.items())
+    return f"{target}: 台账已导出（{shown}）"
+
+
+# -- the 说明 sheet ----------------------------------------------------------------------------
+
+_SHEET_HELP = {
+    UNITS: "全部单位（与导入模板同列）。",
+    PEOPLE: "在册人员（与导入模板同列）；右侧“已绑定”表示是否已用邀请链接绑定 Telegram。",
+    ITEMS: "问题、责任、措施三张清单（与导入模板同列）。右侧附当前状态、传导链（问题 → 责任 → 措施）、"
+           "逾期天数和最后更新时间，导入时不读取。",
+    OBLIGATIONS: "按规则生成的履责事项（谈话、报告等），以及临时安排的约谈。",
+    TALKS: "应开展的谈话（谈话人、谈话对象、期限、状态），以及已登记的谈话（日期、类型、情况）。",
+    FIXES: "纪委交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
+    EVENTS: "履责纪实：系统记录的每一次操作，按时间先后，只增不改。",
+    PERFORMANCE: "履责指数：每人和每个单位的按时完成率、提醒回应率和综合得分。",
+}
+
+
+def ledger_help(made_at: str, counts: Mapping[str, int],
+                period: tuple[date, date] | None) -> list[tuple[object, ...]]:
+    """The 说明 sheet: notes (one cell each), then one row per sheet."""
+    notes: list[tuple[object, ...]] = [
+        ("四责协同助手 · 台账说明",),
+        (f"导出时间：{made_at}（北京时间）",),
+        ("“单位”“人员”“清单”三个工作表与导入模板完全一致：原样导入（dutybot import）不会产生任何改动，"
+         "修改后导入即按文件更新。",),
+        ("“清单”的“状态”列留空的事项正处在流程中（待验收、延期审批中、已退回、已销号），导入时保持原状态；"
+         "实际状态见右侧“当前状态”列。",),
+        (f"导入时每个工作表最多 {MAX_ROWS} 行；更大的台账请分批导入。",),
+        ("日期为 Excel 日期，时间为北京时间；逾期天数只计仍在办理中的事项。",),
+    ]
+    if period is not None:
+        notes.append((f"履责指数统计期间：{period[0].isoformat()} 至 {period[1].isoformat()}。",))
+    notes.append(("",))
+    table: list[tuple[object, ...]] = [("工作表", "内容", "行数")]
+    table += [(sheet, _SHEET_HELP.get(sheet, ""), n) for sheet, n in counts.items()]
+    return notes + table
+
+
+# -- the 履责纪实 in words ----------------------------------------------------------------------
+
+EVENT_NAMES: dict[str, str] = {
+    "item.created": "新建事项",
+    "item.updated": "修改事项",
+    "item.status": "状态变更",
+    "item.note": "进展说明",
+    "item.extension_requested": "申请延期",
+    "item.extension_decided": "延期审批",
+    "item.extension_withdrawn": "撤回延期申请",
+    "talk.held": "登记谈话",
+    "unit.created": "新建单位",
+    "unit.updated": "修改单位",
+    "person.registered": "登记人员",
+    "person.updated": "修改人员",
+    "person.bound": "绑定身份",
+    "invite.reissued": "重发邀请",
+    "group.bound": "登记群",
+    "group_moved": "群升级",
+    "import.applied": "导入台账",
+    "reminder_sent": "提醒送达",
+    "overdue_notice": "逾期告知",
+    "escalated": "逾期上报",
+    "obligation_created": "生成履责事项",
+    "policy_changed": "修改提醒设置",
+    "policy_reset": "恢复提醒设置",
+    "acknowledged": "确认收到提醒",
+    "meeting_held": "民主生活会",
+    "ledger.exported": "导出台账",
+}
+
+ACTION_NAMES = {
+    Action.START: "开始办理", Action.COMPLETE: "报告完成", Action.REQUEST_EXTENSION: "申请延期",
+    Action.APPROVE_EXTENSION: "批准延期", Action.REJECT_EXTENSION: "驳回延期",
+    Action.WITHDRAW_EXTENSION: "撤回延期申请", Action.VERIFY: "验收销号", Action.RETURN: "退回",
+    Action.CANCEL: "取消",
+}
+
+_KEY_NAMES = {
+    "code": "编号", "kind": "类型", "title": "标题", "duty": "责任类型", "owner": "责任人",
+    "unit": "单位", "parent": "上级", "source": "来源", "due_date": "截止日期", "due": "截止日期",
+    "status": "状态", "counterpart": "谈话对象", "reason": "理由", "note": "情况",
+    "text": "说明", "old_due": "原期限", "new_due": "新期限", "held_on": "谈话日期",
+    "talk": "谈话类型", "holder": "谈话人", "name": "名称", "roles": "角色", "oversees": "分管",
+    "via": "方式", "file": "文件", "stage": "阶段", "recipients": "告知", "rule": "规则",
+    "period": "周期", "value": "设置", "event": "会议", "old_chat_id": "原群号",
+    "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
+}
+#: Events that trigger obligations (the rules file's `event`).
+TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
+_VIA = {"import": "Excel 导入", "cli": "命令行", "chat": "聊天"}
+
+Who = Callable[[str], str]  # a recipient key (p:12, g:-100…) → a name
+
+
+def event_name(kind: str) -> str:
+    return EVENT_NAMES.get(kind, kind)
+
+
+def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
+    """What an event says, in words; what is not known by name is listed as 键：值."""
+    d = dict(data)
+    if kind.startswith("item."):
+        d.pop("code", None)  # the item's 编号 is the event's 对象 already
+    head = ""
+    match kind:
+        case "item.created":
+            kind_name = KIND_NAMES.get(_enum_of(KIND_NAMES, d.pop("kind", None)), "")
+            head = f"新建{kind_name}事项“{d.pop('title', '')}”"
+        case "item.updated" | "unit.updated" | "person.updated":
+            changes = d.pop("changes", {}) or {}
+            head = "；".join(f"{FIELD_COLUMNS.get(k, _KEY_NAMES.get(k, k))}：{_value(k, old)} → "
+                            f"{_value(k, new)}" for k, (old, new) in changes.items())
+        case "item.status":
+            action = d.pop("action", "")
+            before, after = d.pop("from", None), d.pop("to", None)
+            head = f"{ACTION_NAMES.get(action, action)}（{_value('status', before)} → " \
+                   f"{_value('status', after)}）"
+        case "item.note":
+            head = f"进展说明：{d.pop('text', '')}"
+        case "item.extension_requested":
+            head = f"申请延期：{d.pop('old_due', '')} → {d.pop('new_due', '')}"
+        case "item.extension_withdrawn":
+            head = f"撤回延期申请：{d.pop('old_due', '')} → {d.pop('new_due', '')}"
+        case "item.extension_decided":
+            verdict = "批准" if d.pop("approved", False) else "驳回"
+            head = f"{verdict}延期：{d.pop('old_due', '')} → {d.pop('new_due', '')}"
+        case "talk.held":
+            head = (f"{d.pop('kind', '谈话')}：{d.pop('holder', '')} 与 {d.pop('counterpart', '')}，"
+                    f"{d.pop('held_on', '')}")
+        case "unit.created":
+            head = f"新建单位“{d.pop('name', '')}”"
+        case "person.registered":
+            head = f"登记“{d.pop('name', '')}”"
+        case "person.bound":
+            d.pop("code", None)  # an invite code is a credential, even a used one
+            head = "用邀请链接绑定 Telegram 账号"
+        case "group.bound":
+            group_kind = d.pop("kind", "")
+            names = {k.value: v for k, v in GROUP_KIND_NAMES.items()}
+            head = f"登记群“{d.pop('title', '')}”为{names.get(group_kind, group_kind)}"
+        case "reminder_sent" | "overdue_notice" | "escalated":
+            stage = d.pop("stage", "")
+            told = d.pop("recipients", None)
+            if told is None and "recipient" in d:
+                told = [d.pop("recipient")]
+            head = f"阶段 {stage}" + (f"，告知 {'、'.join(who(k) for k in told or [])}"
+                                      if told else "")
+        case "import.applied":
+            counts = d.pop("counts", {}) or {}
+            sheets = {"units": UNITS, "people": PEOPLE, "items": ITEMS}
+            d.pop("file", None)  # the subject names it
+            ordered = [k for k in sheets if k in counts] + [k for k in counts if k not in sheets]
+            head = "；".join(f"{sheets.get(k, k)} 新建 {counts[k].get('created', 0)}、更新 "
+                            f"{counts[k].get('updated', 0)}、未变 {counts[k].get('unchanged', 0)}"
+                            for k in ordered)
+        case "ledger.exported":
+            counts = d.pop("counts", {}) or {}
+            head = "、".join(f"{k} {v}" for k, v in counts.items())
+        case "policy_reset":
+            head = "恢复规则文件中的提醒设置"
+        case "meeting_held":
+            event = d.pop("event", "")
+            head = f"登记{TRIGGER_NAMES.get(event, event)}召开"
+    rest = "；".join(f"{_KEY_NAMES.get(k, k)}：{_value(k, v)}" for k, v in d.items()
+                    if v not in (None, "", [], {}))
+    return "；".join(p for p in (head, rest) if p)
+
+
+def _enum_of(names: Mapping[Any, str], value: object) -> Any:
+    for member in names:
+        if member.value == value:
+            return member
+    return None
+
+
+_VALUE_NAMES: dict[str, Mapping[Any, str]] = {
+    "status": STATUS_NAMES, "to": STATUS_NAMES, "from": STATUS_NAMES, "duty": DUTY_NAMES,
+}
+
+
+def _value(key: str, value: object) -> str:
+    """A stored value as a reader would say it."""
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if key == "roles" and isinstance(value, list):
+        return "、".join(ROLE_NAMES.get(_enum_of(ROLE_NAMES, v), str(v)) for v in value)
+    if isinstance(value, list):
+        return "、".join(_value(key, v) for v in value)
+    if isinstance(value, dict):
+        return "，".join(f"{_KEY_NAMES.get(k, k)} {_value(k, v)}" for k, v in value.items())
+    if key == "via":
+        return _VIA.get(str(value), str(value))
+    names = _VALUE_NAMES.get(key)
+    if names is not None:
+        member = _enum_of(names, value)
+        return names[member] if member is not None else str(value)
+    if key == "kind":
+        for table in (KIND_NAMES, UNIT_KIND_NAMES):
+            member = _enum_of(table, value)
+            if member is not None:
+                return table[member]
+    return str(value)
+
+
+def actor_name(person: str | None, telegram_id: int | None, via: object = None) -> str:
+    """Who did it: a person; an admin known only by Telegram id; the operator at the
+    console (an import or export run from the command line); else the bot itself."""
+    if person:
+        return person
+    if telegram_id is not None:
+        return f"管理员（Telegram {telegram_id}）"
+    if via in ("import", "cli"):
+        return "管理员（命令行）"
+    return "系统"
+
+
+def subject_name(subject_type: str, subject_id: str, name: str | None) -> str:
+    """An event's subject: an item's 编号, a person's or unit's name, a group's title."""
+    if name:
+        return name
+    match subject_type:
+        case "talk":
+            return f"谈话记录 {subject_id}"
+        case "import":
+            return f"导入 {subject_id}"
+        case "policy":
+            return f"提醒设置 {subject_id}"
+        case "meeting":
+            event, _, day = subject_id.partition(":")
+            return f"{TRIGGER_NAMES.get(event, event)} {day}".strip()
+    return f"{subject_type} {subject_id}"
+
+
+def recipient_name(kind: str, name: str | None, ident: str) -> str:
+    if name:
+        return name
+    return f"群 {ident}" if kind == "g" else f"人员 {ident}"

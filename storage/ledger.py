@@ -1,0 +1,176 @@
+"""What the Excel 台账 shows, read from one snapshot in a few set-based queries (never one
+per item).
+
+The export runs in a worker thread on its own read-only connection: SQLite (in WAL mode)
+gives it a consistent snapshot while the bot's connection goes on reading and writing, so
+no user waits for an export. The long parts (the three lists, the obligations, the event
+log) are generators that fetch in chunks as the workbook is written; only the people, the
+units, the talks and the 整改 are held whole.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+
+from bot.domain.ledger import (
+    Ledger,
+    LedgerEvent,
+    LedgerItem,
+    LedgerPerson,
+    LedgerTalk,
+    LedgerUnit,
+    Score,
+    Verdict,
+)
+from bot.domain.model import THREE_LISTS, Duty, ItemStatus, ListKind, Role, UnitKind
+
+BUSY_TIMEOUT_MS = 5000
+_FETCH = 5_000
+
+_ITEM = ("i.id, i.code, i.kind, i.title, i.duty, i.owner_id, i.unit_id, i.parent_id, i.source, "
+         "i.due_date, i.status, i.counterpart_id, i.rule_key, i.period, i.updated_at")
+_LIST_MARKS = ",".join("?" * len(THREE_LISTS))
+# The chain is three deep at most (问题 → 责任 → 措施): two joins give it in the same row.
+_LISTS = (
+    f"SELECT {_ITEM}, p.code, g.code FROM items i "
+    "LEFT JOIN items p ON p.id = i.parent_id LEFT JOIN items g ON g.id = p.parent_id "
+    f"WHERE i.kind IN ({_LIST_MARKS}) "
+    "ORDER BY CASE i.kind WHEN 'problem' THEN 0 WHEN 'responsibility' THEN 1 ELSE 2 END, i.code"
+)
+_OBLIGATIONS = f"SELECT {_ITEM} FROM items i WHERE i.kind = ? ORDER BY i.due_date, i.code"
+_TALK_ITEMS = (f"SELECT {_ITEM} FROM items i WHERE i.counterpart_id IS NOT NULL "
+               "ORDER BY i.due_date, i.code")
+_FIXES = f"SELECT {_ITEM} FROM items i WHERE i.kind = ? ORDER BY i.due_date, i.code"
+_VERDICTS = (
+    "SELECT e.subject_id, e.at, e.actor_person_id, json_extract(e.data, '$.action') "
+    "FROM events e JOIN items i ON i.id = e.subject_id AND i.kind = ? "
+    "WHERE e.kind = 'item.status' AND e.subject_type = 'item' "
+    "AND json_extract(e.data, '$.action') IN ('verify', 'return') ORDER BY e.id"
+)
+# The subject's 编号 when it is an item (subject_id is text; the comparison with the
+# integer key converts it, and uses the key's index).
+_EVENTS = (
+    "SELECT e.id, e.at, e.actor_person_id, e.actor_telegram_id, e.kind, e.subject_type, "
+    "e.subject_id, e.data, i.code FROM events e "
+    "LEFT JOIN items i ON e.subject_type = 'item' AND i.id = e.subject_id ORDER BY e.id"
+)
+
+_KINDS = {k.value: k for k in ListKind}
+_DUTIES = {d.value: d for d in Duty}
+_STATUSES = {s.value: s for s in ItemStatus}
+
+
+class LedgerSnapshot:
+    """One read transaction on a read-only connection of its own. Blocking: open, use and
+    close it in one worker thread."""
+
+    def __init__(self, path: str | Path) -> None:
+        uri = Path(path).resolve().as_uri() + "?mode=ro"
+        self._conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self._conn.execute("BEGIN")
+        self._days: dict[str, date] = {}  # due dates repeat: one date object per day
+
+    def __enter__(self) -> LedgerSnapshot:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._conn.execute("ROLLBACK")
+        finally:
+            self._conn.close()
+
+    def ledger(self, made_at: datetime, person_scores: Sequence[Score] = (),
+               unit_scores: Sequence[Score] = (),
+               score_period: tuple[date, date] | None = None) -> Ledger:
+        """The whole 台账; the lists, obligations and events are read as they are written."""
+        return Ledger(
+            made_at=made_at, units=self.units(), people=self.people(), lists=self.lists(),
+            obligations=self.obligations(), talk_items=list(self.talk_items()),
+            talks=self.talks(), fixes=list(self.fixes()), verdicts=self.verdicts(),
+            events=self.events(), person_scores=person_scores, unit_scores=unit_scores,
+            score_period=score_period, group_titles=self.group_titles())
+
+    def _rows(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple]:
+        cur = self._conn.execute(sql, params)
+        try:
+            while chunk := cur.fetchmany(_FETCH):
+                yield from chunk
+        finally:
+            cur.close()
+
+    def units(self) -> dict[int, LedgerUnit]:
+        return {r[0]: LedgerUnit(r[0], r[1], UnitKind(r[2]), r[3]) for r in self._rows(
+            "SELECT id, name, kind, parent_id FROM units ORDER BY id")}
+
+    def people(self) -> dict[int, LedgerPerson]:
+        """Everyone ever registered (events name them), with `active` to tell who is now."""
+        roles: dict[int, set[Role]] = defaultdict(set)
+        for person_id, role in self._rows("SELECT person_id, role FROM person_roles"):
+            roles[person_id].add(Role(role))
+        oversees: dict[int, list[int]] = defaultdict(list)
+        for person_id, unit_id in self._rows(
+                "SELECT person_id, unit_id FROM person_oversight ORDER BY person_id, unit_id"):
+            oversees[person_id].append(unit_id)
+        return {
+            r[0]: LedgerPerson(r[0], r[1], r[2], frozenset(roles[r[0]]), tuple(oversees[r[0]]),
+                               r[4], r[5], r[3] is not None, bool(r[6]))
+            for r in self._rows(
+                "SELECT id, name, unit_id, telegram_user_id, phone, note, active FROM persons "
+                "ORDER BY id")
+        }
+
+    def _item(self, r: tuple, parent_code: str | None = None,
+              grandparent_code: str | None = None) -> LedgerItem:
+        due = self._days.get(r[9])
+        if due is None:
+            due = self._days[r[9]] = date.fromisoformat(r[9])
+        return LedgerItem(r[0], r[1], _KINDS[r[2]], r[3], _DUTIES[r[4]], r[5], r[6], r[7], r[8],
+                          due, _STATUSES[r[10]], r[11], r[12], r[13],
+                          datetime.fromisoformat(r[14]), parent_code, grandparent_code)
+
+    def lists(self) -> Iterator[LedgerItem]:
+        for r in self._rows(_LISTS, tuple(k.value for k in THREE_LISTS)):
+            yield self._item(r, r[15], r[16])
+
+    def obligations(self) -> Iterator[LedgerItem]:
+        return (self._item(r) for r in self._rows(_OBLIGATIONS, (ListKind.OBLIGATION.value,)))
+
+    def talk_items(self) -> Iterator[LedgerItem]:
+        return (self._item(r) for r in self._rows(_TALK_ITEMS))
+
+    def fixes(self) -> Iterator[LedgerItem]:
+        return (self._item(r) for r in self._rows(_FIXES, (ListKind.RECTIFICATION.value,)))
+
+    def verdicts(self) -> list[Verdict]:
+        return [Verdict(int(r[0]), datetime.fromisoformat(r[1]), r[2], r[3])
+                for r in self._rows(_VERDICTS, (ListKind.RECTIFICATION.value,))]
+
+    def talks(self) -> list[LedgerTalk]:
+        return [
+            LedgerTalk(r[0], r[1], r[2], r[3], r[4], date.fromisoformat(r[5]), r[6],
+                       datetime.fromisoformat(r[7]))
+            for r in self._rows(
+                "SELECT id, item_id, holder_id, counterpart_id, kind, held_on, note, "
+                "recorded_at FROM talks ORDER BY held_on, id")
+        ]
+
+    def events(self) -> Iterator[LedgerEvent]:
+        kinds: dict[str, str] = {}  # one string object per kind, not one per event
+        for r in self._rows(_EVENTS):
+            kind = kinds.setdefault(r[4], r[4])
+            subject_type = kinds.setdefault(r[5], r[5])
+            yield LedgerEvent(r[0], datetime.fromisoformat(r[1]), r[2], r[3], kind,
+                              subject_type, r[6], r[7], r[8])
+
+    def group_titles(self) -> dict[int, str]:
+        return {r[0]: r[1] for r in self._rows("SELECT chat_id, title FROM groups")}
