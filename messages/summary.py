@@ -124,7 +124,7 @@ def weekly(summary: Summary) -> str:
               f"未销号 {f.open} 项（其中逾期 {f.overdue} 项）· 待验收 {f.pending} 项"
               f" · 已销号 {f.verified} 项"]
 
-    lines += ["", "<b>八、提醒未回应</b>（2个工作日以上未点“收到”）"]
+    lines += ["", "<b>八、提醒未回应</b>（近30天的提醒，2个工作日以上未点“收到”）"]
     if s.silent:
         lines += [f"· {esc(x.name)}（{esc(x.unit)}）：{x.items} 项，{_md(x.since)}起未回应"
                   for x in _head(s.silent, SILENT_SHOWN)]

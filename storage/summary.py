@@ -86,15 +86,16 @@ class SummaryRepo:
             rows = await cur.fetchall()
         return [Responses(r[0], r[1], r[2]) for r in rows]
 
-    async def silent(self, cutoff: date) -> list[NonResponder]:
-        """People with a delivered reminder sent on or before `cutoff` that nobody
-        answered, about an item still active: how many items, since when."""
+    async def silent(self, since: date, cutoff: date) -> list[NonResponder]:
+        """People with a delivered reminder sent in [since, cutoff] that nobody answered,
+        about an item still active: how many items, since when."""
         async with self._conn.execute(
             "SELECT CAST(substr(r.recipient, 3) AS INTEGER), COUNT(DISTINCT r.item_id), "
             "MIN(r.sent_on) FROM reminders r JOIN items i ON i.id = r.item_id "
-            "WHERE r.acknowledged_at IS NULL AND r.sent_on IS NOT NULL AND r.sent_on <= ? "
+            "WHERE r.acknowledged_at IS NULL AND r.sent_on IS NOT NULL "
+            "AND r.sent_on BETWEEN ? AND ? "
             f"AND r.recipient LIKE 'p:%' AND i.{_ACTIVE_IN} GROUP BY r.recipient",
-            (to_text(cutoff), *_ACTIVE),
+            (to_text(since), to_text(cutoff), *_ACTIVE),
         ) as cur:
             rows = await cur.fetchall()
         return [NonResponder(r[0], r[1], to_date(r[2])) for r in rows]

@@ -10,6 +10,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.responsiveness import (
     NonResponder,
     answer_cutoff,
+    answer_window,
     longest_waiting,
     workdays_after,
 )
@@ -34,6 +35,10 @@ def test_the_cutoff_is_two_workdays_back(today, cutoff):
     assert answer_cutoff(today, CAL) == cutoff
     assert workdays_after(cutoff, today, CAL) >= 2
     assert workdays_after(cutoff + timedelta(days=1), today, CAL) < 2
+
+
+def test_the_window_is_the_last_thirty_days_up_to_the_cutoff():
+    assert answer_window(date(2026, 11, 25), CAL) == (date(2026, 10, 26), date(2026, 11, 23))
 
 
 def test_longest_waiting_first():

@@ -40,7 +40,7 @@ async def test_status_taps_edit_the_digest_in_place(bot, api, org, clock, world)
     assert change.actor_person_id == item.owner_id
     # the tap counted as 收到
     async with bot.app.bot_data.services.db.read() as tx:
-        assert not [r for r in await tx.summary.silent(date(2026, 12, 31))
+        assert not [r for r in await tx.summary.silent(date(2026, 1, 1), date(2026, 12, 31))
                     if r.person_id == item.owner_id]
     await bot.press(zhou, digest, "🔵 进行中")  # shows the status, changes nothing
     assert "当前状态：进行中" in api.callback_answers[-1].text

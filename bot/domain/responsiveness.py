@@ -1,8 +1,9 @@
 """Who does not answer their reminders (issue 4 item 7; shown in the 纪委 summary).
 
 A reminder counts against its recipient once it has waited `after_workdays` China
-workdays without a 收到 or any other tap on the item. Storage asks only for the reminders
-sent on or before the cutoff day this module works out, so it never reads the rest.
+workdays without a 收到 or any other tap on the item, if it was sent in the last
+`WINDOW_DAYS`: the 纪委 wants who is not answering now; older silence has long since been
+escalated with the item itself. Storage asks only for the reminders sent in that span.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date, timedelta
 from bot.domain.calendar import WorkCalendar
 
 NON_RESPONSE_WORKDAYS = 2
+WINDOW_DAYS = 30
 _LOOK_BACK_DAYS = 60  # no run of days off in China is longer
 
 
@@ -44,6 +46,12 @@ def answer_cutoff(today: date, calendar: WorkCalendar,
         seen += calendar.is_workday(day)
         day -= timedelta(days=1)
     return day
+
+
+def answer_window(today: date, calendar: WorkCalendar,
+                  after_workdays: int = NON_RESPONSE_WORKDAYS) -> tuple[date, date]:
+    """The days a reminder must have been sent on to count against its recipient today."""
+    return today - timedelta(days=WINDOW_DAYS), answer_cutoff(today, calendar, after_workdays)
 
 
 def longest_waiting(found: Iterable[NonResponder]) -> list[NonResponder]:

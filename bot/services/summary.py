@@ -10,7 +10,7 @@ from bot.domain import permissions
 from bot.domain.calendar import WorkCalendar
 from bot.domain.model import Actor, GroupKind, Person, Unit
 from bot.domain.performance import Tally
-from bot.domain.responsiveness import NonResponder, answer_cutoff, longest_waiting
+from bot.domain.responsiveness import NonResponder, answer_window, longest_waiting
 from bot.domain.summary import (
     ItemLine,
     Summary,
@@ -90,7 +90,7 @@ class SummaryService(ServiceBase):
         start = year_start(today)
         red, _ = await tx.summary.overdue_lines(today, RED_SHOWN)
         yellow, _ = await tx.summary.soon_lines(today, YELLOW_SHOWN)
-        found = longest_waiting(await tx.summary.silent(answer_cutoff(today, self.calendar)))
+        found = longest_waiting(await tx.summary.silent(*answer_window(today, self.calendar)))
         return SummaryInput(
             today=today,
             census=await tx.summary.census(today),
@@ -126,7 +126,7 @@ class SummaryService(ServiceBase):
     async def non_responders(self) -> list[tuple[Person, NonResponder]]:
         """People with a reminder unanswered for two workdays, longest waiting first."""
         async with self.db.read() as tx:
-            found = await tx.summary.silent(answer_cutoff(self.today(), self.calendar))
+            found = await tx.summary.silent(*answer_window(self.today(), self.calendar))
             people = await tx.persons.all()
         return [(people[n.person_id], n) for n in longest_waiting(found)
                 if n.person_id in people]
