@@ -102,6 +102,15 @@ class PersonRepo:
         )
         return {p.id: p for p in people}
 
+    async def directory(self) -> dict[int, Person]:
+        """Everyone's name and unit only (no roles, 分管 or account): what a report names
+        people by, read in one query."""
+        async with self._conn.execute(
+            "SELECT id, name, unit_id FROM persons WHERE active = 1 ORDER BY id"
+        ) as cur:
+            rows = await cur.fetchall()
+        return {r[0]: Person(id=r[0], name=r[1], unit_id=r[2], roles=frozenset()) for r in rows}
+
     async def by_ids(self, ids: set[int]) -> dict[int, Person]:
         if not ids:
             return {}

@@ -100,7 +100,7 @@ class SummaryService(ServiceBase):
             talks=await tx.summary.talks(start, date(today.year, 12, 31)),
             changes=await tx.summary.changes(now - timedelta(days=7), today),
             silent=found,
-            people=await tx.persons.all(),
+            people=await tx.persons.directory(),
             units=await tx.units.all(),
         )
 
@@ -127,7 +127,7 @@ class SummaryService(ServiceBase):
         """People with a reminder unanswered for two workdays, longest waiting first."""
         async with self.db.read() as tx:
             found = await tx.summary.silent(*answer_window(self.today(), self.calendar))
-            people = await tx.persons.all()
+            people = await tx.persons.directory()
         return [(people[n.person_id], n) for n in longest_waiting(found)
                 if n.person_id in people]
 
@@ -139,7 +139,7 @@ class SummaryService(ServiceBase):
         async with self.db.read() as tx:
             on_time = await tx.summary.on_time(start, end)
             responses = await tx.summary.responses(start, end)
-            people = await tx.persons.all()
+            people = await tx.persons.directory()
             units = await tx.units.all()
         by_person: dict[int, Tally] = {}
         by_unit: dict[int, Tally] = {}
