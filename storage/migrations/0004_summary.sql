@@ -16,6 +16,11 @@ BEGIN
     WHERE id = NEW.id;
 END;
 
+-- "Finished this week" reads only the finished items, by when.
+CREATE INDEX items_finished ON items(finished_at) WHERE finished_at IS NOT NULL;
+-- 约谈 held vs required reads only the talk items.
+CREATE INDEX items_talks ON items(due_date) WHERE counterpart_id IS NOT NULL;
+
 -- "What changed since last week" reads events by kind and time.
 CREATE INDEX events_kind_at ON events(kind, at);
 
