@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from datetime import timedelta
 
 from telegram import Bot
@@ -22,6 +21,7 @@ from telegram.error import (
 )
 
 from bot.clock import Clock
+from bot.scheduling.rate_limit import retry_after_seconds
 from bot.services.delivery import DeliveryService, backoff
 from messages.reminders import render_outbox
 from storage.outbox import OutboxMessage
@@ -73,7 +73,7 @@ class OutboxSender:
                     chat_id=msg.chat_id, text=parts[index],
                     reply_markup=rendered.keyboard if last else None)
             except RetryAfter as exc:
-                wait = _seconds(exc)
+                wait = retry_after_seconds(exc)
                 self.paused_until = time.monotonic() + wait
                 log.info("Telegram asks to wait %.1f s", wait)
                 await self.delivery.retry(msg, timedelta(seconds=wait), "RetryAfter",
@@ -102,12 +102,3 @@ class OutboxSender:
             await self.delivery.delivered(msg, index + 1, last, accepted.message_id)
         return True
 
-
-def _seconds(exc: RetryAfter) -> float:
-    # without PTB_TIMEDELTA=1 reading retry_after warns; it is an int or a timedelta
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
