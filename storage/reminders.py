@@ -27,7 +27,7 @@ class PlannedReminder:
 
 @dataclass(frozen=True, slots=True)
 class UnsentReminder:
-    id: int
+    id: int | None  # None: planned now, not yet written
     recipient: str
     item_id: int
     stage: str
@@ -90,12 +90,18 @@ class ReminderRepo:
             [(to_text(due) + suffix, item_id) for item_id, due in items],
         )
 
-    async def add_many(self, rows: Iterable[tuple[str, int, str, date]], day: date) -> int:
-        """(recipient, item id, stage, due date) rows; one already planned is skipped."""
+    async def add_many(self, rows: Iterable[tuple[str, int, str, date, int | None]],
+                       day: date) -> int:
+        """(recipient, item id, stage, due date, outbox id or None) rows; one already
+        planned is skipped. Written in the order of the unique key, which touches fewer
+        pages of its index than the order of the plan."""
+        planned_for = to_text(day)
+        dues: dict[date, str] = {}  # a few hundred distinct due dates among many rows
         cur = await self._conn.executemany(
-            "INSERT OR IGNORE INTO reminders (recipient, item_id, stage, due_date, planned_for) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(r, i, s, to_text(d), to_text(day)) for r, i, s, d in rows],
+            "INSERT OR IGNORE INTO reminders (recipient, item_id, stage, due_date, planned_for, "
+            "outbox_id) VALUES (?, ?, ?, ?, ?, ?)",
+            sorted((r, i, s, dues.get(d) or dues.setdefault(d, to_text(d)), planned_for, o)
+                   for r, i, s, d, o in rows),
         )
         return cur.rowcount
 

@@ -592,8 +592,9 @@ async def test_candidates_leave_out_an_item_whose_ladder_was_marked_ended(db, db
                                    owner_id=org["wang"], unit_id=org["proj"], parent_id=None,
                                    source=None, due_date=due, now=NOW) for n in range(5)]
         ended, moved, other_policy, partly, untouched = (i.id for i in made)
-        await tx.reminders.add_many([("p:1", partly, "T+1", due), ("p:1", partly, "T+7", due),
-                                     ("p:1", moved, "T+1", due)], TODAY)
+        await tx.reminders.add_many([("p:1", partly, "T+1", due, None),
+                                     ("p:1", partly, "T+7", due, None),
+                                     ("p:1", moved, "T+1", due, None)], TODAY)
         await tx.reminders.mark_ended([(ended, due), (moved, due - timedelta(days=9))], finals)
         await tx.reminders.mark_ended([(other_policy, due)], ("T+10", "T+3", "T+1"))
     async with db.read() as tx:
@@ -609,7 +610,7 @@ async def test_candidates_leave_out_an_item_whose_ladder_was_marked_ended(db, db
         scan = " ".join(r[-1] for r in conn.execute(
             "EXPLAIN QUERY PLAN SELECT id FROM items i WHERE status = 'open' AND due_date <= ? "
             "AND i.plan_ended IS NOT (i.due_date || ?)", (TODAY.isoformat(), " T+7")))
-    assert "reminders_item_stage" in indexes and "reminders_item" not in indexes
+    assert "reminders_due_item_stage" in indexes and "reminders_item" not in indexes
     assert mark == f"{due.isoformat()} T+7,T+3,T+1"
     assert "COVERING INDEX items_status_due_plan" in scan  # the mark is read in the index
 

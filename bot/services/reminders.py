@@ -179,20 +179,20 @@ class ReminderService(ServiceBase):
             for push in pushes:
                 item = by_id[push.item_id]
                 told = [r for r in recipients(item, push.stage, org) if _reachable(r, people)]
-                rows += [(r.key, item.id, push.stage.label, item.due_date) for r in told]
+                rows += [UnsentReminder(None, r.key, item.id, push.stage.label, item.owner_id,
+                                        item.due_date) for r in told]
                 if told:
                     planned.setdefault(item.id, set()).add(push.stage.label)
                 if push.stage.overdue and told:
                     kind = "overdue_notice" if push.stage.lane is Lane.OWNER else "escalated"
                     steps.append((kind, "item", item.id, {
                         "stage": push.stage.label, "recipients": [r.key for r in told]}))
-            await tx.reminders.add_many(rows, today)
             if last:  # the ladders that are over now: not read again (storage/reminders.py)
                 await tx.reminders.mark_ended(
                     ((i.id, i.due_date) for i in items if planned.get(i.id, set()) >= set(last)),
                     last)
             await tx.events.record_many(SYSTEM, now, steps)
-            await self._queue_digests(tx, today, now, people)
+            await self._queue_digests(tx, today, now, people, rows)
             await tx.reminders.record_run(today, len(rows))
             await self._calendar_notices(tx, today, now, people)
         return len(rows)
@@ -203,21 +203,24 @@ class ReminderService(ServiceBase):
                 and not policy.is_quiet(moment))
 
     async def _queue_digests(self, tx: Tx, today: date, now: datetime,
-                             people: dict[int, Person]) -> None:
-        """One digest per recipient per day, holding every planned reminder not yet sent
-        (a digest from an earlier day that never went out is folded in). A digest lists at
-        most DIGEST_ENTRIES items, the most urgent, and counts the rest; every reminder it
-        holds is sent (and acknowledgeable) with it all the same."""
+                             people: dict[int, Person], fresh: list[UnsentReminder]) -> None:
+        """Write today's planned reminders, each in its recipient's digest: one per
+        recipient per day, holding every planned reminder not yet sent (a digest from an
+        earlier day that never went out is folded in). A digest lists at most
+        DIGEST_ENTRIES items, the most urgent, and counts the rest; every reminder it holds
+        is sent (and acknowledgeable) with it all the same. The digests are written first,
+        so that today's reminders go in with the message they belong to."""
         stale = await tx.outbox.supersede_stale(DIGEST_KINDS, today)
         await tx.reminders.detach_from(stale)
-        unsent = await tx.reminders.unsent()
-        if not unsent:
-            return
+        earlier = await tx.reminders.unsent()
         by_recipient: dict[str, list[UnsentReminder]] = defaultdict(list)
-        for reminder in unsent:
+        for reminder in earlier + fresh:
             by_recipient[reminder.recipient].append(reminder)
-        digests = []  # (message, to whom, its reminders, those listed, how many not listed)
-        for key, reminders in by_recipient.items():
+        digests = []  # (message, to whom, those listed, how many not listed)
+        for key in sorted(by_recipient):
+            reminders = by_recipient[key]
+            # by due date and item, and for an item the earlier reminders first (stable)
+            reminders.sort(key=lambda r: (r.item_due, r.item_id, r.id is None))
             target = Recipient.parse(key)
             if target.kind == "p":
                 person = people.get(target.id)
@@ -235,18 +238,22 @@ class ReminderService(ServiceBase):
             message = NewMessage(dedup_key=f"{kind}:{key}:{today.isoformat()}",
                                  chat_id=chat_id, person_id=person_id, kind=kind, day=today,
                                  payload={"name": name})
-            digests.append((message, target, reminders, listed, len(latest) - len(listed)))
-        items = await tx.items.by_ids(r.item_id for d in digests for r in d[3])
+            digests.append((message, target, listed, len(latest) - len(listed)))
+        items = await tx.items.by_ids(r.item_id for d in digests for r in d[2])
         units = await tx.units.all()
-        for message, target, _, listed, more in digests:
+        for message, target, listed, more in digests:
             message.payload["entries"] = [_entry(items[r.item_id], r.stage, people, units,
                                                  target) for r in listed]
             if more:
                 message.payload["more"] = more
         queued = await tx.outbox.add_many((d[0] for d in digests), now)
-        await tx.reminders.attach((r.id, queued[message.dedup_key])
-                                  for message, _, reminders, _, _ in digests
-                                  if message.dedup_key in queued for r in reminders)
+        # a recipient without a digest (not bound, or one was queued today already) keeps
+        # its reminders unsent, for the next day's digest
+        box = {d[1].key: queued[d[0].dedup_key] for d in digests if d[0].dedup_key in queued}
+        await tx.reminders.add_many(((r.recipient, r.item_id, r.stage, r.item_due,
+                                      box.get(r.recipient)) for r in fresh), today)
+        await tx.reminders.attach((r.id, box[r.recipient]) for r in earlier
+                                  if r.recipient in box)
 
     async def _calendar_notices(self, tx: Tx, today: date, now: datetime,
                                 people: dict[int, Person]) -> None:

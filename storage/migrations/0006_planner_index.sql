@@ -12,6 +12,8 @@ ALTER TABLE items ADD COLUMN plan_ended TEXT;
 DROP INDEX items_status_due;
 CREATE INDEX items_status_due_plan ON items(status, due_date, plan_ended);
 -- The stages an item had for its due date, from the index alone; it serves every lookup
--- by (item_id, due_date), so the older index goes.
-CREATE INDEX reminders_item_stage ON reminders(item_id, due_date, stage);
+-- by (item_id, due_date), so the older index goes. The due date comes first: a day's
+-- plan writes reminders for items due within a few weeks of today, which then land in a
+-- narrow band of the index instead of all over it (fewer pages written, and checkpointed).
+CREATE INDEX reminders_due_item_stage ON reminders(due_date, item_id, stage);
 DROP INDEX reminders_item;
