@@ -7,16 +7,18 @@ that enforces Telegram's overall flood limit with 429s.
 The outbox is filled the real way: `count` bound people each own one item due on
 Thursday 2026-11-26, and `ReminderService.plan_day()` at Monday 2026-11-23 09:00 (their
 T-3 day) queues one digest per person. The real Application (`build_application`, with
-PTB's AIORateLimiter) then sends them with an `OutboxSender`, waiting out every
+the bot's SlidingWindowRateLimiter) then sends them with an `OutboxSender`, waiting out every
 `RetryAfter` as the scheduler does. The ManualClock is moved along with real time, so a
 message put back for "1 s later" comes due 1 s later.
 
 Prints what was delivered, how fast (as a fraction of the ceiling; goal ≥ 0.95), how
 many 429s came back, and who got nothing or more than one message (goal 0 and 0).
 
-`--limiter-rate R --limiter-period P` tries another setting of the overall limiter
-(AIORateLimiter(overall_max_rate=R, overall_time_period=P)) without touching the bot's
-code: an experiment for choosing a fix, not what the bot does.
+`--window N --window-period P` tries another overall window of the bot's limiter
+(bot/scheduling/rate_limit.py: at most N sends in any P seconds), and `--aio-rate R
+--aio-period P` PTB's AIORateLimiter(overall_max_rate=R, overall_time_period=P) instead,
+without touching the bot's code: experiments for choosing a setting, not what the bot does.
+(`--aio-rate 1 --aio-period 0.0345` is what the bot used before the sliding window.)
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.server import FakeTelegramServer
+from bot.scheduling.rate_limit import OVERALL, SlidingWindowRateLimiter
 from bot.scheduling.sender import OutboxSender
 from storage.db import Database
 
@@ -94,14 +97,23 @@ def seed(path: Path, count: int) -> None:
              for p in people))
 
 
-def limiter_override(rate: float | None, period: float | None) -> str:
+def limiter_override(window: int | None, period: float | None, aio_rate: float | None,
+                     aio_period: float | None) -> str:
     """Swap the limiter build_application makes (a bench experiment only)."""
-    if rate is None and period is None:
-        return "as build_application makes it (bot/app.py)"
-    kwargs = {"overall_max_rate": rate or 30, "overall_time_period": period or 1}
-    bot.app.AIORateLimiter = functools.partial(AIORateLimiter, **kwargs)
-    return (f"EXPERIMENT AIORateLimiter(overall_max_rate={kwargs['overall_max_rate']}, "
-            f"overall_time_period={kwargs['overall_time_period']}), max_retries=0")
+    if aio_rate is not None or aio_period is not None:
+        kwargs = {"overall_max_rate": aio_rate or 30, "overall_time_period": aio_period or 1}
+        bot.app.SlidingWindowRateLimiter = functools.partial(AIORateLimiter, **kwargs)
+        return (f"EXPERIMENT AIORateLimiter(overall_max_rate={kwargs['overall_max_rate']}, "
+                f"overall_time_period={kwargs['overall_time_period']}), max_retries=0")
+    if window is None and period is None:
+        limit, seconds = OVERALL
+        return (f"as build_application makes it (bot/app.py): SlidingWindowRateLimiter, "
+                f"at most {limit} in any {seconds:g} s")
+    overall = (window or OVERALL[0], period or OVERALL[1])
+    bot.app.SlidingWindowRateLimiter = functools.partial(SlidingWindowRateLimiter,
+                                                         overall=overall)
+    return (f"EXPERIMENT SlidingWindowRateLimiter(overall={overall}): at most {overall[0]} "
+            f"in any {overall[1]:g} s")
 
 
 def busiest_second(times: list[float]) -> int:
@@ -192,16 +204,21 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000, help="recipients (default 10000)")
     parser.add_argument("--ceiling", type=float, default=30,
                         help="the fake's sendMessage limit per second (default 30)")
-    parser.add_argument("--limiter-rate", type=float, default=None,
-                        help="experiment: AIORateLimiter overall_max_rate")
-    parser.add_argument("--limiter-period", type=float, default=None,
-                        help="experiment: AIORateLimiter overall_time_period, in seconds")
+    parser.add_argument("--window", type=int, default=None,
+                        help="experiment: the limiter's overall sends per window")
+    parser.add_argument("--window-period", type=float, default=None,
+                        help="experiment: the limiter's overall window, in seconds")
+    parser.add_argument("--aio-rate", type=float, default=None,
+                        help="experiment: PTB's AIORateLimiter instead, overall_max_rate")
+    parser.add_argument("--aio-period", type=float, default=None,
+                        help="experiment: PTB's AIORateLimiter instead, overall_time_period")
     args = parser.parse_args()
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # with max_retries=0 PTB logs every 429 as an error with a traceback; counted instead
-    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
-    limiter = limiter_override(args.limiter_rate, args.limiter_period)
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)  # --aio-*
+    limiter = limiter_override(args.window, args.window_period, args.aio_rate,
+                               args.aio_period)
     asyncio.run(bench(args.count, args.ceiling, limiter))
 
 

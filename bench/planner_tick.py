@@ -2,7 +2,7 @@
 the same rows in the same run.
 
     .venv/bin/python bench/planner_tick.py [--items 500000] [--people 10000]
-        [--no-history] [--profile]
+        [--no-history | --unmarked] [--profile]
 
 Seeds a temporary database (the real migrations, then raw executemany): a tree of 101
 units, one 党委书记, eight 班子成员 with 分管 units, one 纪委书记 and a registered 纪委
@@ -11,7 +11,8 @@ around today, about 85 % active. Today is Monday 2026-11-23, 09:00 Asia/Shanghai
 plan has run today. Then it times, in this order:
 
   (1) the bare scan: the planner's SELECT through aiosqlite, fetched fully;
-  (2) the planner's read and pure plan (ReminderRepo.candidates + planner.plan), no writes;
+  (2) the planner's read and pure plan (ReminderRepo.candidates + planner.plan), no writes
+      (the read leaves out items whose ladder ended, as plan_day's does);
   (3) the whole ReminderService.plan_day(): reminders, events and digests written.
 
 Goal: (3) within 3 times (1). Obligations are left out (a Rules with none), so only the
@@ -19,8 +20,12 @@ plan is measured.
 
 By default the database also holds the plan's history: every stage of every active item
 whose day came before today is recorded as planned and sent, as if the bot had run each
-workday. That makes (3) an ordinary day's tick. `--no-history` leaves it empty, so (3) is
-a first run over old data, catching up every overdue step at once.
+workday, and so is the mark those ticks leave on an item whose every lane had its last
+stage (items.plan_ended, migration 0006): the plan's read leaves such items out. That
+makes (3) an ordinary day's tick. `--unmarked` leaves the marks out: (3) is then the first
+tick after migration 0006, which reads every item once more and marks the ended ones.
+`--no-history` leaves the history empty, so (3) is a first run over old data, catching up
+every overdue step at once.
 
 Peak memory: tracemalloc's peak for (2) and for (3), each measured in a separate run (on a
 copy of the database for (3)) so that tracing does not slow the timed runs; and the
@@ -55,7 +60,16 @@ import aiosqlite
 from bot.clock import ManualClock
 from bot.domain.calendar import WorkCalendar
 from bot.domain.model import ACTIVE_STATUSES, Person, Role, Unit, UnitKind
-from bot.domain.planner import Org, PlanItem, horizon, ladders, plan, recipients, stage_day
+from bot.domain.planner import (
+    Org,
+    PlanItem,
+    finished,
+    horizon,
+    ladders,
+    plan,
+    recipients,
+    stage_day,
+)
 from bot.rules import load_rules
 from bot.services.reminders import ReminderService
 from storage.db import Database
@@ -118,14 +132,17 @@ def item_rows(count: int, persons: dict[int, Person], rng: random.Random) -> Ite
                owner.id, owner.unit_id, due.isoformat(), status, now, now)
 
 
-def history_rows(conn: sqlite3.Connection, units: dict[int, Unit],
-                 persons: dict[int, Person]) -> tuple[list[tuple], list[tuple]]:
+def history_rows(conn: sqlite3.Connection, units: dict[int, Unit], persons: dict[int, Person]
+                 ) -> tuple[list[tuple], list[tuple], list[tuple]]:
     """Every stage of every active item whose day came before today, as the daily ticks
     would have planned it (the planner's own ladders, stage days and recipients), each
-    in an already-sent message: one synthetic sent outbox row per recipient."""
+    in an already-sent message: one synthetic sent outbox row per recipient. And the mark
+    those ticks leave on an item whose every lane had its last stage (items.plan_ended)."""
     rules = load_rules(None)
     calendar = WorkCalendar(rules.calendar)
     lanes = ladders(rules.policy)
+    last = finished(rules.policy)
+    marks = []
     org = Org(persons, units, (DISCIPLINE_CHAT,))
     past: dict[str, list] = {}  # due date -> [(stage, day)] for stages before today
     reminders = []
@@ -139,18 +156,22 @@ def history_rows(conn: sqlite3.Connection, units: dict[int, Unit],
                 (s, stage_day(due, s, calendar)) for ladder in lanes.values() for s in ladder
                 if stage_day(due, s, calendar) < TODAY]
         item = PlanItem(iid, owner_id, unit_id, date.fromisoformat(due_text))
+        had = set()
         for stage, day in stages:
             for r in recipients(item, stage, org):
                 box = outbox.setdefault(r.key, len(outbox) + 1)
                 reminders.append((r.key, iid, stage.label, due_text, day.isoformat(), box))
+                had.add(stage.label)
+        if had >= set(last):
+            marks.append((f"{due_text} {','.join(last)}", iid))
     sent = (TODAY - timedelta(days=1)).isoformat()
     boxes = [(box, f"history:{key}", persons[int(key[2:])].telegram_user_id
               if key[0] == "p" else int(key[2:]), "digest" if key[0] == "p" else "group_digest",
               sent, sent, sent, sent) for key, box in outbox.items()]
-    return boxes, reminders
+    return boxes, reminders, marks
 
 
-def seed(path: Path, items: int, people: int, history: bool) -> None:
+def seed(path: Path, items: int, people: int, history: bool, marked: bool = True) -> None:
     """Raw executemany into the migrated schema: the repositories add one row per few
     round trips, which at half a million items is set-up time that measures nothing."""
     asyncio.run(_migrate(path))
@@ -177,7 +198,9 @@ def seed(path: Path, items: int, people: int, history: bool) -> None:
             "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             item_rows(items, persons, rng))
         if history:
-            boxes, reminders = history_rows(conn, units, persons)
+            boxes, reminders, marks = history_rows(conn, units, persons)
+            if marked:
+                conn.executemany("UPDATE items SET plan_ended = ? WHERE id = ?", marks)
             conn.executemany(
                 "INSERT INTO outbox (id, dedup_key, chat_id, kind, day, payload, status, "
                 "parts_sent, next_attempt_at, created_at, sent_at) "
@@ -237,7 +260,7 @@ async def bare_scan(path: Path, until: date) -> int:
 async def read_and_plan(service: ReminderService, until: date) -> tuple[int, int, float]:
     policy = await service.policy()
     async with service.db.read() as tx:
-        items, planned = await tx.reminders.candidates(until)
+        items, planned = await tx.reminders.candidates(until, finished(policy))
     started = time.perf_counter()
     pushes = plan(items, planned, TODAY, service.calendar, policy)
     return len(items), len(pushes), time.perf_counter() - started
@@ -275,10 +298,13 @@ async def bench(path: Path, profile: bool) -> None:
     with closing(sqlite3.connect(path)) as conn:
         (rows,) = conn.execute("SELECT COUNT(*) FROM items").fetchone()
         (history,) = conn.execute("SELECT COUNT(*) FROM reminders").fetchone()
+        (ended,) = conn.execute(
+            "SELECT COUNT(*) FROM items WHERE plan_ended IS NOT NULL").fetchone()
         query_plan = conn.execute(f"EXPLAIN QUERY PLAN {SCAN}",
                                   (*ACTIVE, until.isoformat())).fetchall()
     say(f"today {NOW:%Y-%m-%d %H:%M %Z} ({NOW:%A}); items {rows}; planned reminders "
-        f"already on record {history}; scan up to due date {until}")
+        f"already on record {history}; items whose ladder ended {ended}; scan up to due "
+        f"date {until}")
     say("scan plan: " + "; ".join(r[-1] for r in query_plan))
     rss_before = maxrss_mb()
     say()
@@ -328,6 +354,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--no-history", action="store_true",
                         help="no earlier plan on record: (3) catches up every overdue step")
+    parser.add_argument("--unmarked", action="store_true",
+                        help="history without the marks of ended ladders: (3) is the first "
+                             "tick after migration 0006, which marks them")
     parser.add_argument("--profile", action="store_true",
                         help="also profile plan_day() with cProfile")
     args = parser.parse_args()
@@ -337,7 +366,8 @@ def main() -> None:
         path = Path(tmp) / "bench.db"
         started = time.perf_counter()
         child = multiprocessing.get_context("spawn").Process(
-            target=seed, args=(path, args.items, args.people, not args.no_history))
+            target=seed,
+            args=(path, args.items, args.people, not args.no_history, not args.unmarked))
         child.start()
         child.join()
         if child.exitcode:

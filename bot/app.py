@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.scheduling.rate_limit import SlidingWindowRateLimiter
 from bot.scheduling.scheduler import Scheduler
 from bot.services.registry import Services
 from handlers import (
@@ -46,8 +47,9 @@ def build_application(
 ) -> Application:
     """Nothing happens at import time: this builds the bot from what it is given.
 
-    Rate limiting (Telegram's 30 messages/s, 20/min per group) is on for real runs;
-    in-process tests switch it off so that they need not wait out the group limit."""
+    Rate limiting (Telegram's 30 messages/s, 20/min per group, about 1/s per chat) is on
+    for real runs; in-process tests switch it off so that they need not wait out the group
+    limit."""
     # RetryAfter.retry_after as a timedelta, as PTB 23 will have it, without its warnings
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     builder = (
@@ -63,12 +65,9 @@ def build_application(
         .post_shutdown(on_shutdown)
     )
     if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(
-            # one request every 1/29 s: aiolimiter's default bucket of 30 lets a burst of 30
-            # follow a full second of 30, which Telegram answers with 429s (see bench/)
-            overall_max_rate=1, overall_time_period=1 / 29,
-            max_retries=0,  # a RetryAfter comes back to the outbox, which owns the retrying
-        ))
+        # sliding windows: 29 in any second overall, 20 a minute per group, about one a
+        # second per chat; a RetryAfter comes back to the outbox, which owns the retrying
+        builder = builder.rate_limiter(SlidingWindowRateLimiter())
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()

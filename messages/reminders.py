@@ -92,8 +92,9 @@ def digest(payload: dict[str, Any], today: date) -> str:
     overdue = [e for e in own if date.fromisoformat(e["due"]) < today]
     coming = [e for e in own if date.fromisoformat(e["due"]) >= today]
     others = [e for e in entries if not e["own"]]
+    more = payload.get("more", 0)
     lines = [f"<b>📋 今日提醒</b> · {fmt_date(today)}",
-             f"{esc(payload['name'])}，您有 {len(entries)} 项事项需要关注："]
+             f"{esc(payload['name'])}，您有 {len(entries) + more} 项事项需要关注："]
     number = 0
     for title, group, with_owner in (("🔴 已逾期", overdue, False),
                                      ("⏰ 即将到期", coming, False),
@@ -104,6 +105,8 @@ def digest(payload: dict[str, Any], today: date) -> str:
         for entry in group:
             number += 1
             lines += _line(number, entry, today, with_owner)
+    if more:
+        lines += ["", f"……另有 {more} 项，发送 /待办 查看全部"]
     lines += ["", "请点下方按钮：收到、进行中、已完成或申请延期；"
                   "回复（引用）本消息写一句话即记为进展说明。发送 /待办 查看全部待办。"]
     return "\n".join(lines)
@@ -118,10 +121,13 @@ def _ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def group_digest(payload: dict[str, Any], today: date) -> str:
     entries = payload["entries"]
+    more = payload.get("more", 0)
     lines = [f"<b>🔴 逾期事项通报</b> · {fmt_date(today)}",
-             f"以下 {len(entries)} 项事项逾期已久，提请纪委督办：", ""]
+             f"以下 {len(entries) + more} 项事项逾期已久，提请纪委督办：", ""]
     for number, entry in enumerate(entries, start=1):
         lines += _line(number, entry, today, with_owner=True)
+    if more:
+        lines += ["", f"……另有 {more} 项未逐一列出"]
     lines += ["", "发送 /mylist 可查看全部清单。"]
     return "\n".join(lines)
 

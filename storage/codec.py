@@ -19,8 +19,14 @@ def to_date(text: str) -> date:
     return date.fromisoformat(text)
 
 
+# Made once: json.dumps with options builds an encoder on every call (a plan writes tens of
+# thousands of events and digests in one go).
+_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
+_IN_ORDER = json.JSONEncoder(ensure_ascii=False, sort_keys=False, default=str)
+
+
 def to_json(data: dict[str, Any], *, keep_order: bool = False) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=not keep_order, default=str)
+    return (_IN_ORDER if keep_order else _SORTED).encode(data)
 
 
 def from_json(text: str) -> dict[str, Any]:

@@ -48,10 +48,11 @@ class EventRepo:
     async def record_many(self, actor: Actor, now: datetime,
                           events: list[tuple[str, str, object, dict[str, Any]]]) -> None:
         """Many events by one actor at one moment: (kind, subject type, subject id, data)."""
+        at = to_text(now)
         await self._conn.executemany(
             "INSERT INTO events (at, actor_person_id, actor_telegram_id, kind, subject_type, "
             "subject_id, data, update_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(to_text(now), actor.person_id, actor.telegram_user_id, kind, subject_type,
+            [(at, actor.person_id, actor.telegram_user_id, kind, subject_type,
               str(subject_id), to_json(data), actor.update_id)
              for kind, subject_type, subject_id, data in events],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -35,6 +36,16 @@ class OutboxMessage:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    dedup_key: str
+    chat_id: int
+    person_id: int | None
+    kind: str
+    day: date
+    payload: dict[str, Any]
+
+
 #: Messages that belong to one day: a person's digest, a group's overdue notice.
 DIGEST_KINDS = ("digest", "group_digest")
 _DIGEST_MARKS = ",".join("?" * len(DIGEST_KINDS))
@@ -56,6 +67,24 @@ class OutboxRepo:
              to_json(payload, keep_order=True), to_text(now), to_text(now)),
         )
         return cur.lastrowid if cur.rowcount == 1 else None
+
+    async def add_many(self, messages: Iterable[NewMessage], now: datetime) -> dict[str, int]:
+        """Queue many messages in one statement; returns the id of each one queued, by
+        dedup key (a key queued before, sent or not, is left out). Within the caller's
+        transaction nothing else writes, so the new rows are those past the highest id."""
+        async with self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM outbox") as cur:
+            (highest,) = await cur.fetchone()
+        await self._conn.executemany(
+            "INSERT OR IGNORE INTO outbox (dedup_key, chat_id, person_id, kind, day, payload, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(m.dedup_key, m.chat_id, m.person_id, m.kind, to_text(m.day),
+              to_json(m.payload, keep_order=True), to_text(now), to_text(now))
+             for m in messages],
+        )
+        async with self._conn.execute(
+            "SELECT dedup_key, id FROM outbox WHERE id > ?", (highest,)
+        ) as cur:
+            return {r[0]: r[1] for r in await cur.fetchall()}
 
     async def next_ready(self, now: datetime, after_id: int = 0) -> OutboxMessage | None:
         """The oldest message due now. A digest not begun on its own day waits for the

@@ -14,6 +14,7 @@ from bot.domain.planner import (
     PlanItem,
     Recipient,
     Stage,
+    finished,
     horizon,
     ladders,
     plan,
@@ -214,3 +215,31 @@ def test_a_whole_year_day_by_day():
                         for later in stages), (item.due_date, stage.label, labels)
         owner = [s for _, s in sent if s.lane is Lane.OWNER]
         assert [s.offset for s in owner] == sorted(s.offset for s in owner)
+
+
+def test_finished_names_the_last_stage_of_each_lane():
+    assert finished(POLICY) == ("T+7", "T+3", "T+1")  # the latest first
+    assert finished(ReminderPolicy(lead_days=(5, 0), owner_after_days=0,
+                                   discipline_after_days=0)) == ("T+3", "T-0")
+    assert finished(ReminderPolicy(lead_days=(), owner_after_days=0, leaders_after_days=0,
+                                   discipline_after_days=0)) == ()
+
+
+@pytest.mark.parametrize("policy", [POLICY, ReminderPolicy(lead_days=(2,), owner_after_days=2,
+                                                           leaders_after_days=0,
+                                                           discipline_after_days=5)])
+def test_an_item_that_had_every_last_stage_has_nothing_more_to_come(policy):
+    """What lets the read leave such items out (ReminderRepo.candidates): whatever else was
+    planned, on any day after its last stages went out, the plan has no push for it."""
+    for offset in range(0, 400, 3):
+        due = date(2026, 1, 1) + timedelta(days=offset)
+        last = {s.label: stage_day(due, s, CAL) for s in
+                (stages[-1] for stages in ladders(policy).values())}
+        assert set(last) == set(finished(policy))
+        day = max(last.values())
+        item = PlanItem(1, 7, 1, due)
+        for later in range(0, 30):
+            today = day + timedelta(days=later)
+            for earlier in ((), ("T-7",), ("T-0", "T+1")):
+                assert plan([item], {1: set(finished(policy)) | set(earlier)}, today, CAL,
+                            policy) == []

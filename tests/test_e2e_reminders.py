@@ -3,8 +3,9 @@ Assertions are on what each chat received, day by day."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from bot.domain.model import Duty, ListKind
 from bot.fake_telegram.driver import driven_bot
 from tests.conftest import DISCIPLINE_GROUP, snapshot
 from tests.travel import Diary, at, travel
@@ -143,3 +144,81 @@ async def test_forged_acknowledgements_change_nothing(bot, api, org, clock, worl
     await bot.press(stranger, digest, "收到")
     assert api.callback_answers[-1].text
     assert await snapshot(bot) == before
+
+
+async def test_a_digest_over_a_backlog_lists_the_most_urgent_and_counts_the_rest(
+        bot, api, org, clock, world):
+    """A first run over an old backlog: 40 long-overdue items of one person. Each digest
+    lists 30, the longest overdue first, and counts the rest; every reminder in it is sent
+    and can be acknowledged all the same."""
+    services = bot.app.bot_data.services
+    zhou = await services.people.actor_for(org.users["周支书"].id)
+    person = zhou.person
+    backlog = []
+    async with services.db.transaction() as tx:
+        for n in range(40):
+            item = await tx.items.add(
+                kind=ListKind.MEASURE, title=f"积压事项{n:02d}", duty=Duty.DUAL,
+                owner_id=person.id, unit_id=person.unit_id, parent_id=None, source=None,
+                due_date=date(2026, 9, 1) + timedelta(days=n), now=clock.now())
+            backlog.append(item)
+    clock.set(at(date(2026, 11, 24)))
+    await bot.tick()
+
+    digests = [m for m in api.bot_messages(org.users["周支书"].id) if "今日提醒" in m.plain]
+    assert len(digests) == 1  # one digest, in one part
+    own = digests[0]
+    text = own.plain
+    assert "周支书，您有 41 项事项需要关注" in text  # the 40, and A at T-3
+    assert "……另有 11 项，发送 /待办 查看全部" in text
+    listed = [n for n in range(40) if f"积压事项{n:02d}" in text]
+    assert listed == list(range(30))  # the longest overdue
+    assert "逐笔核查公务接待报销凭证" not in text  # A is due in three days: not listed
+    assert len(own.buttons) > 0 and f"收到 {backlog[0].code}" in own.buttons[0][0]
+
+    group = next(m.plain for m in api.bot_messages(DISCIPLINE_GROUP)  # T+7 of all forty
+                 if "逾期事项通报" in m.plain)  # (the week's summary came too)
+    assert "以下 40 项事项逾期已久" in group and "……另有 10 项未逐一列出" in group
+    assert sum(f"积压事项{n:02d}" in group for n in range(40)) == 30
+    leader = api.last(org.users["李明"].id).plain  # T+3: 李明 分管 财务科
+    assert "您有 40 项事项需要关注" in leader and "……另有 10 项" in leader
+
+    async with services.db.read() as tx:
+        sent = await tx.events.for_subject("item", backlog[-1].id)
+    assert [e.data["recipient"] for e in sent if e.kind == "reminder_sent"
+            and e.data["stage"] == "T+1"] == [f"p:{person.id}"]
+    # an item the digest did not list is acknowledged like any other
+    acked = await services.reminders.acknowledge(zhou, backlog[-1].id)
+    assert acked.first
+    a = await services.reminders.acknowledge(zhou, int(world["a"][1:]))
+    assert a.first
+
+
+async def test_an_ended_ladder_stays_quiet_until_the_date_or_the_policy_moves(
+        bot, api, org, clock, world):
+    """Once every lane of an item had its last stage, the plan no longer reads it (bench
+    (b)); what each chat receives is as before: nothing more, unless the policy gets a
+    later last stage or the due date moves."""
+    services = bot.app.bot_data.services
+    zhou, a = org.users["周支书"].id, world["a"]
+    diary = Diary(api)
+    await travel(bot, clock, diary, date(2026, 11, 30), date(2026, 12, 4))
+    assert diary.days[DISCIPLINE_GROUP] == [(date(2026, 12, 4), (a,))]  # T+7: A's ladder ends
+    async with services.db.read() as tx:
+        items, _ = await tx.reminders.candidates(date(2026, 12, 31), ("T+7", "T+3", "T+1"))
+    assert int(a[1:]) not in {i.id for i in items}
+
+    diary = Diary(api)
+    await travel(bot, clock, diary, date(2026, 12, 5), date(2026, 12, 7))
+    assert a not in str(diary.days)  # nothing more for A
+    admin = await services.people.actor_for(org.admin.id)
+    await services.reminders.change_setting(admin, "escalation", "1,3,10")
+    await travel(bot, clock, diary, date(2026, 12, 8), date(2026, 12, 8))
+    assert diary.days[DISCIPLINE_GROUP] == [(date(2026, 12, 8), (a,))]  # T+10, due Monday 7th
+    assert zhou not in diary.days
+
+    async with services.db.transaction() as tx:  # the date moves (as an import may do it)
+        await tx.items.set_due(int(a[1:]), date(2026, 12, 21), clock.now())
+    diary = Diary(api)
+    await travel(bot, clock, diary, date(2026, 12, 9), date(2026, 12, 14))
+    assert diary.days[zhou] == [(date(2026, 12, 14), (a,))]  # T-7 of the new date

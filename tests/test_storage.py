@@ -578,3 +578,58 @@ async def test_items_by_ids_reads_more_than_one_statement_can_bind(tmp_path):
         found = await tx.items.by_ids(range(1, 2101))
     await db.close()
     assert sorted(found) == list(range(1, 2001))
+
+
+# --- the reminder plan and the outbox ---------------------------------------------------
+
+
+async def test_candidates_leave_out_an_item_whose_ladder_was_marked_ended(db, db_path):
+    org = await add_org(db)
+    due = TODAY - timedelta(days=30)
+    finals = ("T+7", "T+3", "T+1")
+    async with db.transaction() as tx:
+        made = [await tx.items.add(kind=ListKind.PROBLEM, title=f"事项{n}", duty=Duty.DUAL,
+                                   owner_id=org["wang"], unit_id=org["proj"], parent_id=None,
+                                   source=None, due_date=due, now=NOW) for n in range(5)]
+        ended, moved, other_policy, partly, untouched = (i.id for i in made)
+        await tx.reminders.add_many([("p:1", partly, "T+1", due, None),
+                                     ("p:1", partly, "T+7", due, None),
+                                     ("p:1", moved, "T+1", due, None)], TODAY)
+        await tx.reminders.mark_ended([(ended, due), (moved, due - timedelta(days=9))], finals)
+        await tx.reminders.mark_ended([(other_policy, due)], ("T+10", "T+3", "T+1"))
+    async with db.read() as tx:
+        items, planned = await tx.reminders.candidates(TODAY, finals)
+        everything, _ = await tx.reminders.candidates(TODAY)
+    assert sorted(i.id for i in items) == [moved, other_policy, partly, untouched]
+    assert planned == {partly: {"T+1", "T+7"}, moved: {"T+1"}}
+    assert sorted(i.id for i in everything) == sorted(i.id for i in made)
+    with raw(db_path) as conn:
+        indexes = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'reminders'")}
+        (mark,) = conn.execute("SELECT plan_ended FROM items WHERE id = ?", (ended,)).fetchone()
+        scan = " ".join(r[-1] for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM items i WHERE status = 'open' AND due_date <= ? "
+            "AND i.plan_ended IS NOT (i.due_date || ?)", (TODAY.isoformat(), " T+7")))
+    assert "reminders_due_item_stage" in indexes and "reminders_item" not in indexes
+    assert mark == f"{due.isoformat()} T+7,T+3,T+1"
+    assert "COVERING INDEX items_status_due_plan" in scan  # the mark is read in the index
+
+
+async def test_outbox_add_many_returns_the_ids_of_what_it_queued(db):
+    from storage.outbox import NewMessage
+
+    def message(key: str, chat_id: int) -> NewMessage:
+        return NewMessage(dedup_key=key, chat_id=chat_id, person_id=None, kind="digest",
+                          day=TODAY, payload={"name": key, "entries": []})
+
+    async with db.transaction() as tx:
+        first = await tx.outbox.add(dedup_key="a", chat_id=1, person_id=None, kind="digest",
+                                    day=TODAY, payload={"name": "a", "entries": []}, now=NOW)
+        queued = await tx.outbox.add_many([message("a", 1), message("b", 2),
+                                           message("c", 3)], NOW)
+        assert await tx.outbox.add_many([], NOW) == {}
+    assert set(queued) == {"b", "c"} and first not in queued.values()
+    async with db.read() as tx:
+        ready = await tx.outbox.next_ready(NOW, first)
+    assert ready is not None and ready.id == queued["b"] and ready.chat_id == 2
+    assert ready.payload == {"name": "b", "entries": []}

@@ -65,6 +65,15 @@ def ladders(policy: ReminderPolicy) -> dict[Lane, tuple[Stage, ...]]:
     return result
 
 
+def finished(policy: ReminderPolicy) -> tuple[str, ...]:
+    """The label of each lane's last stage, the latest first. An item that already had all
+    of them for its due date has nothing more to come (`plan` returns no push for it), so
+    the read can leave it out; empty when no lane has a stage."""
+    last = sorted((stages[-1] for stages in ladders(policy).values() if stages),
+                  key=lambda s: s.offset, reverse=True)
+    return tuple(s.label for s in last)
+
+
 def stage_day(due: date, stage: Stage, calendar: Calendar) -> date:
     raw = due + timedelta(days=stage.offset)
     return calendar.on_or_after(raw) if stage.overdue else calendar.on_or_before(raw)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import warnings
 from datetime import timedelta
 
 from telegram import Bot, Message
@@ -23,6 +22,7 @@ from telegram.error import (
 )
 
 from bot.clock import Clock
+from bot.scheduling.rate_limit import retry_after_seconds
 from bot.services.delivery import DeliveryService, backoff
 from messages.reminders import SLOW_KINDS, Rendered, render_outbox
 from storage.outbox import OutboxMessage
@@ -78,7 +78,7 @@ class OutboxSender:
             try:
                 accepted = await self._send_part(msg.chat_id, rendered, index, last)
             except RetryAfter as exc:
-                wait = _seconds(exc)
+                wait = retry_after_seconds(exc)
                 self.paused_until = time.monotonic() + wait
                 log.info("Telegram asks to wait %.1f s", wait)
                 await self.delivery.retry(msg, timedelta(seconds=wait), "RetryAfter",
@@ -107,7 +107,6 @@ class OutboxSender:
             await self.delivery.delivered(msg, index + 1, last, accepted.message_id)
         return True
 
-
     async def _send_part(self, chat_id: int, rendered: Rendered, index: int,
                          last: bool) -> Message:
         """The photo (if any) goes first, then the text parts; buttons go with the last."""
@@ -119,13 +118,3 @@ class OutboxSender:
             index -= 1
         return await self.bot.send_message(chat_id=chat_id, text=rendered.parts[index],
                                            reply_markup=markup)
-
-
-def _seconds(exc: RetryAfter) -> float:
-    # without PTB_TIMEDELTA=1 reading retry_after warns; it is an int or a timedelta
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = exc.retry_after
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)

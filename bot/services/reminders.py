@@ -15,7 +15,7 @@ from bot.domain.calendar import DaySource, WorkCalendar
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
 from bot.domain.model import Actor, Item, ListKind, Person, Role, Unit
 from bot.domain.obligations import Schedule, Trigger, occurrences
-from bot.domain.planner import Lane, Org, Recipient, horizon, plan, recipients
+from bot.domain.planner import Lane, Org, Recipient, finished, horizon, plan, recipients
 from bot.domain.policy import (
     SETTING_KEYS,
     PolicyError,
@@ -35,12 +35,16 @@ from bot.services.errors import (
     StaleButton,
 )
 from storage.db import Database, Tx
-from storage.outbox import DIGEST_KINDS
+from storage.outbox import DIGEST_KINDS, NewMessage
+from storage.reminders import UnsentReminder
 
 log = logging.getLogger("dutybot.reminders")
 
 SYSTEM = Actor(telegram_user_id=None)
 UPDATE_MEMORY = timedelta(days=7)  # Telegram re-delivers within seconds; a week is ample
+# Items one digest lists (the rest are counted): a first run over an old backlog may hold
+# thousands for one person, which no one reads and Telegram would take as hundreds of parts.
+DIGEST_ENTRIES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +167,9 @@ class ReminderService(ServiceBase):
         async with self.db.transaction() as tx:
             if not await tx.reminders.claim_day(today, now):
                 return None
-            items, planned = await tx.reminders.candidates(today + timedelta(days=horizon(policy)))
+            last = finished(policy)
+            items, planned = await tx.reminders.candidates(
+                today + timedelta(days=horizon(policy)), last)
             pushes = plan(items, planned, today, self.calendar, policy)
             people = await tx.persons.all()
             org = Org(people, await tx.units.all(), await tx.groups.discipline_chats())
@@ -172,14 +178,20 @@ class ReminderService(ServiceBase):
             for push in pushes:
                 item = by_id[push.item_id]
                 told = [r for r in recipients(item, push.stage, org) if _reachable(r, people)]
-                rows += [(r.key, item.id, push.stage.label, item.due_date) for r in told]
+                rows += [UnsentReminder(None, r.key, item.id, push.stage.label, item.owner_id,
+                                        item.due_date) for r in told]
+                if told:
+                    planned.setdefault(item.id, set()).add(push.stage.label)
                 if push.stage.overdue and told:
                     kind = "overdue_notice" if push.stage.lane is Lane.OWNER else "escalated"
                     steps.append((kind, "item", item.id, {
                         "stage": push.stage.label, "recipients": [r.key for r in told]}))
-            await tx.reminders.add_many(rows, today)
+            if last:  # the ladders that are over now: not read again (storage/reminders.py)
+                await tx.reminders.mark_ended(
+                    ((i.id, i.due_date) for i in items if planned.get(i.id, set()) >= set(last)),
+                    last)
             await tx.events.record_many(SYSTEM, now, steps)
-            await self._queue_digests(tx, today, now, people)
+            await self._queue_digests(tx, today, now, people, rows)
             await tx.reminders.record_run(today, len(rows))
             await self._calendar_notices(tx, today, now, people)
         return len(rows)
@@ -190,20 +202,24 @@ class ReminderService(ServiceBase):
                 and not policy.is_quiet(moment))
 
     async def _queue_digests(self, tx: Tx, today: date, now: datetime,
-                             people: dict[int, Person]) -> None:
-        """One digest per recipient per day, holding every planned reminder not yet sent
-        (a digest from an earlier day that never went out is folded in)."""
+                             people: dict[int, Person], fresh: list[UnsentReminder]) -> None:
+        """Write today's planned reminders, each in its recipient's digest: one per
+        recipient per day, holding every planned reminder not yet sent (a digest from an
+        earlier day that never went out is folded in). A digest lists at most
+        DIGEST_ENTRIES items, the most urgent, and counts the rest; every reminder it holds
+        is sent (and acknowledgeable) with it all the same. The digests are written first,
+        so that today's reminders go in with the message they belong to."""
         stale = await tx.outbox.supersede_stale(DIGEST_KINDS, today)
         await tx.reminders.detach_from(stale)
-        unsent = await tx.reminders.unsent()
-        if not unsent:
-            return
-        items = await tx.items.by_ids(r.item_id for r in unsent)
-        units = await tx.units.all()
-        by_recipient: dict[str, list] = defaultdict(list)
-        for reminder in unsent:
+        earlier = await tx.reminders.unsent()
+        by_recipient: dict[str, list[UnsentReminder]] = defaultdict(list)
+        for reminder in earlier + fresh:
             by_recipient[reminder.recipient].append(reminder)
-        for key, reminders in by_recipient.items():
+        digests = []  # (message, to whom, those listed, how many not listed)
+        for key in sorted(by_recipient):
+            reminders = by_recipient[key]
+            # by due date and item, and for an item the earlier reminders first (stable)
+            reminders.sort(key=lambda r: (r.item_due, r.item_id, r.id is None))
             target = Recipient.parse(key)
             if target.kind == "p":
                 person = people.get(target.id)
@@ -217,14 +233,26 @@ class ReminderService(ServiceBase):
                     continue
                 chat_id, person_id, kind, name = group.chat_id, None, "group_digest", group.title
             latest = {r.item_id: r for r in reminders}  # a folded digest may hold two stages
-            entries = [_entry(items[r.item_id], r.stage, people, units, target)
-                       for r in latest.values()]
-            outbox_id = await tx.outbox.add(
-                dedup_key=f"{kind}:{key}:{today.isoformat()}", chat_id=chat_id,
-                person_id=person_id, kind=kind, day=today,
-                payload={"name": name, "entries": entries}, now=now)
-            if outbox_id is not None:
-                await tx.reminders.attach((r.id for r in reminders), outbox_id)
+            listed = _most_urgent(list(latest.values()), target)
+            message = NewMessage(dedup_key=f"{kind}:{key}:{today.isoformat()}",
+                                 chat_id=chat_id, person_id=person_id, kind=kind, day=today,
+                                 payload={"name": name})
+            digests.append((message, target, listed, len(latest) - len(listed)))
+        items = await tx.items.by_ids(r.item_id for d in digests for r in d[2])
+        units = await tx.units.all()
+        for message, target, listed, more in digests:
+            message.payload["entries"] = [_entry(items[r.item_id], r.stage, people, units,
+                                                 target) for r in listed]
+            if more:
+                message.payload["more"] = more
+        queued = await tx.outbox.add_many((d[0] for d in digests), now)
+        # a recipient without a digest (not bound, or one was queued today already) keeps
+        # its reminders unsent, for the next day's digest
+        box = {d[1].key: queued[d[0].dedup_key] for d in digests if d[0].dedup_key in queued}
+        await tx.reminders.add_many(((r.recipient, r.item_id, r.stage, r.item_due,
+                                      box.get(r.recipient)) for r in fresh), today)
+        await tx.reminders.attach((r.id, box[r.recipient]) for r in earlier
+                                  if r.recipient in box)
 
     async def _calendar_notices(self, tx: Tx, today: date, now: datetime,
                                 people: dict[int, Person]) -> None:
@@ -282,6 +310,20 @@ class ReminderService(ServiceBase):
             owners = await tx.persons.by_ids({i.owner_id for i in made})
         return MeetingRecorded(event=event, on=held, new=new,
                                made=[(i, owners[i.owner_id]) for i in made])
+
+
+def _most_urgent(latest: list[UnsentReminder], target: Recipient) -> list[UnsentReminder]:
+    """What a digest lists: at most DIGEST_ENTRIES items, the recipient's own first, then by
+    due date (the longest overdue first), in the order the digest had them (by due date)."""
+    if len(latest) <= DIGEST_ENTRIES:
+        return latest
+
+    def rank(r: UnsentReminder) -> tuple[bool, date, int]:
+        own = target.kind == "p" and target.id == r.owner_id
+        return (not own, r.item_due, r.item_id)
+
+    chosen = {r.item_id for r in sorted(latest, key=rank)[:DIGEST_ENTRIES]}
+    return [r for r in latest if r.item_id in chosen]
 
 
 def _reachable(recipient: Recipient, people: dict[int, Person]) -> bool:
