@@ -539,8 +539,9 @@ def _weekday(text: str) -> int | None:
     if not text.strip():
         return None  # no weekly push: the summary only on demand
     day = _WEEKDAYS.get(text.strip().lower())
-    if day is None:
-        raise ValueError(f'must be a weekday such as "周一" or "monday", or "", got {text!r}')
+    if day is None or day > 4:  # the push goes on workdays: Monday to Friday
+        raise ValueError(f'must be a weekday from "周一" to "周五" (or "monday"…"friday"), '
+                         f'or "", got {text!r}')
     return day
 
 

@@ -30,6 +30,7 @@ _ACTIONS = {
 
 _WRONG_CHAT = {
     "weekly": "周报只在纪委群或私聊中提供，请在那里发送 /weekly。",
+    "overdue": "逾期事项汇总只在纪委群或私聊中提供，请在那里发送 /overdue。",
     "export": "台账只在纪委群或私聊中导出，请在那里发送 /export。",
 }
 

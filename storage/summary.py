@@ -63,12 +63,13 @@ class SummaryRepo:
         return lines
 
     async def on_time(self, start: date, today: date) -> list[OnTime]:
-        """Per owner, unit and duty: items due in [start, today] or finished early (not
-        cancelled), and how many of them were finished by their due date."""
+        """Per owner, unit and duty: items that fell due from `start` up to yesterday, or
+        were finished early (not cancelled), and how many were finished by their due date.
+        An item due today and still open is not late yet."""
         async with self._conn.execute(
             f"SELECT owner_id, unit_id, duty, COUNT(*), SUM({_ON_TIME}) FROM items "
             "WHERE status != 'cancelled' AND due_date >= ? "
-            f"AND (due_date <= ? OR {_FINISHED_IN}) "
+            f"AND (due_date < ? OR {_FINISHED_IN}) "
             "GROUP BY owner_id, unit_id, duty",
             (*_FINISHED, to_text(start), to_text(today), *_FINISHED),
         ) as cur:

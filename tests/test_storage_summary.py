@@ -36,6 +36,12 @@ def seed_v3(conn: sqlite3.Connection) -> None:
     conn.execute("INSERT INTO outbox (id, dedup_key, chat_id, person_id, kind, day, payload, "
                  "status, next_attempt_at, created_at) VALUES (2, 'e', 70, 7, 'digest', "
                  "'2026-11-04', '{}', 'pending', ?, ?)", (STAMP, STAMP))
+    # item 3, a 整改 reported done on 5 November and signed off later (its updated_at)
+    for to, at in (("pending_verification", "2026-11-05T10:00:00+08:00"),
+                   ("verified", "2026-11-20T10:00:00+08:00")):
+        conn.execute("INSERT INTO events (at, kind, subject_type, subject_id, data) "
+                     "VALUES (?, 'item.status', 'item', '3', ?)", (at, f'{{"to": "{to}"}}'))
+    conn.execute("UPDATE items SET updated_at = '2026-11-20T10:00:00+08:00' WHERE id = 3")
     for rid, item, box, ack in ((1, 1, 1, STAMP), (2, 2, 1, None), (3, 3, 2, None)):
         conn.execute("INSERT INTO reminders (id, recipient, item_id, stage, due_date, "
                      "planned_for, outbox_id, acknowledged_at) VALUES (?, 'p:7', ?, 'T-7', "
@@ -54,7 +60,8 @@ async def test_upgrading_a_database_with_history(tmp_path):
         await db.close()
     with closing(sqlite3.connect(path)) as conn:
         finished = dict(conn.execute("SELECT id, finished_at FROM items"))
-        assert finished == {1: STAMP, 2: None, 3: STAMP}  # finished: when last updated
+        # finished: when the owner reported it, else (no event) when last updated
+        assert finished == {1: STAMP, 2: None, 3: "2026-11-05T10:00:00+08:00"}
         sent = dict(conn.execute("SELECT id, sent_on FROM reminders"))
         assert sent == {1: "2026-11-03", 2: "2026-11-03", 3: None}  # 3's message never went
         tallies = conn.execute("SELECT person_id, month, reminded, answered "

@@ -77,9 +77,10 @@ class Services:
         """What the clockwork does every tick: obligations and today's reminders, then
         this week's summary for the 纪委 groups when it is due. Returns how many
         reminders were planned (None: no plan ran)."""
-        planned = await self.reminders.tick()
-        await self.summary.plan_week()
-        return planned
+        try:
+            return await self.reminders.tick()
+        finally:  # a failed reminder plan must not hold up the week's summary
+            await self.summary.plan_week()
 
     async def close(self) -> None:
         await self.db.close()

@@ -104,11 +104,15 @@ class SummaryService(ServiceBase):
             units=await tx.units.all(),
         )
 
-    async def overdue_for(self, actor: Actor) -> OverdueView:
+    async def overdue_for(self, actor: Actor, chat_kind: GroupKind | None,
+                          in_group: bool) -> OverdueView:
         """/逾期: everything for the 纪委, the 书记 and the office; a 班子成员's own and
-        their 分管 units (and below)."""
+        their 分管 units (and below). In private chat or a 纪委 group: a unit group must
+        not see the whole organisation's red list."""
         if actor.person is None and not actor.roles:
             raise NotBound()
+        if in_group and chat_kind is not GroupKind.DISCIPLINE:
+            raise WrongChat("overdue")
         if not permissions.can_see_overdue(actor):
             raise NotAllowed("overdue")
         today = self.today()
@@ -135,7 +139,7 @@ class SummaryService(ServiceBase):
 
     async def performance(self, start: date, end: date) -> Performance:
         """Per person and per unit: on-time completion and reminder response in
-        [start, end] (the on-time rate counts what fell due by `end`)."""
+        [start, end] (the on-time rate counts what fell due before `end`)."""
         async with self.db.read() as tx:
             on_time = await tx.summary.on_time(start, end)
             responses = await tx.summary.responses(start, end)
@@ -180,7 +184,8 @@ class SummaryService(ServiceBase):
             return None
         week = iso_week(now.date())
         async with self.db.read() as tx:
-            if await tx.summary.week_claimed(week):
+            # no 纪委 group yet: nothing is claimed, so one bound later this week gets it
+            if await tx.summary.week_claimed(week) or not await tx.groups.discipline_chats():
                 return None
         summary = await self.summary()
         async with self.db.transaction() as tx:

@@ -4,7 +4,14 @@
 -- "on time" can be told from "late". A trigger keeps it, whoever changes the status
 -- (a tap, an import); an item that reopens (退回, 取消) loses it.
 ALTER TABLE items ADD COLUMN finished_at TEXT;
-UPDATE items SET finished_at = updated_at
+-- history: the last time the owner reported it done (a 销号 later also stamps updated_at,
+-- which would make a 整改 finished on time look late); updated_at only without an event
+UPDATE items SET finished_at = COALESCE(
+    (SELECT MAX(e.at) FROM events e
+     WHERE e.subject_type = 'item' AND e.subject_id = CAST(items.id AS TEXT)
+       AND e.kind = 'item.status'
+       AND json_extract(e.data, '$.to') IN ('done', 'pending_verification')),
+    updated_at)
     WHERE status IN ('done', 'pending_verification', 'verified');
 CREATE TRIGGER items_finished AFTER UPDATE OF status ON items
 WHEN NEW.status IS NOT OLD.status
