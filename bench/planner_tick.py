@@ -21,9 +21,9 @@ plan is measured.
 By default the database also holds the plan's history: every stage of every active item
 whose day came before today is recorded as planned and sent, as if the bot had run each
 workday, and so is the mark those ticks leave on an item whose every lane had its last
-stage (items.plan_ended, migration 0006): the plan's read leaves such items out. That
+stage (items.plan_ended, migration 0005): the plan's read leaves such items out. That
 makes (3) an ordinary day's tick. `--unmarked` leaves the marks out: (3) is then the first
-tick after migration 0006, which reads every item once more and marks the ended ones.
+tick after migration 0005, which reads every item once more and marks the ended ones.
 `--no-history` leaves the history empty, so (3) is a first run over old data, catching up
 every overdue step at once.
 
@@ -356,7 +356,7 @@ def main() -> None:
                         help="no earlier plan on record: (3) catches up every overdue step")
     parser.add_argument("--unmarked", action="store_true",
                         help="history without the marks of ended ladders: (3) is the first "
-                             "tick after migration 0006, which marks them")
+                             "tick after migration 0005, which marks them")
     parser.add_argument("--profile", action="store_true",
                         help="also profile plan_day() with cProfile")
     args = parser.parse_args()
