@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
-from bot.domain.model import Actor
+from bot.domain.model import Actor, Group
 from bot.services.errors import ServiceError
 from handlers.context import DutyContext
 from messages.format import split_message
@@ -22,6 +22,15 @@ async def actor_of(update: Update, context: DutyContext) -> Actor:
     """Re-read on every update: rights are never cached in a chat or a button."""
     user = update.effective_user
     return await context.services.people.actor_for(user.id, update.update_id)
+
+
+async def chat_group(update: Update, context: DutyContext) -> Group | None:
+    """The registered group a message came from; None in private chat (the guard has
+    already stopped unregistered groups)."""
+    chat = update.effective_chat
+    if chat.type == chat.PRIVATE:
+        return None
+    return await context.services.groups.get(chat.id)
 
 
 async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -6,7 +6,7 @@ from telegram import InputFile, Update
 from telegram.ext import Application
 
 from handlers.commands import add_command
-from handlers.common import actor_of, refusing
+from handlers.common import actor_of, chat_group, refusing
 from handlers.context import DutyContext
 from messages import commands
 from messages.export import export_caption
@@ -17,8 +17,7 @@ async def on_export(update: Update, context: DutyContext) -> None:
     """Who may have it, and where, is the service's to say; a refusal is one line."""
     chat = update.effective_chat
     actor = await actor_of(update, context)
-    group = None if chat.type == chat.PRIVATE else await context.services.groups.get(chat.id)
-    result = await context.services.export.export(actor, group)
+    result = await context.services.export.export(actor, await chat_group(update, context))
     await context.bot.send_document(
         chat_id=chat.id, document=InputFile(result.data, filename=result.file_name),
         caption=export_caption(result.day, result.counts))

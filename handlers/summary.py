@@ -8,9 +8,8 @@ import logging
 from telegram import Update
 from telegram.ext import Application
 
-from bot.domain.model import GroupKind
 from handlers.commands import add_command
-from handlers.common import actor_of, refusing, reply
+from handlers.common import actor_of, chat_group, refusing, reply
 from handlers.context import DutyContext
 from messages import commands
 from messages.chart import render_chart
@@ -25,7 +24,7 @@ async def weekly_summary(update: Update, context: DutyContext) -> None:
     Anywhere else one line, and no data."""
     actor = await actor_of(update, context)
     chat = update.effective_chat
-    summary = await context.services.summary.weekly_for(actor, *await _chat(update, context))
+    summary = await context.services.summary.weekly_for(actor, await chat_group(update, context))
     await reply(update, weekly(summary))
     # matplotlib is slow and blocking: off the event loop, so nobody else waits
     try:
@@ -41,18 +40,8 @@ async def weekly_summary(update: Update, context: DutyContext) -> None:
 async def overdue_items(update: Update, context: DutyContext) -> None:
     """Overdue items in the asker's scope, worst first."""
     actor = await actor_of(update, context)
-    kind, in_group = await _chat(update, context)
-    view = await context.services.summary.overdue_for(actor, kind, in_group)
+    view = await context.services.summary.overdue_for(actor, await chat_group(update, context))
     await reply(update, overdue(view.lines, view.total, view.today, view.everything))
-
-
-async def _chat(update: Update, context: DutyContext) -> tuple[GroupKind | None, bool]:
-    """What kind of registered group the command came from, if it came from a group."""
-    chat = update.effective_chat
-    if chat.type == chat.PRIVATE:
-        return None, False
-    group = await context.services.groups.get(chat.id)
-    return (group.kind if group else None), True
 
 
 def register(app: Application) -> None:

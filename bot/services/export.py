@@ -11,11 +11,12 @@ from datetime import date
 from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.ledger import Score
-from bot.domain.model import Actor, Group, GroupKind, Unit
+from bot.domain.model import Actor, Group, Unit
 from bot.domain.performance import Tally
 from bot.ledger_io import LedgerFile, write_ledger_file
+from bot.services.access import check_reader
 from bot.services.base import ServiceBase
-from bot.services.errors import NotAllowed, NotBound, TooBigToSend, WrongChat
+from bot.services.errors import TooBigToSend
 from bot.services.summary import Performance
 from messages.export import file_name
 from storage.db import Database
@@ -42,12 +43,7 @@ class Export:
 
 def check_export(actor: Actor, group: Group | None) -> None:
     """Private chat or a 纪委 group; the 纪委 and the office. Raises the refusal."""
-    if actor.person is None and not actor.roles:
-        raise NotBound()
-    if group is not None and group.kind is not GroupKind.DISCIPLINE:
-        raise WrongChat("export")
-    if not permissions.can_export(actor):
-        raise NotAllowed("export")
+    check_reader(actor, group, "export", permissions.can_export)
 
 
 def scores_of(performance: Performance) -> tuple[list[Score], list[Score]]:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.calendar import WorkCalendar
-from bot.domain.model import Actor, GroupKind, Person, Unit
+from bot.domain.model import Actor, Group, Person, Unit
 from bot.domain.performance import Tally
 from bot.domain.responsiveness import NonResponder, answer_window, longest_waiting
 from bot.domain.summary import (
@@ -22,8 +22,8 @@ from bot.domain.summary import (
     year_start,
 )
 from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES
+from bot.services.access import check_reader
 from bot.services.base import ServiceBase
-from bot.services.errors import NotAllowed, NotBound, WrongChat
 from storage.db import Database, Tx
 
 RED_SHOWN = 15  # the worst overdue items the summary lists by name
@@ -69,15 +69,9 @@ class SummaryService(ServiceBase):
 
     # On demand -------------------------------------------------------------------------
 
-    async def weekly_for(self, actor: Actor, chat_kind: GroupKind | None,
-                         in_group: bool) -> Summary:
-        """/周报: the 纪委 and the 书记, in private chat or in a 纪委 group."""
-        if actor.person is None and not actor.roles:
-            raise NotBound()
-        if in_group and chat_kind is not GroupKind.DISCIPLINE:
-            raise WrongChat("weekly")
-        if not permissions.can_see_weekly(actor):
-            raise NotAllowed("weekly")
+    async def weekly_for(self, actor: Actor, group: Group | None) -> Summary:
+        """/周报: the 纪委 and the 书记, in private chat (`group` None) or a 纪委 group."""
+        check_reader(actor, group, "weekly", permissions.can_see_weekly)
         return await self.summary()
 
     async def summary(self) -> Summary:
@@ -104,17 +98,10 @@ class SummaryService(ServiceBase):
             units=await tx.units.all(),
         )
 
-    async def overdue_for(self, actor: Actor, chat_kind: GroupKind | None,
-                          in_group: bool) -> OverdueView:
+    async def overdue_for(self, actor: Actor, group: Group | None) -> OverdueView:
         """/逾期: everything for the 纪委, the 书记 and the office; a 班子成员's own and
-        their 分管 units (and below). In private chat or a 纪委 group: a unit group must
-        not see the whole organisation's red list."""
-        if actor.person is None and not actor.roles:
-            raise NotBound()
-        if in_group and chat_kind is not GroupKind.DISCIPLINE:
-            raise WrongChat("overdue")
-        if not permissions.can_see_overdue(actor):
-            raise NotAllowed("overdue")
+        their 分管 units (and below). In private chat or a 纪委 group only."""
+        check_reader(actor, group, "overdue", permissions.can_see_overdue)
         today = self.today()
         async with self.db.read() as tx:
             units = await tx.units.all()
