@@ -194,3 +194,8 @@ async def test_cards_in_a_group(bot, api, admin, org, world):
     latest = api.last(group.id).plain
     assert "陈书记：请月底前报送台账" in latest and "王芳：已在汇总" in latest
 
+
+
+async def test_help_mentions_the_card(bot, api, org):
+    await bot.send(org.users["周支书"], "/帮助")
+    assert "/我的清单 编号" in api.last(org.users["周支书"].id).plain
