@@ -6,34 +6,43 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.domain import permissions
+from bot.domain.model import Actor
 from bot.services.errors import NotAllowed, NotBound, NotYours, StaleButton
-from handlers.commands import add_command
+from handlers.commands import add_command, command_args
 from handlers.common import actor_of, edit, refusing, reply
 from handlers.context import DutyContext
 from handlers.flows import show
 from messages import commands, keyboards
 from messages.common import admin_not_person_hint
+from messages.items import card as card_text
 from messages.items import my_list as my_list_text
 from messages.items import todo as todo_text
 
 
-async def _person(update: Update, context: DutyContext):
+async def _bound(update: Update, context: DutyContext) -> Actor | None:
+    """The asker, who must be a registered person (None: told why not)."""
     actor = await actor_of(update, context)
     if actor.person is None:
         if actor.bootstrap_admin:
             await reply(update, admin_not_person_hint())
             return None
         raise NotBound()
-    return actor.person
+    return actor
 
 
 @refusing
 async def my_list(update: Update, context: DutyContext) -> None:
-    """The person's three lists in their scope, first page."""
-    person = await _person(update, context)
-    if person is None:
+    """The person's three lists in their scope, first page; `/我的清单 C0003`: that one
+    item's card (the owner's buttons only for the owner)."""
+    actor = await _bound(update, context)
+    if actor is None:
         return
-    page = await context.services.items.my_list(person, 0)
+    args = command_args(update.effective_message)
+    if args:
+        card = await context.services.items.card_by_code(actor, args[0])
+        await reply(update, card_text(card), keyboards.card_keyboard(card))
+        return
+    page = await context.services.items.my_list(actor.person, 0)
     await reply(update, my_list_text(page), keyboards.list_keyboard(page))
 
 
@@ -59,11 +68,11 @@ async def turn_page(update: Update, context: DutyContext) -> None:
 @refusing
 async def todo(update: Update, context: DutyContext) -> None:
     """Own items overdue or due within 14 days."""
-    person = await _person(update, context)
-    if person is None:
+    actor = await _bound(update, context)
+    if actor is None:
         return
-    views, today = await context.services.items.todo(person)
-    await reply(update, todo_text(views, today, person.id))
+    views, today = await context.services.items.todo(actor.person)
+    await reply(update, todo_text(views, today, actor.person.id))
 
 
 @refusing

@@ -23,6 +23,8 @@ from handlers.context import DutyContext
 from handlers.flows import in_group, on_text, render, show
 from messages import commands, keyboards
 from messages import replies as texts
+from messages.items import card as card_text
+from messages.items import card_code
 from messages.items import my_list as my_list_text
 from messages.reminders import acknowledged
 from messages.work import fixes_keyboard, fixes_text, talks_keyboard, talks_text
@@ -41,7 +43,8 @@ def _parse(data: str, prefix: str, acts: set[str]) -> tuple[str, int, str]:
     if not parts[2].isdigit() or not 0 < int(parts[2]) < MAX_ID:
         raise StaleButton()
     surface = parts[3] if len(parts) == 4 else texts.ROWS
-    if surface not in (texts.ROWS, texts.PENDING) and not re.fullmatch(r"l\d{1,4}", surface):
+    if surface not in (texts.ROWS, texts.CARD, texts.PENDING) and not re.fullmatch(
+            r"l\d{1,4}", surface):
         raise StaleButton()
     return parts[1], int(parts[2]), surface
 
@@ -71,6 +74,9 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
     if act == texts.STATUS:
         item = await services.replies.visible_item(actor, item_id)
         await toast(update, texts.status_toast(item, services.replies.today()))
+        if surface == texts.CARD:  # the card read afresh: notes written since, days left
+            await _redraw(update, context, item, surface,
+                          acked=texts.shows_acked(query.message.reply_markup, item_id))
         return
     if act == texts.ACK:
         await services.replies.may_acknowledge(
@@ -98,8 +104,15 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
 
 async def _redraw(update: Update, context: DutyContext, item, surface: str,
                   acked: bool) -> None:
-    """Show the new state in place: the item's row, or the whole list page."""
+    """Show the new state in place: the item's row, the whole list page, or the card."""
     query = update.callback_query
+    if surface == texts.CARD:
+        actor = await actor_of(update, context)
+        if actor.person_id != item.owner_id:  # only the owner's card has buttons to redraw
+            return
+        card = await context.services.items.card(actor, item.id)
+        await edit(update, card_text(card), keyboards.card_keyboard(card, acked=acked))
+        return
     if surface.startswith("l"):
         actor = await actor_of(update, context)
         if actor.person_id != item.owner_id:  # someone else's list: the toast said it all
@@ -175,8 +188,10 @@ async def on_check_button(update: Update, context: DutyContext) -> None:
 async def on_reply(update: Update, context: DutyContext) -> None:
     """Text replying to one of the bot's messages about items: a progress note.
     In a group, where many talk to the bot and to each other, only a reply to a message
-    with item buttons (a list page, a notice, /整改) is a note; one that merely names a
-    code (/待办, a 纪委 group digest, a confirmation) is not.
+    with item buttons (a list page, a notice, /整改) or to an item's card (which says a
+    reply is a note, and has no buttons when shown to someone not its owner) is a note;
+    one that merely names a code (/待办, a 纪委 group digest, a confirmation) is not.
+    A reply to a card is about that one item, not the parents its chain names.
     Anything else goes on to the guided flows."""
     message = update.effective_message
     replied = message.reply_to_message
@@ -188,8 +203,12 @@ async def on_reply(update: Update, context: DutyContext) -> None:
         (b.callback_data or "").startswith(f"{keyboards.FLOW}:")
         for row in markup.inline_keyboard for b in row)
     ids = texts.items_named(markup)
-    codes = set() if flow_prompt or (in_group(update) and not ids) else set(
-        _CODE.findall(replied.text or ""))
+    card = card_code(replied.text)
+    if card is not None:  # an item's card, with or without buttons: a note on that item
+        codes = {card}
+    else:
+        codes = set() if flow_prompt or (in_group(update) and not ids) else set(
+            _CODE.findall(replied.text or ""))
     if not ids and not codes:
         await on_text(update, context)
         return

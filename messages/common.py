@@ -71,7 +71,9 @@ def help_body(roles: frozenset[Role]) -> str:
     cmds += [c.CANCEL, c.HELP]
     text = "您可以使用：\n" + "\n".join(_line(cmd) for cmd in cmds)
     text += ("\n\n提醒和清单上的按钮可一键答复；申请延期后，审批前可在确认消息上点"
-             "“撤回申请”撤回。")
+             "“撤回申请”撤回。"
+             f"\n发送 /{c.MY_LIST.chinese} 编号（如 /{c.MY_LIST.chinese} C0003）查看单个事项："
+             "状态、截止日期、上级事项和最近进展；回复（引用）它写一句话，即可添加进展说明。")
     if Role.ADMIN in roles:
         text += "\n在私聊中发送按导入模板填好的 Excel（.xlsx）— 批量导入单位、人员和清单"
     return text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from bot.domain.model import Item, ItemStatus, ListKind
 from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES, LIST_NAMES, STATUS_NAMES
-from bot.services.items import ItemPage, ItemView
+from bot.services.items import ItemCard, ItemPage, ItemView
 from messages.format import days_phrase, esc, fmt_date
 from messages.replies import kind_label
 
@@ -30,6 +31,11 @@ def badge(item: Item, today: date) -> str:
     return _BADGE[item.status]
 
 
+def _chain_line(parent: Item) -> str:
+    return (f"↳ 上级{KIND_NAMES[parent.kind]}：<code>{esc(parent.code)}</code> "
+            f"{esc(parent.title)}")
+
+
 def _item_lines(view: ItemView, today: date, viewer_id: int | None) -> list[str]:
     item = view.item
     due = f"{fmt_date(item.due_date)}"
@@ -40,11 +46,7 @@ def _item_lines(view: ItemView, today: date, viewer_id: int | None) -> list[str]
     if view.owner.id != viewer_id:
         meta.insert(0, f"责任人 {esc(view.owner.name)} · {esc(view.unit.name)}")
     lines = [head, "　" + " · ".join(meta)]
-    for parent in view.chain:
-        lines.append(
-            f"　↳ 上级{KIND_NAMES[parent.kind]}：<code>{esc(parent.code)}</code> "
-            f"{esc(parent.title)}"
-        )
+    lines += ["　" + _chain_line(parent) for parent in view.chain]
     return lines
 
 
@@ -100,3 +102,49 @@ def item_created(view: ItemView, today: date) -> str:
         lines.append(f"上级{LIST_NAMES[parent.kind]}：<code>{esc(parent.code)}</code> "
                      f"{esc(parent.title)}")
     return "\n".join(lines)
+
+
+# One item's card (/我的清单 C0003) ------------------------------------------------------
+
+CARD_HINT = "回复（引用）本消息写一句话，即可为此事项添加进展说明。"
+_CARD_HEAD = re.compile(r"\s(\S+)$")
+
+
+def card(c: ItemCard) -> str:
+    """One item, with what matters for answering it: where it stands, where it comes
+    from (its 传导 chain), and what was last said about it."""
+    view, today = c.view, c.today
+    item = view.item
+    due = f"截止：{fmt_date(item.due_date)}"
+    if item.is_active:
+        due += f"，{days_phrase(item.due_date, today)}"
+    lines = [f"{badge(item, today)} <b>{kind_label(item.kind)}</b> <code>{esc(item.code)}</code>",
+             f"<b>{esc(item.title)}</b>",
+             f"责任人：{esc(view.owner.name)}（{esc(view.unit.name)}）· {DUTY_NAMES[item.duty]}",
+             f"状态：{STATUS_NAMES[item.status]}",
+             due]
+    if item.source:
+        lines.append(f"来源：{esc(item.source)}")
+    lines += [_chain_line(parent) for parent in view.chain]
+    lines.append("")
+    if c.notes:
+        more = f"（共{c.note_count}条，显示最近{len(c.notes)}条）" if c.note_count > len(c.notes) \
+            else ""
+        lines.append(f"<b>最近进展</b>{more}")
+        for note in c.notes:
+            who = esc(note.author) if note.author else "（已不在册）"
+            lines.append(f"• {note.at:%m-%d %H:%M} {who}：{esc(note.text)}")
+    else:
+        lines.append("还没有进展说明。")
+    lines += ["", CARD_HINT]
+    return "\n".join(lines)
+
+
+def card_code(text: str | None) -> str | None:
+    """The item a message is the card of (read from its text as Telegram hands it back,
+    without the markup), or None if it is no card."""
+    lines = (text or "").strip().splitlines()
+    if len(lines) < 2 or lines[-1].strip() != CARD_HINT:
+        return None
+    head = _CARD_HEAD.search(lines[0].strip())
+    return head.group(1) if head else None

@@ -6,7 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.transitions import owner_actions
 from bot.services.flows import FlowPrompt, StepKind
-from bot.services.items import ItemPage
+from bot.services.items import ItemCard, ItemPage
 from messages import replies
 
 # Callback data prefixes, parsed in handlers/callbacks.py
@@ -50,6 +50,14 @@ def list_keyboard(page: ItemPage) -> InlineKeyboardMarkup | None:
     if pager is not None:
         rows += [list(r) for r in pager.inline_keyboard]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def card_keyboard(card: ItemCard, acked: bool = False) -> InlineKeyboardMarkup | None:
+    """An item's card: the owner's buttons for the owner (a single button showing where it
+    stands once it is closed); nothing for anyone else."""
+    if not card.own:
+        return None
+    return InlineKeyboardMarkup([replies.row_for(card.view.item, replies.CARD, acked)])
 
 
 def list_pager(page: ItemPage) -> InlineKeyboardMarkup | None:

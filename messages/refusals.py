@@ -149,6 +149,9 @@ def refusal(error: e.ServiceError) -> str:
                     "请管理员在服务器上用 dutybot export 文件.xlsx 导出。")
         case e.UnknownItem(code=code):
             return f"找不到编号为“{esc(code)}”的事项，或它不是您的。发送 /待办 查看您的事项。"
+        case e.OutOfScope(code=code):
+            return (f"编号为“{esc(code)}”的事项不在您的查看范围内（本人的事项，班子成员另含分管单位的事项）。"
+                    "发送 /我的清单 查看您能看到的事项。")
         case e.NothingToNote():
             return ("没找到您可以添加说明的事项。请回复（引用）提醒消息或事项卡片，"
                     "或发送 /汇报 选择事项。")

@@ -98,6 +98,14 @@ def is_owner_row(markup: InlineKeyboardMarkup | None, item_id: int) -> bool | No
     return None
 
 
+def shows_acked(markup: InlineKeyboardMarkup | None, item_id: int) -> bool:
+    """Whether the item's 收到 button already says it was confirmed (✅)."""
+    if markup is None:
+        return False
+    return any(_item_of(b.callback_data) == item_id and b.text.startswith("✅ 收到")
+               for row in markup.inline_keyboard for b in row)
+
+
 def items_named(markup: InlineKeyboardMarkup | None) -> set[int]:
     """The items a message's buttons are about (a reply to it is a note on one of them)."""
     if markup is None:
@@ -133,20 +141,6 @@ def status_toast(item: Item, today: date) -> str:
     if item.is_active:
         text += f"（{days_phrase(item.due_date, today)}）"
     return text
-
-
-def card(item: Item, owner: str, unit: str, today: date, notes: list[str]) -> str:
-    """One item, with what matters for answering it."""
-    lines = [f"<b>{kind_label(item.kind)}</b> <code>{esc(item.code)}</code>",
-             esc(item.title),
-             f"责任人：{esc(owner)}（{esc(unit)}）",
-             f"状态：{STATUS_NAMES[item.status]}",
-             f"截止：{fmt_date(item.due_date)}"
-             + (f"，{days_phrase(item.due_date, today)}" if item.is_active else "")]
-    if notes:
-        lines += ["", "<b>最近进展</b>", *[f"• {esc(n)}" for n in notes]]
-    lines += ["", "回复（引用）本消息写一句话，即可为此事项添加进展说明。"]
-    return "\n".join(lines)
 
 
 def note_added(item: Item) -> str:

@@ -63,15 +63,35 @@ class EventRepo:
             (subject_type, str(subject_id)),
         ) as cur:
             rows = await cur.fetchall()
-        return [
-            Event(id=r["id"], at=to_datetime(r["at"]), actor_person_id=r["actor_person_id"],
-                  actor_telegram_id=r["actor_telegram_id"], kind=r["kind"],
-                  subject_type=r["subject_type"], subject_id=r["subject_id"],
-                  data=from_json(r["data"]))
-            for r in rows
-        ]
+        return [_event(r) for r in rows]
+
+    async def latest(self, subject_type: str, subject_id: object, kind: str,
+                     limit: int) -> list[Event]:
+        """The last `limit` events of one kind about one subject, newest first."""
+        async with self._conn.execute(
+            "SELECT * FROM events WHERE subject_type = ? AND subject_id = ? AND kind = ? "
+            "ORDER BY id DESC LIMIT ?",
+            (subject_type, str(subject_id), kind, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_event(r) for r in rows]
+
+    async def count_of(self, subject_type: str, subject_id: object, kind: str) -> int:
+        async with self._conn.execute(
+            "SELECT COUNT(*) FROM events WHERE subject_type = ? AND subject_id = ? AND kind = ?",
+            (subject_type, str(subject_id), kind),
+        ) as cur:
+            (n,) = await cur.fetchone()
+        return n
 
     async def count(self) -> int:
         async with self._conn.execute("SELECT COUNT(*) FROM events") as cur:
             (n,) = await cur.fetchone()
         return n
+
+
+def _event(r: aiosqlite.Row) -> Event:
+    return Event(id=r["id"], at=to_datetime(r["at"]), actor_person_id=r["actor_person_id"],
+                 actor_telegram_id=r["actor_telegram_id"], kind=r["kind"],
+                 subject_type=r["subject_type"], subject_id=r["subject_id"],
+                 data=from_json(r["data"]))

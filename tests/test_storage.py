@@ -512,6 +512,21 @@ async def test_events_record_and_read_back(db):
     assert events[0].at == NOW
 
 
+async def test_events_latest_of_one_kind_newest_first(db):
+    actor = Actor(telegram_user_id=5011, bootstrap_admin=True)
+    async with db.transaction() as tx:
+        for n in range(5):
+            await tx.events.record(actor, NOW, "item.note", "item", 7, text=f"第{n}条")
+        await tx.events.record(actor, NOW, "item.status", "item", 7, to="done")
+        await tx.events.record(actor, NOW, "item.note", "item", 8, text="别的事项")
+    async with db.read() as tx:
+        latest = await tx.events.latest("item", 7, "item.note", 3)
+        assert await tx.events.count_of("item", 7, "item.note") == 5
+        assert await tx.events.count_of("item", 9, "item.note") == 0
+        assert await tx.events.latest("item", 9, "item.note", 3) == []
+    assert [e.data["text"] for e in latest] == ["第4条", "第3条", "第2条"]
+
+
 async def test_conversation_put_get_delete(db):
     state = {"flow": "register", "step": "roles", "roles": ["member"], "name": "赵强"}
     async with db.transaction() as tx:

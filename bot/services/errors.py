@@ -179,6 +179,13 @@ class UnknownItem(ServiceError):
 
 
 @dataclass
+class OutOfScope(ServiceError):
+    """An item that exists but is not among those this person may see."""
+
+    code: str
+
+
+@dataclass
 class TooBigToSend(ServiceError):
     """A file over what Telegram lets a bot send."""
 

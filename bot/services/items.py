@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.domain import permissions
 from bot.domain.chain import ChainError, ancestors, check_parent
@@ -16,13 +16,18 @@ from bot.services.errors import (
     InvalidDate,
     NotAllowed,
     NotBound,
+    OutOfScope,
+    StaleButton,
     TitleTooLong,
+    UnknownItem,
 )
 from bot.services.people import resolve_person, resolve_unit
 from storage.db import Tx
 
 PAGE_SIZE = 8
 TODO_DAYS = 14
+CARD_NOTES = 3  # the last few progress notes an item's card shows
+CODE_SHOWN = 20  # a refusal repeats at most this much of what was typed as a code
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,27 @@ class ItemPage:
     today: date
     viewer_id: int
     everything: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A progress note as the card shows it: when, by whom, what."""
+
+    at: datetime
+    author: str | None  # None: someone no longer on record
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCard:
+    """One item for one viewer: the item, its last notes, and whether the viewer owns it
+    (only the owner gets the status buttons)."""
+
+    view: ItemView
+    notes: tuple[Note, ...]  # oldest first
+    note_count: int
+    today: date
+    own: bool
 
 
 def check_title(text: str) -> str:
@@ -128,6 +154,45 @@ class ItemService(ServiceBase):
             views = await self.views_in(tx, items)
         return ItemPage(views=views, page=page, pages=pages, total=total, today=today,
                         viewer_id=person.id, everything=scope.everything)
+
+    async def card_by_code(self, actor: Actor, code: str) -> ItemCard:
+        """`/我的清单 C0003`: that item's card, if the asker may see it."""
+        if actor.person is None:
+            raise NotBound()
+        typed = code.strip()[:CODE_SHOWN]
+        async with self.db.read() as tx:
+            item = await tx.items.by_code(code.strip().upper())
+            if item is None:
+                raise UnknownItem(typed)
+            return await self._card_in(tx, actor, item, typed)
+
+    async def card(self, actor: Actor, item_id: int) -> ItemCard:
+        """The card again, re-read (after a tap on it)."""
+        if actor.person is None:
+            raise NotBound()
+        async with self.db.read() as tx:
+            item = await tx.items.get(item_id)
+            if item is None:
+                raise StaleButton()
+            return await self._card_in(tx, actor, item, item.code)
+
+    async def _card_in(self, tx: Tx, actor: Actor, item: Item, typed: str) -> ItemCard:
+        scope = permissions.scope_of(actor.person, await tx.units.all())
+        if not scope.covers(item):
+            raise OutOfScope(typed)
+        view = (await self.views_in(tx, [item]))[0]
+        events = await tx.events.latest("item", item.id, "item.note", CARD_NOTES)
+        count = await tx.events.count_of("item", item.id, "item.note") if len(
+            events) == CARD_NOTES else len(events)
+        people = await tx.persons.by_ids({e.actor_person_id for e in events
+                                          if e.actor_person_id is not None})
+        tz = self.now().tzinfo
+        notes = tuple(
+            Note(at=e.at.astimezone(tz), author=people[e.actor_person_id].name
+                 if e.actor_person_id in people else None, text=str(e.data.get("text", "")))
+            for e in reversed(events))
+        return ItemCard(view=view, notes=notes, note_count=count, today=self.today(),
+                        own=permissions.can_work_on(actor, item))
 
     async def todo(self, person: Person | None) -> tuple[list[ItemView], date]:
         """The person's own active items overdue or due within 14 days."""
