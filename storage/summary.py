@@ -11,14 +11,13 @@ from datetime import date, datetime
 import aiosqlite
 
 from bot.domain.model import ACTIVE_STATUSES, Duty, ItemStatus, ListKind
+from bot.domain.performance import OnTime, Responses
 from bot.domain.responsiveness import NonResponder
 from bot.domain.summary import (
     FINISHED,
     SOON_DAYS,
     Census,
     ItemLine,
-    OnTime,
-    Responses,
     TalkCount,
     Timing,
     WeekChanges,

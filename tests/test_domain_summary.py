@@ -7,13 +7,11 @@ from datetime import date
 import pytest
 
 from bot.domain.model import Duty, ItemStatus, ListKind, Person, Role, Unit, UnitKind
-from bot.domain.performance import MIN_SAMPLE, Tally, best_and_worst
+from bot.domain.performance import MIN_SAMPLE, OnTime, Responses, Tally, best_and_worst
 from bot.domain.responsiveness import NonResponder
 from bot.domain.summary import (
     Census,
     ItemLine,
-    OnTime,
-    Responses,
     SummaryInput,
     TalkCount,
     Timing,

@@ -13,9 +13,11 @@ rather than a misleading 100 or 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
+
+from bot.domain.model import Duty
 
 ON_TIME_WEIGHT = 0.7
 RESPONSE_WEIGHT = 0.3
@@ -61,6 +63,53 @@ class Tally:
     def rankable(self) -> bool:
         """Enough behind the score to compare it with others'."""
         return self.score is not None and max(self.counted, self.reminded) >= MIN_SAMPLE
+
+
+@dataclass(frozen=True, slots=True)
+class OnTime:
+    """Items of one owner, unit and duty that count for the on-time rate in a period."""
+
+    owner_id: int
+    unit_id: int
+    duty: Duty
+    counted: int
+    on_time: int
+
+
+@dataclass(frozen=True, slots=True)
+class Responses:
+    """Reminders delivered to one person in a period, and how many they answered."""
+
+    person_id: int
+    reminded: int
+    answered: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tallies:
+    """Everyone's and every unit's tally: a person's items and reminders; a unit's items,
+    and the reminders of the people in it."""
+
+    people: dict[int, Tally]
+    units: dict[int, Tally]
+
+
+def tallies(on_time: Iterable[OnTime], responses: Iterable[Responses],
+            unit_of: Mapping[int, int]) -> Tallies:
+    """Add the rows up per person and per unit (`unit_of`: person id → unit id)."""
+    people: dict[int, Tally] = {}
+    units: dict[int, Tally] = {}
+    for row in on_time:
+        tally = Tally(counted=row.counted, on_time=row.on_time)
+        people[row.owner_id] = people.get(row.owner_id, Tally()) + tally
+        units[row.unit_id] = units.get(row.unit_id, Tally()) + tally
+    for row in responses:
+        tally = Tally(reminded=row.reminded, answered=row.answered)
+        people[row.person_id] = people.get(row.person_id, Tally()) + tally
+        unit_id = unit_of.get(row.person_id)
+        if unit_id is not None:
+            units[unit_id] = units.get(unit_id, Tally()) + tally
+    return Tallies(people=people, units=units)
 
 
 def total(tallies: Iterable[Tally]) -> Tally:

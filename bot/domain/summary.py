@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from bot.domain.model import ACTIVE_STATUSES, Duty, ItemStatus, ListKind, Person, Unit
-from bot.domain.performance import Tally, best_and_worst, total
+from bot.domain.performance import OnTime, Responses, Tally, best_and_worst, tallies, total
 from bot.domain.responsiveness import NonResponder
 
 SOON_DAYS = 7  # yellow: due within a week
@@ -56,26 +56,6 @@ class Census:
     status: ItemStatus
     timing: Timing
     count: int
-
-
-@dataclass(frozen=True, slots=True)
-class OnTime:
-    """Items of one owner, unit and duty that count for the on-time rate this year."""
-
-    owner_id: int
-    unit_id: int
-    duty: Duty
-    counted: int
-    on_time: int
-
-
-@dataclass(frozen=True, slots=True)
-class Responses:
-    """Reminders delivered to one person this year, and how many they answered."""
-
-    person_id: int
-    reminded: int
-    answered: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,26 +221,13 @@ def summarize(data: SummaryInput, list_names: Mapping[ListKind, str],
             _count_fix(fixes, line)
 
     on_time_by_duty: dict[Duty, Tally] = defaultdict(Tally)
-    on_time_by_unit: dict[int, Tally] = defaultdict(Tally)
-    on_time_by_person: dict[int, Tally] = defaultdict(Tally)
     for row in data.on_time:
-        tally = Tally(counted=row.counted, on_time=row.on_time)
-        on_time_by_duty[row.duty] += tally
-        on_time_by_unit[row.unit_id] += tally
-        on_time_by_person[row.owner_id] += tally
-    person_tally = dict(on_time_by_person)
-    unit_responses: dict[int, Tally] = defaultdict(Tally)
-    for row in data.responses:
-        answered = Tally(reminded=row.reminded, answered=row.answered)
-        person_tally[row.person_id] = person_tally.get(row.person_id, Tally()) + answered
-        person = data.people.get(row.person_id)
-        if person is not None:
-            unit_responses[person.unit_id] += answered
-    unit_tally = {uid: on_time_by_unit.get(uid, Tally()) + unit_responses.get(uid, Tally())
-                  for uid in set(on_time_by_unit) | set(unit_responses)}
+        on_time_by_duty[row.duty] += Tally(counted=row.counted, on_time=row.on_time)
+    counted = tallies(data.on_time, data.responses,
+                      {pid: p.unit_id for pid, p in data.people.items()})
+    person_tally, unit_tally = counted.people, counted.units
 
-    units = [by_unit.row(uid, data.units[uid].name if uid in data.units else "?",
-                         unit_tally.get(uid, Tally()))
+    units = [by_unit.row(uid, _unit_name(data.units, uid), unit_tally.get(uid, Tally()))
              for uid in by_unit.counts]
     units.sort(key=_worst_first)
     everything = total(on_time_by_duty.values())

@@ -9,7 +9,7 @@ from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.calendar import WorkCalendar
 from bot.domain.model import Actor, Group, Person, Unit
-from bot.domain.performance import Tally
+from bot.domain.performance import Tally, tallies
 from bot.domain.responsiveness import NonResponder, answer_window, longest_waiting
 from bot.domain.summary import (
     ItemLine,
@@ -132,23 +132,12 @@ class SummaryService(ServiceBase):
             responses = await tx.summary.responses(start, end)
             people = await tx.persons.directory()
             units = await tx.units.all()
-        by_person: dict[int, Tally] = {}
-        by_unit: dict[int, Tally] = {}
-        for row in on_time:
-            tally = Tally(counted=row.counted, on_time=row.on_time)
-            by_person[row.owner_id] = by_person.get(row.owner_id, Tally()) + tally
-            by_unit[row.unit_id] = by_unit.get(row.unit_id, Tally()) + tally
-        for row in responses:
-            tally = Tally(reminded=row.reminded, answered=row.answered)
-            by_person[row.person_id] = by_person.get(row.person_id, Tally()) + tally
-            person = people.get(row.person_id)
-            if person is not None:
-                by_unit[person.unit_id] = by_unit.get(person.unit_id, Tally()) + tally
+        counted = tallies(on_time, responses, {pid: p.unit_id for pid, p in people.items()})
         return Performance(
             start=start, end=end,
-            people=[PersonScore(p, units[p.unit_id], by_person.get(p.id, Tally()))
+            people=[PersonScore(p, units[p.unit_id], counted.people.get(p.id, Tally()))
                     for p in sorted(people.values(), key=lambda p: (p.unit_id, p.id))],
-            units=[UnitScore(u, by_unit.get(u.id, Tally()))
+            units=[UnitScore(u, counted.units.get(u.id, Tally()))
                    for u in sorted(units.values(), key=lambda u: u.id)],
         )
 
