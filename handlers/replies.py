@@ -13,6 +13,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.domain import permissions
+from bot.domain.model import Actor
 from bot.domain.transitions import Action
 from bot.services.errors import NotAllowed, NotBound, NotYours, StaleButton
 from bot.services.flows import FlowOutcome
@@ -75,7 +76,7 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
         item = await services.replies.visible_item(actor, item_id)
         await toast(update, texts.status_toast(item, services.replies.today()))
         if surface == texts.CARD:  # the card read afresh: notes written since, days left
-            await _redraw(update, context, item, surface,
+            await _redraw(update, context, actor, item, surface,
                           acked=texts.shows_acked(query.message.reply_markup, item_id))
         return
     if act == texts.ACK:
@@ -99,28 +100,25 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
         changed = await services.replies.act(actor, item_id, texts.ACTS[act])
         await toast(update, texts.moved(changed))
         item = changed.item
-    await _redraw(update, context, item, surface, acked=True)
+    await _redraw(update, context, actor, item, surface, acked=True)
 
 
-async def _redraw(update: Update, context: DutyContext, item, surface: str,
+async def _redraw(update: Update, context: DutyContext, actor: Actor, item, surface: str,
                   acked: bool) -> None:
     """Show the new state in place: the item's row, the whole list page, or the card."""
     query = update.callback_query
     if surface == texts.CARD:
-        actor = await actor_of(update, context)
         if actor.person_id != item.owner_id:  # only the owner's card has buttons to redraw
             return
         card = await context.services.items.card(actor, item.id)
         await edit(update, card_text(card), keyboards.card_keyboard(card, acked=acked))
         return
     if surface.startswith("l"):
-        actor = await actor_of(update, context)
         if actor.person_id != item.owner_id:  # someone else's list: the toast said it all
             return
         page = await context.services.items.my_list(actor.person, int(surface[1:]))
         await edit(update, my_list_text(page), keyboards.list_keyboard(page))
         return
-    actor = await actor_of(update, context)
     row = texts.row_for(item, surface, acked=acked)
     if actor.person_id != item.owner_id and texts.is_owner_row(query.message.reply_markup,
                                                                 item.id) is False:

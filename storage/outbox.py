@@ -60,12 +60,8 @@ class OutboxRepo:
     async def add(self, *, dedup_key: str, chat_id: int, person_id: int | None, kind: str,
                   day: date, payload: dict[str, Any], now: datetime) -> int | None:
         """Queue a message; None if one with that key was queued before (sent or not)."""
-        cur = await self._conn.execute(
-            "INSERT OR IGNORE INTO outbox (dedup_key, chat_id, person_id, kind, day, payload, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (dedup_key, chat_id, person_id, kind, to_text(day),
-             to_json(payload, keep_order=True), to_text(now), to_text(now)),
-        )
+        message = NewMessage(dedup_key, chat_id, person_id, kind, day, payload)
+        cur = await self._conn.execute(_INSERT, _row(message, now))
         return cur.lastrowid if cur.rowcount == 1 else None
 
     async def add_many(self, messages: Iterable[NewMessage], now: datetime) -> dict[str, int]:
@@ -74,13 +70,7 @@ class OutboxRepo:
         transaction nothing else writes, so the new rows are those past the highest id."""
         async with self._conn.execute("SELECT COALESCE(MAX(id), 0) FROM outbox") as cur:
             (highest,) = await cur.fetchone()
-        await self._conn.executemany(
-            "INSERT OR IGNORE INTO outbox (dedup_key, chat_id, person_id, kind, day, payload, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(m.dedup_key, m.chat_id, m.person_id, m.kind, to_text(m.day),
-              to_json(m.payload, keep_order=True), to_text(now), to_text(now))
-             for m in messages],
-        )
+        await self._conn.executemany(_INSERT, [_row(m, now) for m in messages])
         async with self._conn.execute(
             "SELECT dedup_key, id FROM outbox WHERE id > ?", (highest,)
         ) as cur:
@@ -162,6 +152,15 @@ class OutboxRepo:
             "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
             (new_chat_id, old_chat_id),
         )
+
+
+_INSERT = ("INSERT OR IGNORE INTO outbox (dedup_key, chat_id, person_id, kind, day, payload, "
+           "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def _row(m: NewMessage, now: datetime) -> tuple[object, ...]:
+    return (m.dedup_key, m.chat_id, m.person_id, m.kind, to_text(m.day),
+            to_json(m.payload, keep_order=True), to_text(now), to_text(now))
 
 
 def _message(row: aiosqlite.Row) -> OutboxMessage:

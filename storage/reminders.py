@@ -14,10 +14,6 @@ from storage.codec import to_date, to_text
 
 _ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
 _ACTIVE_MARKS = ",".join("?" * len(_ACTIVE))
-# a person's delivered reminders for one item, by the month they were sent in
-_BY_PERSON_MONTH = ("SELECT CAST(substr(recipient, 3) AS INTEGER), substr(sent_on, 1, 7) AS month, "
-                    "COUNT(*) FROM reminders WHERE recipient = ? AND recipient LIKE 'p:%' "
-                    "AND sent_on IS NOT NULL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +156,11 @@ class ReminderRepo:
             return None
         # answers to reminders already delivered count in their month's response rate
         await self._conn.execute(
-            f"INSERT INTO response_tallies (person_id, month, answered) {_BY_PERSON_MONTH} "
-            "AND item_id = ? AND acknowledged_at IS NULL GROUP BY recipient, month "
+            "INSERT INTO response_tallies (person_id, month, answered) "
+            "SELECT CAST(substr(recipient, 3) AS INTEGER), substr(sent_on, 1, 7) AS month, "
+            "COUNT(*) FROM reminders WHERE recipient = ? AND recipient LIKE 'p:%' "
+            "AND item_id = ? AND sent_on IS NOT NULL AND acknowledged_at IS NULL "
+            "GROUP BY recipient, month "
             "ON CONFLICT (person_id, month) DO UPDATE SET answered = answered + excluded.answered",
             (recipient, item_id),
         )
