@@ -12,8 +12,7 @@ from handlers.commands import add_command
 from handlers.common import actor_of, chat_group, refusing, reply
 from handlers.context import DutyContext
 from messages import commands
-from messages.chart import render_chart
-from messages.summary import chart_caption, chart_data, overdue, weekly
+from messages.summary import chart, chart_caption, overdue, weekly
 
 log = logging.getLogger("dutybot.summary")
 
@@ -28,7 +27,7 @@ async def weekly_summary(update: Update, context: DutyContext) -> None:
     await reply(update, weekly(summary))
     # matplotlib is slow and blocking: off the event loop, so nobody else waits
     try:
-        png = await asyncio.to_thread(render_chart, chart_data(summary))
+        png = await asyncio.to_thread(chart, summary)
     except Exception:  # the text went out; a chart that cannot be drawn must not undo it
         log.exception("the weekly chart could not be drawn")
         return

@@ -15,7 +15,6 @@ from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
 from messages import replies, summary
-from messages.chart import render_chart
 from messages.format import days_phrase, esc, fmt_date, split_message
 
 
@@ -47,8 +46,7 @@ def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
         return Rendered(split_message(summary.weekly(from_payload(payload))))
     if kind == "weekly_chart":
         weekly = from_payload(payload)
-        return Rendered([], photo=render_chart(summary.chart_data(weekly)),
-                        caption=summary.chart_caption(weekly))
+        return Rendered([], photo=summary.chart(weekly), caption=summary.chart_caption(weekly))
     if kind == "calendar_notice":
         return Rendered([calendar_notice(payload["year"], payload["estimated"])])
     if kind == "undeliverable_notice":

@@ -10,7 +10,7 @@ from bot.domain.model import ItemStatus
 from bot.domain.performance import ON_TIME_WEIGHT, RESPONSE_WEIGHT
 from bot.domain.summary import ItemLine, Ranked, Row, Summary
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
-from messages.chart import Bar, ChartData
+from messages.chart import Bar, ChartData, render_chart
 from messages.format import esc, fmt_date
 
 UNITS_SHOWN = 10
@@ -160,6 +160,11 @@ def _status_order(counts: dict[ItemStatus, int]) -> list[tuple[ItemStatus, int]]
 def chart_caption(summary: Summary) -> str:
     return (f"📊 {fmt_date(summary.today)} 各责任类型、各单位事项状态"
             f"（逾期 {summary.red_total} 项，7天内到期 {summary.yellow_total} 项）")
+
+
+def chart(summary: Summary) -> bytes | None:
+    """The week's chart as PNG (None: no CJK font to draw it). Slow: call it in a thread."""
+    return render_chart(chart_data(summary))
 
 
 def chart_data(summary: Summary) -> ChartData:

@@ -114,7 +114,7 @@ async def test_weekly_in_the_discipline_group(bot, api, org, world):
 
 
 async def test_without_a_cjk_font_the_text_still_goes(bot, api, org, world, monkeypatch):
-    monkeypatch.setattr("handlers.summary.render_chart", lambda data: None)
+    monkeypatch.setattr("messages.summary.render_chart", lambda data: None)
     liu = org.users["刘纪委"]
     await bot.send(liu, "/weekly")
     assert "四责协同周报" in api.last(liu.id).plain
@@ -255,7 +255,7 @@ async def test_push_after_downtime_catches_up_once(bot, api, org, clock, world, 
 
 async def test_chart_without_font_is_skipped_in_the_push(bot, api, org, clock, world,
                                                        monkeypatch):
-    monkeypatch.setattr("messages.reminders.render_chart", lambda data: None)
+    monkeypatch.setattr("messages.summary.render_chart", lambda data: None)
     clock.set(at(date(2026, 11, 30)))
     await bot.tick()
     got = group_summaries(api)
@@ -301,7 +301,7 @@ async def test_response_rate_counts_delivered_reminders_and_answers(bot, api, or
 async def test_a_chart_that_fails_to_draw_leaves_the_text(bot, api, org, world, monkeypatch):
     def broken(data):
         raise RuntimeError("matplotlib fell over")
-    monkeypatch.setattr("handlers.summary.render_chart", broken)
+    monkeypatch.setattr("messages.summary.render_chart", broken)
     liu = org.users["刘纪委"]
     await bot.send(liu, "/weekly")
     assert "四责协同周报" in api.last(liu.id).plain and not photos(api, liu.id)
