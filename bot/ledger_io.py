@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, tzinfo
@@ -53,6 +52,7 @@ from bot.domain.vocabulary import (
 )
 from bot.domain.workbook import COLUMNS, HELP, ITEMS, PEOPLE, UNITS
 from messages import export as texts
+from messages.format import columns
 
 EXCEL_ROWS = 1_048_576  # a worksheet's rows, its header included
 CELL_MAX = 32_767  # characters in one cell
@@ -387,7 +387,7 @@ def display_width(value: object) -> int:
     if isinstance(value, float):
         return 8
     text = str(value)
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(columns(c) for c in text)
 
 
 def _widths(columns: Sequence[str], sample: list[Sequence[object]]) -> list[float]:

@@ -17,11 +17,12 @@ import logging
 import os
 import subprocess
 import threading
-import unicodedata
 from dataclasses import asdict, dataclass, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from messages.format import columns
 
 log = logging.getLogger("dutybot.chart")
 
@@ -178,21 +179,17 @@ def find_cjk_font(font_path: str | os.PathLike[str] | None = None) -> str | None
 # -- drawing -------------------------------------------------------------------------------
 
 
-def _width(char: str) -> int:
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-
-
 def shorten(label: str, width: int = LABEL_WIDTH) -> str:
     """`label` cut to `width` display columns, ending in "…" when cut."""
     label = " ".join(label.split())
-    if sum(_width(c) for c in label) <= width:
+    if sum(columns(c) for c in label) <= width:
         return label
     kept, used = [], 0
     for char in label:
-        if used + _width(char) > width - 2:  # leave room for the (double-width) "…"
+        if used + columns(char) > width - 2:  # leave room for the (double-width) "…"
             break
         kept.append(char)
-        used += _width(char)
+        used += columns(char)
     return "".join(kept) + "…"
 
 
