@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.domain.model import Item, Person, Role
+from bot.domain.model import Item, Person
 from storage.db import Tx
 
 
@@ -24,13 +24,6 @@ async def notify(tx: Tx, people: list[Person], kind: str, key: str, payload: dic
             kind=kind, day=now.date(), payload=payload, now=now)
         sent += queued is not None
     return sent
-
-
-async def with_roles(tx: Tx, roles: frozenset[Role], *, besides: int | None = None
-                     ) -> list[Person]:
-    """Everyone holding one of `roles`, except the person `besides`."""
-    return [p for p in (await tx.persons.all()).values()
-            if p.roles & roles and p.id != besides]
 
 
 async def item_payload(tx: Tx, item: Item, **extra: Any) -> dict[str, Any]:
