@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
-from typing import TypeVar
 
 from bot.domain.model import ItemStatus
 from bot.domain.performance import ON_TIME_WEIGHT, RESPONSE_WEIGHT
@@ -14,9 +12,7 @@ from messages.chart import Bar, ChartData, render_chart
 from messages.format import esc, fmt_date
 
 UNITS_SHOWN = 10
-CHART_UNITS = 12
 SILENT_SHOWN = 10
-T = TypeVar("T")
 
 EXPORT_HINT = "完整台账请发送 /导出（/export，纪委和管理员可用）。"
 
@@ -32,10 +28,6 @@ def _md(day: date) -> str:
 def _more(shown: int, total: int, what: str = "项", hint: str = "，发送 /导出 查看完整台账") -> list[str]:
     rest = total - shown
     return [f"…另有 {rest} {what}{hint}"] if rest > 0 else []
-
-
-def _head(items: Sequence[T], limit: int) -> list[T]:
-    return list(items[:limit])
 
 
 def _row(row: Row, with_rate: bool = True) -> str:
@@ -99,7 +91,7 @@ def weekly(summary: Summary) -> str:
 
     lines += ["", "<b>三、各单位</b>（逾期多的在前）"]
     if s.by_unit:
-        lines += [_row(r) for r in _head(s.by_unit, UNITS_SHOWN)]
+        lines += [_row(r) for r in s.by_unit[:UNITS_SHOWN]]
         lines += _more(min(UNITS_SHOWN, len(s.by_unit)), len(s.by_unit), "个单位")
     else:
         lines.append("暂无事项。")
@@ -127,7 +119,7 @@ def weekly(summary: Summary) -> str:
     lines += ["", "<b>八、提醒未回应</b>（近30天的提醒，2个工作日以上未点“收到”）"]
     if s.silent:
         lines += [f"· {esc(x.name)}（{esc(x.unit)}）：{x.items} 项，{_md(x.since)}起未回应"
-                  for x in _head(s.silent, SILENT_SHOWN)]
+                  for x in s.silent[:SILENT_SHOWN]]
         lines += _more(min(SILENT_SHOWN, len(s.silent)), len(s.silent), "人", "")
     else:
         lines.append("无。")
@@ -173,7 +165,7 @@ def chart_data(summary: Summary) -> ChartData:
                    due_soon=row.soon, overdue=row.overdue)
     return ChartData(title=f"四责协同周报 {summary.today.isoformat()}",
                      by_duty=[bar(r) for r in summary.by_duty],
-                     by_unit=[bar(r) for r in summary.by_unit[:CHART_UNITS]])
+                     by_unit=[bar(r) for r in summary.by_unit])  # the chart sums all past 12
 
 
 def overdue(lines: list[ItemLine], total: int, today: date, everything: bool) -> str:
