@@ -6,7 +6,7 @@ red and yellow lists (the summary shows a few, then "…另有 N 项").
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import aiosqlite
 
@@ -15,12 +15,12 @@ from bot.domain.performance import OnTime, Responses
 from bot.domain.responsiveness import NonResponder
 from bot.domain.summary import (
     FINISHED,
-    SOON_DAYS,
     Census,
     ItemLine,
     TalkCount,
     Timing,
     WeekChanges,
+    soon_until,
 )
 from storage.codec import to_date, to_text
 
@@ -41,7 +41,7 @@ class SummaryRepo:
         """Items by list, duty, unit, status and timing (red / yellow / green / closed).
         Grouped in the order of the items_census index, the timing summed per group, so
         SQLite reads the index alone and sorts nothing."""
-        soon = date.fromordinal(today.toordinal() + SOON_DAYS)
+        soon = soon_until(today)
         async with self._conn.execute(
             "SELECT kind, duty, unit_id, status, COUNT(*), SUM(due_date < ?), "
             "SUM(due_date >= ? AND due_date <= ?) FROM items "
@@ -116,7 +116,7 @@ class SummaryRepo:
 
     async def soon_lines(self, today: date, limit: int) -> tuple[list[ItemLine], int]:
         """Active items due within a week, nearest first, and how many there are."""
-        soon = date.fromordinal(today.toordinal() + SOON_DAYS)
+        soon = soon_until(today)
         return await self._lines(f"{_ACTIVE_IN} AND due_date BETWEEN ? AND ?",
                                  [*_ACTIVE, to_text(today), to_text(soon)], limit)
 
@@ -162,7 +162,7 @@ class SummaryRepo:
 
     async def changes(self, since: datetime, today: date) -> WeekChanges:
         """What happened from `since` up to now."""
-        week_ago = date.fromordinal(today.toordinal() - 7)
+        week_ago = today - timedelta(days=7)
         async with self._conn.execute(  # only finished items have a finished_at (its trigger)
             "SELECT COUNT(*) FROM items WHERE finished_at IS NOT NULL AND finished_at >= ?",
             (to_text(since),),

@@ -294,13 +294,18 @@ def _name(entry: Ranked) -> str:
     return entry.name
 
 
+def soon_until(today: date) -> date:
+    """The last due date that is still 🟡 (due within a week) today."""
+    return today + timedelta(days=SOON_DAYS)
+
+
 def timing_of(status: ItemStatus, due: date, today: date) -> Timing:
     """The same buckets storage counts in SQL, for one item (used by tests and views)."""
     if status not in ACTIVE_STATUSES:
         return Timing.CLOSED
     if due < today:
         return Timing.OVERDUE
-    if due <= today + timedelta(days=SOON_DAYS):
+    if due <= soon_until(today):
         return Timing.SOON
     return Timing.ON_TRACK
 
