@@ -175,10 +175,12 @@ async def test_overdue_is_not_posted_to_a_unit_group(bot, api, org, admin, clock
     await bot.send(admin, "/bindgroup 单位 财务科", chat=unit_group)
     clock.set(at(date(2026, 11, 30)))
     seen = len(api.bot_messages(unit_group.id))
+    before = await snapshot(bot)
     for name in ("陈书记", "李明"):
         await bot.send(org.users[name], "/overdue", chat=unit_group)
     assert texts(api, unit_group.id, seen) == [
         "逾期事项汇总只在纪委群或私聊中提供，请在那里发送 /overdue。"] * 2
+    assert await snapshot(bot) == before
     await bot.send(org.users["刘纪委"], "/overdue", chat=world["group"])  # the 纪委群: yes
     assert "共有 1 项逾期" in api.last(world["group"].id).plain
 
