@@ -1,7 +1,14 @@
-"""The SQLite database: one aiosqlite connection, WAL, migrations, a unit of work.
+"""The SQLite database: one writing connection, a few reading ones, WAL, migrations,
+units of work.
 
-One connection is one queue, so every access goes through a lock: a write
-transaction never interleaves with another handler's statements.
+One connection is one queue, so every write goes through a lock: a write transaction
+never interleaves with another handler's statements. Reads run on connections of their
+own (WAL lets them), so they never queue behind a write.
+
+An inbound update is handled inside `one_update()`: every transaction in it joins one
+SQLite transaction (each a savepoint, so a refusal undoes only its own part), committed
+once the update's answers are queued too — the change, the "done" mark and the answers
+land together or not at all.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 
@@ -19,6 +27,7 @@ from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
+from storage.inbox import InboxRepo
 from storage.items import ItemRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
@@ -28,6 +37,7 @@ from storage.summary import SummaryRepo
 from storage.talks import TalkRepo
 
 BUSY_TIMEOUT_MS = 5000
+READERS = 3  # reading connections, opened as needed
 
 
 class Tx:
@@ -50,6 +60,7 @@ class Tx:
         self.talks = TalkRepo(conn)
         self.imports = ImportRepo(conn)
         self.summary = SummaryRepo(conn)
+        self.inbox = InboxRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
@@ -63,11 +74,46 @@ def migration_scripts() -> list[tuple[int, str, str]]:
     return sorted(scripts)
 
 
+class UpdateScope:
+    """The unit of work of one inbound update (see the module docstring). The write lock is
+    held from the first write to `commit()` or `rollback()`: keep what runs in between short
+    (no network, no heavy work)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.open = False  # a transaction is begun and the write lock held
+        self.depth = 0  # savepoints in use
+
+    async def commit(self) -> None:
+        if self.open:
+            try:
+                await self.db._conn.execute("COMMIT")
+            finally:
+                self._close()
+
+    async def rollback(self) -> None:
+        """Undo everything this update wrote so far (an unexpected error)."""
+        if self.open:
+            try:
+                await self.db._conn.execute("ROLLBACK")
+            finally:
+                self._close()
+
+    def _close(self) -> None:
+        self.open = False
+        self.db._lock.release()
+
+
+_scope: ContextVar[UpdateScope | None] = ContextVar("dutybot_update_scope", default=None)
+
+
 class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path  # the file, for readers on their own connection (the export)
+        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
+        self._opened: list[aiosqlite.Connection] = []
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -77,9 +123,12 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        return cls(conn, Path(path))
+        return cls(conn, None if str(path) == ":memory:" else Path(path))
 
     async def close(self) -> None:
+        for reader in self._opened:
+            await reader.close()
+        self._opened.clear()
         await self._conn.close()
 
     async def schema_version(self) -> int:
@@ -106,8 +155,29 @@ class Database:
         return applied
 
     @asynccontextmanager
+    async def one_update(self) -> AsyncIterator[UpdateScope]:
+        """Handle one inbound update inside: its transactions become one, which the
+        caller commits with `scope.commit()`; left uncommitted, it is rolled back."""
+        scope = UpdateScope(self)
+        token = _scope.set(scope)
+        try:
+            yield scope
+        finally:
+            _scope.reset(token)
+            await scope.rollback()
+
+    def _scope(self) -> UpdateScope | None:
+        scope = _scope.get()
+        return scope if scope is not None and scope.db is self else None
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         """Everything inside commits together or not at all."""
+        scope = self._scope()
+        if scope is not None:
+            async with self._savepoint(scope) as tx:
+                yield tx
+            return
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -119,11 +189,64 @@ class Database:
                 await self._conn.execute("COMMIT")
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[Tx]:
-        """A consistent snapshot for reading."""
-        async with self._lock:
-            await self._conn.execute("BEGIN")
+    async def _savepoint(self, scope: UpdateScope) -> AsyncIterator[Tx]:
+        if not scope.open:
+            await self._lock.acquire()
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._lock.release()
+                raise
+            scope.open = True
+        name = f"update_{scope.depth}"
+        scope.depth += 1
+        try:
+            await self._conn.execute(f"SAVEPOINT {name}")
             try:
                 yield Tx(self._conn)
+            except BaseException:
+                if scope.open:
+                    await self._conn.execute(f"ROLLBACK TO {name}")
+                    await self._conn.execute(f"RELEASE {name}")
+                raise
+            else:
+                await self._conn.execute(f"RELEASE {name}")
+        finally:
+            scope.depth -= 1
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A consistent snapshot for reading: on a reading connection of its own, or,
+        inside an update that has written, in that update's transaction (it sees its own
+        writes)."""
+        scope = self._scope()
+        if scope is not None and scope.open:
+            yield Tx(self._conn)
+            return
+        if self.path is None:  # an in-memory database has no second connection
+            async with self._lock:
+                await self._conn.execute("BEGIN")
+                try:
+                    yield Tx(self._conn)
+                finally:
+                    await self._conn.execute("ROLLBACK")
+            return
+        conn = await self._reader()
+        try:
+            await conn.execute("BEGIN")
+            try:
+                yield Tx(conn)
             finally:
-                await self._conn.execute("ROLLBACK")
+                await conn.execute("ROLLBACK")
+        finally:
+            self._readers.put_nowait(conn)
+
+    async def _reader(self) -> aiosqlite.Connection:
+        if self._readers.empty() and len(self._opened) < READERS:
+            conn = await aiosqlite.connect(str(self.path), isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA query_only = ON")
+            self._opened.append(conn)
+            return conn
+        return await self._readers.get()
