@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,10 +16,15 @@ from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.inbound.dispatcher import Dispatcher
+from bot.inbound.handling import handle
+from bot.inbound.poller import Poller
 from bot.scheduling.rate_limit import SlidingWindowRateLimiter
 from bot.scheduling.scheduler import Scheduler
+from bot.scheduling.sender import OutboxSender
 from bot.services.registry import Services
 from handlers import (
+    answers,
     export,
     fallback,
     flows,
@@ -30,11 +37,14 @@ from handlers import (
     start,
     summary,
 )
+from handlers.common import reply, toast
 from handlers.context import BotData, DutyContext
 from messages.commands import menu
 from messages.common import internal_error
 
 log = logging.getLogger("dutybot")
+
+STOP_GRACE_SECONDS = 10  # for the updates in hand when a stop is asked for
 
 
 def build_application(
@@ -60,9 +70,6 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .context_types(ContextTypes(context=DutyContext, bot_data=BotData))
-        .post_init(on_run)
-        .post_stop(on_stop)
-        .post_shutdown(on_shutdown)
     )
     if rate_limited:
         # sliding windows: 29 in any second overall, 20 a minute per group, about one a
@@ -70,7 +77,8 @@ def build_application(
         builder = builder.rate_limiter(SlidingWindowRateLimiter())
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    app = builder.build()
+    # no PTB updater: updates come through the durable inbox (bot/inbound)
+    app = builder.updater(None).build()
     app.bot_data.settings = settings
     app.bot_data.clock = clock or SystemClock(settings.tz)
     register_handlers(app)
@@ -98,22 +106,35 @@ def register_handlers(app: Application) -> None:
 async def on_startup(app: Application) -> None:
     data: BotData = app.bot_data
     data.services = await Services.open(data.settings, data.clock)
+    data.sender = OutboxSender(app.bot, data.services.delivery, data.services.clock)
     await app.bot.set_my_commands(menu())
     log.info("dutybot started as @%s", app.bot.username)
 
 
 async def on_run(app: Application) -> None:
-    """A real run (`dutybot run`): services, and the clockwork that plans and sends."""
+    """A real run (`dutybot run`): services, the inbox served, and the clockwork that plans
+    and sends."""
     await on_startup(app)
     data: BotData = app.bot_data
-    data.scheduler = Scheduler(app, data.services)
+    # answers of a run killed before it sent them go first
+    await data.services.delivery.release_answers()
+    data.dispatcher = Dispatcher(data.services.inbox, lambda row: handle(app, row))
+    data.dispatcher.start()
+    data.poller = Poller(app.bot, data.services.inbox, data.dispatcher.wake)
+    data.poller.start()
+    data.scheduler = Scheduler(app, data.services, data.sender)
     data.scheduler.start()
 
 
 async def on_stop(app: Application) -> None:
-    scheduler = getattr(app.bot_data, "scheduler", None)
-    if scheduler is not None:
-        await scheduler.stop()
+    """Stop taking updates, finish those in hand, then stop the clockwork."""
+    data: BotData = app.bot_data
+    if data.poller is not None:
+        await data.poller.stop()
+    if data.dispatcher is not None:
+        await data.dispatcher.stop(STOP_GRACE_SECONDS)
+    if data.scheduler is not None:
+        await data.scheduler.stop()
 
 
 async def on_shutdown(app: Application) -> None:
@@ -123,15 +144,37 @@ async def on_shutdown(app: Application) -> None:
 
 
 async def on_error(update: object, context: DutyContext) -> None:
+    """An unexpected error: what the update changed is undone (bot/inbound/handling.py),
+    and the user is told in one line."""
     log.error("error while handling an update", exc_info=context.error)
+    collected = answers.current()
+    if collected is not None:
+        collected.discard()
     if isinstance(update, Update) and update.effective_chat is not None:
+        if update.callback_query is not None:
+            await toast(update, internal_error())
+        else:
+            await reply(update, internal_error())
+
+
+async def serve(app: Application) -> None:
+    """`dutybot run`: until SIGTERM or SIGINT, then a clean stop (nothing in hand lost)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await app.initialize()
+    try:
+        await on_run(app)
+        await app.start()
         try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(internal_error())
-            else:
-                await context.bot.send_message(update.effective_chat.id, internal_error())
-        except Exception:  # the error reply itself failed: logged above, nothing more to do
-            log.warning("could not tell the user about the error")
+            await stop.wait()
+        finally:
+            await on_stop(app)
+            await app.stop()
+    finally:
+        await on_shutdown(app)
+        await app.shutdown()
 
 
 @asynccontextmanager

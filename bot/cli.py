@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, Settings, load_settings
@@ -70,7 +70,7 @@ async def _bot_username(settings: Settings, token: str) -> str:
 
 
 def cmd_run(settings: Settings) -> int:
-    from bot.app import build_application
+    from bot.app import build_application, serve
 
     token = settings.require_token()
     settings.check_db_writable()
@@ -80,7 +80,7 @@ def cmd_run(settings: Settings) -> int:
         print(f"dutybot: {problem}", file=sys.stderr)
         return 1
     setup_logging(token)
-    build_application(settings, token).run_polling(allowed_updates=Update.ALL_TYPES)
+    asyncio.run(serve(build_application(settings, token)))
     return 0
 
 

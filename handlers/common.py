@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
 
 from bot.domain.model import Actor, Group
 from bot.services.errors import ServiceError
+from handlers import answers
 from handlers.context import DutyContext
 from messages.format import split_message
 from messages.refusals import refusal
@@ -40,29 +41,51 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
     message = update.effective_message
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
-        await message.get_bot().send_message(
-            chat_id=message.chat_id, text=part, reply_markup=markup if last else None
-        )
+        await _answer(update, answers.SEND, message.chat_id, text=part,
+                      reply_markup=markup if last else None)
+
+
+async def reply_photo(update: Update, png: bytes, caption: str) -> None:
+    """A picture (the week's chart) to the chat the update came from, after the text
+    answers before it."""
+    await _answer(update, answers.PHOTO, update.effective_message.chat_id,
+                  photo=base64.b64encode(png).decode("ascii"), caption=caption)
 
 
 async def edit(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Replace the pressed message in place (no new message for every tap)."""
     query = update.callback_query
     parts = split_message(text)
-    try:
-        await query.edit_message_text(parts[0], reply_markup=markup if len(parts) == 1 else None)
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    chat_id, message_id = query.message.chat.id, query.message.message_id
+    await _answer(update, answers.EDIT_TEXT, chat_id, message_id=message_id, text=parts[0],
+                  reply_markup=markup if len(parts) == 1 else None)
     for index, part in enumerate(parts[1:], start=2):
-        await query.message.get_bot().send_message(
-            chat_id=query.message.chat_id, text=part,
-            reply_markup=markup if index == len(parts) else None,
-        )
+        await _answer(update, answers.SEND, chat_id, text=part,
+                      reply_markup=markup if index == len(parts) else None)
 
 
-async def toast(update: Update, text: str) -> None:
-    await update.callback_query.answer(text[:TOAST_LIMIT])
+async def edit_markup(update: Update, markup: InlineKeyboardMarkup | None) -> None:
+    """Replace only the pressed message's buttons."""
+    message = update.callback_query.message
+    await _answer(update, answers.EDIT_MARKUP, message.chat.id, message_id=message.message_id,
+                  reply_markup=markup)
+
+
+async def toast(update: Update, text: str | None = None) -> None:
+    """Answer a button press: a short toast, or (no text) just stop its spinner."""
+    chat = update.effective_chat  # where the press came from: the outbox files it there
+    await _answer(update, answers.ANSWER_QUERY, chat.id if chat else 0,
+                  callback_query_id=update.callback_query.id,
+                  text=text[:TOAST_LIMIT] if text else None)
+
+
+async def _answer(update: Update, method: str, chat_id: int, **params: object) -> None:
+    """Every answer is collected with the update's change (handlers/answers.py): updates
+    are handled from the inbox only, in a running bot and in the tests alike."""
+    collected = answers.current()
+    if collected is None:
+        raise RuntimeError("an update handled outside the inbox: its answers would be lost")
+    collected.add(method, chat_id, **params)
 
 
 def refusing(handler: Handler) -> Handler:

@@ -11,7 +11,10 @@ from bot.config import Settings
 from bot.services.registry import Services
 
 if TYPE_CHECKING:
+    from bot.inbound.dispatcher import Dispatcher
+    from bot.inbound.poller import Poller
     from bot.scheduling.scheduler import Scheduler
+    from bot.scheduling.sender import OutboxSender
 
 
 class BotData:
@@ -20,7 +23,10 @@ class BotData:
     settings: Settings
     clock: Clock
     services: Services
+    sender: OutboxSender  # the outbox's sender: answers right after their commit, and the rest
     scheduler: Scheduler | None = None  # only in a real run; tests drive the clock themselves
+    dispatcher: Dispatcher | None = None  # only in a real run; tests hand updates in themselves
+    poller: Poller | None = None
 
 
 class DutyContext(CallbackContext[ExtBot, dict, dict, BotData]):

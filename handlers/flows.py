@@ -7,7 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 
 from bot.services.flows import FlowCancelled, FlowDone, FlowOutcome, FlowPrompt
 from bot.services.rectifications import Rectification
-from handlers.common import actor_of, edit, refusing, reply
+from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
 from messages import flows as flow_texts
 from messages import keyboards, replies, work
@@ -83,7 +83,7 @@ async def on_button(update: Update, context: DutyContext) -> None:
     outcome = await context.services.flows.answer_button(
         actor, update.effective_chat.id, nonce, code
     )
-    await query.answer()
+    await toast(update)
     await show(update, context, outcome)
 
 

@@ -9,7 +9,7 @@ from bot.domain import permissions
 from bot.domain.model import Actor
 from bot.services.errors import NotAllowed, NotBound, NotYours, StaleButton
 from handlers.commands import add_command, command_args
-from handlers.common import actor_of, edit, refusing, reply
+from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
 from handlers.flows import show
 from messages import commands, keyboards
@@ -61,7 +61,7 @@ async def turn_page(update: Update, context: DutyContext) -> None:
     if actor.person.id != owner_id:
         raise NotYours()
     result = await context.services.items.my_list(actor.person, page_no)
-    await query.answer()
+    await toast(update)
     await edit(update, my_list_text(result), keyboards.list_keyboard(result))
 
 

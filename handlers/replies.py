@@ -19,7 +19,7 @@ from bot.services.errors import NotAllowed, NotBound, NotYours, StaleButton
 from bot.services.flows import FlowOutcome
 from bot.services.rectifications import FixFilter
 from handlers.commands import add_command, command_args
-from handlers.common import actor_of, edit, refusing, reply, toast
+from handlers.common import actor_of, edit, edit_markup, refusing, reply, toast
 from handlers.context import DutyContext
 from handlers.flows import in_group, on_text, render, show
 from messages import commands, keyboards
@@ -125,7 +125,7 @@ async def _redraw(update: Update, context: DutyContext, actor: Actor, item, surf
         row = texts.item_row(item.id, item.code, item.status, surface, acked=acked, own=False)
     markup = texts.replace_row(query.message.reply_markup, item.id, row)
     if markup is not None and markup != query.message.reply_markup:
-        await query.edit_message_reply_markup(markup)
+        await edit_markup(update, markup)
 
 
 @refusing
@@ -179,7 +179,7 @@ async def on_check_button(update: Update, context: DutyContext) -> None:
     markup = texts.replace_row(query.message.reply_markup, item_id,
                                texts.row_for(changed.item, texts.ROWS))
     if markup is not None:
-        await query.edit_message_reply_markup(markup)
+        await edit_markup(update, markup)
 
 
 @refusing
@@ -278,7 +278,7 @@ async def on_fix_filter(update: Update, context: DutyContext) -> None:
     if (actor.person_id or 0) != viewer_id:
         raise NotYours()
     view = await context.services.fixes.overview(actor, shown)
-    await update.callback_query.answer()
+    await toast(update)
     await edit(update, fixes_text(view), fixes_keyboard(view))
 
 

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from handlers.commands import add_command
-from handlers.common import actor_of, chat_group, refusing, reply
+from handlers.common import actor_of, chat_group, refusing, reply, reply_photo
 from handlers.context import DutyContext
 from messages import commands
 from messages.summary import chart, chart_caption, overdue, weekly
@@ -22,7 +22,6 @@ async def weekly_summary(update: Update, context: DutyContext) -> None:
     """The summary now: 纪委 members and the 书记, in private chat or in a 纪委 group.
     Anywhere else one line, and no data."""
     actor = await actor_of(update, context)
-    chat = update.effective_chat
     summary = await context.services.summary.weekly_for(actor, await chat_group(update, context))
     await reply(update, weekly(summary))
     # matplotlib is slow and blocking: off the event loop, so nobody else waits
@@ -32,7 +31,7 @@ async def weekly_summary(update: Update, context: DutyContext) -> None:
         log.exception("the weekly chart could not be drawn")
         return
     if png is not None:
-        await context.bot.send_photo(chat.id, png, caption=chart_caption(summary))
+        await reply_photo(update, png, chart_caption(summary))
 
 
 @refusing

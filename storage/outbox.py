@@ -44,10 +44,14 @@ class NewMessage:
     kind: str
     day: date
     payload: dict[str, Any]
+    not_before: datetime | None = None  # held back until then (an answer its handler sends)
 
 
 #: Messages that belong to one day: a person's digest, a group's overdue notice.
 DIGEST_KINDS = ("digest", "group_digest")
+#: The bot's answer to an update (a reply, an edit, a toast): a Bot API call as JSON. It
+#: goes out in quiet hours too — somebody just asked.
+ANSWER_KIND = "answer"
 _DIGEST_MARKS = ",".join("?" * len(DIGEST_KINDS))
 
 _COLUMNS = "id, dedup_key, chat_id, person_id, kind, day, payload, status, parts_sent, attempts"
@@ -76,17 +80,39 @@ class OutboxRepo:
         ) as cur:
             return {r[0]: r[1] for r in await cur.fetchall()}
 
-    async def next_ready(self, now: datetime, after_id: int = 0) -> OutboxMessage | None:
+    async def next_ready(self, now: datetime, after_id: int = 0,
+                         answers_only: bool = False) -> OutboxMessage | None:
         """The oldest message due now. A digest not begun on its own day waits for the
         next day's plan to fold it in: never on a weekend, never two in a day."""
+        only = "AND kind = 'answer' " if answers_only else ""
         async with self._conn.execute(
             f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
             f"AND id > ? AND NOT (kind IN ({_DIGEST_MARKS}) AND parts_sent = 0 AND day < ?) "
-            "ORDER BY id LIMIT 1",
+            f"{only}ORDER BY id LIMIT 1",
             (to_text(now), after_id, *DIGEST_KINDS, to_text(now.date())),
         ) as cur:
             row = await cur.fetchone()
         return _message(row) if row else None
+
+    async def by_ids(self, ids: Iterable[int]) -> list[OutboxMessage]:
+        """These messages as they stand, in id order (those still pending)."""
+        wanted = list(ids)
+        marks = ",".join("?" * len(wanted))
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE id IN ({marks}) AND status = 'pending' "
+            "ORDER BY id", wanted,
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_message(r) for r in rows]
+
+    async def release_answers(self, now: datetime) -> int:
+        """At start-up: answers held back for a handler that was killed before sending
+        them go out now."""
+        cur = await self._conn.execute(
+            "UPDATE outbox SET next_attempt_at = ? WHERE kind = 'answer' AND status = 'pending' "
+            "AND next_attempt_at > ?", (to_text(now), to_text(now)),
+        )
+        return cur.rowcount
 
     async def by_status(self, status: OutboxStatus) -> list[OutboxMessage]:
         async with self._conn.execute(
@@ -103,7 +129,7 @@ class OutboxRepo:
         return n
 
     async def part_sent(self, message_id: int, parts_sent: int, last: bool, now: datetime,
-                        telegram_message_id: int) -> None:
+                        telegram_message_id: int | None) -> None:
         await self._conn.execute(
             "UPDATE outbox SET parts_sent = ?, status = ?, sent_at = ?, message_id = ?, "
             "last_error = NULL WHERE id = ? AND status = 'pending'",
@@ -160,7 +186,7 @@ _INSERT = ("INSERT OR IGNORE INTO outbox (dedup_key, chat_id, person_id, kind, d
 
 def _row(m: NewMessage, now: datetime) -> tuple[object, ...]:
     return (m.dedup_key, m.chat_id, m.person_id, m.kind, to_text(m.day),
-            to_json(m.payload, keep_order=True), to_text(now), to_text(now))
+            to_json(m.payload, keep_order=True), to_text(m.not_before or now), to_text(now))
 
 
 def _message(row: aiosqlite.Row) -> OutboxMessage:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.services.delivery import DeliveryService
-from storage.outbox import OutboxStatus
+from storage.outbox import ANSWER_KIND, OutboxStatus
 from tests.conftest import ADMIN_ID, DISCIPLINE_GROUP
 from tests.travel import at
 
@@ -27,8 +27,10 @@ def settings(tmp_path, monkeypatch):
 
 
 async def outbox(bot, status: str) -> list:
+    """The pushes in that state (answers to commands left out)."""
     async with bot.app.bot_data.services.db.read() as tx:
-        return await tx.outbox.by_status(OutboxStatus(status))
+        return [m for m in await tx.outbox.by_status(OutboxStatus(status))
+                if m.kind != ANSWER_KIND]
 
 
 async def test_a_blocked_user_is_marked_admins_told_once_others_unaffected(

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, running
@@ -14,21 +13,20 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.fake_telegram.api import Chat, FakeTelegram, Sent, User
 from bot.fake_telegram.request import FakeRequest
+from bot.inbound.handling import handle
+from bot.inbound.lanes import lane_of
 from bot.scheduling.sender import OutboxSender
+from storage.inbox import Inbound
 
 
 class BotDriver:
     def __init__(self, app: Application, api: FakeTelegram) -> None:
         self.app = app
         self.api = api
-        self._sender: OutboxSender | None = None
 
     @property
     def sender(self) -> OutboxSender:
-        if self._sender is None:
-            services = self.app.bot_data.services
-            self._sender = OutboxSender(self.app.bot, services.delivery, services.clock)
-        return self._sender
+        return self.app.bot_data.sender
 
     async def tick(self) -> int:
         """What the scheduler does on each tick, at the clock's time: plan, then send.
@@ -37,11 +35,14 @@ class BotDriver:
         return await self.sender.drain()
 
     async def feed(self, update: dict[str, Any] | None) -> None:
-        """Hand one update to the bot, as the updater would (and confirm it)."""
+        """Hand one update to the bot as a run does: stored in the inbox (and confirmed),
+        then handled from there, its answers sent once its change committed."""
         if update is None:  # privacy mode: Telegram never delivers it
             return
+        row = Inbound(update["update_id"], lane_of(update), update)
+        await self.app.bot_data.services.inbox.store([row])
         self.api.wait_for_updates(update["update_id"] + 1, 0)
-        await self.app.process_update(Update.de_json(update, self.app.bot))
+        await handle(self.app, row)
 
     async def send(self, user: User, text: str, chat: Chat | None = None,
                    reply_to: Sent | None = None) -> dict[str, Any] | None:

@@ -22,10 +22,10 @@ STOP_GRACE_SECONDS = 10
 
 
 class Scheduler:
-    def __init__(self, app: Application, services: Services) -> None:
+    def __init__(self, app: Application, services: Services, sender: OutboxSender) -> None:
         self.app = app
         self.services = services
-        self.sender = OutboxSender(app.bot, services.delivery, services.clock)
+        self.sender = sender
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None

@@ -7,11 +7,13 @@ point, the bot resends at most the one message that was in flight.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, Message
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -24,8 +26,9 @@ from telegram.error import (
 from bot.clock import Clock
 from bot.scheduling.rate_limit import retry_after_seconds
 from bot.services.delivery import DeliveryService, backoff
+from handlers import answers
 from messages.reminders import SLOW_KINDS, Rendered, render_outbox
-from storage.outbox import OutboxMessage
+from storage.outbox import ANSWER_KIND, OutboxMessage
 
 log = logging.getLogger("dutybot.sender")
 
@@ -47,24 +50,37 @@ class OutboxSender:
         Stops early for quiet hours or when Telegram says to slow down."""
         sent = 0
         after = 0
+        quiet = False
         while limit is None or sent < limit:
             if self.pause_left():
                 break
-            if sent % QUIET_CHECK_EVERY == 0 and await self.delivery.quiet():
-                break
-            msg = await self.delivery.next_ready(after)
+            if sent % QUIET_CHECK_EVERY == 0:  # in quiet hours only answers go out
+                quiet = await self.delivery.quiet()
+            msg = await self.delivery.next_ready(after, answers_only=quiet)
             if msg is None:
                 break
             after = msg.id
-            try:
-                if await self._send(msg):
-                    sent += 1
-            except Exception as exc:  # one bad message must not hold up every one behind it
-                log.exception("outbox message %s could not be handled", msg.id)
-                await self.delivery.failed(msg, repr(exc))
+            if await self._send_safely(msg):
+                sent += 1
         return sent
 
+    async def send_now(self, ids: list[int]) -> None:
+        """The answers a handler just queued with its change, in order, at once (quiet
+        hours or not: somebody just asked)."""
+        for msg in await self.delivery.held(ids):
+            await self._send_safely(msg)
+
+    async def _send_safely(self, msg: OutboxMessage) -> bool:
+        try:
+            return await self._send(msg)
+        except Exception as exc:  # one bad message must not hold up every one behind it
+            log.exception("outbox message %s could not be handled", msg.id)
+            await self.delivery.failed(msg, repr(exc))
+            return False
+
     async def _send(self, msg: OutboxMessage) -> bool:
+        if msg.kind == ANSWER_KIND:
+            return await self._send_parts(msg, 1, lambda _index, _last: self._answer(msg))
         today = self.clock.now().date()
         if msg.kind in SLOW_KINDS:  # a chart: rendered off the event loop
             rendered = await asyncio.to_thread(render_outbox, msg.kind, msg.payload, today)
@@ -73,10 +89,17 @@ class OutboxSender:
         if rendered.count == 0:  # e.g. a chart with no CJK font to draw it: nothing to send
             await self.delivery.skipped(msg)
             return False
-        for index in range(msg.parts_sent, rendered.count):
-            last = index == rendered.count - 1
+        return await self._send_parts(
+            msg, rendered.count,
+            lambda index, last: self._send_part(msg.chat_id, rendered, index, last))
+
+    async def _send_parts(self, msg: OutboxMessage, count: int,
+                          send: Callable[[int, bool], Awaitable[int | None]]) -> bool:
+        """Part by part from where the last try stopped, each recorded once accepted."""
+        for index in range(msg.parts_sent, count):
+            last = index == count - 1
             try:
-                accepted = await self._send_part(msg.chat_id, rendered, index, last)
+                accepted = await send(index, last)
             except RetryAfter as exc:
                 wait = retry_after_seconds(exc)
                 self.paused_until = time.monotonic() + wait
@@ -94,6 +117,9 @@ class OutboxSender:
             except BadRequest as exc:
                 if "chat not found" in exc.message.lower():
                     await self.delivery.undeliverable(msg, exc.message)
+                elif msg.kind == ANSWER_KIND and _harmless(exc):
+                    await self.delivery.delivered(msg, index + 1, last, None)
+                    continue
                 else:
                     await self.delivery.failed(msg, exc.message)
                 return False
@@ -104,17 +130,48 @@ class OutboxSender:
             except TelegramError as exc:
                 await self.delivery.failed(msg, str(exc))
                 return False
-            await self.delivery.delivered(msg, index + 1, last, accepted.message_id)
+            await self.delivery.delivered(msg, index + 1, last, accepted)
         return True
 
     async def _send_part(self, chat_id: int, rendered: Rendered, index: int,
-                         last: bool) -> Message:
+                         last: bool) -> int:
         """The photo (if any) goes first, then the text parts; buttons go with the last."""
         markup = rendered.keyboard if last else None
         if rendered.photo is not None:
             if index == 0:
-                return await self.bot.send_photo(chat_id=chat_id, photo=rendered.photo,
+                sent = await self.bot.send_photo(chat_id=chat_id, photo=rendered.photo,
                                                  caption=rendered.caption, reply_markup=markup)
+                return sent.message_id
             index -= 1
-        return await self.bot.send_message(chat_id=chat_id, text=rendered.parts[index],
+        sent = await self.bot.send_message(chat_id=chat_id, text=rendered.parts[index],
                                            reply_markup=markup)
+        return sent.message_id
+
+    async def _answer(self, msg: OutboxMessage) -> int | None:
+        """An answer to an update, as its handler asked for it (handlers/answers.py)."""
+        params = dict(msg.payload)
+        method = params.pop("method")
+        chat_id = params.pop("chat_id")
+        if "reply_markup" in params:
+            params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"],
+                                                                  self.bot)
+        if method == answers.ANSWER_QUERY:
+            await self.bot.answer_callback_query(**params)
+            return None
+        if method == answers.EDIT_TEXT:
+            result = await self.bot.edit_message_text(chat_id=chat_id, **params)
+        elif method == answers.EDIT_MARKUP:
+            result = await self.bot.edit_message_reply_markup(chat_id=chat_id, **params)
+        elif method == answers.PHOTO:
+            photo = base64.b64decode(params.pop("photo"))
+            result = await self.bot.send_photo(chat_id=chat_id, photo=photo, **params)
+        else:
+            result = await self.bot.send_message(chat_id=chat_id, **params)
+        return result.message_id if isinstance(result, Message) else None
+
+
+def _harmless(exc: BadRequest) -> bool:
+    """An edit that changes nothing, or a button press too old to answer (after a
+    restart): nothing is lost, and nothing to retry."""
+    text = exc.message.lower()
+    return "not modified" in text or "query is too old" in text or "query id is invalid" in text

@@ -40,16 +40,29 @@ class DeliveryService(ServiceBase):
         """Nothing leaves the outbox in quiet hours."""
         return (await self._policy()).is_quiet(self.now().time())
 
-    async def next_ready(self, after_id: int = 0) -> OutboxMessage | None:
+    async def next_ready(self, after_id: int = 0,
+                         answers_only: bool = False) -> OutboxMessage | None:
         async with self.db.read() as tx:
-            return await tx.outbox.next_ready(self.now(), after_id)
+            return await tx.outbox.next_ready(self.now(), after_id, answers_only)
+
+    async def held(self, ids: list[int]) -> list[OutboxMessage]:
+        """Answers a handler just queued, to send now (those not sent already)."""
+        if not ids:
+            return []
+        async with self.db.read() as tx:
+            return await tx.outbox.by_ids(ids)
+
+    async def release_answers(self) -> int:
+        """At start-up: answers whose handler was killed before sending them go now."""
+        async with self.db.transaction() as tx:
+            return await tx.outbox.release_answers(self.now())
 
     async def pending(self) -> int:
         async with self.db.read() as tx:
             return await tx.outbox.pending_count()
 
     async def delivered(self, msg: OutboxMessage, parts_sent: int, last: bool,
-                        telegram_message_id: int) -> None:
+                        telegram_message_id: int | None) -> None:
         now = self.now()
         async with self.db.transaction() as tx:
             await tx.outbox.part_sent(msg.id, parts_sent, last, now, telegram_message_id)

@@ -13,6 +13,7 @@ from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
 from bot.services.groups import GroupService
 from bot.services.imports import ImportService
+from bot.services.inbox import InboxService
 from bot.services.items import ItemService
 from bot.services.people import PeopleService
 from bot.services.rectifications import RectificationService
@@ -47,6 +48,7 @@ class Services:
     imports: ImportService
     summary: SummaryService
     export: ExportService
+    inbox: InboxService
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None) -> Services:
@@ -71,7 +73,8 @@ class Services:
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
                    reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
                    talks=talks, imports=ImportService(db, clock, people),
-                   summary=summary, export=ExportService(db, clock, summary.performance))
+                   summary=summary, export=ExportService(db, clock, summary.performance),
+                   inbox=InboxService(db, clock))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
@@ -81,6 +84,7 @@ class Services:
             return await self.reminders.tick()
         finally:  # a failed reminder plan must not hold up the week's summary
             await self.summary.plan_week()
+            await self.inbox.prune()
 
     async def close(self) -> None:
         await self.db.close()

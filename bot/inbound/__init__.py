@@ -1,0 +1,1 @@
+"""Updates in: polled from Telegram into the durable inbox, handled from there."""

@@ -1,0 +1,28 @@
+"""Handling one stored update: its change, its "done" mark and its answers in one
+transaction, then the answers sent at once."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application
+
+from handlers.answers import Answers, collecting
+from storage.inbox import Inbound
+
+
+async def handle(app: Application, row: Inbound) -> None:
+    """Run the handlers on one update from the inbox. Killed before the commit, nothing of
+    it happened and it is handled again after a restart; killed after, its answers wait in
+    the outbox and go out after the restart. An error the error handler saw undoes the
+    change (its apology stays)."""
+    data = app.bot_data
+    answers = Answers()
+    update = Update.de_json(row.payload, app.bot)
+    with collecting(answers):
+        async with data.services.db.one_update() as scope:
+            await app.process_update(update)
+            if answers.failed:
+                await scope.rollback()
+            sent = await data.services.inbox.finish(row.update_id, answers.calls)
+            await scope.commit()
+    await data.sender.send_now(sent)

@@ -1,0 +1,84 @@
+"""Long polling into the durable inbox.
+
+PTB's own updater confirms a batch (the next getUpdates' offset) while its handlers may
+still run, so a kill in between loses those updates. Here a batch is stored first, and
+only the poll after that confirms it: whatever moment the process dies, every update is
+either still at Telegram or in the inbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+
+from bot.inbound.lanes import lane_of
+from bot.scheduling.rate_limit import retry_after_seconds
+from bot.services.inbox import InboxService
+from storage.inbox import Inbound
+
+log = logging.getLogger("dutybot.inbound")
+
+POLL_SECONDS = 10  # long-poll timeout asked of Telegram
+MAX_BACKOFF = 30.0
+
+
+class Poller:
+    def __init__(self, bot: Bot, inbox: InboxService, stored: Callable[[], None],
+                 timeout: int = POLL_SECONDS) -> None:
+        self.bot = bot
+        self.inbox = inbox
+        self.stored = stored  # told after each stored batch
+        self.timeout = timeout
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="dutybot-poller")
+
+    async def stop(self) -> None:
+        """Stop asking; what was stored stays stored (the next start confirms it)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        highest = await self.inbox.highest()
+        offset = highest + 1 if highest is not None else None
+        failures = 0
+        while True:
+            try:
+                batch = await self._poll(offset)
+                failures = 0
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_after_seconds(exc))
+                continue
+            except (InvalidToken, Conflict, NetworkError, TimedOut) as exc:
+                failures += 1
+                wait = min(MAX_BACKOFF, 0.5 * 2 ** failures)
+                log.warning("getUpdates failed (%s); trying again in %.0f s", exc, wait)
+                await asyncio.sleep(wait)
+                continue
+            if not batch:
+                continue
+            try:
+                await self.inbox.store([Inbound(u["update_id"], lane_of(u), u) for u in batch])
+            except Exception:  # not stored, so not confirmed: Telegram hands it out again
+                log.exception("could not store %s updates; asking again", len(batch))
+                await asyncio.sleep(1)
+                continue
+            offset = batch[-1]["update_id"] + 1  # the next poll confirms the batch
+            self.stored()
+
+    async def _poll(self, offset: int | None) -> list[dict]:
+        """The raw updates, as Telegram sent them."""
+        kwargs: dict = {"timeout": self.timeout, "allowed_updates": Update.ALL_TYPES}
+        if offset is not None:
+            kwargs["offset"] = offset
+        result = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs,
+                                                read_timeout=self.timeout + 10)
+        return [u for u in result or [] if isinstance(u, dict) and isinstance(
+            u.get("update_id"), int)]
