@@ -29,7 +29,7 @@ from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.api import Sent
 from bot.fake_telegram.server import FakeTelegramServer
 from storage.db import Database
-from tests.test_process_http import (
+from tests.botprocess import (
     ADMIN_ID,
     NO_OBLIGATIONS,
     BotProcess,

@@ -9,6 +9,7 @@ import json
 import re
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
@@ -84,6 +85,9 @@ class FakeTelegramServer:
             def log_message(self, *args: object) -> None:
                 pass
 
+        # a test's hook, called with each Bot API method before it is answered; False
+        # drops the request unanswered (as if it never reached Telegram)
+        self.before_call: Callable[[str], bool] | None = None
         self.httpd = _QuietServer((host, port), Handler)
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -122,6 +126,9 @@ class FakeTelegramServer:
             params.update({k: _decode(v) for k, v in parse_qsl(raw.decode())})
         elif raw and "multipart/form-data" in ctype:
             params.update(parse_multipart(ctype, raw))
+        if self.before_call is not None and not self.before_call(method):
+            request.close_connection = True
+            return None
         if method.lower() == "getupdates":
             timeout = min(float(params.get("timeout") or 0), LONG_POLL_CAP)
             updates = self.api.wait_for_updates(params.get("offset"), timeout)

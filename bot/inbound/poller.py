@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import warnings
 from collections.abc import Callable
 
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBUserWarning
 
 from bot.inbound.lanes import lane_of
 from bot.scheduling.rate_limit import retry_after_seconds
@@ -21,6 +23,9 @@ from bot.services.inbox import InboxService
 from storage.inbox import Inbound
 
 log = logging.getLogger("dutybot.inbound")
+
+# getUpdates through do_api_request on purpose: the raw JSON is what the inbox stores
+warnings.filterwarnings("ignore", message=r".*Bot\.getUpdates", category=PTBUserWarning)
 
 POLL_SECONDS = 10  # long-poll timeout asked of Telegram
 MAX_BACKOFF = 30.0
