@@ -123,15 +123,19 @@ async def on_shutdown(app: Application) -> None:
 
 
 async def on_error(update: object, context: DutyContext) -> None:
+    """Logged; the one who tapped gets a toast, a private chat gets a line, and a group
+    gets nothing (an error is not for everyone in it to read)."""
     log.error("error while handling an update", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
-        try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(internal_error())
-            else:
-                await context.bot.send_message(update.effective_chat.id, internal_error())
-        except Exception:  # the error reply itself failed: logged above, nothing more to do
-            log.warning("could not tell the user about the error")
+    if not isinstance(update, Update):
+        return
+    chat = update.effective_chat
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(internal_error())
+        elif chat is not None and chat.type == chat.PRIVATE:
+            await context.bot.send_message(chat.id, internal_error())
+    except Exception:  # the error reply itself failed: logged above, nothing more to do
+        log.warning("could not tell the user about the error")
 
 
 @asynccontextmanager
