@@ -101,10 +101,12 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_backup(settings: Settings, target: str) -> int:
+    from messages.cli import backup_refused
+
     try:
         result = backup(settings.db_path, Path(target))
     except BackupError as exc:
-        print(f"dutybot: backup: {exc}", file=sys.stderr)
+        print(f"dutybot: backup: {backup_refused(exc)}", file=sys.stderr)
         return 1
     print(f"{settings.db_path} → {result.path}: {result.size} bytes, "
           f"schema version {result.schema_version}, integrity ok")

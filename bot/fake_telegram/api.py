@@ -194,7 +194,7 @@ def _utf16(text: str) -> int:
 
 @dataclass
 class FakeTelegram:
-    token: str = "123456:TEST-TOKEN"
+    token: str = "123456:TEST-TOKEN-fake-telegram-0123456789"  # the shape @BotFather gives
     bot_id: int = 123456
     bot_username: str = "dutybot_demo_bot"
     users: dict[int, User] = field(default_factory=dict)
