@@ -71,9 +71,10 @@ async def _stop_unexpected(update: Update, username: str) -> None:
     stop. After this, the update has a chat and a person who sent it."""
     query = update.callback_query
     if query is not None:
-        # a button on an inline message (no chat) or on a message the bot can no longer
-        # see, or a game's button (no data): nothing a handler could redraw or act on
-        if not isinstance(query.message, Message) or query.data is None \
+        # a button on an inline message (no chat), or a game's button (no data): nothing a
+        # handler could act on. A button on an old message passes on: Telegram sends that
+        # message without its content (date 0), and the handlers act without redrawing it
+        if query.message is None or query.data is None \
                 or query.message.chat.type not in _CHATS:
             await toast(update, refusal(StaleButton()))
             raise ApplicationHandlerStop

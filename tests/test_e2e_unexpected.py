@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from contextlib import closing
+from datetime import date
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from bot.services.errors import StaleButton
 from messages.common import internal_error, unregistered_group
 from messages.refusals import refusal
 from messages.unexpected import anonymous_hint, edited_hint, not_text_hint
+from tests.travel import at
 
 UNIT_GROUP = -2001
 UNREGISTERED = -2002
@@ -159,6 +161,18 @@ async def test_a_linked_channels_forwards_and_channel_posts_are_ignored(bot, api
     assert_quiet(seen)
 
 
+async def test_messages_without_a_sender_run_nothing(bot, api, admin, org, chats, watch):
+    """Telegram once sent anonymous admins' messages with no `from` at all: a command in a
+    group gets the same hint, anything else nothing."""
+    with watch() as seen:
+        for chat in (None, chats["group"], chats["unregistered"]):
+            for text in ("/登记 赵六 班子成员 某局党委", "/help", "你好"):
+                update = api.send_text(admin, text, chat)
+                del update["message"]["from"]
+                await bot.feed(update)
+    assert_quiet(seen, {UNIT_GROUP: [anonymous_hint()] * 2, UNREGISTERED: [anonymous_hint()] * 2})
+
+
 # -- media and service messages ------------------------------------------------------------
 
 
@@ -220,6 +234,23 @@ async def test_a_tap_without_data_gets_the_stale_toast(bot, api, org, watch):
         await bot.feed(update)
     assert_quiet(seen)
     assert seen.new_toasts == [refusal(StaleButton())]
+
+
+async def test_a_tap_on_an_old_message_still_acts(bot, api, org, clock, world, watch):
+    """Telegram sends a button's message without its content (date 0) once it is old:
+    the tap acts and is answered, and the message is left as it is."""
+    zhou = org.users["周支书"]
+    clock.set(at(date(2026, 11, 23)))
+    await bot.tick()
+    digest = api.last(zhou.id)
+    update = api.press_button(zhou, digest, "进行中")
+    message = update["callback_query"]["message"]
+    update["callback_query"]["message"] = {"chat": message["chat"], "date": 0,
+                                           "message_id": message["message_id"]}
+    with watch() as seen:
+        await bot.feed(update)
+    assert seen.new == {} and seen.errors == [] and not seen.unchanged
+    assert seen.new_toasts == [f"{world['a']} 已标记为“进行中”"] and digest.edits == 0
 
 
 # -- an error that does happen -------------------------------------------------------------
