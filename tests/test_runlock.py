@@ -21,7 +21,8 @@ from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.server import FakeTelegramServer
 from bot.runlock import RunLocked, hold_run_lock, lock_path
 from messages.cli import run_locked
-from tests.test_process_http import DUTYBOT, BotProcess, clean_env
+from tests.test_cli import DUTYBOT, clean_env
+from tests.test_process_http import BotProcess
 from tests.workbooks import filled
 
 TIMEOUT = 30
