@@ -139,7 +139,7 @@ async def test_an_anonymous_admin_is_told_once_and_nothing_runs(bot, api, admin,
             await bot.feed(api.send_anonymously(chat, "收到，今天下班前报送"))
             await bot.feed(api.send_anonymously(chat, "/help@some_other_bot"))
         assert_quiet(seen)
-    assert "一键" not in anonymous_hint() and "匿名" in anonymous_hint()
+    assert "匿名" in anonymous_hint() and "\n" not in anonymous_hint()
 
 
 async def test_a_member_posting_as_a_channel_is_told_once(bot, api, org, chats, watch):
