@@ -144,17 +144,20 @@ async def on_shutdown(app: Application) -> None:
 
 
 async def on_error(update: object, context: DutyContext) -> None:
-    """An unexpected error: what the update changed is undone (bot/inbound/handling.py),
-    and the user is told in one line."""
+    """An unexpected error: what the update changed is undone (bot/inbound/handling.py).
+    Logged; the one who tapped gets a toast, a private chat gets a line, and a group gets
+    nothing (an error is not for everyone in it to read)."""
     log.error("error while handling an update", exc_info=context.error)
     collected = answers.current()
     if collected is not None:
         collected.discard()
-    if isinstance(update, Update) and update.effective_chat is not None:
-        if update.callback_query is not None:
-            await toast(update, internal_error())
-        else:
-            await reply(update, internal_error())
+    if not isinstance(update, Update):
+        return
+    chat = update.effective_chat
+    if update.callback_query is not None:
+        await toast(update, internal_error())
+    elif chat is not None and chat.type == chat.PRIVATE:
+        await reply(update, internal_error())
 
 
 async def serve(app: Application) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import html
 import logging
 import sys
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 from telegram import Bot
@@ -14,6 +17,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.rules import load_rules
+from bot.runlock import RunLocked, hold_run_lock
 from storage.backup import BackupError, backup
 from storage.db import Database
 
@@ -69,6 +73,29 @@ async def _bot_username(settings: Settings, token: str) -> str:
         ) from None
 
 
+def _alone_on_its_database(run: Callable[[Settings], int]) -> Callable[[Settings], int]:
+    """`dutybot run` holds the database's run lock for its whole life (bot/runlock.py): a
+    second one on the same database stops in one line, before any network call. The lock
+    file goes beside the database, so the settings that say where are checked first."""
+
+    @functools.wraps(run)
+    def alone(settings: Settings) -> int:
+        from messages.cli import run_locked
+
+        settings.require_token()
+        settings.check_db_writable()
+        with ExitStack() as held:
+            try:
+                held.enter_context(hold_run_lock(settings.db_path))
+            except RunLocked as other:
+                print(f"dutybot: {run_locked(other.db_path, other.pid)}", file=sys.stderr)
+                return 1
+            return run(settings)
+
+    return alone
+
+
+@_alone_on_its_database
 def cmd_run(settings: Settings) -> int:
     from bot.app import build_application, serve
 
@@ -101,10 +128,12 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_backup(settings: Settings, target: str) -> int:
+    from messages.cli import backup_refused
+
     try:
         result = backup(settings.db_path, Path(target))
     except BackupError as exc:
-        print(f"dutybot: backup: {exc}", file=sys.stderr)
+        print(f"dutybot: backup: {backup_refused(exc)}", file=sys.stderr)
         return 1
     print(f"{settings.db_path} → {result.path}: {result.size} bytes, "
           f"schema version {result.schema_version}, integrity ok")

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_API_ROOT = "https://api.telegram.org"
+# What @BotFather hands out: the bot's id, a colon, and a secret of 35 characters today
+TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,200}")
+_TOKEN_INSIDE = re.compile(r"[0-9]{3,20}:[A-Za-z0-9_-]{30,}")
+_BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f<>\"{}|\\^`]")
 
 
 class ConfigError(Exception):
@@ -58,10 +64,29 @@ class Settings(BaseSettings):
     @field_validator("telegram_api_base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
+        """The Bot API server's root, checked before anything is sent to it."""
         root = value.strip().rstrip("/")
         root = root.removesuffix("/bot")
-        if not root.startswith(("http://", "https://")):
-            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        if _TOKEN_INSIDE.search(root):  # the whole method URL pasted: never echo it
+            raise ValueError("只填 Bot API 服务器的根地址（如 https://api.telegram.org），"
+                             "不要带令牌；令牌写在 TELEGRAM_BOT_TOKEN 里")
+        if not value.strip().startswith(("http://", "https://")):
+            raise ValueError(f"必须以 http:// 或 https:// 开头（如 https://api.telegram.org 或 "
+                             f"http://127.0.0.1:8081），现为 {value!r}")
+        if _BAD_URL_CHARS.search(root):
+            raise ValueError(f"含有空格、控制字符或网址中不允许的字符：{value!r}")
+        if not root.isascii():
+            raise ValueError(f"含有全角符号或其他非 ASCII 字符（中文域名请写成 xn-- 形式）："
+                             f"{value!r}")
+        parts = urlsplit(root)
+        try:
+            parts.port  # noqa: B018 (urlsplit checks the port only when asked)
+        except ValueError:
+            raise ValueError(f"端口不对（应为 1–65535 的数字）：{value!r}") from None
+        if not parts.hostname:
+            raise ValueError(f"缺少服务器地址（主机名或 IP）：{value!r}")
+        if parts.query or parts.fragment or "?" in root or "#" in root:
+            raise ValueError(f"不能带 ? 或 # 之后的部分，只填服务器的根地址：{value!r}")
         return root
 
     @property
@@ -78,9 +103,17 @@ class Settings(BaseSettings):
         return f"{self.telegram_api_base_url}/file/bot"
 
     def require_token(self) -> str:
+        """The token, refused before any network call unless it has Telegram's shape (the
+        refusal never repeats the token)."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
             raise ConfigError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather")
-        return self.telegram_bot_token.get_secret_value()
+        token = self.telegram_bot_token.get_secret_value()
+        if not TOKEN_SHAPE.fullmatch(token):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN 格式不对：应为 @BotFather 给出的“数字:字符串”"
+                "（如 123456789:AAF…，冒号后至少 30 位字母、数字、_ 或 -），"
+                "请检查是否复制完整、有无多余的空格或引号")
+        return token
 
     def check_db_writable(self) -> None:
         folder = self.db_path.resolve().parent

@@ -7,7 +7,9 @@ what each person and group would see.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -271,7 +273,61 @@ def transcript(api: FakeTelegram) -> str:
     return "\n\n".join(blocks)
 
 
+class OutputRefused(Exception):
+    """The --output file cannot be written; the message is the operator's one line."""
+
+
+def claim_output(output: Path) -> Path:
+    """Check where the transcript goes before the demo runs, and take a hidden name of
+    our own beside it (proof that the folder is writable); the transcript is written there
+    and renamed only when whole."""
+    from messages.cli import output_folder_missing, output_is_a_folder, output_not_writable
+
+    folder = output.absolute().parent
+    if not folder.is_dir():
+        raise OutputRefused(output_folder_missing(folder))
+    if output.is_dir():
+        raise OutputRefused(output_is_a_folder(output))
+    try:
+        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".partial")
+    except OSError as exc:
+        raise OutputRefused(output_not_writable(output, exc.errno)) from None
+    os.close(handle)
+    os.chmod(name, 0o644)  # a transcript to read, not a secret (mkstemp makes it 0600)
+    return Path(name)
+
+
 async def run_demo(output: str | None = None) -> int:
+    from messages.cli import output_not_writable
+
+    partial = None
+    if output:
+        try:
+            partial = claim_output(Path(output))
+        except OutputRefused as refused:
+            print(f"dutybot: demo: {refused}", file=sys.stderr)
+            return 1
+    try:
+        text = await _play()
+        print(f"四责协同助手 · 演示（模拟时间 {START:%Y-%m-%d %H:%M}，无需令牌和网络）\n")
+        print(text)
+        if output and partial:
+            try:
+                partial.write_text(text, encoding="utf-8")
+                partial.replace(output)
+            except OSError as exc:
+                print(f"dutybot: demo: {output_not_writable(Path(output), exc.errno)}",
+                      file=sys.stderr)
+                return 1
+            print(f"\n（已写入 {output}）")
+        return 0
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+
+
+async def _play() -> str:
+    """The whole story, and the transcript of every chat."""
     api = FakeTelegram()
     with tempfile.TemporaryDirectory() as folder:
         settings = load_settings(
@@ -291,12 +347,7 @@ async def run_demo(output: str | None = None) -> int:
     text = "\n\n".join((transcript(api), FORTNIGHT_TITLE + "\n" + "\n".join(log)))
     if files:
         text += "\n\n══════ 写出的文件 ══════\n" + "\n".join(f"📄 {f}" for f in files)
-    print(f"四责协同助手 · 演示（模拟时间 {START:%Y-%m-%d %H:%M}，无需令牌和网络）\n")
-    print(text)
-    if output:
-        Path(output).write_text(text, encoding="utf-8")
-        print(f"\n（已写入 {output}）")
-    return 0
+    return text
 
 
 __all__ = ["run_demo"]

@@ -1,25 +1,54 @@
-"""Runs before every other handler (group -1): replays and unregistered groups stop here."""
+"""Runs before every other handler (group -1): replays, updates the bot did not expect and
+unregistered groups stop here.
+
+What passes on is what the handlers are written for: a new message with text or a
+document, sent by a person in a private chat or a group; and a tap on a button of a
+message in such a chat. Everything else is answered with one hint or with nothing:
+
+- an edited message (an edited /登记 must not register anyone twice): a hint in private;
+- a message sent on behalf of a chat (an anonymous admin, a member posting as a channel,
+  a linked channel's automatic forward): a hint to a command in a group, else nothing;
+- a sticker, photo, voice note, location, poll… in private: a hint; in a group nothing;
+- service messages (members joining, a pinned message, a new title…), channel posts,
+  inline queries, join requests, reactions, poll answers, membership changes and every
+  other kind of update: nothing at all;
+- a tap on a button of an inline message, or with no data: the stale-button toast.
+"""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Chat, Message, Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
+from bot.services.errors import StaleButton
 from handlers.commands import ANY_CHINESE_COMMAND
 from handlers.common import reply, toast
 from handlers.context import DutyContext
 from messages import commands
 from messages.common import unregistered_group
+from messages.refusals import refusal
+from messages.unexpected import anonymous_hint, edited_hint, not_text_hint
 
 GROUP = -1
+_CHATS = (Chat.PRIVATE, Chat.GROUP, Chat.SUPERGROUP)
+# Telegram's own senders of what no person sent: @GroupAnonymousBot (an anonymous admin),
+# "Telegram" (a linked channel's forwards), @Channel_Bot (old clients posting as a channel)
+_NOT_A_PERSON = frozenset({1087968824, 777000, 136817688})
+# What a person sends instead of text; a message with none of these and no text or
+# document is a service message (someone joined, a message was pinned…)
+_NOT_TEXT = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation",
+             "location", "venue", "contact", "poll", "dice", "game", "story", "paid_media",
+             "checklist")
 
 
 async def guard(update: Update, context: DutyContext) -> None:
-    """Drop an update already handled before a crash; keep unregistered groups quiet."""
+    """Drop an update already handled before a crash; keep what the bot did not expect and
+    unregistered groups quiet."""
     if await context.services.people.is_processed(update.update_id):
         raise ApplicationHandlerStop
+    await _stop_unexpected(update, context.bot.username)
     chat = update.effective_chat
-    if chat is None or chat.type == chat.PRIVATE or update.effective_user is None:
+    if chat.type == chat.PRIVATE:
         return
     if await context.services.groups.get(chat.id) is not None:
         return
@@ -35,6 +64,55 @@ async def guard(update: Update, context: DutyContext) -> None:
     if _is_command(update):
         await reply(update, unregistered_group())
     raise ApplicationHandlerStop
+
+
+async def _stop_unexpected(update: Update, username: str) -> None:
+    """Return for what the handlers expect; otherwise answer with one hint at most and
+    stop. After this, the update has a chat and a person who sent it."""
+    query = update.callback_query
+    if query is not None:
+        # a button on an inline message (no chat), or a game's button (no data): nothing a
+        # handler could act on. A button on an old message passes on: Telegram sends that
+        # message without its content (date 0), and the handlers act without redrawing it
+        if query.message is None or query.data is None \
+                or query.message.chat.type not in _CHATS:
+            await toast(update, refusal(StaleButton()))
+            raise ApplicationHandlerStop
+        return
+    message = update.message
+    if message is None:  # an edit, a channel post, a reaction, a join request…
+        edited = update.edited_message
+        if edited is not None and edited.chat.type == Chat.PRIVATE and _from_person(edited):
+            await reply(update, edited_hint())
+        raise ApplicationHandlerStop
+    if message.chat.type not in _CHATS:
+        raise ApplicationHandlerStop
+    if not _from_person(message):
+        if message.chat.type != Chat.PRIVATE and not message.is_automatic_forward \
+                and _addressed_command(message.text or "", username):
+            await reply(update, anonymous_hint())
+        raise ApplicationHandlerStop
+    if message.text is not None or message.document is not None:
+        return
+    if message.chat.type == Chat.PRIVATE and any(
+            getattr(message, kind, None) for kind in _NOT_TEXT):
+        await reply(update, not_text_hint())
+    raise ApplicationHandlerStop
+
+
+def _from_person(message: Message) -> bool:
+    """Sent by a person as themselves: not on behalf of a chat, not by a bot."""
+    sender = message.from_user
+    return (sender is not None and not sender.is_bot and sender.id not in _NOT_A_PERSON
+            and message.sender_chat is None and not message.is_automatic_forward)
+
+
+def _addressed_command(text: str, username: str) -> bool:
+    """A command, and not one meant for another bot in the group (/help@other_bot)."""
+    if not text.startswith("/"):
+        return False
+    _, _, at = text.split(maxsplit=1)[0].partition("@")
+    return not at or at.lower() == username.lower()
 
 
 def _is_bind_command(text: str, username: str) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.model import UnitKind
-from storage.backup import BackupError, backup
+from storage.backup import BackupError, BackupProblem, backup
 from storage.db import Database, migration_scripts
 from tests.conftest import MONDAY
 from tests.test_cli import dutybot
@@ -60,15 +60,15 @@ async def test_a_copy_taken_while_someone_writes_is_whole_and_consistent(tmp_pat
     assert count(result.path, "units") == 50
     with closing(sqlite3.connect(result.path)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert not (tmp_path / "copy.db.partial").exists()
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
 
 
-@pytest.mark.parametrize(("case", "message"), [
-    ("exists", "already exists"),
-    ("no folder", "does not exist"),
-    ("no source", "does not exist"),
+@pytest.mark.parametrize(("case", "problem"), [
+    ("exists", BackupProblem.TARGET_EXISTS),
+    ("no folder", BackupProblem.NO_FOLDER),
+    ("no source", BackupProblem.NO_SOURCE),
 ])
-async def test_refusals_leave_everything_as_it_was(tmp_path, case, message):
+async def test_refusals_leave_everything_as_it_was(tmp_path, case, problem):
     live = tmp_path / "bot.db"
     await seeded(live)
     target = tmp_path / "copy.db"
@@ -78,8 +78,9 @@ async def test_refusals_leave_everything_as_it_was(tmp_path, case, message):
         target = tmp_path / "missing" / "copy.db"
     if case == "no source":
         live = tmp_path / "nothing.db"
-    with pytest.raises(BackupError, match=message):
+    with pytest.raises(BackupError) as refused:
         backup(live, target)
+    assert refused.value.problem is problem
     if case == "exists":
         assert target.read_text(encoding="utf-8") == "yesterday's backup"
 
@@ -93,7 +94,7 @@ async def test_the_cli_backs_up_and_the_readme_restore_works(tmp_path):
     again = dutybot(tmp_path, "backup", "copy.db", DUTYBOT_DB_PATH=str(live))
     assert again.returncode == 1
     assert again.stderr.strip().splitlines() == [
-        "dutybot: backup: copy.db already exists: choose a new file name"]
+        "dutybot: backup: copy.db 已存在，不会覆盖：请换一个新文件名。"]
     # restore, as the README says: stop the bot, put the copy in place, start again
     live.unlink()
     for extra in ("-wal", "-shm"):

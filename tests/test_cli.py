@@ -21,8 +21,8 @@ from bot.fake_telegram.server import FakeTelegramServer
 
 DUTYBOT = Path(sys.executable).with_name("dutybot")
 TIMEOUT = 30  # seconds; a failing start must not hang
-TOKEN = "123456:CLI-TEST-TOKEN"
-WRONG_TOKEN = "999999:WRONG-TOKEN-abc"
+TOKEN = "123456:CLI-TEST-TOKEN-0123456789abcdefghij"
+WRONG_TOKEN = "999999:WRONG-TOKEN-abcdefghijklmnopqrstuvwxyz"
 
 
 def clean_env(**settings: str) -> dict[str, str]:

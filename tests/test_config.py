@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import DEFAULT_API_ROOT, ConfigError, load_settings
 
-TOKEN = "123456:AAH-very-secret-token"
+TOKEN = "123456:AAH-very-secret-token-0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
@@ -172,3 +172,59 @@ def test_check_db_writable_refuses_a_missing_folder(tmp_path):
 
 def test_check_db_writable_accepts_a_writable_folder(tmp_path):
     load_settings(DUTYBOT_DB_PATH=tmp_path / "bot.db").check_db_writable()
+
+
+# -- malformed values are refused before any network call (issue 20, item 8) -----------------
+
+
+@pytest.mark.parametrize("raw", [
+    "123456:short",  # cut off when copied
+    "123456:AAH-very-secret-token-0123456789abcdef ",  # a trailing space
+    " 123456:AAH-very-secret-token-0123456789abcdef",
+    "'123456:AAH-very-secret-token-0123456789abcdef'",  # quoted twice
+    "123456 AAH-very-secret-token-0123456789abcdef",
+    "bot123456:AAH-very-secret-token-0123456789abcdef",
+    ":AAH-very-secret-token-0123456789abcdef",
+    "١٢٣:AAH-very-secret-token-0123456789abcdef",  # digits, but not ASCII ones
+    "123456:AAH-very-secret-token-0123456789abcdé",
+    "123456:AAH-very-secret/token-0123456789abcdef",
+])
+def test_a_malformed_token_is_refused_in_one_line_that_never_repeats_it(raw):
+    s = load_settings(TELEGRAM_BOT_TOKEN=raw)
+    with pytest.raises(ConfigError) as info:
+        s.require_token()
+    message = str(info.value)
+    assert message.startswith("TELEGRAM_BOT_TOKEN 格式不对") and "\n" not in message
+    assert raw.strip(" '") not in message and "very-secret" not in message
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("http://", "缺少服务器地址"),
+    ("https://:8081", "缺少服务器地址"),
+    ("http://127.0.0.1 :8081", "含有空格"),
+    ("http://exa mple.org", "含有空格"),
+    ("http://127.0.0.1:8081\x00", "控制字符"),
+    ("http://127.0.0.1\u3000:8081", "含有空格"),  # a full-width space
+    ("http://127.0.0.1：8081", "非 ASCII"),
+    ("http://127.0.0.1:99999", "端口不对"),
+    ("http://127.0.0.1:80a", "端口不对"),
+    ("http://127.0.0.1:8081/?proxy=1", "不能带 ? 或 #"),
+    ("http://127.0.0.1:8081#top", "不能带 ? 或 #"),
+    ("mailto:ops@example.org", "必须以 http:// 或 https:// 开头"),
+    ("HTTPS//api.telegram.org", "必须以 http:// 或 https:// 开头"),
+])
+def test_an_invalid_base_url_is_refused_in_one_chinese_line(raw, reason):
+    message = config_error(TELEGRAM_API_BASE_URL=raw)
+    assert message.startswith("TELEGRAM_API_BASE_URL: ") and reason in message
+
+
+def test_a_base_url_carrying_the_token_is_refused_without_echoing_it():
+    raw = f"https://api.telegram.org/bot{TOKEN}/getMe"
+    message = config_error(TELEGRAM_API_BASE_URL=raw)
+    assert "不要带令牌" in message and TOKEN not in message and "very-secret" not in message
+
+
+@pytest.mark.parametrize("raw", ["https://api.telegram.org", "http://[::1]:8081",
+                                 "http://bot-api.internal:8081/", "https://xn--fiqs8s.example/tg"])
+def test_good_base_urls_still_pass(raw):
+    assert load_settings(TELEGRAM_API_BASE_URL=raw).telegram_api_base_url == raw.rstrip("/")

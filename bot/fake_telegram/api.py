@@ -45,6 +45,10 @@ class ApiError(Exception):
 
 
 NETWORK_DOWN = 0
+# Who Telegram names as the sender of what no person sent: a group's anonymous admins and a
+# linked channel's automatic forwards
+ANONYMOUS_ADMIN_ID = 1087968824  # @GroupAnonymousBot
+TELEGRAM_SERVICE_ID = 777000  # "Telegram", the sender of a linked channel's forwards
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,11 @@ class User:
     id: int
     first_name: str
     username: str | None = None
+    is_bot: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        data: dict[str, Any] = {"id": self.id, "is_bot": self.is_bot,
+                                "first_name": self.first_name}
         if self.username:
             data["username"] = self.username
         return data
@@ -72,7 +78,7 @@ class User:
 @dataclass
 class Chat:
     id: int
-    type: str  # "private" or "supergroup"
+    type: str  # "private", "supergroup" or "channel"
     title: str | None = None
     privacy: bool = True  # groups: only commands and replies to the bot reach it
 
@@ -100,6 +106,7 @@ class Sent:
     file_name: str | None = None  # that document's name
     caption: str | None = None  # a photo's or document's caption, as sent
     photo_sizes: list[dict[str, Any]] | None = None  # the PhotoSizes Telegram reports
+    sender_chat: dict[str, Any] | None = None  # sent on behalf of a chat (anonymous, channel)
 
     @property
     def plain(self) -> str:
@@ -187,7 +194,7 @@ def _utf16(text: str) -> int:
 
 @dataclass
 class FakeTelegram:
-    token: str = "123456:TEST-TOKEN"
+    token: str = "123456:TEST-TOKEN-fake-telegram-0123456789"  # the shape @BotFather gives
     bot_id: int = 123456
     bot_username: str = "dutybot_demo_bot"
     users: dict[int, User] = field(default_factory=dict)
@@ -226,6 +233,11 @@ class FakeTelegram:
 
     def group(self, chat_id: int, title: str, privacy: bool = True) -> Chat:
         chat = Chat(chat_id, "supergroup", title, privacy)
+        self.chats[chat_id] = chat
+        return chat
+
+    def channel(self, chat_id: int, title: str) -> Chat:
+        chat = Chat(chat_id, "channel", title)
         self.chats[chat_id] = chat
         return chat
 
@@ -289,6 +301,112 @@ class FakeTelegram:
             if chat.type != "private" and chat.privacy:
                 return None  # not a command, not a reply to the bot
             return self._enqueue({"message": self._message_dict(message)})
+
+    # -- what else Telegram delivers: edits, posts on behalf of chats, media, service
+    # -- messages and the update kinds the bot never asked for (each returns the update)
+
+    def edit_text(self, message: Sent, text: str) -> dict[str, Any] | None:
+        """The sender edits a message they sent: Telegram delivers it as `edited_message`
+        (in a group with privacy mode, only when it is a command addressed to the bot)."""
+        with self._lock:
+            if message.from_bot or message.sender_id is None:
+                raise AssertionError("only a user's own message can be edited by them")
+            chat = self.chats[message.chat_id]
+            message.text = text
+            message.edits += 1
+            data = {**self._message_dict(message), "edit_date": 1_790_000_060}
+            command = _ASCII_COMMAND.match(text)
+            if command:
+                data["entities"] = [{"type": "bot_command", "offset": 0,
+                                     "length": len(command.group(0))}]
+            if chat.type != "private" and chat.privacy and not (
+                    command and command.group(1) in (None, f"@{self.bot_username}")):
+                return None
+            return self._enqueue({"edited_message": data})
+
+    def send_anonymously(self, chat: Chat, text: str,
+                         sender_chat: Chat | None = None) -> dict[str, Any] | None:
+        """An anonymous admin writes in a group "as the group" (`sender_chat` is the group,
+        `from` is @GroupAnonymousBot); with `sender_chat` a channel, a member posting as
+        that channel. Privacy mode delivers only commands addressed to the bot."""
+        speaker = sender_chat or chat
+        with self._lock:
+            anonymous = User(ANONYMOUS_ADMIN_ID, "Group", "GroupAnonymousBot", is_bot=True)
+            self.users.setdefault(ANONYMOUS_ADMIN_ID, anonymous)
+            message = self._store(chat.id, from_bot=False, text=text,
+                                  sender_id=ANONYMOUS_ADMIN_ID)
+            message.sender_chat = speaker.to_dict()
+            data = self._message_dict(message)
+            command = _ASCII_COMMAND.match(text)
+            if command:
+                data["entities"] = [{"type": "bot_command", "offset": 0,
+                                     "length": len(command.group(0))}]
+            if chat.privacy and not (
+                    command and command.group(1) in (None, f"@{self.bot_username}")):
+                return None
+            return self._enqueue({"message": data})
+
+    def automatic_forward(self, channel: Chat, group: Chat, text: str) -> dict[str, Any]:
+        """A post in a channel linked to `group` arrives there as an automatic forward,
+        sent by "Telegram" on behalf of the channel (delivered whatever the privacy mode)."""
+        with self._lock:
+            service = User(TELEGRAM_SERVICE_ID, "Telegram")
+            self.users.setdefault(TELEGRAM_SERVICE_ID, service)
+            message = self._store(group.id, from_bot=False, text=text,
+                                  sender_id=TELEGRAM_SERVICE_ID)
+            message.sender_chat = channel.to_dict()
+            data = {**self._message_dict(message), "is_automatic_forward": True,
+                    "forward_origin": {"type": "channel", "date": 1_790_000_000,
+                                       "chat": channel.to_dict(), "message_id": 1}}
+            return self._enqueue({"message": data})
+
+    def channel_post(self, channel: Chat, text: str, edited: bool = False) -> dict[str, Any]:
+        """A post in a channel the bot is an admin of: no sender but the channel itself."""
+        with self._lock:
+            message = self._store(channel.id, from_bot=False, text=text)
+            message.sender_chat = channel.to_dict()
+            data = self._message_dict(message)
+            if edited:
+                data["edit_date"] = 1_790_000_060
+            return self._enqueue({"edited_channel_post" if edited else "channel_post": data})
+
+    def send_media(self, user: User, kind: str, chat: Chat | None = None,
+                   caption: str | None = None) -> dict[str, Any] | None:
+        """A user sends a sticker, photo, voice note, location, poll… (`kind`, a key of
+        MEDIA). Privacy mode keeps it from the bot in a group."""
+        chat = chat or self.chats[user.id]
+        with self._lock:
+            if chat.type == "private":
+                self.started.add(user.id)
+            message = self._store(chat.id, from_bot=False, text="", sender_id=user.id)
+            data = {**self._message_dict(message), **MEDIA[kind]}
+            del data["text"]
+            if caption is not None:
+                data["caption"] = caption
+            if chat.type != "private" and chat.privacy:
+                return None
+            return self._enqueue({"message": data})
+
+    def service_message(self, user: User, chat: Chat, kind: str) -> dict[str, Any]:
+        """Something happened in a group (`kind`, a key of SERVICE): someone joined or
+        left, a message was pinned, the title changed… Delivered whatever the privacy mode."""
+        with self._lock:
+            message = self._store(chat.id, from_bot=False, text="", sender_id=user.id)
+            data = self._message_dict(message)
+            del data["text"]
+            data.update(_service(kind, user, self._m_getme({}), chat))
+            return self._enqueue({"message": data})
+
+    def other_update(self, kind: str, user: User, chat: Chat | None = None,
+                     message: Sent | None = None) -> dict[str, Any]:
+        """An update of a kind other than a message or a tap on a message's button
+        (`kind`, one of OTHER_UPDATES): an inline query, a join request, a reaction…"""
+        chat = chat or self.chats[user.id]
+        with self._lock:
+            number = self._next_callback
+            self._next_callback += 1
+            return self._enqueue({kind: _other(kind, user.to_dict(), self._m_getme({}),
+                                               chat.to_dict(), message, number)})
 
     def download(self, file_path: str) -> bytes | None:
         """What `<root>/file/bot<token>/<file_path>` answers: the file, or None (404)."""
@@ -609,12 +727,15 @@ class FakeTelegram:
 
     def _message_dict(self, message: Sent) -> dict[str, Any]:
         chat = self.chats[message.chat_id]
-        sender = (self._m_getme({}) if message.from_bot
-                  else self.users[message.sender_id].to_dict())
         data: dict[str, Any] = {
-            "message_id": message.message_id, "date": 1_790_000_000,
-            "chat": chat.to_dict(), "from": sender,
+            "message_id": message.message_id, "date": 1_790_000_000, "chat": chat.to_dict(),
         }
+        if message.from_bot:
+            data["from"] = self._m_getme({})
+        elif message.sender_id is not None:  # a channel's post has no sender but the channel
+            data["from"] = self.users[message.sender_id].to_dict()
+        if message.sender_chat is not None:
+            data["sender_chat"] = message.sender_chat
         if message.photo_sizes is not None:
             data["photo"] = message.photo_sizes
         elif message.document:
@@ -652,3 +773,111 @@ def _image_size(content: bytes) -> tuple[int, int]:
     if width + height > 10_000 or max(width, height) > 20 * min(width, height):
         raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
     return width, height
+
+
+def _file(number: int) -> dict[str, Any]:
+    return {"file_id": f"AwACAgIAAxkBAAI{number:06d}", "file_unique_id": f"AgADm{number}"}
+
+
+# What each kind of message carries instead of text, as Telegram sends it.
+MEDIA: dict[str, dict[str, Any]] = {
+    "sticker": {"sticker": {**_file(1), "width": 512, "height": 512, "is_animated": False,
+                            "is_video": False, "type": "regular", "emoji": "👍"}},
+    "photo": {"photo": [{**_file(2), "width": 90, "height": 90, "file_size": 1200},
+                        {**_file(3), "width": 800, "height": 800, "file_size": 48000}]},
+    "voice": {"voice": {**_file(4), "duration": 3, "mime_type": "audio/ogg"}},
+    "audio": {"audio": {**_file(5), "duration": 120, "title": "会议录音"}},
+    "video": {"video": {**_file(6), "width": 640, "height": 360, "duration": 10}},
+    "video_note": {"video_note": {**_file(7), "length": 240, "duration": 5}},
+    "animation": {"animation": {**_file(8), "width": 320, "height": 240, "duration": 2}},
+    "location": {"location": {"latitude": 39.9042, "longitude": 116.4074}},
+    "venue": {"venue": {"location": {"latitude": 39.9042, "longitude": 116.4074},
+                        "title": "局机关会议室", "address": "某市某区某路 1 号"}},
+    "contact": {"contact": {"phone_number": "+8613800000000", "first_name": "张三"}},
+    "poll": {"poll": {"id": "5001", "question": "周五开会吗？", "total_voter_count": 0,
+                      "options": [{"text": "开", "voter_count": 0, "persistent_id": "o1"},
+                                  {"text": "不开", "voter_count": 0, "persistent_id": "o2"}],
+                      "is_closed": False, "is_anonymous": True, "type": "regular",
+                      "allows_multiple_answers": False, "allows_revoting": True,
+                      "members_only": False}},
+    "dice": {"dice": {"emoji": "🎲", "value": 4}},
+}
+
+SERVICE = ("new_chat_members", "left_chat_member", "pinned_message", "new_chat_title",
+           "new_chat_photo", "delete_chat_photo", "group_chat_created", "migrate_from_chat_id",
+           "message_auto_delete_timer_changed", "video_chat_started", "forum_topic_created")
+
+
+def _service(kind: str, user: User, bot: dict[str, Any], chat: Chat) -> dict[str, Any]:
+    match kind:
+        case "new_chat_members":  # the bot itself is added, with a person
+            return {"new_chat_members": [bot, user.to_dict()]}
+        case "left_chat_member":
+            return {"left_chat_member": user.to_dict()}
+        case "pinned_message":
+            return {"pinned_message": {"message_id": 1, "date": 1_790_000_000,
+                                       "chat": chat.to_dict(), "from": bot,
+                                       "text": "/登记 王五 班子成员 某局党委"}}
+        case "new_chat_title":
+            return {"new_chat_title": "改名后的工作群"}
+        case "new_chat_photo":
+            return {"new_chat_photo": [{**_file(9), "width": 160, "height": 160}]}
+        case "delete_chat_photo":
+            return {"delete_chat_photo": True}
+        case "group_chat_created":
+            return {"group_chat_created": True}
+        case "migrate_from_chat_id":
+            return {"migrate_from_chat_id": -4242}
+        case "message_auto_delete_timer_changed":
+            return {"message_auto_delete_timer_changed": {"message_auto_delete_time": 86400}}
+        case "video_chat_started":
+            return {"video_chat_started": {}}
+        case "forum_topic_created":
+            return {"forum_topic_created": {"name": "整改专题", "icon_color": 7322096}}
+    raise ValueError(f"no service message {kind!r}")
+
+
+OTHER_UPDATES = ("inline_query", "chosen_inline_result", "chat_join_request",
+                 "message_reaction", "message_reaction_count", "poll", "poll_answer",
+                 "my_chat_member", "chat_member", "callback_query")
+
+
+def _other(kind: str, user: dict[str, Any], bot: dict[str, Any], chat: dict[str, Any],
+           message: Sent | None, number: int) -> dict[str, Any]:
+    """The body of one update of another kind. `callback_query` here is a tap on a button
+    of an inline message (sent through inline mode): no chat, no message."""
+    message_id = message.message_id if message is not None else 1
+    member = {"status": "member", "user": user}
+    match kind:
+        case "inline_query":
+            return {"id": f"iq{number}", "from": user, "query": "/登记 王五", "offset": ""}
+        case "chosen_inline_result":
+            return {"result_id": "1", "from": user, "query": "/登记 王五"}
+        case "chat_join_request":
+            return {"chat": chat, "from": user, "user_chat_id": user["id"],
+                    "date": 1_790_000_000}
+        case "message_reaction":
+            return {"chat": chat, "message_id": message_id, "user": user,
+                    "date": 1_790_000_000, "old_reaction": [],
+                    "new_reaction": [{"type": "emoji", "emoji": "👍"}]}
+        case "message_reaction_count":
+            return {"chat": chat, "message_id": message_id, "date": 1_790_000_000,
+                    "reactions": [{"type": {"type": "emoji", "emoji": "👍"},
+                                   "total_count": 3}]}
+        case "poll":
+            return MEDIA["poll"]["poll"]
+        case "poll_answer":
+            return {"poll_id": "5001", "user": user, "option_ids": [0],
+                    "option_persistent_ids": ["o1"]}
+        case "my_chat_member":
+            return {"chat": chat, "from": user, "date": 1_790_000_000,
+                    "old_chat_member": {"status": "left", "user": bot},
+                    "new_chat_member": {"status": "member", "user": bot}}
+        case "chat_member":
+            return {"chat": chat, "from": user, "date": 1_790_000_000,
+                    "old_chat_member": {"status": "left", "user": user},
+                    "new_chat_member": member}
+        case "callback_query":
+            return {"id": f"cq{number}", "from": user, "chat_instance": "42",
+                    "inline_message_id": "AAAAAGlubGluZQ", "data": "it:done:1:d"}
+    raise ValueError(f"no update kind {kind!r}")
