@@ -38,7 +38,7 @@ async def guard(update: Update, context: DutyContext) -> None:
 
 
 def _is_bind_command(text: str, username: str) -> bool:
-    word = text.split(maxsplit=1)[0] if text else ""
+    word = next(iter(text.split(maxsplit=1)), "")  # "" for a text of spaces only
     name, _, at = word.partition("@")
     if at and at.lower() != username.lower():
         return False
