@@ -207,10 +207,10 @@ async def on_reply(update: Update, context: DutyContext) -> None:
         item = await replies.add_note(actor, targets[0].id, message.text)
         await reply(update, texts.note_added(item))
         return
-    replies.check_note(message.text)
+    note = replies.check_note(message.text)  # cleaned, as it will be stored
     outcome = await context.services.flows.start(
         actor, update.effective_chat.id, "note",
-        {"text": message.text.strip(), "candidates": [t.id for t in targets]})
+        {"text": note, "candidates": [t.id for t in targets]})
     await _show_new(update, context, outcome)
 
 

@@ -172,3 +172,10 @@ async def test_one_date_grammar_in_help_prompts_and_readme(bot, api, admin, org)
     for word in RELATIVE_DAYS:
         assert f"`{word}`" in readme.group(1)
     assert all(word in help_text for word in ("今天", "昨天", "前天"))
+
+
+async def test_visible_markup_in_a_name_is_kept_and_shown_escaped(bot, api, admin, org):
+    await bot.send(admin, "/登记 <i>赵强</i>&amp; 班子成员 某局党委")
+    done = api.last(admin.id)
+    assert "姓名：<i>赵强</i>&amp;" in done.plain
+    assert "&lt;i&gt;赵强&lt;/i&gt;&amp;amp;" in done.text
