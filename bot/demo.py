@@ -245,7 +245,7 @@ FORTNIGHT_TITLE = "══════ 模拟两周：每个工作日 09:00 的�
 
 def _summary(text: str) -> str:
     """A push in one line: its heading and the codes of the items it names."""
-    codes = re.findall(r"\b[WZCLG]\d{4}\b", text)
+    codes = re.findall(r"\b[WZCLG][0-9]{4}\b", text, re.ASCII)
     head = text.split("\n", 1)[0]
     return f"{head}（{'、'.join(codes)}）" if codes else head
 

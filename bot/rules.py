@@ -329,11 +329,12 @@ def _show(value: Any) -> str:
 
 # The file's shape ------------------------------------------------------------------------
 
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
-_MONTH_DAY = re.compile(r"^(\d{1,2})-(\d{1,2})$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_RULE_KEY = re.compile(r"^[a-z0-9_]+$")
-_YEAR = re.compile(r"^\d{4}$")
+# ASCII digits only; \Z, not $, which would let a trailing newline through
+_TIME = re.compile(r"^([0-9]{1,2}):([0-9]{2})\Z")
+_MONTH_DAY = re.compile(r"^([0-9]{1,2})-([0-9]{1,2})\Z")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_RULE_KEY = re.compile(r"^[a-z0-9_]+\Z")
+_YEAR = re.compile(r"^[0-9]{4}\Z")
 
 T = TypeVar("T")
 

@@ -52,4 +52,4 @@ def command_args(message: Message) -> list[str]:
 
 
 def command_word(message: Message) -> str:
-    return (message.text or "").split(maxsplit=1)[0] if message.text else ""
+    return next(iter((message.text or "").split(maxsplit=1)), "")

@@ -9,8 +9,8 @@ from bot.services.flows import FlowCancelled, FlowDone, FlowOutcome, FlowPrompt
 from bot.services.rectifications import Rectification
 from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
+from messages import callbacks, keyboards, replies, work
 from messages import flows as flow_texts
-from messages import keyboards, replies, work
 from messages.common import plain_text_hint
 from messages.items import item_created
 from messages.people import group_bound, registered
@@ -78,10 +78,10 @@ async def on_text(update: Update, context: DutyContext) -> None:
 async def on_button(update: Update, context: DutyContext) -> None:
     """`f:<nonce>:<choice>`: the flow checks the nonce and the choice against its state."""
     query = update.callback_query
-    _, nonce, code = [*query.data.split(":"), "", ""][:3]
+    press = callbacks.parse_flow(query.data)
     actor = await actor_of(update, context)
     outcome = await context.services.flows.answer_button(
-        actor, update.effective_chat.id, nonce, code
+        actor, update.effective_chat.id, press.nonce, press.choice
     )
     await toast(update)
     await show(update, context, outcome)

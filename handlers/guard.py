@@ -116,7 +116,7 @@ def _addressed_command(text: str, username: str) -> bool:
 
 
 def _is_bind_command(text: str, username: str) -> bool:
-    word = text.split(maxsplit=1)[0] if text else ""
+    word = next(iter(text.split(maxsplit=1)), "")  # "" for a text of spaces only
     name, _, at = word.partition("@")
     if at and at.lower() != username.lower():
         return False

@@ -7,12 +7,12 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.domain import permissions
 from bot.domain.model import Actor
-from bot.services.errors import NotAllowed, NotBound, NotYours, StaleButton
+from bot.services.errors import NotAllowed, NotBound, NotYours
 from handlers.commands import add_command, command_args
 from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
 from handlers.flows import show
-from messages import commands, keyboards
+from messages import callbacks, commands, keyboards
 from messages.common import admin_not_person_hint
 from messages.items import card as card_text
 from messages.items import my_list as my_list_text
@@ -50,17 +50,13 @@ async def my_list(update: Update, context: DutyContext) -> None:
 async def turn_page(update: Update, context: DutyContext) -> None:
     """`lp:<person_id>:<page>`: only that person may turn it; the page is re-read."""
     query = update.callback_query
-    try:
-        _, owner, page = query.data.split(":")
-        owner_id, page_no = int(owner), int(page)
-    except ValueError:
-        raise StaleButton() from None
+    press = callbacks.parse_page(query.data)
     actor = await actor_of(update, context)
     if actor.person is None:
         raise NotBound()
-    if actor.person.id != owner_id:
+    if actor.person.id != press.owner_id:
         raise NotYours()
-    result = await context.services.items.my_list(actor.person, page_no)
+    result = await context.services.items.my_list(actor.person, press.page)
     await toast(update)
     await edit(update, my_list_text(result), keyboards.list_keyboard(result))
 

@@ -15,14 +15,14 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.domain import permissions
 from bot.domain.model import Actor
 from bot.domain.transitions import Action
-from bot.services.errors import NotAllowed, NotBound, NotYours, StaleButton
+from bot.services.errors import NotAllowed, NotBound, NotYours
 from bot.services.flows import FlowOutcome
 from bot.services.rectifications import FixFilter
 from handlers.commands import add_command, command_args
 from handlers.common import actor_of, edit, edit_markup, refusing, reply, toast
 from handlers.context import DutyContext
 from handlers.flows import in_group, on_text, render, show
-from messages import commands, keyboards
+from messages import callbacks, commands, keyboards
 from messages import replies as texts
 from messages.items import card as card_text
 from messages.items import card_code
@@ -30,24 +30,14 @@ from messages.items import my_list as my_list_text
 from messages.reminders import acknowledged
 from messages.work import fixes_keyboard, fixes_text, talks_keyboard, talks_text
 
-MAX_ID = 2**63  # SQLite's integers; a forged id beyond is just stale
-_CODE = re.compile(r"\b([WZCLG]\d{4,9})\b")
+_CODE = re.compile(r"\b([WZCLG][0-9]{4,9})\b", re.ASCII)
 _FIX_WORDS = {"待验收": FixFilter.PENDING, "逾期": FixFilter.OVERDUE, "已销号": FixFilter.CLOSED,
               "全部": FixFilter.ALL, "未销号": FixFilter.OPEN}
 
 
-def _parse(data: str, prefix: str, acts: set[str]) -> tuple[str, int, str]:
-    """`prefix:act:id[:surface]` read strictly; anything else is a stale button."""
-    parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != prefix or parts[1] not in acts:
-        raise StaleButton()
-    if not parts[2].isdigit() or not 0 < int(parts[2]) < MAX_ID:
-        raise StaleButton()
-    surface = parts[3] if len(parts) == 4 else texts.ROWS
-    if surface not in (texts.ROWS, texts.CARD, texts.PENDING) and not re.fullmatch(
-            r"l\d{1,4}", surface):
-        raise StaleButton()
-    return parts[1], int(parts[2]), surface
+def _markup(update: Update):
+    """The pressed message's keyboard (None if Telegram no longer shows us the message)."""
+    return getattr(update.callback_query.message, "reply_markup", None)
 
 
 async def _start_flow(update: Update, context: DutyContext, flow: str, preset: dict,
@@ -66,10 +56,8 @@ async def _start_flow(update: Update, context: DutyContext, flow: str, preset: d
 @refusing
 async def on_item_button(update: Update, context: DutyContext) -> None:
     """`it:<ack|go|done|ext|st>:<item id>:<surface>`."""
-    query = update.callback_query
-    act, item_id, surface = _parse(query.data, texts.ITEM,
-                                   {texts.ACK, texts.START, texts.DONE, texts.EXTEND,
-                                    texts.STATUS})
+    press = callbacks.parse_item(update.callback_query.data)
+    act, item_id, surface = press.act, press.item_id, press.surface
     actor = await actor_of(update, context)
     services = context.services
     if act == texts.STATUS:
@@ -77,11 +65,11 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
         await toast(update, texts.status_toast(item, services.replies.today()))
         if surface == texts.CARD:  # the card read afresh: notes written since, days left
             await _redraw(update, context, actor, item, surface,
-                          acked=texts.shows_acked(query.message.reply_markup, item_id))
+                          acked=texts.shows_acked(_markup(update), item_id))
         return
     if act == texts.ACK:
         await services.replies.may_acknowledge(
-            actor, item_id, texts.is_owner_row(query.message.reply_markup, item_id) is True)
+            actor, item_id, texts.is_owner_row(_markup(update), item_id) is True)
         result = await services.reminders.acknowledge(actor, item_id)
         await toast(update, acknowledged(result.item, result.first))
         item = result.item
@@ -106,25 +94,25 @@ async def on_item_button(update: Update, context: DutyContext) -> None:
 async def _redraw(update: Update, context: DutyContext, actor: Actor, item, surface: str,
                   acked: bool) -> None:
     """Show the new state in place: the item's row, the whole list page, or the card."""
-    query = update.callback_query
     if surface == texts.CARD:
         if actor.person_id != item.owner_id:  # only the owner's card has buttons to redraw
             return
         card = await context.services.items.card(actor, item.id)
         await edit(update, card_text(card), keyboards.card_keyboard(card, acked=acked))
         return
-    if surface.startswith("l"):
+    page_no = callbacks.surface_page(surface)
+    if page_no is not None:
         if actor.person_id != item.owner_id:  # someone else's list: the toast said it all
             return
-        page = await context.services.items.my_list(actor.person, int(surface[1:]))
+        page = await context.services.items.my_list(actor.person, page_no)
         await edit(update, my_list_text(page), keyboards.list_keyboard(page))
         return
     row = texts.row_for(item, surface, acked=acked)
-    if actor.person_id != item.owner_id and texts.is_owner_row(query.message.reply_markup,
+    if actor.person_id != item.owner_id and texts.is_owner_row(_markup(update),
                                                                 item.id) is False:
         row = texts.item_row(item.id, item.code, item.status, surface, acked=acked, own=False)
-    markup = texts.replace_row(query.message.reply_markup, item.id, row)
-    if markup is not None and markup != query.message.reply_markup:
+    markup = texts.replace_row(_markup(update), item.id, row)
+    if markup is not None and markup != _markup(update):
         await edit_markup(update, markup)
 
 
@@ -132,8 +120,8 @@ async def _redraw(update: Update, context: DutyContext, actor: Actor, item, surf
 async def on_extension_button(update: Update, context: DutyContext) -> None:
     """`ex:<ok|no>:<request id>`: an approver decides; `ex:wd:<request id>`: the applicant
     withdraws it. The message shows the outcome."""
-    act, request_id, surface = _parse(update.callback_query.data, texts.EXTENSION,
-                                      {texts.APPROVE, texts.REJECT, texts.WITHDRAW})
+    press = callbacks.parse_extension(update.callback_query.data)
+    act, request_id, surface = press.act, press.request_id, press.surface
     actor = await actor_of(update, context)
     replies = context.services.replies
     if act == texts.WITHDRAW:
@@ -165,18 +153,19 @@ async def extensions(update: Update, context: DutyContext) -> None:
 @refusing
 async def on_check_button(update: Update, context: DutyContext) -> None:
     """`zg:<ok|back>:<item id>`: the 纪委 销号 a 整改, or send it back with a reason."""
-    act, item_id, _ = _parse(update.callback_query.data, texts.CHECK, {"ok", "back"})
+    press = callbacks.parse_check(update.callback_query.data)
+    act, item_id = press.act, press.item_id
     actor = await actor_of(update, context)
     replies = context.services.replies
-    if act == "back":
+    if act == callbacks.RETURN:
         item = await replies.may_check(actor, item_id, Action.RETURN)
         await _start_flow(update, context, "send_back", {"item": item.id},
                           f"请输入退回 {item.code} 的理由", item)
         return
     changed = await replies.verify(actor, item_id)
     await toast(update, f"{changed.item.code} 已销号")
-    query = update.callback_query  # that item's 销号/退回 become where it stands
-    markup = texts.replace_row(query.message.reply_markup, item_id,
+    # that item's 销号/退回 become where it stands
+    markup = texts.replace_row(_markup(update), item_id,
                                texts.row_for(changed.item, texts.ROWS))
     if markup is not None:
         await edit_markup(update, markup)
@@ -217,10 +206,10 @@ async def on_reply(update: Update, context: DutyContext) -> None:
         item = await replies.add_note(actor, targets[0].id, message.text)
         await reply(update, texts.note_added(item))
         return
-    replies.check_note(message.text)
+    note = replies.check_note(message.text)  # cleaned, as it will be stored
     outcome = await context.services.flows.start(
         actor, update.effective_chat.id, "note",
-        {"text": message.text.strip(), "candidates": [t.id for t in targets]})
+        {"text": note, "candidates": [t.id for t in targets]})
     await _show_new(update, context, outcome)
 
 
@@ -269,13 +258,10 @@ async def fixes(update: Update, context: DutyContext) -> None:
 @refusing
 async def on_fix_filter(update: Update, context: DutyContext) -> None:
     """`zl:<filter>`: the same /整改 view, another state; rights re-read."""
-    try:
-        _, word, viewer = update.callback_query.data.split(":")
-        shown, viewer_id = FixFilter(word), int(viewer)
-    except ValueError:
-        raise StaleButton() from None
+    press = callbacks.parse_fix_filter(update.callback_query.data)
+    shown = press.shown
     actor = await actor_of(update, context)
-    if (actor.person_id or 0) != viewer_id:
+    if (actor.person_id or 0) != press.viewer_id:
         raise NotYours()
     view = await context.services.fixes.overview(actor, shown)
     await toast(update)
@@ -293,6 +279,7 @@ async def talks(update: Update, context: DutyContext) -> None:
 @refusing
 async def on_schedule_talk(update: Update, context: DutyContext) -> None:
     """`tk:new`: begin setting an ad-hoc talk (the 纪委 or the 书记)."""
+    callbacks.parse_talk_new(update.callback_query.data)
     actor = await actor_of(update, context)
     if not permissions.can_schedule_talks(actor):
         raise NotAllowed("schedule_talk")

@@ -11,7 +11,8 @@ from bot.domain.permissions import (
 )
 from bot.domain.vocabulary import ROLE_NAMES
 from messages import commands as c
-from messages.format import esc
+from messages.format import echo, esc
+from messages.refusals import DATE_HELP
 
 
 def _line(cmd: c.Command) -> str:
@@ -92,7 +93,7 @@ def help_text(actor: Actor) -> str:
         )
     who = f"{esc(actor.person.name)}（{esc(roles_text(actor.roles))}）" if actor.person \
         else f"管理员（{esc(roles_text(actor.roles))}）"
-    return f"<b>四责协同助手</b> · {who}\n\n{help_body(actor.roles)}" + privacy
+    return f"<b>四责协同助手</b> · {who}\n\n{help_body(actor.roles)}\n\n{DATE_HELP}" + privacy
 
 
 def not_bound_hint() -> str:
@@ -107,7 +108,7 @@ def admin_not_person_hint() -> str:
 
 
 def unknown_command(command: str) -> str:
-    return f"没有 {esc(command)} 这个命令。发送 /帮助（/help）查看可用命令。"
+    return f"没有 {echo(command)} 这个命令。发送 /帮助（/help）查看可用命令。"
 
 
 def plain_text_hint() -> str:

@@ -6,6 +6,8 @@ import html
 import unicodedata
 from datetime import date
 
+from bot.domain.text import char_problem
+
 MESSAGE_LIMIT = 4096
 _WEEKDAYS = "一二三四五六日"
 
@@ -13,6 +15,15 @@ _WEEKDAYS = "一二三四五六日"
 def esc(text: object) -> str:
     """Every user-provided string goes through this before it reaches a message."""
     return html.escape(str(text), quote=False)
+
+
+def echo(text: object, limit: int = 30) -> str:
+    """What someone typed (or a file's name), repeated back in a refusal: cut to `limit`
+    characters (with …) so that a pasted page does not come back as a page, anything
+    invisible (a control, a bidi override, a zero-width space) shown as �, escaped."""
+    text = str(text)
+    text = text if len(text) <= limit else text[:limit - 1] + "…"
+    return esc("".join("�" if char_problem(c) is not None else c for c in text))
 
 
 def tg_len(text: str) -> int:

@@ -32,7 +32,7 @@ from bot.domain.workbook import (
     UnitChange,
 )
 from bot.services.imports import MAX_UPLOAD_BYTES, ImportResult, UploadProblem
-from messages.format import MESSAGE_LIMIT, esc, tg_len
+from messages.format import MESSAGE_LIMIT, echo, esc, tg_len
 from messages.people import invite_link
 
 UPDATES_SHOWN = 20
@@ -55,7 +55,7 @@ def _names(values: Iterable[str]) -> str:
 def upload_refused(problem: UploadProblem, file_name: str = "", size: int = 0) -> str:
     match problem:
         case UploadProblem.NOT_XLSX:
-            what = f"“{esc(file_name)}”不是 .xlsx 文件" if file_name else "这不是 .xlsx 文件"
+            what = f"“{echo(file_name, 60)}”不是 .xlsx 文件" if file_name else "这不是 .xlsx 文件"
             return (f"⛔ 只能导入 Excel 工作簿（.xlsx），{what}。"
                     "请用导入模板填写好，再把 .xlsx 文件发给我。")
         case UploadProblem.OLD_XLS:
@@ -83,6 +83,9 @@ def upload_in_group() -> str:
 # -- the error report -------------------------------------------------------------------------
 
 
+_INVISIBLE = {"control": "控制字符", "bidi": "文字方向控制符", "zero_width": "零宽字符"}
+
+
 def problem_text(error: RowError) -> str:
     """What is wrong with one cell (or sheet), in plain words; the caller escapes it."""
     v, n, choices = error.value, error.number, error.choices
@@ -99,6 +102,11 @@ def problem_text(error: RowError) -> str:
             return "不能为空"
         case Problem.BAD_NAME:
             return f"“{_short(v)}”太长或含有换行（最多{n}字）"
+        case Problem.BAD_CHARACTERS:
+            if choices and choices[0] == "invisible":
+                return "只有看不见的字符（如零宽空格），没有能显示的文字"
+            kind = _INVISIBLE.get(choices[0] if choices else "", "特殊字符")
+            return f"含有看不见的{kind}（{v}），多半是复制粘贴时带进来的，请删掉后重新导入"
         case Problem.TOO_LONG:
             return f"太长了（最多{n}字）"
         case Problem.BAD_CODE:
@@ -195,7 +203,7 @@ _SHEET_WORDS = {UNITS: "单位", PEOPLE: "人员", ITEMS: "清单事项"}
 
 def import_summary(result: ImportResult) -> str:
     plan = result.plan
-    title = f"✅ <b>导入完成</b>（{esc(result.source)}）" if result.source else "✅ <b>导入完成</b>"
+    title = f"✅ <b>导入完成</b>（{echo(result.source, 60)}）" if result.source else "✅ <b>导入完成</b>"
     lines = [title]
     if not any(plan.unchanged.values()) and plan.is_empty():
         lines.append("文件中没有要导入的行，没有任何改动。")

@@ -7,13 +7,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.transitions import owner_actions
 from bot.services.flows import FlowPrompt, StepKind
 from bot.services.items import ItemCard, ItemPage
+from messages import callbacks as cb
 from messages import replies
 
-# Callback data prefixes, parsed in handlers/callbacks.py
-FLOW = "f"
-LIST_PAGE = "lp"
-FIX_FILTER = "zl"  # /整改's filter: zl:<filter>
-TALK_NEW = "tk:new"  # /约谈: set an ad-hoc talk
+# Callback data prefixes; the grammar and its strict parsers are messages/callbacks.py's
+FLOW = cb.FLOW
+LIST_PAGE = cb.LIST_PAGE
+FIX_FILTER = cb.FIX_FILTER  # /整改's filter: zl:<filter>:<viewer id>
+TALK_NEW = cb.TALK_NEW  # /约谈: set an ad-hoc talk
 
 
 def flow_keyboard(p: FlowPrompt) -> InlineKeyboardMarkup | None:
@@ -33,10 +34,10 @@ def flow_keyboard(p: FlowPrompt) -> InlineKeyboardMarkup | None:
             rows.append(row)
     tail = []
     if p.kind is StepKind.MULTI:
-        tail.append(InlineKeyboardButton("完成", callback_data=f"{FLOW}:{state.nonce}:ok"))
+        tail.append(InlineKeyboardButton("完成", callback_data=f"{FLOW}:{state.nonce}:{cb.FLOW_OK}"))
     if p.optional:
-        tail.append(InlineKeyboardButton("跳过", callback_data=f"{FLOW}:{state.nonce}:skip"))
-    tail.append(InlineKeyboardButton("取消", callback_data=f"{FLOW}:{state.nonce}:x"))
+        tail.append(InlineKeyboardButton("跳过", callback_data=f"{FLOW}:{state.nonce}:{cb.FLOW_SKIP}"))
+    tail.append(InlineKeyboardButton("取消", callback_data=f"{FLOW}:{state.nonce}:{cb.FLOW_CANCEL}"))
     rows.append(tail)
     return InlineKeyboardMarkup(rows)
 
@@ -44,7 +45,7 @@ def flow_keyboard(p: FlowPrompt) -> InlineKeyboardMarkup | None:
 def list_keyboard(page: ItemPage) -> InlineKeyboardMarkup | None:
     """/我的清单: a row of buttons for each of the viewer's own items being worked on,
     then the pager."""
-    rows = [replies.row_for(v.item, f"l{page.page}") for v in page.views
+    rows = [replies.row_for(v.item, cb.list_surface(page.page)) for v in page.views
             if v.item.owner_id == page.viewer_id and owner_actions(v.item.status)]
     pager = list_pager(page)
     if pager is not None:

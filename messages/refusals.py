@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
 from bot.services import errors as e
-from messages.format import esc
+from messages.format import echo, esc
 
 _ACTIONS = {
     "register": "登记人员只能由管理员（党委办公室）操作。",
@@ -68,7 +69,28 @@ USAGE = {
     ),
 }
 
-DATE_EXAMPLE = "请按这样的格式输入日期：2026-12-05、2026/12/5、12月5日 或 12-05。"
+#: The date grammar of bot/domain/dates.py, as everyone is told it: the prompts and
+#: refusals (DATE_EXAMPLE), /帮助 (DATE_HELP) and the README (tests/test_readme.py).
+DATE_FORMS = "、".join(DUE_EXAMPLES[:-1]) + " 或 " + DUE_EXAMPLES[-1]
+PAST_WORDS = "、".join(w for w in RELATIVE_DAYS if w.endswith("天"))
+DATE_EXAMPLE = f"请按这样的格式输入日期：{DATE_FORMS}（不写年份即今天起最近的这一天）。"
+DATE_HELP = (f"日期可以写成 {DATE_FORMS}，数字用半角或全角均可；不写年份，截止日期是今天起最近的"
+             f"这一天，已发生的事（如谈话日期）是最近过去的这一天，也可以写{PAST_WORDS}。")
+
+
+_FIELDS = {"person": "姓名", "unit": "单位名称", "title": "标题", "source": "来源",
+           "note": "说明", "reason": "理由"}
+_INVISIBLE = {"control": "控制字符", "bidi": "文字方向控制符", "zero_width": "零宽字符",
+              "line_break": "换行符"}
+
+
+def _bad_characters(what: str, problem: str, char: str) -> str:
+    thing = _FIELDS.get(what, "内容")
+    if problem == "invisible":
+        return f"{thing}只有看不见的字符（如零宽空格），没有能显示的文字。请重新输入。"
+    code = f"U+{ord(char):04X}" if len(char) == 1 else "?"
+    return (f"{thing}里有看不见的{_INVISIBLE.get(problem, '特殊字符')}（{code}），"
+            "多半是复制粘贴时带进来的。请删掉后重新输入，或直接手动输入。")
 
 
 def refusal(error: e.ServiceError) -> str:
@@ -79,30 +101,32 @@ def refusal(error: e.ServiceError) -> str:
             return "您还没有绑定身份，无法查看或操作。请向党委办公室索取邀请链接。"
         case e.UnknownUnit(name=name, known=known):
             hint = f"现有单位：{esc('、'.join(known[:30]))}" if known else "还没有任何单位，请先用 /新建单位 创建。"
-            return f"找不到单位“{esc(name)}”。{hint}"
+            return f"找不到单位“{echo(name)}”。{hint}"
         case e.DuplicateUnit(name=name):
             return f"单位“{esc(name)}”已经存在。"
         case e.UnknownPerson(name=name):
-            return f"找不到人员“{esc(name)}”。请检查姓名，或先用 /登记 登记此人。"
+            return f"找不到人员“{echo(name)}”。请检查姓名，或先用 /登记 登记此人。"
         case e.AmbiguousPerson(name=name, units=units):
             return (f"有多位“{esc(name)}”（{esc('、'.join(units))}），"
                     f"请写成 姓名@单位，例如 {esc(name)}@{esc(units[0])}。")
         case e.DuplicatePerson(name=name, unit=unit):
             return f"“{esc(unit)}”已经登记过“{esc(name)}”，不会重复登记。需要重发邀请请用 /邀请 {esc(name)}。"
         case e.UnknownRole(word=word):
-            return (f"不认识角色“{esc(word)}”。可选：党委书记、班子成员、纪委书记、纪委委员、"
+            return (f"不认识角色“{echo(word)}”。可选：党委书记、班子成员、纪委书记、纪委委员、"
                     "支部书记、管理员。")
         case e.UnknownTerm(word=word, choices=choices):
-            return f"“{esc(word)}”不在可选范围内。请点按钮选择，或输入：{esc('、'.join(choices[:30]))}。"
+            return f"“{echo(word)}”不在可选范围内。请点按钮选择，或输入：{esc('、'.join(choices[:30]))}。"
         case e.BadName(what=what, length=length):
             thing = "姓名" if what == "person" else "单位名称"
             return f"{thing}不能为空、不能换行，最多40字（您输入了{length}字）。"
+        case e.BadCharacters(what=what, problem=problem, char=char):
+            return _bad_characters(what, problem, char)
         case e.TitleTooLong(length=length, limit=limit):
             return f"标题太长了：最多{limit}字，您输入了{length}字。请精简后重新发送。"
         case e.EmptyText():
             return "内容不能为空，请重新输入。"
         case e.InvalidDate(text=text):
-            return f"看不懂日期“{esc(text)}”。{DATE_EXAMPLE}"
+            return f"看不懂日期“{echo(text)}”。{DATE_EXAMPLE}"
         case e.BadParent(reason="unknown"):
             return "找不到这个上级事项编号，请点按钮选择或输入正确的编号（如 W0001）。"
         case e.BadParent(reason="problem_has_no_parent"):
@@ -132,14 +156,14 @@ def refusal(error: e.ServiceError) -> str:
         case e.BadSetting(reason=reason):
             return f"没有修改：{esc(reason)}。"
         case e.FutureDate(text=text):
-            return f"“{esc(text)}”还没到。请填写已经发生的日期，例如 12月10日 或 昨天。"
+            return f"“{echo(text)}”还没到。请填写已经发生的日期，例如 12月10日 或 昨天。"
         case e.CannotNow(reason=reason):
             return _STATUS_NOW.get(reason, "这个事项的状态已经变了，请重新发送命令查看。")
         case e.TextTooLong(what=what, length=length, limit=limit):
             thing = "理由" if what == "reason" else "说明"
             return f"{thing}太长了：最多{limit}字，您输入了{length}字。请精简后重新发送。"
         case e.BadNewDue(text=text, due=due):
-            return (f"新的截止日期（{esc(text)}）要晚于 {esc(due)}（现在的截止日期或今天）。"
+            return (f"新的截止日期（{echo(text)}）要晚于 {esc(due)}（现在的截止日期或今天）。"
                     "请重新输入。")
         case e.BadPlanDue(plan_due=plan_due, due=due):
             return (f"整改方案的期限（{esc(plan_due)}）不能晚于整改完成期限（{esc(due)}）。"
@@ -148,9 +172,9 @@ def refusal(error: e.ServiceError) -> str:
             return (f"台账文件有 {size / 2**20:.0f} MB，超过 Telegram 允许机器人发送的 {limit // 2**20} MB。"
                     "请管理员在服务器上用 dutybot export 文件.xlsx 导出。")
         case e.UnknownItem(code=code):
-            return f"找不到编号为“{esc(code)}”的事项，或它不是您的。发送 /待办 查看您的事项。"
+            return f"找不到编号为“{echo(code)}”的事项，或它不是您的。发送 /待办 查看您的事项。"
         case e.OutOfScope(code=code):
-            return (f"编号为“{esc(code)}”的事项不在您的查看范围内（本人的事项，班子成员另含分管单位的事项）。"
+            return (f"编号为“{echo(code)}”的事项不在您的查看范围内（本人的事项，班子成员另含分管单位的事项）。"
                     "发送 /我的清单 查看您能看到的事项。")
         case e.NothingToNote():
             return ("没找到您可以添加说明的事项。请回复（引用）提醒消息或事项卡片，"

@@ -13,21 +13,21 @@ from bot.domain.transitions import Action, owner_actions
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
 from bot.services.replies import Changed, Decided, PendingExtension
 from bot.services.reply_flows import Reported
+from messages import callbacks as cb
 from messages.format import days_phrase, esc, fmt_date
 
-# Callback data: an action and ids only, re-checked on every press.
-ITEM = "it"  # it:<act>:<item id>:<surface>
-EXTENSION = "ex"  # ex:<ok|no|wd>:<request id>
-APPROVE, REJECT, WITHDRAW = "ok", "no", "wd"  # 批准, 驳回, the applicant's 撤回申请
-CHECK = "zg"  # zg:<ok|back>:<item id>
+# Callback data (messages/callbacks.py has the grammar): an action and ids only,
+# re-checked on every press.
+ITEM, EXTENSION, CHECK = cb.ITEM, cb.EXTENSION, cb.CHECK  # it:…, ex:…, zg:…
+APPROVE, REJECT, WITHDRAW = cb.APPROVE, cb.REJECT, cb.WITHDRAW  # 批准, 驳回, 撤回申请
 
 # What the item buttons do.
-ACK, START, DONE, EXTEND, STATUS = "ack", "go", "done", "ext", "st"
+ACK, START, DONE, EXTEND, STATUS = cb.ACK, cb.START, cb.DONE, cb.EXTEND, cb.STATUS
 ACTS = {START: Action.START, DONE: Action.COMPLETE, EXTEND: Action.REQUEST_EXTENSION}
 
 # Where the buttons sit, so a tap redraws the right thing: rows in a digest or a notice,
 # a page of /我的清单, one item's card, or the /延期审批 list.
-ROWS, CARD, PENDING = "d", "c", "p"
+ROWS, CARD, PENDING = cb.ROWS, cb.CARD, cb.PENDING
 MAX_ITEM_ROWS = 24  # four buttons an item; Telegram allows 100 in one message
 
 
@@ -81,7 +81,7 @@ def replace_row(markup: InlineKeyboardMarkup | None, item_id: int,
         return None
     rows = []
     for old in markup.inline_keyboard:
-        if any(_item_of(b.callback_data) == item_id for b in old):
+        if any(cb.item_of(b.callback_data) == item_id for b in old):
             rows.append(row)
         else:
             rows.append(list(old))
@@ -93,7 +93,7 @@ def is_owner_row(markup: InlineKeyboardMarkup | None, item_id: int) -> bool | No
     if markup is None:
         return None
     for row in markup.inline_keyboard:
-        if any(_item_of(b.callback_data) == item_id for b in row):
+        if any(cb.item_of(b.callback_data) == item_id for b in row):
             return len(row) > 2
     return None
 
@@ -102,7 +102,7 @@ def shows_acked(markup: InlineKeyboardMarkup | None, item_id: int) -> bool:
     """Whether the item's 收到 button already says it was confirmed (✅)."""
     if markup is None:
         return False
-    return any(_item_of(b.callback_data) == item_id and b.text.startswith("✅ 收到")
+    return any(cb.item_of(b.callback_data) == item_id and b.text.startswith("✅ 收到")
                for row in markup.inline_keyboard for b in row)
 
 
@@ -111,18 +111,7 @@ def items_named(markup: InlineKeyboardMarkup | None) -> set[int]:
     if markup is None:
         return set()
     return {i for row in markup.inline_keyboard for b in row
-            if (i := _item_of(b.callback_data)) is not None}
-
-
-def _item_of(data: object) -> int | None:
-    if not isinstance(data, str):
-        return None
-    parts = data.split(":")
-    if parts[0] == ITEM and len(parts) >= 3 and parts[2].isdigit():
-        return int(parts[2])
-    if parts[0] == CHECK and len(parts) == 3 and parts[2].isdigit():
-        return int(parts[2])
-    return None
+            if (i := cb.item_of(b.callback_data)) is not None}
 
 
 # What a tap shows ---------------------------------------------------------------------
@@ -301,8 +290,8 @@ def verify_request(p: dict[str, Any], today: date) -> str:
 
 def verify_keyboard(item_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton("销号", callback_data=f"{CHECK}:ok:{item_id}"),
-        InlineKeyboardButton("退回", callback_data=f"{CHECK}:back:{item_id}"),
+        InlineKeyboardButton("销号", callback_data=f"{CHECK}:{cb.VERIFY}:{item_id}"),
+        InlineKeyboardButton("退回", callback_data=f"{CHECK}:{cb.RETURN}:{item_id}"),
     ]])
 
 

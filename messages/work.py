@@ -8,6 +8,7 @@ from bot.domain.model import ItemStatus
 from bot.domain.vocabulary import STATUS_NAMES
 from bot.services.rectifications import FixFilter, FixList, Rectification
 from bot.services.talks import TalkHeld, TalkLine, TalkOverview
+from messages import callbacks as cb
 from messages import keyboards
 from messages.format import days_phrase, esc, fmt_date
 from messages.items import badge
@@ -49,8 +50,8 @@ def fixes_keyboard(view: FixList) -> InlineKeyboardMarkup | None:
         item = v.item
         if item.id in view.checkable:
             rows.append([
-                InlineKeyboardButton(f"销号 {item.code}", callback_data=f"{CHECK}:ok:{item.id}"),
-                InlineKeyboardButton(f"退回 {item.code}", callback_data=f"{CHECK}:back:{item.id}"),
+                InlineKeyboardButton(f"销号 {item.code}", callback_data=f"{CHECK}:{cb.VERIFY}:{item.id}"),
+                InlineKeyboardButton(f"退回 {item.code}", callback_data=f"{CHECK}:{cb.RETURN}:{item.id}"),
             ])
         elif v.owner.id == view.viewer_id and item.is_active \
                 and item.status is not ItemStatus.EXTENSION_REQUESTED:

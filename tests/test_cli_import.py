@@ -122,3 +122,20 @@ def test_files_that_cannot_be_imported_are_refused_in_one_line(tmp_path, cli, ca
         result = cli(capsys, "import", name)
         assert result.returncode == 1
         assert len(lines(result.stderr)) == 1 and message in result.stderr, result.stderr
+
+
+def test_invisible_characters_in_names_are_refused_from_the_command_line_too(tmp_path, cli,
+                                                                            capsys):
+    db = tmp_path / "bot.db"
+    assert cli(capsys, "template", "台账.xlsx").returncode == 0
+    book = openpyxl.load_workbook(tmp_path / "台账.xlsx")
+    book["单位"].append(["某局\u202e党委", None, None])
+    book["人员"].append(["\u200b\u200b", "党委书记", "某局党委"])
+    book.save(tmp_path / "台账.xlsx")
+    result = cli(capsys, "import", "台账.xlsx")
+    assert result.returncode == 1 and result.stdout == ""
+    assert lines(result.stderr)[1:] == [
+        "单位 第3行 名称: 含有看不见的文字方向控制符（U+202E），多半是复制粘贴时带进来的，请删掉后重新导入",
+        "人员 第3行 姓名: 只有看不见的字符（如零宽空格），没有能显示的文字",
+    ]
+    assert count(db, "units") == 0

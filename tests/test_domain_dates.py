@@ -1,12 +1,24 @@
-"""bot.domain.dates.parse_due_date: due dates as office staff type them."""
+"""bot.domain.dates: dates as office staff type them, and nothing else."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bot.domain.dates import DateParseError, parse_due_date
+from bot.domain.dates import (
+    DUE_EXAMPLES,
+    MAX_LENGTH,
+    RELATIVE_DAYS,
+    DateParseError,
+    FutureDateError,
+    parse_due_date,
+    parse_full_date,
+    parse_past_date,
+)
 
 TODAY = date(2026, 11, 21)
 
@@ -92,3 +104,90 @@ def test_refused_texts_raise_date_parse_error(text):
 def test_date_parse_error_names_the_input_and_is_a_value_error():
     with pytest.raises(ValueError, match="明天"):
         parse_due_date("明天", TODAY)
+
+
+# -- the grammar, exactly (issue 20, item 4) ------------------------------------------------
+
+@pytest.mark.parametrize("text", DUE_EXAMPLES)
+def test_every_documented_example_is_the_fifth_of_december(text):
+    assert parse_due_date(text, TODAY) == date(2026, 12, 5)
+
+
+@pytest.mark.parametrize("text", ["２０２６年１２月５日", "１２－０５", "１２／５", "２０２６．１２．５",
+                                  "12\u3000-\u300005", "１２月５日"])
+def test_full_width_digits_separators_and_spaces_are_folded(text):
+    assert parse_due_date(text, TODAY) == date(2026, 12, 5)
+
+
+@pytest.mark.parametrize("text", [
+    "٢٠٢٦-١٢-٠٥",  # Arabic-Indic digits
+    "2026-12-٥", "١٢月5日", "12-0٥", "۱۲/۵",  # Eastern Arabic-Indic
+    "2026-12-²", "¹²月5日",  # superscripts
+    "①②月⑤日", "𝟙𝟚-𝟘𝟝",  # circled, mathematical
+    "१२/५",  # Devanagari
+    "\n12-05\n1", "12-05日日", "2026年12月5日\x00",
+    "+12-05", "12-+5", "1_2-05", "2026\t-12-05", "12- 0 5",
+    "12-05" + " " * MAX_LENGTH + "x", "2" * 10_000,
+])
+def test_other_digits_and_stray_characters_are_not_dates(text):
+    with pytest.raises(DateParseError):
+        parse_due_date(text, TODAY)
+    with pytest.raises(DateParseError):
+        parse_past_date(text, TODAY)
+    with pytest.raises(DateParseError):
+        parse_full_date(text)
+
+
+def test_trailing_spaces_are_trimmed_but_not_other_whitespace_inside():
+    assert parse_due_date(" 2026-12-5\u3000", TODAY) == date(2026, 12, 5)
+
+
+@pytest.mark.parametrize("word, days", sorted(RELATIVE_DAYS.items()))
+def test_past_words(word, days):
+    assert (TODAY - parse_past_date(f" {word} ", TODAY)).days == days
+    with pytest.raises(DateParseError):
+        parse_due_date(word, TODAY)  # a due date is never "yesterday"
+
+
+def test_a_past_day_without_a_year_is_its_latest_occurrence():
+    assert parse_past_date("11月21日", TODAY) == date(2026, 11, 21)
+    assert parse_past_date("12月5日", TODAY) == date(2025, 12, 5)
+    with pytest.raises(FutureDateError):
+        parse_past_date("2026-12-05", TODAY)
+
+
+def test_a_spreadsheet_date_needs_its_year():
+    assert parse_full_date("2026年3月31日") == date(2026, 3, 31)
+    with pytest.raises(DateParseError):
+        parse_full_date("3月31日")
+
+
+#: The grammar restated as one regular expression, from the module's docstring.
+_GRAMMAR = re.compile(r"(?:[0-9]{4} *[-/.年] *)?[0-9]{1,2} *[-/.月] *[0-9]{1,2} *日?")
+_FOLD = str.maketrans("０１２３４５６７８９－／．\u3000", "0123456789-/. ")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
+    st.lists(st.sampled_from(["2026", "12", "5", "05", "-", "/", ".", "年", "月", "日", " ",
+                              "٣", "²", "１２", "－", "\u3000", "\n", "0", "2027", "31"]),
+             max_size=8).map("".join),
+))
+def test_whatever_parses_is_in_the_documented_grammar(text):
+    try:
+        parse_due_date(text, TODAY)
+    except DateParseError:
+        return
+    folded = text.strip().translate(_FOLD)
+    assert _GRAMMAR.fullmatch(folded), repr(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(date(2000, 1, 1), date(2100, 12, 31)),
+       st.sampled_from(["{y}-{m:02d}-{d:02d}", "{y}/{m}/{d}", "{y}.{m}.{d}", "{y}年{m}月{d}日",
+                        "{y} - {m} - {d}", "{y}年{m}月{d}"]))
+def test_every_full_date_form_reads_back(day, form):
+    text = form.format(y=day.year, m=day.month, d=day.day)
+    assert parse_due_date(text, TODAY) == day
+    assert parse_full_date(text) == day

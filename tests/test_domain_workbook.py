@@ -338,3 +338,28 @@ def test_with_a_sheet_missing_references_are_not_checked_yet():
     rows, read_errors = read_rows(book(items=[item(owner="王五")], **{PEOPLE: None}))
     plan, errors = plan_import(rows, EMPTY, read_errors)
     assert plan is None and problems(errors) == [(PEOPLE, None, None, Problem.SHEET_MISSING)]
+
+
+def test_names_and_titles_are_cleaned_as_in_chat():
+    """NFC and trimmed like a name typed in chat, so both find the same record."""
+    raw = book(units=[("Cafe\u0301党委", None, "党委")],
+               people=[(" Jose\u0301 ", "党委书记", "Café党委", None, None, None)],
+               items=[item(title=" 公务\n接待 超标准 ", owner="José", unit="Café党委")])
+    rows, errors = read_rows(raw)
+    assert errors == []
+    assert rows.units[0].name == "Café党委" and rows.people[0].name == "José"
+    assert rows.people[0].unit == "Café党委" and rows.items[0].title == "公务 接待 超标准"
+    plan, errors = plan_import(rows, EMPTY, errors)
+    assert errors == [] and len(plan.items) == 1
+
+
+def test_invisible_characters_are_one_error_each_naming_the_character():
+    raw = book(units=[("某局\u202e党委", None, "党委")],
+               people=[("\u200b", "党委书记", "某局党委", None, None, None)],
+               items=[item(title="\u2066公务接待\u2069", owner="陈书记")])
+    _, errors = run(raw)
+    bad = [(e.sheet, e.column, e.problem, e.value, e.choices) for e in errors
+           if e.problem is Problem.BAD_CHARACTERS]
+    assert bad == [(UNITS, "名称", Problem.BAD_CHARACTERS, "U+202E", ("bidi",)),
+                   (PEOPLE, "姓名", Problem.BAD_CHARACTERS, "U+200B", ("invisible",)),
+                   (ITEMS, "标题", Problem.BAD_CHARACTERS, "U+2066", ("bidi",))]

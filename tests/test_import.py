@@ -240,6 +240,21 @@ BAD_ROWS = {
                        "人员 第4行 分管单位: 找不到单位“财务处”"),
     "unknown list": (_change(ITEMS, 3, "清单类型", "任务"), "清单 第3行 清单类型: 不认识“任务”"),
     "formula": (_change(ITEMS, 3, "截止日期", "=DATE(2026,12,5)"), "清单 第3行 截止日期: 是公式"),
+    # names and titles are cleaned as in chat (bot/domain/text.py)
+    "bidi override in a name": (_change(PEOPLE, 4, "姓名", "李\u202e明"),
+                                "人员 第4行 姓名: 含有看不见的文字方向控制符（U+202E）"),
+    "zero-width space in a unit": (_change(UNITS, 4, "名称", "财务\u200b科"),
+                                   "单位 第4行 名称: 含有看不见的零宽字符（U+200B）"),
+    "bidi isolate in a 分管单位": (_change(PEOPLE, 4, "分管单位", "\u2066财务科\u2069"),
+                                 "人员 第4行 分管单位: 含有看不见的文字方向控制符（U+2066）"),
+    "zero-width joiner in a 责任人": (_change(ITEMS, 4, "责任人", "李\u200d明"),
+                                    "清单 第4行 责任人: 含有看不见的零宽字符（U+200D）"),
+    "a title of invisible characters": (_change(ITEMS, 3, "标题", "\u200b\ufeff\u2060"),
+                                        "清单 第3行 标题: 只有看不见的字符"),
+    "a name of invisible characters": (_change(UNITS, 5, "名称", "\u3164"),
+                                       "单位 第5行 名称: 只有看不见的字符"),
+    "a word joiner in a title": (_change(ITEMS, 3, "标题", "公务\u2060接待"),
+                                 "清单 第3行 标题: 含有看不见的零宽字符（U+2060）"),
 }
 
 

@@ -1,7 +1,21 @@
-"""Due dates as office staff type them.
+"""Dates as office staff type them: the whole grammar, in one place.
 
-Accepted: 2026-12-05, 2026/12/5, 2026.12.5, 2026年12月5日, 12月5日, 12-05, 12/5
-(a date without a year is its next occurrence, today included).
+First the text is trimmed, and what Chinese input methods type in full width is folded
+to ASCII: the digits ０–９, the separators － ／ ． and the ideographic space. Then:
+
+- a full date: a 4-digit year, a 1–2 digit month, a 1–2 digit day, separated by `-`, `/`
+  or `.` (or 年 after the year and 月 after the month), an optional 日 at the end, spaces
+  allowed around each separator: 2026-12-05, 2026/12/5, 2026.12.5, 2026年12月5日. The year
+  is 2000–2100.
+- a day without its year: month and day the same way: 12月5日, 12-05, 12/5, 12.5.
+  A due date (`parse_due_date`) is its next occurrence, today included; a day something
+  happened (`parse_past_date`) its latest occurrence up to today.
+- a day something happened may also be 今天/今日, 昨天/昨日 or 前天.
+
+Digits are ASCII digits only (after the folding): other scripts' digits, superscripts and
+the like (٣, ², ①) are not dates. Anything longer than MAX_LENGTH is not a date either.
+A spreadsheet cell (`parse_full_date`) must be a full date. The examples below are what
+/帮助, the date prompts and the README show (messages/common.py renders them).
 """
 
 from __future__ import annotations
@@ -9,11 +23,21 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-_FULL = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_SHORT = re.compile(r"^(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+#: Every form, as the help shows it (each one parses: tests/test_domain_dates.py).
+DUE_EXAMPLES = ("2026-12-05", "2026/12/5", "2026.12.5", "2026年12月5日", "12月5日", "12-05",
+                "12/5")
+#: The words for a day gone by, and how many days ago each is.
+RELATIVE_DAYS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
+MAX_LENGTH = 32
+YEARS = (2000, 2100)
 
-# Full-width digits and separators that Chinese input methods produce.
-_FULLWIDTH = str.maketrans("０１２３４５６７８９－／．", "0123456789-/.")
+_SEP = r" *[-/.{}] *"
+_FULL = re.compile(rf"([0-9]{{4}}){_SEP.format('年')}([0-9]{{1,2}}){_SEP.format('月')}"
+                   r"([0-9]{1,2}) *日?", re.ASCII)
+_SHORT = re.compile(rf"([0-9]{{1,2}}){_SEP.format('月')}([0-9]{{1,2}}) *日?", re.ASCII)
+
+# Full-width digits and separators that Chinese input methods produce, and its space.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９－／．\u3000", "0123456789-/. ")
 
 
 class DateParseError(ValueError):
@@ -24,12 +48,18 @@ class FutureDateError(DateParseError):
     """A day that has not come yet, where a past day is meant."""
 
 
+def _cleaned(text: str) -> str:
+    return text.strip().translate(_FULLWIDTH)
+
+
 def parse_due_date(text: str, today: date) -> date:
-    cleaned = text.strip().translate(_FULLWIDTH)
-    if match := _FULL.match(cleaned):
+    cleaned = _cleaned(text)
+    if len(cleaned) > MAX_LENGTH:
+        raise DateParseError(text)
+    if match := _FULL.fullmatch(cleaned):
         year, month, day = (int(g) for g in match.groups())
         return _make(year, month, day, text)
-    if match := _SHORT.match(cleaned):
+    if match := _SHORT.fullmatch(cleaned):
         month, day = (int(g) for g in match.groups())
         # the next occurrence, today included; 2月29日 may be up to eight years away
         for year in range(today.year, today.year + 9):
@@ -42,7 +72,8 @@ def parse_due_date(text: str, today: date) -> date:
 def parse_full_date(text: str) -> date:
     """A date with its year (2026-03-31, 2026/3/31, 2026年3月31日): what a spreadsheet
     must say, since a date without a year would mean another day next year."""
-    match = _FULL.match(text.strip().translate(_FULLWIDTH))
+    cleaned = _cleaned(text)
+    match = _FULL.fullmatch(cleaned) if len(cleaned) <= MAX_LENGTH else None
     if not match:
         raise DateParseError(text)
     year, month, day = (int(g) for g in match.groups())
@@ -52,10 +83,10 @@ def parse_full_date(text: str) -> date:
 def parse_past_date(text: str, today: date) -> date:
     """A day something happened: as parse_due_date, but a date without a year is its latest
     occurrence up to today. A day after today raises FutureDateError."""
-    cleaned = text.strip().translate(_FULLWIDTH)
-    if cleaned in _RELATIVE:
-        return today - timedelta(days=_RELATIVE[cleaned])
-    if match := _SHORT.match(cleaned):
+    cleaned = _cleaned(text)
+    if cleaned in RELATIVE_DAYS:
+        return today - timedelta(days=RELATIVE_DAYS[cleaned])
+    if match := _SHORT.fullmatch(cleaned):
         month, day = (int(g) for g in match.groups())
         for year in range(today.year, today.year - 9, -1):
             candidate = _make_or_none(year, month, day)
@@ -68,9 +99,6 @@ def parse_past_date(text: str, today: date) -> date:
     return result
 
 
-_RELATIVE = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
-
-
 def _make_or_none(year: int, month: int, day: int) -> date | None:
     try:
         return date(year, month, day)
@@ -80,6 +108,6 @@ def _make_or_none(year: int, month: int, day: int) -> date | None:
 
 def _make(year: int, month: int, day: int, text: str) -> date:
     result = _make_or_none(year, month, day)
-    if result is None or not 2000 <= year <= 2100:
+    if result is None or not YEARS[0] <= year <= YEARS[1]:
         raise DateParseError(text)
     return result

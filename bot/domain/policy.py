@@ -60,19 +60,23 @@ def check_policy(policy: ReminderPolicy) -> ReminderPolicy:
 
 # Reading what an admin types in /提醒设置 ---------------------------------------------------
 
-_TIME = re.compile(r"^(\d{1,2})[:：点](\d{2})?分?$")
-_FULLWIDTH = str.maketrans("０１２３４５６７８９：，、－～", "0123456789:,,-~")
+# ASCII digits only (after folding the full-width ones): ٣ or ² are not numbers here.
+_TIME = re.compile(r"([0-9]{1,2})[:：点]([0-9]{2})?分?", re.ASCII)
+_DAYS = re.compile(r"([0-9]{1,3})天?", re.ASCII)
+_FULLWIDTH = str.maketrans("０１２３４５６７８９：，、－～\u3000", "0123456789:,,-~ ")
+MAX_SETTING = 64  # characters: anything longer is not a setting
 _OFF_WORDS = frozenset({"关", "关闭", "无", "不设", "off", "none"})
 
 
 def parse_time(text: str) -> time:
     """09:00, 9:00, 9点, 9：30 → a time of day."""
-    match = _TIME.match(text.strip().translate(_FULLWIDTH))
+    cleaned = text.strip().translate(_FULLWIDTH)
+    match = _TIME.fullmatch(cleaned) if len(cleaned) <= MAX_SETTING else None
     if match is None:
-        raise PolicyError(f"“{text.strip()}”不是时间，请写成 09:00 这样")
+        raise PolicyError(f"“{text.strip()[:20]}”不是时间，请写成 09:00 这样")
     hour, minute = int(match.group(1)), int(match.group(2) or 0)
     if hour > 23 or minute > 59:
-        raise PolicyError(f"“{text.strip()}”不是有效的时间")
+        raise PolicyError(f"“{text.strip()[:20]}”不是有效的时间")
     return time(hour, minute)
 
 
@@ -89,11 +93,13 @@ def parse_quiet_hours(text: str) -> QuietHours | None:
 
 def parse_days(text: str, count: int | None = None) -> tuple[int, ...]:
     """7,3,1,0 or 7 3 1 0 → numbers of days (exactly `count` of them, when given)."""
-    words = [w for w in re.split(r"[,\s]+", text.strip().translate(_FULLWIDTH)) if w]
-    try:
-        days = tuple(int(w.removesuffix("天")) for w in words)
-    except ValueError:
-        raise PolicyError(f"“{text.strip()}”里有不是天数的内容，请只写数字") from None
+    cleaned = text.strip().translate(_FULLWIDTH)
+    words = [w for w in re.split(r"[, ]+", cleaned) if w] if len(cleaned) <= MAX_SETTING \
+        else [cleaned]
+    matches = [_DAYS.fullmatch(w) for w in words]
+    if not all(matches):
+        raise PolicyError(f"“{text.strip()[:20]}”里有不是天数的内容，请只写数字")
+    days = tuple(int(m.group(1)) for m in matches)
     if not days:
         raise PolicyError("请写出天数，例如 7,3,1,0")
     if count is not None and len(days) != count:

@@ -31,6 +31,7 @@ from bot.domain.model import (
     Unit,
     UnitKind,
 )
+from bot.domain.text import TextProblem, TextRefused, clean_name, clean_title
 from bot.domain.vocabulary import (
     DUTY_NAMES,
     KIND_NAMES,
@@ -132,6 +133,7 @@ class Problem(StrEnum):
     FORMULA = "formula"
     REQUIRED = "required"
     BAD_NAME = "bad_name"
+    BAD_CHARACTERS = "bad_characters"  # value: the character (U+200B); choices: (why,)
     TOO_LONG = "too_long"
     BAD_CODE = "bad_code"
     DUPLICATE_ROW = "duplicate_row"
@@ -260,9 +262,29 @@ class _Cells:
         return self.check_name(column, self.text(column))
 
     def check_name(self, column: str, text: str) -> str:
-        if text and (len(text) > NAME_MAX or any(c in text for c in "\n\r\t")):
-            self.fail(column, Problem.BAD_NAME, text, number=NAME_MAX)
-        return text
+        """A name cleaned as in chat (bot/domain/text.py); refused, the cell as it is."""
+        try:
+            return clean_name(text, NAME_MAX) if text else text
+        except TextRefused as refused:
+            if refused.problem in (TextProblem.TOO_LONG, TextProblem.LINE_BREAK):
+                self.fail(column, Problem.BAD_NAME, text, number=NAME_MAX)
+            else:
+                self.fail(column, Problem.BAD_CHARACTERS, f"U+{ord(refused.char):04X}",
+                          (refused.problem.value,))
+            return text
+
+    def title(self, column: str) -> str:
+        """A title cleaned as in chat (bot/domain/text.py): one line, nothing invisible."""
+        text = self.text(column)
+        try:
+            return clean_title(text, TITLE_MAX) if text else text
+        except TextRefused as refused:
+            if refused.problem is TextProblem.TOO_LONG:
+                self.fail(column, Problem.TOO_LONG, text[:20], number=TITLE_MAX)
+            else:
+                self.fail(column, Problem.BAD_CHARACTERS, f"U+{ord(refused.char):04X}",
+                          (refused.problem.value,))
+            return text
 
     def names(self, column: str) -> tuple[str, ...]:
         return tuple(self.check_name(column, w) for w in split_words(self.text(column)))
@@ -456,9 +478,7 @@ def _read_items(table: list[dict[str, object]], errors: list[RowError],
         c = _Cells(ITEMS, int(values[""]), values, errors)
         code = _code(c, "编号")
         kind = c.term("清单类型", LIST_NAMES)
-        title = " ".join(c.text("标题").split())
-        if len(title) > TITLE_MAX:
-            c.fail("标题", Problem.TOO_LONG, title[:20], number=TITLE_MAX)
+        title = c.title("标题")
         duty = c.term("责任类型", DUTY_NAMES)
         owner = c.text("责任人")
         name, _, owner_unit = owner.partition("@")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.domain.text import TextProblem, TextRefused
+
 
 class ServiceError(Exception):
     """Something the user asked for that cannot be done; nothing was changed."""
@@ -64,6 +66,15 @@ class UnknownTerm(ServiceError):
 class BadName(ServiceError):
     what: str  # "person" or "unit"
     length: int
+
+
+@dataclass
+class BadCharacters(ServiceError):
+    """A name or text holding something invisible (bot/domain/text.py), or nothing else."""
+
+    what: str  # "person", "unit", "title", "source", "note", "reason"
+    problem: str  # a TextProblem value: invisible, control, bidi, zero_width, line_break
+    char: str  # the first such character
 
 
 @dataclass
@@ -191,3 +202,19 @@ class TooBigToSend(ServiceError):
 
     size: int
     limit: int
+
+
+def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
+    """The refusal of a cleaned text (bot/domain/text.py) for this kind of field: the
+    long-standing ones for empty and too long, BadCharacters for what cannot be seen."""
+    problem, length = refused.problem, refused.length or len(text.strip())
+    if what in ("person", "unit") and problem in (TextProblem.EMPTY, TextProblem.TOO_LONG,
+                                                  TextProblem.LINE_BREAK):
+        return BadName(what, length)
+    if problem is TextProblem.EMPTY:
+        return EmptyText()
+    if problem is TextProblem.TOO_LONG:
+        if what in ("note", "reason"):
+            return TextTooLong(what, length, refused.limit)
+        return TitleTooLong(length, refused.limit)
+    return BadCharacters(what, problem.value, refused.char)

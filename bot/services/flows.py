@@ -7,6 +7,7 @@ kept on the server, and every answer is re-checked, so callback data is never tr
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -51,6 +52,7 @@ from bot.services.rectifications import RectificationDraft, RectificationService
 from storage.db import Database, Tx
 
 FLOW_TTL = timedelta(hours=24)
+_INDEX = re.compile(r"0|[1-9][0-9]?", re.ASCII)  # an option's index, as the buttons carry it
 MAX_BUTTONS = 24  # more choices than this are typed, not tapped
 
 
@@ -274,7 +276,7 @@ class NewItemFlow(FlowSpec):
             parent = await find_parent(tx, ListKind(state.answers["kind"]), text)
             return parent.code, f"{parent.code} {short(parent.title)}"
         if step.key in ("source", "found_by"):
-            source = check_title(text)[:40]
+            source = check_title(text, "source")[:40]
             return source, source
         if step.key in ("due", "plan_due"):
             due = parse_date(text, self.items.today())
@@ -436,7 +438,7 @@ class FlowService(ServiceBase):
                 raise EmptyText()
             labels = dict(map(tuple, state.options))
             return list(state.picked), "、".join(labels[v] for v in state.picked), True
-        if code is None or not code.isdigit() or int(code) >= len(state.options):
+        if code is None or not _INDEX.fullmatch(code) or int(code) >= len(state.options):
             raise StaleButton()
         value, label = state.options[int(code)]
         if step.kind is StepKind.MULTI:

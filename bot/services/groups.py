@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain import permissions
 from bot.domain.model import Actor, Group, GroupKind
+from bot.domain.text import displayable
 from bot.services.base import ServiceBase
 from bot.services.errors import NotAllowed, UsageError
 from bot.services.people import resolve_unit
@@ -37,6 +38,7 @@ class GroupService(ServiceBase):
             if not unit_name:
                 raise UsageError("bind_group")
             unit = await resolve_unit(tx, unit_name)
+        title = displayable(title)  # the chat's own title: kept, without anything invisible
         group = Group(chat_id=chat_id, kind=kind, title=title, unit_id=unit.id if unit else None)
         await tx.groups.upsert(group, self.now())
         await tx.events.record(actor, self.now(), "group.bound", "group", chat_id,

@@ -9,17 +9,17 @@ from bot.domain import permissions
 from bot.domain.chain import ChainError, ancestors, check_parent
 from bot.domain.dates import DateParseError, parse_due_date
 from bot.domain.model import TITLE_MAX, Actor, Duty, Item, ListKind, Person, Unit
+from bot.domain.text import TextRefused, clean_title
 from bot.services.base import ServiceBase
 from bot.services.errors import (
     BadParent,
-    EmptyText,
     InvalidDate,
     NotAllowed,
     NotBound,
     OutOfScope,
     StaleButton,
-    TitleTooLong,
     UnknownItem,
+    text_refused,
 )
 from bot.services.people import resolve_person, resolve_unit
 from storage.db import Tx
@@ -84,13 +84,13 @@ class ItemCard:
     own: bool
 
 
-def check_title(text: str) -> str:
-    title = " ".join(text.split())
-    if not title:
-        raise EmptyText()
-    if len(title) > TITLE_MAX:
-        raise TitleTooLong(len(title), TITLE_MAX)
-    return title
+def check_title(text: str, what: str = "title") -> str:
+    """An item's title (or, `what` "source", a 来源), cleaned as everywhere
+    (bot/domain/text.py): one line of at most TITLE_MAX, nothing invisible."""
+    try:
+        return clean_title(text, TITLE_MAX)
+    except TextRefused as refused:
+        raise text_refused(what, text, refused) from None
 
 
 def parse_date(text: str, today: date) -> date:

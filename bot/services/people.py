@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.model import NAME_MAX, Actor, Invite, Person, Role, Unit, UnitKind
+from bot.domain.text import TextRefused, clean_name
 from bot.domain.vocabulary import ROLE_NAMES, UNIT_KIND_NAMES, parse_term, split_words
 from bot.services.base import ServiceBase
 from bot.services.errors import (
     AlreadyBound,
     AmbiguousPerson,
-    BadName,
     DuplicatePerson,
     DuplicateUnit,
     InviteInvalid,
@@ -23,6 +23,7 @@ from bot.services.errors import (
     UnknownRole,
     UnknownUnit,
     UsageError,
+    text_refused,
 )
 from storage.db import Database, Tx
 
@@ -44,10 +45,12 @@ class Registration:
 
 
 def check_name(name: str, what: str) -> str:
-    name = name.strip()
-    if not name or len(name) > NAME_MAX or any(c in name for c in "\n\r\t"):
-        raise BadName(what, len(name))
-    return name
+    """A person's (`what` "person") or a unit's ("unit") name, cleaned as everywhere
+    (bot/domain/text.py): NFC, trimmed, one line, nothing invisible, at most NAME_MAX."""
+    try:
+        return clean_name(name, NAME_MAX)
+    except TextRefused as refused:
+        raise text_refused(what, name, refused) from None
 
 
 def parse_roles(text: str) -> frozenset[Role]:
@@ -229,26 +232,29 @@ class PeopleService(ServiceBase):
 
 
 async def resolve_unit(tx: Tx, name: str) -> Unit:
-    unit = await tx.units.by_name(name.strip())
+    """A unit by its name, typed as names are stored (cleaned the same way)."""
+    name = check_name(name, "unit")
+    unit = await tx.units.by_name(name)
     if unit is None:
         known = [u.name for u in (await tx.units.all()).values()]
-        raise UnknownUnit(name.strip(), known)
+        raise UnknownUnit(name, known)
     return unit
 
 
 async def resolve_person(tx: Tx, text: str) -> Person:
     """A person by name, or 姓名@单位 where the name is not unique."""
     name, _, unit_name = text.strip().partition("@")
+    name = check_name(name, "person")
     if unit_name:
         unit = await resolve_unit(tx, unit_name)
-        person = await tx.persons.by_name_in_unit(name.strip(), unit.id)
+        person = await tx.persons.by_name_in_unit(name, unit.id)
         if person is None:
-            raise UnknownPerson(text.strip())
+            raise UnknownPerson(f"{name}@{unit.name}")
         return person
-    found = await tx.persons.by_name(name.strip())
+    found = await tx.persons.by_name(name)
     if not found:
-        raise UnknownPerson(name.strip())
+        raise UnknownPerson(name)
     if len(found) > 1:
         units = await tx.units.all()
-        raise AmbiguousPerson(name.strip(), [units[p.unit_id].name for p in found])
+        raise AmbiguousPerson(name, [units[p.unit_id].name for p in found])
     return found[0]

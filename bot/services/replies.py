@@ -16,20 +16,20 @@ from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, ListKind, Person
 from bot.domain.planner import Recipient
+from bot.domain.text import TextRefused, clean_note
 from bot.domain.transitions import Action, Transition, TransitionRefused, apply
 from bot.services.base import ServiceBase
 from bot.services.errors import (
     BadNewDue,
     BadPlanDue,
     CannotNow,
-    EmptyText,
     NotAllowed,
     NotBound,
     NothingToNote,
     NotYours,
     StaleButton,
-    TextTooLong,
     UnknownItem,
+    text_refused,
 )
 from bot.services.notices import item_payload, notify
 from storage.db import Database, Tx
@@ -64,13 +64,12 @@ class PendingExtension:
 
 
 def check_text(text: str, what: str) -> str:
-    """A note or a reason: trimmed, not empty, at most NOTE_MAX characters."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise EmptyText()
-    if len(cleaned) > NOTE_MAX:
-        raise TextTooLong(what, len(cleaned), NOTE_MAX)
-    return cleaned
+    """A note or a reason (`what`), cleaned as everywhere (bot/domain/text.py): trimmed,
+    not empty, nothing invisible, at most NOTE_MAX characters; line breaks are kept."""
+    try:
+        return clean_note(text, NOTE_MAX)
+    except TextRefused as refused:
+        raise text_refused(what, text, refused) from None
 
 
 class ReplyService(ServiceBase):
