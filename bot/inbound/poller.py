@@ -13,7 +13,7 @@ import logging
 import warnings
 from collections.abc import Callable
 
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
@@ -28,6 +28,9 @@ log = logging.getLogger("dutybot.inbound")
 warnings.filterwarnings("ignore", message=r".*Bot\.getUpdates", category=PTBUserWarning)
 
 POLL_SECONDS = 10  # long-poll timeout asked of Telegram
+# what the bot answers (an edited message gets a hint); channel posts, reactions, polls and
+# the like are never asked for
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 MAX_BACKOFF = 30.0
 
 
@@ -80,7 +83,7 @@ class Poller:
 
     async def _poll(self, offset: int | None) -> list[dict]:
         """The raw updates, as Telegram sent them."""
-        kwargs: dict = {"timeout": self.timeout, "allowed_updates": Update.ALL_TYPES}
+        kwargs: dict = {"timeout": self.timeout, "allowed_updates": ALLOWED_UPDATES}
         if offset is not None:
             kwargs["offset"] = offset
         result = await self.bot.do_api_request("getUpdates", api_kwargs=kwargs,
