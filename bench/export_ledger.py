@@ -44,7 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from planner_tick import NOW, seed
 
 from bot.clock import ManualClock
+from bot.offload import shared
 from bot.services.export import ExportService
+from messages.export import WORDS
 from storage.db import Database
 from storage.ledger import LedgerSnapshot
 
@@ -133,10 +135,10 @@ async def bench(path: Path) -> None:
         f"bare fetch   maxrss {maxrss_mb():.0f} MiB")
     say("    " + ", ".join(f"{k} {v}" for k, v in read.items()))
     db = await Database.open(path)
-    service = ExportService(db, ManualClock(NOW))
+    service = ExportService(db, ManualClock(NOW), shared())
     try:
         started = time.perf_counter()
-        result = await service.export_for_console()
+        result = await service.export_for_console(WORDS)
         whole_s = time.perf_counter() - started
         say(f"(3) export_for_console()         {whole_s:8.3f} s   "
             f"{len(result.data) / 2**20:.1f} MiB .xlsx   maxrss {maxrss_mb():.0f} MiB")

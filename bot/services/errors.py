@@ -191,3 +191,11 @@ class TooBigToSend(ServiceError):
 
     size: int
     limit: int
+
+
+@dataclass
+class ExportFailed(ServiceError):
+    """The 台账 could not be written: its child process ran out of "memory" or "time",
+    or "died"."""
+
+    reason: str
