@@ -373,3 +373,14 @@ def test_a_sheet_past_excel_s_row_limit_goes_on_in_further_sheets(monkeypatch):
     assert [values(book[n])[0] for n in parts] == [list(LEDGER_COLUMNS[EVENTS])] * 3
     assert [r[0] for n in parts for r in values(book[n])[1:]] == [1, 2, 3, 4, 5]
     assert book[parts[2]].freeze_panes == "A2" and written.counts[EVENTS] == 5
+
+
+@pytest.mark.parametrize("reason, says", [("memory", "所需的内存超出上限"),
+                                          ("time", "超过 30 分钟仍未完成"),
+                                          ("died", "生成台账时出错")])
+def test_an_export_that_could_not_be_made_says_why_in_one_line(reason, says):
+    from bot.services.errors import ExportFailed
+    from messages.refusals import refusal
+
+    text = refusal(ExportFailed(reason))
+    assert says in text and "没有导出" in text and "\n" not in text

@@ -100,6 +100,8 @@ def parse_file(data: bytes) -> RawWorkbook:
     try:
         return read_workbook(data)
     except WorkbookUnreadable as exc:
+        if isinstance(exc.__cause__, MemoryError):  # the child's memory cap, not the form
+            raise MemoryError from None
         raise WorkbookRefused(UploadProblem(exc.reason)) from None
 
 
@@ -146,11 +148,9 @@ class ImportService(ServiceBase):
                 return ImportResult(source, plan, ())
             now = self.now()
             applied = await tx.imports.apply(plan, now)
-            invites = []
-            for change, person in applied.people:
-                invite = await self.people.invite_in(tx, person, now)
-                invites.append(NewInvite(person.name, change.unit, invite.code,
-                                         invite.expires_at))
+            made = await self.people.invites_in(tx, [p for _, p in applied.people], now)
+            invites = [NewInvite(person.name, change.unit, invite.code, invite.expires_at)
+                       for (change, person), invite in zip(applied.people, made, strict=True)]
             await tx.events.record_many(actor, now, _events(plan, applied, source))
         return ImportResult(source, plan, tuple(invites))
 
