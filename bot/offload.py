@@ -16,7 +16,9 @@ Children are started with 'spawn' (a fresh interpreter: never a fork of a proces
 has threads), lazily, and reused. Each job is waited for in a daemon thread of its own (a
 job queued behind busy children waits there too), so an `Offloader` is tied to no event
 loop and no exit waits for a job: the process shares one (`shared()`), which tests and the
-CLI's several `asyncio.run` calls reuse, and stops its children at exit.
+CLI's several `asyncio.run` calls reuse, and stops its children at exit. A spawned child
+imports the parent's main module (as `__mp_main__`): every entry point keeps its work under
+`if __name__ == "__main__"` (the `dutybot` script, bench/, pytest do).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from bot.domain.workbook import (
     PEOPLE,
     UNITS,
     ImportPlan,
-    RawWorkbook,
     RowError,
+    Rows,
     plan_import,
     read_rows,
 )
@@ -94,15 +94,17 @@ def check_upload(file_name: str | None, mime_type: str | None,
     return None
 
 
-def parse_file(data: bytes) -> RawWorkbook:
-    """openpyxl's reading (blocking, and as heavy as the file makes it: the service runs it
-    in a child process), its refusals as WorkbookRefused."""
+def parse_file(data: bytes) -> tuple[Rows, list[RowError]]:
+    """openpyxl's reading and the check of every row on its own (blocking, and as heavy as
+    the file makes it: the service runs it in a child process); the file's refusals as
+    WorkbookRefused."""
     try:
-        return read_workbook(data)
+        book = read_workbook(data)
     except WorkbookUnreadable as exc:
         if isinstance(exc.__cause__, MemoryError):  # the child's memory cap, not the form
             raise MemoryError from None
         raise WorkbookRefused(UploadProblem(exc.reason)) from None
+    return read_rows(book)
 
 
 class ImportService(ServiceBase):
@@ -115,12 +117,13 @@ class ImportService(ServiceBase):
     async def import_file(self, actor: Actor, data: bytes, source: str) -> ImportResult:
         if not permissions.is_admin(actor):
             raise NotAllowed("register")
-        book = await self.parse(data)
-        return await self.import_workbook(actor, book, source)
+        rows, read_errors = await self.parse(data)
+        return await self.import_rows(actor, rows, read_errors, source)
 
-    async def parse(self, data: bytes) -> RawWorkbook:
-        """The file read in a child process (memory-capped, low priority), so that no file
-        can stall or exhaust the bot; what it could not read, as WorkbookRefused."""
+    async def parse(self, data: bytes) -> tuple[Rows, list[RowError]]:
+        """The file read and its rows checked in a child process (memory-capped, low
+        priority), so that no file can stall or exhaust the bot, nor hold up the others
+        while 20 000 rows are checked; what it could not read, as WorkbookRefused."""
         try:
             return await self.offload.run(parse_file, data, seconds=PARSE_SECONDS)
         except OutOfMemory:
@@ -130,13 +133,12 @@ class ImportService(ServiceBase):
         except OffloadFailed:  # the reader itself fell over on this file
             raise WorkbookRefused(UploadProblem.CORRUPT) from None
 
-    async def import_workbook(self, actor: Actor, book: RawWorkbook,
-                              source: str) -> ImportResult:
-        """Check every row against the file and the database; then apply everything in one
+    async def import_rows(self, actor: Actor, rows: Rows, read_errors: list[RowError],
+                          source: str) -> ImportResult:
+        """Check the rows against each other and the database; then apply everything in one
         transaction with its events, or raise ImportRejected having changed nothing."""
         if not permissions.is_admin(actor):
             raise NotAllowed("register")
-        rows, read_errors = read_rows(book)
         if not rows.complete:
             raise ImportRejected(read_errors, rows.examples_skipped)
         async with self.change(actor) as tx:
