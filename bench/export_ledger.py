@@ -44,7 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from planner_tick import NOW, seed
 
 from bot.clock import ManualClock
+from bot.offload import Offloader
 from bot.services.export import ExportService
+from messages.export import WORDS
 from storage.db import Database
 from storage.ledger import LedgerSnapshot
 
@@ -133,16 +135,34 @@ async def bench(path: Path) -> None:
         f"bare fetch   maxrss {maxrss_mb():.0f} MiB")
     say("    " + ", ".join(f"{k} {v}" for k, v in read.items()))
     db = await Database.open(path)
-    service = ExportService(db, ManualClock(NOW))
+    offload = Offloader(workers=1)  # one child, so that its peak below is the export's
+    service = ExportService(db, ManualClock(NOW), offload)
     try:
+        started_at = await offload.run(child_memory)
         started = time.perf_counter()
-        result = await service.export_for_console()
+        result = await service.export_for_console(WORDS)
         whole_s = time.perf_counter() - started
+        peak = await offload.run(child_memory)
         say(f"(3) export_for_console()         {whole_s:8.3f} s   "
             f"{len(result.data) / 2**20:.1f} MiB .xlsx   maxrss {maxrss_mb():.0f} MiB")
         say("    rows: " + ", ".join(f"{k} {v}" for k, v in result.counts.items()))
+        say(f"    the child that wrote it: address space {started_at['VmSize']} MiB at start, "
+            f"peak {peak['VmPeak']} MiB (+{peak['VmPeak'] - started_at['VmSize']} MiB; the "
+            f"cap is +{offload.memory // 2**20}); peak RSS {peak['VmHWM']} MiB")
     finally:
+        offload.close()
         await db.close()
+
+
+def child_memory() -> dict[str, int]:
+    """In the offloader's child: its address space and resident memory, in MiB."""
+    found = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmSize", "VmPeak", "VmHWM"):
+                found[key] = int(value.split()[0]) // 1024
+    return found
 
 
 def main() -> None:

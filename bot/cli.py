@@ -276,20 +276,55 @@ def cmd_import(settings: Settings, source: str) -> int:
     return 0
 
 
-async def _export(settings: Settings):
+class _NotWritten(Exception):
+    def __init__(self, error: OSError) -> None:
+        super().__init__(error.strerror)
+        self.error = error
+
+
+async def _export(settings: Settings, path: Path):
+    """The 台账 built, written to `path` whole, and only then recorded as exported."""
     from bot.clock import SystemClock
+    from bot.services.export import CONSOLE
     from bot.services.registry import Services
+    from messages.export import WORDS
 
     services = await Services.open(settings, SystemClock(settings.tz))
     try:
-        return await services.export.export_for_console()
+        result = await services.export.export_for_console(WORDS)
+        try:
+            _write_whole(path, result.data)
+        except OSError as exc:
+            raise _NotWritten(exc) from exc
+        await services.export.recorded(CONSOLE, result, str(path.resolve()), via="cli")
+        return result
     finally:
         await services.close()
 
 
+def _write_whole(path: Path, data: bytes) -> None:
+    """`data` under a hidden name beside `path`, renamed to it once whole: a failed write
+    leaves nothing behind."""
+    import os
+    import tempfile
+
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
+                                     dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
 def cmd_export(settings: Settings, target: str, force: bool) -> int:
-    """The whole 台账 as the bot sends it with /导出; one line with the counts."""
+    """The whole 台账 as the bot sends it with /导出; one line with the counts. Recorded
+    in the 履责纪实 (with the file's path) only once the file was written."""
+    from bot.services.errors import ExportFailed
     from messages.export import export_written
+    from messages.refusals import refusal
 
     path = Path(target)
     if path.suffix.lower() != ".xlsx":
@@ -304,11 +339,13 @@ def cmd_export(settings: Settings, target: str, force: bool) -> int:
               file=sys.stderr)
         return 1
     settings.check_db_writable()  # the export is recorded in the 履责纪实
-    result = asyncio.run(_export(settings))
     try:
-        path.write_bytes(result.data)
-    except OSError as exc:
-        print(f"dutybot: export: {target}: {exc.strerror}", file=sys.stderr)
+        result = asyncio.run(_export(settings, path))
+    except _NotWritten as exc:
+        print(f"dutybot: export: {target}: {exc.error.strerror}", file=sys.stderr)
+        return 1
+    except ExportFailed as exc:
+        print(f"dutybot: export: {html.unescape(refusal(exc))}", file=sys.stderr)
         return 1
     print(export_written(target, result.counts))
     return 0

@@ -1,7 +1,8 @@
 """The Excel 台账 on disk: openpyxl writes a Ledger, streaming (write-only mode).
 
-Blocking (openpyxl is synchronous): the bot calls `write_ledger` in a worker thread.
-What the rows hold is bot/domain/ledger.py's; the words are messages/export.py's.
+Blocking (openpyxl is synchronous, and a large 台账 takes minutes): the bot writes it in a
+child process (bot/services/export.py). What the rows hold is bot/domain/ledger.py's; the
+words are messages/export.py's, handed in as a `LedgerWords`.
 
 Every string is written as text: a title such as `=1+1` or `#N/A` stays a string and
 never becomes a formula or an error value.
@@ -24,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from bot.domain.display import columns
 from bot.domain.ledger import (
     EVENTS,
     EXTRA_COLUMNS,
@@ -35,6 +37,7 @@ from bot.domain.ledger import (
     Ledger,
     LedgerItem,
     LedgerTalk,
+    LedgerWords,
     Score,
     Verdict,
     chain_of,
@@ -51,8 +54,6 @@ from bot.domain.vocabulary import (
     UNIT_KIND_NAMES,
 )
 from bot.domain.workbook import COLUMNS, HELP, ITEMS, PEOPLE, UNITS
-from messages import export as texts
-from messages.format import columns
 
 EXCEL_ROWS = 1_048_576  # a worksheet's rows, its header included
 CELL_MAX = 32_767  # characters in one cell
@@ -70,20 +71,21 @@ class LedgerFile(NamedTuple):
     counts: dict[str, int]  # data rows per sheet, in the workbook's order
 
 
-def write_ledger(ledger: Ledger) -> bytes:
+def write_ledger(ledger: Ledger, words: LedgerWords) -> bytes:
     """The whole 台账 as .xlsx bytes."""
-    return write_ledger_file(ledger).data
+    return write_ledger_file(ledger, words).data
 
 
-def write_ledger_file(ledger: Ledger) -> LedgerFile:
+def write_ledger_file(ledger: Ledger, words: LedgerWords) -> LedgerFile:
     """The 台账 and how many rows each sheet got."""
-    writer = _Writer(ledger)
+    writer = _Writer(ledger, words)
     return LedgerFile(writer.write(), dict(writer.counts))
 
 
 class _Writer:
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, words: LedgerWords) -> None:
         self.ledger = ledger
+        self.words = words
         self.tz: tzinfo | None = ledger.made_at.tzinfo
         self.today = ledger.today
         self.book = Workbook(write_only=True)
@@ -107,7 +109,7 @@ class _Writer:
         self._sheet(PERFORMANCE, LEDGER_COLUMNS[PERFORMANCE], self._scores(),
                     formats={5: _PERCENT, 8: _PERCENT, 9: _SCORE})
         made = self._local(ledger.made_at).strftime("%Y-%m-%d %H:%M")
-        self._help(texts.ledger_help(made, self.counts, ledger.score_period))
+        self._help(self.words.help(made, self.counts, ledger.score_period))
         buffer = io.BytesIO()
         self.book.save(buffer)
         return buffer.getvalue()
@@ -211,6 +213,7 @@ class _Writer:
     def _events(self) -> Iterator[tuple[object, ...]]:
         groups = self.ledger.group_titles
         labels = self.owner_label
+        words = self.words
 
         def who(key: str) -> str:
             kind, _, ident = key.partition(":")
@@ -221,18 +224,17 @@ class _Writer:
                 number = None
             if number is not None:
                 name = labels.get(number) if kind == "p" else groups.get(number)
-            return texts.recipient_name(kind, name, ident)
+            return words.recipient(kind, name, ident)
 
         for e in self.ledger.events:
             data = _data(e.data)
             yield (e.id, e.at,
-                   texts.actor_name(labels.get(e.actor_person_id) if e.actor_person_id else None,
-                                    e.actor_telegram_id, data.get("via")),
-                   texts.event_name(e.kind),
-                   texts.subject_name(e.subject_type, e.subject_id,
-                                      self._subject(e.subject_type, e.subject_id,
-                                                    e.item_code)),
-                   texts.event_details(e.kind, data, who) or None)
+                   words.actor(labels.get(e.actor_person_id) if e.actor_person_id else None,
+                               e.actor_telegram_id, data.get("via")),
+                   words.event(e.kind),
+                   words.subject(e.subject_type, e.subject_id,
+                                 self._subject(e.subject_type, e.subject_id, e.item_code)),
+                   words.details(e.kind, data, who) or None)
 
     def _subject(self, subject_type: str, subject_id: str, code: str | None) -> str | None:
         """An event's subject by name: an item's 编号, a person, a unit, a group."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from telegram import Update
@@ -24,9 +23,9 @@ async def weekly_summary(update: Update, context: DutyContext) -> None:
     actor = await actor_of(update, context)
     summary = await context.services.summary.weekly_for(actor, await chat_group(update, context))
     await reply(update, weekly(summary))
-    # matplotlib is slow and blocking: off the event loop, so nobody else waits
+    # matplotlib is slow and blocking: in a child process, so nobody else waits
     try:
-        png = await asyncio.to_thread(chart, summary)
+        png = await context.services.offload.run(chart, summary)
     except Exception:  # the text went out; a chart that cannot be drawn must not undo it
         log.exception("the weekly chart could not be drawn")
         return

@@ -1,9 +1,10 @@
 """The weekly chart the 纪委 summary comes with: item status by duty (四责) and by unit.
 
 `ChartData` is what the summary stores in its outbox row (`to_payload` / `from_payload`);
-`render_chart` draws it at send time as a PNG. Rendering blocks for a fraction of a second,
-so the caller runs it in a thread (`asyncio.to_thread`): it uses matplotlib's object API with
-the Agg canvas only, never pyplot or the global rcParams.
+`render_chart` draws it at send time as a PNG. Rendering blocks for a fraction of a second
+and holds the interpreter, so the bot runs it in a child process (bot/offload.py); it uses
+matplotlib's object API with the Agg canvas only, never pyplot or the global rcParams, so
+it is safe in threads too.
 
 Chinese labels need a CJK font. Without one `render_chart` returns None (the summary goes
 out as text alone) and logs once per process how to install one: a chart of boxes is worse
@@ -22,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from messages.format import columns
+from bot.domain.display import columns
 
 log = logging.getLogger("dutybot.chart")
 
@@ -227,7 +228,8 @@ def unit_rows(bars: list[Bar], limit: int = MAX_UNITS) -> list[Bar]:
 def render_chart(data: ChartData, font_path: str | os.PathLike[str] | None = None,
                  ) -> bytes | None:
     """The chart as PNG bytes (800×600), or None when no CJK font is available (logged once
-    per process). Blocking: run it in a thread. Labels are drawn literally (no mathtext)."""
+    per process). Blocking: run it off the event loop. Labels are drawn literally (no
+    mathtext)."""
     font = find_cjk_font(font_path)
     if font is None:
         _warn_once("no-font", "no CJK font found, so the weekly summary goes without its chart "

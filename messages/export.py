@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from bot.domain.ledger import EVENTS, FIXES, OBLIGATIONS, PERFORMANCE, TALKS
+from bot.domain.ledger import EVENTS, FIXES, OBLIGATIONS, PERFORMANCE, TALKS, LedgerWords
 from bot.domain.transitions import Action
 from bot.domain.vocabulary import (
     DUTY_NAMES,
@@ -270,6 +270,8 @@ def subject_name(subject_type: str, subject_id: str, name: str | None) -> str:
         case "meeting":
             event, _, day = subject_id.partition(":")
             return f"{TRIGGER_NAMES.get(event, event)} {day}".strip()
+        case "ledger":
+            return f"台账 {subject_id}"
     return f"{subject_type} {subject_id}"
 
 
@@ -277,3 +279,8 @@ def recipient_name(kind: str, name: str | None, ident: str) -> str:
     if name:
         return name
     return f"群 {ident}" if kind == "g" else f"人员 {ident}"
+
+
+#: The words the 台账 is written in (bot/ledger_io.py stands below messages/ and is given them).
+WORDS = LedgerWords(help=ledger_help, actor=actor_name, event=event_name, subject=subject_name,
+                    details=event_details, recipient=recipient_name)

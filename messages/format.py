@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import unicodedata
 from datetime import date
 
 from bot.domain.text import char_problem
@@ -29,11 +28,6 @@ def echo(text: object, limit: int = 30) -> str:
 def tg_len(text: str) -> int:
     """Length as Telegram counts it (UTF-16 code units)."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def columns(char: str) -> int:
-    """Screen columns a character takes: wide and full-width (CJK) ones count double."""
-    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -31,7 +31,7 @@ from bot.domain.workbook import (
     RowError,
     UnitChange,
 )
-from bot.services.imports import MAX_UPLOAD_BYTES, ImportResult, UploadProblem
+from bot.services.imports import MAX_UPLOAD_BYTES, PARSE_SECONDS, ImportResult, UploadProblem
 from messages.format import MESSAGE_LIMIT, echo, esc, tg_len
 from messages.people import invite_link
 
@@ -69,6 +69,12 @@ def upload_refused(problem: UploadProblem, file_name: str = "", size: int = 0) -
         case UploadProblem.CORRUPT:
             return ("⛔ 无法读取这个文件：它不是有效的 .xlsx 工作簿（可能已损坏或设置了打开密码）。"
                     "请在 Excel 或 WPS 中重新保存后再发送。")
+        case UploadProblem.TOO_COMPLEX:
+            return ("⛔ 读取这个文件所需的内存超出上限（文件内容过多或结构异常），没有导入任何内容。"
+                    "请检查文件，或分成几个文件分别导入。")
+        case UploadProblem.TOO_SLOW:
+            return (f"⛔ 读取这个文件超过 {PARSE_SECONDS:.0f} 秒仍未完成，已停止，没有导入任何内容。"
+                    "请检查文件，或分成几个文件分别导入。")
     return "⛔ 这个文件不能导入。"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
 from bot.services import errors as e
+from bot.services.export import EXPORT_SECONDS
 from messages.format import echo, esc
 
 _ACTIONS = {
@@ -171,6 +172,13 @@ def refusal(error: e.ServiceError) -> str:
         case e.TooBigToSend(size=size, limit=limit):
             return (f"台账文件有 {size / 2**20:.0f} MB，超过 Telegram 允许机器人发送的 {limit // 2**20} MB。"
                     "请管理员在服务器上用 dutybot export 文件.xlsx 导出。")
+        case e.ExportFailed(reason="time"):
+            return (f"⛔ 生成台账超过 {EXPORT_SECONDS / 60:.0f} 分钟仍未完成，已停止，没有导出。"
+                    "请稍后再试。")
+        case e.ExportFailed(reason="memory"):
+            return "⛔ 生成台账所需的内存超出上限，没有导出。请联系管理员。"
+        case e.ExportFailed():
+            return "⛔ 生成台账时出错，没有导出。请稍后再试。"
         case e.UnknownItem(code=code):
             return f"找不到编号为“{echo(code)}”的事项，或它不是您的。发送 /待办 查看您的事项。"
         case e.OutOfScope(code=code):

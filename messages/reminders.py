@@ -31,7 +31,7 @@ class Rendered:
         return len(self.parts) + (self.photo is not None)
 
 
-#: Kinds whose rendering is slow (a chart): the sender renders them in a worker thread.
+#: Kinds whose rendering is slow (a chart): the sender renders them in a child process.
 SLOW_KINDS = frozenset({"weekly_chart"})
 
 

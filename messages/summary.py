@@ -155,7 +155,8 @@ def chart_caption(summary: Summary) -> str:
 
 
 def chart(summary: Summary) -> bytes | None:
-    """The week's chart as PNG (None: no CJK font to draw it). Slow: call it in a thread."""
+    """The week's chart as PNG (None: no CJK font to draw it). Slow: the bot draws it in a
+    child process."""
     return render_chart(chart_data(summary))
 
 

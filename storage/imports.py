@@ -71,6 +71,8 @@ class ImportRepo:
     # -- writing ---------------------------------------------------------------------------
 
     async def apply(self, plan: ImportPlan, now: datetime) -> Applied:
+        """The plan written set-based: a handful of statements per table (executemany), not
+        a few per row, so that even 20 000 rows are one short write."""
         applied = Applied()
         await self._apply_units(plan.units, now, applied)
         person_ids = await self._apply_people(plan.people, now, applied)
@@ -80,18 +82,25 @@ class ImportRepo:
     async def _apply_units(self, changes: Iterable[UnitChange], now: datetime,
                            applied: Applied) -> None:
         by_name = {u.name: u for u in (await self._units.all()).values()}
+        new: list[Unit] = []
         updates = []
-        for c in changes:
-            parent_id = by_name[c.parent].id if c.parent else None
+        next_id = await self._units.next_id()
+        for c in changes:  # new ones first, parents before children
             if c.unit_id is None:
-                by_name[c.name] = await self._units.add(c.name, c.kind, parent_id, now)
+                parent_id = by_name[c.parent].id if c.parent else None
+                by_name[c.name] = Unit(next_id, c.name, c.kind, parent_id)
+                new.append(by_name[c.name])
+                next_id += 1
             else:
                 updates.append(c)
+        await self._units.add_many(new, now)
+        rows = []
         for c in updates:  # after the new ones: a unit may move under a new unit
             parent_id = by_name[c.parent].id if c.parent else None
-            await self._conn.execute("UPDATE units SET kind = ?, parent_id = ? WHERE id = ?",
-                                     (c.kind.value, parent_id, c.unit_id))
+            rows.append((c.kind.value, parent_id, c.unit_id))
             by_name[c.name] = Unit(c.unit_id, c.name, c.kind, parent_id)
+        await self._conn.executemany("UPDATE units SET kind = ?, parent_id = ? WHERE id = ?",
+                                     rows)
         applied.units = by_name
 
     async def _apply_people(self, changes: Iterable[PersonChange], now: datetime,
@@ -101,56 +110,57 @@ class ImportRepo:
         async with self._conn.execute("SELECT id, name, unit_id FROM persons") as cur:
             ids = {(r["name"], unit_names.get(r["unit_id"], "")): r["id"]
                    for r in await cur.fetchall()}
+        new: list[tuple[Person, str | None, str | None]] = []
+        updated: list[Person] = []
+        contacts: list[tuple[int, str | None, str | None]] = []
+        next_id = await self._persons.next_id()
         for c in changes:
             oversees = frozenset(units[n].id for n in c.oversees)
             if c.person_id is None:
-                person = await self._persons.add(c.name, units[c.unit].id, c.roles, oversees, now)
+                person = Person(next_id, c.name, units[c.unit].id, c.roles, oversees)
+                next_id += 1
                 ids[(c.name, c.unit)] = person.id
                 applied.people.append((c, person))
-                if c.phone or c.note:
-                    await self._set_contact(person.id, c.phone, c.note)
-                continue
-            await self._set_contact(c.person_id, c.phone, c.note)
-            await self._conn.execute("DELETE FROM person_roles WHERE person_id = ?",
-                                     (c.person_id,))
-            await self._conn.executemany(
-                "INSERT INTO person_roles (person_id, role) VALUES (?, ?)",
-                [(c.person_id, r.value) for r in sorted(c.roles)])
-            await self._conn.execute("DELETE FROM person_oversight WHERE person_id = ?",
-                                     (c.person_id,))
-            await self._conn.executemany(
-                "INSERT INTO person_oversight (person_id, unit_id) VALUES (?, ?)",
-                [(c.person_id, u) for u in sorted(oversees)])
+                new.append((person, c.phone, c.note))
+            else:
+                updated.append(Person(c.person_id, c.name, units[c.unit].id, c.roles, oversees))
+                contacts.append((c.person_id, c.phone, c.note))
+        await self._persons.add_many(new, now)
+        await self._persons.set_contacts(contacts)
+        await self._persons.set_roles(updated)
         return ids
-
-    async def _set_contact(self, person_id: int, phone: str | None, note: str | None) -> None:
-        await self._conn.execute("UPDATE persons SET phone = ?, note = ? WHERE id = ?",
-                                 (phone, note, person_id))
 
     async def _apply_items(self, changes: Iterable[ItemChange], now: datetime,
                            applied: Applied, person_ids: dict[tuple[str, str], int]) -> None:
-        ids_by_code: dict[str, int] = {}
+        changes = list(changes)
         units = applied.units
+        new = [c for c in changes if c.item_id is None]
+        allocated = await self._items.allocate([(c.kind, c.code) for c in new])
+        numbers = iter(allocated)  # in the order of `new`
+        ids_by_code = {code: item_id for item_id, code in allocated}
+        created: list[Item] = []
+        updates = []
         for c in changes:  # new ones come first, parents before children
             parent_id = None
             if c.parent is not None:
                 parent_id = c.parent.item_id or ids_by_code[c.parent.code or ""]
             if c.item_id is None:
-                item = await self._items.add(
-                    kind=c.kind, title=c.title, duty=c.duty, owner_id=person_ids[c.owner],
-                    unit_id=units[c.unit].id, parent_id=parent_id, source=c.source,
-                    due_date=c.due, now=now, code=c.code, status=c.status,
-                )
-                ids_by_code[item.code] = item.id
+                item_id, code = next(numbers)
+                item = Item(id=item_id, code=code, kind=c.kind, title=c.title, duty=c.duty,
+                            owner_id=person_ids[c.owner], unit_id=units[c.unit].id,
+                            due_date=c.due, status=c.status, parent_id=parent_id,
+                            source=c.source)
+                created.append(item)
             else:
-                await self._conn.execute(
-                    "UPDATE items SET title = ?, duty = ?, owner_id = ?, unit_id = ?, "
-                    "parent_id = ?, source = ?, due_date = ?, status = ?, updated_at = ? "
-                    "WHERE id = ?",
-                    (c.title, c.duty.value, person_ids[c.owner], units[c.unit].id, parent_id,
-                     c.source, to_text(c.due), c.status.value, to_text(now), c.item_id))
+                updates.append((c.title, c.duty.value, person_ids[c.owner], units[c.unit].id,
+                                parent_id, c.source, to_text(c.due), c.status.value,
+                                to_text(now), c.item_id))
                 item = Item(id=c.item_id, code=c.code or "", kind=c.kind, title=c.title,
                             duty=c.duty, owner_id=person_ids[c.owner], unit_id=units[c.unit].id,
                             due_date=c.due, status=c.status, parent_id=parent_id,
                             source=c.source)
             applied.items.append((c, item))
+        await self._items.add_many(created, now)
+        await self._conn.executemany(
+            "UPDATE items SET title = ?, duty = ?, owner_id = ?, unit_id = ?, parent_id = ?, "
+            "source = ?, due_date = ?, status = ?, updated_at = ? WHERE id = ?", updates)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 import aiosqlite
@@ -66,6 +66,54 @@ class ItemRepo:
         return Item(id=item_id, code=code, kind=kind, title=title, duty=duty, owner_id=owner_id,
                     unit_id=unit_id, parent_id=parent_id, source=source, due_date=due_date,
                     status=status, rule_key=rule_key, counterpart_id=counterpart_id)
+
+    async def allocate(self, wanted: Sequence[tuple[ListKind, str | None]]
+                       ) -> list[tuple[int, str]]:
+        """Ids and codes for new items, in order, as `add` would give them one after the
+        other: the next ids, and the code given, else the kind's letter and the id, passing
+        over an id whose code is taken (stored, or given to another of these items). A few
+        queries for any number of items; insert them with `add_many` in the same
+        transaction."""
+        async with self._conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM items") as cur:
+            (first,) = await cur.fetchone()
+        taken = {code for _, code in wanted if code}
+        while True:
+            allocated: list[tuple[int, str]] = []
+            made: list[str] = []
+            item_id = first
+            for kind, given in wanted:
+                code = given
+                if not code:
+                    while (code := f"{_CODE_PREFIX[kind]}{item_id:04d}") in taken:
+                        item_id += 1
+                    made.append(code)
+                allocated.append((item_id, code))
+                item_id += 1
+            stored = await self._stored_codes(made)
+            if not stored:
+                return allocated
+            taken |= stored  # rare: an imported item holds such a code; number again
+
+    async def _stored_codes(self, codes: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(codes), _CHUNK):
+            chunk = codes[start:start + _CHUNK]
+            async with self._conn.execute(
+                f"SELECT code FROM items WHERE code IN ({','.join('?' * len(chunk))})", chunk
+            ) as cur:
+                found.update(r[0] for r in await cur.fetchall())
+        return found
+
+    async def add_many(self, items: Sequence[Item], now: datetime) -> None:
+        """New items with the ids and codes `allocate` gave them, parents first."""
+        at = to_text(now)
+        await self._conn.executemany(
+            f"INSERT INTO items ({_COLUMNS}, period, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            [(i.id, i.code, i.kind.value, i.title, i.duty.value, i.owner_id, i.unit_id,
+              i.parent_id, i.source, to_text(i.due_date), i.status.value, i.rule_key,
+              i.counterpart_id, at, at) for i in items],
+        )
 
     async def get(self, item_id: int) -> Item | None:
         found = await self.by_ids([item_id])

@@ -1,7 +1,7 @@
 """What the Excel 台账 shows, read from one snapshot in a few set-based queries (never one
 per item).
 
-The export runs in a worker thread on its own read-only connection: SQLite (in WAL mode)
+The export runs in a child process on its own read-only connection: SQLite (in WAL mode)
 gives it a consistent snapshot while the bot's connection goes on reading and writing, so
 no user waits for an export. The long parts (the three lists, the obligations, the event
 log) are generators that fetch in chunks as the workbook is written; only the people, the
@@ -67,7 +67,7 @@ _STATUSES = {s.value: s for s in ItemStatus}
 
 class LedgerSnapshot:
     """One read transaction on a read-only connection of its own. Blocking: open, use and
-    close it in one worker thread."""
+    close it in one thread (the export's child process)."""
 
     def __init__(self, path: str | Path) -> None:
         uri = Path(path).resolve().as_uri() + "?mode=ro"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -22,6 +23,17 @@ class UnitRepo:
             (name, kind.value, parent_id, to_text(now)),
         )
         return Unit(id=cur.lastrowid, name=name, kind=kind, parent_id=parent_id)
+
+    async def next_id(self) -> int:
+        """The id the next unit takes (inside a write transaction: nobody else adds one)."""
+        return await _next_id(self._conn, "units")
+
+    async def add_many(self, units: Sequence[Unit], now: datetime) -> None:
+        """Units with the ids the caller gave them (from `next_id`), parents first."""
+        await self._conn.executemany(
+            "INSERT INTO units (id, name, kind, parent_id, created_at) VALUES (?, ?, ?, ?, ?)",
+            [(u.id, u.name, u.kind.value, u.parent_id, to_text(now)) for u in units],
+        )
 
     async def all(self) -> dict[int, Unit]:
         async with self._conn.execute(
@@ -72,6 +84,43 @@ class PersonRepo:
             [(person_id, u) for u in sorted(oversees)],
         )
         return Person(id=person_id, name=name, unit_id=unit_id, roles=roles, oversees=oversees)
+
+    async def next_id(self) -> int:
+        """The id the next person takes (inside a write transaction)."""
+        return await _next_id(self._conn, "persons")
+
+    async def add_many(self, people: Sequence[tuple[Person, str | None, str | None]],
+                       now: datetime) -> None:
+        """People with the ids the caller gave them (from `next_id`), each with their phone
+        and note, roles and 分管: a few statements for any number of them."""
+        at = to_text(now)
+        await self._conn.executemany(
+            "INSERT INTO persons (id, name, unit_id, phone, note, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(p.id, p.name, p.unit_id, phone, note, at) for p, phone, note in people],
+        )
+        await self.set_roles([p for p, _, _ in people], replace=False)
+
+    async def set_roles(self, people: Sequence[Person], replace: bool = True) -> None:
+        """Each person's roles and 分管 as given (`replace`: instead of those stored)."""
+        ids = [(p.id,) for p in people]
+        if replace:
+            await self._conn.executemany("DELETE FROM person_roles WHERE person_id = ?", ids)
+            await self._conn.executemany("DELETE FROM person_oversight WHERE person_id = ?",
+                                         ids)
+        await self._conn.executemany(
+            "INSERT INTO person_roles (person_id, role) VALUES (?, ?)",
+            [(p.id, r.value) for p in people for r in sorted(p.roles)],
+        )
+        await self._conn.executemany(
+            "INSERT INTO person_oversight (person_id, unit_id) VALUES (?, ?)",
+            [(p.id, u) for p in people for u in sorted(p.oversees)],
+        )
+
+    async def set_contacts(self, contacts: Sequence[tuple[int, str | None, str | None]]) -> None:
+        """(person id, phone, note) for each."""
+        await self._conn.executemany("UPDATE persons SET phone = ?, note = ? WHERE id = ?",
+                                     [(phone, note, pid) for pid, phone, note in contacts])
 
     async def get(self, person_id: int) -> Person | None:
         return await self._one(f"SELECT {_PERSON_COLUMNS} FROM persons WHERE id = ?", person_id)
@@ -199,6 +248,15 @@ class InviteRepo:
         )
         return Invite(code=code, person_id=person_id, expires_at=expires_at)
 
+    async def add_many(self, codes: Sequence[tuple[str, int]], now: datetime,
+                       expires_at: datetime) -> list[Invite]:
+        """(code, person id) for each: invites made at one moment."""
+        await self._conn.executemany(
+            "INSERT INTO invites (code, person_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            [(code, pid, to_text(now), to_text(expires_at)) for code, pid in codes],
+        )
+        return [Invite(code=code, person_id=pid, expires_at=expires_at) for code, pid in codes]
+
     async def get(self, code: str) -> Invite | None:
         async with self._conn.execute(
             "SELECT code, person_id, expires_at, used_at, revoked_at FROM invites WHERE code = ?",
@@ -229,3 +287,9 @@ class InviteRepo:
             (to_text(now), person_id),
         )
         return cur.rowcount
+
+
+async def _next_id(conn: aiosqlite.Connection, table: str) -> int:
+    async with conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}") as cur:
+        (next_id,) = await cur.fetchone()
+    return next_id

@@ -100,3 +100,45 @@ async def test_a_ledger_too_big_for_telegram_is_refused_with_the_way_round(bot, 
     assert sent.file is None and "超过 Telegram 允许机器人发送的" in sent.plain
     assert "dutybot export" in sent.plain
     assert await snapshot(bot) == before  # not sent, so not recorded as exported
+
+
+def exports_recorded(bot) -> list[tuple[str, str]]:
+    path = bot.app.bot_data.settings.db_path
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        return conn.execute("SELECT subject_id, json_extract(data, '$.via') FROM events "
+                            "WHERE kind = 'ledger.exported' ORDER BY id").fetchall()
+
+
+async def test_the_export_is_recorded_after_it_was_sent_naming_the_file(bot, api, org, world):
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/导出")
+    assert api.last(liu.id).file_name == FILE
+    assert exports_recorded(bot) == [(FILE, "chat")]
+    await bot.send(liu, "/导出")  # the second export's 履责纪实 shows the first, in words
+    logged = [[c.value for c in r] for r in opened(api.last(liu.id))[EVENTS].iter_rows()]
+    assert logged[-1][2:5] == ["刘纪委", "导出台账", f"台账 {FILE}"]
+
+
+async def test_a_document_telegram_did_not_take_is_not_recorded(bot, api, org, world):
+    liu = org.users["刘纪委"]
+    before = await snapshot(bot)
+    api.fail_next("sendDocument", 400, "Bad Request: file is too big")
+    await bot.send(liu, "/导出")
+    assert api.last(liu.id).file is None
+    assert exports_recorded(bot) == []
+    assert await snapshot(bot) == before
+
+
+async def test_an_export_that_could_not_be_made_is_one_line_and_not_recorded(
+        bot, api, org, world, monkeypatch):
+    liu = org.users["刘纪委"]
+    before = await snapshot(bot)
+    with monkeypatch.context() as patched:
+        patched.setattr("bot.services.export.EXPORT_SECONDS", 0.001)  # its child is stopped
+        await bot.send(liu, "/导出")
+    sent = api.last(liu.id)
+    assert sent.file is None and "\n" not in sent.plain
+    assert "生成台账超过 30 分钟仍未完成，已停止，没有导出" in sent.plain
+    assert await snapshot(bot) == before and exports_recorded(bot) == []
+    await bot.send(liu, "/导出")  # the next export gets a fresh child
+    assert api.last(liu.id).file_name == FILE and exports_recorded(bot) == [(FILE, "chat")]

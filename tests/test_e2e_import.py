@@ -11,6 +11,7 @@ import pytest
 
 from bot.fake_telegram import invite_code
 from bot.fake_telegram.api import Chat
+from bot.offload import MiB, Offloader
 from bot.services.imports import MAX_UPLOAD_BYTES
 from tests.conftest import ADMIN_ID, snapshot
 from tests.travel import at
@@ -203,3 +204,45 @@ async def test_an_admins_help_mentions_the_upload(bot, api, admin, org):
     assert "Excel（.xlsx）" in api.last(admin.id).plain
     await bot.send(org.users["李明"], "/help")
     assert "Excel" not in api.last(org.users["李明"].id).plain
+
+
+# -- read in a child process: no file can exhaust or stall the bot -------------------------
+
+
+def many_items(count: int) -> bytes:
+    long = "逐笔核查公务接待报销凭证并建立台账" * 8
+    items = [(None, "问题", f"{long}{n}", "主体责任", "陈书记", "某局党委", None, None,
+              "2026-12-05", None) for n in range(count)]
+    return filled(UNITS_ROWS, PEOPLE_ROWS, items)
+
+
+async def test_a_workbook_over_the_memory_cap_is_refused_and_the_next_one_imports(
+        bot, api, admin):
+    imports = bot.app.bot_data.services.imports
+    roomy = imports.offload
+    imports.offload = Offloader(workers=1, memory=MiB, preload=("openpyxl",))
+    try:
+        before = await snapshot(bot)
+        await bot.upload(admin, many_items(3000), "台账.xlsx")
+        (reply,) = api.bot_messages(admin.id)
+        assert reply.plain.startswith("⛔ 读取这个文件所需的内存超出上限") and "\n" not in reply.plain
+        assert "没有导入任何内容" in reply.plain
+        assert await snapshot(bot) == before
+        await bot.upload(admin, filled(), "台账.xlsx")  # small enough for the cap
+        assert "导入完成" in api.last(admin.id).plain, api.last(admin.id).plain
+    finally:
+        imports.offload.close()
+        imports.offload = roomy
+
+
+async def test_a_workbook_that_takes_too_long_is_stopped_and_the_next_one_imports(
+        bot, api, admin, monkeypatch):
+    before = await snapshot(bot)
+    with monkeypatch.context() as patched:
+        patched.setattr("bot.services.imports.PARSE_SECONDS", 0.001)
+        await bot.upload(admin, filled(), "台账.xlsx")
+    (reply,) = api.bot_messages(admin.id)
+    assert reply.plain.startswith("⛔ 读取这个文件超过 60 秒仍未完成，已停止") and "\n" not in reply.plain
+    assert await snapshot(bot) == before
+    await bot.upload(admin, filled(), "台账.xlsx")  # the stopped child was replaced
+    assert "导入完成" in api.last(admin.id).plain

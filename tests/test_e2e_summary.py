@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from bot.domain.model import Duty, ListKind
+from bot.offload import Offloader
 from bot.services.items import ItemDraft
 from messages.chart import find_cjk_font
 from tests.conftest import DISCIPLINE_GROUP, snapshot
@@ -15,6 +16,14 @@ from tests.travel import at
 PNG = b"\x89PNG\r\n\x1a\n"
 # the chart needs a CJK font (CI installs one); without it the text goes alone, tested below
 needs_font = pytest.mark.skipif(find_cjk_font() is None, reason="no CJK font on this machine")
+
+
+def drawn_here(monkeypatch) -> None:
+    """Charts drawn in this process (the bot draws them in a child process, which a
+    monkeypatched render_chart would not reach)."""
+    async def here(self, fn, *args, **limits):
+        return fn(*args)
+    monkeypatch.setattr(Offloader, "run", here)
 
 
 def texts(api, chat_id: int, since: int = 0) -> list[str]:
@@ -114,6 +123,7 @@ async def test_weekly_in_the_discipline_group(bot, api, org, world):
 
 
 async def test_without_a_cjk_font_the_text_still_goes(bot, api, org, world, monkeypatch):
+    drawn_here(monkeypatch)
     monkeypatch.setattr("messages.summary.render_chart", lambda data: None)
     liu = org.users["刘纪委"]
     await bot.send(liu, "/weekly")
@@ -257,6 +267,7 @@ async def test_push_after_downtime_catches_up_once(bot, api, org, clock, world, 
 
 async def test_chart_without_font_is_skipped_in_the_push(bot, api, org, clock, world,
                                                        monkeypatch):
+    drawn_here(monkeypatch)
     monkeypatch.setattr("messages.summary.render_chart", lambda data: None)
     clock.set(at(date(2026, 11, 30)))
     await bot.tick()
@@ -303,6 +314,7 @@ async def test_response_rate_counts_delivered_reminders_and_answers(bot, api, or
 async def test_a_chart_that_fails_to_draw_leaves_the_text(bot, api, org, world, monkeypatch):
     def broken(data):
         raise RuntimeError("matplotlib fell over")
+    drawn_here(monkeypatch)
     monkeypatch.setattr("messages.summary.render_chart", broken)
     liu = org.users["刘纪委"]
     await bot.send(liu, "/weekly")

@@ -35,7 +35,7 @@ from bot.domain.workbook import COLUMNS, HELP, ITEMS, PEOPLE, UNITS
 from bot.ledger_io import display_width, write_ledger, write_ledger_file
 from bot.services.errors import NotAllowed, NotBound, WrongChat
 from bot.services.export import CONSOLE, check_export
-from messages.export import event_details
+from messages.export import WORDS, event_details
 from storage.ledger import LedgerSnapshot
 from tests.conftest import TZ, snapshot
 from tests.test_e2e_fixes import create_fix
@@ -118,7 +118,7 @@ def values(sheet) -> list[list[object]]:
 
 @pytest.fixture(scope="module")
 def book() -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(write_ledger(hand_made())))
+    return openpyxl.load_workbook(io.BytesIO(write_ledger(hand_made(), WORDS)))
 
 
 def test_the_sheets_and_their_headers(book):
@@ -206,7 +206,7 @@ def test_scores_are_numbers_with_a_percent_format(book):
 
 
 def test_the_help_sheet_counts_every_sheet():
-    written = write_ledger_file(hand_made())
+    written = write_ledger_file(hand_made(), WORDS)
     assert written.counts == {UNITS: 3, PEOPLE: 5, ITEMS: 3, OBLIGATIONS: 1, TALKS: 2, FIXES: 1,
                               EVENTS: 5, PERFORMANCE: 2}
     sheet = openpyxl.load_workbook(io.BytesIO(written.data))[HELP]
@@ -222,7 +222,7 @@ def test_control_characters_are_dropped_and_long_text_cut():
     long = LedgerTalk(2, None, 3, 4, "约谈", date(2026, 11, 19), "记\x07录" + "长" * 40_000, UPDATED)
     ledger = Ledger(made_at=MADE, units=ledger.units, people=ledger.people, lists=[],
                     talks=[long])
-    sheet = openpyxl.load_workbook(io.BytesIO(write_ledger(ledger)))[TALKS]
+    sheet = openpyxl.load_workbook(io.BytesIO(write_ledger(ledger, WORDS)))[TALKS]
     note = sheet["L2"].value
     assert note.startswith("记录长") and len(note) == 32_767 and note.endswith("…")
 
@@ -301,7 +301,7 @@ async def test_export_then_import_of_the_same_data_changes_nothing(bot, api, org
     hostile = await org.item("问题", HOSTILE, "主体责任", "陈书记", "某局党委", "2026-12-20")
     child = await org.item("责任", "<b>规范</b> & 接待", "一岗双责", "李明@某局党委", "财务科",
                            "2026-12-22", parent=hostile)
-    exported = await services.export.export_for_console()
+    exported = await services.export.export_for_console(WORDS)
     book = openpyxl.load_workbook(io.BytesIO(exported.data))
     codes = [r[0] for r in values(book[ITEMS])[1:]]
     assert world["a"] in codes and world["b"] in codes and hostile in codes
@@ -309,7 +309,7 @@ async def test_export_then_import_of_the_same_data_changes_nothing(bot, api, org
     assert row[4:7] == ["李明@某局党委", "财务科", hostile] and row[11] == f"{hostile} → {child}"
     assert [(r[0], r[6]) for r in values(book[FIXES])[1:]] == [(main, plan)]
     before = await snapshot(bot)
-    result = await services.imports.import_file(CONSOLE, exported.data, exported.file_name)
+    result = await services.imports.import_file(CONSOLE, exported.data, "台账.xlsx")
     assert result.plan.is_empty(), result.plan
     assert result.invites == ()
     assert await snapshot(bot) == before
@@ -366,10 +366,21 @@ def test_every_action_and_every_event_kind_the_services_record_has_words():
 
 def test_a_sheet_past_excel_s_row_limit_goes_on_in_further_sheets(monkeypatch):
     monkeypatch.setattr("bot.ledger_io.EXCEL_ROWS", 3)  # a header and two rows a sheet
-    written = write_ledger_file(hand_made())
+    written = write_ledger_file(hand_made(), WORDS)
     book = openpyxl.load_workbook(io.BytesIO(written.data))
     parts = [EVENTS, f"{EVENTS}（续1）", f"{EVENTS}（续2）"]
     assert [n for n in book.sheetnames if n.startswith(EVENTS)] == parts
     assert [values(book[n])[0] for n in parts] == [list(LEDGER_COLUMNS[EVENTS])] * 3
     assert [r[0] for n in parts for r in values(book[n])[1:]] == [1, 2, 3, 4, 5]
     assert book[parts[2]].freeze_panes == "A2" and written.counts[EVENTS] == 5
+
+
+@pytest.mark.parametrize("reason, says", [("memory", "所需的内存超出上限"),
+                                          ("time", "超过 30 分钟仍未完成"),
+                                          ("died", "生成台账时出错")])
+def test_an_export_that_could_not_be_made_says_why_in_one_line(reason, says):
+    from bot.services.errors import ExportFailed
+    from messages.refusals import refusal
+
+    text = refusal(ExportFailed(reason))
+    assert says in text and "没有导出" in text and "\n" not in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import closing
 from datetime import date, timedelta
@@ -18,13 +19,14 @@ from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.domain.model import Actor, Duty, ListKind, Role, UnitKind
 from bot.domain.workbook import COLUMNS, EXAMPLES, HELP, ITEMS, PEOPLE, SHEETS, UNITS
+from bot.offload import MiB, OutOfMemory, OutOfTime, WorkerDied
 from bot.services.errors import NotAllowed
 from bot.services.imports import ImportRejected, UploadProblem, WorkbookRefused, check_upload
 from bot.services.items import ItemDraft
 from bot.services.registry import Services
 from bot.workbook_io import read_workbook, write_template
 from messages.format import tg_len
-from messages.imports import error_line, import_rejected, template_help
+from messages.imports import error_line, import_rejected, template_help, upload_refused
 from tests.conftest import MONDAY
 from tests.workbooks import (
     ITEMS_ROWS,
@@ -366,3 +368,98 @@ async def test_a_整改_or_an_obligation_cannot_be_changed_by_importing(services
     assert [error_line(e) for e in caught.value.errors] == [
         f"清单 第3行 编号: 编号“{fix.code}”在系统中是整改事项，不在三张清单中，不能通过导入修改"]
     assert rows(tmp_path / "bot.db") == before
+
+
+# -- one short write; read in a child process -----------------------------------------------
+
+
+def lists(count: int, prefix: str = "") -> list[tuple[object, ...]]:
+    """`count` 问题 with codes, each with a 责任 under it and a 措施 (no code) under that."""
+    rows: list[tuple[object, ...]] = []
+    for n in range(count):
+        rows += [(f"W{n + 100:04d}", "问题", f"{prefix}问题{n}", "主体责任", "陈书记", "某局党委",
+                  None, "巡察", "2026-12-05", None),
+                 (f"Z{n + 100:04d}", "责任", f"{prefix}责任{n}", "一岗双责", "李明", "财务科",
+                  f"W{n + 100:04d}", None, "2026-12-10", "进行中"),
+                 (None, "措施", f"{prefix}措施{n}", "一岗双责", "周支书", None, f"Z{n + 100:04d}",
+                  "自查", "2026-12-20", None)]
+    return rows
+
+
+def counting(monkeypatch) -> list[str]:
+    """Every statement sent to SQLite (an execute or an executemany: one round trip each
+    to the connection's thread), from now on."""
+    import aiosqlite
+
+    sent: list[str] = []
+    for name in ("execute", "executemany"):
+        original = getattr(aiosqlite.Connection, name)
+
+        def wrapper(self, sql, *args, _original=original, **kwargs):
+            sent.append(sql)
+            return _original(self, sql, *args, **kwargs)
+        monkeypatch.setattr(aiosqlite.Connection, name, wrapper)
+    return sent
+
+
+async def test_an_import_is_a_few_statements_however_many_rows(services, tmp_path, monkeypatch):
+    await services.imports.import_file(OFFICE, filled(items=[]), "人员.xlsx")
+    small, large = filled(items=lists(2)), filled(items=lists(200, "大"))
+    sent = counting(monkeypatch)
+    await services.imports.import_file(OFFICE, small, "少.xlsx")
+    few = len(sent)
+    sent.clear()
+    result = await services.imports.import_file(OFFICE, large, "多.xlsx")
+    # the first two of each code are the small file's: updated, the rest created
+    assert (result.plan.created(ITEMS), result.plan.updated(ITEMS)) == (596, 4)
+    assert len(sent) == few, sent  # not one more statement for 594 more rows
+    stored = query(tmp_path / "bot.db", "SELECT code, kind, parent_id IS NOT NULL FROM items "
+                   "WHERE title LIKE '大%' ORDER BY id")
+    assert sorted(Counter(kind for _, kind, _ in stored).values()) == [200, 200, 200]
+    assert all(code.startswith("C") for code, kind, _ in stored if kind == "measure")
+    assert all(has_parent for _, kind, has_parent in stored if kind != "problem")
+
+
+async def test_new_items_are_numbered_past_codes_already_held(services, tmp_path):
+    people = [("陈书记", "党委书记", "某局党委", None, None, None)]
+
+    def problem(code: str | None, title: str) -> tuple[object, ...]:
+        return (code, "问题", title, "主体责任", "陈书记", None, None, None, "2026-12-05", None)
+
+    # W0003 held by an earlier import; the file gives W0002 to a later row itself
+    await services.imports.import_file(OFFICE, filled(UNITS_ROWS[:1], people,
+                                                      [problem("W0003", "早已导入")]), "a.xlsx")
+    await services.imports.import_file(OFFICE, filled(UNITS_ROWS[:1], people, [
+        problem(None, "甲"), problem(None, "乙"), problem("W0002", "丙")]), "b.xlsx")
+    codes = dict(query(tmp_path / "bot.db", "SELECT title, code FROM items"))
+    # id 2 would be W0002 (the file's own) and id 3 W0003 (stored): both passed over
+    assert codes == {"早已导入": "W0003", "甲": "W0004", "乙": "W0005", "丙": "W0002"}
+
+
+class Failing:
+    """An offloader whose child never finishes the job, in the given way."""
+
+    def __init__(self, failure: Exception) -> None:
+        self.failure = failure
+
+    async def run(self, fn, *args, **limits):
+        raise self.failure
+
+
+@pytest.mark.parametrize(("failure", "problem"), [
+    (OutOfMemory(256 * MiB), UploadProblem.TOO_COMPLEX),
+    (OutOfTime(60), UploadProblem.TOO_SLOW),
+    (WorkerDied(-11), UploadProblem.CORRUPT),
+])
+async def test_a_file_the_child_could_not_read_is_refused_with_its_reason(
+        tmp_path, failure, problem):
+    settings = load_settings(DUTYBOT_DB_PATH=tmp_path / "bot.db")
+    services = await Services.open(settings, ManualClock(MONDAY), offload=Failing(failure))
+    try:
+        with pytest.raises(WorkbookRefused) as caught:
+            await services.imports.import_file(OFFICE, filled(), "台账.xlsx")
+    finally:
+        await services.close()
+    assert caught.value.problem is problem
+    assert upload_refused(problem).startswith("⛔")
+    assert rows(tmp_path / "bot.db")["units"] == []

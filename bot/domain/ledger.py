@@ -6,10 +6,10 @@ the workbook. Rows are NamedTuples, light enough to hold half a million of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.domain.model import (
     ACTIVE_STATUSES,
@@ -135,6 +135,26 @@ class Score(NamedTuple):
     answered: int
     response_rate: float | None
     score: int | None  # 0–100 (bot/domain/performance.py)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerWords:
+    """The words the workbook is written in: messages/export.py's (`WORDS`), passed in by
+    whoever asks for the 台账, since the writer stands below messages/. Module-level
+    functions, so that the bundle pickles (the workbook is written in a child process)."""
+
+    #: the 说明 sheet: (made at, rows per sheet, the 履责指数's period) → its rows
+    help: Callable[[str, Mapping[str, int], tuple[date, date] | None], list[tuple[object, ...]]]
+    #: who did it: (person, Telegram id, the event's "via")
+    actor: Callable[[str | None, int | None, object], str]
+    #: an event kind in words
+    event: Callable[[str], str]
+    #: an event's subject: (type, id, its name if known)
+    subject: Callable[[str, str, str | None], str]
+    #: what an event says: (kind, data, a recipient key → a name)
+    details: Callable[[str, Mapping[str, Any], Callable[[str], str]], str]
+    #: someone told, known by key only: (kind, name if known, id)
+    recipient: Callable[[str, str | None, str], str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,6 @@ point, the bot resends at most the one message that was in flight.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import time
@@ -24,6 +23,7 @@ from telegram.error import (
 )
 
 from bot.clock import Clock
+from bot.offload import Offloader, shared
 from bot.scheduling.rate_limit import retry_after_seconds
 from bot.services.delivery import DeliveryService, backoff
 from handlers import answers
@@ -36,10 +36,12 @@ QUIET_CHECK_EVERY = 20  # messages: quiet hours are looked up now and then, not 
 
 
 class OutboxSender:
-    def __init__(self, bot: Bot, delivery: DeliveryService, clock: Clock) -> None:
+    def __init__(self, bot: Bot, delivery: DeliveryService, clock: Clock,
+                 offload: Offloader | None = None) -> None:
         self.bot = bot
         self.delivery = delivery
         self.clock = clock
+        self.offload = offload or shared()  # where charts are drawn (bot/offload.py)
         self.paused_until = 0.0  # time.monotonic() before which Telegram asked us to wait
 
     def pause_left(self) -> float:
@@ -82,8 +84,8 @@ class OutboxSender:
         if msg.kind == ANSWER_KIND:
             return await self._send_parts(msg, 1, lambda _index, _last: self._answer(msg))
         today = self.clock.now().date()
-        if msg.kind in SLOW_KINDS:  # a chart: rendered off the event loop
-            rendered = await asyncio.to_thread(render_outbox, msg.kind, msg.payload, today)
+        if msg.kind in SLOW_KINDS:  # a chart: drawn in a child process
+            rendered = await self.offload.run(render_outbox, msg.kind, msg.payload, today)
         else:
             rendered = render_outbox(msg.kind, msg.payload, today)
         if rendered.count == 0:  # e.g. a chart with no CJK font to draw it: nothing to send

@@ -218,3 +218,11 @@ def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
             return TextTooLong(what, length, refused.limit)
         return TitleTooLong(length, refused.limit)
     return BadCharacters(what, problem.value, refused.char)
+
+
+@dataclass
+class ExportFailed(ServiceError):
+    """The 台账 could not be written: its child process ran out of "memory" or "time",
+    or "died"."""
+
+    reason: str

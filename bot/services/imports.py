@@ -3,7 +3,6 @@ nothing; new people get their invites in the same transaction."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,11 +17,12 @@ from bot.domain.workbook import (
     PEOPLE,
     UNITS,
     ImportPlan,
-    RawWorkbook,
     RowError,
+    Rows,
     plan_import,
     read_rows,
 )
+from bot.offload import Offloader, OffloadFailed, OutOfMemory, OutOfTime
 from bot.services.base import ServiceBase
 from bot.services.errors import NotAllowed
 from bot.services.people import PeopleService
@@ -31,6 +31,8 @@ from storage.db import Database
 from storage.imports import Applied
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: Reading a workbook of 20 000 rows takes about 2 s; one that takes a minute is not a list.
+PARSE_SECONDS = 60.0
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -40,6 +42,8 @@ class UploadProblem(StrEnum):
     MACROS = "macros"
     TOO_BIG = "too_big"
     CORRUPT = "corrupt"
+    TOO_COMPLEX = "too_complex"  # reading it took more memory than any list needs
+    TOO_SLOW = "too_slow"  # reading it took longer than PARSE_SECONDS
 
 
 @dataclass
@@ -90,32 +94,51 @@ def check_upload(file_name: str | None, mime_type: str | None,
     return None
 
 
-def parse_file(data: bytes) -> RawWorkbook:
-    """openpyxl's reading (blocking; call it in a thread), its refusals as WorkbookRefused."""
+def parse_file(data: bytes) -> tuple[Rows, list[RowError]]:
+    """openpyxl's reading and the check of every row on its own (blocking, and as heavy as
+    the file makes it: the service runs it in a child process); the file's refusals as
+    WorkbookRefused."""
     try:
-        return read_workbook(data)
+        book = read_workbook(data)
     except WorkbookUnreadable as exc:
+        if isinstance(exc.__cause__, MemoryError):  # the child's memory cap, not the form
+            raise MemoryError from None
         raise WorkbookRefused(UploadProblem(exc.reason)) from None
+    return read_rows(book)
 
 
 class ImportService(ServiceBase):
-    def __init__(self, db: Database, clock: Clock, people: PeopleService) -> None:
+    def __init__(self, db: Database, clock: Clock, people: PeopleService,
+                 offload: Offloader) -> None:
         super().__init__(db, clock)
         self.people = people
+        self.offload = offload
 
     async def import_file(self, actor: Actor, data: bytes, source: str) -> ImportResult:
         if not permissions.is_admin(actor):
             raise NotAllowed("register")
-        book = await asyncio.to_thread(parse_file, data)
-        return await self.import_workbook(actor, book, source)
+        rows, read_errors = await self.parse(data)
+        return await self.import_rows(actor, rows, read_errors, source)
 
-    async def import_workbook(self, actor: Actor, book: RawWorkbook,
-                              source: str) -> ImportResult:
-        """Check every row against the file and the database; then apply everything in one
+    async def parse(self, data: bytes) -> tuple[Rows, list[RowError]]:
+        """The file read and its rows checked in a child process (memory-capped, low
+        priority), so that no file can stall or exhaust the bot, nor hold up the others
+        while 20 000 rows are checked; what it could not read, as WorkbookRefused."""
+        try:
+            return await self.offload.run(parse_file, data, seconds=PARSE_SECONDS)
+        except OutOfMemory:
+            raise WorkbookRefused(UploadProblem.TOO_COMPLEX) from None
+        except OutOfTime:
+            raise WorkbookRefused(UploadProblem.TOO_SLOW) from None
+        except OffloadFailed:  # the reader itself fell over on this file
+            raise WorkbookRefused(UploadProblem.CORRUPT) from None
+
+    async def import_rows(self, actor: Actor, rows: Rows, read_errors: list[RowError],
+                          source: str) -> ImportResult:
+        """Check the rows against each other and the database; then apply everything in one
         transaction with its events, or raise ImportRejected having changed nothing."""
         if not permissions.is_admin(actor):
             raise NotAllowed("register")
-        rows, read_errors = read_rows(book)
         if not rows.complete:
             raise ImportRejected(read_errors, rows.examples_skipped)
         async with self.change(actor) as tx:
@@ -127,11 +150,9 @@ class ImportService(ServiceBase):
                 return ImportResult(source, plan, ())
             now = self.now()
             applied = await tx.imports.apply(plan, now)
-            invites = []
-            for change, person in applied.people:
-                invite = await self.people.invite_in(tx, person, now)
-                invites.append(NewInvite(person.name, change.unit, invite.code,
-                                         invite.expires_at))
+            made = await self.people.invites_in(tx, [p for _, p in applied.people], now)
+            invites = [NewInvite(person.name, change.unit, invite.code, invite.expires_at)
+                       for (change, person), invite in zip(applied.people, made, strict=True)]
             await tx.events.record_many(actor, now, _events(plan, applied, source))
         return ImportResult(source, plan, tuple(invites))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -192,13 +193,15 @@ class PeopleService(ServiceBase):
                                    revoked=revoked)
         return person, invite
 
-    async def invite_in(self, tx: Tx, person: Person, now: datetime) -> Invite:
-        """A first invite for someone registered within the caller's transaction (import)."""
-        return await self._new_invite(tx, person, now)
+    async def invites_in(self, tx: Tx, people: Sequence[Person],
+                         now: datetime) -> list[Invite]:
+        """A first invite for each person registered within the caller's transaction
+        (an import), in one statement."""
+        codes = [(_invite_code(), p.id) for p in people]
+        return await tx.invites.add_many(codes, now, now + self.invite_ttl)
 
     async def _new_invite(self, tx: Tx, person: Person, now) -> Invite:
-        code = secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]: a valid deep link
-        return await tx.invites.add(code, person.id, now, now + self.invite_ttl)
+        return await tx.invites.add(_invite_code(), person.id, now, now + self.invite_ttl)
 
     async def bind(self, telegram_user_id: int, code: str, update_id: int | None) -> Person:
         """`/start <code>`: tie this Telegram account to the invited person."""
@@ -258,3 +261,7 @@ async def resolve_person(tx: Tx, text: str) -> Person:
         units = await tx.units.all()
         raise AmbiguousPerson(name, [units[p.unit_id].name for p in found])
     return found[0]
+
+
+def _invite_code() -> str:
+    return secrets.token_urlsafe(12)  # 16 characters of [A-Za-z0-9_-]: a valid deep link

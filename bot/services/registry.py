@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
+from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
 from bot.services.delivery import DeliveryService
 from bot.services.export import ExportService
@@ -49,10 +50,15 @@ class Services:
     summary: SummaryService
     export: ExportService
     inbox: InboxService
+    offload: Offloader  # heavy work (workbooks, charts) in child processes
 
     @classmethod
-    async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None) -> Services:
+    async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None,
+                   offload: Offloader | None = None) -> Services:
+        """`offload`: the child processes for heavy work; by default the process's own,
+        which outlives these services (tests open many, and share its children)."""
         rules = rules or load_rules(settings.rules)
+        offload = offload or shared()
         db = await Database.open(settings.db_path)
         await db.migrate()
         people = PeopleService(db, clock, settings.admin_ids, settings.invite_days)
@@ -72,9 +78,10 @@ class Services:
         summary = SummaryService(db, clock, calendar, rules.weekly)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
                    reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
-                   talks=talks, imports=ImportService(db, clock, people),
-                   summary=summary, export=ExportService(db, clock, summary.performance),
-                   inbox=InboxService(db, clock))
+                   talks=talks, imports=ImportService(db, clock, people, offload),
+                   summary=summary,
+                   export=ExportService(db, clock, offload, summary.performance),
+                   inbox=InboxService(db, clock), offload=offload)
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
