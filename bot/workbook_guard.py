@@ -13,13 +13,14 @@ stopping at the first thing wrong:
 3. every member, decompressed in a bounded stream (zipfile stops at the declared size and
    checks the CRC; a member is never read into memory whole): the bytes actually there,
    and each fed through expat chunk by chunk (what is not XML stops it at once), counting
-   as it goes: no macro-enabled content type or relationship, no external link, no DOCTYPE or
-   entity, the nesting depth, the longest tag, the longest text, the elements of the whole
-   package and of a part openpyxl parses whole; in a worksheet, the cells of each row,
-   the rows (blank ones too); in the 单位, 人员 and 清单 sheets also the rows with a value (at
-   most the header, one example row and `rows` data rows) and how far down a value sits; in
-   the shared strings, how many; and no part that openpyxl parses whole (anything but a
-   worksheet or the shared strings) over `part_bytes`.
+   as it goes: no macro-enabled content type or relationship, no external link, no DOCTYPE
+   or entity, the nesting depth, the longest tag, the longest text, the elements of the
+   whole package and of a part openpyxl parses whole (and that part's bytes); in a
+   worksheet, the cells of each row, the rows (blank ones too), the elements in a row and
+   those outside the rows (openpyxl keeps them to the end); in the 单位, 人员 and 清单
+   sheets also the rows with a value (at most the header, one example row and `rows` data
+   rows) and how far down a value sits; in the shared strings, how many, the elements of
+   each and those outside any.
 
 A refusal is `WorkbookUnreadable(problem, part, limit, found)`; messages/imports.py words it.
 Pure standard library; no state between calls.
@@ -112,17 +113,28 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: WorkbookLimits) -> No
             raise WorkbookUnreadable(UploadProblem.EXTERNAL_LINKS)
         if info.flag_bits & 0x1 or info.compress_type not in _METHODS:
             raise WorkbookUnreadable(UploadProblem.CORRUPT, info.filename)
-        if info.file_size > limits.unpacked_bytes:
-            raise WorkbookUnreadable(UploadProblem.UNPACKED_TOO_BIG, info.filename,
-                                     limits.unpacked_bytes, info.file_size)
+        if info.file_size > _most_inflated(info):
+            raise WorkbookUnreadable(UploadProblem.SIZE_MISMATCH, info.filename,
+                                     _most_inflated(info), info.file_size)
         if info.file_size >= limits.ratio_from and \
                 info.file_size > limits.ratio * max(info.compress_size, 1):
             raise WorkbookUnreadable(UploadProblem.ZIP_BOMB, info.filename, limits.ratio,
                                      info.file_size // max(info.compress_size, 1))
+        if info.file_size > limits.unpacked_bytes:
+            raise WorkbookUnreadable(UploadProblem.UNPACKED_TOO_BIG, info.filename,
+                                     limits.unpacked_bytes, info.file_size)
         total += info.file_size
     if total > limits.unpacked_bytes:
         raise WorkbookUnreadable(UploadProblem.UNPACKED_TOO_BIG, "", limits.unpacked_bytes,
                                  total)
+
+
+def _most_inflated(info: zipfile.ZipInfo) -> int:
+    """The most a member's data can hold: deflate cannot compress beyond 1032 to 1, so a
+    larger declared size is a lie about the data."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size
+    return 1032 * info.compress_size + 64
 
 
 class _Members:
@@ -222,30 +234,41 @@ _LINK_ELEMENTS = frozenset({"externalReference", "externalLink", "externalBook"}
 
 
 class _XmlScan:
-    """One XML member fed to expat in chunks. The handlers count; a limit broken raises
-    WorkbookUnreadable out of `Parse`. Malformed XML stops the scan quietly: openpyxl's
-    parser (expat too) stops at the same place, having seen no more than was counted."""
+    """One member fed to expat in chunks. The handlers count; a limit broken raises
+    WorkbookUnreadable out of `Parse`. Malformed XML (or no XML at all) stops the scan
+    quietly: openpyxl's parser (expat too) stops at the same place, having seen no more
+    than was counted. The first element says what the part is (a worksheet, the shared
+    strings, or a part openpyxl parses whole) and sets the handlers for the rest; they are
+    written for speed (a 20 000-row sheet is half a million elements)."""
 
     def __init__(self, path: str, members: _Members) -> None:
-        self.path, self.members, self.limits = path, members, members.limits
+        limits = members.limits
+        self.path, self.members, self.limits = path, members, limits
         self.kind = ""
         self.depth = 0
+        self.max_depth = limits.depth
         self.elements = 0
+        self.budget = limits.elements - members.elements  # before the package's limit
         self.text = 0  # characters of the text being read
-        self.fed = 0
-        self.mark = 0  # byte index of the last event: a tag never ending shows as no events
+        self.max_text = limits.text_chars
+        self.events = 0  # ends, texts, comments: with `elements`, what shows progress
+        self.quiet = 0  # bytes fed since the last event: a tag that never ends
         self.row = 0  # the row number, as openpyxl counts it
         self.rows = 0
         self.valued_rows = 0
-        self.open_rows: list[list] = []  # [depth, cells, has a value] of each row open
+        self.open_rows: list[list] = []  # [depth, cells, has a value, elements] of each row
+        self.row_cells = limits.row_cells
+        self.row_elements = limits.row_elements
+        self.outside = 0  # elements of a sheet outside its rows, or strings outside an si
         self.strings = 0
+        self.string_elements = -1  # of the string being read; -1: outside any
         self.ours: bool | None = None  # one of the sheets the import reads
         self.broken = False
         parser = expat.ParserCreate()
         parser.buffer_text = True
         parser.StartDoctypeDeclHandler = self._doctype
         parser.EntityDeclHandler = self._doctype
-        parser.StartElementHandler = self._start
+        parser.StartElementHandler = self._root
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._text
         parser.CommentHandler = self._event
@@ -255,13 +278,17 @@ class _XmlScan:
     def feed(self, chunk: bytes) -> None:
         if self.broken:
             return
-        self.fed += len(chunk)
+        before = self.elements + self.events
         try:
             self.parser.Parse(chunk, False)
         except expat.ExpatError:
             self.broken = True
             return
-        if self.fed - self.mark > self.limits.tag_bytes:
+        if self.elements + self.events != before:
+            self.quiet = 0
+            return
+        self.quiet += len(chunk)
+        if self.quiet > self.limits.tag_bytes:  # chunks are half the limit at most
             self._refuse(UploadProblem.XML_TAG_TOO_LONG, self.limits.tag_bytes)
 
     def close(self) -> None:
@@ -270,6 +297,7 @@ class _XmlScan:
                 self.parser.Parse(b"", True)
             except expat.ExpatError:
                 self.broken = True
+        self.members.elements += self.elements
 
     def _refuse(self, problem: UploadProblem, limit: int, found: int = 0,
                 part: str | None = None) -> None:
@@ -281,67 +309,124 @@ class _XmlScan:
         self._refuse(UploadProblem.XML_DTD, 0)
 
     def _event(self, *_: object) -> None:
-        self.mark = self.parser.CurrentByteIndex
+        self.events += 1
 
-    def _start(self, name: str, attrs: dict[str, str]) -> None:
-        self.mark = self.parser.CurrentByteIndex
+    def _too_many(self) -> None:
+        if self.kind == _WHOLE and self.elements > self.limits.part_elements:
+            self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.limits.part_elements)
+        self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.limits.elements, part="")
+
+    def _root(self, name: str, attrs: dict[str, str]) -> None:
+        local = name[name.find(":") + 1:]
+        self.kind = {"worksheet": _SHEET, "sst": _STRINGS}.get(local, _WHOLE)
+        parser = self.parser
+        if self.kind == _SHEET:
+            parser.StartElementHandler = self._sheet_start
+            parser.EndElementHandler = self._sheet_end
+        elif self.kind == _STRINGS:
+            parser.StartElementHandler = self._strings_start
+            parser.EndElementHandler = self._strings_end
+        else:
+            parser.StartElementHandler = self._whole_start
+            self.budget = min(self.budget, self.limits.part_elements)
+        parser.StartElementHandler(name, attrs)
+
+    def _enter(self) -> int:
+        """What every element counts: the text restarts, the depth, the elements."""
         self.text = 0
-        self.depth += 1
-        if self.depth > self.limits.depth:
-            self._refuse(UploadProblem.XML_TOO_DEEP, self.limits.depth)
+        depth = self.depth = self.depth + 1
+        if depth > self.max_depth:
+            self._refuse(UploadProblem.XML_TOO_DEEP, self.max_depth)
         self.elements += 1
-        self.members.elements += 1
-        if self.members.elements > self.limits.elements:
-            self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.limits.elements, part="")
+        if self.elements > self.budget:
+            self._too_many()
+        return depth
+
+    def _whole_start(self, name: str, attrs: dict[str, str]) -> None:
+        self._enter()
         local = name[name.find(":") + 1:]
         if local in _DECLARING:
-            self._declared(attrs)
+            said = f"{attrs.get('ContentType', '')} {attrs.get('Type', '')}".lower()
+            if "macroenabled" in said or "vbaproject" in said:
+                self._refuse(UploadProblem.MACROS, 0)
+            if "externallink" in said:
+                self._refuse(UploadProblem.EXTERNAL_LINKS, 0)
         elif local in _LINK_ELEMENTS:
             self._refuse(UploadProblem.EXTERNAL_LINKS, 0)
-        kind = self.kind
-        if not kind:
-            kind = self.kind = {"worksheet": _SHEET, "sst": _STRINGS}.get(local, _WHOLE)
-        if kind == _SHEET:
-            self._sheet_start(local, attrs)
-        elif kind == _STRINGS:
-            if self.depth == 2:
-                self.strings += 1
-                if self.strings > self.limits.strings:
-                    self._refuse(UploadProblem.TOO_MANY_STRINGS, self.limits.strings)
-        elif self.elements > self.limits.part_elements:
+
+    def _strings_start(self, name: str, attrs: dict[str, str]) -> None:
+        """openpyxl keeps every string (an si), and whatever is not in one, to the end."""
+        depth = self._enter()
+        if depth == 2 and name[name.find(":") + 1:] == "si":
+            self.strings += 1
+            if self.strings > self.limits.strings:
+                self._refuse(UploadProblem.TOO_MANY_STRINGS, self.limits.strings)
+            self.string_elements = 0
+        elif self.string_elements >= 0:
+            self.string_elements += 1
+            if self.string_elements > self.row_elements:
+                self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.row_elements,
+                             part=f"{self.path} 第{self.strings}个字符串")
+        elif depth > 1:
+            self._outside()
+
+    def _strings_end(self, name: str) -> None:
+        self.events += 1
+        self.text = 0
+        if self.depth == 2:
+            self.string_elements = -1
+        self.depth -= 1
+
+    def _outside(self) -> None:
+        """An element openpyxl keeps until the part ends (a sheet's, outside its rows)."""
+        self.outside += 1
+        if self.outside > self.limits.part_elements:
             self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.limits.part_elements)
 
-    def _declared(self, attrs: dict[str, str]) -> None:
-        """A content type or a relationship that says macros or an external link."""
-        said = f"{attrs.get('ContentType', '')} {attrs.get('Type', '')}".lower()
-        if "macroenabled" in said or "vbaproject" in said:
-            self._refuse(UploadProblem.MACROS, 0)
-        if "externallink" in said:
-            self._refuse(UploadProblem.EXTERNAL_LINKS, 0)
-
-    def _sheet_start(self, local: str, attrs: dict[str, str]) -> None:
+    def _sheet_start(self, name: str, attrs: dict[str, str]) -> None:
         """openpyxl takes any element named row for a row (at any depth), every child of a
         row for a cell, and a cell's v, is or f child for its value."""
-        if local == "row":
+        self.text = 0
+        depth = self.depth = self.depth + 1
+        if depth > self.max_depth:
+            self._refuse(UploadProblem.XML_TOO_DEEP, self.max_depth)
+        self.elements += 1
+        if self.elements > self.budget:
+            self._too_many()
+        if name == "row" or name.endswith(":row"):
             self.rows += 1
             if self.rows > self.limits.scan_rows:
                 self._refuse(UploadProblem.TOO_MANY_ROWS, self.limits.rows)
             self.row = _row_number(attrs.get("r"), self.row + 1)
-            self.open_rows.append([self.depth, 0, False])  # depth, cells, has a value
-        elif self.open_rows:
-            row = self.open_rows[-1]
-            if self.depth == row[0] + 1:
+            self.open_rows.append([depth, 0, False, 0])
+            return
+        rows = self.open_rows
+        if not rows:
+            self._outside()
+        else:
+            row = rows[-1]
+            row[3] += 1
+            if row[3] > self.row_elements:
+                self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.row_elements,
+                             part=f"{self.members.sheet_name(self.path)} 第{self.row}行")
+            if depth == row[0] + 1:
                 row[1] += 1
-                if row[1] > self.limits.row_cells:
-                    self._refuse(UploadProblem.ROW_TOO_WIDE, self.limits.row_cells, self.row)
-            elif self.depth == row[0] + 2 and local in _VALUES:
+                if row[1] > self.row_cells:
+                    self._refuse(UploadProblem.ROW_TOO_WIDE, self.row_cells, self.row)
+            elif depth == row[0] + 2 and name[name.find(":") + 1:] in _VALUES:
                 row[2] = True
 
     def _end(self, name: str) -> None:
-        self.mark = self.parser.CurrentByteIndex
+        self.events += 1
         self.text = 0
-        if self.open_rows and self.open_rows[-1][0] == self.depth:
-            _, _, valued = self.open_rows.pop()
+        self.depth -= 1
+
+    def _sheet_end(self, name: str) -> None:
+        self.events += 1
+        self.text = 0
+        rows = self.open_rows
+        if rows and rows[-1][0] == self.depth:
+            valued = rows.pop()[2]
             if self.ours is None:
                 self.ours = self.members.sheet_name(self.path) in SHEETS
             if valued and self.ours:  # other sheets are not read beyond their size
@@ -353,10 +438,10 @@ class _XmlScan:
         self.depth -= 1
 
     def _text(self, data: str) -> None:
-        self.mark = self.parser.CurrentByteIndex
+        self.events += 1
         self.text += len(data)
-        if self.text > self.limits.text_chars:
-            self._refuse(UploadProblem.TEXT_TOO_LONG, self.limits.text_chars)
+        if self.text > self.max_text:
+            self._refuse(UploadProblem.TEXT_TOO_LONG, self.max_text)
 
 
 def _row_number(text: str | None, default: int) -> int:

@@ -238,6 +238,35 @@ def too_many_elements(limits: WorkbookLimits, scale: int = 1) -> bytes:
     return rezip(base(), {ITEMS_PART: sheet(f"<sheetData>{body}</sheetData>")})
 
 
+def kept_elements(limits: WorkbookLimits, scale: int = 1) -> bytes:
+    """Elements of no meaning in a sheet, outside its rows: openpyxl keeps them all until
+    the sheet ends (each row is dropped once read)."""
+    rng = random.Random(4)
+    count = (limits.part_elements + 1) * scale
+    junk = "".join(f'<x a="{rng.randrange(100)}"/>' for _ in range(count))
+    return rezip(base(), {ITEMS_PART: sheet(f"<sheetData>{_header_row()}</sheetData>"
+                                            f"<junk>{junk}</junk>")})
+
+
+def crowded_cell(limits: WorkbookLimits, scale: int = 1) -> bytes:
+    """One cell of many children: within the row's cells, over its elements."""
+    rng = random.Random(5)
+    children = "".join(f'<x a="{rng.randrange(100)}"/>'
+                       for _ in range((limits.row_elements + 1) * scale))
+    return rezip(base(), {ITEMS_PART: sheet(
+        f'<sheetData>{_header_row()}<row r="3"><c><v>1</v>{children}</c></row></sheetData>')})
+
+
+def stray_strings(limits: WorkbookLimits, scale: int = 1) -> bytes:
+    """Shared strings with elements outside any string (openpyxl keeps those too)."""
+    rng = random.Random(6)
+    stray = "".join(f'<x a="{rng.randrange(100)}"/>'
+                    for _ in range((limits.part_elements + 1) * scale))
+    data = _with_strings(base(), ["一"])
+    sst = member(data, STRINGS_PART).replace(b"</sst>", stray.encode() + b"</sst>")
+    return rezip(data, {STRINGS_PART: sst})
+
+
 def styles_bomb(limits: WorkbookLimits, scale: int = 1) -> bytes:
     """A styles part of more elements than openpyxl should build objects for."""
     data = base()
@@ -269,7 +298,8 @@ Maker = Callable[..., bytes]
 CRAFTED: dict[str, tuple[Maker, UploadProblem | None, str]] = {
     "zip bomb (ratio)": (zip_bomb, UploadProblem.ZIP_BOMB, "压缩炸弹"),
     "over the unpacked budget": (over_budget, UploadProblem.UNPACKED_TOO_BIG, "解压后太大"),
-    "huge declared size": (huge_declared_size, UploadProblem.UNPACKED_TOO_BIG, "解压后太大"),
+    "huge declared size": (huge_declared_size, UploadProblem.SIZE_MISMATCH,
+                           "与记录的大小或校验值不符"),
     "data beyond its declared size": (lying_declared_size, UploadProblem.SIZE_MISMATCH,
                                       "与记录的大小或校验值不符"),
     "many members": (many_members, UploadProblem.TOO_MANY_PARTS, "内部文件太多"),
@@ -286,6 +316,12 @@ CRAFTED: dict[str, tuple[Maker, UploadProblem | None, str]] = {
     "too many elements": (too_many_elements, UploadProblem.TOO_MANY_ELEMENTS, "XML 元素超过"),
     "styles of too many elements": (styles_bomb, UploadProblem.TOO_MANY_ELEMENTS,
                                     "xl/styles.xml 中的XML 元素超过"),
+    "elements kept outside the rows": (kept_elements, UploadProblem.TOO_MANY_ELEMENTS,
+                                       "清单 中的XML 元素超过"),
+    "one crowded cell": (crowded_cell, UploadProblem.TOO_MANY_ELEMENTS,
+                         "清单 第3行 中的XML 元素超过"),
+    "elements outside the shared strings": (stray_strings, UploadProblem.TOO_MANY_ELEMENTS,
+                                            "xl/sharedStrings.xml 中的XML 元素超过"),
     "a value far down": (row_too_far, UploadProblem.ROW_TOO_FAR, "还有内容"),
     "too many blank rows": (blank_rows, UploadProblem.TOO_MANY_ROWS, "超过"),
     "lying <dimension> (huge)": (lying_dimension, None, ""),

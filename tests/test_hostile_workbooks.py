@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import pickle
 import re
-import time
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -32,7 +31,8 @@ KB = 1024
 SMALL = WorkbookLimits(file_bytes=256 * KB, parts=40, unpacked_bytes=256 * KB,
                        part_bytes=32 * KB, ratio=50, ratio_from=16 * KB, elements=5_000,
                        part_elements=1_000, depth=16, tag_bytes=4 * KB, text_chars=300,
-                       strings=100, row_cells=30, rows=5, scan_rows=400, columns=16)
+                       strings=100, row_cells=30, row_elements=120, rows=5, scan_rows=400,
+                       columns=16)
 
 
 @pytest.fixture
@@ -128,10 +128,8 @@ def test_only_the_first_columns_are_read():
                                   hostile.external_link, hostile.deep_xml,
                                   hostile.entity_expansion, hostile.styles_bomb])
 def test_the_production_limits_refuse_the_cheap_ones_at_full_size(make):
-    started = time.process_time()
     with pytest.raises(WorkbookRefused):
-        parse_file(make(LIMITS), LIMITS)
-    assert time.process_time() - started < 30  # a ceiling far above the bench's seconds
+        parse_file(make(LIMITS))  # the production limits are parse_file's default
 
 
 def test_a_refusal_survives_a_trip_to_a_child_process():

@@ -102,6 +102,7 @@ class WorkbookLimits:
     text_chars: int = 32_767  # one text (Excel's own limit for a cell)
     strings: int = 500_000  # shared strings
     row_cells: int = 1_024  # cells written in one row
+    row_elements: int = 8_192  # XML elements in one row, or in one shared string
     rows: int = 20_000  # data rows per sheet: the header and the example row do not count
     scan_rows: int = 100_000  # rows looked at per sheet, blank ones included
     columns: int = 64  # columns read per row (the template has ten)
