@@ -365,8 +365,7 @@ class _XmlScan:
         elif self.string_elements >= 0:
             self.string_elements += 1
             if self.string_elements > self.row_elements:
-                self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.row_elements,
-                             part=f"{self.path} 第{self.strings}个字符串")
+                self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.row_elements)
         elif depth > 1:
             self._outside()
 
@@ -407,8 +406,7 @@ class _XmlScan:
             row = rows[-1]
             row[3] += 1
             if row[3] > self.row_elements:
-                self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.row_elements,
-                             part=f"{self.members.sheet_name(self.path)} 第{self.row}行")
+                self._refuse(UploadProblem.TOO_MANY_ELEMENTS, self.row_elements, self.row)
             if depth == row[0] + 1:
                 row[1] += 1
                 if row[1] > self.row_cells:

@@ -82,6 +82,13 @@ def _part(part: str) -> str:
     return f"（{esc(part)}）" if part else ""
 
 
+def _where(part: str) -> str:
+    """A sheet by its name (工作表“清单”), another part of the package by its path."""
+    if not part:
+        return "文件中"
+    return f"{esc(part)} " if "/" in part else f"工作表“{esc(part)}”"
+
+
 def upload_refused(problem: UploadProblem, file_name: str = "", size: int = 0, *,
                    part: str = "", limit: int = 0, found: int = 0,
                    kind: FileKind | None = None) -> str:
@@ -140,18 +147,18 @@ def upload_refused(problem: UploadProblem, file_name: str = "", size: int = 0, *
             return (f"⛔ 这个文件内部含有 DTD 声明{_part(part)}，正常的 Excel 文件不会有，出于安全考虑不予导入。"
                     f"{_RESAVE}")
         case UploadProblem.XML_TOO_DEEP:
-            return (f"⛔ 这个文件的内部结构异常（{esc(part)} 嵌套超过 {limit} 层），不予导入。"
+            return (f"⛔ 这个文件的内部结构异常（{_where(part)}嵌套超过 {limit} 层），不予导入。"
                     f"{_RESAVE}")
         case UploadProblem.XML_TAG_TOO_LONG:
-            return (f"⛔ 这个文件的内部结构异常（{esc(part)} 中有一个标签超过 {_size(limit)}），不予导入。"
+            return (f"⛔ 这个文件的内部结构异常（{_where(part)}中有一个标签超过 {_size(limit)}），不予导入。"
                     f"{_RESAVE}")
         case UploadProblem.TOO_MANY_ELEMENTS:
-            where = f"{esc(part)} 中的" if part else ""
+            where = f"{_where(part)}{f'第{found}行' if found else ''}中的" if part else ""
             return (f"⛔ 这个文件的内容太多（{where}XML 元素超过 {limit} 个），不予导入。"
                     "请删去无关的工作表、样式和格式，或分成几个文件分别导入。")
         case UploadProblem.TEXT_TOO_LONG:
-            return (f"⛔ 这个文件中有一段文字超过 {limit} 个字（Excel 每个单元格最多 32767 个字）"
-                    f"{_part(part)}，不予导入。请检查后再发送。")
+            return (f"⛔ {_where(part)}有一段文字超过 {limit} 个字（Excel 每个单元格最多 32767 个字），"
+                    "不予导入。请检查后再发送。")
         case UploadProblem.TOO_MANY_STRINGS:
             return (f"⛔ 这个文件中的不同文字太多（超过 {limit} 个），不予导入。"
                     "请删去无关的工作表，或分成几个文件分别导入。")
