@@ -1,13 +1,13 @@
 """The import workbook on disk: openpyxl reads it into plain rows and writes the template.
 
-Blocking (openpyxl is synchronous): the bot calls `read_workbook` in a worker thread.
-All checking of what the rows say is in bot/domain/workbook.py.
+Blocking (openpyxl is synchronous): the bot calls `read_workbook` off the event loop. The
+package is checked against the limits first (bot/workbook_guard.py); all checking of what
+the rows say is in bot/domain/workbook.py.
 """
 
 from __future__ import annotations
 
 import io
-import zipfile
 from pathlib import Path
 from typing import IO
 
@@ -23,35 +23,52 @@ from bot.domain.workbook import (
     HELP,
     IMPORT_STATUSES,
     ITEMS,
-    MAX_ROWS,
+    LIMITS,
     REQUIRED,
     SHEETS,
     UNITS,
     RawWorkbook,
     Sheet,
+    UploadProblem,
+    WorkbookLimits,
     cell_text,
 )
+from bot.workbook_guard import WorkbookUnreadable, file_kind, inspect_package
 
-_SCAN_LIMIT = 5 * MAX_ROWS  # rows looked at per sheet, blank ones included
-
-
-class WorkbookUnreadable(Exception):
-    """Not a workbook we can import; `reason` is "corrupt" or "macros"."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+__all__ = ["WorkbookUnreadable", "file_kind", "read_file", "read_workbook", "write_template"]
 
 
-def read_workbook(source: bytes | Path) -> RawWorkbook:
-    """The 单位 / 人员 / 清单 sheets as plain values, read-only and without computing
-    anything: a formula comes back as its text and is reported, never evaluated."""
-    data = source.read_bytes() if isinstance(source, Path) else source
-    _refuse_macros(data)
+def read_file(path: Path, limits: WorkbookLimits = LIMITS) -> bytes:
+    """A workbook's bytes from a path, no more than `limits.file_bytes` of them: a folder,
+    a missing or unreadable file, or one too big is refused before it is read."""
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+        if not path.exists():
+            raise WorkbookUnreadable(UploadProblem.NO_SUCH_FILE)
+        if not path.is_file():
+            raise WorkbookUnreadable(UploadProblem.NOT_A_FILE)
+        size = path.stat().st_size
+        if size > limits.file_bytes:
+            raise WorkbookUnreadable(UploadProblem.TOO_BIG, limit=limits.file_bytes, found=size)
+        with path.open("rb") as file:
+            data = file.read(limits.file_bytes + 1)
+    except OSError:
+        raise WorkbookUnreadable(UploadProblem.UNREADABLE) from None
+    if len(data) > limits.file_bytes:  # it grew since
+        raise WorkbookUnreadable(UploadProblem.TOO_BIG, limit=limits.file_bytes, found=len(data))
+    return data
+
+
+def read_workbook(source: bytes | Path, limits: WorkbookLimits = LIMITS) -> RawWorkbook:
+    """The 单位 / 人员 / 清单 sheets as plain values, read-only and without computing
+    anything: a formula comes back as its text and is reported, never evaluated. Raises
+    WorkbookUnreadable for a file that is not a workbook or is beyond `limits`."""
+    data = read_file(source, limits) if isinstance(source, Path) else source
+    inspect_package(data, limits)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False,
+                                      keep_links=False)
     except Exception as exc:  # a broken file can fail anywhere inside openpyxl
-        raise WorkbookUnreadable("corrupt") from exc
+        raise WorkbookUnreadable(UploadProblem.CORRUPT) from exc
     try:
         sheets = {}
         for name in SHEETS:
@@ -59,49 +76,51 @@ def read_workbook(source: bytes | Path) -> RawWorkbook:
                 sheet = book[name]
                 if not hasattr(sheet, "iter_rows"):  # a chart sheet of that name
                     continue
-                sheets[name] = _read_sheet(name, sheet)
-        return RawWorkbook(sheets)
+                sheets[name] = _read_sheet(name, sheet, limits)
+        return RawWorkbook(sheets, limits.rows)
     except WorkbookUnreadable:
         raise
     except Exception as exc:
-        raise WorkbookUnreadable("corrupt") from exc
+        raise WorkbookUnreadable(UploadProblem.CORRUPT) from exc
     finally:
         book.close()
 
 
-def _refuse_macros(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names \
-                else b""
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise WorkbookUnreadable("corrupt") from exc
-    if any(n.lower().endswith("vbaproject.bin") for n in names) or b"macroEnabled" in types:
-        raise WorkbookUnreadable("macros")
-
-
-def _read_sheet(name: str, sheet: Worksheet) -> Sheet:
+def _read_sheet(name: str, sheet: Worksheet, limits: WorkbookLimits) -> Sheet:
+    """The header and the non-blank rows below it: at most `limits.rows` + 1 (the example
+    row may be among them); one more makes the sheet `truncated`. A sheet's `<dimension>`
+    is not trusted (openpyxl would pad every row to the width it claims, and stop at the
+    last row it claims); only the first `limits.columns` columns are read."""
+    sheet.reset_dimensions()
     header: tuple[object, ...] = ()
     rows: list[tuple[int, tuple[object, ...]]] = []
     formulas: list[tuple[int, int]] = []
     truncated = False
-    for number, cells in enumerate(sheet.iter_rows(min_row=1), start=1):
-        values = tuple(c.value for c in cells)
+    for number, cells in enumerate(sheet.iter_rows(min_row=1, max_col=limits.columns),
+                                   start=1):
+        if number > limits.scan_rows:  # the guard saw no value this far down
+            break
+        values = _trimmed(tuple(c.value for c in cells))
+        if not values:
+            continue
         formulas += [(number, i) for i, c in enumerate(cells) if c.data_type == "f"]
         if number == 1:
             header = values
             continue
         if not any(cell_text(v) for v in values):
-            if number > _SCAN_LIMIT:
-                truncated = True
-                break
             continue
-        if len(rows) == MAX_ROWS or number > _SCAN_LIMIT:
+        if len(rows) > limits.rows:  # the limit, and one example row
             truncated = True
             break
         rows.append((number, values))
     return Sheet(name, header, tuple(rows), tuple(formulas), truncated)
+
+
+def _trimmed(values: tuple[object, ...]) -> tuple[object, ...]:
+    end = len(values)
+    while end and values[end - 1] is None:
+        end -= 1
+    return values[:end]
 
 
 # -- the template -------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from messages.imports import (
     upload_in_group,
     upload_not_admin,
     upload_refused,
+    workbook_refused,
 )
 
 _SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".xltm", ".xlsb", ".csv")
@@ -53,7 +54,7 @@ async def on_document(update: Update, context: DutyContext) -> None:
     try:
         result = await context.services.imports.import_file(actor, data, name)
     except WorkbookRefused as refused:
-        await reply(update, upload_refused(refused.problem, name))
+        await reply(update, workbook_refused(refused, name))
         return
     except ImportRejected as rejected:
         await reply(update, import_rejected(rejected.errors, rejected.examples_skipped))

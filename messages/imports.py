@@ -8,14 +8,17 @@ import html
 import re
 from collections.abc import Iterable
 
-from bot.domain.model import SOURCES
+from bot.domain.model import SOURCES, ListKind
 from bot.domain.vocabulary import (
     DUTY_NAMES,
+    KIND_NAMES,
     LIST_NAMES,
     ROLE_NAMES,
     UNIT_KIND_NAMES,
 )
 from bot.domain.workbook import (
+    CODE_EXAMPLE,
+    CODE_PREFIX,
     COLUMNS,
     FIELD_COLUMNS,
     IMPORT_STATUSES,
@@ -25,13 +28,20 @@ from bot.domain.workbook import (
     REQUIRED,
     SHEETS,
     UNITS,
+    FileKind,
     ItemChange,
     PersonChange,
     Problem,
     RowError,
     UnitChange,
 )
-from bot.services.imports import MAX_UPLOAD_BYTES, PARSE_SECONDS, ImportResult, UploadProblem
+from bot.services.imports import (
+    MAX_UPLOAD_BYTES,
+    PARSE_SECONDS,
+    ImportResult,
+    UploadProblem,
+    WorkbookRefused,
+)
 from messages.format import MESSAGE_LIMIT, echo, esc, tg_len
 from messages.people import invite_link
 
@@ -52,20 +62,59 @@ def _names(values: Iterable[str]) -> str:
 # -- refusals before anything is read ---------------------------------------------------------
 
 
-def upload_refused(problem: UploadProblem, file_name: str = "", size: int = 0) -> str:
+_KIND_WORDS = {
+    FileKind.XLSX: "Excel 工作簿（.xlsx）",
+    FileKind.DOCX: "Word 文档",
+    FileKind.PPTX: "PowerPoint 演示文稿",
+    FileKind.ZIP: "ZIP 压缩包",
+    FileKind.OLE2: "旧版 .xls 文件（或旧版 Word 文档，或设置了打开密码的工作簿）",
+    FileKind.PDF: "PDF 文件",
+}
+_RESAVE = "请在 Excel 或 WPS 中打开，另存为普通的 .xlsx 工作簿后再发送。"
+_USE_TEMPLATE = "请用导入模板填写（或在 Excel 或 WPS 中另存为普通的 .xlsx 工作簿）后再发送。"
+
+
+def _size(n: int) -> str:
+    if n >= _MB:
+        return f"{n / _MB:.0f} MB" if n % _MB == 0 else f"{n / _MB:.1f} MB"
+    return f"{n / 1024:.0f} KB" if n >= 1024 else f"{n} 字节"
+
+
+def _sheet(part: str) -> str:
+    return f"工作表“{esc(part)}”" if part else "有一个工作表"
+
+
+def _part(part: str) -> str:
+    return f"（{esc(part)}）" if part else ""
+
+
+def _where(part: str) -> str:
+    """A sheet by its name (工作表“清单”), another part of the package by its path."""
+    if not part:
+        return "文件中"
+    return f"{esc(part)} " if "/" in part else f"工作表“{esc(part)}”"
+
+
+def upload_refused(problem: UploadProblem, file_name: str = "", size: int = 0, *,
+                   part: str = "", limit: int = 0, found: int = 0,
+                   kind: FileKind | None = None) -> str:
+    """One line: why the file is not imported, and what to do. `part`, `limit`, `found`,
+    `kind` as in WorkbookRefused."""
+    name = f"“{echo(file_name, 60)}”" if file_name else "这个文件"
     match problem:
         case UploadProblem.NOT_XLSX:
             what = f"“{echo(file_name, 60)}”不是 .xlsx 文件" if file_name else "这不是 .xlsx 文件"
             return (f"⛔ 只能导入 Excel 工作簿（.xlsx），{what}。"
                     "请用导入模板填写好，再把 .xlsx 文件发给我。")
         case UploadProblem.OLD_XLS:
-            return "⛔ 这是旧版 .xls 文件，不能导入。请在 Excel 或 WPS 中另存为 .xlsx 后再发送。"
+            return ("⛔ 这是旧版 .xls 文件，不能导入。请在 Excel 或 WPS 中另存为 .xlsx 后再发送"
+                    "（如果它本是 .xlsx，只是扩展名被改成了 .xls，把扩展名改回 .xlsx 即可）。")
         case UploadProblem.MACROS:
             return ("⛔ 文件中含有宏（VBA），出于安全考虑不予导入。"
                     "请另存为普通的 .xlsx 工作簿（不含宏）后再发送。")
         case UploadProblem.TOO_BIG:
-            return (f"⛔ 文件太大（{size / _MB:.1f} MB），最大 {MAX_UPLOAD_BYTES // _MB} MB。"
-                    "请分成几个文件分别导入。")
+            return (f"⛔ 文件太大（{(size or found) / _MB:.1f} MB），"
+                    f"最大 {_size(limit or MAX_UPLOAD_BYTES)}。请分成几个文件分别导入。")
         case UploadProblem.CORRUPT:
             return ("⛔ 无法读取这个文件：它不是有效的 .xlsx 工作簿（可能已损坏或设置了打开密码）。"
                     "请在 Excel 或 WPS 中重新保存后再发送。")
@@ -75,7 +124,81 @@ def upload_refused(problem: UploadProblem, file_name: str = "", size: int = 0) -
         case UploadProblem.TOO_SLOW:
             return (f"⛔ 读取这个文件超过 {PARSE_SECONDS:.0f} 秒仍未完成，已停止，没有导入任何内容。"
                     "请检查文件，或分成几个文件分别导入。")
+        case UploadProblem.NO_SUCH_FILE:
+            return f"⛔ 找不到文件{name}，请检查路径。"
+        case UploadProblem.NOT_A_FILE:
+            return f"⛔ {name}不是文件（是文件夹或其他特殊路径），请给出 .xlsx 文件的路径。"
+        case UploadProblem.UNREADABLE:
+            return f"⛔ 无法读取{name}：没有读取权限或读取出错，请检查文件权限。"
+        case UploadProblem.NOT_WORKBOOK:
+            what = _KIND_WORDS.get(kind) if kind else None
+            really = f"实际上是{what}，不是" if what else "的内容不是"
+            hint = "（不设打开密码）" if kind is FileKind.OLE2 else ""
+            return (f"⛔ {name}{really} .xlsx 工作簿，不能导入。"
+                    f"请在 Excel 或 WPS 中打开，另存为普通的 .xlsx 工作簿{hint}后再发送。")
+        case UploadProblem.RENAMED_XLSX:
+            return (f"⛔ {name}实际上是 Excel 工作簿（.xlsx），只是扩展名不对。"
+                    "请把扩展名改为 .xlsx 后再导入。")
+        case UploadProblem.TOO_MANY_PARTS:
+            return (f"⛔ 这个文件不像导入用的工作簿：内部文件太多（{found} 个，最多 {limit} 个），"
+                    f"不予导入。{_USE_TEMPLATE}")
+        case UploadProblem.UNPACKED_TOO_BIG:
+            where = f"其中{esc(part)}" if part else "内容"
+            return (f"⛔ 这个文件解压后太大（{where}超过 {_size(limit)}），不予导入。"
+                    "请删去图片等无关内容，或分成几个文件分别导入。")
+        case UploadProblem.ZIP_BOMB:
+            return (f"⛔ 这个文件的压缩比异常（{esc(part)} 压缩了约 {found} 倍，正常不超过 {limit} 倍），"
+                    f"疑似“压缩炸弹”，不予导入。{_USE_TEMPLATE}")
+        case UploadProblem.SIZE_MISMATCH:
+            return (f"⛔ 这个文件已损坏或被改动过：内部文件{_part(part)}的实际内容与记录的大小或校验值不符，不予导入。"
+                    f"{_RESAVE}")
+        case UploadProblem.EXTERNAL_LINKS:
+            return ("⛔ 工作簿中有指向其他文件的外部链接，出于安全考虑不予导入。"
+                    "请在 Excel 中用“数据 → 编辑链接 → 断开链接”去掉外部链接，另存后再发送。")
+        case UploadProblem.XML_DTD:
+            return (f"⛔ 这个文件内部含有 DTD 声明{_part(part)}，正常的 Excel 文件不会有，出于安全考虑不予导入。"
+                    f"{_RESAVE}")
+        case UploadProblem.XML_TOO_DEEP:
+            return (f"⛔ 这个文件的内部结构异常（{_where(part)}嵌套超过 {limit} 层），不予导入。"
+                    f"{_RESAVE}")
+        case UploadProblem.XML_TAG_TOO_LONG:
+            return (f"⛔ 这个文件的内部结构异常（{_where(part)}中有一个标签超过 {_size(limit)}），不予导入。"
+                    f"{_RESAVE}")
+        case UploadProblem.TOO_MANY_ELEMENTS:
+            where = f"{_where(part)}{f'第{found}行' if found else ''}中的" if part else ""
+            return (f"⛔ 这个文件的内容太多（{where}XML 元素超过 {limit} 个），不予导入。"
+                    "请删去无关的工作表、样式和格式，或分成几个文件分别导入。")
+        case UploadProblem.TEXT_TOO_LONG:
+            return (f"⛔ {_where(part)}有一段文字超过 {limit} 个字（Excel 每个单元格最多 32767 个字），"
+                    "不予导入。请检查后再发送。")
+        case UploadProblem.TOO_MANY_STRINGS:
+            return (f"⛔ 这个文件中的不同文字太多（超过 {limit} 个），不予导入。"
+                    "请删去无关的工作表，或分成几个文件分别导入。")
+        case UploadProblem.ROW_TOO_WIDE:
+            return (f"⛔ {_sheet(part)}第{found}行有超过 {limit} 个单元格，不予导入。"
+                    "请删去多余的列后再发送。")
+        case UploadProblem.TOO_MANY_ROWS:
+            return (f"⛔ {_sheet(part)}超过 {limit} 行（表头和示例行不算），不予导入。"
+                    "请分成几个文件分别导入。")
+        case UploadProblem.ROW_TOO_FAR:
+            return (f"⛔ {_sheet(part)}第{found}行还有内容，超出了可导入的范围（前 {limit} 行）。"
+                    "请把数据放在表格上部，删去下方无关的内容后再发送。")
     return "⛔ 这个文件不能导入。"
+
+
+def workbook_refused(refused: WorkbookRefused, file_name: str = "") -> str:
+    """upload_refused, with everything the refusal knows."""
+    return upload_refused(refused.problem, refused.file_name or file_name, refused.size,
+                          part=refused.part, limit=refused.limit, found=refused.found,
+                          kind=refused.kind)
+
+
+def import_refused_line(refused: WorkbookRefused, file_name: str) -> str:
+    """The command line's one line (plain text); a file too big says how to allow it."""
+    text = plain(workbook_refused(refused, file_name))
+    if refused.problem is UploadProblem.TOO_BIG:
+        text += "如确需导入更大的文件，可加 --max-size（单位 MB），如 --max-size 20。"
+    return f"dutybot: import: {text}"
 
 
 def upload_not_admin() -> str:
@@ -101,7 +224,7 @@ def problem_text(error: RowError) -> str:
         case Problem.HEADER_MISSING:
             return "缺少这一列（第1行的表头必须与导入模板一致）"
         case Problem.TOO_MANY_ROWS:
-            return f"超过 {n} 行，请分成几个文件导入"
+            return f"超过 {n} 行（表头和示例行不算），请分成几个文件导入"
         case Problem.FORMULA:
             return "是公式，不能导入：请复制后“选择性粘贴 → 数值”，把公式换成数值"
         case Problem.REQUIRED:
@@ -116,7 +239,12 @@ def problem_text(error: RowError) -> str:
         case Problem.TOO_LONG:
             return f"太长了（最多{n}字）"
         case Problem.BAD_CODE:
-            return f"编号“{v}”不能含空格或@，最多{n}个字符"
+            return (f"“{_short(v)}”不是本系统的编号：编号是清单的字母加至少4位数字，"
+                    f"如 {CODE_EXAMPLE}（{_prefixes()}）；新事项可留空，由系统编号")
+        case Problem.CODE_OF_OTHER_LIST:
+            own, row_kind = (ListKind(k) for k in choices)
+            return (f"编号“{v}”以 {CODE_PREFIX[own]} 开头，是{_kind_words(own)}的编号，"
+                    f"与清单类型“{LIST_NAMES[row_kind]}”不符（{_prefixes()}）")
         case Problem.DUPLICATE_ROW:
             return f"“{_short(v)}”与第{n}行重复"
         case Problem.UNKNOWN_TERM:
@@ -140,6 +268,11 @@ def problem_text(error: RowError) -> str:
             return f"看不懂日期“{_short(v)}”，请写成 2026-03-31、2026/3/31 或 2026年3月31日"
         case Problem.DATE_WITHOUT_YEAR:
             return f"日期“{v}”缺少年份，请写完整日期，如 2026-03-31"
+        case Problem.IMPOSSIBLE_DATE:
+            return f"{_short(v)} 不是有效日期（{_why_not(choices)}）"
+        case Problem.DATE_IS_NUMBER:
+            return (f"“{_short(v)}”是一个数字，不是日期：请把这一格设为日期格式，"
+                    "或写成 2026-03-31")
         case Problem.UNKNOWN_PARENT:
             return f"找不到上级事项“{v}”（清单表和系统中都没有这个编号）"
         case Problem.PARENT_CYCLE:
@@ -160,6 +293,25 @@ def problem_text(error: RowError) -> str:
         case Problem.AMBIGUOUS_ITEM:
             return f"系统中已有多项相同的事项（{_names(choices)}），请在编号列填写是哪一项"
     return "无法导入"
+
+
+def _prefixes() -> str:
+    return "、".join(f"{LIST_NAMES[k]} {CODE_PREFIX[k]}" for k in LIST_NAMES)
+
+
+def _kind_words(kind: ListKind) -> str:
+    return f"{LIST_NAMES[kind]}清单" if kind in LIST_NAMES else f"{KIND_NAMES[kind]}事项"
+
+
+def _why_not(why: tuple[str, ...]) -> str:
+    match why:
+        case ("day", year, month, days):
+            return f"{year}年{month}月只有{days}天"
+        case ("month", month):
+            return f"没有{month}月"
+        case ("year", first, last):
+            return f"年份须在 {first}—{last} 之间"
+    return "没有这一天"
 
 
 def _short(text: str, limit: int = 30) -> str:
@@ -308,8 +460,8 @@ def template_help() -> list[tuple[str, ...]]:
         "整个文件先全部检查：有任何问题都不导入，并逐行列出（工作表 第N行 列名: 问题）；没有问题才一次性全部导入。",
         "对应规则：单位按名称，人员按“姓名 + 所在单位”，清单事项按编号。已有的记录按文件更新，每处改动都记入履责纪实。",
         "同一文件再次导入不会产生任何改动。系统中已有、但文件中没有的单位、人员和事项保持不变：导入不会删除任何内容。",
-        f"不要使用公式和宏：含公式的单元格会被拒绝（请粘贴为数值），含宏的文件不予导入。每个工作表最多 {MAX_ROWS} 行，"
-        f"发给机器人的文件最大 {MAX_UPLOAD_BYTES // _MB} MB。",
+        f"不要使用公式、宏和外部链接：含公式的单元格会被拒绝（请粘贴为数值），含宏或外部链接的文件不予导入。"
+        f"每个工作表最多 {MAX_ROWS} 行数据（表头和示例行不算），文件最大 {MAX_UPLOAD_BYTES // _MB} MB。",
         "新登记的人员各得到一个一次性的邀请链接，导入结果中会列出；本人点开链接即完成绑定。",
         "",
     ]

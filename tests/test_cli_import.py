@@ -89,7 +89,7 @@ def test_a_bad_workbook_lists_every_bad_row_and_imports_nothing(tmp_path, cli, c
     book["人员"].append(["陈书记", "党委书记", "某局党委"])
     book["清单"].append([None, "问题", "公务接待超标准", "主体责任", "赵六", None, None, None,
                         "2026-12-05"])
-    book["清单"].append([None, "措施", "核查", "一岗双责", "陈书记", None, "Z9", None, "明年"])
+    book["清单"].append([None, "措施", "核查", "一岗双责", "陈书记", None, "Z0009", None, "明年"])
     book.save(tmp_path / "台账.xlsx")
     result = cli(capsys, "import", "台账.xlsx")
     assert result.returncode == 1 and result.stdout == ""
@@ -117,7 +117,7 @@ def test_without_the_token_the_codes_are_printed_and_the_links_left_out(tmp_path
 def test_files_that_cannot_be_imported_are_refused_in_one_line(tmp_path, cli, capsys):
     (tmp_path / "宏.xlsm").write_bytes(b"PK")
     (tmp_path / "坏.xlsx").write_bytes(b"PK\x03\x04 broken")
-    for name, message in (("没有.xlsx", "no such file"), ("宏.xlsm", "含有宏"),
+    for name, message in (("没有.xlsx", "找不到文件“没有.xlsx”"), ("宏.xlsm", "含有宏"),
                           ("坏.xlsx", "不是有效的 .xlsx 工作簿")):
         result = cli(capsys, "import", name)
         assert result.returncode == 1
@@ -139,3 +139,80 @@ def test_invisible_characters_in_names_are_refused_from_the_command_line_too(tmp
         "人员 第3行 姓名: 只有看不见的字符（如零宽空格），没有能显示的文字",
     ]
     assert count(db, "units") == 0
+
+
+def _filled_template(tmp_path: Path, cli, capsys, name: str) -> Path:
+    assert cli(capsys, "template", "模板.xlsx").returncode == 0
+    book = openpyxl.load_workbook(tmp_path / "模板.xlsx")
+    book["单位"].append(["某局党委"])
+    book.save(tmp_path / name)
+    return tmp_path / name
+
+
+def test_a_path_that_is_not_a_readable_file_is_one_chinese_line(tmp_path, cli, capsys,
+                                                                monkeypatch):
+    (tmp_path / "台账目录.xlsx").mkdir()
+    os.mkfifo(tmp_path / "管道.xlsx")  # opening it would wait forever: never opened
+    locked = _filled_template(tmp_path, cli, capsys, "锁住.xlsx")
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self.name == locked.name:
+            raise PermissionError(13, "Permission denied")
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    for name, expected in (
+        ("台账目录.xlsx", "dutybot: import: ⛔ “台账目录.xlsx”不是文件（是文件夹或其他特殊路径），请给出 .xlsx 文件的路径。"),
+        ("管道.xlsx", "dutybot: import: ⛔ “管道.xlsx”不是文件"),
+        ("锁住.xlsx", "dutybot: import: ⛔ 无法读取“锁住.xlsx”：没有读取权限或读取出错"),
+    ):
+        result = cli(capsys, "import", name)
+        assert result.returncode == 1 and result.stdout == ""
+        assert len(lines(result.stderr)) == 1 and result.stderr.startswith(expected), result.stderr
+    assert not (tmp_path / "bot.db").exists()  # nothing was opened
+
+
+def test_a_file_whose_name_contradicts_its_content_is_told_what_it_is(tmp_path, cli, capsys):
+    _filled_template(tmp_path, cli, capsys, "台账.xls")
+    (tmp_path / "旧.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1000))
+    for name, expected in (
+        ("台账.xls", "“台账.xls”实际上是 Excel 工作簿（.xlsx），只是扩展名不对。请把扩展名改为 .xlsx 后再导入。"),
+        ("旧.xlsx", "“旧.xlsx”实际上是旧版 .xls 文件（或旧版 Word 文档，或设置了打开密码的工作簿），"
+                   "不是 .xlsx 工作簿"),
+    ):
+        result = cli(capsys, "import", name)
+        assert result.returncode == 1 and len(lines(result.stderr)) == 1
+        assert expected in result.stderr, result.stderr
+    assert not (tmp_path / "bot.db").exists()
+
+
+def test_the_size_limit_holds_at_the_console_and_max_size_raises_it(tmp_path, cli, capsys):
+    big = tmp_path / "大.xlsx"
+    big.write_bytes(b"PK\x03\x04" + bytes(5 * 1024 * 1024))
+    result = cli(capsys, "import", "大.xlsx")
+    assert result.returncode == 1
+    assert lines(result.stderr) == [
+        "dutybot: import: ⛔ 文件太大（5.0 MB），最大 5 MB。请分成几个文件分别导入。"
+        "如确需导入更大的文件，可加 --max-size（单位 MB），如 --max-size 20。"]
+    raised = cli(capsys, "import", "大.xlsx", "--max-size", "6")
+    assert raised.returncode == 1 and "文件太大" not in raised.stderr  # read, then refused
+    assert "不是有效的 .xlsx 工作簿" in raised.stderr
+    path = _filled_template(tmp_path, cli, capsys, "台账.xlsx")
+    small = f"{path.stat().st_size / 2 / 1024 / 1024:.6f}"
+    assert "文件太大" in cli(capsys, "import", "台账.xlsx", "--max-size", small).stderr
+    assert count(tmp_path / "bot.db", "events") == 0
+    done = cli(capsys, "import", "台账.xlsx")
+    assert done.returncode == 0, done.stderr
+    assert count(tmp_path / "bot.db", "units") == 1
+
+
+def test_a_hostile_workbook_is_refused_at_the_console_too(tmp_path, cli, capsys):
+    from bot.domain.workbook import LIMITS
+    from tests.hostile import zip_bomb
+
+    (tmp_path / "炸弹.xlsx").write_bytes(zip_bomb(LIMITS))
+    result = cli(capsys, "import", "炸弹.xlsx")
+    assert result.returncode == 1 and len(lines(result.stderr)) == 1
+    assert "疑似“压缩炸弹”，不予导入" in result.stderr
+    assert count(tmp_path / "bot.db", "units") == count(tmp_path / "bot.db", "events") == 0

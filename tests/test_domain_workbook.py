@@ -10,6 +10,7 @@ import pytest
 from bot.domain.dates import DateParseError
 from bot.domain.model import Duty, Item, ItemStatus, ListKind, Person, Role, Unit, UnitKind
 from bot.domain.workbook import (
+    CODE_PREFIX,
     COLUMNS,
     EXAMPLES,
     ITEMS,
@@ -84,14 +85,15 @@ STORED = Stored(
 # -- cells -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [date(2026, 3, 31), datetime(2026, 3, 31, 0, 0), 46112,
-                                   46112.0, "2026-03-31", "2026/3/31", "2026年3月31日",
+@pytest.mark.parametrize("value", [date(2026, 3, 31), datetime(2026, 3, 31, 0, 0),
+                                   "2026-03-31", "2026/3/31", "2026年3月31日",
                                    " 2026.3.31 ", "２０２６－０３－３１"])
 def test_dates_as_excel_stores_them_or_as_typed(value):
     assert cell_date(value) == date(2026, 3, 31)
 
 
-@pytest.mark.parametrize("value", ["3月31日", "明天", "2026-02-30", 12, 46112.5, True, "1999-12-31"])
+@pytest.mark.parametrize("value", ["3月31日", "明天", "2026-02-30", 12, 46112, 46112.0, 46112.5,
+                                   True, "1999-12-31", datetime(1900, 1, 5)])
 def test_dates_we_do_not_guess(value):
     with pytest.raises(DateParseError):
         cell_date(value)
@@ -99,9 +101,10 @@ def test_dates_we_do_not_guess(value):
 
 def test_a_new_workbook_is_planned_parents_first():
     plan, errors = run(book(UNIT_ROWS[::-1], PEOPLE_ROWS, [
-        item("C1", "措施", "逐笔核查", "一岗双责", "李明", "财务科", "Z1", due=date(2026, 12, 1)),
-        item("Z1", "责任", "建立台账", "一岗双责", "李明", "财务科", "W1"),
-        item("W1", source="巡察"),
+        item("C0103", "措施", "逐笔核查", "一岗双责", "李明", "财务科", "Z0102",
+             due=date(2026, 12, 1)),
+        item("Z0102", "责任", "建立台账", "一岗双责", "李明", "财务科", "W0101"),
+        item("ｗ０１０１", source="巡察"),  # full-width, lower case: read as W0101
         item(None, "问题", "另一个问题", status="进行中"),
     ]))
     assert errors == []
@@ -110,11 +113,11 @@ def test_a_new_workbook_is_planned_parents_first():
     li = next(p for p in plan.people if p.name == "李明")
     assert li.oversees == ("财务科",) and li.phone == "13800000000" and li.note == "分管财务"
     codes = [i.code for i in plan.items]
-    assert codes.index("W1") < codes.index("Z1") < codes.index("C1")
-    c1 = next(i for i in plan.items if i.code == "C1")
-    assert c1.parent == ItemRef(code="Z1") and c1.owner == ("李明", "某局党委")
+    assert codes.index("W0101") < codes.index("Z0102") < codes.index("C0103")
+    c1 = next(i for i in plan.items if i.code == "C0103")
+    assert c1.parent == ItemRef(code="Z0102") and c1.owner == ("李明", "某局党委")
     assert c1.unit == "财务科" and c1.due == date(2026, 12, 1)
-    w1 = next(i for i in plan.items if i.code == "W1")
+    w1 = next(i for i in plan.items if i.code == "W0101")
     assert w1.unit == "某局党委" and w1.status is ItemStatus.OPEN and w1.source == "巡察"
     other = next(i for i in plan.items if i.code is None)
     assert other.status is ItemStatus.IN_PROGRESS
@@ -159,7 +162,8 @@ def test_every_bad_cell_is_reported_with_sheet_row_and_column():
          ("很" * 41, "班子成员", "某局党委", None, None, None),
          ("王五", None, "某局党委", None, "1" * 41, None)],
         [item(kind="清单"), item(title=None), item(due="3月5日"), item(due="下周"),
-         item(code="W 1"), item(code="W9"), item(code="w9"), item(duty=None, owner=None)],
+         item(code="W 0001"), item(code="W0009"), item(code="w0009"),
+         item(duty=None, owner=None)],
     ))
     assert problems(errors) == [
         (UNITS, 2, "类型", Problem.UNKNOWN_TERM),
@@ -227,7 +231,7 @@ def test_owners_by_name_by_name_at_unit_and_by_the_items_unit():
 
 def test_stored_people_and_items_may_be_named():
     plan, errors = run(book(items=[
-        item("C5", "措施", "核查凭证", "一岗双责", "李明", "财务科", "Z0002"),
+        item("C0005", "措施", "核查凭证", "一岗双责", "李明", "财务科", "Z0002"),
     ]), STORED)
     assert errors == []
     (c5,) = plan.items
@@ -235,13 +239,13 @@ def test_stored_people_and_items_may_be_named():
 
 
 @pytest.mark.parametrize(("rows", "problem"), [
-    ([item("Z1", "责任", owner="陈书记", parent="W404")], Problem.UNKNOWN_PARENT),
-    ([item("Z1", "责任", parent="Z1")], Problem.PARENT_CYCLE),
-    ([item("Z1", "责任", parent="Z2"), item("Z2", "责任", title="二", parent="Z1")],
+    ([item("Z0011", "责任", owner="陈书记", parent="W0404")], Problem.UNKNOWN_PARENT),
+    ([item("Z0011", "责任", parent="Z0011")], Problem.PARENT_CYCLE),
+    ([item("Z0011", "责任", parent="Z0012"), item("Z0012", "责任", title="二", parent="Z0011")],
      Problem.PARENT_CYCLE),
-    ([item("W1", parent="W0001")], Problem.PROBLEM_HAS_NO_PARENT),
-    ([item("C1", "措施", parent="W0001")], Problem.WRONG_PARENT_KIND),
-    ([item("Z1", "责任", parent="L0003")], Problem.WRONG_PARENT_KIND),
+    ([item("W0011", parent="W0001")], Problem.PROBLEM_HAS_NO_PARENT),
+    ([item("C0011", "措施", parent="W0001")], Problem.WRONG_PARENT_KIND),
+    ([item("Z0011", "责任", parent="L0003")], Problem.WRONG_PARENT_KIND),
 ])
 def test_parents_must_exist_keep_the_chain_and_make_no_cycle(rows, problem):
     _, errors = run(book(items=rows), STORED)
@@ -324,9 +328,9 @@ def test_one_pass_reports_cell_and_reference_problems_without_knock_on_errors():
     _, errors = run(book(
         [("某局党委", None, None), ("财务科", "某局党委", "科室")],  # a bad 类型
         [("李明", "大领导", "财务科", None, None, None)],  # a bad 角色, in that unit
-        [item("W1", due="下周"),  # a bad date
-         item("Z1", "责任", owner="李明", parent="W1"),  # names the three broken rows
-         item("Z2", "责任", owner="王五")],  # and one unknown 责任人
+        [item("W0011", due="下周"),  # a bad date
+         item("Z0011", "责任", owner="李明", parent="W0011"),  # names the three broken rows
+         item("Z0012", "责任", owner="王五")],  # and one unknown 责任人
     ))
     assert problems(errors) == [(UNITS, 3, "类型", Problem.UNKNOWN_TERM),
                                 (PEOPLE, 2, "角色", Problem.UNKNOWN_ROLE),
@@ -363,3 +367,74 @@ def test_invisible_characters_are_one_error_each_naming_the_character():
     assert bad == [(UNITS, "名称", Problem.BAD_CHARACTERS, "U+202E", ("bidi",)),
                    (PEOPLE, "姓名", Problem.BAD_CHARACTERS, "U+200B", ("invisible",)),
                    (ITEMS, "标题", Problem.BAD_CHARACTERS, "U+2066", ("bidi",))]
+
+
+# -- what contradicts itself -------------------------------------------------------------------
+
+
+def test_a_code_of_another_list_is_refused_once():
+    _, errors = run(book(items=[
+        item("Z0100"),  # a 问题 numbered as a 责任
+        item("C0101", "责任", title="二"),
+        item("G0102", title="三"),  # a 整改's letter
+        item("W0001", kind="措施", title="四"),  # stored as a 问题: that is what is said
+    ]), STORED)
+    assert problems(errors) == [(ITEMS, 2, "编号", Problem.CODE_OF_OTHER_LIST),
+                                (ITEMS, 3, "编号", Problem.CODE_OF_OTHER_LIST),
+                                (ITEMS, 4, "编号", Problem.CODE_OF_OTHER_LIST),
+                                (ITEMS, 5, "清单类型", Problem.KIND_CHANGED)]
+    assert [e.choices for e in errors[:3]] == [("responsibility", "problem"),
+                                               ("measure", "responsibility"),
+                                               ("rectification", "problem")]
+
+
+@pytest.mark.parametrize("code", ["P-001", "W1", "W001", "W0000000001", "X0001", "W٠٠٠١",
+                                  "W0001A", "W 0001", "W@0001"])
+def test_codes_outside_the_bots_own_pattern_are_refused(code):
+    rows, errors = read_rows(book(items=[item(code), item(None, "责任", parent=code)]))
+    assert problems(errors) == [(ITEMS, 2, "编号", Problem.BAD_CODE),
+                                (ITEMS, 3, "上级事项编号", Problem.BAD_CODE)]
+    assert rows.items == ()
+
+
+def test_a_bare_number_in_a_date_cell_is_not_taken_for_a_date():
+    _, errors = run(book(items=[item(due=46361), item(title="二", due=20261205.0)]), STORED)
+    assert problems(errors) == [(ITEMS, 2, "截止日期", Problem.DATE_IS_NUMBER),
+                                (ITEMS, 3, "截止日期", Problem.DATE_IS_NUMBER)]
+    assert [e.value for e in errors] == ["46361", "20261205"]
+
+
+@pytest.mark.parametrize(("due", "why"), [
+    ("2026-02-30", ("day", "2026", "2", "28")),
+    ("2028/2/30", ("day", "2028", "2", "29")),
+    ("２０２６年４月３１日", ("day", "2026", "4", "30")),
+    ("2026.13.01", ("month", "13")),
+    ("2026-00-10", ("month", "0")),
+    ("2150-01-01", ("year", "2000", "2100")),
+    (datetime(1900, 1, 5), ("year", "2000", "2100")),
+])
+def test_an_impossible_date_says_why_once(due, why):
+    _, errors = run(book(items=[item(due=due)]), STORED)
+    assert problems(errors) == [(ITEMS, 2, "截止日期", Problem.IMPOSSIBLE_DATE)]
+    assert errors[0].choices == why
+
+
+def test_the_row_limit_counts_data_rows_not_the_header_or_the_example():
+    limit = [(f"单位{n}", None, None) for n in range(20_000)]
+    rows, errors = read_rows(book([EXAMPLES[UNITS], *limit]))
+    assert errors == [] and len(rows.units) == 20_000 and rows.examples_skipped == 1
+    _, errors = read_rows(book([EXAMPLES[UNITS], *limit, ("再一个", None, None)]))
+    assert problems(errors) == [(UNITS, None, None, Problem.TOO_MANY_ROWS)]
+    assert errors[0].number == 20_000
+    small = RawWorkbook(book(limit[:5]).sheets, max_rows=5)
+    assert read_rows(small)[1] == []
+    over = RawWorkbook(book(limit[:6]).sheets, max_rows=5)
+    assert problems(read_rows(over)[1]) == [(UNITS, None, None, Problem.TOO_MANY_ROWS)]
+    cut = RawWorkbook({**book().sheets, UNITS: sheet(UNITS, limit[:2], truncated=True)})
+    assert problems(read_rows(cut)[1]) == [(UNITS, None, None, Problem.TOO_MANY_ROWS)]
+
+
+def test_the_code_letters_are_the_ones_the_bot_numbers_items_with():
+    from storage import items
+
+    assert CODE_PREFIX == items._CODE_PREFIX

@@ -9,10 +9,12 @@ from datetime import date
 
 import pytest
 
+from bot.domain.workbook import LIMITS
 from bot.fake_telegram import invite_code
 from bot.fake_telegram.api import Chat
 from bot.offload import MiB, Offloader
 from bot.services.imports import MAX_UPLOAD_BYTES
+from tests import hostile
 from tests.conftest import ADMIN_ID, snapshot
 from tests.travel import at
 from tests.workbooks import (
@@ -127,6 +129,12 @@ REFUSED = {
                   "文件太大（5.0 MB），最大 5 MB", False),
     "a corrupt workbook": (b"PK\x03\x04 broken", "台账.xlsx", {}, "不是有效的 .xlsx 工作簿", True),
     "macros inside an .xlsx": (with_macros(filled()), "台账.xlsx", {}, "含有宏（VBA）", True),
+    "an old .xls renamed .xlsx": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), "台账.xlsx", {},
+                                  "“台账.xlsx”实际上是旧版 .xls 文件", True),
+    "a zip bomb": (hostile.zip_bomb(LIMITS), "台账.xlsx", {}, "疑似“压缩炸弹”，不予导入", True),
+    "an external link": (hostile.external_link(LIMITS), "台账.xlsx", {}, "外部链接", True),
+    "one enormous row": (hostile.enormous_row(LIMITS), "台账.xlsx", {},
+                         "工作表“清单”第3行有超过 1024 个单元格", True),
 }
 
 

@@ -207,6 +207,13 @@ def _change(sheet: str, row: int, column: str, value: object) -> Callable[[Any],
     return apply
 
 
+def _bare_number(sheet: str, row: int, column: str, value: float) -> Callable[[Any], None]:
+    def apply(book: Any) -> None:
+        cell = book[sheet].cell(row, COLUMNS[sheet].index(column) + 1)
+        cell.value, cell.number_format = value, "General"
+    return apply
+
+
 def _rename_header(book: Any) -> None:
     book[PEOPLE].cell(1, COLUMNS[PEOPLE].index("手机号") + 1).value = "电话"
 
@@ -275,6 +282,52 @@ async def test_a_bad_row_is_named_and_nothing_at_all_is_imported(services, tmp_p
     assert rows(db) == before
 
 
+# Each is one problem, reported once (row 3 is W0100, a 问题 due 2026-12-05).
+CONTRADICTIONS = {
+    "a code of another list": (
+        _change(ITEMS, 3, "编号", "Z0100"),
+        "清单 第3行 编号: 编号“Z0100”以 Z 开头，是责任清单的编号，与清单类型“问题”不符（问题 W、责任 Z、措施 C）"),
+    "a 整改's letter": (
+        _change(ITEMS, 3, "编号", "G0100"),
+        "清单 第3行 编号: 编号“G0100”以 G 开头，是整改事项的编号，与清单类型“问题”不符（问题 W、责任 Z、措施 C）"),
+    "a code outside the bot's pattern": (
+        _change(ITEMS, 3, "编号", "P-001"),
+        "清单 第3行 编号: “P-001”不是本系统的编号：编号是清单的字母加至少4位数字，如 W0001"
+        "（问题 W、责任 Z、措施 C）；新事项可留空，由系统编号"),
+    "a parent code outside the pattern": (
+        _change(ITEMS, 4, "上级事项编号", "W100"),
+        "清单 第4行 上级事项编号: “W100”不是本系统的编号"),
+    "an Excel serial not formatted as a date": (
+        _bare_number(ITEMS, 3, "截止日期", 46361),
+        "清单 第3行 截止日期: “46361”是一个数字，不是日期：请把这一格设为日期格式，或写成 2026-03-31"),
+    "an impossible date": (
+        _change(ITEMS, 3, "截止日期", "2026-02-30"),
+        "清单 第3行 截止日期: 2026-02-30 不是有效日期（2026年2月只有28天）"),
+    "an impossible month": (
+        _change(ITEMS, 3, "截止日期", "2026年13月1日"),
+        "清单 第3行 截止日期: 2026年13月1日 不是有效日期（没有13月）"),
+    "a year out of range": (
+        _change(ITEMS, 3, "截止日期", "2206-12-05"),
+        "清单 第3行 截止日期: 2206-12-05 不是有效日期（年份须在 2000—2100 之间）"),
+}
+
+
+@pytest.mark.parametrize("case", list(CONTRADICTIONS))
+async def test_a_row_that_contradicts_itself_is_one_error_and_nothing_changes(
+        services, tmp_path, case):
+    db = tmp_path / "bot.db"
+    await services.imports.import_file(OFFICE, filled(), "台账.xlsx")
+    before = rows(db)
+    spoil, expected = CONTRADICTIONS[case]
+    book = workbook()
+    spoil(book)
+    with pytest.raises(ImportRejected) as caught:
+        await services.imports.import_file(OFFICE, to_bytes(book), "台账.xlsx")
+    lines = [error_line(e) for e in caught.value.errors]
+    assert len(lines) == 1 and lines[0].startswith(expected), lines
+    assert rows(db) == before
+
+
 async def test_every_bad_row_is_listed_and_a_long_list_fits_one_message(services, tmp_path):
     items = [(None, "问题", f"事项{n}", "主体责任", "查无此人", None, None, None, "明年", None)
              for n in range(300)]
@@ -297,7 +350,8 @@ async def test_only_an_admin_may_import(services, tmp_path):
 
 @pytest.mark.parametrize(("data", "problem"), [
     (b"PK\x03\x04 this is not a workbook", UploadProblem.CORRUPT),
-    (b"\xd0\xcf\x11\xe0 an old .xls or an encrypted file", UploadProblem.CORRUPT),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 an old .xls or an encrypted file",
+     UploadProblem.NOT_WORKBOOK),
     (with_macros(filled()), UploadProblem.MACROS),
 ])
 async def test_files_that_are_not_plain_workbooks_are_refused(services, tmp_path, data, problem):

@@ -11,9 +11,12 @@ same file twice changes nothing. Whatever is stored but not in the file is left 
 
 from __future__ import annotations
 
+import calendar
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -76,14 +79,127 @@ IMPORT_STATUSES: dict[ItemStatus, str] = {
                                  ItemStatus.CANCELLED)
 }
 
-MAX_ROWS = 20_000  # data rows per sheet
-CODE_MAX = 32
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class WorkbookLimits:
+    """How much a workbook may hold. The package is checked against them before openpyxl
+    sees it (bot/workbook_guard.py), so no file can take more memory or time than these
+    allow; the rows are read up to `rows` (+ the header and one example row) and no further.
+    The defaults are production's; tests scale them down, `dutybot import --max-size` raises
+    `file_bytes`."""
+
+    file_bytes: int = 5 * _MB  # the file as sent
+    parts: int = 1_000  # members of the zip package
+    unpacked_bytes: int = 64 * _MB  # all members together, uncompressed
+    part_bytes: int = 4 * _MB  # one member openpyxl parses whole (not a sheet, not the strings)
+    ratio: int = 100  # uncompressed ÷ compressed, for a member of…
+    ratio_from: int = 1 * _MB  # …at least this many bytes uncompressed
+    elements: int = 1_500_000  # XML elements in the whole package
+    part_elements: int = 100_000  # in one member openpyxl parses whole
+    depth: int = 64  # XML nesting
+    tag_bytes: int = 1 * _MB  # one tag with its attributes (or one comment)
+    text_chars: int = 32_767  # one text (Excel's own limit for a cell)
+    strings: int = 500_000  # shared strings
+    row_cells: int = 1_024  # cells written in one row
+    row_elements: int = 8_192  # XML elements in one row, or in one shared string
+    rows: int = 20_000  # data rows per sheet: the header and the example row do not count
+    scan_rows: int = 100_000  # rows looked at per sheet, blank ones included
+    columns: int = 64  # columns read per row (the template has ten)
+
+
+LIMITS = WorkbookLimits()
+MAX_ROWS = LIMITS.rows  # data rows per sheet
 NOTE_MAX = 200  # 备注, 来源, 手机号 are shorter still in practice
 PHONE_MAX = 40
 
-# Excel stores a date as days since 1899-12-30; a plain number cell may hold one.
-_EXCEL_EPOCH = date(1899, 12, 30)
-_SERIAL_RANGE = (36_526, 73_415)  # 2000-01-01 .. 2100-12-31
+#: An item's 编号 is its list's letter and at least four digits, as the bot numbers items
+#: (storage/items.py gives a new item the same letters: W0001, Z0002, C0003, L…, G…).
+CODE_PREFIX: dict[ListKind, str] = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z",
+                                    ListKind.MEASURE: "C", ListKind.OBLIGATION: "L",
+                                    ListKind.RECTIFICATION: "G"}
+KIND_OF_PREFIX = {letter: kind for kind, letter in CODE_PREFIX.items()}
+_CODE = re.compile(r"[WZCLG][0-9]{4,9}")
+CODE_EXAMPLE = "W0001"
+
+#: Due dates are between these years (as bot/domain/dates.py accepts them).
+DATE_YEARS = (2000, 2100)
+# A full date's shape, once its digits are ASCII: to say why 2026-02-30 is not a date.
+_DATE_SHAPE = re.compile(r"([0-9]{1,6})\s*[-/.年]\s*([0-9]{1,3})\s*[-/.月]\s*([0-9]{1,3})\s*日?")
+
+
+# -- refusing a whole file --------------------------------------------------------------------
+
+
+class UploadProblem(StrEnum):
+    """Why a whole file is refused before any row is looked at (the words are in
+    messages/imports.py)."""
+
+    NOT_XLSX = "not_xlsx"  # by its name: not an .xlsx
+    OLD_XLS = "old_xls"  # by its name (or its content, at the console): an .xls
+    MACROS = "macros"
+    TOO_BIG = "too_big"
+    CORRUPT = "corrupt"
+    NO_SUCH_FILE = "no_such_file"  # the console's path
+    NOT_A_FILE = "not_a_file"  # a folder, a device
+    UNREADABLE = "unreadable"  # no permission, an I/O error
+    NOT_WORKBOOK = "not_workbook"  # named .xlsx, but its content is something else (`kind`)
+    RENAMED_XLSX = "renamed_xlsx"  # an .xlsx under another name
+    TOO_MANY_PARTS = "too_many_parts"
+    UNPACKED_TOO_BIG = "unpacked_too_big"
+    ZIP_BOMB = "zip_bomb"
+    SIZE_MISMATCH = "size_mismatch"  # a member's data is not what the directory declares
+    EXTERNAL_LINKS = "external_links"
+    XML_DTD = "xml_dtd"  # a DOCTYPE or entity declaration: never in a real workbook
+    XML_TOO_DEEP = "xml_too_deep"
+    XML_TAG_TOO_LONG = "xml_tag_too_long"
+    TOO_MANY_ELEMENTS = "too_many_elements"
+    TEXT_TOO_LONG = "text_too_long"
+    TOO_MANY_STRINGS = "too_many_strings"
+    ROW_TOO_WIDE = "row_too_wide"
+    TOO_MANY_ROWS = "too_many_rows"
+    ROW_TOO_FAR = "row_too_far"
+    TOO_COMPLEX = "too_complex"  # reading it took more memory than any list needs
+    TOO_SLOW = "too_slow"  # reading it took longer than the time allowed
+
+
+class FileKind(StrEnum):
+    """What a file is by its content, whatever its name says."""
+
+    XLSX = "xlsx"
+    DOCX = "docx"
+    PPTX = "pptx"
+    ZIP = "zip"  # another zip, or a broken one
+    OLE2 = "ole2"  # an old .xls or .doc, or a workbook with an opening password
+    PDF = "pdf"
+    OTHER = "other"
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def kind_by_magic(head: bytes) -> FileKind:
+    """What the first bytes say: a zip (to be looked into), OLE2, PDF or something else."""
+    if head.startswith(_ZIP_MAGIC):
+        return FileKind.ZIP
+    if head.startswith(_OLE2_MAGIC):
+        return FileKind.OLE2
+    if head.startswith(b"%PDF"):
+        return FileKind.PDF
+    return FileKind.OTHER
+
+
+def kind_of_zip(names: Iterable[str]) -> FileKind:
+    """An Office file is a zip whose parts say which one it is."""
+    names = set(names)
+    if "[Content_Types].xml" in names:
+        for folder, kind in (("xl/", FileKind.XLSX), ("word/", FileKind.DOCX),
+                             ("ppt/", FileKind.PPTX)):
+            if any(n.startswith(folder) for n in names):
+                return kind
+    return FileKind.ZIP
 
 #: What each stored field is called in the workbook (the event log keeps the field names).
 FIELD_COLUMNS: dict[str, str] = {
@@ -105,12 +221,13 @@ class Sheet:
     header: tuple[object, ...]
     rows: tuple[tuple[int, tuple[object, ...]], ...]  # (row number in the sheet, values)
     formulas: tuple[tuple[int, int], ...] = ()  # (row number, column index) of formula cells
-    truncated: bool = False  # more than MAX_ROWS data rows
+    truncated: bool = False  # more rows than were read: more than the row limit
 
 
 @dataclass(frozen=True, slots=True)
 class RawWorkbook:
     sheets: Mapping[str, Sheet]
+    max_rows: int = MAX_ROWS  # the data rows a sheet may hold (WorkbookLimits.rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +264,9 @@ class Problem(StrEnum):
     AMBIGUOUS_PERSON = "ambiguous_person"
     BAD_DATE = "bad_date"
     DATE_WITHOUT_YEAR = "date_without_year"
+    IMPOSSIBLE_DATE = "impossible_date"  # 2026-02-30; choices say why
+    DATE_IS_NUMBER = "date_is_number"  # a bare number, not formatted as a date
+    CODE_OF_OTHER_LIST = "code_of_other_list"  # 编号 W… on a 责任 row
     UNKNOWN_PARENT = "unknown_parent"
     PARENT_CYCLE = "parent_cycle"
     PROBLEM_HAS_NO_PARENT = "problem_has_no_parent"
@@ -311,15 +431,34 @@ class _Cells:
             return None
         try:
             return cell_date(value)
-        except _YearMissing:
+        except YearMissing:
             self.fail(column, Problem.DATE_WITHOUT_YEAR, cell_text(value))
+        except ImpossibleDate as exc:
+            self.fail(column, Problem.IMPOSSIBLE_DATE, cell_text(value), exc.why)
+        except NumberNotDate:
+            self.fail(column, Problem.DATE_IS_NUMBER, cell_text(value))
         except DateParseError:
             self.fail(column, Problem.BAD_DATE, cell_text(value))
         return None
 
 
-class _YearMissing(DateParseError):
-    pass
+class YearMissing(DateParseError):
+    """12月5日: a date, but which year's."""
+
+
+class NumberNotDate(DateParseError):
+    """A bare number: Excel keeps a date as one, but this cell is not formatted as a date,
+    so nobody saw a date when they typed it (46361, or 20261205)."""
+
+
+class ImpossibleDate(DateParseError):
+    """Shaped like a date, but there is no such day (2026-02-30, 2026-13-01) or it is
+    outside the years a due date may have. `why`: ("day", year, month, days in that month),
+    ("month", month) or ("year", first, last)."""
+
+    def __init__(self, text: str, why: tuple[str, ...]) -> None:
+        super().__init__(text)
+        self.why = why
 
 
 def cell_text(value: object) -> str:
@@ -337,30 +476,52 @@ def cell_text(value: object) -> str:
 
 
 def cell_date(value: object) -> date:
-    """A real Excel date, a date serial number, or text such as 2026-03-31, 2026/3/31,
-    2026年3月31日. A date without its year is refused: importing the same file next year
-    would read it as another day."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
+    """A real Excel date (a cell formatted as a date), or text such as 2026-03-31, 2026/3/31,
+    2026年3月31日. Refused, each with its own reason: a date without its year (importing the
+    same file next year would read it as another day), a bare number (an Excel serial in a
+    cell not formatted as a date), a day that does not exist."""
+    if isinstance(value, datetime | date):
+        day = value.date() if isinstance(value, datetime) else value
+        if not DATE_YEARS[0] <= day.year <= DATE_YEARS[1]:
+            raise ImpossibleDate(cell_text(value), ("year", *map(str, DATE_YEARS)))
+        return day
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if float(value).is_integer() and _SERIAL_RANGE[0] <= value <= _SERIAL_RANGE[1]:
-            return _EXCEL_EPOCH + timedelta(days=int(value))
-        raise DateParseError(cell_text(value))
+        raise NumberNotDate(cell_text(value))
     text = cell_text(value)
     try:
         return parse_full_date(text)
     except DateParseError:
+        _why_not_a_date(text)
         try:
             parse_due_date(text, date(2000, 1, 1))
         except DateParseError:
             raise DateParseError(text) from None
-        raise _YearMissing(text) from None
+        raise YearMissing(text) from None
+
+
+def _why_not_a_date(text: str) -> None:
+    """Raise ImpossibleDate when the text has a full date's shape but names no day."""
+    match = _DATE_SHAPE.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if match is None:
+        return
+    year, month, day = (int(g) for g in match.groups())
+    if not 1 <= month <= 12:
+        raise ImpossibleDate(text, ("month", str(month)))
+    days = calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 31
+    if not 1 <= day <= days:
+        raise ImpossibleDate(text, ("day", str(year), str(month), str(days)))
+    if not DATE_YEARS[0] <= year <= DATE_YEARS[1]:
+        raise ImpossibleDate(text, ("year", *map(str, DATE_YEARS)))
 
 
 def normalise_code(text: str) -> str:
-    return text.strip().upper()
+    """Upper case, full-width letters and digits folded (Ｗ０００１ is W0001)."""
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
+def is_code(text: str) -> bool:
+    """The bot's own pattern: a list's letter and four to nine ASCII digits."""
+    return _CODE.fullmatch(text) is not None
 
 
 def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
@@ -381,9 +542,10 @@ def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
             label = header[column] if column < len(header) and header[column] \
                 else _column_letter(column)
             errors.append(RowError(name, row, label, Problem.FORMULA))
-        if sheet.truncated:
-            errors.append(RowError(name, None, None, Problem.TOO_MANY_ROWS, number=MAX_ROWS))
         if missing:
+            if sheet.truncated:
+                errors.append(RowError(name, None, None, Problem.TOO_MANY_ROWS,
+                                       number=book.max_rows))
             continue
         example = tuple(cell_text(v) for v in EXAMPLES[name])
         table = tables.setdefault(name, [])
@@ -397,6 +559,9 @@ def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
                 examples += 1
                 continue
             table.append({"": row, **cells})
+        if sheet.truncated or len(table) > book.max_rows:  # the example rows do not count
+            errors.append(RowError(name, None, None, Problem.TOO_MANY_ROWS,
+                                   number=book.max_rows))
     complete = not any(e.problem in _STRUCTURE for e in errors)
     broken: dict[str, set] = {UNITS: set(), PEOPLE: set(), ITEMS: set()}
     units = _read_units(tables.get(UNITS, []), errors, broken[UNITS])
@@ -507,8 +672,8 @@ def _read_items(table: list[dict[str, object]], errors: list[RowError],
 
 def _code(c: _Cells, column: str) -> str | None:
     code = normalise_code(c.text(column))
-    if code and (len(code) > CODE_MAX or any(ch.isspace() for ch in code) or "@" in code):
-        c.fail(column, Problem.BAD_CODE, code[:CODE_MAX], number=CODE_MAX)
+    if code and not is_code(code):
+        c.fail(column, Problem.BAD_CODE, code)
     return code or None
 
 
@@ -819,6 +984,11 @@ class _ItemPlanner:
         if r.code is not None:
             item = self.by_code.get(r.code)
             if item is None:
+                other = KIND_OF_PREFIX[r.code[0]]
+                if other is not r.kind:  # a new item numbered as another list's
+                    self.fail(r, "编号", Problem.CODE_OF_OTHER_LIST, r.code,
+                              (other.value, r.kind.value))
+                    return False
                 return None
             if item.kind not in LIST_NAMES:  # an obligation, a 整改: not made by importing
                 self.fail(r, "编号", Problem.NOT_A_LIST_ITEM, r.code,

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from bot.clock import Clock
@@ -14,11 +13,16 @@ from bot.domain import permissions
 from bot.domain.model import Actor
 from bot.domain.workbook import (
     ITEMS,
+    LIMITS,
     PEOPLE,
     UNITS,
+    FileKind,
     ImportPlan,
+    RawWorkbook,
     RowError,
     Rows,
+    UploadProblem,
+    WorkbookLimits,
     plan_import,
     read_rows,
 )
@@ -26,34 +30,46 @@ from bot.offload import Offloader, OffloadFailed, OutOfMemory, OutOfTime
 from bot.services.base import ServiceBase
 from bot.services.errors import NotAllowed
 from bot.services.people import PeopleService
-from bot.workbook_io import WorkbookUnreadable, read_workbook
+from bot.workbook_io import WorkbookUnreadable, file_kind, read_file, read_workbook
 from storage.db import Database
 from storage.imports import Applied
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+__all__ = ["LIMITS", "MAX_UPLOAD_BYTES", "PARSE_SECONDS", "ImportService", "UploadProblem",
+           "WorkbookLimits", "WorkbookRefused", "check_content", "check_upload", "parse_file",
+           "read_and_check", "read_upload"]
+
+MAX_UPLOAD_BYTES = LIMITS.file_bytes
 #: Reading a workbook of 20 000 rows takes about 2 s; one that takes a minute is not a list.
 PARSE_SECONDS = 60.0
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class UploadProblem(StrEnum):
-    NOT_XLSX = "not_xlsx"
-    OLD_XLS = "old_xls"
-    MACROS = "macros"
-    TOO_BIG = "too_big"
-    CORRUPT = "corrupt"
-    TOO_COMPLEX = "too_complex"  # reading it took more memory than any list needs
-    TOO_SLOW = "too_slow"  # reading it took longer than PARSE_SECONDS
+_MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlsb")
 
 
 @dataclass
 class WorkbookRefused(Exception):
-    """The file is not a workbook we import; nothing was read from it. (Not a ServiceError:
-    messages/imports.py, not the one-line refusals, says why.)"""
+    """The file is not a workbook we import; nothing was imported from it. (Not a
+    ServiceError: messages/imports.py, not the one-line refusals, says why.) `part`, `limit`,
+    `found` and `kind` say more where the problem has more to say (see WorkbookUnreadable).
+    Picklable, so that a child process may raise it."""
 
     problem: UploadProblem
     file_name: str = ""
     size: int = 0
+    part: str = ""
+    limit: int = 0
+    found: int = 0
+    kind: FileKind | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.problem)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.problem, self.file_name, self.size, self.part, self.limit,
+                             self.found, self.kind))
+
+    @classmethod
+    def of(cls, exc: WorkbookUnreadable, file_name: str = "") -> WorkbookRefused:
+        return cls(exc.problem, file_name, 0, exc.part, exc.limit, exc.found, exc.kind)
 
 
 @dataclass
@@ -79,53 +95,104 @@ class ImportResult:
     invites: tuple[NewInvite, ...]
 
 
-def check_upload(file_name: str | None, mime_type: str | None,
-                 size: int | None) -> UploadProblem | None:
+def check_upload(file_name: str | None, mime_type: str | None, size: int | None,
+                 limits: WorkbookLimits = LIMITS) -> UploadProblem | None:
     """What can be told before downloading: the file's kind by its name, and its size."""
     suffix = PurePath(file_name or "").suffix.lower()
-    if suffix in (".xlsm", ".xltm", ".xlsb"):
+    if suffix in _MACRO_SUFFIXES:
         return UploadProblem.MACROS
     if suffix == ".xls":
         return UploadProblem.OLD_XLS
     if suffix != ".xlsx" and not (not suffix and mime_type == XLSX_MIME):
         return UploadProblem.NOT_XLSX
-    if size is not None and size > MAX_UPLOAD_BYTES:
+    if size is not None and size > limits.file_bytes:
         return UploadProblem.TOO_BIG
     return None
 
 
-def parse_file(data: bytes) -> tuple[Rows, list[RowError]]:
-    """openpyxl's reading and the check of every row on its own (blocking, and as heavy as
-    the file makes it: the service runs it in a child process); the file's refusals as
-    WorkbookRefused."""
+def check_content(file_name: str, data: bytes) -> WorkbookRefused | None:
+    """A file whose name and content disagree, told by its content: an .xlsx renamed .xls
+    (or .csv), an old .xls or a PDF renamed .xlsx. None when the name and the content agree
+    on an .xlsx (or the content is a broken zip: reading it will say so)."""
+    suffix = PurePath(file_name).suffix.lower()
+    if suffix in _MACRO_SUFFIXES:  # as in chat, where it is refused before downloading
+        return WorkbookRefused(UploadProblem.MACROS, file_name)
+    kind = file_kind(data)
+    if kind is FileKind.XLSX:
+        if suffix != ".xlsx":
+            return WorkbookRefused(UploadProblem.RENAMED_XLSX, file_name)
+        return None
+    if suffix == ".xls" and kind is FileKind.OLE2:
+        return WorkbookRefused(UploadProblem.OLD_XLS, file_name)
+    if suffix == ".xlsx" and kind is FileKind.ZIP:
+        return None  # a broken or foreign zip: reading the package tells which
+    if suffix in (".xlsx", ".xls"):
+        return WorkbookRefused(UploadProblem.NOT_WORKBOOK, file_name, kind=kind)
+    return WorkbookRefused(UploadProblem.NOT_XLSX, file_name, kind=kind)
+
+
+def read_upload(path: Path, limits: WorkbookLimits = LIMITS) -> bytes:
+    """A workbook's bytes from the console's path, or WorkbookRefused: a missing file, a
+    folder, an unreadable or too big file, a name its content contradicts."""
     try:
-        book = read_workbook(data)
+        data = read_file(path, limits)
+    except WorkbookUnreadable as exc:
+        refused = WorkbookRefused.of(exc, path.name)
+        if refused.problem is UploadProblem.TOO_BIG:
+            refused.size = exc.found
+        raise refused from None
+    refused = check_content(path.name, data)
+    if refused is not None:
+        raise refused
+    return data
+
+
+def parse_file(source: bytes | Path, limits: WorkbookLimits = LIMITS) -> RawWorkbook:
+    """openpyxl's reading within `limits` (blocking: call it off the event loop; a plain
+    module-level function of picklable arguments, so a child process may run it), its
+    refusals as WorkbookRefused."""
+    try:
+        return read_workbook(source, limits)
     except WorkbookUnreadable as exc:
         if isinstance(exc.__cause__, MemoryError):  # the child's memory cap, not the form
             raise MemoryError from None
-        raise WorkbookRefused(UploadProblem(exc.reason)) from None
-    return read_rows(book)
+        refused = WorkbookRefused.of(exc)
+        if refused.problem is UploadProblem.TOO_BIG:
+            refused.size = exc.found
+        raise refused from None
+
+
+def read_and_check(source: bytes | Path,
+                   limits: WorkbookLimits = LIMITS) -> tuple[Rows, list[RowError]]:
+    """The file read and every row checked on its own: what the service runs in a child
+    process, so that 20 000 rows are checked off the bot's own interpreter."""
+    return read_rows(parse_file(source, limits))
 
 
 class ImportService(ServiceBase):
     def __init__(self, db: Database, clock: Clock, people: PeopleService,
-                 offload: Offloader) -> None:
+                 offload: Offloader, limits: WorkbookLimits = LIMITS) -> None:
         super().__init__(db, clock)
         self.people = people
         self.offload = offload
+        self.limits = limits
 
-    async def import_file(self, actor: Actor, data: bytes, source: str) -> ImportResult:
+    async def import_file(self, actor: Actor, data: bytes, source: str,
+                          limits: WorkbookLimits | None = None) -> ImportResult:
+        """The workbook in `data`, within `limits` (the service's own by default)."""
         if not permissions.is_admin(actor):
             raise NotAllowed("register")
-        rows, read_errors = await self.parse(data)
+        rows, read_errors = await self.parse(data, limits or self.limits)
         return await self.import_rows(actor, rows, read_errors, source)
 
-    async def parse(self, data: bytes) -> tuple[Rows, list[RowError]]:
+    async def parse(self, data: bytes,
+                    limits: WorkbookLimits) -> tuple[Rows, list[RowError]]:
         """The file read and its rows checked in a child process (memory-capped, low
         priority), so that no file can stall or exhaust the bot, nor hold up the others
         while 20 000 rows are checked; what it could not read, as WorkbookRefused."""
         try:
-            return await self.offload.run(parse_file, data, seconds=PARSE_SECONDS)
+            return await self.offload.run(read_and_check, data, limits,
+                                          seconds=PARSE_SECONDS)
         except OutOfMemory:
             raise WorkbookRefused(UploadProblem.TOO_COMPLEX) from None
         except OutOfTime:
