@@ -115,6 +115,14 @@ class UpdateRepo:
         ) as cur:
             return await cur.fetchone() is not None
 
+    async def seen_among(self, update_ids: list[int]) -> set[int]:
+        """Those of these updates that were handled (made their change, or were done)."""
+        marks = ",".join("?" * len(update_ids))
+        async with self._conn.execute(
+            f"SELECT update_id FROM processed_updates WHERE update_id IN ({marks})", update_ids
+        ) as cur:
+            return {r[0] for r in await cur.fetchall()}
+
     async def prune(self, before: datetime) -> int:
         """Forget updates older than Telegram would ever hand out again."""
         cur = await self._conn.execute(

@@ -27,7 +27,7 @@ from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
-from storage.inbox import InboxRepo
+from storage.inbox import InboxStore, inbox_path
 from storage.items import ItemRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
@@ -60,7 +60,6 @@ class Tx:
         self.talks = TalkRepo(conn)
         self.imports = ImportRepo(conn)
         self.summary = SummaryRepo(conn)
-        self.inbox = InboxRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
@@ -114,6 +113,7 @@ class Database:
         self.path = path  # the file, for readers on their own connection (the export)
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._opened: list[aiosqlite.Connection] = []
+        self._inbox: InboxStore | None = None
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
@@ -129,7 +129,18 @@ class Database:
         for reader in self._opened:
             await reader.close()
         self._opened.clear()
+        if self._inbox is not None:
+            await self._inbox.close()
+            self._inbox = None
         await self._conn.close()
+
+    async def inbox(self) -> InboxStore:
+        """The inbox file beside the database (storage/inbox.py), opened when first
+        needed: only a running bot receives updates."""
+        if self._inbox is None:
+            self._inbox = await InboxStore.open(
+                ":memory:" if self.path is None else inbox_path(self.path))
+        return self._inbox
 
     async def schema_version(self) -> int:
         async with self._conn.execute("PRAGMA user_version") as cur:

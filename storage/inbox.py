@@ -1,15 +1,36 @@
-"""The durable inbox: updates as received, waiting to be handled or done."""
+"""The durable inbox: updates as received, in a SQLite file of their own beside the
+database (`dutybot.db-inbox`).
+
+Its own file, so that storing what Telegram sent never waits for a long write in the main
+database (a 20 000-row import holds it for about a second): the poller stores and confirms
+at once, and a command that changes nothing is answered meanwhile. Whether an update was
+handled is the main database's to say (`processed_updates`, written in the same
+transaction as its change); the `done` flag here only keeps the next look short."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from storage.codec import from_json, to_json, to_text
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (
+    update_id    INTEGER PRIMARY KEY,
+    lane         TEXT NOT NULL,
+    payload      TEXT NOT NULL,
+    received_at  TEXT NOT NULL,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    done         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS inbox_waiting ON inbox(update_id) WHERE done = 0;
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,67 +43,82 @@ class Inbound:
     attempts: int = 0
 
 
-class InboxRepo:
+def inbox_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + "-inbox")
+
+
+class InboxStore:
+    """One connection of its own; every statement under its own lock."""
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> InboxStore:
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        await conn.execute("PRAGMA busy_timeout = 5000")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        # stored means stored: Telegram forgets what the next poll confirms
+        await conn.execute("PRAGMA synchronous = FULL")
+        await conn.executescript(_SCHEMA)
+        return cls(conn)
+
+    async def close(self) -> None:
+        await self._conn.close()
 
     async def add_many(self, updates: Iterable[Inbound], now: datetime) -> None:
-        """Store what arrived; an update stored before (a replayed batch) is left as it is."""
-        await self._conn.executemany(
-            "INSERT OR IGNORE INTO inbox (update_id, lane, payload, received_at) "
-            "VALUES (?, ?, ?, ?)",
-            [(u.update_id, u.lane, to_json(u.payload, keep_order=True), to_text(now))
-             for u in updates],
-        )
+        """Store what arrived, in one transaction; an update stored before (a replayed
+        batch) is left as it is."""
+        rows = [(u.update_id, u.lane, to_json(u.payload, keep_order=True), to_text(now))
+                for u in updates]
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                await self._conn.executemany(
+                    "INSERT OR IGNORE INTO inbox (update_id, lane, payload, received_at) "
+                    "VALUES (?, ?, ?, ?)", rows)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
 
     async def waiting(self, after_id: int, limit: int) -> list[Inbound]:
-        async with self._conn.execute(
+        async with self._lock, self._conn.execute(
             "SELECT update_id, lane, payload, attempts FROM inbox "
-            "WHERE done_at IS NULL AND update_id > ? ORDER BY update_id LIMIT ?",
+            "WHERE done = 0 AND update_id > ? ORDER BY update_id LIMIT ?",
             (after_id, limit),
         ) as cur:
             rows = await cur.fetchall()
         return [Inbound(r[0], r[1], from_json(r[2]), r[3]) for r in rows]
 
     async def waiting_count(self) -> int:
-        async with self._conn.execute(
-            "SELECT COUNT(*) FROM inbox WHERE done_at IS NULL"
+        async with self._lock, self._conn.execute(
+            "SELECT COUNT(*) FROM inbox WHERE done = 0"
         ) as cur:
             (n,) = await cur.fetchone()
         return n
 
     async def highest(self) -> int | None:
-        async with self._conn.execute("SELECT MAX(update_id) FROM inbox") as cur:
+        async with self._lock, self._conn.execute("SELECT MAX(update_id) FROM inbox") as cur:
             (n,) = await cur.fetchone()
         return n
 
-    async def done(self, update_id: int, now: datetime) -> bool:
-        """Mark it handled; False if it already was (a second handling must not count)."""
-        cur = await self._conn.execute(
-            "UPDATE inbox SET done_at = ? WHERE update_id = ? AND done_at IS NULL",
-            (to_text(now), update_id),
-        )
-        return cur.rowcount == 1
+    async def mark_done(self, update_ids: Iterable[int]) -> None:
+        async with self._lock:
+            await self._conn.executemany("UPDATE inbox SET done = 1 WHERE update_id = ?",
+                                         [(i,) for i in update_ids])
 
-    async def is_done(self, update_id: int) -> bool:
-        async with self._conn.execute(
-            "SELECT 1 FROM inbox WHERE update_id = ? AND done_at IS NOT NULL", (update_id,)
-        ) as cur:
-            return await cur.fetchone() is not None
-
-    async def count_attempt(self, update_ids: Iterable[int]) -> None:
-        """These were begun and not finished (an error, or a kill while in hand)."""
-        await self._conn.executemany(
-            "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ? AND done_at IS NULL",
-            [(i,) for i in update_ids],
-        )
+    async def count_attempt(self, update_id: int) -> None:
+        async with self._lock:
+            await self._conn.execute(
+                "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
 
     async def prune(self, before: datetime) -> int:
-        """Forget handled updates older than Telegram would ever hand out again; the
-        newest row stays, so the next poll's offset is never lost."""
-        cur = await self._conn.execute(
-            "DELETE FROM inbox WHERE done_at IS NOT NULL AND done_at < ? "
-            "AND update_id < (SELECT MAX(update_id) FROM inbox)",
-            (to_text(before),),
-        )
-        return cur.rowcount
+        """Forget updates older than Telegram would ever hand out again; the newest row
+        stays, so the next poll's offset is never lost."""
+        async with self._lock:
+            cur = await self._conn.execute(
+                "DELETE FROM inbox WHERE received_at < ? "
+                "AND update_id < (SELECT MAX(update_id) FROM inbox)", (to_text(before),))
+            return cur.rowcount

@@ -28,6 +28,7 @@ from bot.fake_telegram.server import FakeTelegramServer
 from bot.services import errors as e
 from messages.common import unregistered_group
 from messages.refusals import refusal
+from storage.inbox import inbox_path
 
 DUTYBOT = Path(sys.executable).with_name("dutybot")
 DEADLINE = 15.0  # seconds to wait for anything the bot should do
@@ -78,12 +79,18 @@ def db_snapshot(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def unfinished(path: Path) -> int:
-    """Updates stored and not handled, and answers queued and not sent."""
+    """Updates stored in the inbox (its own file) and not handled, and answers queued and
+    not sent."""
+    box = inbox_path(path)
+    if not box.exists():
+        return 0
+    with closing(sqlite3.connect(f"file:{box}?mode=ro", uri=True, timeout=5)) as conn:
+        stored = [r[0] for r in conn.execute("SELECT update_id FROM inbox WHERE done = 0")]
     with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as conn:
-        waiting = conn.execute("SELECT COUNT(*) FROM inbox WHERE done_at IS NULL").fetchone()
-        answers = conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'answer' "
-                               "AND status = 'pending'").fetchone()
-    return waiting[0] + answers[0]
+        handled = {r[0] for r in conn.execute("SELECT update_id FROM processed_updates")}
+        (answers,) = conn.execute("SELECT COUNT(*) FROM outbox WHERE kind = 'answer' "
+                                  "AND status = 'pending'").fetchone()
+    return len(set(stored) - handled) + answers
 
 
 class BotProcess:

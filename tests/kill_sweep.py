@@ -27,6 +27,7 @@ from pathlib import Path
 from bot.fake_telegram import FakeTelegram, User
 from bot.fake_telegram.api import Sent
 from bot.fake_telegram.server import FakeTelegramServer
+from storage.inbox import inbox_path
 from tests.botprocess import ADMIN_ID, DUTYBOT, BotProcess, clean_env
 from tests.workbooks import filled
 
@@ -157,6 +158,7 @@ def sweep(workdir: Path, *, kills: int, users: int = 4, units: int = 8, seed: in
                 user, page, "进行中")))
             operations.append((f"note:{j}", lambda user=user, page=page, j=j: api.send_text(
                 user, f"进展说明{j}：已完成第一轮核查", reply_to=page)))
+            operations.append((f"help:{j}", lambda user=user: api.send_text(user, "/help")))
         rng.shuffle(operations)
         tally.operations = len(operations)
 
@@ -207,16 +209,22 @@ def _count(tally: Tally, db: Path, api: FakeTelegram, admin: User, people: list[
                 tally.changes_duplicated.append(what)
 
         def in_flight(what: str) -> int:
-            """Kills between the answer's commit and its last "sent" mark."""
+            """Kills between the update's arrival in the inbox and the moment it was done
+            with: marked done, and its last answer marked sent. (An update that changed
+            nothing is answered first and marked done after.)"""
             update_id = sent[what]["update_id"]
-            first, last = conn.execute(
-                "SELECT MIN(created_at), MAX(COALESCE(sent_at, created_at)) FROM outbox "
-                "WHERE dedup_key LIKE ?", (f"answer:{update_id}:%",)).fetchone()
-            if first is None:
-                return 0
-            start = datetime.fromisoformat(first).timestamp() - 0.05
-            end = datetime.fromisoformat(last).timestamp() + 0.05
-            return sum(start <= t <= end for t in kills)
+            with closing(sqlite3.connect(f"file:{inbox_path(db)}?mode=ro", uri=True)) as box:
+                (received,) = box.execute("SELECT received_at FROM inbox WHERE update_id = ?",
+                                          (update_id,)).fetchone()
+            (done,) = conn.execute(
+                "SELECT processed_at FROM processed_updates WHERE update_id = ?",
+                (update_id,)).fetchone()
+            (last_sent,) = conn.execute(
+                "SELECT MAX(COALESCE(sent_at, created_at)) FROM outbox WHERE dedup_key LIKE ?",
+                (f"answer:{update_id}:%",)).fetchone()
+            start = datetime.fromisoformat(received).timestamp() - 0.05
+            end = max(datetime.fromisoformat(t).timestamp() for t in (done, last_sent) if t)
+            return sum(start <= t <= end + 0.05 for t in kills)
 
         def answered(what: str, n: int) -> None:
             if n == 0:
@@ -244,3 +252,5 @@ def _count(tally: Tally, db: Path, api: FakeTelegram, admin: User, people: list[
             query = sent[f"tap:{j}"]["callback_query"]["id"]
             answered(f"tap:{j}", sum(a.callback_query_id == query for a in api.callback_answers))
             answered(f"note:{j}", sum("已记入" in m.plain for m in api.bot_messages(user.id)))
+            answered(f"help:{j}", sum(m.plain.startswith("四责协同助手 · ")
+                                      for m in api.bot_messages(user.id)))

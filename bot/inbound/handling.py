@@ -14,7 +14,8 @@ async def handle(app: Application, row: Inbound) -> None:
     """Run the handlers on one update from the inbox. Killed before the commit, nothing of
     it happened and it is handled again after a restart; killed after, its answers wait in
     the outbox and go out after the restart. An error the error handler saw undoes the
-    change (its apology stays)."""
+    change (its apology stays). An update that changed nothing is answered at once and then
+    marked done (killed in between, it is handled and answered again)."""
     data = app.bot_data
     answers = Answers()
     update = Update.de_json(row.payload, app.bot)
@@ -23,6 +24,11 @@ async def handle(app: Application, row: Inbound) -> None:
             await app.process_update(update)
             if answers.failed:
                 await scope.rollback()
-            sent = await data.services.inbox.finish(row.update_id, answers.calls)
+            calls = answers.calls
+            if not scope.open:  # it changed nothing: answered before it is marked done,
+                # so a reader never waits for someone else's write to answer
+                calls = await data.sender.answer_at_once(calls)
+            sent = await data.services.inbox.finish(row.update_id, calls)
             await scope.commit()
+    await data.services.inbox.done(row.update_id)
     await data.sender.send_now(sent)

@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.error import (
@@ -82,7 +83,8 @@ class OutboxSender:
 
     async def _send(self, msg: OutboxMessage) -> bool:
         if msg.kind == ANSWER_KIND:
-            return await self._send_parts(msg, 1, lambda _index, _last: self._answer(msg))
+            return await self._send_parts(msg, 1,
+                                          lambda _index, _last: self._call(msg.payload))
         today = self.clock.now().date()
         if msg.kind in SLOW_KINDS:  # a chart: drawn in a child process
             rendered = await self.offload.run(render_outbox, msg.kind, msg.payload, today)
@@ -149,9 +151,28 @@ class OutboxSender:
                                            reply_markup=markup)
         return sent.message_id
 
-    async def _answer(self, msg: OutboxMessage) -> int | None:
+    async def answer_at_once(self, calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The answers of an update that changed nothing, made before it is marked done, so
+        that nobody's reading waits for somebody else's writing (killed in between, it is
+        answered once more after the restart). Those that cannot go now (Telegram asks to
+        wait, the network, a group that moved) are returned, for the outbox to send; one
+        Telegram refuses for good is logged and dropped, as the outbox would."""
+        for index, call in enumerate(calls):
+            try:
+                await self._call(call)
+            except (RetryAfter, ChatMigrated, NetworkError):
+                return calls[index:]
+            except BadRequest as exc:
+                if not _harmless(exc):
+                    log.warning("Telegram refused an answer (%s): %s", call["method"],
+                                exc.message)
+            except TelegramError as exc:  # blocked by the user, removed from the group
+                log.warning("cannot answer in chat %s: %s", call["chat_id"], exc)
+        return []
+
+    async def _call(self, payload: dict[str, Any]) -> int | None:
         """An answer to an update, as its handler asked for it (handlers/answers.py)."""
-        params = dict(msg.payload)
+        params = dict(payload)
         method = params.pop("method")
         chat_id = params.pop("chat_id")
         if "reply_markup" in params:
