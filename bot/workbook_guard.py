@@ -385,13 +385,7 @@ class _XmlScan:
     def _sheet_start(self, name: str, attrs: dict[str, str]) -> None:
         """openpyxl takes any element named row for a row (at any depth), every child of a
         row for a cell, and a cell's v, is or f child for its value."""
-        self.text = 0
-        depth = self.depth = self.depth + 1
-        if depth > self.max_depth:
-            self._refuse(UploadProblem.XML_TOO_DEEP, self.max_depth)
-        self.elements += 1
-        if self.elements > self.budget:
-            self._too_many()
+        depth = self._enter()
         if name == "row" or name.endswith(":row"):
             self.rows += 1
             if self.rows > self.limits.scan_rows:

@@ -14,6 +14,7 @@ from bot.config import Settings, load_settings
 from bot.domain.permissions import Scope
 from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
+from bot.services.registry import Services
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
@@ -36,6 +37,17 @@ def settings(tmp_path, monkeypatch) -> Settings:
     monkeypatch.chdir(tmp_path)  # no stray .env
     return load_settings(DUTYBOT_DB_PATH=tmp_path / "bot.db", DUTYBOT_ADMIN_IDS=str(ADMIN_ID),
                          TELEGRAM_API_BASE_URL="https://api.telegram.org")
+
+
+@pytest.fixture
+async def services(tmp_path) -> AsyncIterator[Services]:
+    """The services alone on a fresh database (no admins from the configuration)."""
+    settings = load_settings(DUTYBOT_DB_PATH=tmp_path / "bot.db")
+    services = await Services.open(settings, ManualClock(MONDAY))
+    try:
+        yield services
+    finally:
+        await services.close()
 
 
 @pytest.fixture

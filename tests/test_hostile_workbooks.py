@@ -10,20 +10,15 @@ import io
 import pickle
 import re
 import zipfile
-from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
 
-from bot.clock import ManualClock
-from bot.config import load_settings
 from bot.domain.workbook import COLUMNS, ITEMS, LIMITS, FileKind, UploadProblem, WorkbookLimits
 from bot.services.imports import ImportRejected, WorkbookRefused, check_content, parse_file
-from bot.services.registry import Services
 from bot.workbook_io import read_workbook
 from messages.imports import error_line, workbook_refused
 from tests import hostile
-from tests.conftest import MONDAY
 from tests.test_import import OFFICE, rows
 from tests.workbooks import filled
 
@@ -33,16 +28,6 @@ SMALL = WorkbookLimits(file_bytes=256 * KB, parts=40, unpacked_bytes=256 * KB,
                        part_elements=1_000, depth=16, tag_bytes=4 * KB, text_chars=300,
                        strings=100, row_cells=30, row_elements=120, rows=5, scan_rows=400,
                        columns=16)
-
-
-@pytest.fixture
-async def services(tmp_path) -> AsyncIterator[Services]:
-    settings = load_settings(DUTYBOT_DB_PATH=tmp_path / "bot.db")
-    services = await Services.open(settings, ManualClock(MONDAY))
-    try:
-        yield services
-    finally:
-        await services.close()
 
 
 REFUSED = {name: case for name, case in hostile.CRAFTED.items() if case[1] is not None}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import closing
 from datetime import date, timedelta
 from pathlib import Path
@@ -40,16 +40,6 @@ from tests.workbooks import (
 
 OFFICE = Actor(telegram_user_id=None, bootstrap_admin=True)
 TABLES = ("units", "persons", "person_roles", "person_oversight", "invites", "items", "events")
-
-
-@pytest.fixture
-async def services(tmp_path) -> AsyncIterator[Services]:
-    settings = load_settings(DUTYBOT_DB_PATH=tmp_path / "bot.db")
-    services = await Services.open(settings, ManualClock(MONDAY))
-    try:
-        yield services
-    finally:
-        await services.close()
 
 
 def rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
