@@ -3,6 +3,7 @@ nothing; new people get their invites in the same transaction."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -210,7 +211,9 @@ class ImportService(ServiceBase):
             raise ImportRejected(read_errors, rows.examples_skipped)
         async with self.change(actor) as tx:
             stored = await tx.imports.stored(rows.codes(), rows.uncoded_titles())
-            plan, errors = plan_import(rows, stored, read_errors)
+            # pure and CPU-bound (0.2 s for 20 000 rows): in a thread, so the event loop
+            # keeps serving the others meanwhile
+            plan, errors = await asyncio.to_thread(plan_import, rows, stored, read_errors)
             if plan is None:
                 raise ImportRejected(errors, rows.examples_skipped)
             if plan.is_empty():
