@@ -11,7 +11,13 @@ from contextlib import asynccontextmanager
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    ContextTypes,
+    Defaults,
+)
 from telegram.request import BaseRequest
 
 from bot.clock import Clock, SystemClock
@@ -151,13 +157,14 @@ async def on_error(update: object, context: DutyContext) -> None:
     collected = answers.current()
     if collected is not None:
         collected.discard()
-    if not isinstance(update, Update):
-        return
-    chat = update.effective_chat
-    if update.callback_query is not None:
-        await toast(update, internal_error())
-    elif chat is not None and chat.type == chat.PRIVATE:
-        await reply(update, internal_error())
+    if isinstance(update, Update):
+        chat = update.effective_chat
+        if update.callback_query is not None:
+            await toast(update, internal_error())
+        elif chat is not None and chat.type == chat.PRIVATE:
+            await reply(update, internal_error())
+    # no handler of a later group runs on an update whose change is being undone
+    raise ApplicationHandlerStop
 
 
 async def serve(app: Application) -> None:

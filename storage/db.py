@@ -14,6 +14,7 @@ land together or not at all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -82,11 +83,12 @@ class UpdateScope:
         self.db = db
         self.open = False  # a transaction is begun and the write lock held
         self.depth = 0  # savepoints in use
+        self.over = False  # the update is done with: nothing may write in its name
 
     async def commit(self) -> None:
         if self.open:
             try:
-                await self.db._conn.execute("COMMIT")
+                await self.db._commit()
             finally:
                 self._close()
 
@@ -94,13 +96,20 @@ class UpdateScope:
         """Undo everything this update wrote so far (an unexpected error)."""
         if self.open:
             try:
-                await self.db._conn.execute("ROLLBACK")
+                await asyncio.shield(self.db._undo())
             finally:
                 self._close()
 
     def _close(self) -> None:
         self.open = False
         self.db._lock.release()
+
+
+async def _end(conn: aiosqlite.Connection) -> None:
+    """ROLLBACK, queued behind whatever the connection's thread still has to run (a BEGIN
+    whose caller was cancelled); none begun, or SQLite ended it already: nothing to do."""
+    with contextlib.suppress(sqlite3.OperationalError):
+        await conn.execute("ROLLBACK")
 
 
 _scope: ContextVar[UpdateScope | None] = ContextVar("dutybot_update_scope", default=None)
@@ -175,6 +184,7 @@ class Database:
             yield scope
         finally:
             _scope.reset(token)
+            scope.over = True
             await scope.rollback()
 
     def _scope(self) -> UpdateScope | None:
@@ -190,21 +200,45 @@ class Database:
                 yield tx
             return
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 yield Tx(self._conn)
             except BaseException:
-                await self._conn.execute("ROLLBACK")
+                await self._undo()
                 raise
             else:
-                await self._conn.execute("COMMIT")
+                await self._commit()
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE (the lock held). Cancelled or failed while it waits (another
+        process is writing), the statement may still run on the connection's thread later:
+        a ROLLBACK queued behind it undoes it, so no transaction is left that nobody owns."""
+        try:
+            await self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            await asyncio.shield(self._undo())
+            raise
+
+    async def _commit(self) -> None:
+        """COMMIT; one that fails (a full disk, a deferred constraint) leaves SQLite inside
+        the transaction: it is rolled back before the lock goes."""
+        try:
+            await self._conn.execute("COMMIT")
+        except BaseException:
+            await asyncio.shield(self._undo())
+            raise
+
+    async def _undo(self) -> None:
+        await _end(self._conn)
 
     @asynccontextmanager
     async def _savepoint(self, scope: UpdateScope) -> AsyncIterator[Tx]:
+        if scope.over:  # a task started inside a handler outlived its update
+            raise RuntimeError("a write in the name of an update already handled")
         if not scope.open:
             await self._lock.acquire()
             try:
-                await self._conn.execute("BEGIN IMMEDIATE")
+                await self._begin()
             except BaseException:
                 self._lock.release()
                 raise
@@ -245,11 +279,9 @@ class Database:
         conn = await self._reader()
         try:
             await conn.execute("BEGIN")
-            try:
-                yield Tx(conn)
-            finally:
-                await conn.execute("ROLLBACK")
-        finally:
+            yield Tx(conn)
+        finally:  # even after a cancel: never back to the pool inside a transaction
+            await asyncio.shield(_end(conn))
             self._readers.put_nowait(conn)
 
     async def _reader(self) -> aiosqlite.Connection:

@@ -22,25 +22,29 @@ from storage.codec import from_json, to_json, to_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
-    update_id    INTEGER PRIMARY KEY,
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    update_id    INTEGER NOT NULL UNIQUE,
     lane         TEXT NOT NULL,
     payload      TEXT NOT NULL,
     received_at  TEXT NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,
     done         INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS inbox_waiting ON inbox(update_id) WHERE done = 0;
+CREATE INDEX IF NOT EXISTS inbox_waiting ON inbox(seq) WHERE done = 0;
 """
 
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
-    """One update as received: its id, the lane that keeps its chat in order, the raw JSON."""
+    """One update as received: its id, the lane that keeps its chat in order, the raw JSON,
+    and where it stands in the order of arrival (`seq`: Telegram's ids are not always
+    increasing — after a week without updates the next one is random)."""
 
     update_id: int
     lane: str
     payload: dict[str, Any]
     attempts: int = 0
+    seq: int = 0
 
 
 def inbox_path(db_path: Path) -> Path:
@@ -83,14 +87,15 @@ class InboxStore:
                 raise
             await self._conn.execute("COMMIT")
 
-    async def waiting(self, after_id: int, limit: int) -> list[Inbound]:
+    async def waiting(self, after_seq: int, limit: int) -> list[Inbound]:
+        """Not done yet, in the order they arrived, after `after_seq`."""
         async with self._lock, self._conn.execute(
-            "SELECT update_id, lane, payload, attempts FROM inbox "
-            "WHERE done = 0 AND update_id > ? ORDER BY update_id LIMIT ?",
-            (after_id, limit),
+            "SELECT update_id, lane, payload, attempts, seq FROM inbox "
+            "WHERE done = 0 AND seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
         ) as cur:
             rows = await cur.fetchall()
-        return [Inbound(r[0], r[1], from_json(r[2]), r[3]) for r in rows]
+        return [Inbound(r[0], r[1], from_json(r[2]), r[3], r[4]) for r in rows]
 
     async def waiting_count(self) -> int:
         async with self._lock, self._conn.execute(
@@ -99,10 +104,13 @@ class InboxStore:
             (n,) = await cur.fetchone()
         return n
 
-    async def highest(self) -> int | None:
-        async with self._lock, self._conn.execute("SELECT MAX(update_id) FROM inbox") as cur:
-            (n,) = await cur.fetchone()
-        return n
+    async def last_received(self) -> int | None:
+        """The id of the update stored last: the next poll asks for those after it."""
+        async with self._lock, self._conn.execute(
+            "SELECT update_id FROM inbox ORDER BY seq DESC LIMIT 1"
+        ) as cur:
+            row = await cur.fetchone()
+        return row[0] if row else None
 
     async def mark_done(self, update_ids: Iterable[int]) -> None:
         async with self._lock:
@@ -114,11 +122,21 @@ class InboxStore:
             await self._conn.execute(
                 "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
 
-    async def prune(self, before: datetime) -> int:
-        """Forget updates older than Telegram would ever hand out again; the newest row
-        stays, so the next poll's offset is never lost."""
+    async def prune(self, before: datetime, handled: Iterable[int]) -> int:
+        """Forget handled updates older than Telegram would ever hand out again (`handled`:
+        those of them the database says were handled; what was not stays, however old). The
+        last row stays, so the next poll's offset is never lost."""
         async with self._lock:
+            await self._conn.executemany("UPDATE inbox SET done = 1 WHERE update_id = ?",
+                                         [(i,) for i in handled])
             cur = await self._conn.execute(
-                "DELETE FROM inbox WHERE received_at < ? "
-                "AND update_id < (SELECT MAX(update_id) FROM inbox)", (to_text(before),))
+                "DELETE FROM inbox WHERE done = 1 AND received_at < ? "
+                "AND seq < (SELECT MAX(seq) FROM inbox)", (to_text(before),))
             return cur.rowcount
+
+    async def old_waiting(self, before: datetime) -> list[int]:
+        """Ids of rows received before then and not flagged done (to ask the database)."""
+        async with self._lock, self._conn.execute(
+            "SELECT update_id FROM inbox WHERE done = 0 AND received_at < ?", (to_text(before),)
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]

@@ -62,9 +62,10 @@ class OutboxRepo:
         self._conn = conn
 
     async def add(self, *, dedup_key: str, chat_id: int, person_id: int | None, kind: str,
-                  day: date, payload: dict[str, Any], now: datetime) -> int | None:
+                  day: date, payload: dict[str, Any], now: datetime,
+                  not_before: datetime | None = None) -> int | None:
         """Queue a message; None if one with that key was queued before (sent or not)."""
-        message = NewMessage(dedup_key, chat_id, person_id, kind, day, payload)
+        message = NewMessage(dedup_key, chat_id, person_id, kind, day, payload, not_before)
         cur = await self._conn.execute(_INSERT, _row(message, now))
         return cur.lastrowid if cur.rowcount == 1 else None
 
@@ -105,12 +106,18 @@ class OutboxRepo:
             rows = await cur.fetchall()
         return [_message(r) for r in rows]
 
-    async def release_answers(self, now: datetime) -> int:
-        """At start-up: answers held back for a handler that was killed before sending
-        them go out now."""
+    async def release_answers(self, now: datetime, ids: Iterable[int] | None = None) -> int:
+        """Answers held back for their handler go out now: at start-up all of them (their
+        handler was killed), else those named (their handler could not send them)."""
+        only = ""
+        args: list[object] = [to_text(now), to_text(now)]
+        if ids is not None:
+            wanted = list(ids)
+            only = f" AND id IN ({','.join('?' * len(wanted))})"
+            args += wanted
         cur = await self._conn.execute(
             "UPDATE outbox SET next_attempt_at = ? WHERE kind = 'answer' AND status = 'pending' "
-            "AND next_attempt_at > ?", (to_text(now), to_text(now)),
+            f"AND next_attempt_at > ?{only}", args,
         )
         return cur.rowcount
 

@@ -125,12 +125,26 @@ async def test_a_refusal_undoes_only_its_own_part(bot, api, admin):
 
 
 async def test_answers_are_recorded_with_the_update(bot, api, admin):
+    """One outbox message per update, its calls in order, sent part by part."""
     update = await bot.send(admin, "/newunit 某局党委")
     async with bot.app.bot_data.services.db.read() as tx:
         sent = await tx.outbox.by_status(OutboxStatus.SENT)
     answers = [m for m in sent if m.kind == ANSWER_KIND]
-    assert [m.dedup_key for m in answers] == [f"answer:{update['update_id']}:0"]
-    assert answers[0].payload["method"] == "sendMessage"
+    assert len(answers) == 1 and answers[0].dedup_key.startswith(
+        f"answer:{update['update_id']}:")
+    assert [c["method"] for c in answers[0].payload["calls"]] == ["sendMessage"]
+    assert answers[0].parts_sent == 1
+
+
+async def test_a_command_that_changes_nothing_is_answered_before_it_is_marked(bot, api,
+                                                                              admin):
+    """No answer of it is queued: it went out at once, before the update was marked done
+    (killed in between, it is answered once more after the restart)."""
+    await bot.send(admin, "/help")
+    async with bot.app.bot_data.services.db.read() as tx:
+        queued = [m for s in OutboxStatus for m in await tx.outbox.by_status(s)]
+    assert queued == [] and len(texts(api, admin.id)) == 1
+    assert await bot.app.bot_data.services.inbox.waiting_count() == 0
 
 
 # -- lanes and the dispatcher ----------------------------------------------------------------
@@ -155,8 +169,8 @@ class FakeInbox:
         self.rows = rows
         self.failures: list[int] = []
 
-    async def waiting(self, after_id: int = 0, limit: int = 200) -> list[Inbound]:
-        return [r for r in self.rows if r.update_id > after_id][:limit]
+    async def waiting(self, after_seq: int = 0, limit: int = 200) -> list[Inbound]:
+        return [r for r in self.rows if r.seq > after_seq][:limit]
 
     async def failed(self, row: Inbound, error: BaseException) -> bool:
         self.failures.append(row.update_id)
@@ -164,7 +178,7 @@ class FakeInbox:
 
 
 def rows(*lanes: str) -> list[Inbound]:
-    return [Inbound(n, lane, {}) for n, lane in enumerate(lanes, start=1)]
+    return [Inbound(n, lane, {}, seq=n) for n, lane in enumerate(lanes, start=1)]
 
 
 async def test_a_slow_chat_holds_up_only_itself():

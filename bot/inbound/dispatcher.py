@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from bot.services.inbox import InboxService
 from storage.inbox import Inbound
@@ -31,7 +32,7 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(max_at_once)
         self._lanes: dict[str, deque[Inbound]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._seen = 0  # the highest update id handed to a lane
+        self._seen = 0  # the last inbox row (`seq`, in order of arrival) handed to a lane
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -72,7 +73,7 @@ class Dispatcher:
         """Hand what waits in the inbox to the lanes; returns how many."""
         rows = await self.inbox.waiting(self._seen)
         for row in rows:
-            self._seen = row.update_id
+            self._seen = row.seq
             self._lanes.setdefault(row.lane, deque()).append(row)
             if row.lane not in self._workers:
                 self._workers[row.lane] = asyncio.create_task(self._serve(row.lane),
@@ -97,11 +98,14 @@ class Dispatcher:
                 row = queue[0]
                 async with self._slots:
                     done = await self._handle(row)
+                if not queue:  # a stop emptied the lane meanwhile
+                    break
                 if done:
                     queue.popleft()
                 elif not self._stopping:
                     await asyncio.sleep(RETRY_SECONDS * (row.attempts + 1))
-                    queue[0] = Inbound(row.update_id, row.lane, row.payload, row.attempts + 1)
+                    if queue:
+                        queue[0] = replace(row, attempts=row.attempts + 1)
         finally:
             del self._workers[lane]
             if not queue:

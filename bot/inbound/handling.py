@@ -28,7 +28,10 @@ async def handle(app: Application, row: Inbound) -> None:
             if not scope.open:  # it changed nothing: answered before it is marked done,
                 # so a reader never waits for someone else's write to answer
                 calls = await data.sender.answer_at_once(calls)
-            sent = await data.services.inbox.finish(row.update_id, calls)
+            queued = await data.services.inbox.finish(row.update_id, calls)
             await scope.commit()
-    await data.services.inbox.done(row.update_id)
-    await data.sender.send_now(sent)
+    # handled for good now: nothing after this may make it be handled again
+    try:
+        await data.sender.send_now(queued)
+    finally:
+        await data.services.inbox.done(row.update_id)

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable
 
 from telegram import Bot
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import Conflict, RetryAfter
 from telegram.warnings import PTBUserWarning
 
 from bot.inbound.lanes import lane_of
@@ -54,20 +54,25 @@ class Poller:
                 await self._task
 
     async def _run(self) -> None:
-        highest = await self.inbox.highest()
-        offset = highest + 1 if highest is not None else None
+        last = await self.inbox.last_received()
+        offset = last + 1 if last is not None else None
         failures = 0
+        webhook_gone = False
         while True:
             try:
+                # polling and a webhook exclude each other
+                webhook_gone = webhook_gone or await self.bot.delete_webhook()
                 batch = await self._poll(offset)
                 failures = 0
             except RetryAfter as exc:
                 await asyncio.sleep(retry_after_seconds(exc))
                 continue
-            except (InvalidToken, Conflict, NetworkError, TimedOut) as exc:
+            except Exception as exc:  # the network, a proxy's error page, a webhook set again
+                if isinstance(exc, Conflict):
+                    webhook_gone = False
                 failures += 1
                 wait = min(MAX_BACKOFF, 0.5 * 2 ** failures)
-                log.warning("getUpdates failed (%s); trying again in %.0f s", exc, wait)
+                log.warning("getUpdates failed (%s); trying again in %.1f s", exc, wait)
                 await asyncio.sleep(wait)
                 continue
             if not batch:

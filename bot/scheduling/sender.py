@@ -7,6 +7,7 @@ point, the bot resends at most the one message that was in flight.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -67,11 +68,19 @@ class OutboxSender:
                 sent += 1
         return sent
 
-    async def send_now(self, ids: list[int]) -> None:
-        """The answers a handler just queued with its change, in order, at once (quiet
-        hours or not: somebody just asked)."""
-        for msg in await self.delivery.held(ids):
-            await self._send_safely(msg)
+    async def send_now(self, message_id: int | None) -> None:
+        """The answers a handler just queued with its change, at once (quiet hours or not:
+        somebody just asked). What fails is the outbox's to try again, as for any message;
+        should even looking them up fail, they are released to it at once."""
+        if message_id is None:
+            return
+        try:
+            for msg in await self.delivery.held([message_id]):
+                await self._send_safely(msg)
+        except Exception:
+            log.exception("answers %s could not be sent now; the outbox sends them", message_id)
+            with contextlib.suppress(Exception):
+                await self.delivery.release_answers([message_id])
 
     async def _send_safely(self, msg: OutboxMessage) -> bool:
         try:
@@ -82,9 +91,10 @@ class OutboxSender:
             return False
 
     async def _send(self, msg: OutboxMessage) -> bool:
-        if msg.kind == ANSWER_KIND:
-            return await self._send_parts(msg, 1,
-                                          lambda _index, _last: self._call(msg.payload))
+        if msg.kind == ANSWER_KIND:  # in order, part by part, to the chat as it is now
+            calls = msg.payload["calls"]
+            return await self._send_parts(
+                msg, len(calls), lambda index, _last: self._call(calls[index], msg.chat_id))
         today = self.clock.now().date()
         if msg.kind in SLOW_KINDS:  # a chart: drawn in a child process
             rendered = await self.offload.run(render_outbox, msg.kind, msg.payload, today)
@@ -159,7 +169,7 @@ class OutboxSender:
         Telegram refuses for good is logged and dropped, as the outbox would."""
         for index, call in enumerate(calls):
             try:
-                await self._call(call)
+                await self._call(call, call["chat_id"])
             except (RetryAfter, ChatMigrated, NetworkError):
                 return calls[index:]
             except BadRequest as exc:
@@ -170,11 +180,12 @@ class OutboxSender:
                 log.warning("cannot answer in chat %s: %s", call["chat_id"], exc)
         return []
 
-    async def _call(self, payload: dict[str, Any]) -> int | None:
-        """An answer to an update, as its handler asked for it (handlers/answers.py)."""
+    async def _call(self, payload: dict[str, Any], chat_id: int) -> int | None:
+        """An answer to an update, as its handler asked for it (handlers/answers.py), to
+        `chat_id` (the chat's id now: a group may have become a supergroup meanwhile)."""
         params = dict(payload)
         method = params.pop("method")
-        chat_id = params.pop("chat_id")
+        params.pop("chat_id")
         if "reply_markup" in params:
             params["reply_markup"] = InlineKeyboardMarkup.de_json(params["reply_markup"],
                                                                   self.bot)

@@ -52,10 +52,11 @@ class DeliveryService(ServiceBase):
         async with self.db.read() as tx:
             return await tx.outbox.by_ids(ids)
 
-    async def release_answers(self) -> int:
-        """At start-up: answers whose handler was killed before sending them go now."""
+    async def release_answers(self, ids: list[int] | None = None) -> int:
+        """Answers held for their handler go now: at start-up all (their handler was
+        killed), else those named (their handler could not send them)."""
         async with self.db.transaction() as tx:
-            return await tx.outbox.release_answers(self.now())
+            return await tx.outbox.release_answers(self.now(), ids)
 
     async def pending(self) -> int:
         async with self.db.read() as tx:

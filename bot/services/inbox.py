@@ -9,14 +9,16 @@ from datetime import timedelta
 from typing import Any
 
 from bot.services.base import ServiceBase
+from storage.codec import to_text
 from storage.inbox import Inbound
-from storage.outbox import ANSWER_KIND, NewMessage
+from storage.outbox import ANSWER_KIND
 
 log = logging.getLogger("dutybot.inbox")
 
-#: An answer is sent by the handler that gave it, right after the commit; the outbox's own
-#: sender leaves it alone this long (a restart releases it at once).
-ANSWER_HOLD = timedelta(minutes=10)
+#: An update's answers are sent by its handler right after the commit; the outbox's own
+#: sender leaves them alone this long (a restart, or a failure to send them, releases them
+#: at once). Longer than the slowest send: a group's 20 a minute.
+ANSWER_HOLD = timedelta(minutes=2)
 INBOX_MEMORY = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 MAX_ATTEMPTS = 5  # an update whose handling keeps failing is given up after this many
 BATCH = 200
@@ -29,15 +31,16 @@ class InboxService(ServiceBase):
         if updates:
             await (await self.db.inbox()).add_many(updates, self.now())
 
-    async def highest(self) -> int | None:
-        return await (await self.db.inbox()).highest()
+    async def last_received(self) -> int | None:
+        return await (await self.db.inbox()).last_received()
 
-    async def waiting(self, after_id: int = 0, limit: int = BATCH) -> list[Inbound]:
-        """The next updates not handled yet, oldest first. Those the database says were
-        handled (a kill came before their flag here was set) are flagged now and left out."""
+    async def waiting(self, after_seq: int = 0, limit: int = BATCH) -> list[Inbound]:
+        """The next updates not handled yet, in the order they arrived. Those the database
+        says were handled (a kill came before their flag here was set) are flagged now and
+        left out."""
         box = await self.db.inbox()
         while True:
-            rows = await box.waiting(after_id, limit)
+            rows = await box.waiting(after_seq, limit)
             if not rows:
                 return []
             async with self.db.read() as tx:
@@ -47,29 +50,35 @@ class InboxService(ServiceBase):
             left = [r for r in rows if r.update_id not in handled]
             if left or len(rows) < limit:
                 return left
-            after_id = rows[-1].update_id
+            after_seq = rows[-1].seq
 
     async def waiting_count(self) -> int:
         return len(await self.waiting(limit=10_000))
 
-    async def finish(self, update_id: int, answers: Sequence[dict[str, Any]]) -> list[int]:
-        """Mark the update handled and queue its answers; returns their outbox ids. Inside
-        the update's unit of work this joins its change: all of it commits, or none."""
+    async def finish(self, update_id: int, answers: Sequence[dict[str, Any]]) -> int | None:
+        """Mark the update handled and queue its answers, in order, as one outbox message
+        (sent part by part: one lost part never lets a later one overtake it); returns its
+        id. Inside the update's unit of work this joins its change: all of it commits, or
+        none."""
         now = self.now()
-        messages = [NewMessage(f"{ANSWER_KIND}:{update_id}:{n}", int(call["chat_id"]), None,
-                               ANSWER_KIND, now.date(), call, not_before=now + ANSWER_HOLD)
-                    for n, call in enumerate(answers)]
         async with self.db.transaction() as tx:
             await tx.updates.claim(update_id, now)
-            if not messages:
-                return []
-            ids = await tx.outbox.add_many(messages, now)
-        return [ids[m.dedup_key] for m in messages if m.dedup_key in ids]
+            if not answers:
+                return None
+            # ids come round again (random after a quiet week): the time keeps the key apart
+            key = f"{ANSWER_KIND}:{update_id}:{to_text(now)}"
+            return await tx.outbox.add(
+                dedup_key=key, chat_id=int(answers[0]["chat_id"]), person_id=None,
+                kind=ANSWER_KIND, day=now.date(), payload={"calls": list(answers)}, now=now,
+                not_before=now + ANSWER_HOLD)
 
     async def done(self, update_id: int) -> None:
-        """After the commit: keeps the next look into the inbox short (best effort; the
-        database has the last word)."""
-        await (await self.db.inbox()).mark_done([update_id])
+        """After the commit: keeps the next look into the inbox short. Best effort: the
+        database has the last word, so a failure here is only logged."""
+        try:
+            await (await self.db.inbox()).mark_done([update_id])
+        except Exception:
+            log.exception("could not flag update %s done in the inbox", update_id)
 
     async def failed(self, row: Inbound, error: BaseException) -> bool:
         """Its handling raised past the error handler (the database, say). True: try again;
@@ -86,4 +95,12 @@ class InboxService(ServiceBase):
         return False
 
     async def prune(self) -> int:
-        return await (await self.db.inbox()).prune(self.now() - INBOX_MEMORY)
+        """Handled updates older than INBOX_MEMORY go; one not handled stays, however old."""
+        box = await self.db.inbox()
+        before = self.now() - INBOX_MEMORY
+        candidates = await box.old_waiting(before)
+        handled: set[int] = set()
+        if candidates:
+            async with self.db.read() as tx:
+                handled = await tx.updates.seen_among(candidates)
+        return await box.prune(before, handled)
