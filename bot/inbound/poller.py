@@ -54,12 +54,15 @@ class Poller:
                 await self._task
 
     async def _run(self) -> None:
-        last = await self.inbox.last_received()
-        offset = last + 1 if last is not None else None
+        offset: int | None = None
+        started = False
         failures = 0
         webhook_gone = False
         while True:
             try:
+                if not started:  # where the last run stopped: the next poll confirms it
+                    last = await self.inbox.last_received()
+                    offset, started = (last + 1 if last is not None else None), True
                 # polling and a webhook exclude each other
                 webhook_gone = webhook_gone or await self.bot.delete_webhook()
                 batch = await self._poll(offset)
