@@ -34,6 +34,7 @@ import pickle
 import resource
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ NICE = 10  # added to the child's niceness: the bot's own work comes first
 WORKERS = 2  # children at most; more jobs wait their turn
 STARTUP_SECONDS = 120.0  # for a child to start and import what it preloads
 STOP_SECONDS = 2.0  # for an idle child to leave when asked, before it is killed
+PARENT_CHECK_SECONDS = 1.0  # how soon a child notices its parent is gone
 #: Imported by each child before it measures itself: the libraries the jobs use, so that
 #: the memory cap is the job's own headroom and the first job does not pay for imports.
 PRELOAD = ("openpyxl", "matplotlib.figure", "matplotlib.backends.backend_agg")
@@ -121,11 +123,26 @@ def _portable(exc: BaseException) -> BaseException:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _serve(conn: Connection, nice: int, preload: Sequence[str]) -> None:
+def _die_with(parent: int) -> None:
+    """A parent killed with -9 never tells its child to stop, and a job runs until it
+    ends: a watcher in the child ends it within a second of the parent's end (it is then
+    someone else's child). Not PR_SET_PDEATHSIG: that fires when the parent's *thread*
+    ends, and each job is sent from a thread of its own."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="dutybot-offload-parent", daemon=True).start()
+
+
+def _serve(conn: Connection, nice: int, preload: Sequence[str], parent: int) -> None:
     """The child's life: preload, measure, then one job after another until told to stop
     (None) or the parent goes away. Ends itself after running out of memory, since a
     process that did may be left in a state nobody checked."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a child stops
+    _die_with(parent)
     os.nice(nice)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for name in preload:
@@ -154,7 +171,13 @@ def _serve(conn: Connection, nice: int, preload: Sequence[str]) -> None:
                 raise
             except BaseException as exc:
                 reply = ("error", _portable(exc))
-            conn.send(reply)
+            try:
+                packed = pickle.dumps(reply)
+            except MemoryError:
+                raise
+            except Exception as exc:  # a result that cannot cross: say so, and go on
+                packed = pickle.dumps(("error", _portable(exc)))
+            conn.send_bytes(packed)
         except MemoryError:
             out_of_memory = True
         finally:
@@ -173,7 +196,8 @@ class _Worker:
 
     def __init__(self, context: Any, nice: int, preload: Sequence[str]) -> None:
         ours, theirs = context.Pipe()
-        self.process = context.Process(target=_serve, args=(theirs, nice, tuple(preload)),
+        self.process = context.Process(target=_serve,
+                                       args=(theirs, nice, tuple(preload), os.getpid()),
                                        name="dutybot-offload", daemon=True)
         self.process.start()
         theirs.close()
@@ -318,7 +342,12 @@ class Offloader:
         with self._lock:
             if self.closed:
                 raise RuntimeError("the offloader is closed")
-            worker = self._idle.pop() if self._idle else None
+            worker = None
+            while self._idle and worker is None:
+                worker = self._idle.pop()
+                if not worker.process.is_alive():  # died while idle (the OOM killer, kill)
+                    worker.kill()  # reaps it and closes our end
+                    worker = None
         if worker is None:
             worker = _Worker(self._context, self.nice, self.preload)
         with self._lock:
