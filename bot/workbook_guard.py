@@ -91,7 +91,9 @@ def inspect_package(data: bytes, limits: WorkbookLimits) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
         raise WorkbookUnreadable(UploadProblem.CORRUPT) from None
     with archive:
-        infos = [i for i in archive.infolist() if not i.is_dir()]
+        # a folder entry holds nothing; one named like a folder that holds data is read by
+        # openpyxl all the same (a relationship may point at "…/sheet3.xml/"): checked too
+        infos = [i for i in archive.infolist() if not (i.is_dir() and i.file_size == 0)]
         _check_directory(infos, limits)
         kind = kind_of_zip(i.filename for i in infos)
         if kind is not FileKind.XLSX:
@@ -143,9 +145,12 @@ class _Members:
     def __init__(self, archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
                  limits: WorkbookLimits) -> None:
         self.archive, self.limits = archive, limits
-        # the small parts first (the content types, the workbook and its relationships, the
-        # styles…), the worksheets last: a sheet's name is known by the time it is scanned
-        self.infos = sorted(infos, key=lambda i: (_is_sheet_path(i.filename), i.filename))
+        # the workbook and its relationships first, then the other small parts (the content
+        # types, the styles…), the worksheets last: every sheet's name is known before any
+        # part that calls itself a worksheet is scanned
+        self.infos = sorted(infos, key=lambda i: (
+            i.filename not in (_WORKBOOK, _WORKBOOK_RELS), _is_sheet_path(i.filename),
+            i.filename))
         # a tag longer than `tag_bytes` spans at least one whole chunk, and is seen
         self.chunk = max(min(_CHUNK, limits.tag_bytes // 2), 1024)
         self.unpacked = 0
@@ -195,8 +200,9 @@ class _Members:
     def sheet_name(self, path: str) -> str:
         """The sheet's name as the user sees it (清单), or the member's path."""
         if self.names is None:
-            self.names = _sheet_names(self.small.get(_WORKBOOK, b""),
-                                      self.small.get(_WORKBOOK_RELS, b""))
+            if _WORKBOOK not in self.small or _WORKBOOK_RELS not in self.small:
+                return path  # not (yet) known: never remembered as "no names"
+            self.names = _sheet_names(self.small[_WORKBOOK], self.small[_WORKBOOK_RELS])
         return self.names.get(path, path)
 
 
@@ -226,7 +232,17 @@ def _sheet_names(workbook: bytes, rels: bytes) -> dict[str, str]:
 
 # -- XML, as it streams -----------------------------------------------------------------------
 
-_SHEET, _STRINGS, _WHOLE = "sheet", "strings", "whole"
+# a part's kind: a worksheet (streamed by openpyxl), the shared strings, a part openpyxl
+# parses whole (its own caps), or one it never reads (a calcChain: the package's caps only)
+_SHEET, _STRINGS, _WHOLE, _OTHER = "sheet", "strings", "whole", "other"
+_READ_WHOLE = frozenset({"[content_types].xml", "_rels/.rels", _WORKBOOK, _WORKBOOK_RELS,
+                         "xl/styles.xml"})
+
+
+def _read_whole(path: str) -> bool:
+    """The parts openpyxl (read-only) loads into memory whole, besides the strings."""
+    name = path.lower()
+    return name in _READ_WHOLE or name.startswith(("docprops/", "xl/theme/"))
 _VALUES = frozenset({"v", "is", "f"})
 # what a package declares (content types, relationships, the workbook part) that we refuse
 _DECLARING = frozenset({"Override", "Default", "Relationship"})
@@ -318,7 +334,8 @@ class _XmlScan:
 
     def _root(self, name: str, attrs: dict[str, str]) -> None:
         local = name[name.find(":") + 1:]
-        self.kind = {"worksheet": _SHEET, "sst": _STRINGS}.get(local, _WHOLE)
+        self.kind = {"worksheet": _SHEET, "sst": _STRINGS}.get(
+            local, _WHOLE if _read_whole(self.path) else _OTHER)
         parser = self.parser
         if self.kind == _SHEET:
             parser.StartElementHandler = self._sheet_start
@@ -328,7 +345,8 @@ class _XmlScan:
             parser.EndElementHandler = self._strings_end
         else:
             parser.StartElementHandler = self._whole_start
-            self.budget = min(self.budget, self.limits.part_elements)
+            if self.kind == _WHOLE:
+                self.budget = min(self.budget, self.limits.part_elements)
         parser.StartElementHandler(name, attrs)
 
     def _enter(self) -> int:
