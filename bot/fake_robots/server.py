@@ -49,7 +49,9 @@ class FakeRobotServer:
                 pass
 
         self.httpd = _QuietServer((host, port), Handler)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # a short poll so that stop() returns at once: tests start one server each
+        self._thread = threading.Thread(target=self.httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def root(self) -> str:
