@@ -1,0 +1,1 @@
+"""How a message reaches people: one module per messenger, below the channel seam."""

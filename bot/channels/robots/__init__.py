@@ -1,0 +1,29 @@
+"""Office group robots (企业微信, 钉钉, 飞书): payloads, signatures, limits, outcomes."""
+
+from bot.channels.robots.kinds import ROBOT_KINDS, robot_kind
+from bot.channels.robots.masking import mask_secret, mask_webhook
+from bot.channels.robots.model import (
+    Capabilities,
+    Handle,
+    Limits,
+    PayloadTooLarge,
+    RateWindow,
+    RobotConfig,
+    RobotKind,
+)
+from bot.channels.robots.outcome import (
+    Broken,
+    BrokenReason,
+    Delivered,
+    Outcome,
+    RateLimited,
+    Refused,
+    RetryLater,
+)
+from bot.channels.robots.transport import post
+
+__all__ = [
+    "ROBOT_KINDS", "Broken", "BrokenReason", "Capabilities", "Delivered", "Handle", "Limits",
+    "Outcome", "PayloadTooLarge", "RateLimited", "RateWindow", "Refused", "RetryLater",
+    "RobotConfig", "RobotKind", "mask_secret", "mask_webhook", "post", "robot_kind",
+]

@@ -1,0 +1,140 @@
+"""What every office group robot is described by: its configuration, limits and capabilities.
+
+Each messenger module declares these as data (after Apprise's plugins), so that the sender,
+the splitter and the fakes read one source of truth instead of scattering numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from bot.channels.robots.masking import mask_secret, mask_webhook
+
+if TYPE_CHECKING:
+    from bot.channels.robots.outcome import Outcome
+
+Payload = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RobotConfig:
+    """One robot in one group. The webhook carries its key, so neither it nor the secret
+    is ever shown in full, not even in a repr that lands in a log."""
+
+    kind: str
+    webhook: str = field(repr=False)
+    secret: str | None = field(default=None, repr=False)
+    keyword: str | None = None
+
+    def __repr__(self) -> str:
+        secret = mask_secret(self.secret) if self.secret else None
+        return (f"RobotConfig(kind={self.kind!r}, webhook={mask_webhook(self.webhook)!r}, "
+                f"secret={secret!r}, keyword={self.keyword!r})")
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """At most `count` messages in any `seconds` (a sliding window, per robot)."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Limits:
+    windows: tuple[RateWindow, ...]
+    text_bytes: int | None = None  # the text itself, UTF-8
+    markdown_bytes: int | None = None
+    body_bytes: int | None = None  # the whole JSON request body
+    image_bytes: int | None = None  # the image before base64
+    # how long the messenger silences a robot that went over its rate (0: it does not)
+    silenced_seconds: float = 0.0
+
+
+class Handle(StrEnum):
+    """What a messenger @-mentions a person by."""
+
+    MOBILE = "mobile"  # 手机号
+    WECOM_USERID = "wecom_userid"  # 企业微信账号
+    FEISHU_OPEN_ID = "feishu_open_id"  # 飞书 open_id (ou_…)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    markdown: bool
+    image_upload: bool
+    keyword_security: bool  # a 自定义关键词 that every message must contain
+    signed: bool  # 加签 / 签名校验 with a secret
+    text_mention: Handle | None
+    markdown_mention: Handle | None
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    url: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class RobotKind:
+    """A messenger's group robot: names, limits, capabilities and its two wire functions."""
+
+    name: str
+    names: tuple[str, ...]  # every name an admin may type, the canonical one first
+    limits: Limits
+    capabilities: Capabilities
+    prepare: Callable[[RobotConfig, Payload, datetime], PreparedRequest]
+    classify: Callable[[int, bytes], Outcome]
+
+
+class PayloadTooLarge(ValueError):
+    """The message does not fit the robot's limit; splitting is the caller's job."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(f"{what} is {size} bytes, over the limit of {limit}")
+        self.what = what
+        self.size = size
+        self.limit = limit
+
+
+def utf8_size(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def check_size(what: str, size: int, limit: int | None) -> None:
+    if limit is not None and size > limit:
+        raise PayloadTooLarge(what, size, limit)
+
+
+def with_keyword(text: str, keyword: str | None) -> str:
+    """The text, led by the robot's 自定义关键词 when it does not already contain it."""
+    if not keyword or keyword in text:
+        return text
+    return f"【{keyword}】{text}"
+
+
+_PLAIN_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+_MOBILE = re.compile(r"\+?[0-9-]{5,20}")
+
+
+def checked_ids(ids: tuple[str, ...] | list[str], pattern: re.Pattern[str] = _PLAIN_ID,
+                what: str = "id") -> list[str]:
+    """Handles go into markup (<@id>, <at user_id="…">): anything but plain ids is refused."""
+    for one in ids:
+        if not pattern.fullmatch(one):
+            raise ValueError(f"not a valid {what}: {one!r}")
+    return list(dict.fromkeys(ids))  # once each, in order
+
+
+def checked_mobiles(mobiles: tuple[str, ...] | list[str]) -> list[str]:
+    return checked_ids(mobiles, _MOBILE, "mobile number")
+
+
+def json_body(payload: Payload) -> bytes:
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

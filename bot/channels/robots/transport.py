@@ -1,0 +1,29 @@
+"""One message to one robot over HTTP: sign, send, read the answer; never raise on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+
+from bot.channels.robots.kinds import robot_kind
+from bot.channels.robots.model import Payload, RobotConfig
+from bot.channels.robots.outcome import Outcome, RetryLater
+
+DEFAULT_TIMEOUT = 10.0  # seconds; a robot that takes longer is retried later
+
+
+async def post(client: httpx.AsyncClient, robot: RobotConfig, payload: Payload,
+               now: datetime, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
+    """`now` signs the request (DingTalk and Feishu check it against their clocks)."""
+    kind = robot_kind(robot.kind)
+    request = kind.prepare(robot, payload, now)
+    try:
+        response = await client.post(
+            request.url, content=request.body, timeout=timeout,
+            headers={"Content-Type": "application/json; charset=utf-8"})
+    except httpx.TimeoutException:
+        return RetryLater("timeout")
+    except httpx.HTTPError as exc:  # refused, reset, DNS, a broken answer
+        return RetryLater(f"{type(exc).__name__}")  # its text may carry the URL and key
+    return kind.classify(response.status_code, response.content)

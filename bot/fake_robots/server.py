@@ -1,0 +1,89 @@
+"""The fake robots over real HTTP on 127.0.0.1, for the real `post()` and the bench."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bot.fake_robots.api import FakeRobots
+
+_NOT_FOUND = b"<html><head><title>404 Not Found</title></head><body>nginx</body></html>"
+
+
+@dataclass(frozen=True)
+class CannedAnswer:
+    """What a test makes the server say instead of the robot: a proxy's HTML, garbage."""
+
+    status: int
+    body: bytes
+    content_type: str = "text/html"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # a client that gave up (a timeout test) leaves a broken pipe: expected
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
+class FakeRobotServer:
+    def __init__(self, robots: FakeRobots, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.robots = robots
+        # test hooks: answer every request with this instead; wait this long (real seconds)
+        # before answering, to make a client time out
+        self.canned: CannedAnswer | None = None
+        self.delay = 0.0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                server._serve(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = _QuietServer((host, port), Handler)
+        # a short poll so that stop() returns at once: tests start one server each
+        self._thread = threading.Thread(target=self.httpd.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def root(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeRobotServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _serve(self, request: BaseHTTPRequestHandler) -> None:
+        length = int(request.headers.get("Content-Length") or 0)
+        body = request.rfile.read(length) if length else b""
+        if self.delay:
+            time.sleep(self.delay)
+        if self.canned is not None:
+            return _send(request, self.canned.status, self.canned.body,
+                         self.canned.content_type)
+        reply = self.robots.handle(request.path, body)
+        if reply is None:
+            return _send(request, 404, _NOT_FOUND, "text/html")
+        data = json.dumps(reply.body, ensure_ascii=False).encode()
+        return _send(request, reply.status, data, "application/json;charset=utf-8")
+
+
+def _send(request: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str) -> None:
+    request.send_response(status)
+    request.send_header("Content-Type", content_type)
+    request.send_header("Content-Length", str(len(data)))
+    request.end_headers()
+    request.wfile.write(data)
