@@ -24,6 +24,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
@@ -61,6 +62,7 @@ class Tx:
         self.talks = TalkRepo(conn)
         self.imports = ImportRepo(conn)
         self.summary = SummaryRepo(conn)
+        self.channels = ChannelRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

@@ -30,6 +30,11 @@ def can_bind_groups(actor: Actor) -> bool:
     return is_admin(actor)
 
 
+def can_manage_channels(actor: Actor) -> bool:
+    """The office's group robots: added on the console, listed to admins in chat."""
+    return is_admin(actor)
+
+
 def can_create_items(actor: Actor) -> bool:
     return bool(actor.roles & CREATE_ITEM_ROLES)
 

@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
 from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
+from bot.services.channels import ChannelService
 from bot.services.delivery import DeliveryService
 from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
@@ -50,6 +51,7 @@ class Services:
     summary: SummaryService
     export: ExportService
     inbox: InboxService
+    channels: ChannelService  # the office's group robots
     offload: Offloader  # heavy work (workbooks, charts) in child processes
 
     @classmethod
@@ -81,7 +83,8 @@ class Services:
                    talks=talks, imports=ImportService(db, clock, people, offload),
                    summary=summary,
                    export=ExportService(db, clock, offload, summary.performance),
-                   inbox=InboxService(db, clock), offload=offload)
+                   inbox=InboxService(db, clock), offload=offload,
+                   channels=ChannelService(db, clock))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then

@@ -10,6 +10,7 @@ from bot.channels.robots.model import (
     RateWindow,
     RobotConfig,
     RobotKind,
+    WebhookShape,
 )
 from bot.channels.robots.outcome import (
     Broken,
@@ -21,9 +22,11 @@ from bot.channels.robots.outcome import (
     RetryLater,
 )
 from bot.channels.robots.transport import post
+from bot.channels.robots.webhooks import WebhookProblem, is_loopback, webhook_problem
 
 __all__ = [
     "ROBOT_KINDS", "Broken", "BrokenReason", "Capabilities", "Delivered", "Handle", "Limits",
     "Outcome", "PayloadTooLarge", "RateLimited", "RateWindow", "Refused", "RetryLater",
-    "RobotConfig", "RobotKind", "mask_secret", "mask_webhook", "post", "robot_kind",
+    "RobotConfig", "RobotKind", "WebhookProblem", "WebhookShape", "is_loopback", "mask_secret",
+    "mask_webhook", "post", "robot_kind", "webhook_problem",
 ]

@@ -31,6 +31,7 @@ from bot.channels.robots.model import (
     RateWindow,
     RobotConfig,
     RobotKind,
+    WebhookShape,
     check_size,
     checked_mobiles,
     json_body,
@@ -134,7 +135,14 @@ def classify_reply(status: int, body: bytes) -> Outcome:
     return classify(status, body, ERRORS)
 
 
+def plain_text(text: str, keyword: str | None) -> Payload:
+    """One plain line (a test), with the robot's keyword where it has one."""
+    return text_payload(text, keyword=keyword)
+
+
 DINGTALK = RobotKind(
     name="dingtalk", names=("dingtalk", "钉钉"), limits=LIMITS,
     capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
+    webhook=WebhookShape(("oapi.dingtalk.com",), "/robot/send", "access_token"),
+    text=plain_text,
 )

@@ -29,6 +29,7 @@ from bot.channels.robots.model import (
     RateWindow,
     RobotConfig,
     RobotKind,
+    WebhookShape,
     check_size,
     checked_ids,
     json_body,
@@ -104,7 +105,14 @@ def classify_reply(status: int, body: bytes) -> Outcome:
     return classify(status, body, ERRORS)
 
 
+def plain_text(text: str, keyword: str | None) -> Payload:
+    """One plain line (a test), with the robot's keyword where it has one."""
+    return text_payload(text, keyword=keyword)
+
+
 FEISHU = RobotKind(
     name="feishu", names=("feishu", "飞书", "lark"), limits=LIMITS,
     capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
+    webhook=WebhookShape(("open.feishu.cn", "open.larksuite.com"), "/open-apis/bot/v2/hook/"),
+    text=plain_text,
 )

@@ -76,6 +76,16 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
+class WebhookShape:
+    """What a messenger's webhook looks like: its hosts, its path, where the key is (a
+    query parameter, or else the last path segment after `path`)."""
+
+    hosts: tuple[str, ...]
+    path: str
+    token_param: str | None = None
+
+
+@dataclass(frozen=True)
 class PreparedRequest:
     url: str
     body: bytes
@@ -91,6 +101,9 @@ class RobotKind:
     capabilities: Capabilities
     prepare: Callable[[RobotConfig, Payload, datetime], PreparedRequest]
     classify: Callable[[int, bytes], Outcome]
+    webhook: WebhookShape | None = None  # None: any https URL
+    # one short text for a test, with the robot's keyword where it has one
+    text: Callable[[str, str | None], Payload] | None = None
 
 
 class PayloadTooLarge(ValueError):

@@ -24,6 +24,7 @@ from bot.channels.robots.model import (
     RateWindow,
     RobotConfig,
     RobotKind,
+    WebhookShape,
     check_size,
     checked_ids,
     checked_mobiles,
@@ -97,7 +98,15 @@ def classify_reply(status: int, body: bytes) -> Outcome:
     return classify(status, body, ERRORS)
 
 
+def plain_text(text: str, keyword: str | None) -> Payload:
+    """One plain line (a test), with the robot's keyword where it has one."""
+    del keyword  # WeCom robots have no keyword setting
+    return text_payload(text)
+
+
 WECOM = RobotKind(
     name="wecom", names=("wecom", "企业微信", "企微"), limits=LIMITS,
     capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
+    webhook=WebhookShape(("qyapi.weixin.qq.com",), "/cgi-bin/webhook/send", "key"),
+    text=plain_text,
 )

@@ -1,0 +1,43 @@
+"""The office's group robots (企业微信, 钉钉, 飞书) as registered channels: plain data.
+
+A channel is one robot in one group, the supervising body's (纪委) or a unit's. Its
+webhook carries the robot's key and its secret signs: both are kept out of every repr.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SUPERVISION = "supervision"  # the group of the supervising body (纪委, 纪工委…)
+
+#: What an admin may write after `--for` for the supervising body's own group.
+SUPERVISION_WORDS = ("supervision", "纪委", "纪工委", "纪检组", "纪委监委", "纪检监察组",
+                     "纪委群")
+
+CHANNEL_NAME_MAX = 40
+KEYWORD_MAX = 20
+SECRET_MAX = 256
+
+
+@dataclass(frozen=True, slots=True)
+class RobotChannel:
+    id: int
+    name: str  # the group's display name, e.g. 纪委工作群
+    kind: str  # wecom, dingtalk, feishu
+    webhook: str = field(repr=False)
+    secret: str | None = field(repr=False)
+    keyword: str | None
+    unit_id: int | None  # None: the supervising body's group
+    primary: bool  # a unit's group where its people get their reminders
+    created_at: datetime
+    broken_since: datetime | None = None
+    broken_reason: str | None = None  # a BrokenReason value of bot/channels/robots
+
+    @property
+    def whose(self) -> str:
+        return SUPERVISION if self.unit_id is None else "unit"
+
+    @property
+    def healthy(self) -> bool:
+        return self.broken_since is None

@@ -1,0 +1,85 @@
+"""The office's group robots: one row per robot, keys and secrets stored as given."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+import aiosqlite
+
+from bot.domain.channels import SUPERVISION, RobotChannel
+from storage.codec import to_datetime, to_text
+
+_COLUMNS = ("id, name, kind, webhook, secret, keyword, unit_id, is_primary, created_at, "
+            "broken_since, broken_reason")
+
+
+class ChannelRepo:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def add(self, name: str, kind: str, webhook: str, secret: str | None,
+                  keyword: str | None, unit_id: int | None, primary: bool,
+                  now: datetime) -> RobotChannel:
+        cur = await self._conn.execute(
+            "INSERT INTO channels (name, kind, webhook, secret, keyword, whose, unit_id, "
+            "is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (name, kind, webhook, secret, keyword, SUPERVISION if unit_id is None else "unit",
+             unit_id, int(primary), to_text(now)),
+        )
+        return RobotChannel(id=cur.lastrowid, name=name, kind=kind, webhook=webhook,
+                            secret=secret, keyword=keyword, unit_id=unit_id, primary=primary,
+                            created_at=now)
+
+    async def all(self) -> list[RobotChannel]:
+        """The supervising body's groups first, then each unit's, in the order added."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM channels ORDER BY unit_id IS NOT NULL, unit_id, id"
+        ) as cur:
+            return [_channel(r) for r in await cur.fetchall()]
+
+    async def by_name(self, name: str) -> RobotChannel | None:
+        return await self._one("name", name)
+
+    async def by_webhook(self, webhook: str) -> RobotChannel | None:
+        return await self._one("webhook", webhook)
+
+    async def primary_of(self, unit_id: int) -> RobotChannel | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM channels WHERE unit_id = ? AND is_primary = 1", (unit_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _channel(row) if row else None
+
+    async def remove(self, name: str) -> bool:
+        """Gone with its key: a removed robot's webhook is not kept anywhere."""
+        cur = await self._conn.execute("DELETE FROM channels WHERE name = ?", (name,))
+        return cur.rowcount == 1
+
+    async def mark_broken(self, name: str, reason: str, now: datetime) -> None:
+        """Since when it is broken stays the first time; the reason is the latest."""
+        await self._conn.execute(
+            "UPDATE channels SET broken_since = COALESCE(broken_since, ?), broken_reason = ? "
+            "WHERE name = ?", (to_text(now), reason, name))
+
+    async def clear_broken(self, name: str) -> None:
+        await self._conn.execute(
+            "UPDATE channels SET broken_since = NULL, broken_reason = NULL WHERE name = ? "
+            "AND broken_since IS NOT NULL", (name,))
+
+    async def _one(self, column: str, value: str) -> RobotChannel | None:
+        # the column is one of ours, never input
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM channels WHERE {column} = ?", (value,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _channel(row) if row else None
+
+
+def _channel(row: sqlite3.Row) -> RobotChannel:
+    return RobotChannel(
+        id=row["id"], name=row["name"], kind=row["kind"], webhook=row["webhook"],
+        secret=row["secret"], keyword=row["keyword"], unit_id=row["unit_id"],
+        primary=bool(row["is_primary"]), created_at=to_datetime(row["created_at"]),
+        broken_since=to_datetime(row["broken_since"]), broken_reason=row["broken_reason"],
+    )
