@@ -31,6 +31,7 @@ from bot.scheduling.sender import OutboxSender
 from bot.services.registry import Services
 from handlers import (
     answers,
+    channels,
     export,
     fallback,
     flows,
@@ -102,6 +103,7 @@ def register_handlers(app: Application) -> None:
     summary.register(app)  # /周报, /逾期
     replies.register(app)  # item buttons, 延期, 销号, /汇报, /整改, /约谈
     export.register(app)  # /导出: the Excel 台账 as a document
+    channels.register(app)  # /渠道: the office's group robots, keys masked
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note

@@ -66,7 +66,8 @@ def help_body(roles: frozenset[Role]) -> str:
     if roles & CREATE_ITEM_ROLES:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:
-        cmds += [c.REGISTER, c.INVITE, c.UNITS, c.NEW_UNIT, c.BIND_GROUP, c.REMIND_SETTINGS]
+        cmds += [c.REGISTER, c.INVITE, c.UNITS, c.NEW_UNIT, c.BIND_GROUP, c.REMIND_SETTINGS,
+                 c.CHANNELS]
     if roles & {Role.ADMIN, Role.SECRETARY}:
         cmds.append(c.MEETING)
     cmds += [c.CANCEL, c.HELP]
