@@ -1,4 +1,4 @@
-"""`dutybot run | demo | migrate | backup | invite | template | import | export`."""
+"""`dutybot run | demo | migrate | backup | invite | template | import | export | channel`."""
 
 from __future__ import annotations
 
@@ -351,6 +351,98 @@ def cmd_export(settings: Settings, target: str, force: bool) -> int:
     return 0
 
 
+async def _channel(settings: Settings, args: argparse.Namespace):
+    """One `dutybot channel …` on the services, by the operator at the console."""
+    from bot.clock import SystemClock
+    from bot.domain.model import Actor
+    from bot.services.registry import Services
+    from messages.channels import test_line
+
+    office = Actor(telegram_user_id=None, bootstrap_admin=True)
+    services = await Services.open(settings, SystemClock(settings.tz))
+    try:
+        channels = services.channels
+        if args.action == "add":
+            return await channels.add(office, args.kind, args.name, args.webhook, args.secret,
+                                      args.keyword, args.whose, args.primary)
+        if args.action == "list":
+            return await channels.list(office)
+        if args.action == "remove":
+            return await channels.remove(office, args.name)
+        return await channels.test(office, args.name, test_line(args.name.strip()))
+    finally:
+        await services.close()
+
+
+def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
+    """The office's group robots: added, listed, tested and removed here only, so that a
+    webhook key never passes through a chat. Keys and secrets are never printed in full.
+    `test` exits 0 only when the messenger accepted the test line."""
+    from bot.channels.robots import Delivered
+    from bot.services.errors import ChannelRefused, ServiceError
+    from messages.channels import (
+        channel_added,
+        channel_refused,
+        channel_removed,
+        channel_rows,
+        ip_allowlist_needed,
+        no_channels,
+        test_result,
+    )
+    from messages.refusals import refusal
+
+    settings.check_db_writable()
+    try:
+        result = asyncio.run(_channel(settings, args))
+    except ChannelRefused as exc:
+        print(f"dutybot: channel {args.action}: {channel_refused(exc)}", file=sys.stderr)
+        return 1
+    except ServiceError as exc:
+        print(f"dutybot: channel {args.action}: {html.unescape(refusal(exc))}",
+              file=sys.stderr)
+        return 1
+    if args.action == "add":
+        print(channel_added(result))
+        if result.needs_ip_allowlist:
+            print(ip_allowlist_needed(result.entry.channel.kind), file=sys.stderr)
+        return 0
+    if args.action == "list":
+        print("\n".join(channel_rows(result)) if result else no_channels())
+        return 0
+    if args.action == "remove":
+        print(channel_removed(result))
+        return 0
+    if isinstance(result.outcome, Delivered):
+        print(test_result(result))
+        return 0
+    print(f"dutybot: channel test: {test_result(result)}", file=sys.stderr)
+    return 1
+
+
+def _add_channel_parser(sub: argparse._SubParsersAction) -> None:
+    channel = sub.add_parser("channel", help="the office's group robots (企业微信, 钉钉, 飞书): "
+                                             "add, list, test, remove")
+    actions = channel.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add a group robot (its key is typed here only, "
+                                         "never in a chat)")
+    add.add_argument("kind", help="企业微信 (wecom), 钉钉 (dingtalk) or 飞书 (feishu)")
+    add.add_argument("name", help="the group's name, e.g. 纪委工作群")
+    add.add_argument("--webhook", required=True, metavar="URL",
+                     help="the robot's webhook, as copied from the group's robot settings")
+    add.add_argument("--secret", help="加签 / 签名校验 secret (钉钉, 飞书)")
+    add.add_argument("--keyword", help="自定义关键词 (钉钉, 飞书): every message carries it")
+    add.add_argument("--for", dest="whose", metavar="纪委|单位名称",
+                     help="whose group: the supervising body (纪委, the default) or a unit")
+    add.add_argument("--primary", action="store_true",
+                     help="a unit's group where that unit's people get their reminders")
+    actions.add_parser("list", help="every robot, keys masked, with its health")
+    test = actions.add_parser("test", help="send one test line; exit 0 only when the "
+                                           "messenger accepted it")
+    test.add_argument("name", help="the channel's name")
+    remove = actions.add_parser("remove", help="forget a robot and its key")
+    remove.add_argument("name", help="the channel's name")
+
+
 def cmd_demo(settings: Settings, output: str | None) -> int:
     from bot.demo import run_demo
 
@@ -395,6 +487,7 @@ def main(argv: list[str] | None = None) -> int:
                                          "the event log, 履责指数)")
     dump.add_argument("file", help="where to write it (.xlsx)")
     dump.add_argument("--force", action="store_true", help="replace the file if it exists")
+    _add_channel_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -412,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_import(settings, args.file, args.max_size)
         if args.command == "export":
             return cmd_export(settings, args.file, args.force)
+        if args.command == "channel":
+            return cmd_channel(settings, args)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)
