@@ -160,7 +160,7 @@ def channel_refused(error: ChannelRefused) -> str:
         case "primary_taken":
             return (f"“{_plain(error.word, 40)}”已有主渠道“{_plain(error.other, 40)}”，一个单位只能有一个。"
                     "没有保存。")
-        case "unknown_channel":
+        case "unknown":
             known = "、".join(error.known[:20])
             hint = f"现有渠道：{known}" if known else "还没有登记任何渠道"
             return f"没有名为“{_plain(error.word, 40)}”的渠道。{hint}。"

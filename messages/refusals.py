@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
 from bot.services import errors as e
 from bot.services.export import EXPORT_SECONDS
+from messages.channels import channel_refused
 from messages.format import echo, esc
 
 _ACTIONS = {
@@ -185,6 +186,8 @@ def refusal(error: e.ServiceError) -> str:
         case e.OutOfScope(code=code):
             return (f"编号为“{echo(code)}”的事项不在您的查看范围内（本人的事项，班子成员另含分管单位的事项）。"
                     "发送 /我的清单 查看您能看到的事项。")
+        case e.ChannelRefused():  # the console's, in HTML should a chat ever need one
+            return esc(channel_refused(error))
         case e.NothingToNote():
             return ("没找到您可以添加说明的事项。请回复（引用）提醒消息或事项卡片，"
                     "或发送 /汇报 选择事项。")

@@ -49,7 +49,7 @@ CHANNEL_REFUSALS = (
     "unknown_kind", "bad_name", "duplicate_name", "duplicate_webhook",
     "webhook_malformed", "webhook_not_https", "webhook_wrong_host", "webhook_wrong_shape",
     "no_security_options", "bad_secret", "bad_keyword", "primary_for_supervision",
-    "primary_taken", "unknown_channel",
+    "primary_taken", "unknown",
 )
 _SECRET = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
 
@@ -178,7 +178,7 @@ async def _entry(tx: Tx, name: str) -> ChannelEntry:
     channel = await tx.channels.by_name(wanted)
     if channel is None:
         known = [c.name for c in await tx.channels.all()]
-        raise ChannelRefused("unknown_channel", word=wanted[:CHANNEL_NAME_MAX], known=known)
+        raise ChannelRefused("unknown", word=wanted[:CHANNEL_NAME_MAX], known=known)
     unit_name = None
     if channel.unit_id is not None:
         unit_name = (await tx.units.all())[channel.unit_id].name
