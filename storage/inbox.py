@@ -97,13 +97,6 @@ class InboxStore:
             rows = await cur.fetchall()
         return [Inbound(r[0], r[1], from_json(r[2]), r[3], r[4]) for r in rows]
 
-    async def waiting_count(self) -> int:
-        async with self._lock, self._conn.execute(
-            "SELECT COUNT(*) FROM inbox WHERE done = 0"
-        ) as cur:
-            (n,) = await cur.fetchone()
-        return n
-
     async def last_received(self) -> int | None:
         """The id of the update stored last: the next poll asks for those after it."""
         async with self._lock, self._conn.execute(

@@ -85,12 +85,13 @@ class OutboxRepo:
                          answers_only: bool = False) -> OutboxMessage | None:
         """The oldest message due now. A digest not begun on its own day waits for the
         next day's plan to fold it in: never on a weekend, never two in a day."""
-        only = "AND kind = 'answer' " if answers_only else ""
+        only = "AND kind = ? " if answers_only else ""
         async with self._conn.execute(
             f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
             f"AND id > ? AND NOT (kind IN ({_DIGEST_MARKS}) AND parts_sent = 0 AND day < ?) "
             f"{only}ORDER BY id LIMIT 1",
-            (to_text(now), after_id, *DIGEST_KINDS, to_text(now.date())),
+            (to_text(now), after_id, *DIGEST_KINDS, to_text(now.date()),
+             *((ANSWER_KIND,) if answers_only else ())),
         ) as cur:
             row = await cur.fetchone()
         return _message(row) if row else None
@@ -110,13 +111,13 @@ class OutboxRepo:
         """Answers held back for their handler go out now: at start-up all of them (their
         handler was killed), else those named (their handler could not send them)."""
         only = ""
-        args: list[object] = [to_text(now), to_text(now)]
+        args: list[object] = [to_text(now), ANSWER_KIND, to_text(now)]
         if ids is not None:
             wanted = list(ids)
             only = f" AND id IN ({','.join('?' * len(wanted))})"
             args += wanted
         cur = await self._conn.execute(
-            "UPDATE outbox SET next_attempt_at = ? WHERE kind = 'answer' AND status = 'pending' "
+            "UPDATE outbox SET next_attempt_at = ? WHERE kind = ? AND status = 'pending' "
             f"AND next_attempt_at > ?{only}", args,
         )
         return cur.rowcount
