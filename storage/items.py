@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.domain.model import ACTIVE_STATUSES, Duty, Item, ItemStatus, ListKind
+from bot.domain.model import ACTIVE_STATUSES, CODE_PREFIX, Duty, Item, ItemStatus, ListKind
 from bot.domain.permissions import Scope
 from storage.codec import to_date, to_text
 
@@ -24,8 +24,6 @@ _ORDER = (
 )
 _CHUNK = 900
 
-_CODE_PREFIX = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z", ListKind.MEASURE: "C",
-                ListKind.OBLIGATION: "L", ListKind.RECTIFICATION: "G"}
 
 
 class ItemRepo:
@@ -54,7 +52,7 @@ class ItemRepo:
             (item_id,) = await cur.fetchone()
         if not code:
             # the code is the id's; an imported item may hold it already, so skip that id
-            while await self.by_code(code := f"{_CODE_PREFIX[kind]}{item_id:04d}"):
+            while await self.by_code(code := f"{CODE_PREFIX[kind]}{item_id:04d}"):
                 item_id += 1
         await self._conn.execute(
             f"INSERT INTO items ({_COLUMNS}, period, created_at, updated_at) "
@@ -84,7 +82,7 @@ class ItemRepo:
             for kind, given in wanted:
                 code = given
                 if not code:
-                    while (code := f"{_CODE_PREFIX[kind]}{item_id:04d}") in taken:
+                    while (code := f"{CODE_PREFIX[kind]}{item_id:04d}") in taken:
                         item_id += 1
                     made.append(code)
                 allocated.append((item_id, code))

@@ -437,4 +437,4 @@ def test_the_row_limit_counts_data_rows_not_the_header_or_the_example():
 def test_the_code_letters_are_the_ones_the_bot_numbers_items_with():
     from storage import items
 
-    assert CODE_PREFIX == items._CODE_PREFIX
+    assert items.CODE_PREFIX is CODE_PREFIX

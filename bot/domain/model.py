@@ -34,6 +34,12 @@ class ListKind(StrEnum):
     RECTIFICATION = "rectification"  # 整改: set by the 纪委, closed only by its 销号
 
 
+#: An item's 编号 is its list's letter and the item's id (W0001, Z0002, C0003, L…, G…).
+CODE_PREFIX: dict[ListKind, str] = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z",
+                                    ListKind.MEASURE: "C", ListKind.OBLIGATION: "L",
+                                    ListKind.RECTIFICATION: "G"}
+
+
 class ItemStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"

@@ -20,8 +20,9 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
-from bot.domain.dates import DateParseError, parse_due_date, parse_full_date
+from bot.domain.dates import YEARS, DateParseError, parse_due_date, parse_full_date
 from bot.domain.model import (
+    CODE_PREFIX,
     NAME_MAX,
     PARENT_KIND,
     TITLE_MAX,
@@ -114,17 +115,13 @@ MAX_ROWS = LIMITS.rows  # data rows per sheet
 NOTE_MAX = 200  # 备注, 来源, 手机号 are shorter still in practice
 PHONE_MAX = 40
 
-#: An item's 编号 is its list's letter and at least four digits, as the bot numbers items
-#: (storage/items.py gives a new item the same letters: W0001, Z0002, C0003, L…, G…).
-CODE_PREFIX: dict[ListKind, str] = {ListKind.PROBLEM: "W", ListKind.RESPONSIBILITY: "Z",
-                                    ListKind.MEASURE: "C", ListKind.OBLIGATION: "L",
-                                    ListKind.RECTIFICATION: "G"}
+# An item's 编号 is its list's letter (CODE_PREFIX) and at least four digits
 KIND_OF_PREFIX = {letter: kind for kind, letter in CODE_PREFIX.items()}
 _CODE = re.compile(r"[WZCLG][0-9]{4,9}")
 CODE_EXAMPLE = "W0001"
 
 #: Due dates are between these years (as bot/domain/dates.py accepts them).
-DATE_YEARS = (2000, 2100)
+DATE_YEARS = YEARS
 # A full date's shape, once its digits are ASCII: to say why 2026-02-30 is not a date.
 _DATE_SHAPE = re.compile(r"([0-9]{1,6})\s*[-/.年]\s*([0-9]{1,3})\s*[-/.月]\s*([0-9]{1,3})\s*日?")
 
