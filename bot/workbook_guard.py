@@ -60,10 +60,6 @@ class WorkbookUnreadable(Exception):
         self.problem, self.part, self.limit, self.found, self.kind = \
             problem, part, limit, found, kind
 
-    @property
-    def reason(self) -> str:
-        return self.problem.value
-
 
 def file_kind(data: bytes) -> FileKind:
     """What the file is by its content: an Office zip by its parts, else by its first bytes."""

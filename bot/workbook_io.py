@@ -67,6 +67,8 @@ def read_workbook(source: bytes | Path, limits: WorkbookLimits = LIMITS) -> RawW
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False,
                                       keep_links=False)
+    except MemoryError:  # the child's memory cap, not the file's form
+        raise
     except Exception as exc:  # a broken file can fail anywhere inside openpyxl
         raise WorkbookUnreadable(UploadProblem.CORRUPT) from exc
     try:
@@ -78,7 +80,7 @@ def read_workbook(source: bytes | Path, limits: WorkbookLimits = LIMITS) -> RawW
                     continue
                 sheets[name] = _read_sheet(name, sheet, limits)
         return RawWorkbook(sheets, limits.rows)
-    except WorkbookUnreadable:
+    except (WorkbookUnreadable, MemoryError):
         raise
     except Exception as exc:
         raise WorkbookUnreadable(UploadProblem.CORRUPT) from exc

@@ -138,10 +138,7 @@ def read_upload(path: Path, limits: WorkbookLimits = LIMITS) -> bytes:
     try:
         data = read_file(path, limits)
     except WorkbookUnreadable as exc:
-        refused = WorkbookRefused.of(exc, path.name)
-        if refused.problem is UploadProblem.TOO_BIG:
-            refused.size = exc.found
-        raise refused from None
+        raise WorkbookRefused.of(exc, path.name) from None
     refused = check_content(path.name, data)
     if refused is not None:
         raise refused
@@ -155,12 +152,7 @@ def parse_file(source: bytes | Path, limits: WorkbookLimits = LIMITS) -> RawWork
     try:
         return read_workbook(source, limits)
     except WorkbookUnreadable as exc:
-        if isinstance(exc.__cause__, MemoryError):  # the child's memory cap, not the form
-            raise MemoryError from None
-        refused = WorkbookRefused.of(exc)
-        if refused.problem is UploadProblem.TOO_BIG:
-            refused.size = exc.found
-        raise refused from None
+        raise WorkbookRefused.of(exc) from None
 
 
 def read_and_check(source: bytes | Path,
