@@ -30,8 +30,7 @@ class ChineseCommand(filters.MessageFilter):
         match = self.pattern.match(message.text or "")
         if not match:
             return False
-        addressed = match.group(2)
-        return addressed is None or addressed.lower() == (message.get_bot().username or "").lower()
+        return for_this_bot(match.group(0).split(maxsplit=1)[0], message.get_bot().username)
 
 
 ANY_CHINESE_COMMAND = ChineseCommand([c.chinese for c in ALL if c.chinese])
@@ -49,6 +48,12 @@ def add_command(app: Application, command: Command, callback: Callback, group: i
 def command_args(message: Message) -> list[str]:
     """The words after the command, the same for /register and /登记."""
     return (message.text or "").split()[1:]
+
+
+def for_this_bot(word: str, username: str | None) -> bool:
+    """A command word (/help, /help@bot) not meant for another bot in the group."""
+    _, _, addressed = word.partition("@")
+    return not addressed or addressed.lower() == (username or "").lower()
 
 
 def command_word(message: Message) -> str:

@@ -6,7 +6,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.services.errors import StaleButton
-from handlers.commands import LOOKS_LIKE_COMMAND, command_word
+from handlers.commands import LOOKS_LIKE_COMMAND, command_word, for_this_bot
 from handlers.common import reply, toast
 from handlers.context import DutyContext
 from messages.common import unknown_command
@@ -15,8 +15,7 @@ from messages.refusals import refusal
 
 async def on_unknown_command(update: Update, context: DutyContext) -> None:
     word = command_word(update.effective_message)
-    _, _, addressed = word.partition("@")
-    if addressed and addressed.lower() != context.bot.username.lower():
+    if not for_this_bot(word, context.bot.username):
         return  # meant for another bot in this group
     await reply(update, unknown_command(word))
 

@@ -21,7 +21,7 @@ from telegram import Chat, Message, Update
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.services.errors import StaleButton
-from handlers.commands import ANY_CHINESE_COMMAND
+from handlers.commands import ANY_CHINESE_COMMAND, for_this_bot
 from handlers.common import reply, toast
 from handlers.context import DutyContext
 from messages import commands
@@ -109,19 +109,16 @@ def _from_person(message: Message) -> bool:
 
 def _addressed_command(text: str, username: str) -> bool:
     """A command, and not one meant for another bot in the group (/help@other_bot)."""
-    if not text.startswith("/"):
-        return False
-    _, _, at = text.split(maxsplit=1)[0].partition("@")
-    return not at or at.lower() == username.lower()
+    return text.startswith("/") and for_this_bot(text.split(maxsplit=1)[0], username)
 
 
 def _is_bind_command(text: str, username: str) -> bool:
     word = next(iter(text.split(maxsplit=1)), "")  # "" for a text of spaces only
-    name, _, at = word.partition("@")
-    if at and at.lower() != username.lower():
+    if not for_this_bot(word, username):
         return False
-    return name in (f"/{commands.BIND_GROUP.ascii}", f"/{commands.BIND_GROUP.chinese}",
-                    f"/{commands.CANCEL.ascii}", f"/{commands.CANCEL.chinese}")
+    return word.partition("@")[0] in (
+        f"/{commands.BIND_GROUP.ascii}", f"/{commands.BIND_GROUP.chinese}",
+        f"/{commands.CANCEL.ascii}", f"/{commands.CANCEL.chinese}")
 
 
 def _is_command(update: Update) -> bool:

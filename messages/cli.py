@@ -39,7 +39,7 @@ def backup_refused(error: BackupError) -> str:
         case BackupProblem.TARGET_EXISTS:
             return f"{path} 已存在，不会覆盖：请换一个新文件名。"
         case BackupProblem.NO_FOLDER:
-            return f"文件夹 {path} 不存在：请先建好，或换一个位置。没有写入任何文件。"
+            return output_folder_missing(path)
         case BackupProblem.NOT_A_FOLDER:
             return f"{path} 不是文件夹：请换一个位置。没有写入任何文件。"
         case BackupProblem.NOT_WRITABLE:
