@@ -7,6 +7,10 @@ from datetime import date
 
 from bot.domain.text import char_problem
 
+#: What kind of invisible character a text carries (bot/domain/text.py's problems), in words
+INVISIBLE_KINDS = {"control": "控制字符", "bidi": "文字方向控制符", "zero_width": "零宽字符",
+                   "line_break": "换行符"}
+
 MESSAGE_LIMIT = 4096
 _WEEKDAYS = "一二三四五六日"
 

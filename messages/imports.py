@@ -42,7 +42,7 @@ from bot.services.imports import (
     UploadProblem,
     WorkbookRefused,
 )
-from messages.format import MESSAGE_LIMIT, echo, esc, tg_len
+from messages.format import INVISIBLE_KINDS, MESSAGE_LIMIT, echo, esc, tg_len
 from messages.people import invite_link
 
 UPDATES_SHOWN = 20
@@ -212,9 +212,6 @@ def upload_in_group() -> str:
 # -- the error report -------------------------------------------------------------------------
 
 
-_INVISIBLE = {"control": "控制字符", "bidi": "文字方向控制符", "zero_width": "零宽字符"}
-
-
 def problem_text(error: RowError) -> str:
     """What is wrong with one cell (or sheet), in plain words; the caller escapes it."""
     v, n, choices = error.value, error.number, error.choices
@@ -234,7 +231,7 @@ def problem_text(error: RowError) -> str:
         case Problem.BAD_CHARACTERS:
             if choices and choices[0] == "invisible":
                 return "只有看不见的字符（如零宽空格），没有能显示的文字"
-            kind = _INVISIBLE.get(choices[0] if choices else "", "特殊字符")
+            kind = INVISIBLE_KINDS.get(choices[0] if choices else "", "特殊字符")
             return f"含有看不见的{kind}（{v}），多半是复制粘贴时带进来的，请删掉后重新导入"
         case Problem.TOO_LONG:
             return f"太长了（最多{n}字）"

@@ -6,7 +6,7 @@ from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
 from bot.services import errors as e
 from bot.services.export import EXPORT_SECONDS
 from messages.channels import channel_refused
-from messages.format import echo, esc
+from messages.format import INVISIBLE_KINDS, echo, esc
 
 _ACTIONS = {
     "register": "登记人员只能由管理员（党委办公室）操作。",
@@ -83,16 +83,12 @@ DATE_HELP = (f"日期可以写成 {DATE_FORMS}，数字用半角或全角均可�
 
 _FIELDS = {"person": "姓名", "unit": "单位名称", "title": "标题", "source": "来源",
            "note": "说明", "reason": "理由"}
-_INVISIBLE = {"control": "控制字符", "bidi": "文字方向控制符", "zero_width": "零宽字符",
-              "line_break": "换行符"}
-
-
 def _bad_characters(what: str, problem: str, char: str) -> str:
     thing = _FIELDS.get(what, "内容")
     if problem == "invisible":
         return f"{thing}只有看不见的字符（如零宽空格），没有能显示的文字。请重新输入。"
     code = f"U+{ord(char):04X}" if len(char) == 1 else "?"
-    return (f"{thing}里有看不见的{_INVISIBLE.get(problem, '特殊字符')}（{code}），"
+    return (f"{thing}里有看不见的{INVISIBLE_KINDS.get(problem, '特殊字符')}（{code}），"
             "多半是复制粘贴时带进来的。请删掉后重新输入，或直接手动输入。")
 
 
