@@ -8,10 +8,8 @@ nothing of ours, and this service uses it to check webhooks and to send one test
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
@@ -19,11 +17,7 @@ from bot.channels.robots import (
     Broken,
     Delivered,
     Outcome,
-    RateLimited,
-    Refused,
-    RetryLater,
     RobotConfig,
-    mask_secret,
     post,
     robot_kind,
     webhook_problem,
@@ -44,13 +38,6 @@ from bot.services.errors import ChannelRefused, NotAllowed
 from bot.services.people import resolve_unit
 from storage.db import Tx
 
-#: Every reason a ChannelRefused may give (messages/channels.py has a text for each).
-CHANNEL_REFUSALS = (
-    "unknown_kind", "bad_name", "duplicate_name", "duplicate_webhook",
-    "webhook_malformed", "webhook_not_https", "webhook_wrong_host", "webhook_wrong_shape",
-    "no_security_options", "bad_secret", "bad_keyword", "primary_for_supervision",
-    "primary_taken", "unknown",
-)
 _SECRET = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
 
 
@@ -138,8 +125,7 @@ class ChannelService(ServiceBase):
                                    kind=entry.channel.kind)
         return entry
 
-    async def test(self, actor: Actor, name: str, text: str,
-                   client: httpx.AsyncClient | None = None) -> ChannelTested:
+    async def test(self, actor: Actor, name: str, text: str) -> ChannelTested:
         """Send `text` (with the robot's keyword where set) once, and say what became of it.
         Accepted: the channel is healthy again; the key or a security check refused: it is
         marked broken with the messenger's reason."""
@@ -152,12 +138,8 @@ class ChannelService(ServiceBase):
         if kind.text is None:
             raise ValueError(f"no plain text for {kind.name}")
         payload = kind.text(text, channel.keyword)
-        if client is None:
-            async with httpx.AsyncClient() as own:
-                outcome = await post(own, robot, payload, self.now())
-        else:
+        async with httpx.AsyncClient() as client:
             outcome = await post(client, robot, payload, self.now())
-        outcome = _scrubbed(outcome, channel)
         if isinstance(outcome, Delivered | Broken):
             async with self.change(actor) as tx:
                 if isinstance(outcome, Delivered):
@@ -208,27 +190,3 @@ def _keyword(keyword: str | None, kind: str) -> str | None:
         return clean_name(keyword, KEYWORD_MAX)
     except TextRefused:
         raise ChannelRefused("bad_keyword", kind=kind) from None
-
-
-def _scrubbed(outcome: Outcome, channel: RobotChannel) -> Outcome:
-    """A messenger's answer never carries the key or the secret on to a screen or a log."""
-    secrets = [s for s in (channel.secret, *_tokens(channel.webhook)) if s and len(s) >= 6]
-
-    def clean(text: str) -> str:
-        for secret in secrets:
-            text = text.replace(secret, mask_secret(secret))
-        return text
-
-    match outcome:
-        case RateLimited() | Broken() | Refused():
-            return dataclasses.replace(outcome, message=clean(outcome.message))
-        case RetryLater():
-            return dataclasses.replace(outcome, detail=clean(outcome.detail))
-    return outcome
-
-
-def _tokens(webhook: str) -> list[str]:
-    """The parts of a webhook that are its key: query values and long path segments."""
-    parts = urlsplit(webhook)
-    return [v for _k, v in parse_qsl(parts.query)] + \
-        [seg for seg in parts.path.split("/") if len(seg) >= 16]

@@ -233,7 +233,7 @@ class ChannelRefused(ServiceError):
     """An office group robot that cannot be added, found or tested as asked; the texts are
     in messages/channels.py. Never carries a webhook or a secret."""
 
-    reason: str  # see CHANNEL_REFUSALS in bot/services/channels.py
+    reason: str  # each has its text in messages/channels.py channel_refused
     word: str = ""  # what was typed: a kind, a name (never a webhook or a secret)
     kind: str = ""  # the robot kind concerned (wecom, dingtalk, feishu)
     other: str = ""  # the channel already holding that webhook or that unit's primary

@@ -15,6 +15,17 @@ def mask_secret(secret: str) -> str:
     return f"{secret[:_SHOWN]}…{secret[-_SHOWN:]}"
 
 
+def webhook_tokens(url: str) -> list[str]:
+    """The parts of a webhook that are its key: every query value and every token-like path
+    segment (what mask_webhook masks)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    return [v for _k, v in parse_qsl(parts.query)] + \
+        [seg for seg in parts.path.split("/") if len(seg) >= _TOKEN_SEGMENT]
+
+
 def mask_webhook(url: str) -> str:
     """Every query value (WeCom `key`, DingTalk `access_token`) and every token-like path
     segment (Feishu's hook id) masked; scheme, host and the rest kept."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import httpx
 
 from bot.channels.robots.kinds import robot_kind
+from bot.channels.robots.masking import mask_secret, webhook_tokens
 from bot.channels.robots.model import Payload, RobotConfig
-from bot.channels.robots.outcome import Outcome, RetryLater
+from bot.channels.robots.outcome import Broken, Outcome, RateLimited, Refused, RetryLater
 
 DEFAULT_TIMEOUT = 10.0  # seconds; a robot that takes longer is retried later
 
@@ -26,4 +28,21 @@ async def post(client: httpx.AsyncClient, robot: RobotConfig, payload: Payload,
         return RetryLater("timeout")
     except httpx.HTTPError as exc:  # refused, reset, DNS, a broken answer
         return RetryLater(f"{type(exc).__name__}")  # its text may carry the URL and key
-    return kind.classify(response.status_code, response.content)
+    return _scrubbed(kind.classify(response.status_code, response.content), robot)
+
+
+def _scrubbed(outcome: Outcome, robot: RobotConfig) -> Outcome:
+    """A messenger's answer never carries the key or the secret on to a screen or a log."""
+    secrets = [s for s in (robot.secret, *webhook_tokens(robot.webhook)) if s and len(s) >= 6]
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            text = text.replace(secret, mask_secret(secret))
+        return text
+
+    match outcome:
+        case RateLimited() | Broken() | Refused():
+            return dataclasses.replace(outcome, message=clean(outcome.message))
+        case RetryLater():
+            return dataclasses.replace(outcome, detail=clean(outcome.detail))
+    return outcome
