@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import html
 import logging
 import sys
-from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 
 from telegram import Bot
@@ -73,34 +70,25 @@ async def _bot_username(settings: Settings, token: str) -> str:
         ) from None
 
 
-def _alone_on_its_database(run: Callable[[Settings], int]) -> Callable[[Settings], int]:
-    """`dutybot run` holds the database's run lock for its whole life (bot/runlock.py): a
-    second one on the same database stops in one line, before any network call. The lock
-    file goes beside the database, so the settings that say where are checked first."""
-
-    @functools.wraps(run)
-    def alone(settings: Settings) -> int:
-        from messages.cli import run_locked
-
-        settings.require_token()
-        settings.check_db_writable()
-        with ExitStack() as held:
-            try:
-                held.enter_context(hold_run_lock(settings.db_path))
-            except RunLocked as other:
-                print(f"dutybot: {run_locked(other.db_path, other.pid)}", file=sys.stderr)
-                return 1
-            return run(settings)
-
-    return alone
-
-
-@_alone_on_its_database
 def cmd_run(settings: Settings) -> int:
-    from bot.app import build_application, serve
+    """The bot holds the database's run lock for its whole life (bot/runlock.py): a second
+    `dutybot run` on the same database stops in one line, before any network call. The
+    lock file goes beside the database, so the settings that say where are checked first."""
+    from messages.cli import run_locked
 
     token = settings.require_token()
     settings.check_db_writable()
+    try:
+        with hold_run_lock(settings.db_path):
+            return _run(settings, token)
+    except RunLocked as other:
+        print(f"dutybot: {run_locked(other.db_path, other.pid)}", file=sys.stderr)
+        return 1
+
+
+def _run(settings: Settings, token: str) -> int:
+    from bot.app import build_application, serve
+
     load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
     problem = asyncio.run(_check_api(settings, token))
     if problem is not None:
