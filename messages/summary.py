@@ -123,6 +123,9 @@ def weekly(summary: Summary) -> str:
         lines += _more(min(SILENT_SHOWN, len(s.silent)), len(s.silent), "人", "")
     else:
         lines.append("无。")
+    if s.push_only:
+        lines.append(f"另有 {s.push_only} 人只在办公群机器人中收到提醒（群里无法确认），"
+                     "不计入回应统计。")
 
     c = s.changes
     lines += ["", f"<b>九、本周变化</b>（{_md(s.week_start)}—{_md(today)}）",

@@ -11,7 +11,7 @@ from bot.domain.channels import SUPERVISION, RobotChannel
 from storage.codec import to_datetime, to_text
 
 _COLUMNS = ("id, name, kind, webhook, secret, keyword, unit_id, is_primary, created_at, "
-            "broken_since, broken_reason")
+            "broken_since, broken_reason, confidential, resume_at")
 
 
 class ChannelRepo:
@@ -20,16 +20,17 @@ class ChannelRepo:
 
     async def add(self, name: str, kind: str, webhook: str, secret: str | None,
                   keyword: str | None, unit_id: int | None, primary: bool,
-                  now: datetime) -> RobotChannel:
+                  now: datetime, confidential: bool | None = None) -> RobotChannel:
         cur = await self._conn.execute(
             "INSERT INTO channels (name, kind, webhook, secret, keyword, whose, unit_id, "
-            "is_primary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "is_primary, created_at, confidential) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (name, kind, webhook, secret, keyword, SUPERVISION if unit_id is None else "unit",
-             unit_id, int(primary), to_text(now)),
+             unit_id, int(primary), to_text(now),
+             None if confidential is None else int(confidential)),
         )
         return RobotChannel(id=cur.lastrowid, name=name, kind=kind, webhook=webhook,
                             secret=secret, keyword=keyword, unit_id=unit_id, primary=primary,
-                            created_at=now)
+                            created_at=now, confidential=confidential)
 
     async def all(self) -> list[RobotChannel]:
         """The supervising body's groups first, then each unit's, in the order added."""
@@ -43,6 +44,35 @@ class ChannelRepo:
 
     async def by_webhook(self, webhook: str) -> RobotChannel | None:
         return await self._one("webhook", webhook)
+
+    async def get(self, channel_id: int) -> RobotChannel | None:
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM channels WHERE id = ?", (channel_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return _channel(row) if row else None
+
+    async def pause(self, channel_id: int, until: datetime) -> None:
+        """The messenger said "too fast": nothing more to this robot before `until`."""
+        await self._conn.execute("UPDATE channels SET resume_at = ? WHERE id = ?",
+                                 (to_text(until), channel_id))
+
+    async def sent(self, channel_id: int, at: datetime) -> None:
+        """One message the robot accepted: it counts in the robot's rate windows."""
+        await self._conn.execute(
+            "INSERT INTO robot_sends (channel_id, sent_at) VALUES (?, ?)",
+            (channel_id, to_text(at)))
+
+    async def sends_since(self, channel_id: int, since: datetime) -> list[datetime]:
+        async with self._conn.execute(
+            "SELECT sent_at FROM robot_sends WHERE channel_id = ? AND sent_at > ? "
+            "ORDER BY sent_at", (channel_id, to_text(since)),
+        ) as cur:
+            return [to_datetime(r[0]) for r in await cur.fetchall()]
+
+    async def prune_sends(self, before: datetime) -> None:
+        await self._conn.execute("DELETE FROM robot_sends WHERE sent_at <= ?",
+                                 (to_text(before),))
 
     async def primary_of(self, unit_id: int) -> RobotChannel | None:
         async with self._conn.execute(
@@ -67,6 +97,12 @@ class ChannelRepo:
             "UPDATE channels SET broken_since = NULL, broken_reason = NULL WHERE name = ? "
             "AND broken_since IS NOT NULL", (name,))
 
+    async def clear_broken_id(self, channel_id: int) -> None:
+        """It took a message: whatever was wrong was mended."""
+        await self._conn.execute(
+            "UPDATE channels SET broken_since = NULL, broken_reason = NULL WHERE id = ? "
+            "AND broken_since IS NOT NULL", (channel_id,))
+
     async def _one(self, column: str, value: str) -> RobotChannel | None:
         # the column is one of ours, never input
         async with self._conn.execute(
@@ -82,4 +118,6 @@ def _channel(row: sqlite3.Row) -> RobotChannel:
         secret=row["secret"], keyword=row["keyword"], unit_id=row["unit_id"],
         primary=bool(row["is_primary"]), created_at=to_datetime(row["created_at"]),
         broken_since=to_datetime(row["broken_since"]), broken_reason=row["broken_reason"],
+        confidential=None if row["confidential"] is None else bool(row["confidential"]),
+        resume_at=to_datetime(row["resume_at"]),
     )

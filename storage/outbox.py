@@ -10,6 +10,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.domain.target import TELEGRAM, Target
 from storage.codec import from_json, to_date, to_json, to_text
 
 
@@ -26,7 +27,7 @@ class OutboxStatus(StrEnum):
 class OutboxMessage:
     id: int
     dedup_key: str
-    chat_id: int
+    target: Target
     person_id: int | None
     kind: str
     day: date
@@ -35,11 +36,16 @@ class OutboxMessage:
     parts_sent: int
     attempts: int
 
+    @property
+    def chat_id(self) -> int:
+        """The Telegram chat it goes to (a Telegram message's only)."""
+        return self.target.chat_id
+
 
 @dataclass(frozen=True, slots=True)
 class NewMessage:
     dedup_key: str
-    chat_id: int
+    target: Target
     person_id: int | None
     kind: str
     day: date
@@ -47,25 +53,28 @@ class NewMessage:
     not_before: datetime | None = None  # held back until then (an answer its handler sends)
 
 
-#: Messages that belong to one day: a person's digest, a group's overdue notice.
-DIGEST_KINDS = ("digest", "group_digest")
+#: A unit's day of reminders in its primary robot group: a section per person.
+ROBOT_DIGEST = "robot_digest"
+#: Messages that belong to one day: a person's digest, a group's overdue notice, a unit's.
+DIGEST_KINDS = ("digest", "group_digest", ROBOT_DIGEST)
 #: The bot's answer to an update (a reply, an edit, a toast): a Bot API call as JSON. It
 #: goes out in quiet hours too — somebody just asked.
 ANSWER_KIND = "answer"
 _DIGEST_MARKS = ",".join("?" * len(DIGEST_KINDS))
 
-_COLUMNS = "id, dedup_key, chat_id, person_id, kind, day, payload, status, parts_sent, attempts"
+_COLUMNS = ("id, dedup_key, channel, address, person_id, kind, day, payload, status, "
+            "parts_sent, attempts")
 
 
 class OutboxRepo:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
-    async def add(self, *, dedup_key: str, chat_id: int, person_id: int | None, kind: str,
+    async def add(self, *, dedup_key: str, target: Target, person_id: int | None, kind: str,
                   day: date, payload: dict[str, Any], now: datetime,
                   not_before: datetime | None = None) -> int | None:
         """Queue a message; None if one with that key was queued before (sent or not)."""
-        message = NewMessage(dedup_key, chat_id, person_id, kind, day, payload, not_before)
+        message = NewMessage(dedup_key, target, person_id, kind, day, payload, not_before)
         cur = await self._conn.execute(_INSERT, _row(message, now))
         return cur.lastrowid if cur.rowcount == 1 else None
 
@@ -82,15 +91,17 @@ class OutboxRepo:
             return {r[0]: r[1] for r in await cur.fetchall()}
 
     async def next_ready(self, now: datetime, after_id: int = 0,
-                         answers_only: bool = False) -> OutboxMessage | None:
-        """The oldest message due now. A digest not begun on its own day waits for the
-        next day's plan to fold it in: never on a weekend, never two in a day."""
+                         answers_only: bool = False,
+                         channel: str = TELEGRAM) -> OutboxMessage | None:
+        """The oldest message on `channel` due now. A digest not begun on its own day waits
+        for the next day's plan to fold it in: never on a weekend, never two in a day."""
         only = "AND kind = ? " if answers_only else ""
         async with self._conn.execute(
             f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
-            f"AND id > ? AND NOT (kind IN ({_DIGEST_MARKS}) AND parts_sent = 0 AND day < ?) "
+            f"AND id > ? AND channel = ? "
+            f"AND NOT (kind IN ({_DIGEST_MARKS}) AND parts_sent = 0 AND day < ?) "
             f"{only}ORDER BY id LIMIT 1",
-            (to_text(now), after_id, *DIGEST_KINDS, to_text(now.date()),
+            (to_text(now), after_id, channel, *DIGEST_KINDS, to_text(now.date()),
              *((ANSWER_KIND,) if answers_only else ())),
         ) as cur:
             row = await cur.fetchone()
@@ -174,32 +185,33 @@ class OutboxRepo:
         return ids
 
     async def follow_person(self, person_id: int, chat_id: int) -> None:
-        """A person bound a new account: what waits for them goes there."""
+        """A person bound a new Telegram account: what waits for them there goes there."""
         await self._conn.execute(
-            "UPDATE outbox SET chat_id = ? WHERE person_id = ? AND status = 'pending'",
-            (chat_id, person_id),
+            "UPDATE outbox SET address = ? WHERE person_id = ? AND channel = ? "
+            "AND status = 'pending'", (chat_id, person_id, TELEGRAM),
         )
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         """A group became a supergroup: its pending messages follow it."""
         await self._conn.execute(
-            "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
-            (new_chat_id, old_chat_id),
+            "UPDATE outbox SET address = ? WHERE channel = ? AND address = ? "
+            "AND status = 'pending'", (new_chat_id, TELEGRAM, old_chat_id),
         )
 
 
-_INSERT = ("INSERT OR IGNORE INTO outbox (dedup_key, chat_id, person_id, kind, day, payload, "
-           "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT = ("INSERT OR IGNORE INTO outbox (dedup_key, channel, address, person_id, kind, day, "
+           "payload, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def _row(m: NewMessage, now: datetime) -> tuple[object, ...]:
-    return (m.dedup_key, m.chat_id, m.person_id, m.kind, to_text(m.day),
+    return (m.dedup_key, m.target.channel, m.target.address, m.person_id, m.kind, to_text(m.day),
             to_json(m.payload, keep_order=True), to_text(m.not_before or now), to_text(now))
 
 
 def _message(row: aiosqlite.Row) -> OutboxMessage:
     return OutboxMessage(
-        id=row["id"], dedup_key=row["dedup_key"], chat_id=row["chat_id"],
+        id=row["id"], dedup_key=row["dedup_key"],
+        target=Target(row["channel"], str(row["address"])),
         person_id=row["person_id"], kind=row["kind"], day=to_date(row["day"]),
         payload=from_json(row["payload"]), status=OutboxStatus(row["status"]),
         parts_sent=row["parts_sent"], attempts=row["attempts"],

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.domain.channels import Handle
 from bot.domain.model import Invite, Person, Role, Unit, UnitKind
 from storage.codec import to_datetime, to_text
 
@@ -168,6 +169,26 @@ class PersonRepo:
             f"SELECT {_PERSON_COLUMNS} FROM persons WHERE id IN ({marks})", tuple(ids)
         )
         return {p.id: p for p in people}
+
+    async def handles(self, ids: set[int]) -> dict[int, dict[str, str]]:
+        """How the messengers @-mention each of these people: Handle value -> id, for
+        those set (手机号, 企业微信账号, 飞书ID)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        async with self._conn.execute(
+            f"SELECT id, phone, wecom_userid, feishu_open_id FROM persons "
+            f"WHERE id IN ({marks})", tuple(ids),
+        ) as cur:
+            rows = await cur.fetchall()
+        return {r[0]: {h.value: value for h, value in zip(Handle, r[1:], strict=True) if value}
+                for r in rows}
+
+    async def set_handles(self, person_id: int, wecom_userid: str | None,
+                          feishu_open_id: str | None) -> None:
+        await self._conn.execute(
+            "UPDATE persons SET wecom_userid = ?, feishu_open_id = ? WHERE id = ?",
+            (wecom_userid, feishu_open_id, person_id))
 
     async def bind(self, person_id: int, telegram_user_id: int) -> None:
         await self._conn.execute(

@@ -160,6 +160,7 @@ class ReminderRepo:
             "SELECT CAST(substr(recipient, 3) AS INTEGER), substr(sent_on, 1, 7) AS month, "
             "COUNT(*) FROM reminders WHERE recipient = ? AND recipient LIKE 'p:%' "
             "AND item_id = ? AND sent_on IS NOT NULL AND acknowledged_at IS NULL "
+            "AND push_only = 0 "
             "GROUP BY recipient, month "
             "ON CONFLICT (person_id, month) DO UPDATE SET answered = answered + excluded.answered",
             (recipient, item_id),
@@ -171,9 +172,15 @@ class ReminderRepo:
         )
         return open_ or 0
 
-    async def mark_sent(self, outbox_id: int, day: date) -> None:
+    async def mark_sent(self, outbox_id: int, day: date, push_only: bool = False) -> None:
         """The message holding these reminders was delivered: they were sent today, and
-        count in their recipients' response rate (once, even if delivered twice)."""
+        count in their recipients' response rate (once, even if delivered twice) unless
+        they went to a push-only robot group, where nobody can answer them."""
+        if push_only:
+            await self._conn.execute(
+                "UPDATE reminders SET sent_on = ?, push_only = 1 WHERE outbox_id = ? "
+                "AND sent_on IS NULL", (to_text(day), outbox_id))
+            return
         await self._conn.execute(
             "INSERT INTO response_tallies (person_id, month, reminded, answered) "
             "SELECT CAST(substr(recipient, 3) AS INTEGER), ?, COUNT(*), "

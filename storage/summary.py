@@ -95,12 +95,23 @@ class SummaryRepo:
             "SELECT CAST(substr(p.recipient, 3) AS INTEGER), COUNT(*), MIN(p.first) FROM ("
             "SELECT recipient, item_id, MIN(sent_on) AS first FROM reminders "
             "WHERE acknowledged_at IS NULL AND sent_on IS NOT NULL AND sent_on BETWEEN ? AND ? "
-            "AND recipient LIKE 'p:%' GROUP BY recipient, item_id) AS p "
+            "AND recipient LIKE 'p:%' AND push_only = 0 GROUP BY recipient, item_id) AS p "
             f"JOIN items i ON i.id = p.item_id WHERE i.{_ACTIVE_IN} GROUP BY p.recipient",
             (to_text(since), to_text(cutoff), *_ACTIVE),
         ) as cur:
             rows = await cur.fetchall()
         return [NonResponder(r[0], r[1], to_date(r[2])) for r in rows]
+
+    async def push_only(self, since: date, cutoff: date) -> int:
+        """How many people were reminded only in push-only robot groups in [since, cutoff]."""
+        async with self._conn.execute(
+            "SELECT COUNT(DISTINCT recipient) FROM reminders WHERE push_only = 1 "
+            "AND sent_on BETWEEN ? AND ? AND recipient LIKE 'p:%' AND recipient NOT IN ("
+            "SELECT recipient FROM reminders WHERE push_only = 0 AND sent_on BETWEEN ? AND ?)",
+            (to_text(since), to_text(cutoff), to_text(since), to_text(cutoff)),
+        ) as cur:
+            (count,) = await cur.fetchone()
+        return count
 
     async def overdue_lines(self, today: date, limit: int,
                             unit_ids: frozenset[int] | None = None,

@@ -18,6 +18,7 @@ import pytest
 from bot.channels.robots import WebhookProblem, robot_kind, webhook_problem
 from bot.clock import ManualClock
 from bot.domain.model import Actor, Role, UnitKind
+from bot.domain.target import Target
 from bot.fake_robots import CannedAnswer, FakeRobots, FakeRobotServer
 from bot.services.errors import ChannelRefused, NotAllowed, ServiceError, UnknownUnit
 from bot.services.people import RegistrationDraft
@@ -63,7 +64,8 @@ def build_to(path: Path, version: int) -> None:
 def test_the_channels_migration_is_the_next_number() -> None:
     numbers = [number for number, _name, _sql in migration_scripts()]
     assert numbers == list(range(1, len(numbers) + 1))
-    assert (numbers[-1], migration_scripts()[-1][1]) == (6, "channels")
+    assert [(n, name) for n, name, _sql in migration_scripts()][5:] == [
+        (6, "channels"), (7, "targets")]
 
 
 @pytest.mark.parametrize("version", range(0, 6))
@@ -72,7 +74,7 @@ async def test_upgrading_from_each_older_version_adds_the_channels(tmp_path, ver
     build_to(path, version)
     db = await Database.open(path)
     try:
-        assert await db.migrate() == list(range(version + 1, 7))
+        assert await db.migrate() == list(range(version + 1, 8))
         async with db.transaction() as tx:
             await tx.channels.add("纪委工作群", "wecom", WECOM_URL, None, None, None, False, NOW)
         async with db.read() as tx:
@@ -477,3 +479,23 @@ async def test_the_menu_and_the_admin_s_help_name_it(bot, api, admin, org) -> No
     assert "/渠道（/channels）" in api.last(admin.id).plain
     await bot.send(org.users["李明"], "/help")
     assert "/渠道" not in api.last(org.users["李明"].id).plain
+
+
+async def test_the_targets_migration_keeps_waiting_messages_on_their_telegram_chats(
+        tmp_path) -> None:
+    """Version 7: an outbox row's chat id becomes a Telegram target; nothing is lost."""
+    path = tmp_path / "old.db"
+    build_to(path, 6)
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("INSERT INTO outbox (dedup_key, chat_id, person_id, kind, day, payload, "
+                     "next_attempt_at, created_at) VALUES ('d', -1001, NULL, 'group_digest', "
+                     "'2026-12-04', '{\"entries\": []}', ?, ?)", (NOW.isoformat(),) * 2)
+    db = await Database.open(path)
+    try:
+        assert await db.migrate() == [7]
+        async with db.read() as tx:
+            waiting = await tx.outbox.next_ready(NOW)
+        assert waiting is not None and waiting.target == Target.telegram(-1001)
+        assert waiting.chat_id == -1001 and waiting.payload == {"entries": []}
+    finally:
+        await db.close()

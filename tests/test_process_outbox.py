@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.model import Role, UnitKind
+from bot.domain.target import Target
 from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.api import Sent
 from bot.fake_telegram.server import FakeTelegramServer
@@ -74,7 +75,7 @@ async def seed(db_path: Path, api: FakeTelegram, day: date) -> list[int]:
                 api.user(chat_id, name_of(index))
                 api.started.add(chat_id)
                 queued = await tx.outbox.add(
-                    dedup_key=f"digest:p:{person.id}:{day.isoformat()}", chat_id=chat_id,
+                    dedup_key=f"digest:p:{person.id}:{day.isoformat()}", target=Target.telegram(chat_id),
                     person_id=person.id, kind="digest", day=day,
                     payload=digest_payload(index), now=QUEUED_AT)
                 assert queued is not None
@@ -86,7 +87,7 @@ async def seed(db_path: Path, api: FakeTelegram, day: date) -> list[int]:
 
 def outbox_rows(db_path: Path) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)) as conn:
-        return conn.execute("SELECT id, chat_id, kind, status, parts_sent, message_id, "
+        return conn.execute("SELECT id, address, kind, status, parts_sent, message_id, "
                             "last_error FROM outbox ORDER BY id").fetchall()
 
 

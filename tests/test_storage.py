@@ -23,6 +23,7 @@ from bot.domain.model import (
     UnitKind,
 )
 from bot.domain.permissions import Scope
+from bot.domain.target import Target
 from storage.db import Database
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -634,11 +635,11 @@ async def test_outbox_add_many_returns_the_ids_of_what_it_queued(db):
     from storage.outbox import NewMessage
 
     def message(key: str, chat_id: int) -> NewMessage:
-        return NewMessage(dedup_key=key, chat_id=chat_id, person_id=None, kind="digest",
+        return NewMessage(dedup_key=key, target=Target.telegram(chat_id), person_id=None, kind="digest",
                           day=TODAY, payload={"name": key, "entries": []})
 
     async with db.transaction() as tx:
-        first = await tx.outbox.add(dedup_key="a", chat_id=1, person_id=None, kind="digest",
+        first = await tx.outbox.add(dedup_key="a", target=Target.telegram(1), person_id=None, kind="digest",
                                     day=TODAY, payload={"name": "a", "entries": []}, now=NOW)
         queued = await tx.outbox.add_many([message("a", 1), message("b", 2),
                                            message("c", 3)], NOW)

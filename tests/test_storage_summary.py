@@ -30,10 +30,14 @@ def seed_v3(conn: sqlite3.Connection) -> None:
             "INSERT INTO items (id, code, kind, title, duty, owner_id, unit_id, due_date, "
             "status, created_at, updated_at) VALUES (?, ?, 'measure', 't', 'dual', 7, 1, "
             "'2026-11-10', ?, ?, ?)", (iid, f"C000{iid}", status, STAMP, STAMP))
-    conn.execute("INSERT INTO outbox (id, dedup_key, chat_id, person_id, kind, day, payload, "
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(outbox)")}
+    chat = "chat_id" if "chat_id" in columns else "address"  # a target since version 7
+    conn.execute(f"INSERT INTO outbox (id, dedup_key, {chat}, person_id, kind, day, payload, "
                  "status, next_attempt_at, created_at) VALUES (1, 'd', 70, 7, 'digest', "
                  "'2026-11-03', '{}', 'sent', ?, ?)", (STAMP, STAMP))
-    conn.execute("INSERT INTO outbox (id, dedup_key, chat_id, person_id, kind, day, payload, "
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(outbox)")}
+    chat = "chat_id" if "chat_id" in columns else "address"  # a target since version 7
+    conn.execute(f"INSERT INTO outbox (id, dedup_key, {chat}, person_id, kind, day, payload, "
                  "status, next_attempt_at, created_at) VALUES (2, 'e', 70, 7, 'digest', "
                  "'2026-11-04', '{}', 'pending', ?, ?)", (STAMP, STAMP))
     # item 3, a 整改 reported done on 5 November and signed off later (its updated_at)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 SUPERVISION = "supervision"  # the group of the supervising body (纪委, 纪工委…)
 
@@ -18,6 +19,14 @@ SUPERVISION_WORDS = ("supervision", "纪委", "纪工委", "纪检组", "纪委�
 CHANNEL_NAME_MAX = 40
 KEYWORD_MAX = 20
 SECRET_MAX = 256
+
+
+class Handle(StrEnum):
+    """What a messenger @-mentions a person by."""
+
+    MOBILE = "mobile"  # 手机号
+    WECOM_USERID = "wecom_userid"  # 企业微信账号
+    FEISHU_OPEN_ID = "feishu_open_id"  # 飞书 open_id (ou_…)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,8 @@ class RobotChannel:
     created_at: datetime
     broken_since: datetime | None = None
     broken_reason: str | None = None  # a BrokenReason value of bot/channels/robots
+    confidential: bool | None = None  # 保密 mode; None: as DUTYBOT_CONFIDENTIAL says
+    resume_at: datetime | None = None  # the messenger said "too fast": not before then
 
     @property
     def whose(self) -> str:
@@ -41,3 +52,23 @@ class RobotChannel:
     @property
     def healthy(self) -> bool:
         return self.broken_since is None
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Where robots carry pushes today: each unit's primary group, the supervising body's
+    groups. A broken robot carries nothing until it is fixed: its people fall back to their
+    private Telegram chat, or wait, like anyone not reachable yet."""
+
+    primary: dict[int, int]  # unit id -> channel id
+    supervision: tuple[int, ...]
+
+    @classmethod
+    def of(cls, channels: list[RobotChannel]) -> Routes:
+        healthy = [c for c in channels if c.healthy]
+        return cls(primary={c.unit_id: c.id for c in healthy
+                            if c.primary and c.unit_id is not None},
+                   supervision=tuple(c.id for c in healthy if c.unit_id is None))
+
+    def robot_of(self, unit_id: int) -> int | None:
+        return self.primary.get(unit_id)

@@ -137,9 +137,10 @@ def _current(due: date, today: date, calendar: Calendar,
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
-    """A person (told in private) or a group chat."""
+    """A person (told in private, or in their unit's robot group), a Telegram group chat,
+    or the supervising body's office group robot."""
 
-    kind: str  # "p" or "g"
+    kind: str  # "p", "g" or "r"
     id: int
 
     @property
@@ -155,6 +156,10 @@ class Recipient:
         return cls("g", chat_id)
 
     @classmethod
+    def robot(cls, channel_id: int) -> Recipient:
+        return cls("r", channel_id)
+
+    @classmethod
     def parse(cls, key: str) -> Recipient:
         kind, _, ident = key.partition(":")
         return cls(kind, int(ident))
@@ -167,6 +172,7 @@ class Org:
     people: Mapping[int, Person]
     units: Mapping[int, Unit]
     discipline_chats: tuple[int, ...] = ()
+    discipline_robots: tuple[int, ...] = ()  # the 纪委's office group robots
     # worked out once: the planner asks for them for every escalated item
     secretaries: list[int] = field(default_factory=list, init=False)
     discipline_secretaries: list[int] = field(default_factory=list, init=False)
@@ -197,8 +203,9 @@ def recipients(item: PlanItem, stage: Stage, org: Org) -> list[Recipient]:
         return [Recipient.person(item.owner_id)]
     if stage.lane is Lane.LEADERS:
         people = org.leaders_of(item.unit_id)
-    elif org.discipline_chats:
-        return [Recipient.group(chat) for chat in org.discipline_chats]
+    elif org.discipline_chats or org.discipline_robots:
+        return ([Recipient.group(chat) for chat in org.discipline_chats]
+                + [Recipient.robot(robot) for robot in org.discipline_robots])
     else:
         people = org.discipline_secretaries or sorted(
             p.id for p in org.people.values() if p.roles & DISCIPLINE_ROLES)

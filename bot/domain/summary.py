@@ -105,6 +105,7 @@ class SummaryInput:
     silent: list[NonResponder]  # reminders unanswered for two workdays, longest first
     people: Mapping[int, Person]
     units: Mapping[int, Unit]
+    push_only: int = 0  # people reminded only in push-only robot groups (not counted silent)
 
 
 # -- the summary --------------------------------------------------------------------------
@@ -173,6 +174,7 @@ class Summary:
     worst_people: list[Ranked]
     best_units: list[Ranked]
     worst_units: list[Ranked]
+    push_only: int = 0  # people reached only through push-only robot groups
 
 
 LIST_ORDER = (ListKind.PROBLEM, ListKind.RESPONSIBILITY, ListKind.MEASURE, ListKind.OBLIGATION,
@@ -262,6 +264,7 @@ def summarize(data: SummaryInput, list_names: Mapping[ListKind, str],
         changes=data.changes,
         best_people=best_people, worst_people=worst_people,
         best_units=best_units, worst_units=worst_units,
+        push_only=data.push_only,
     )
 
 

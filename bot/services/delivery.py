@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.domain.model import Role
 from bot.domain.planner import Recipient
 from bot.domain.policy import ReminderPolicy
+from bot.domain.target import ROBOT, Target
 from bot.services.base import ServiceBase
 from bot.services.reminders import SYSTEM, admin_chats
 from storage.db import Database
@@ -65,15 +66,22 @@ class DeliveryService(ServiceBase):
     async def delivered(self, msg: OutboxMessage, parts_sent: int, last: bool,
                         telegram_message_id: int | None) -> None:
         now = self.now()
+        robot = msg.target.channel == ROBOT
         async with self.db.transaction() as tx:
             await tx.outbox.part_sent(msg.id, parts_sent, last, now, telegram_message_id)
+            if robot:  # every part counts in the robot's rate windows
+                await tx.channels.sent(msg.target.channel_id, now)
             if not last:
                 return
             await tx.events.record_many(SYSTEM, now, [
                 ("reminder_sent", "item", r.item_id, {"stage": r.stage, "recipient": r.recipient})
                 for r in await tx.reminders.in_message(msg.id)])
-            await tx.reminders.mark_sent(msg.id, now.date())
-            if msg.person_id is not None:
+            # a robot group is push-only: nobody can answer there, so nobody is counted
+            # as not answering
+            await tx.reminders.mark_sent(msg.id, now.date(), push_only=robot)
+            if robot:
+                await tx.channels.clear_broken_id(msg.target.channel_id)
+            elif msg.person_id is not None:
                 await tx.persons.clear_undeliverable(msg.person_id)
             elif msg.chat_id < 0:
                 await tx.groups.clear_undeliverable(msg.chat_id)
@@ -126,7 +134,7 @@ class DeliveryService(ServiceBase):
                     continue
                 await tx.outbox.add(
                     dedup_key=f"notice:undeliverable:{subject}:{since}:{chat_id}",
-                    chat_id=chat_id, person_id=_person_of(people, chat_id),
+                    target=Target.telegram(chat_id), person_id=_person_of(people, chat_id),
                     kind="undeliverable_notice", day=now.date(), payload=payload, now=now)
 
     async def chat_moved(self, msg: OutboxMessage, new_chat_id: int) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from bot.domain.target import Target
 from bot.services.base import ServiceBase
 from storage.codec import to_text
 from storage.inbox import Inbound
@@ -68,7 +69,7 @@ class InboxService(ServiceBase):
             # ids come round again (random after a quiet week): the time keeps the key apart
             key = f"{ANSWER_KIND}:{update_id}:{to_text(now)}"
             return await tx.outbox.add(
-                dedup_key=key, chat_id=int(answers[0]["chat_id"]), person_id=None,
+                dedup_key=key, target=Target.telegram(int(answers[0]["chat_id"])), person_id=None,
                 kind=ANSWER_KIND, day=now.date(), payload={"calls": list(answers)}, now=now,
                 not_before=now + ANSWER_HOLD)
 

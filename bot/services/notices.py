@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.domain.model import Item, Person
+from bot.domain.target import Target
 from storage.db import Tx
 
 
@@ -20,7 +21,8 @@ async def notify(tx: Tx, people: list[Person], kind: str, key: str, payload: dic
     sent = 0
     for chat_id, person_id in sorted(targets.items()):
         queued = await tx.outbox.add(
-            dedup_key=f"{kind}:{key}:{chat_id}", chat_id=chat_id, person_id=person_id,
+            dedup_key=f"{kind}:{key}:{chat_id}", target=Target.telegram(chat_id),
+            person_id=person_id,
             kind=kind, day=now.date(), payload=payload, now=now)
         sent += queued is not None
     return sent

@@ -12,6 +12,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.calendar import DaySource, WorkCalendar
+from bot.domain.channels import Routes
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
 from bot.domain.model import Actor, Item, ListKind, Person, Role, Unit
 from bot.domain.obligations import Schedule, Trigger, occurrences
@@ -24,6 +25,7 @@ from bot.domain.policy import (
     with_setting,
     with_settings,
 )
+from bot.domain.target import Target
 from bot.rules import Rules
 from bot.services.base import ServiceBase
 from bot.services.errors import (
@@ -35,7 +37,7 @@ from bot.services.errors import (
     StaleButton,
 )
 from storage.db import Database, Tx
-from storage.outbox import DIGEST_KINDS, NewMessage
+from storage.outbox import DIGEST_KINDS, ROBOT_DIGEST, NewMessage
 from storage.reminders import UnsentReminder
 
 log = logging.getLogger("dutybot.reminders")
@@ -172,12 +174,15 @@ class ReminderService(ServiceBase):
                 today + timedelta(days=horizon(policy)), last)
             pushes = plan(items, planned, today, self.calendar, policy)
             people = await tx.persons.all()
-            org = Org(people, await tx.units.all(), await tx.groups.discipline_chats())
+            routes = Routes.of(await tx.channels.all())
+            org = Org(people, await tx.units.all(), await tx.groups.discipline_chats(),
+                      routes.supervision)
             by_id = {i.id: i for i in items}
             rows, steps = [], []
             for push in pushes:
                 item = by_id[push.item_id]
-                told = [r for r in recipients(item, push.stage, org) if _reachable(r, people)]
+                told = [r for r in recipients(item, push.stage, org)
+                        if _reachable(r, people, routes)]
                 rows += [UnsentReminder(None, r.key, item.id, push.stage.label, item.owner_id,
                                         item.due_date) for r in told]
                 if told:
@@ -191,7 +196,7 @@ class ReminderService(ServiceBase):
                     ((i.id, i.due_date) for i in items if planned.get(i.id, set()) >= set(last)),
                     last)
             await tx.events.record_many(SYSTEM, now, steps)
-            await self._queue_digests(tx, today, now, people, rows)
+            await self._queue_digests(tx, today, now, people, routes, rows)
             await tx.reminders.record_run(today, len(rows))
             await self._calendar_notices(tx, today, now, people)
         return len(rows)
@@ -202,57 +207,96 @@ class ReminderService(ServiceBase):
                 and not policy.is_quiet(moment))
 
     async def _queue_digests(self, tx: Tx, today: date, now: datetime,
-                             people: dict[int, Person], fresh: list[UnsentReminder]) -> None:
+                             people: dict[int, Person], routes: Routes,
+                             fresh: list[UnsentReminder]) -> None:
         """Write today's planned reminders, each in its recipient's digest: one per
         recipient per day, holding every planned reminder not yet sent (a digest from an
         earlier day that never went out is folded in). A digest lists at most
         DIGEST_ENTRIES items, the most urgent, and counts the rest; every reminder it holds
         is sent (and acknowledgeable) with it all the same. The digests are written first,
-        so that today's reminders go in with the message they belong to."""
+        so that today's reminders go in with the message they belong to.
+
+        The people of a unit with a primary robot group get theirs there: one message for
+        the unit, a section per person with an @mention, instead of one each in private."""
         stale = await tx.outbox.supersede_stale(DIGEST_KINDS, today)
         await tx.reminders.detach_from(stale)
         earlier = await tx.reminders.unsent()
         by_recipient: dict[str, list[UnsentReminder]] = defaultdict(list)
         for reminder in earlier + fresh:
             by_recipient[reminder.recipient].append(reminder)
-        digests = []  # (message, to whom, those listed, how many not listed)
+        digests: dict[str, NewMessage] = {}
+        sections = []  # (digest's key, to whom, those listed, how many not listed)
+        units = await tx.units.all()
         for key in sorted(by_recipient):
             reminders = by_recipient[key]
             # by due date and item, and for an item the earlier reminders first (stable)
             reminders.sort(key=lambda r: (r.item_due, r.item_id, r.id is None))
-            target = Recipient.parse(key)
-            if target.kind == "p":
-                person = people.get(target.id)
-                if person is None or person.telegram_user_id is None:
-                    continue
-                chat_id, person_id, kind, name = (person.telegram_user_id, person.id, "digest",
-                                                  person.name)
-            else:
-                group = await tx.groups.get(target.id)
-                if group is None:
-                    continue
-                chat_id, person_id, kind, name = group.chat_id, None, "group_digest", group.title
+            recipient = Recipient.parse(key)
+            message = await self._digest_for(tx, recipient, people, routes, units, today)
+            if message is None:
+                continue
+            digests.setdefault(message.dedup_key, message)
             latest = {r.item_id: r for r in reminders}  # a folded digest may hold two stages
-            listed = _most_urgent(list(latest.values()), target)
-            message = NewMessage(dedup_key=f"{kind}:{key}:{today.isoformat()}",
-                                 chat_id=chat_id, person_id=person_id, kind=kind, day=today,
-                                 payload={"name": name})
-            digests.append((message, target, listed, len(latest) - len(listed)))
-        items = await tx.items.by_ids(r.item_id for d in digests for r in d[2])
-        units = await tx.units.all()
-        for message, target, listed, more in digests:
-            message.payload["entries"] = [_entry(items[r.item_id], r.stage, people, units,
-                                                 target) for r in listed]
+            listed = _most_urgent(list(latest.values()), recipient)
+            sections.append((message.dedup_key, recipient, listed, len(latest) - len(listed)))
+        items = await tx.items.by_ids(r.item_id for s in sections for r in s[2])
+        handles = await tx.persons.handles(
+            {s[1].id for s in sections if digests[s[0]].kind == ROBOT_DIGEST})
+        for dedup_key, recipient, listed, more in sections:
+            entries = [_entry(items[r.item_id], r.stage, people, units, recipient)
+                       for r in listed]
+            payload = digests[dedup_key].payload
+            if digests[dedup_key].kind == ROBOT_DIGEST:
+                person = people[recipient.id]
+                payload["sections"].append({
+                    "person": person.id, "name": person.name, "bound": person.is_bound,
+                    "handles": handles.get(person.id, {}), "entries": entries, "more": more})
+                continue
+            payload["entries"] = entries
             if more:
-                message.payload["more"] = more
-        queued = await tx.outbox.add_many((d[0] for d in digests), now)
-        # a recipient without a digest (not bound, or one was queued today already) keeps
-        # its reminders unsent, for the next day's digest
-        box = {d[1].key: queued[d[0].dedup_key] for d in digests if d[0].dedup_key in queued}
+                payload["more"] = more
+        queued = await tx.outbox.add_many(digests.values(), now)
+        # a recipient without a digest (not reachable, or one was queued today already)
+        # keeps its reminders unsent, for the next day's digest
+        box = {s[1].key: queued[s[0]] for s in sections if s[0] in queued}
         await tx.reminders.add_many(((r.recipient, r.item_id, r.stage, r.item_due,
                                       box.get(r.recipient)) for r in fresh), today)
         await tx.reminders.attach((r.id, box[r.recipient]) for r in earlier
                                   if r.recipient in box)
+
+    async def _digest_for(self, tx: Tx, recipient: Recipient, people: dict[int, Person],
+                          routes: Routes, units: dict[int, Unit],
+                          today: date) -> NewMessage | None:
+        """The (empty) digest a recipient's reminders go into today; None: unreachable."""
+        day = today.isoformat()
+        if recipient.kind == "p":
+            person = people.get(recipient.id)
+            if person is None:
+                return None
+            robot = routes.robot_of(person.unit_id)
+            if robot is not None:  # the unit's primary group wins over a private chat
+                return NewMessage(
+                    dedup_key=f"{ROBOT_DIGEST}:r:{robot}:{day}", target=Target.robot(robot),
+                    person_id=None, kind=ROBOT_DIGEST, day=today,
+                    payload={"unit": units[person.unit_id].name, "sections": []})
+            if person.telegram_user_id is None:
+                return None
+            return NewMessage(dedup_key=f"digest:{recipient.key}:{day}",
+                              target=Target.telegram(person.telegram_user_id),
+                              person_id=person.id, kind="digest", day=today,
+                              payload={"name": person.name})
+        if recipient.kind == "r":
+            if recipient.id not in routes.supervision:
+                return None
+            return NewMessage(dedup_key=f"group_digest:{recipient.key}:{day}",
+                              target=Target.robot(recipient.id), person_id=None,
+                              kind="group_digest", day=today, payload={"name": ""})
+        group = await tx.groups.get(recipient.id)
+        if group is None:
+            return None
+        return NewMessage(dedup_key=f"group_digest:{recipient.key}:{day}",
+                          target=Target.telegram(group.chat_id), person_id=None,
+                          kind="group_digest", day=today, payload={"name": group.title})
 
     async def _calendar_notices(self, tx: Tx, today: date, now: datetime,
                                 people: dict[int, Person]) -> None:
@@ -265,7 +309,8 @@ class ReminderService(ServiceBase):
             for chat_id in admin_chats(people, self.admin_ids):
                 await tx.outbox.add(
                     dedup_key=f"notice:calendar:{year}:{source.value}:{chat_id}",
-                    chat_id=chat_id, person_id=None, kind="calendar_notice", day=today,
+                    target=Target.telegram(chat_id), person_id=None, kind="calendar_notice",
+                    day=today,
                     payload={"year": year, "estimated": source is DaySource.ESTIMATED},
                     now=now)
 
@@ -326,13 +371,15 @@ def _most_urgent(latest: list[UnsentReminder], target: Recipient) -> list[Unsent
     return [r for r in latest if r.item_id in chosen]
 
 
-def _reachable(recipient: Recipient, people: dict[int, Person]) -> bool:
-    """A person can be told only once they have bound their Telegram account; until then
-    the stage stays unplanned and is tried again on the next workday."""
+def _reachable(recipient: Recipient, people: dict[int, Person], routes: Routes) -> bool:
+    """A person can be told once they have bound their Telegram account or their unit has
+    a working primary robot group; until then the stage stays unplanned and is tried again
+    on the next workday."""
     if recipient.kind != "p":
         return True
     person = people.get(recipient.id)
-    return person is not None and person.telegram_user_id is not None
+    return person is not None and (person.telegram_user_id is not None
+                                   or routes.robot_of(person.unit_id) is not None)
 
 
 def admin_chats(people: dict[int, Person], admin_ids: frozenset[int]) -> list[int]:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.calendar import WorkCalendar
+from bot.domain.channels import Routes
 from bot.domain.model import Actor, Group, Person, Unit
 from bot.domain.performance import Tally, tallies
 from bot.domain.responsiveness import NonResponder, answer_window, longest_waiting
@@ -21,6 +22,7 @@ from bot.domain.summary import (
     to_payload,
     year_start,
 )
+from bot.domain.target import TELEGRAM, Target
 from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES
 from bot.services.access import check_reader
 from bot.services.base import ServiceBase
@@ -84,7 +86,8 @@ class SummaryService(ServiceBase):
         start = year_start(today)
         red, _ = await tx.summary.overdue_lines(today, RED_SHOWN)
         yellow, _ = await tx.summary.soon_lines(today, YELLOW_SHOWN)
-        found = longest_waiting(await tx.summary.silent(*answer_window(today, self.calendar)))
+        window = answer_window(today, self.calendar)
+        found = longest_waiting(await tx.summary.silent(*window))
         return SummaryInput(
             today=today,
             census=await tx.summary.census(today),
@@ -96,6 +99,7 @@ class SummaryService(ServiceBase):
             silent=found,
             people=await tx.persons.directory(),
             units=await tx.units.all(),
+            push_only=await tx.summary.push_only(*window),
         )
 
     async def overdue_for(self, actor: Actor, group: Group | None) -> OverdueView:
@@ -153,31 +157,40 @@ class SummaryService(ServiceBase):
                 and self.calendar.is_workday(today))
 
     async def plan_week(self) -> int | None:
-        """Queue this week's summary for every 纪委 group, once per week (restart-safe:
-        the claim and the messages commit together). None: not the time, or done."""
+        """Queue this week's summary for every 纪委 group and 纪委 robot group, once per
+        week (restart-safe: the claim and the messages commit together). None: not the
+        time, or done."""
         now = self.now()
         if not self.is_push_time(now):
             return None
         week = iso_week(now.date())
         async with self.db.read() as tx:
             # no 纪委 group yet: nothing is claimed, so one bound later this week gets it
-            if await tx.summary.week_claimed(week) or not await tx.groups.discipline_chats():
+            if await tx.summary.week_claimed(week) or not await _supervision(tx):
                 return None
         summary = await self.summary()
         async with self.db.transaction() as tx:
             if not await tx.summary.claim_week(week, now):
                 return None
-            groups = await tx.groups.discipline_chats()
-            for chat_id in groups:
-                await self._queue(tx, chat_id, week, summary, now)
-            await tx.summary.record_week(week, len(groups))
-        return len(groups)
+            targets = await _supervision(tx)
+            for target in targets:
+                await self._queue(tx, target, week, summary, now)
+            await tx.summary.record_week(week, len(targets))
+        return len(targets)
 
-    async def _queue(self, tx: Tx, chat_id: int, week: str, summary: Summary,
+    async def _queue(self, tx: Tx, target: Target, week: str, summary: Summary,
                      now: datetime) -> None:
         """The text, then the chart (rendered when sent, so a restart loses neither)."""
         payload = to_payload(summary)
+        # a Telegram group keeps the key it always had
+        where = target.address if target.channel == TELEGRAM else str(target)
         for kind in ("weekly_summary", "weekly_chart"):
-            await tx.outbox.add(dedup_key=f"{kind}:{chat_id}:{week}", chat_id=chat_id,
+            await tx.outbox.add(dedup_key=f"{kind}:{where}:{week}", target=target,
                                 person_id=None, kind=kind, day=now.date(), payload=payload,
                                 now=now)
+
+
+async def _supervision(tx: Tx) -> list[Target]:
+    """The 纪委's Telegram groups and its working office group robots."""
+    chats = [Target.telegram(c) for c in await tx.groups.discipline_chats()]
+    return chats + [Target.robot(r) for r in Routes.of(await tx.channels.all()).supervision]

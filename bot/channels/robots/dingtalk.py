@@ -22,8 +22,10 @@ from datetime import datetime
 
 import httpx
 
+from bot.channels.message import Line, Mention, Style
 from bot.channels.robots.model import (
     Capabilities,
+    Form,
     Handle,
     Limits,
     Payload,
@@ -35,6 +37,7 @@ from bot.channels.robots.model import (
     check_size,
     checked_mobiles,
     json_body,
+    markup_safe,
     utf8_size,
     with_keyword,
 )
@@ -105,6 +108,43 @@ def markdown_payload(title: str, markdown: str, mobiles: Sequence[str] = (),
                                                 "text": markdown}, "at": _at(ids)}
 
 
+MARKDOWN = Form("markdown", LIMITS.markdown_bytes or 0)
+
+
+class DingtalkWriter:
+    """Markdown always; @ by 手机号, shown as "@手机号" in the text as DingTalk wants."""
+
+    def form(self, mentions: Sequence[Mention]) -> Form:
+        del mentions
+        return MARKDOWN
+
+    def line(self, form: Form, line: Line) -> str:
+        out = []
+        for piece in line:
+            if isinstance(piece, Mention):
+                mobile = piece.handles.get(Handle.MOBILE)
+                out.append(f"{markup_safe(piece.name)} @{mobile}" if mobile
+                           else markup_safe(piece.name))
+            elif piece.style is Style.BOLD:
+                out.append(f"**{markup_safe(piece.text)}**")
+            elif piece.style is Style.CODE:
+                out.append(f"`{markup_safe(piece.text)}`")
+            else:
+                out.append(markup_safe(piece.text))
+        # a markdown line break; an empty line stays a paragraph break
+        return "".join(out) + "  " if out else ""
+
+    def payload(self, form: Form, title: str, text: str, mentions: Sequence[Mention],
+                keyword: str | None) -> Payload:
+        del form
+        return markdown_payload(title, text, [m.handles[Handle.MOBILE] for m in mentions
+                                              if Handle.MOBILE in m.handles], keyword)
+
+    def image(self, image: bytes) -> Payload | None:
+        del image  # DingTalk robots take images by URL only
+        return None
+
+
 def prepare(robot: RobotConfig, payload: Payload, now: datetime) -> PreparedRequest:
     url = signed_url(robot.webhook, robot.secret, now) if robot.secret else robot.webhook
     return PreparedRequest(url, json_body(payload))
@@ -144,5 +184,5 @@ DINGTALK = RobotKind(
     name="dingtalk", names=("dingtalk", "钉钉"), limits=LIMITS,
     capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
     webhook=WebhookShape(("oapi.dingtalk.com",), "/robot/send", "access_token"),
-    text=plain_text,
+    text=plain_text, writer=DingtalkWriter(),
 )

@@ -20,8 +20,10 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.channels.message import Line, Mention
 from bot.channels.robots.model import (
     Capabilities,
+    Form,
     Handle,
     Limits,
     Payload,
@@ -33,6 +35,7 @@ from bot.channels.robots.model import (
     check_size,
     checked_ids,
     json_body,
+    markup_safe,
     with_keyword,
 )
 from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, classify
@@ -78,6 +81,38 @@ def text_payload(text: str, open_ids: Sequence[str] = (), keyword: str | None = 
     return payload
 
 
+TEXT = Form("text", LIMITS.body_bytes or 0)
+
+
+class FeishuWriter:
+    """Plain text (markdown needs a card); @ by open_id inline, else the name."""
+
+    def form(self, mentions: Sequence[Mention]) -> Form:
+        del mentions
+        return TEXT
+
+    def line(self, form: Form, line: Line) -> str:
+        out = []
+        for piece in line:
+            if isinstance(piece, Mention):
+                open_id = piece.handles.get(Handle.FEISHU_OPEN_ID)
+                name = markup_safe(piece.name)
+                out.append(f'<at user_id="{checked_ids([open_id], _OPEN_ID)[0]}">{name}</at>'
+                           if open_id else name)
+            else:
+                out.append(markup_safe(piece.text))
+        return "".join(out)
+
+    def payload(self, form: Form, title: str, text: str, mentions: Sequence[Mention],
+                keyword: str | None) -> Payload:
+        del form, title, mentions  # the mentions are in the text already
+        return text_payload(text, keyword=keyword)
+
+    def image(self, image: bytes) -> Payload | None:
+        del image  # custom bots cannot upload
+        return None
+
+
 def prepare(robot: RobotConfig, payload: Payload, now: datetime) -> PreparedRequest:
     if robot.secret:
         stamp = timestamp_s(now)
@@ -114,5 +149,5 @@ FEISHU = RobotKind(
     name="feishu", names=("feishu", "飞书", "lark"), limits=LIMITS,
     capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
     webhook=WebhookShape(("open.feishu.cn", "open.larksuite.com"), "/open-apis/bot/v2/hook/"),
-    text=plain_text,
+    text=plain_text, writer=FeishuWriter(),
 )

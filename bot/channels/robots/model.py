@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.channels.message import Line, Mention
 from bot.channels.robots.masking import mask_secret, mask_webhook
+from bot.domain.channels import Handle
 
 if TYPE_CHECKING:
     from bot.channels.robots.outcome import Outcome
@@ -57,14 +58,6 @@ class Limits:
     silenced_seconds: float = 0.0
 
 
-class Handle(StrEnum):
-    """What a messenger @-mentions a person by."""
-
-    MOBILE = "mobile"  # 手机号
-    WECOM_USERID = "wecom_userid"  # 企业微信账号
-    FEISHU_OPEN_ID = "feishu_open_id"  # 飞书 open_id (ou_…)
-
-
 @dataclass(frozen=True)
 class Capabilities:
     markdown: bool
@@ -104,6 +97,33 @@ class RobotKind:
     webhook: WebhookShape | None = None  # None: any https URL
     # one short text for a test, with the robot's keyword where it has one
     text: Callable[[str, str | None], Payload] | None = None
+    # how a neutral message is written for it (bot/channels/robots/render.py)
+    writer: Writer | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    """One way a messenger writes a message: markdown or plain text, and its size limit
+    for the text part (bytes of UTF-8)."""
+
+    name: str
+    limit: int
+
+
+class Writer(Protocol):
+    """A messenger's renderer of neutral messages (bot/channels/message.py)."""
+
+    def form(self, mentions: Sequence[Mention]) -> Form:
+        """The richest form this message's mentions allow."""
+
+    def line(self, form: Form, line: Line) -> str: ...
+
+    def payload(self, form: Form, title: str, text: str, mentions: Sequence[Mention],
+                keyword: str | None) -> Payload:
+        """Raises PayloadTooLarge where the messenger would refuse it."""
+
+    def image(self, image: bytes) -> Payload | None:
+        """None: this messenger's robot cannot upload an image."""
 
 
 class PayloadTooLarge(ValueError):
@@ -151,3 +171,9 @@ def checked_mobiles(mobiles: tuple[str, ...] | list[str]) -> list[str]:
 
 def json_body(payload: Payload) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def markup_safe(text: str) -> str:
+    """User words in markup: an angle bracket could open a mention (<@id>, <at …>) or a
+    tag, so it is written as its full-width twin."""
+    return text.replace("<", "＜").replace(">", "＞")

@@ -15,8 +15,10 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.channels.message import Line, Mention, Style
 from bot.channels.robots.model import (
     Capabilities,
+    Form,
     Handle,
     Limits,
     Payload,
@@ -29,6 +31,7 @@ from bot.channels.robots.model import (
     checked_ids,
     checked_mobiles,
     json_body,
+    markup_safe,
     utf8_size,
 )
 from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, classify
@@ -78,6 +81,49 @@ def image_payload(image: bytes) -> Payload:
     }}
 
 
+MARKDOWN = Form("markdown", LIMITS.markdown_bytes or 0)
+TEXT = Form("text", LIMITS.text_bytes or 0)
+
+
+class WecomWriter:
+    """Markdown where every mention has a userid (markdown @-s by userid only); otherwise
+    text, which @-s by 手机号 too. A person with neither is named, not @-ed."""
+
+    def form(self, mentions: Sequence[Mention]) -> Form:
+        by_mobile_only = any(Handle.WECOM_USERID not in m.handles and Handle.MOBILE in m.handles
+                             for m in mentions)
+        return TEXT if by_mobile_only else MARKDOWN
+
+    def line(self, form: Form, line: Line) -> str:
+        out = []
+        for piece in line:
+            if isinstance(piece, Mention):
+                userid = piece.handles.get(Handle.WECOM_USERID)
+                out.append(f"<@{userid}>" if form is MARKDOWN and userid
+                           else f"@{markup_safe(piece.name)}")
+            elif form is MARKDOWN and piece.style is Style.BOLD:
+                out.append(f"**{markup_safe(piece.text)}**")
+            elif form is MARKDOWN and piece.style is Style.CODE:
+                out.append(f"`{markup_safe(piece.text)}`")
+            else:
+                out.append(markup_safe(piece.text) if form is MARKDOWN else piece.text)
+        return "".join(out)
+
+    def payload(self, form: Form, title: str, text: str, mentions: Sequence[Mention],
+                keyword: str | None) -> Payload:
+        del title, keyword  # no title field, no keyword setting
+        if form is MARKDOWN:
+            return markdown_payload(text)
+        return text_payload(
+            text, mobiles=[m.handles[Handle.MOBILE] for m in mentions
+                           if Handle.MOBILE in m.handles and Handle.WECOM_USERID not in m.handles],
+            userids=[m.handles[Handle.WECOM_USERID] for m in mentions
+                     if Handle.WECOM_USERID in m.handles])
+
+    def image(self, image: bytes) -> Payload | None:
+        return image_payload(image)
+
+
 def prepare(robot: RobotConfig, payload: Payload, now: datetime) -> PreparedRequest:
     del now  # nothing here depends on time
     return PreparedRequest(robot.webhook, json_body(payload))
@@ -108,5 +154,5 @@ WECOM = RobotKind(
     name="wecom", names=("wecom", "企业微信", "企微"), limits=LIMITS,
     capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
     webhook=WebhookShape(("qyapi.weixin.qq.com",), "/cgi-bin/webhook/send", "key"),
-    text=plain_text,
+    text=plain_text, writer=WecomWriter(),
 )

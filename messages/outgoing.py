@@ -1,0 +1,182 @@
+"""What the office group robots say: neutral messages (bot/channels/message.py) built from
+the outbox's stored payloads, each robot writing them in its own form.
+
+A unit's day of reminders (one message, a section per person with an @mention); the 纪委's
+overdue notices and escalations; the weekly summary and its chart. In 保密 mode a push
+carries only item codes, statuses, due dates and the person who must act: no titles, no
+notes, no other names (SPEC §10); the weekly summary carries counts and codes only.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from typing import Any
+
+from bot.channels.message import BLANK, Line, Mention, Outgoing, bold, code, line, text
+from bot.domain.model import ItemStatus, ListKind
+from bot.domain.summary import Summary, from_payload
+from bot.domain.vocabulary import STATUS_NAMES
+from messages import replies, summary
+from messages.chart import unit_rows
+from messages.format import days_phrase, fmt_date
+
+#: The kinds a robot carries; every other kind is Telegram's alone (answers, buttons).
+ROBOT_KINDS = frozenset({"robot_digest", "group_digest", "weekly_summary", "weekly_chart"})
+
+NO_CHAT_HINT = "请向党委办公室报告进展。"
+BOUND_HINT = "也可在 Telegram 私聊机器人，发送 /待办 逐项回复。"
+
+
+def robot_message(kind: str, payload: dict[str, Any], today: date,
+                  confidential: bool) -> Outgoing | None:
+    """None: nothing to send (a chart with no CJK font and nothing to say without it)."""
+    if kind == "robot_digest":
+        return unit_digest(payload, today, confidential)
+    if kind == "group_digest":
+        return overdue_notice(payload, today, confidential)
+    if kind == "weekly_summary":
+        weekly = from_payload(payload)
+        if confidential:
+            return weekly_counts(weekly)
+        return Outgoing(title=f"四责协同周报 {weekly.today.isoformat()}",
+                        lines=from_html(summary.weekly(weekly)))
+    if kind == "weekly_chart":
+        return chart(from_payload(payload))
+    raise ValueError(f"office group robots do not carry {kind!r}")
+
+
+def _status(entry: dict[str, Any]) -> str:
+    return STATUS_NAMES[ItemStatus(entry.get("status", "open"))]
+
+
+def _kind(entry: dict[str, Any]) -> str:
+    return replies.kind_label(ListKind(entry["kind"]))
+
+
+def _entry_lines(number: int, entry: dict[str, Any], today: date, confidential: bool,
+                 owner: Line = ()) -> list[Line]:
+    due = date.fromisoformat(entry["due"])
+    when = f"截止 {fmt_date(due)} · {days_phrase(due, today)}"
+    if confidential:  # the code, where it stands, when: nothing that says what it is about
+        return [line(f"{number}. ", code(entry["code"]), f" · {_status(entry)} · {when}",
+                     *(" · 责任人 ", *owner) if owner else ())]
+    head = line(f"{number}. ", code(entry["code"]), f" {entry['title']}")
+    meta = line(f"　{_kind(entry)} · ", *((*owner, " · ") if owner else ()), when)
+    return [head, meta]
+
+
+def unit_digest(payload: dict[str, Any], today: date, confidential: bool) -> Outgoing:
+    sections = payload["sections"]
+    total = sum(len(s["entries"]) + s.get("more", 0) for s in sections)
+    lines: list[Line] = [
+        line(bold(f"📋 今日提醒 · {fmt_date(today)}")),
+        line(f"{payload['unit']}：{len(sections)} 人共 {total} 项事项需要关注。"),
+    ]
+    for section in sections:
+        who = Mention(section["name"], section.get("handles", {}))
+        count = len(section["entries"]) + section.get("more", 0)
+        lines += [BLANK, line(who, f"：{count} 项")]
+        for number, entry in enumerate(section["entries"], start=1):
+            mark = "（请督促）" if not entry.get("own", True) else ""
+            entry_lines = _entry_lines(number, entry, today, confidential,
+                                       line(entry["owner"]) if mark else ())
+            lines += entry_lines
+        if section.get("more"):
+            lines.append(line(f"……另有 {section['more']} 项"))
+        lines.append(line("　" + (BOUND_HINT if section.get("bound") else NO_CHAT_HINT)))
+    return Outgoing(title=f"今日提醒 · {payload['unit']}", lines=tuple(lines))
+
+
+def overdue_notice(payload: dict[str, Any], today: date, confidential: bool) -> Outgoing:
+    entries = payload["entries"]
+    more = payload.get("more", 0)
+    lines: list[Line] = [
+        line(bold(f"🔴 逾期事项通报 · {fmt_date(today)}")),
+        line(f"以下 {len(entries) + more} 项事项逾期已久，提请纪委督办："), BLANK,
+    ]
+    for number, entry in enumerate(entries, start=1):
+        lines += _entry_lines(number, entry, today, confidential,
+                              line(entry["owner"] if confidential
+                                   else f"{entry['owner']}（{entry['unit']}）"))
+    if more:
+        lines += [BLANK, line(f"……另有 {more} 项未逐一列出")]
+    return Outgoing(title="逾期事项通报", lines=tuple(lines),
+                    hint="完整台账请在 Telegram 私聊机器人发送 /导出，或向党委办公室索取。")
+
+
+def weekly_counts(s: Summary) -> Outgoing:
+    """保密 mode: numbers and item codes, no titles, no names."""
+    today = s.today
+    overall = s.overall
+    lines: list[Line] = [
+        line(bold(f"📊 四责协同周报（保密模式） · {fmt_date(today)}")),
+        line(f"在办和已办事项共 {overall.total} 项；按期完成率 "
+             f"{summary.percent(overall.on_time.on_time_rate)}"),
+        line(f"🔴 逾期 {s.red_total} · 🟡 7天内到期 {s.yellow_total} · 🟢 正常推进 "
+             f"{s.green_total} · ✅ 已完成 {overall.finished}"),
+    ]
+    for title, shown, total in (("逾期事项编号", s.red, s.red_total),
+                                ("7天内到期事项编号", s.yellow, s.yellow_total)):
+        if shown:
+            codes = "、".join(one.code for one in shown)
+            rest = f" 等 {total} 项" if total > len(shown) else ""
+            lines += [BLANK, line(bold(title)), line(f"{codes}{rest}")]
+    f = s.fixes
+    t = s.talks
+    lines += [BLANK, line(f"整改：未销号 {f.open} 项（逾期 {f.overdue}）· 待验收 {f.pending}"
+                          f" · 已销号 {f.verified}"),
+              line(f"约谈：制度要求应谈 {t.required} 次，已谈 {t.required_held} 次"),
+              line(f"提醒未回应：{len(s.silent)} 人"),
+              BLANK, line("保密模式下群内不显示事项名称和人员姓名，详情请查看台账。")]
+    return Outgoing(title=f"四责协同周报 {today.isoformat()}", lines=tuple(lines))
+
+
+def chart(s: Summary) -> Outgoing:
+    """The picture where the robot takes one; a compact table where it does not. Drawn in
+    the sender's child process (slow), as for Telegram."""
+    data = summary.chart_data(s)
+    table: list[Line] = [line(bold("按责任类型（完成/正常/临期/逾期）"))]
+    table += [line(f"· {b.label}：{b.done}/{b.on_track}/{b.due_soon}/{b.overdue}")
+              for b in data.by_duty]
+    units = unit_rows(data.by_unit)
+    if units:
+        table += [line(bold("按单位（完成/正常/临期/逾期）"))]
+        table += [line(f"· {b.label}：{b.done}/{b.on_track}/{b.due_soon}/{b.overdue}")
+                  for b in units]
+    caption = summary.chart_caption(s)
+    return Outgoing(title=f"四责协同周报图表 {s.today.isoformat()}", lines=(),
+                    image=summary.chart(s), image_lines=(line(caption), *table),
+                    image_caption=caption)
+
+
+_TAG = re.compile(r"<(/?)(b|code|i)>")
+
+
+def from_html(markup: str) -> tuple[Line, ...]:
+    """Our Telegram HTML (only <b>, <i>, <code>, never across a line, user words escaped)
+    as neutral lines: the same words, the same emphasis."""
+    lines = []
+    for one in markup.split("\n"):
+        pieces = []
+        style = "plain"
+        at = 0
+        for match in _TAG.finditer(one):
+            if match.start() > at:
+                pieces.append(_span(one[at:match.start()], style))
+            style = "plain" if match.group(1) else match.group(2)
+            at = match.end()
+        if at < len(one):
+            pieces.append(_span(one[at:], style))
+        lines.append(tuple(pieces))
+    return tuple(lines)
+
+
+def _span(markup: str, style: str) -> Any:
+    words = html.unescape(markup)
+    if style == "b":
+        return bold(words)
+    if style == "code":
+        return code(words)
+    return text(words)
