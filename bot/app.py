@@ -9,6 +9,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -26,6 +27,7 @@ from bot.inbound.dispatcher import Dispatcher
 from bot.inbound.handling import handle
 from bot.inbound.poller import Poller
 from bot.scheduling.rate_limit import SlidingWindowRateLimiter
+from bot.scheduling.robot_sender import RobotSender
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.sender import OutboxSender
 from bot.services.registry import Services
@@ -130,7 +132,10 @@ async def on_run(app: Application) -> None:
     data.dispatcher.start()
     data.poller = Poller(app.bot, data.services.inbox, data.dispatcher.wake)
     data.poller.start()
-    data.scheduler = Scheduler(app, data.services, data.sender)
+    data.http = httpx.AsyncClient()  # to the office group robots
+    robots = RobotSender(data.services.robots, data.services.clock, data.http,
+                         data.services.offload)
+    data.scheduler = Scheduler(app, data.services, data.sender, robots)
     data.scheduler.start()
 
 
@@ -143,6 +148,8 @@ async def on_stop(app: Application) -> None:
         await data.dispatcher.stop(STOP_GRACE_SECONDS)
     if data.scheduler is not None:
         await data.scheduler.stop()
+    if data.http is not None:
+        await data.http.aclose()
 
 
 async def on_shutdown(app: Application) -> None:

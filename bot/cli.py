@@ -352,7 +352,8 @@ async def _channel(settings: Settings, args: argparse.Namespace):
         channels = services.channels
         if args.action == "add":
             return await channels.add(office, args.kind, args.name, args.webhook, args.secret,
-                                      args.keyword, args.whose, args.primary)
+                                      args.keyword, args.whose, args.primary,
+                                      args.confidential)
         if args.action == "list":
             return await channels.list(office)
         if args.action == "remove":
@@ -421,6 +422,9 @@ def _add_channel_parser(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--keyword", help="自定义关键词 (钉钉, 飞书): every message carries it")
     add.add_argument("--for", dest="whose", metavar="纪委|单位名称",
                      help="whose group: the supervising body (纪委, the default) or a unit")
+    add.add_argument("--confidential", action=argparse.BooleanOptionalAction, default=None,
+                     help="保密 mode for this group: item codes, statuses, due dates and "
+                          "who must act, nothing else (default: DUTYBOT_CONFIDENTIAL)")
     add.add_argument("--primary", action="store_true",
                      help="a unit's group where that unit's people get their reminders")
     actions.add_parser("list", help="every robot, keys masked, with its health")

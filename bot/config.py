@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     )
     rules: Path | None = Field(default=None, alias="DUTYBOT_RULES")
     invite_days: int = Field(default=7, ge=1, le=365, alias="DUTYBOT_INVITE_DAYS")
+    # 保密 mode: pushes to office group robots carry codes, statuses and dates only
+    confidential: bool = Field(default=False, alias="DUTYBOT_CONFIDENTIAL")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

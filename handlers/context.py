@@ -11,6 +11,8 @@ from bot.config import Settings
 from bot.services.registry import Services
 
 if TYPE_CHECKING:
+    import httpx
+
     from bot.inbound.dispatcher import Dispatcher
     from bot.inbound.poller import Poller
     from bot.scheduling.scheduler import Scheduler
@@ -27,6 +29,7 @@ class BotData:
     scheduler: Scheduler | None = None  # only in a real run; tests drive the clock themselves
     dispatcher: Dispatcher | None = None  # only in a real run; tests hand updates in themselves
     poller: Poller | None = None
+    http: httpx.AsyncClient | None = None  # only in a real run: to the office group robots
 
 
 class DutyContext(CallbackContext[ExtBot, dict, dict, BotData]):

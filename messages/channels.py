@@ -43,7 +43,7 @@ BROKEN = {
     "ip_not_allowed": "本机的出口 IP 地址不在机器人的 IP 白名单里",
     "security": "机器人的安全设置拒收了消息",
 }
-_BROKEN_ADVICE = {
+BROKEN_ADVICE = {
     "wrong_key": "请在群设置里重新复制机器人的 Webhook 地址，先 dutybot channel remove 再重新添加",
     "signature": "请核对机器人安全设置里的加签密钥，并校准本机时间（如开启 NTP 自动对时）",
     "keyword": "请用与机器人设置一致的 --keyword 重新添加这个渠道",
@@ -176,7 +176,7 @@ def test_result(tested: ChannelTested) -> str:
         case Delivered():
             return f"✓ {kind}已收下测试消息：请到群“{channel.name}”里确认能看到它。"
         case Broken(reason=reason, code=code, message=message):
-            return (f"✗ {kind}拒收了测试消息：{BROKEN[reason.value]}。{_BROKEN_ADVICE[reason.value]}。"
+            return (f"✗ {kind}拒收了测试消息：{BROKEN[reason.value]}。{BROKEN_ADVICE[reason.value]}。"
                     f"（{kind}答复：{code} {_plain(message, 80)}）")
         case RateLimited(message=message):
             silenced = robot_kind(channel.kind).limits.silenced_seconds

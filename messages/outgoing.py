@@ -14,16 +14,29 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.channels.message import BLANK, Line, Mention, Outgoing, bold, code, line, text
+from bot.channels.message import (
+    BLANK,
+    Line,
+    Mention,
+    Outgoing,
+    Span,
+    Style,
+    bold,
+    code,
+    line,
+    text,
+)
 from bot.domain.model import ItemStatus, ListKind
 from bot.domain.summary import Summary, from_payload
 from bot.domain.vocabulary import STATUS_NAMES
 from messages import replies, summary
+from messages.channels import BROKEN, BROKEN_ADVICE
 from messages.chart import unit_rows
-from messages.format import days_phrase, fmt_date
+from messages.format import days_phrase, esc, fmt_date
 
 #: The kinds a robot carries; every other kind is Telegram's alone (answers, buttons).
-ROBOT_KINDS = frozenset({"robot_digest", "group_digest", "weekly_summary", "weekly_chart"})
+ROBOT_KINDS = frozenset({"robot_digest", "group_digest", "weekly_summary", "weekly_chart",
+                         "robot_broken_notice"})
 
 NO_CHAT_HINT = "请向党委办公室报告进展。"
 BOUND_HINT = "也可在 Telegram 私聊机器人，发送 /待办 逐项回复。"
@@ -44,6 +57,8 @@ def robot_message(kind: str, payload: dict[str, Any], today: date,
                         lines=from_html(summary.weekly(weekly)))
     if kind == "weekly_chart":
         return chart(from_payload(payload))
+    if kind == "robot_broken_notice":
+        return robot_broken(payload)
     raise ValueError(f"office group robots do not carry {kind!r}")
 
 
@@ -149,6 +164,34 @@ def chart(s: Summary) -> Outgoing:
     return Outgoing(title=f"四责协同周报图表 {s.today.isoformat()}", lines=(),
                     image=summary.chart(s), image_lines=(line(caption), *table),
                     image_caption=caption)
+
+
+def robot_broken(payload: dict[str, Any]) -> Outgoing:
+    """To the admins, once: a robot refused its key or security check."""
+    why = BROKEN.get(payload["reason"], "机器人拒收了消息")
+    advice = BROKEN_ADVICE.get(payload["reason"], "")
+    return Outgoing(title="群机器人故障", lines=(
+        line(bold("⚠️ 群机器人故障")),
+        line(f"“{payload['name']}”的机器人发不出消息：{why}。"),
+        line(f"{advice}；改好后在服务器上运行 dutybot channel test {payload['name']}，"
+             "待发的消息随即补发。此提示只发一次。"),
+    ))
+
+
+def to_html(message: Outgoing) -> str:
+    """A neutral message in Telegram's HTML: Telegram's rendering of it."""
+    def piece(p: Span | Mention) -> str:
+        if isinstance(p, Mention):
+            return esc(p.name)
+        if p.style is Style.BOLD:
+            return f"<b>{esc(p.text)}</b>"
+        if p.style is Style.CODE:
+            return f"<code>{esc(p.text)}</code>"
+        return esc(p.text)
+    lines = ["".join(piece(p) for p in one) for one in message.lines]
+    if message.hint:
+        lines += ["", esc(message.hint)]
+    return "\n".join(lines)
 
 
 _TAG = re.compile(r"<(/?)(b|code|i)>")

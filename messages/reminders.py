@@ -14,7 +14,7 @@ from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
-from messages import replies, summary
+from messages import outgoing, replies, summary
 from messages.format import days_phrase, esc, fmt_date, split_message
 
 
@@ -51,6 +51,8 @@ def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
         return Rendered([calendar_notice(payload["year"], payload["estimated"])])
     if kind == "undeliverable_notice":
         return Rendered([undeliverable_notice(payload)])
+    if kind == "robot_broken_notice":
+        return Rendered([outgoing.to_html(outgoing.robot_broken(payload))])
     if kind in _NOTICES:
         text, keyboard = _NOTICES[kind]
         return Rendered(split_message(text(payload, today)),

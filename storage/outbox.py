@@ -107,6 +107,19 @@ class OutboxRepo:
             row = await cur.fetchone()
         return _message(row) if row else None
 
+    async def next_per_target(self, now: datetime, channel: str) -> list[OutboxMessage]:
+        """The oldest message due now for each target on `channel` (a robot's are sent one
+        at a time, at the robot's own pace, so one slow robot holds up no other)."""
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS} FROM outbox WHERE id IN (SELECT MIN(id) FROM outbox "
+            "WHERE status = 'pending' AND channel = ? AND next_attempt_at <= ? "
+            f"AND NOT (kind IN ({_DIGEST_MARKS}) AND parts_sent = 0 AND day < ?) "
+            "GROUP BY address) ORDER BY id",
+            (channel, to_text(now), *DIGEST_KINDS, to_text(now.date())),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_message(r) for r in rows]
+
     async def by_ids(self, ids: Iterable[int]) -> list[OutboxMessage]:
         """These messages as they stand, in id order (those still pending)."""
         wanted = list(ids)

@@ -11,6 +11,7 @@ import logging
 
 from telegram.ext import Application, ContextTypes
 
+from bot.scheduling.robot_sender import RobotSender
 from bot.scheduling.sender import OutboxSender
 from bot.services.registry import Services
 
@@ -22,13 +23,17 @@ STOP_GRACE_SECONDS = 10
 
 
 class Scheduler:
-    def __init__(self, app: Application, services: Services, sender: OutboxSender) -> None:
+    def __init__(self, app: Application, services: Services, sender: OutboxSender,
+                 robots: RobotSender | None = None) -> None:
         self.app = app
         self.services = services
         self.sender = sender
+        self.robots = robots
         self._wake = asyncio.Event()
+        self._robots_wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._robots_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         # coalesce + no misfire limit: a tick missed while busy or asleep runs once, late
@@ -37,18 +42,24 @@ class Scheduler:
             job_kwargs={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
         )
         self._task = asyncio.create_task(self._send_forever(), name="dutybot-sender")
+        if self.robots is not None:
+            self._robots_task = asyncio.create_task(self._robots_forever(),
+                                                    name="dutybot-robots")
 
     async def stop(self) -> None:
         """Let the message in flight finish, then stop."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
+        self._robots_wake.set()
+        for task in (self._task, self._robots_task):
+            if task is None:
+                continue
             try:
-                await asyncio.wait_for(self._task, STOP_GRACE_SECONDS)
+                await asyncio.wait_for(task, STOP_GRACE_SECONDS)
             except TimeoutError:
-                self._task.cancel()
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+                    await task
 
     async def tick(self) -> None:
         try:
@@ -59,6 +70,7 @@ class Scheduler:
         if planned:
             log.info("planned %s reminders", planned)
         self._wake.set()
+        self._robots_wake.set()
 
     async def _tick(self, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.tick()
@@ -78,3 +90,18 @@ class Scheduler:
         # a batch at a time, so a stop request is seen between messages
         while not self._stopping and await self.sender.drain(limit=20):
             pass
+
+    async def _robots_forever(self) -> None:
+        """The office group robots, each at its own pace, beside Telegram's sender."""
+        assert self.robots is not None
+        while not self._stopping:
+            try:
+                sent, wait = await self.robots.drain()
+            except Exception:
+                log.exception("sending to robots failed; trying again shortly")
+                sent, wait = 0, IDLE_SECONDS
+            if sent:
+                continue
+            self._robots_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._robots_wake.wait(), max(wait, 0.05))

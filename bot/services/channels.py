@@ -64,7 +64,8 @@ class ChannelTested:
 class ChannelService(ServiceBase):
     async def add(self, actor: Actor, kind_word: str, name: str, webhook: str,
                   secret: str | None = None, keyword: str | None = None,
-                  whose: str | None = None, primary: bool = False) -> ChannelAdded:
+                  whose: str | None = None, primary: bool = False,
+                  confidential: bool | None = None) -> ChannelAdded:
         """Checked whole before anything is saved; a refusal saves nothing."""
         _allowed(actor)
         try:
@@ -97,7 +98,8 @@ class ChannelService(ServiceBase):
                 if taken is not None:
                     raise ChannelRefused("primary_taken", word=unit.name, other=taken.name)
             channel = await tx.channels.add(name, kind.name, webhook, secret, keyword,
-                                            unit.id if unit else None, primary, self.now())
+                                            unit.id if unit else None, primary, self.now(),
+                                            confidential)
             await tx.events.record(actor, self.now(), "channel.added", "channel", channel.id,
                                    name=name, kind=kind.name,
                                    unit=unit.name if unit else None, primary=primary,

@@ -29,6 +29,7 @@ from bot.services.reply_flows import (
     TalkRecordFlow,
     TalkScheduleFlow,
 )
+from bot.services.robots import RobotOutbox
 from bot.services.summary import SummaryService
 from bot.services.talks import TalkService
 from storage.db import Database
@@ -52,6 +53,7 @@ class Services:
     export: ExportService
     inbox: InboxService
     channels: ChannelService  # the office's group robots
+    robots: RobotOutbox  # what each robot sends next, and when
     offload: Offloader  # heavy work (workbooks, charts) in child processes
 
     @classmethod
@@ -84,7 +86,8 @@ class Services:
                    summary=summary,
                    export=ExportService(db, clock, offload, summary.performance),
                    inbox=InboxService(db, clock), offload=offload,
-                   channels=ChannelService(db, clock))
+                   channels=ChannelService(db, clock),
+                   robots=RobotOutbox(db, clock, delivery, settings.confidential))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
@@ -95,6 +98,7 @@ class Services:
         finally:  # a failed reminder plan must not hold up the week's summary
             await self.summary.plan_week()
             await self.inbox.prune()
+            await self.robots.prune()
 
     async def close(self) -> None:
         await self.db.close()

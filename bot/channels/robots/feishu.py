@@ -43,6 +43,7 @@ from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, class
 LIMITS = Limits(
     windows=(RateWindow(100, 60.0), RateWindow(5, 1.0)),
     body_bytes=20 * 1024,
+    avoid_half_hours=True,
 )
 CAPABILITIES = Capabilities(
     markdown=False, image_upload=False, keyword_security=True, signed=True,

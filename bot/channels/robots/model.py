@@ -56,6 +56,7 @@ class Limits:
     image_bytes: int | None = None  # the image before base64
     # how long the messenger silences a robot that went over its rate (0: it does not)
     silenced_seconds: float = 0.0
+    avoid_half_hours: bool = False  # Feishu: spread pushes away from :00 and :30
 
 
 @dataclass(frozen=True)
