@@ -137,7 +137,7 @@ class _Writer:
             roles = "、".join(name for role, name in ROLE_NAMES.items() if role in p.roles)
             oversees = "、".join(self.unit_name[u] for u in p.oversees if u in self.unit_name)
             yield (p.name, roles, self.unit_name.get(p.unit_id), oversees or None, p.phone,
-                   p.note, "是" if p.bound else "否")
+                   p.note, p.wecom_userid, p.feishu_open_id, "是" if p.bound else "否")
 
     def _lists(self) -> Iterator[tuple[object, ...]]:
         for i in self.ledger.lists:

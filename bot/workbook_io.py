@@ -128,8 +128,9 @@ def _trimmed(values: tuple[object, ...]) -> tuple[object, ...]:
 # -- the template -------------------------------------------------------------------------
 
 _WIDTHS = {"名称": 24, "上级单位": 24, "姓名": 12, "角色": 20, "所在单位": 24, "分管单位": 30,
-           "手机号": 16, "备注": 30, "编号": 10, "清单类型": 10, "标题": 44, "责任类型": 12,
-           "责任人": 14, "上级事项编号": 14, "来源": 12, "截止日期": 14, "状态": 10}
+           "手机号": 16, "备注": 30, "企业微信账号": 18, "飞书ID": 24, "编号": 10,
+           "清单类型": 10, "标题": 44, "责任类型": 12, "责任人": 14, "上级事项编号": 14,
+           "来源": 12, "截止日期": 14, "状态": 10}
 _CHOICES = {(UNITS, "类型"): UNIT_KIND_NAMES, (ITEMS, "清单类型"): LIST_NAMES,
             (ITEMS, "责任类型"): DUTY_NAMES, (ITEMS, "状态"): IMPORT_STATUSES}
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -159,7 +160,7 @@ def write_template(path: Path | IO[bytes], help_rows: list[tuple[str, ...]]) -> 
             span = f"{letter}2:{letter}{_ROWS_WITH_CHOICES}"
             if column == "截止日期":
                 sheet.cell(2, index).number_format = "yyyy-mm-dd"
-            if column in ("编号", "手机号", "上级事项编号"):
+            if column in ("编号", "手机号", "上级事项编号", "企业微信账号", "飞书ID"):
                 sheet.cell(2, index).number_format = "@"
             names = _CHOICES.get((name, column))
             if names:

@@ -8,6 +8,7 @@ import html
 import re
 from collections.abc import Iterable
 
+from bot.domain.channels import Handle
 from bot.domain.model import SOURCES, ListKind
 from bot.domain.vocabulary import (
     DUTY_NAMES,
@@ -235,6 +236,8 @@ def problem_text(error: RowError) -> str:
             return f"含有看不见的{kind}（{v}），多半是复制粘贴时带进来的，请删掉后重新导入"
         case Problem.TOO_LONG:
             return f"太长了（最多{n}字）"
+        case Problem.BAD_HANDLE:
+            return f"“{_short(v)}”{_HANDLE_RULES.get(choices[0] if choices else '', '格式不对')}"
         case Problem.BAD_CODE:
             return (f"“{_short(v)}”不是本系统的编号：编号是清单的字母加至少4位数字，"
                     f"如 {CODE_EXAMPLE}（{_prefixes()}）；新事项可留空，由系统编号")
@@ -290,6 +293,14 @@ def problem_text(error: RowError) -> str:
         case Problem.AMBIGUOUS_ITEM:
             return f"系统中已有多项相同的事项（{_names(choices)}），请在编号列填写是哪一项"
     return "无法导入"
+
+
+_HANDLE_RULES = {
+    Handle.WECOM_USERID.value: "不是有效的企业微信账号：账号是1到64个字符，只能有英文字母、数字和 _ . @ -"
+                               "（不能有汉字、空格），请从企业微信管理后台的成员详情中复制“账号”",
+    Handle.FEISHU_OPEN_ID.value: "不是有效的飞书ID：应是以 ou_ 开头的 open_id（后面是英文字母和数字），"
+                                 "或1到64位英文字母和数字的 user_id，不能有汉字、空格和其他符号",
+}
 
 
 def _prefixes() -> str:
@@ -426,8 +437,15 @@ _COLUMN_HELP: dict[tuple[str, str], str] = {
     (PEOPLE, "角色"): f"可填：{_names(ROLE_NAMES.values())}；多个角色用“、”或“,”分隔。",
     (PEOPLE, "所在单位"): "单位表或系统中已有的单位名称。",
     (PEOPLE, "分管单位"): "班子成员分管的单位，多个用“、”分隔；其他角色留空。",
-    (PEOPLE, "手机号"): "可选，最多40个字符。",
+    (PEOPLE, "手机号"): "可选，最多40个字符。群机器人@提醒时，钉钉按手机号@本人；"
+                       "企业微信没有填企业微信账号时也按手机号@本人。",
     (PEOPLE, "备注"): "可选，最多200字。",
+    (PEOPLE, "企业微信账号"): "可选。企业微信群机器人按它@本人（markdown 消息只能按企业微信账号@人；"
+                             "不填时改发文字消息，按手机号@人）。在企业微信管理后台“通讯录”中点开成员，"
+                             "成员详情里的“账号”即是。1到64个字符，只能有英文字母、数字和 _ . @ -。",
+    (PEOPLE, "飞书ID"): "可选。飞书群机器人只能按飞书ID（open_id）@本人，不填则只写姓名、不@。"
+                       "open_id 以 ou_ 开头，由管理员在飞书开放平台获取（本人在飞书客户端里看不到）；"
+                       "也可填 user_id（1到64位英文字母和数字）。",
     (ITEMS, "编号"): "可选。留空时由系统按清单编号（问题 W…、责任 Z…、措施 C…），与在机器人中新建的事项相同；"
                      "再次导入时，编号为空的行按“清单类型 + 标题 + 责任人 + 所在单位”对应已有事项。"
                      "填写编号便于上级事项编号引用，也便于以后按编号更新。",
@@ -460,6 +478,9 @@ def template_help() -> list[tuple[str, ...]]:
         f"不要使用公式、宏和外部链接：含公式的单元格会被拒绝（请粘贴为数值），含宏或外部链接的文件不予导入。"
         f"每个工作表最多 {MAX_ROWS} 行数据（表头和示例行不算），文件最大 {MAX_UPLOAD_BYTES // _MB} MB。",
         "新登记的人员各得到一个一次性的邀请链接，导入结果中会列出；本人点开链接即完成绑定。",
+        "群机器人@提醒：钉钉按手机号，企业微信按企业微信账号（markdown）或手机号，飞书只能按飞书ID（open_id）。"
+        "“人员”表的手机号、企业微信账号、飞书ID都可不填，不填的人在群消息中只写姓名、不@；"
+        "旧模板没有企业微信账号、飞书ID两列也能导入，系统中已有的值保持不变。",
         "",
     ]
     table = [("工作表", "列名", "必填", "说明与可填的值")]

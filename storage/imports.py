@@ -13,6 +13,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.domain.channels import Handle
 from bot.domain.model import Item, Person, Unit
 from bot.domain.workbook import ImportPlan, ItemChange, PersonChange, Stored, UnitChange
 from storage.codec import to_text
@@ -20,6 +21,7 @@ from storage.items import _COLUMNS as _ITEM_COLUMNS
 from storage.items import ItemRepo, _item
 from storage.people import PersonRepo, UnitRepo
 
+_HANDLES = (Handle.WECOM_USERID.value, Handle.FEISHU_OPEN_ID.value)  # their columns
 _CHUNK = 900  # older SQLite builds bind at most 999 parameters in one statement
 
 
@@ -46,8 +48,7 @@ class ImportRepo:
         with their parents up the chain."""
         units = await self._units.all()
         people = await self._persons.all()
-        async with self._conn.execute("SELECT id, phone, note FROM persons") as cur:
-            contacts = {r["id"]: (r["phone"], r["note"]) for r in await cur.fetchall()}
+        contacts, handles = await self._contacts()
         items = await self._items_where("code", sorted(set(codes)))
         items.update(await self._items_where("title", sorted(set(titles))))
         wanted = {i.parent_id for i in items.values() if i.parent_id} - items.keys()
@@ -55,7 +56,18 @@ class ImportRepo:
             found = await self._items.by_ids(wanted)
             items.update(found)
             wanted = {i.parent_id for i in found.values() if i.parent_id} - items.keys()
-        return Stored(units=units, people=people, contacts=contacts, items=items)
+        return Stored(units=units, people=people, contacts=contacts, items=items,
+                      handles=handles)
+
+    async def _contacts(self) -> tuple[dict[int, tuple[str | None, str | None]],
+                                       dict[int, dict[str, str]]]:
+        """Everyone's (手机号, 备注), and the messenger handles set by hand."""
+        async with self._conn.execute(
+                f"SELECT id, phone, note, {', '.join(_HANDLES)} FROM persons") as cur:
+            rows = await cur.fetchall()
+        contacts = {r["id"]: (r["phone"], r["note"]) for r in rows}
+        handles = {r["id"]: {h: r[h] for h in _HANDLES if r[h]} for r in rows}
+        return contacts, handles
 
     async def _items_where(self, column: str, values: list[str]) -> dict[int, Item]:
         found: dict[int, Item] = {}
@@ -113,6 +125,7 @@ class ImportRepo:
         new: list[tuple[Person, str | None, str | None]] = []
         updated: list[Person] = []
         contacts: list[tuple[int, str | None, str | None]] = []
+        handles: list[tuple[int, str | None, str | None]] = []
         next_id = await self._persons.next_id()
         for c in changes:
             oversees = frozenset(units[n].id for n in c.oversees)
@@ -125,8 +138,12 @@ class ImportRepo:
             else:
                 updated.append(Person(c.person_id, c.name, units[c.unit].id, c.roles, oversees))
                 contacts.append((c.person_id, c.phone, c.note))
+            person_id = c.person_id or ids[(c.name, c.unit)]
+            wecom, feishu = (c.handles.get(h) for h in _HANDLES)
+            handles.append((person_id, wecom, feishu))
         await self._persons.add_many(new, now)
         await self._persons.set_contacts(contacts)
+        await self._persons.set_handles_many(handles)
         await self._persons.set_roles(updated)
         return ids
 

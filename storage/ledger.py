@@ -123,10 +123,10 @@ class LedgerSnapshot:
             oversees[person_id].append(unit_id)
         return {
             r[0]: LedgerPerson(r[0], r[1], r[2], frozenset(roles[r[0]]), tuple(oversees[r[0]]),
-                               r[4], r[5], r[3] is not None, bool(r[6]))
+                               r[4], r[5], r[3] is not None, bool(r[6]), r[7], r[8])
             for r in self._rows(
-                "SELECT id, name, unit_id, telegram_user_id, phone, note, active FROM persons "
-                "ORDER BY id")
+                "SELECT id, name, unit_id, telegram_user_id, phone, note, active, wecom_userid, "
+                "feishu_open_id FROM persons ORDER BY id")
         }
 
     def _item(self, r: tuple, parent_code: str | None = None,

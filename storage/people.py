@@ -186,9 +186,14 @@ class PersonRepo:
 
     async def set_handles(self, person_id: int, wecom_userid: str | None,
                           feishu_open_id: str | None) -> None:
-        await self._conn.execute(
+        await self.set_handles_many([(person_id, wecom_userid, feishu_open_id)])
+
+    async def set_handles_many(
+            self, handles: Sequence[tuple[int, str | None, str | None]]) -> None:
+        """(person id, 企业微信账号, 飞书ID) for each: one statement for any number."""
+        await self._conn.executemany(
             "UPDATE persons SET wecom_userid = ?, feishu_open_id = ? WHERE id = ?",
-            (wecom_userid, feishu_open_id, person_id))
+            [(wecom, feishu, pid) for pid, wecom, feishu in handles])
 
     async def bind(self, person_id: int, telegram_user_id: int) -> None:
         await self._conn.execute(

@@ -9,6 +9,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 
+from bot.domain.channels import Handle
 from bot.domain.ledger import (
     EVENTS,
     EXTRA_COLUMNS,
@@ -54,7 +55,7 @@ def hand_made() -> Ledger:
     }
     people = {
         1: LedgerPerson(1, "陈书记", 1, frozenset({Role.SECRETARY}), (), "13800000001", None,
-                        True, True),
+                        True, True, "ChenShuJi", "ou_7d8a6e6df7621556ce0d21922b676706"),
         2: LedgerPerson(2, "李明", 1, frozenset({Role.MEMBER, Role.ADMIN}), (2,), None,
                         "<b>分管</b> & 财务", False, True),
         3: LedgerPerson(3, "刘纪委", 3, frozenset({Role.DISCIPLINE_SECRETARY}), (), None, None,
@@ -140,8 +141,10 @@ def test_units_and_people_read_as_the_import_template(book):
     assert values(book[UNITS])[1:] == [["某局党委", None, "党委"], ["财务科", "某局党委", "部门"],
                                        ["局纪委", "某局党委", "二级党组织"]]
     rows = values(book[PEOPLE])[1:]
-    assert rows[0] == ["陈书记", "党委书记", "某局党委", None, "13800000001", None, "是"]
-    assert rows[1] == ["李明", "班子成员、管理员", "某局党委", "财务科", None, "<b>分管</b> & 财务", "否"]
+    assert rows[0] == ["陈书记", "党委书记", "某局党委", None, "13800000001", None, "ChenShuJi",
+                       "ou_7d8a6e6df7621556ce0d21922b676706", "是"]
+    assert rows[1] == ["李明", "班子成员、管理员", "某局党委", "财务科", None, "<b>分管</b> & 财务",
+                       None, None, "否"]
     assert [r[0] for r in rows] == ["陈书记", "李明", "刘纪委", "张三", "张三"]
     assert book[PEOPLE]["E2"].data_type == "s"  # a phone number stays text
 
@@ -301,8 +304,27 @@ async def test_export_then_import_of_the_same_data_changes_nothing(bot, api, org
     hostile = await org.item("问题", HOSTILE, "主体责任", "陈书记", "某局党委", "2026-12-20")
     child = await org.item("责任", "<b>规范</b> & 接待", "一岗双责", "李明@某局党委", "财务科",
                            "2026-12-22", parent=hostile)
+    # messenger handles, one of them all digits (an Excel number if it were not text)
+    async with services.db.transaction() as tx:
+        people = {p.name: p.id for p in (await tx.persons.all()).values()}
+        await tx.persons.set_handles(people["陈书记"], "ChenShuJi", "ou_7d8a6e6df76215")
+        await tx.persons.set_handles(people["王芳"], "10086", None)
+        await tx.persons.set_handles(people["周支书"], None, "a1b2c3")
+    handles = {
+        Handle.WECOM_USERID.value: COLUMNS[PEOPLE].index("企业微信账号"),
+        Handle.FEISHU_OPEN_ID.value: COLUMNS[PEOPLE].index("飞书ID"),
+    }
     exported = await services.export.export_for_console(WORDS)
     book = openpyxl.load_workbook(io.BytesIO(exported.data))
+    in_sheet = {r[0]: {h: r[i] for h, i in handles.items() if r[i] is not None}
+                for r in values(book[PEOPLE])[1:]}
+    async with services.db.read() as tx:
+        stored = await tx.persons.handles(set(people.values()))
+    # the sheet holds what is stored (the 手机号 aside)
+    assert {name: in_sheet[name] for name in ("陈书记", "王芳", "周支书")} == {
+        name: {h: v for h, v in stored[people[name]].items() if h != Handle.MOBILE.value}
+        for name in ("陈书记", "王芳", "周支书")}
+    assert in_sheet["王芳"] == {"wecom_userid": "10086"}
     codes = [r[0] for r in values(book[ITEMS])[1:]]
     assert world["a"] in codes and world["b"] in codes and hostile in codes
     row = values(book[ITEMS])[1 + codes.index(child)]
@@ -314,6 +336,8 @@ async def test_export_then_import_of_the_same_data_changes_nothing(bot, api, org
     assert result.invites == ()
     assert await snapshot(bot) == before
     assert (await item_state(bot, world["a"]))[0].status is ItemStatus.EXTENSION_REQUESTED
+    async with services.db.read() as tx:
+        assert await tx.persons.handles(set(people.values())) == stored
 
 
 async def test_the_snapshot_reads_one_moment_and_holds_up_no_writer(bot, org):

@@ -6,6 +6,7 @@ webhook carries the robot's key and its secret signs: both are kept out of every
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +28,23 @@ class Handle(StrEnum):
     MOBILE = "mobile"  # 手机号
     WECOM_USERID = "wecom_userid"  # 企业微信账号
     FEISHU_OPEN_ID = "feishu_open_id"  # 飞书 open_id (ou_…)
+
+
+#: A plain id a robot's markup may carry (<@id>): a WeCom userid is one.
+PLAIN_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+#: A Feishu open_id (ou_…; on_… a union_id), or a user_id of letters and digits.
+FEISHU_ID = re.compile(r"(ou|on)_[A-Za-z0-9]{1,64}|[A-Za-z0-9]{1,64}")
+
+#: What each handle a person may be given by hand must look like (手机号 has its own rule).
+HANDLE_PATTERNS: dict[Handle, re.Pattern[str]] = {
+    Handle.WECOM_USERID: PLAIN_ID,
+    Handle.FEISHU_OPEN_ID: FEISHU_ID,
+}
+
+
+def is_handle(handle: Handle, text: str) -> bool:
+    """Whether `text` is, as it is, a valid `handle` (WeCom userid or Feishu id)."""
+    return HANDLE_PATTERNS[handle].fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

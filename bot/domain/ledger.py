@@ -67,6 +67,8 @@ class LedgerPerson(NamedTuple):
     note: str | None
     bound: bool
     active: bool
+    wecom_userid: str | None = None  # 企业微信账号
+    feishu_open_id: str | None = None  # 飞书ID
 
 
 class LedgerItem(NamedTuple):

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from bot.domain.channels import Handle, is_handle
 from bot.domain.dates import YEARS, DateParseError, parse_due_date, parse_full_date
 from bot.domain.model import (
     CODE_PREFIX,
@@ -54,7 +55,7 @@ SHEETS = (UNITS, PEOPLE, ITEMS)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     UNITS: ("名称", "上级单位", "类型"),
-    PEOPLE: ("姓名", "角色", "所在单位", "分管单位", "手机号", "备注"),
+    PEOPLE: ("姓名", "角色", "所在单位", "分管单位", "手机号", "备注", "企业微信账号", "飞书ID"),
     ITEMS: ("编号", "清单类型", "标题", "责任类型", "责任人", "所在单位", "上级事项编号",
             "来源", "截止日期", "状态"),
 }
@@ -63,12 +64,25 @@ REQUIRED: dict[str, frozenset[str]] = {
     PEOPLE: frozenset({"姓名", "角色", "所在单位"}),
     ITEMS: frozenset({"清单类型", "标题", "责任类型", "责任人", "截止日期"}),
 }
+#: Columns a file may lack altogether (a template or an export made before they were
+#: added): a person's stored value is then left as it is.
+OPTIONAL_HEADERS: dict[str, frozenset[str]] = {
+    UNITS: frozenset(),
+    PEOPLE: frozenset({"企业微信账号", "飞书ID"}),
+    ITEMS: frozenset(),
+}
+#: The messenger handles a person may be given in the 人员 sheet, by column.
+HANDLE_COLUMNS: dict[str, Handle] = {
+    "企业微信账号": Handle.WECOM_USERID,
+    "飞书ID": Handle.FEISHU_OPEN_ID,
+}
 
 #: The template's example rows. A row exactly like its example is skipped, so a template
 #: filled in below its examples imports only what was filled in.
 EXAMPLES: dict[str, tuple[object, ...]] = {
     UNITS: ("（示例）某局党委", None, "党委"),
-    PEOPLE: ("（示例）张三", "党委书记", "（示例）某局党委", None, None, "示例行，导入时跳过"),
+    PEOPLE: ("（示例）张三", "党委书记", "（示例）某局党委", None, None, "示例行，导入时跳过",
+             None, None),
     ITEMS: (None, "问题", "（示例）公务接待超标准问题整改", "主体责任", "（示例）张三",
             "（示例）某局党委", None, "巡察", date(2026, 3, 31), "未开始"),
 }
@@ -202,6 +216,7 @@ def kind_of_zip(names: Iterable[str]) -> FileKind:
 FIELD_COLUMNS: dict[str, str] = {
     "kind": "类型", "parent": "上级单位",
     "roles": "角色", "oversees": "分管单位", "phone": "手机号", "note": "备注",
+    Handle.WECOM_USERID.value: "企业微信账号", Handle.FEISHU_OPEN_ID.value: "飞书ID",
     "title": "标题", "duty": "责任类型", "owner": "责任人", "unit": "所在单位",
     "parent_code": "上级事项编号", "source": "来源", "due_date": "截止日期", "status": "状态",
 }
@@ -235,6 +250,8 @@ class Stored:
     people: Mapping[int, Person]
     contacts: Mapping[int, tuple[str | None, str | None]]  # person id → (手机号, 备注)
     items: Mapping[int, Item]  # the items the file may name, and their ancestors
+    # person id → {Handle value: id} for the handles set (企业微信账号, 飞书ID)
+    handles: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
 
 
 # -- problems -----------------------------------------------------------------------------
@@ -248,6 +265,7 @@ class Problem(StrEnum):
     REQUIRED = "required"
     BAD_NAME = "bad_name"
     BAD_CHARACTERS = "bad_characters"  # value: the character (U+200B); choices: (why,)
+    BAD_HANDLE = "bad_handle"  # not a messenger id; choices: (the Handle value,)
     TOO_LONG = "too_long"
     BAD_CODE = "bad_code"
     DUPLICATE_ROW = "duplicate_row"
@@ -313,6 +331,8 @@ class PersonRow:
     oversees: tuple[str, ...]
     phone: str | None
     note: str | None
+    # Handle value → id, or None for a blank cell; only the handle columns the sheet has
+    handles: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +430,13 @@ class _Cells:
         text = self.text(column)
         if len(text) > limit:
             self.fail(column, Problem.TOO_LONG, text[:20], number=limit)
+        return text or None
+
+    def handle(self, column: str, handle: Handle) -> str | None:
+        """A messenger id exactly as typed (outer spaces aside), or a blank cell."""
+        text = self.text(column)
+        if text and not is_handle(handle, text):
+            self.fail(column, Problem.BAD_HANDLE, text, (handle.value,))
         return text or None
 
     def term(self, column: str, names: dict[_E, str]) -> _E | None:
@@ -533,7 +560,8 @@ def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
             continue
         header = [cell_text(v) for v in sheet.header]
         where = {text: index for index, text in reversed(list(enumerate(header))) if text}
-        missing = [c for c in COLUMNS[name] if c not in where]
+        missing = [c for c in COLUMNS[name] if c not in where
+                   and c not in OPTIONAL_HEADERS[name]]
         errors += [RowError(name, 1, c, Problem.HEADER_MISSING) for c in missing]
         for row, column in sheet.formulas:
             label = header[column] if column < len(header) and header[column] \
@@ -548,8 +576,8 @@ def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
         table = tables.setdefault(name, [])
         for row, values in sheet.rows:
             cells = {c: values[where[c]] if where[c] < len(values) else None
-                     for c in COLUMNS[name]}
-            texts = tuple(cell_text(v) for v in cells.values())
+                     for c in COLUMNS[name] if c in where}
+            texts = tuple(cell_text(cells.get(c)) for c in COLUMNS[name])
             if not any(texts):
                 continue
             if texts == example:
@@ -620,16 +648,24 @@ def _read_people(table: list[dict[str, object]], errors: list[RowError],
         oversees = c.names("分管单位")
         phone = c.limited("手机号", PHONE_MAX)
         note = c.limited("备注", NOTE_MAX)
+        handles = _handles(c)
         key = (name, unit)
         if name and unit and key in first:
             c.fail("姓名", Problem.DUPLICATE_ROW, name, number=first[key])
         if c.ok:
             first[key] = c.row
-            rows.append(PersonRow(c.row, name, frozenset(roles), unit, oversees, phone, note))
+            rows.append(PersonRow(c.row, name, frozenset(roles), unit, oversees, phone, note,
+                                  handles))
         elif name and unit:
             first.setdefault(key, c.row)
             broken.add(key)
     return tuple(rows)
+
+
+def _handles(c: _Cells) -> dict[str, str | None]:
+    """The handle columns this sheet has, each checked: Handle value → id or None."""
+    return {handle.value: c.handle(column, handle) for column, handle in HANDLE_COLUMNS.items()
+            if column in c.values}
 
 
 def _read_items(table: list[dict[str, object]], errors: list[RowError],
@@ -700,6 +736,8 @@ class PersonChange:
     note: str | None
     person_id: int | None = None
     changes: Mapping[str, tuple[object, object]] = field(default_factory=dict)
+    # every handle a person may be given by hand (Handle value → id or None), as it is to be
+    handles: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -877,7 +915,9 @@ def _plan_people(rows: tuple[PersonRow, ...], stored: Stored, unit_names: set[st
             continue
         oversees = tuple(dict.fromkeys(r.oversees))
         if person_id is None:
-            new.append(PersonChange(r.row, r.name, r.unit, r.roles, oversees, r.phone, r.note))
+            handles, _ = _handle_changes(r, {})
+            new.append(PersonChange(r.row, r.name, r.unit, r.roles, oversees, r.phone, r.note,
+                                    handles=handles))
             continue
         old = stored.people[person_id]
         phone, note = stored.contacts.get(person_id, (None, None))
@@ -891,10 +931,26 @@ def _plan_people(rows: tuple[PersonRow, ...], stored: Stored, unit_names: set[st
             changes["phone"] = (phone, r.phone)
         if r.note != note:
             changes["note"] = (note, r.note)
+        handles, changed = _handle_changes(r, stored.handles.get(person_id, {}))
+        changes.update(changed)
         if changes:
             updates.append(PersonChange(r.row, r.name, r.unit, r.roles, oversees, r.phone,
-                                        r.note, person_id, changes))
+                                        r.note, person_id, changes, handles))
     return (*new, *updates), keys
+
+
+def _handle_changes(r: PersonRow, old: Mapping[str, str]
+                    ) -> tuple[dict[str, str | None], dict[str, tuple[object, object]]]:
+    """Every handle as it is to be (a column the sheet lacks keeps the stored one), and
+    those the row changes: Handle value → (old, new)."""
+    handles: dict[str, str | None] = {}
+    changes: dict[str, tuple[object, object]] = {}
+    for handle in HANDLE_COLUMNS.values():
+        key = handle.value
+        handles[key] = r.handles[key] if key in r.handles else old.get(key)
+        if handles[key] != old.get(key):
+            changes[key] = (old.get(key), handles[key])
+    return handles, changes
 
 
 def _sorted_values(values: Iterable[StrEnum]) -> list[str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -39,6 +38,7 @@ from bot.channels.robots.model import (
     with_keyword,
 )
 from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, classify
+from bot.domain.channels import FEISHU_ID
 
 LIMITS = Limits(
     windows=(RateWindow(100, 60.0), RateWindow(5, 1.0)),
@@ -58,7 +58,6 @@ KEYWORD_MISSING = 19024
 
 # what `timestamp` and `sign` add to the body, kept free when a message is measured
 _SIGN_ROOM = 96
-_OPEN_ID = re.compile(r"(ou|on)_[A-Za-z0-9]{1,64}|[A-Za-z0-9]{1,64}")
 
 
 def sign(secret: str, timestamp_s: int) -> str:
@@ -74,7 +73,7 @@ def timestamp_s(now: datetime) -> int:
 
 
 def text_payload(text: str, open_ids: Sequence[str] = (), keyword: str | None = None) -> Payload:
-    ids = checked_ids(list(open_ids), _OPEN_ID, "Feishu open_id")
+    ids = checked_ids(list(open_ids), FEISHU_ID, "Feishu open_id")
     if ids:
         text = f"{text}\n" + " ".join(f'<at user_id="{one}"></at>' for one in ids)
     payload: Payload = {"msg_type": "text", "content": {"text": with_keyword(text, keyword)}}
@@ -98,7 +97,7 @@ class FeishuWriter:
             if isinstance(piece, Mention):
                 open_id = piece.handles.get(Handle.FEISHU_OPEN_ID)
                 name = markup_safe(piece.name)
-                out.append(f'<at user_id="{checked_ids([open_id], _OPEN_ID)[0]}">{name}</at>'
+                out.append(f'<at user_id="{checked_ids([open_id], FEISHU_ID)[0]}">{name}</at>'
                            if open_id else name)
             else:
                 out.append(markup_safe(piece.text))

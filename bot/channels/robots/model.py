@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.channels.message import Line, Mention
 from bot.channels.robots.masking import mask_secret, mask_webhook
-from bot.domain.channels import Handle
+from bot.domain.channels import PLAIN_ID, Handle
 
 if TYPE_CHECKING:
     from bot.channels.robots.outcome import Outcome
@@ -153,11 +153,10 @@ def with_keyword(text: str, keyword: str | None) -> str:
     return f"【{keyword}】{text}"
 
 
-_PLAIN_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _MOBILE = re.compile(r"\+?[0-9-]{5,20}")
 
 
-def checked_ids(ids: tuple[str, ...] | list[str], pattern: re.Pattern[str] = _PLAIN_ID,
+def checked_ids(ids: tuple[str, ...] | list[str], pattern: re.Pattern[str] = PLAIN_ID,
                 what: str = "id") -> list[str]:
     """Handles go into markup (<@id>, <at user_id="…">): anything but plain ids is refused."""
     for one in ids:
