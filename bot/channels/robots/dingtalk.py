@@ -38,6 +38,7 @@ from bot.channels.robots.model import (
     checked_mobiles,
     json_body,
     markup_safe,
+    usable,
     utf8_size,
     with_keyword,
 )
@@ -122,7 +123,7 @@ class DingtalkWriter:
         out = []
         for piece in line:
             if isinstance(piece, Mention):
-                mobile = piece.handles.get(Handle.MOBILE)
+                mobile = usable(piece, Handle.MOBILE)
                 out.append(f"{markup_safe(piece.name)} @{mobile}" if mobile
                            else markup_safe(piece.name))
             elif piece.style is Style.BOLD:
@@ -137,8 +138,8 @@ class DingtalkWriter:
     def payload(self, form: Form, title: str, text: str, mentions: Sequence[Mention],
                 keyword: str | None) -> Payload:
         del form
-        return markdown_payload(title, text, [m.handles[Handle.MOBILE] for m in mentions
-                                              if Handle.MOBILE in m.handles], keyword)
+        mobiles = [usable(m, Handle.MOBILE) for m in mentions]
+        return markdown_payload(title, text, [m for m in mobiles if m], keyword)
 
     def image(self, image: bytes) -> Payload | None:
         del image  # DingTalk robots take images by URL only

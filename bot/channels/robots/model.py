@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.channels.message import Line, Mention
 from bot.channels.robots.masking import mask_secret, mask_webhook
-from bot.domain.channels import PLAIN_ID, Handle
+from bot.domain.channels import FEISHU_ID, PLAIN_ID, Handle
 
 if TYPE_CHECKING:
     from bot.channels.robots.outcome import Outcome
@@ -177,3 +177,19 @@ def markup_safe(text: str) -> str:
     """User words in markup: an angle bracket could open a mention (<@id>, <at …>) or a
     tag, so it is written as its full-width twin."""
     return text.replace("<", "＜").replace(">", "＞")
+
+
+_HANDLE_PATTERNS = {Handle.MOBILE: _MOBILE, Handle.WECOM_USERID: PLAIN_ID,
+                    Handle.FEISHU_OPEN_ID: FEISHU_ID}
+
+
+def usable(mention: Mention, handle: Handle) -> str | None:
+    """The person's handle for this messenger, if it is one the messenger takes; a number
+    typed with spaces ("138 0000 0001") is read without them. Otherwise None: the person
+    is named, not @-ed, and the message still goes."""
+    value = mention.handles.get(handle.value)
+    if not value:
+        return None
+    if handle is Handle.MOBILE:
+        value = value.replace(" ", "")
+    return value if _HANDLE_PATTERNS[handle].fullmatch(value) else None

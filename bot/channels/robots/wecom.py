@@ -32,6 +32,7 @@ from bot.channels.robots.model import (
     checked_mobiles,
     json_body,
     markup_safe,
+    usable,
     utf8_size,
 )
 from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, classify
@@ -90,15 +91,15 @@ class WecomWriter:
     text, which @-s by 手机号 too. A person with neither is named, not @-ed."""
 
     def form(self, mentions: Sequence[Mention]) -> Form:
-        by_mobile_only = any(Handle.WECOM_USERID not in m.handles and Handle.MOBILE in m.handles
-                             for m in mentions)
+        by_mobile_only = any(usable(m, Handle.WECOM_USERID) is None
+                             and usable(m, Handle.MOBILE) is not None for m in mentions)
         return TEXT if by_mobile_only else MARKDOWN
 
     def line(self, form: Form, line: Line) -> str:
         out = []
         for piece in line:
             if isinstance(piece, Mention):
-                userid = piece.handles.get(Handle.WECOM_USERID)
+                userid = usable(piece, Handle.WECOM_USERID)
                 out.append(f"<@{userid}>" if form is MARKDOWN and userid
                            else f"@{markup_safe(piece.name)}")
             elif form is MARKDOWN and piece.style is Style.BOLD:
@@ -114,11 +115,10 @@ class WecomWriter:
         del title, keyword  # no title field, no keyword setting
         if form is MARKDOWN:
             return markdown_payload(text)
-        return text_payload(
-            text, mobiles=[m.handles[Handle.MOBILE] for m in mentions
-                           if Handle.MOBILE in m.handles and Handle.WECOM_USERID not in m.handles],
-            userids=[m.handles[Handle.WECOM_USERID] for m in mentions
-                     if Handle.WECOM_USERID in m.handles])
+        userids = {m.name: usable(m, Handle.WECOM_USERID) for m in mentions}
+        mobiles = [usable(m, Handle.MOBILE) for m in mentions if not userids[m.name]]
+        return text_payload(text, mobiles=[m for m in mobiles if m],
+                            userids=[u for u in userids.values() if u])
 
     def image(self, image: bytes) -> Payload | None:
         return image_payload(image)
