@@ -30,7 +30,7 @@ from bot.domain.model import ItemStatus, ListKind
 from bot.domain.summary import Summary, from_payload
 from bot.domain.vocabulary import STATUS_NAMES
 from messages import replies, summary
-from messages.channels import BROKEN, BROKEN_ADVICE
+from messages.channels import BROKEN, BROKEN_ADVICE, KIND_NAMES
 from messages.chart import unit_rows
 from messages.format import days_phrase, esc, fmt_date
 
@@ -90,7 +90,7 @@ def unit_digest(payload: dict[str, Any], today: date, confidential: bool) -> Out
         line(f"{payload['unit']}：{len(sections)} 人共 {total} 项事项需要关注。"),
     ]
     for section in sections:
-        who = Mention(section["name"], section.get("handles", {}))
+        who = Mention(section["name"], section.get("handles", {}), section.get("person"))
         count = len(section["entries"]) + section.get("more", 0)
         lines += [BLANK, line(who, f"：{count} 项")]
         for number, entry in enumerate(section["entries"], start=1):
@@ -175,6 +175,21 @@ def robot_broken(payload: dict[str, Any]) -> Outgoing:
         line(f"“{payload['name']}”的机器人发不出消息：{why}。"),
         line(f"{advice}；改好后在服务器上运行 dutybot channel test {payload['name']}，"
              "待发的消息随即补发。此提示只发一次。"),
+    ))
+
+
+#: What a messenger's robot @-s people by, as the import template names the columns.
+HANDLE_WORDS = {"wecom": "企业微信账号（或手机号）", "dingtalk": "手机号", "feishu": "飞书ID"}
+
+
+def no_handle(payload: dict[str, Any]) -> Outgoing:
+    """To the admins, once per person: a robot can name them but not @ them."""
+    kind = payload["kind"]
+    return Outgoing(title="无法@提醒", lines=(
+        line(f"ℹ️ “{payload['group']}”（{KIND_NAMES.get(kind, kind)}）里的提醒只能写出 "
+             f"{payload['who']} 的名字，无法@到本人：人员表里没有他的"
+             f"{HANDLE_WORDS.get(kind, '账号')}。"),
+        line("请在人员表的这一列填好后重新导入。此提示每人只发一次。"),
     ))
 
 

@@ -51,6 +51,8 @@ def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
         return Rendered([calendar_notice(payload["year"], payload["estimated"])])
     if kind == "undeliverable_notice":
         return Rendered([undeliverable_notice(payload)])
+    if kind == "no_handle_notice":
+        return Rendered([outgoing.to_html(outgoing.no_handle(payload))])
     if kind == "robot_broken_notice":
         return Rendered([outgoing.to_html(outgoing.robot_broken(payload))])
     if kind in _NOTICES:

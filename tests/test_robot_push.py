@@ -220,3 +220,16 @@ async def test_a_broken_robot_is_marked_once_and_holds_up_no_other(
     await services.channels.test(OFFICE, "财务科支部群", "测试 督办")
     await days(bot, clock, http, date(2026, 11, 30), date(2026, 11, 30))
     assert any("今日提醒" in t for t in contents(robots.dingtalk.received("cw")))
+
+
+async def test_people_a_robot_cannot_mention_are_named_and_the_admins_told_once(
+        bot, api, clock, world, robots, offices, http, admin):
+    """陈书记 and 李明 have no 飞书ID: the 局党委's Feishu group names them when they are
+    asked to 督促 the overdue item; the admin hears of each once, however many days."""
+    await days(bot, clock, http, date(2026, 11, 23), date(2026, 12, 3))
+    feishu = "\n".join(contents(robots.feishu.received("xm")))
+    assert "李明：" in feishu and '<at user_id="ou_wangfang12">' in feishu
+    notices = [m.plain for m in api.bot_messages(admin.id) if "无法@到本人" in m.plain]
+    named = sorted(n.split("只能写出 ")[1].split(" ")[0] for n in notices)
+    assert named == ["李明", "陈书记"], notices
+    assert all("飞书ID" in n for n in notices)

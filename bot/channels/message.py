@@ -33,6 +33,7 @@ class Mention:
 
     name: str
     handles: Mapping[str, str] = field(default_factory=dict)  # Handle value -> id
+    person: int | None = None  # who it is, to tell the admins when nobody can @ them
 
 
 Piece = Span | Mention

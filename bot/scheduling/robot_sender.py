@@ -90,11 +90,17 @@ class RobotSender:
         if wait > 0:  # not this robot's turn yet: the message waits where it is
             self._not_before[channel.id] = self.clock.now() + timedelta(seconds=wait)
             return False, wait
-        payloads = await self._payloads(msg, kind, channel)
+        message = await self._message(msg, channel)
+        payloads = render(kind, message, channel.keyword) if message else []
         if not payloads or msg.parts_sent >= len(payloads):
             await self.robots.delivery.skipped(msg)
             return False, 0.0
         index = msg.parts_sent
+        if index == 0 and message is not None and kind.writer is not None:
+            unnamed = [(m.person, m.name) for m in message.mentions()
+                       if m.person is not None and not kind.writer.reaches(m)]
+            if unnamed:  # named, not @-ed: the admins learn once per person
+                await self.robots.unreachable(channel, unnamed)
         robot = RobotConfig(kind.name, channel.webhook, channel.secret, channel.keyword)
         outcome = await post(self.client, robot, payloads[index], self.clock.now())
         match outcome:
@@ -115,18 +121,14 @@ class RobotSender:
                 await self.robots.delivery.retry(msg, backoff(msg.attempts), outcome.detail)
         return False, 0.0
 
-    async def _payloads(self, msg: OutboxMessage, kind: RobotKind,
-                        channel: RobotChannel) -> list[dict]:
+    async def _message(self, msg: OutboxMessage, channel: RobotChannel) -> Outgoing | None:
         """Built again for every part (the same for the same day), so nothing but the
         count of parts sent needs keeping between them."""
         today = self.clock.now().date()
         confidential = self.robots.is_confidential(channel)
         if msg.kind in SLOW_KINDS:  # a chart: drawn in a child process
-            message = await self.offload.run(_message, msg.kind, msg.payload, today,
-                                             confidential)
-        else:
-            message = _message(msg.kind, msg.payload, today, confidential)
-        return render(kind, message, channel.keyword) if message else []
+            return await self.offload.run(_message, msg.kind, msg.payload, today, confidential)
+        return _message(msg.kind, msg.payload, today, confidential)
 
 
 def _message(kind: str, payload: dict, today: date, confidential: bool) -> Outgoing | None:

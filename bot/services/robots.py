@@ -110,6 +110,24 @@ class RobotOutbox(ServiceBase):
                                     person_id=None, kind="robot_broken_notice",
                                     day=now.date(), payload=payload, now=now)
 
+    async def unreachable(self, channel: RobotChannel, people: list[tuple[int, str]]) -> None:
+        """People a robot can only name, not @ (no 手机号, 企业微信账号 or 飞书ID it
+        takes): the admins are told once per person."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            admins = admin_chats(await tx.persons.all(), self.delivery.admin_ids)
+            for person_id, name in people:
+                for chat_id in admins:
+                    queued = await tx.outbox.add(
+                        dedup_key=f"notice:no_handle:{person_id}:{chat_id}",
+                        target=Target.telegram(chat_id), person_id=None,
+                        kind="no_handle_notice", day=now.date(),
+                        payload={"who": name, "group": channel.name, "kind": channel.kind},
+                        now=now)
+                    if queued is not None:
+                        log.info("robot %s cannot @ person %s: told admin %s", channel.id,
+                                 person_id, chat_id)
+
     async def refused(self, msg: OutboxMessage, detail: str) -> None:
         """The messenger will never take this message as it is: set aside, logged."""
         await self.delivery.failed(msg, detail)

@@ -145,6 +145,9 @@ class DingtalkWriter:
         del image  # DingTalk robots take images by URL only
         return None
 
+    def reaches(self, mention: Mention) -> bool:
+        return usable(mention, Handle.MOBILE) is not None
+
 
 def prepare(robot: RobotConfig, payload: Payload, now: datetime) -> PreparedRequest:
     url = signed_url(robot.webhook, robot.secret, now) if robot.secret else robot.webhook

@@ -126,6 +126,9 @@ class Writer(Protocol):
     def image(self, image: bytes) -> Payload | None:
         """None: this messenger's robot cannot upload an image."""
 
+    def reaches(self, mention: Mention) -> bool:
+        """Whether this messenger can @ the person (else they are only named)."""
+
 
 class PayloadTooLarge(ValueError):
     """The message does not fit the robot's limit; splitting is the caller's job."""

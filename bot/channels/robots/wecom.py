@@ -123,6 +123,10 @@ class WecomWriter:
     def image(self, image: bytes) -> Payload | None:
         return image_payload(image)
 
+    def reaches(self, mention: Mention) -> bool:
+        return (usable(mention, Handle.WECOM_USERID) is not None
+                or usable(mention, Handle.MOBILE) is not None)
+
 
 def prepare(robot: RobotConfig, payload: Payload, now: datetime) -> PreparedRequest:
     del now  # nothing here depends on time
