@@ -1,8 +1,9 @@
 """`dutybot demo`: a believable 局党委 played through the real handlers, with no network.
 
 Everything goes through the same Application, services and SQLite schema as production;
-only Telegram is simulated (bot/fake_telegram). The transcript shows, chat by chat,
-what each person and group would see.
+only the messengers are simulated: Telegram (bot/fake_telegram) and the 纪委's 企业微信
+group robot (bot/fake_robots, on 127.0.0.1). The transcript shows, chat by chat, what each
+person and group would see.
 """
 
 from __future__ import annotations
@@ -15,11 +16,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from bot.clock import ManualClock
 from bot.config import load_settings
-from bot.domain.model import Duty, ListKind
+from bot.domain.model import Actor, Duty, ListKind
+from bot.fake_robots import FakeRobots, FakeRobotServer
 from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
+from bot.scheduling.robot_sender import RobotSender
 from bot.services.items import ItemDraft
 from messages.format import fmt_date
 
@@ -27,6 +32,9 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Mond
 ADMIN_ID = 1001
 DISCIPLINE_GROUP = -1001
 FILES = Path("demo-output")  # the chart and the 台账 the demo writes, beside the transcript
+WECOM_GROUP = "纪委工作群"  # the 纪委's 企业微信 group, reached through its group robot
+WECOM_KEY = "demo-0000-wecom-key"
+CONSOLE = Actor(telegram_user_id=None, bootstrap_admin=True)  # `dutybot channel add`
 
 UNITS = [
     "/新建单位 某局党委",
@@ -85,9 +93,13 @@ ITEMS = [
 ]
 
 class Demo:
-    def __init__(self, bot: BotDriver, api: FakeTelegram) -> None:
+    def __init__(self, bot: BotDriver, api: FakeTelegram, fake: FakeRobots | None = None,
+                 robots: RobotSender | None = None) -> None:
         self.bot = bot
         self.api = api
+        self.fake = fake  # the 企业微信 server: what the group saw
+        self.robots = robots
+        self.robot_seen = 0
         self.users: dict[str, User] = {}
         self.admin = api.user(ADMIN_ID, "郑晓")
         self.users["郑晓"] = self.admin
@@ -182,7 +194,7 @@ class Demo:
             day = START.date() + timedelta(days=offset)
             clock.set(datetime.combine(day, START.timetz()))
             await self.bot.tick()
-            pushes = []
+            pushes = await self.robot_pushes()
             for chat_id in list(self.api.messages):
                 fresh = self.api.bot_messages(chat_id)[seen.get(chat_id, 0):]
                 seen[chat_id] = len(self.api.bot_messages(chat_id))
@@ -233,6 +245,16 @@ class Demo:
             written[-1].write_bytes(ledger.file)
         return written
 
+    async def robot_pushes(self) -> list[str]:
+        """What the 企业微信 group robot sent at this tick, a line each."""
+        if self.robots is None or self.fake is None:
+            return []
+        while (await self.robots.drain())[0]:
+            pass
+        seen = self.fake.wecom.received(WECOM_KEY)
+        fresh, self.robot_seen = seen[self.robot_seen:], len(seen)
+        return [f"　📨 企业微信·{WECOM_GROUP}：{_summary(_as_seen(p))}" for p in fresh]
+
     def _chat_name(self, chat_id: int) -> str:
         chat = self.api.chats[chat_id]
         return chat.title if chat.type != "private" else self.api.users[chat_id].first_name
@@ -271,6 +293,23 @@ def transcript(api: FakeTelegram) -> str:
     if toasts:
         blocks.append("══════ 按钮提示（toast） ══════\n" + "\n".join(f"💬 {t}" for t in toasts))
     return "\n\n".join(blocks)
+
+
+def _as_seen(payload: dict) -> str:
+    """A WeCom robot message as the group reads it: markdown drawn, an image named."""
+    kind = payload.get("msgtype")
+    if kind == "image":
+        return "🖼️［图片：周报图表］"
+    body = payload.get(kind, {}).get("content", "")
+    return re.sub(r"\*\*|`", "", body)
+
+
+def robot_transcript(fake: FakeRobots) -> str:
+    """The 纪委's 企业微信 group, as its members would read it."""
+    lines = [f"══════ 企业微信 · {WECOM_GROUP}（群机器人推送） ══════"]
+    for payload in fake.wecom.received(WECOM_KEY):
+        lines.append("🤖 " + _as_seen(payload).replace("\n", "\n   "))
+    return "\n".join(lines)
 
 
 class OutputRefused(Exception):
@@ -329,22 +368,34 @@ async def run_demo(output: str | None = None) -> int:
 async def _play() -> str:
     """The whole story, and the transcript of every chat."""
     api = FakeTelegram()
-    with tempfile.TemporaryDirectory() as folder:
-        settings = load_settings(
-            DUTYBOT_DB_PATH=Path(folder) / "demo.db",
-            DUTYBOT_ADMIN_IDS=str(ADMIN_ID),
-            TELEGRAM_API_BASE_URL="https://api.telegram.org",
-            DUTYBOT_TIMEZONE="Asia/Shanghai",
-        )
-        clock = ManualClock(START)
-        async with driven_bot(settings, api, clock) as bot:
-            demo = Demo(bot, api)
-            await demo.setup_people()
-            await demo.seed_lists()
-            await demo.play()
-            log = await demo.fortnight(clock)
-            files = await demo.weekly(FILES)
-    text = "\n\n".join((transcript(api), FORTNIGHT_TITLE + "\n" + "\n".join(log)))
+    clock = ManualClock(START)
+    fake = FakeRobots(lambda: clock.now().timestamp())
+    server = FakeRobotServer(fake).start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            settings = load_settings(
+                DUTYBOT_DB_PATH=Path(folder) / "demo.db",
+                DUTYBOT_ADMIN_IDS=str(ADMIN_ID),
+                TELEGRAM_API_BASE_URL="https://api.telegram.org",
+                DUTYBOT_TIMEZONE="Asia/Shanghai",
+            )
+            async with driven_bot(settings, api, clock) as bot, \
+                    httpx.AsyncClient(trust_env=False) as http:
+                services = bot.app.bot_data.services
+                # as `dutybot channel add 企业微信 纪委工作群 --webhook …` does
+                await services.channels.add(CONSOLE, "企业微信", WECOM_GROUP,
+                                            server.root + fake.wecom.add_robot(WECOM_KEY))
+                robots = RobotSender(services.robots, clock, http, services.offload)
+                demo = Demo(bot, api, fake, robots)
+                await demo.setup_people()
+                await demo.seed_lists()
+                await demo.play()
+                log = await demo.fortnight(clock)
+                files = await demo.weekly(FILES)
+    finally:
+        server.stop()
+    text = "\n\n".join((transcript(api), robot_transcript(fake),
+                        FORTNIGHT_TITLE + "\n" + "\n".join(log)))
     if files:
         text += "\n\n══════ 写出的文件 ══════\n" + "\n".join(f"📄 {f}" for f in files)
     return text

@@ -24,6 +24,7 @@ from bot.channels.message import (
     bold,
     code,
     line,
+    plain,
     text,
 )
 from bot.domain.model import ItemStatus, ListKind
@@ -39,6 +40,7 @@ ROBOT_KINDS = frozenset({"robot_digest", "group_digest", "weekly_summary", "week
                          "robot_broken_notice"})
 
 NO_CHAT_HINT = "请向党委办公室报告进展。"
+LEDGER_HINT = "完整台账请在 Telegram 私聊机器人发送 /导出，或向党委办公室索取。"
 BOUND_HINT = "也可在 Telegram 私聊机器人，发送 /待办 逐项回复。"
 
 
@@ -53,13 +55,23 @@ def robot_message(kind: str, payload: dict[str, Any], today: date,
         weekly = from_payload(payload)
         if confidential:
             return weekly_counts(weekly)
+        # the Telegram text ends on how to ask for the 台账 there; a robot group cannot ask
+        lines = [one for one in from_html(summary.weekly(weekly))
+                 if plain(one) != summary.EXPORT_HINT]
         return Outgoing(title=f"四责协同周报 {weekly.today.isoformat()}",
-                        lines=from_html(summary.weekly(weekly)))
+                        lines=_trimmed(lines),
+                        hint=LEDGER_HINT)
     if kind == "weekly_chart":
         return chart(from_payload(payload))
     if kind == "robot_broken_notice":
         return robot_broken(payload)
     raise ValueError(f"office group robots do not carry {kind!r}")
+
+
+def _trimmed(lines: list[Line]) -> tuple[Line, ...]:
+    while lines and not lines[-1]:
+        lines = lines[:-1]
+    return tuple(lines)
 
 
 def _status(entry: dict[str, Any]) -> str:
@@ -117,8 +129,7 @@ def overdue_notice(payload: dict[str, Any], today: date, confidential: bool) -> 
                                    else f"{entry['owner']}（{entry['unit']}）"))
     if more:
         lines += [BLANK, line(f"……另有 {more} 项未逐一列出")]
-    return Outgoing(title="逾期事项通报", lines=tuple(lines),
-                    hint="完整台账请在 Telegram 私聊机器人发送 /导出，或向党委办公室索取。")
+    return Outgoing(title="逾期事项通报", lines=tuple(lines), hint=LEDGER_HINT)
 
 
 def weekly_counts(s: Summary) -> Outgoing:

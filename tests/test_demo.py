@@ -45,6 +45,13 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         "十、履责指数",
     ):
         assert expected in text, expected
+    # the 纪委's 企业微信 group, through its group robot: the Monday summary as it reads there
+    wecom = text.split("══════ 企业微信 · 纪委工作群（群机器人推送） ══════")[1].split("══════")[0]
+    assert "🤖 📊 四责协同周报 · 2026-11-23（周一）" in wecom
+    assert "🤖 📊 四责协同周报 · 2026-11-30（周一）" in wecom
+    assert "🔴 逾期事项通报" in wecom and "**" not in wecom
+    assert "完整台账请在 Telegram 私聊机器人发送 /导出" in wecom
+    assert "　📨 企业微信·纪委工作群：📊 四责协同周报 · 2026-11-30（周一）" in text
     assert "出了点问题" not in text  # no handler crashed along the way
     assert "══════ 局纪委工作群 ══════" in capsys.readouterr().out
     ledger = tmp_path / "demo-output" / "四责协同台账_2026-12-06.xlsx"
