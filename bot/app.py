@@ -196,6 +196,28 @@ async def serve(app: Application) -> None:
         await app.shutdown()
 
 
+async def serve_robots(settings: Settings, clock: Clock | None = None) -> None:
+    """`dutybot run` in an office without Telegram: the plan and the weekly summary on
+    the clock, pushed to the office's group robots only, until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    services = await Services.open(settings, clock or SystemClock(settings.tz))
+    try:
+        async with httpx.AsyncClient() as http:
+            robots = RobotSender(services.robots, services.clock, http, services.offload)
+            scheduler = Scheduler(None, services, None, robots)
+            scheduler.start()
+            log.info("dutybot started without Telegram: pushing to the office's group robots")
+            try:
+                await stop.wait()
+            finally:
+                await scheduler.stop()
+    finally:
+        await services.close()
+
+
 @asynccontextmanager
 async def running(app: Application) -> AsyncIterator[Application]:
     """Start the bot without polling (tests and the demo feed updates themselves)."""

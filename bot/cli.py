@@ -76,11 +76,16 @@ def cmd_run(settings: Settings) -> int:
     lock file goes beside the database, so the settings that say where are checked first."""
     from messages.cli import run_locked
 
-    token = settings.require_token()
+    token = settings.require_token() if settings.has_token() else None
     settings.check_db_writable()
     try:
         with hold_run_lock(settings.db_path):
-            return _run(settings, token)
+            if token is not None:
+                return _run(settings, token)
+            # no Telegram: an office may run on its group robots alone
+            if not asyncio.run(_has_robots(settings)):
+                settings.require_token()  # says in one line that the token is missing
+            return _run_robots(settings)
     except RunLocked as other:
         print(f"dutybot: {run_locked(other.db_path, other.pid)}", file=sys.stderr)
         return 1
@@ -96,6 +101,27 @@ def _run(settings: Settings, token: str) -> int:
         return 1
     setup_logging(token)
     asyncio.run(serve(build_application(settings, token)))
+    return 0
+
+
+async def _has_robots(settings: Settings) -> bool:
+    if not settings.db_path.exists():  # nothing made for a run that cannot start
+        return False
+    db = await Database.open(settings.db_path)
+    try:
+        await db.migrate()
+        async with db.read() as tx:
+            return bool(await tx.channels.all())
+    finally:
+        await db.close()
+
+
+def _run_robots(settings: Settings) -> int:
+    from bot.app import serve_robots
+
+    load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
+    setup_logging()
+    asyncio.run(serve_robots(settings))
     return 0
 
 

@@ -104,6 +104,9 @@ class Settings(BaseSettings):
     def file_url(self) -> str:
         return f"{self.telegram_api_base_url}/file/bot"
 
+    def has_token(self) -> bool:
+        return bool(self.telegram_bot_token and self.telegram_bot_token.get_secret_value())
+
     def require_token(self) -> str:
         """The token, refused before any network call unless it has Telegram's shape (the
         refusal never repeats the token)."""

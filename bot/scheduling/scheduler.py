@@ -23,8 +23,10 @@ STOP_GRACE_SECONDS = 10
 
 
 class Scheduler:
-    def __init__(self, app: Application, services: Services, sender: OutboxSender,
-                 robots: RobotSender | None = None) -> None:
+    def __init__(self, app: Application | None, services: Services,
+                 sender: OutboxSender | None, robots: RobotSender | None = None) -> None:
+        """`app` and `sender` None: an office without Telegram (robots only); the tick
+        then runs on its own timer instead of PTB's JobQueue."""
         self.app = app
         self.services = services
         self.sender = sender
@@ -34,14 +36,19 @@ class Scheduler:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._robots_task: asyncio.Task[None] | None = None
+        self._ticks: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        # coalesce + no misfire limit: a tick missed while busy or asleep runs once, late
-        self.app.job_queue.run_repeating(
-            self._tick, interval=TICK_SECONDS, first=1, name="dutybot-tick",
-            job_kwargs={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
-        )
-        self._task = asyncio.create_task(self._send_forever(), name="dutybot-sender")
+        if self.app is not None:
+            # coalesce + no misfire limit: a tick missed while busy or asleep runs once, late
+            self.app.job_queue.run_repeating(
+                self._tick, interval=TICK_SECONDS, first=1, name="dutybot-tick",
+                job_kwargs={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+            )
+        else:
+            self._ticks = asyncio.create_task(self._tick_forever(), name="dutybot-tick")
+        if self.sender is not None:
+            self._task = asyncio.create_task(self._send_forever(), name="dutybot-sender")
         if self.robots is not None:
             self._robots_task = asyncio.create_task(self._robots_forever(),
                                                     name="dutybot-robots")
@@ -51,6 +58,10 @@ class Scheduler:
         self._stopping = True
         self._wake.set()
         self._robots_wake.set()
+        if self._ticks is not None:
+            self._ticks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticks
         for task in (self._task, self._robots_task):
             if task is None:
                 continue
@@ -75,7 +86,16 @@ class Scheduler:
     async def _tick(self, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.tick()
 
+    async def _tick_forever(self) -> None:
+        """The tick without Telegram: once a second after start, then every TICK_SECONDS
+        after the last one ended (one never overlaps the next)."""
+        await asyncio.sleep(1)
+        while not self._stopping:
+            await self.tick()
+            await asyncio.sleep(TICK_SECONDS)
+
     async def _send_forever(self) -> None:
+        assert self.sender is not None
         while not self._stopping:
             try:
                 await self._drain_until_stopped()
@@ -88,6 +108,7 @@ class Scheduler:
 
     async def _drain_until_stopped(self) -> None:
         # a batch at a time, so a stop request is seen between messages
+        assert self.sender is not None
         while not self._stopping and await self.sender.drain(limit=20):
             pass
 
