@@ -105,7 +105,7 @@ def no_channels() -> str:
 
 def channel_rows(entries: list[ChannelEntry]) -> list[str]:
     """`dutybot channel list`: a header and one tab-separated line per robot."""
-    rows = ["类型\t名称\t所属\t主渠道\tWebhook\t加签密钥\t关键词\t状态"]
+    rows = ["类型\t名称\t所属\t主渠道\tWebhook\t加签密钥\t关键词\t状态\t保密"]
     for entry in entries:
         channel = entry.channel
         rows.append("\t".join((
@@ -116,6 +116,7 @@ def channel_rows(entries: list[ChannelEntry]) -> list[str]:
             mask_secret(channel.secret) if channel.secret else "—",
             channel.keyword or "—",
             health(channel),
+            "是" if entry.confidential else "—",
         )))
     return rows
 
@@ -221,6 +222,8 @@ def channels_chat(entries: list[ChannelEntry]) -> str:
             security.append(f"关键词“{esc(channel.keyword)}”")
         if security:
             lines.append("安全设置：" + "，".join(security))
+        if entry.confidential:
+            lines.append("保密模式：只推送事项编号、状态和截止日期")
         lines.append(f"状态：{esc(health(channel))}")
     lines.append("")
     lines.append(f"添加、测试和删除请在服务器上用 <code>dutybot channel add|test|remove</code>。"

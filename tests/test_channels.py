@@ -305,7 +305,7 @@ def test_add_list_and_remove_on_the_console(tmp_path) -> None:
     assert ding.returncode == 0 and len(lines(ding.stderr)) == 1
     assert "限定了 IP 地址" in ding.stderr  # saved, with the one line about IP addresses
     add(tmp_path, "feishu", "飞书群", "--webhook", FEISHU_URL, "--secret", FEISHU_SECRET,
-        "--keyword", "督办", "--for", "纪委")
+        "--keyword", "督办", "--for", "纪委", "--confidential")
     twice = channel(tmp_path, "add", "wecom", "纪委工作群", "--webhook", f"{WECOM_URL}0")
     assert twice.returncode == 1 and len(lines(twice.stderr)) == 1
     assert "已经有名为“纪委工作群”的渠道" in twice.stderr
@@ -314,7 +314,8 @@ def test_add_list_and_remove_on_the_console(tmp_path) -> None:
     assert rows[0][0] == "类型" and len(rows) == 4
     assert rows[1][:4] == ["企业微信", "纪委工作群", "纪委", "—"]
     assert rows[1][4] == "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693…aaa"
-    assert rows[3][5:] == ["m9Q…R8s", "督办", "正常"]
+    assert rows[3][5:] == ["m9Q…R8s", "督办", "正常", "是"]  # 保密 mode, as asked
+    assert rows[1][8] == "—"  # DUTYBOT_CONFIDENTIAL is off
     gone = channel(tmp_path, "remove", "钉钉群")
     assert gone.returncode == 0 and "已删除渠道“钉钉群”" in gone.stdout
     unknown = channel(tmp_path, "remove", "钉钉群")

@@ -71,6 +71,10 @@ class RobotChannel:
     def healthy(self) -> bool:
         return self.broken_since is None
 
+    def is_confidential(self, default: bool) -> bool:
+        """保密 mode: the channel's own setting, else the office's (DUTYBOT_CONFIDENTIAL)."""
+        return default if self.confidential is None else self.confidential
+
 
 @dataclass(frozen=True, slots=True)
 class Routes:

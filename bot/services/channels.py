@@ -23,6 +23,7 @@ from bot.channels.robots import (
     webhook_problem,
 )
 from bot.channels.robots.masking import mask_webhook
+from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.channels import (
     CHANNEL_NAME_MAX,
@@ -36,7 +37,7 @@ from bot.domain.text import TextRefused, clean_name
 from bot.services.base import ServiceBase
 from bot.services.errors import ChannelRefused, NotAllowed
 from bot.services.people import resolve_unit
-from storage.db import Tx
+from storage.db import Database, Tx
 
 _SECRET = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
 
@@ -45,6 +46,7 @@ _SECRET = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
 class ChannelEntry:
     channel: RobotChannel
     unit_name: str | None  # None: the supervising body's group
+    confidential: bool = False  # 保密 mode as it applies (the channel's, or the office's)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,13 @@ class ChannelTested:
 
 
 class ChannelService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock, confidential: bool = False) -> None:
+        super().__init__(db, clock)
+        self.confidential = confidential  # DUTYBOT_CONFIDENTIAL
+
+    def _entry_of(self, channel: RobotChannel, unit_name: str | None) -> ChannelEntry:
+        return ChannelEntry(channel, unit_name, channel.is_confidential(self.confidential))
+
     async def add(self, actor: Actor, kind_word: str, name: str, webhook: str,
                   secret: str | None = None, keyword: str | None = None,
                   whose: str | None = None, primary: bool = False,
@@ -107,20 +116,20 @@ class ChannelService(ServiceBase):
                                    signed=secret is not None, keyword=keyword)
         needs_ip = (kind.capabilities.signed or kind.capabilities.keyword_security) \
             and not secret and not keyword
-        return ChannelAdded(ChannelEntry(channel, unit.name if unit else None), needs_ip)
+        return ChannelAdded(self._entry_of(channel, unit.name if unit else None), needs_ip)
 
     async def list(self, actor: Actor) -> list[ChannelEntry]:
         _allowed(actor)
         async with self.db.read() as tx:
             units = await tx.units.all()
-            return [ChannelEntry(c, units[c.unit_id].name if c.unit_id in units else None)
+            return [self._entry_of(c, units[c.unit_id].name if c.unit_id in units else None)
                     for c in await tx.channels.all()]
 
     async def remove(self, actor: Actor, name: str) -> ChannelEntry:
         """Gone with its key (not kept as history: a key that is kept can leak)."""
         _allowed(actor)
         async with self.change(actor) as tx:
-            entry = await _entry(tx, name)
+            entry = await self._find(tx, name)
             await tx.channels.remove(entry.channel.name)
             await tx.events.record(actor, self.now(), "channel.removed", "channel",
                                    entry.channel.id, name=entry.channel.name,
@@ -133,7 +142,7 @@ class ChannelService(ServiceBase):
         marked broken with the messenger's reason."""
         _allowed(actor)
         async with self.db.read() as tx:
-            entry = await _entry(tx, name)
+            entry = await self._find(tx, name)
         channel = entry.channel
         kind = robot_kind(channel.kind)
         robot = RobotConfig(kind.name, channel.webhook, channel.secret, channel.keyword)
@@ -152,21 +161,24 @@ class ChannelService(ServiceBase):
         return ChannelTested(entry, outcome)
 
 
+    async def _find(self, tx: Tx, name: str) -> ChannelEntry:
+        wanted = name.strip()
+        channel = await tx.channels.by_name(wanted)
+        if channel is None:
+            known = [c.name for c in await tx.channels.all()]
+            raise ChannelRefused("unknown", word=wanted[:CHANNEL_NAME_MAX], known=known)
+        unit_name = None
+        if channel.unit_id is not None:
+            unit_name = (await tx.units.all())[channel.unit_id].name
+        return self._entry_of(channel, unit_name)
+
+
 def _allowed(actor: Actor) -> None:
     if not permissions.can_manage_channels(actor):
         raise NotAllowed("channels")
 
 
-async def _entry(tx: Tx, name: str) -> ChannelEntry:
-    wanted = name.strip()
-    channel = await tx.channels.by_name(wanted)
-    if channel is None:
-        known = [c.name for c in await tx.channels.all()]
-        raise ChannelRefused("unknown", word=wanted[:CHANNEL_NAME_MAX], known=known)
-    unit_name = None
-    if channel.unit_id is not None:
-        unit_name = (await tx.units.all())[channel.unit_id].name
-    return ChannelEntry(channel, unit_name)
+
 
 
 def _channel_name(name: str) -> str:

@@ -86,7 +86,7 @@ class Services:
                    summary=summary,
                    export=ExportService(db, clock, offload, summary.performance),
                    inbox=InboxService(db, clock), offload=offload,
-                   channels=ChannelService(db, clock),
+                   channels=ChannelService(db, clock, settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential))
 
     async def tick(self) -> int | None:

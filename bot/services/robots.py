@@ -46,7 +46,7 @@ class RobotOutbox(ServiceBase):
         self.confidential = confidential  # DUTYBOT_CONFIDENTIAL; a channel may override
 
     def is_confidential(self, channel: RobotChannel) -> bool:
-        return self.confidential if channel.confidential is None else channel.confidential
+        return channel.is_confidential(self.confidential)
 
     async def ready(self) -> list[tuple[OutboxMessage, RobotChannel | None]]:
         """The next message due for each robot, with the robot (None: it was removed)."""
