@@ -9,8 +9,6 @@ notes, no other names (SPEC §10); the weekly summary carries counts and codes o
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import date
 from typing import Any
 
@@ -19,13 +17,10 @@ from bot.channels.message import (
     Line,
     Mention,
     Outgoing,
-    Span,
-    Style,
     bold,
     code,
     line,
     plain,
-    text,
 )
 from bot.domain.model import ItemStatus, ListKind
 from bot.domain.summary import Summary, from_payload
@@ -33,7 +28,8 @@ from bot.domain.vocabulary import STATUS_NAMES
 from messages import replies, summary
 from messages.channels import BROKEN, BROKEN_ADVICE, KIND_NAMES
 from messages.chart import unit_rows
-from messages.format import days_phrase, esc, fmt_date
+from messages.format import days_phrase, fmt_date
+from messages.markup import from_html
 
 #: The kinds a robot carries; every other kind is Telegram's alone (answers, buttons).
 ROBOT_KINDS = frozenset({"robot_digest", "group_digest", "weekly_summary", "weekly_chart",
@@ -202,50 +198,3 @@ def no_handle(payload: dict[str, Any]) -> Outgoing:
              f"{HANDLE_WORDS.get(kind, '账号')}。"),
         line("请在人员表的这一列填好后重新导入。此提示每人只发一次。"),
     ))
-
-
-def to_html(message: Outgoing) -> str:
-    """A neutral message in Telegram's HTML: Telegram's rendering of it."""
-    def piece(p: Span | Mention) -> str:
-        if isinstance(p, Mention):
-            return esc(p.name)
-        if p.style is Style.BOLD:
-            return f"<b>{esc(p.text)}</b>"
-        if p.style is Style.CODE:
-            return f"<code>{esc(p.text)}</code>"
-        return esc(p.text)
-    lines = ["".join(piece(p) for p in one) for one in message.lines]
-    if message.hint:
-        lines += ["", esc(message.hint)]
-    return "\n".join(lines)
-
-
-_TAG = re.compile(r"<(/?)(b|code|i)>")
-
-
-def from_html(markup: str) -> tuple[Line, ...]:
-    """Our Telegram HTML (only <b>, <i>, <code>, never across a line, user words escaped)
-    as neutral lines: the same words, the same emphasis."""
-    lines = []
-    for one in markup.split("\n"):
-        pieces = []
-        style = "plain"
-        at = 0
-        for match in _TAG.finditer(one):
-            if match.start() > at:
-                pieces.append(_span(one[at:match.start()], style))
-            style = "plain" if match.group(1) else match.group(2)
-            at = match.end()
-        if at < len(one):
-            pieces.append(_span(one[at:], style))
-        lines.append(tuple(pieces))
-    return tuple(lines)
-
-
-def _span(markup: str, style: str) -> Any:
-    words = html.unescape(markup)
-    if style == "b":
-        return bold(words)
-    if style == "code":
-        return code(words)
-    return text(words)

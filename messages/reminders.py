@@ -4,62 +4,64 @@ of /提醒设置, /民主生活会 and the 收到 button."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
+from bot.channels.message import Outgoing, plain
 from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
 from messages import outgoing, replies, summary
-from messages.format import days_phrase, esc, fmt_date, split_message
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    parts: list[str]
-    keyboard: InlineKeyboardMarkup | None = None
-    photo: bytes | None = None  # sent before the text parts
-    caption: str | None = None
-
-    @property
-    def count(self) -> int:
-        """How many messages this is: the photo, if any, and each text part."""
-        return len(self.parts) + (self.photo is not None)
-
+from messages.format import days_phrase, esc, fmt_date
+from messages.markup import from_html
+from messages.telegram import Rendered, actions_of, rendered
 
 #: Kinds whose rendering is slow (a chart): the sender renders them in a child process.
 SLOW_KINDS = frozenset({"weekly_chart"})
 
 
 def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
-    """Turn a stored outbox payload into what is sent, with today's day counts."""
+    """Turn a stored outbox payload into what Telegram sends, with today's day counts."""
+    return rendered(outbox_message(kind, payload, today))
+
+
+def outbox_message(kind: str, payload: dict[str, Any], today: date) -> Outgoing:
+    """The neutral message of a stored outbox payload, for a chat where people can answer
+    (a Telegram chat): with its buttons. A push-only robot group gets its own versions of
+    the kinds it carries (messages/outgoing.py)."""
     if kind == "digest":
-        return Rendered(split_message(digest(payload, today)),
+        return _message(digest(payload, today),
                         replies.rows_keyboard(_ordered(payload["entries"])))
     if kind == "group_digest":
-        return Rendered(split_message(group_digest(payload, today)))
+        return _message(group_digest(payload, today))
     if kind == "weekly_summary":
-        return Rendered(split_message(summary.weekly(from_payload(payload))))
+        return _message(summary.weekly(from_payload(payload)))
     if kind == "weekly_chart":
         weekly = from_payload(payload)
-        return Rendered([], photo=summary.chart(weekly), caption=summary.chart_caption(weekly))
+        caption = summary.chart_caption(weekly)
+        return Outgoing(title=caption, lines=(), image=summary.chart(weekly),
+                        image_caption=caption)
     if kind == "calendar_notice":
-        return Rendered([calendar_notice(payload["year"], payload["estimated"])])
+        return _message(calendar_notice(payload["year"], payload["estimated"]))
     if kind == "undeliverable_notice":
-        return Rendered([undeliverable_notice(payload)])
+        return _message(undeliverable_notice(payload))
     if kind == "no_handle_notice":
-        return Rendered([outgoing.to_html(outgoing.no_handle(payload))])
+        return outgoing.no_handle(payload)
     if kind == "robot_broken_notice":
-        return Rendered([outgoing.to_html(outgoing.robot_broken(payload))])
+        return outgoing.robot_broken(payload)
     if kind in _NOTICES:
         text, keyboard = _NOTICES[kind]
-        return Rendered(split_message(text(payload, today)),
-                        keyboard(payload) if keyboard else None)
+        return _message(text(payload, today), keyboard(payload) if keyboard else None)
     raise ValueError(f"no text for outbox messages of kind {kind!r}")
+
+
+def _message(markup: str, keyboard: InlineKeyboardMarkup | None = None) -> Outgoing:
+    lines = from_html(markup)
+    return Outgoing(title=plain(lines[0]) if lines else "", lines=lines,
+                    actions=actions_of(keyboard))
 
 
 # Notices a change sends at once (bot/services/notices.py): text, and buttons if any.

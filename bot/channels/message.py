@@ -19,6 +19,7 @@ class Style(StrEnum):
     PLAIN = "plain"
     BOLD = "bold"
     CODE = "code"  # an item code: monospace where the messenger has it
+    ITALIC = "italic"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,15 @@ Line = tuple[Piece, ...]
 
 
 @dataclass(frozen=True, slots=True)
+class Action:
+    """A button: its label, and what a tap says (messages/callbacks.py's grammar, checked
+    again on every tap). A messenger without buttons shows the message's hint instead."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """`title` is one short line (DingTalk's markdown title, a notification's preview);
     `lines` are the body, never cut inside a line unless one line alone is too long."""
@@ -48,6 +58,7 @@ class Outgoing:
     title: str
     lines: tuple[Line, ...]
     hint: str | None = None  # what the buttons would have offered, in words
+    actions: tuple[tuple[Action, ...], ...] = ()  # rows of buttons, where there are buttons
     image: bytes | None = None  # a PNG, sent before the text where the messenger takes one
     image_lines: tuple[Line, ...] = ()  # the image as text, where it does not
     image_caption: str | None = None

@@ -29,7 +29,8 @@ from bot.offload import Offloader, shared
 from bot.scheduling.rate_limit import retry_after_seconds
 from bot.services.delivery import DeliveryService, backoff
 from handlers import answers
-from messages.reminders import SLOW_KINDS, Rendered, render_outbox
+from messages.reminders import SLOW_KINDS, render_outbox
+from messages.telegram import Rendered
 from storage.outbox import ANSWER_KIND, OutboxMessage
 
 log = logging.getLogger("dutybot.sender")
