@@ -26,6 +26,7 @@ import aiosqlite
 
 from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
+from storage.connect import closed_on_failure
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
@@ -125,15 +126,17 @@ class Database:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._opened: list[aiosqlite.Connection] = []
         self._inbox: InboxStore | None = None
+        self._inbox_opening = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
         conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        await conn.execute("PRAGMA foreign_keys = ON")
-        await conn.execute("PRAGMA synchronous = NORMAL")
+        async with closed_on_failure(conn):
+            conn.row_factory = sqlite3.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
         return cls(conn, None if str(path) == ":memory:" else Path(path))
 
     async def close(self) -> None:
@@ -147,11 +150,17 @@ class Database:
 
     async def inbox(self) -> InboxStore:
         """The inbox file beside the database (storage/inbox.py), opened when first
-        needed: only a running bot receives updates."""
-        if self._inbox is None:
-            self._inbox = await InboxStore.open(
-                ":memory:" if self.path is None else inbox_path(self.path))
-        return self._inbox
+        needed: only a running bot receives updates.
+
+        Opened once, whoever asks first: at start-up the poller, the dispatcher and the
+        clockwork's tick all ask at the same moment, and each opening its own connection
+        would have them switch the new file to WAL at once ("database is locked", which no
+        busy timeout waits out) and leave the extra connections, and their threads, open."""
+        async with self._inbox_opening:
+            if self._inbox is None:
+                self._inbox = await InboxStore.open(
+                    ":memory:" if self.path is None else inbox_path(self.path))
+            return self._inbox
 
     async def schema_version(self) -> int:
         async with self._conn.execute("PRAGMA user_version") as cur:
@@ -289,9 +298,10 @@ class Database:
     async def _reader(self) -> aiosqlite.Connection:
         if self._readers.empty() and len(self._opened) < READERS:
             conn = await aiosqlite.connect(str(self.path), isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA query_only = ON")
+            async with closed_on_failure(conn):
+                conn.row_factory = sqlite3.Row
+                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await conn.execute("PRAGMA query_only = ON")
             self._opened.append(conn)
             return conn
         return await self._readers.get()

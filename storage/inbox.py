@@ -19,6 +19,7 @@ from typing import Any
 import aiosqlite
 
 from storage.codec import from_json, to_json, to_text
+from storage.connect import closed_on_failure
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
@@ -61,11 +62,12 @@ class InboxStore:
     @classmethod
     async def open(cls, path: Path | str) -> InboxStore:
         conn = await aiosqlite.connect(str(path), isolation_level=None)
-        await conn.execute("PRAGMA busy_timeout = 5000")
-        await conn.execute("PRAGMA journal_mode = WAL")
-        # stored means stored: Telegram forgets what the next poll confirms
-        await conn.execute("PRAGMA synchronous = FULL")
-        await conn.executescript(_SCHEMA)
+        async with closed_on_failure(conn):
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            # stored means stored: Telegram forgets what the next poll confirms
+            await conn.execute("PRAGMA synchronous = FULL")
+            await conn.executescript(_SCHEMA)
         return cls(conn)
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 
 import pytest
 
@@ -16,6 +17,8 @@ from bot.inbound.handling import handle
 from bot.inbound.lanes import lane_of
 from bot.services import inbox as inbox_service
 from messages.common import internal_error
+from storage import inbox as inbox_store
+from storage.db import Database
 from storage.inbox import Inbound
 
 
@@ -414,3 +417,50 @@ async def test_a_task_started_in_an_update_cannot_write_in_its_name_after_it(ser
         await task
     async with db.transaction():  # the write lock is free
         pass
+
+
+# -- opening the inbox at start-up --------------------------------------------------------------
+
+
+def _worker_threads() -> set[threading.Thread]:
+    """aiosqlite's connection threads (not daemons: one left running, the process never
+    exits)."""
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
+
+
+def _assert_no_thread_outlives(before: set[threading.Thread]) -> None:
+    for thread in _worker_threads() - before:
+        thread.join(timeout=5)
+        assert not thread.is_alive(), f"{thread.name} is still running: the process would hang"
+
+
+async def test_the_inbox_is_opened_once_when_everyone_asks_at_start_up(tmp_path):
+    """`dutybot run` starts the dispatcher, the poller and the clockwork's tick together,
+    and each asks `db.inbox()` for the not yet opened inbox at the same moment. Each opened
+    a connection of its own, and all switched the new file to WAL at once: now and then one
+    got "database is locked" (which no busy timeout waits out), the poller logged
+    'getUpdates failed (database is locked)', and that half-opened connection's thread kept
+    the process alive after SIGTERM (`Application.stop() complete`, then no exit)."""
+    before = _worker_threads()
+    for attempt in range(10):  # a fresh inbox file each time: the race is in its creation
+        db = await Database.open(tmp_path / f"bot{attempt}.db")
+        try:
+            boxes = await asyncio.gather(db.inbox(), db.inbox(), db.inbox())
+            assert all(box is boxes[0] for box in boxes)
+        finally:
+            await db.close()
+    _assert_no_thread_outlives(before)
+
+
+async def test_a_connection_that_fails_to_open_leaves_no_thread_behind(tmp_path, monkeypatch):
+    """A statement that fails while a connection is set up (here the inbox's schema) closes
+    that connection: its thread would otherwise run for ever, and hold the process."""
+    monkeypatch.setattr(inbox_store, "_SCHEMA", "CREATE TABLE inbox (")  # fails to run
+    before = _worker_threads()
+    db = await Database.open(tmp_path / "bot.db")
+    try:
+        with pytest.raises(sqlite3.OperationalError):
+            await db.inbox()
+    finally:
+        await db.close()
+    _assert_no_thread_outlives(before)

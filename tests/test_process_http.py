@@ -20,6 +20,7 @@ import pytest
 from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.server import FakeTelegramServer
 from messages import commands
+from storage.inbox import inbox_path
 from tests.botprocess import (
     ADMIN_ID,
     ALREADY_BOUND_LI,
@@ -317,4 +318,25 @@ def test_ef_sigterm_is_clean_and_a_restart_keeps_everything(tmp_path: Path) -> N
     finally:
         for process in (first, second):
             process.kill_if_running()
+        server.stop()
+
+
+def test_the_bot_exits_on_sigterm_even_when_its_inbox_will_not_open(tmp_path: Path) -> None:
+    """An inbox that fails to open (here a file that is not a database; at start-up it was
+    "database is locked", when the poller, the dispatcher and the tick opened it at once):
+    the poller keeps trying, and SIGTERM still ends the process. Each failed opening used to
+    leave its connection's thread running, and the process hung after 'Application.stop()
+    complete'."""
+    api = FakeTelegram()
+    server = FakeTelegramServer(api).start()
+    db = tmp_path / "dutybot.db"
+    inbox_path(db).write_bytes(b"not a database, " * 512)
+    bot = BotProcess(api, server, db, tmp_path)
+    try:
+        bot.start()
+        bot.wait_for(lambda: "getUpdates failed" in bot.output(), "the poller to fail")
+        rc, output = bot.stop()
+        assert rc == 0, output[-3000:]
+    finally:
+        bot.kill_if_running()
         server.stop()

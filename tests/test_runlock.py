@@ -82,6 +82,49 @@ def test_a_holder_killed_with_minus_9_leaves_no_lock(tmp_path: Path) -> None:
         pass
 
 
+def _files(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file in the folder: (mtime in ns, size, contents)."""
+    return {p.name: (p.stat().st_mtime_ns, p.stat().st_size, p.read_bytes())
+            for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_a_refused_run_touches_no_file(tmp_path: Path) -> None:
+    """The second `dutybot run` stops at the lock: it opens, migrates, creates or writes
+    neither the database, its WAL, nor the inbox beside it (whose first opening by the
+    running bot must not meet another process)."""
+    import asyncio
+
+    from storage.db import Database
+
+    db = tmp_path / "dutybot.db"
+    api = FakeTelegram()
+    env = clean_env(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL="http://127.0.0.1:9",
+                    DUTYBOT_DB_PATH=str(db), DUTYBOT_ADMIN_IDS="1")
+
+    def refused() -> None:
+        before = _files(tmp_path)
+        time.sleep(0.05)  # a write now would show in the mtimes
+        second = subprocess.run([str(DUTYBOT), "run"], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=TIMEOUT)
+        assert second.returncode == 1, second.stderr
+        assert second.stderr.splitlines() == [f"dutybot: {run_locked(db, os.getpid())}"]
+        assert _files(tmp_path) == before
+
+    async def made() -> None:
+        database = await Database.open(db)
+        try:
+            await database.migrate()
+            await database.inbox()
+        finally:
+            await database.close()
+
+    with hold_run_lock(db):
+        refused()  # the first run has not made its database yet: none is made
+        assert sorted(_files(tmp_path)) == ["dutybot.db.lock"]
+        asyncio.run(made())
+        refused()  # nor is the made one, or its inbox, opened
+
+
 # -- two real processes ------------------------------------------------------------------------
 
 
