@@ -13,8 +13,9 @@ import pytest
 
 from bot.domain.model import Actor
 from bot.domain.target import Target
-from bot.fake_robots import FakeRobots, FakeRobotServer
+from bot.fake_robots import CannedAnswer, FakeRobots, FakeRobotServer
 from bot.scheduling.robot_sender import RobotSender
+from storage.codec import to_datetime
 from tests.conftest import DISCIPLINE_GROUP
 from tests.test_e2e_summary import drawn_here
 from tests.travel import at
@@ -233,3 +234,46 @@ async def test_people_a_robot_cannot_mention_are_named_and_the_admins_told_once(
     named = sorted(n.split("只能写出 ")[1].split(" ")[0] for n in notices)
     assert named == ["李明", "陈书记"], notices
     assert all("飞书ID" in n for n in notices)
+
+
+@pytest.mark.parametrize("canned", [
+    CannedAnswer(502, b"<html><body>502 Bad Gateway</body></html>"),
+    CannedAnswer(200, b"\x00\x01 not json", "application/json"),
+    CannedAnswer(200, b""),
+])
+async def test_garbage_answers_are_retried_with_back_off_and_nothing_is_lost(
+        bot, clock, robots, robot_server, http, canned):
+    """A proxy's HTML, garbage or nothing: the sender neither crashes nor gives up on the
+    message; it waits longer each time, and sends it once the messenger answers again."""
+    services = bot.app.bot_data.services
+    added = await services.channels.add(OFFICE, "企业微信", "纪委工作群",
+                                        robot_server.root + robots.wecom.add_robot("jw"))
+    now = clock.now()
+    async with services.db.transaction() as tx:
+        await tx.outbox.add(dedup_key="n", target=Target.robot(added.entry.channel.id),
+                            person_id=None, kind="robot_broken_notice", day=now.date(),
+                            payload={"name": "某群", "reason": "keyword"}, now=now)
+    robot_server.canned = canned
+    sender = RobotSender(services.robots, clock, http)
+    waits = []
+    for _ in range(3):
+        assert await sender.drain() == (0, pytest.approx(5.0))
+        async with services.db.read() as tx:
+            (row,) = await tx.outbox.by_ids([1]) or [None]
+        assert row is not None and row.attempts == len(waits) + 1
+        async with services.db.read() as tx:
+            ready_at = await _ready_at(tx, row.id)
+        waits.append((ready_at - clock.now()).total_seconds())
+        clock.set(ready_at)
+    assert waits[0] < waits[1] < waits[2]  # back-off
+    robot_server.canned = None
+    assert await drain_robots(bot, clock, http) == 1
+    assert len(robots.wecom.received("jw")) == 1
+
+
+async def _ready_at(tx, message_id: int):
+    """When the outbox will try the message again (read as the sender's query would)."""
+    async with tx.outbox._conn.execute(
+            "SELECT next_attempt_at FROM outbox WHERE id = ?", (message_id,)) as cur:
+        (at,) = await cur.fetchone()
+    return to_datetime(at)
