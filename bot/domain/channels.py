@@ -77,6 +77,19 @@ class RobotChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class KindFacts:
+    """What the channel service needs to know of a messenger's robot."""
+
+    name: str  # wecom, dingtalk, feishu
+    signed: bool  # it has 加签 / 签名校验
+    keyword: bool  # it has 自定义关键词
+
+    @property
+    def has_security_options(self) -> bool:
+        return self.signed or self.keyword
+
+
+@dataclass(frozen=True, slots=True)
 class Routes:
     """Where robots carry pushes today: each unit's primary group, the supervising body's
     groups. A broken robot carries nothing until it is fixed: its people fall back to their

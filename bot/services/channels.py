@@ -1,28 +1,18 @@
 """The office's group robots (企业微信, 钉钉, 飞书): add, list, remove, test.
 
 Robots are added on the office machine's console only, so that a webhook key never passes
-through a chat; admins see them listed in chat, keys masked. Nothing here is wired into the
-outbox yet. The robots' wire code (bot/channels/robots) is a leaf library: it imports
-nothing of ours, and this service uses it to check webhooks and to send one test line.
+through a chat; admins see them listed in chat, keys masked. What this needs of the
+messengers (their kinds, webhook shapes, one test line) comes through `RobotWire`, which
+bot/channels/robots/wire.py provides: no service imports a messenger.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
-import httpx
-
-from bot.channels.robots import (
-    Broken,
-    Delivered,
-    Outcome,
-    RobotConfig,
-    post,
-    robot_kind,
-    webhook_problem,
-)
-from bot.channels.robots.masking import mask_webhook
 from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.channels import (
@@ -30,6 +20,7 @@ from bot.domain.channels import (
     KEYWORD_MAX,
     SECRET_MAX,
     SUPERVISION_WORDS,
+    KindFacts,
     RobotChannel,
 )
 from bot.domain.model import Actor
@@ -60,12 +51,32 @@ class ChannelAdded:
 @dataclass(frozen=True)
 class ChannelTested:
     entry: ChannelEntry
-    outcome: Outcome
+    outcome: object  # the messenger's answer, as bot/channels/robots reads it
+
+
+class RobotWire(Protocol):
+    """What this service needs of the messengers' robots."""
+
+    def kind(self, word: str) -> KindFacts | None:
+        """A kind by any of its names (企业微信, wecom…); None: no such kind."""
+
+    def webhook_problem(self, kind: str, webhook: str) -> str | None:
+        """None: a webhook of that messenger's robot; else a WebhookProblem value."""
+
+    def mask(self, webhook: str) -> str: ...
+
+    async def send_test(self, channel: RobotChannel, text: str, now: datetime) -> object:
+        """One line to the robot; what the messenger answered (never raises on it)."""
+
+    def health(self, outcome: object) -> str | None:
+        """"ok", a broken reason, or None (the answer says nothing of the robot)."""
 
 
 class ChannelService(ServiceBase):
-    def __init__(self, db: Database, clock: Clock, confidential: bool = False) -> None:
+    def __init__(self, db: Database, clock: Clock, wire: RobotWire,
+                 confidential: bool = False) -> None:
         super().__init__(db, clock)
+        self.wire = wire
         self.confidential = confidential  # DUTYBOT_CONFIDENTIAL
 
     def _entry_of(self, channel: RobotChannel, unit_name: str | None) -> ChannelEntry:
@@ -77,20 +88,17 @@ class ChannelService(ServiceBase):
                   confidential: bool | None = None) -> ChannelAdded:
         """Checked whole before anything is saved; a refusal saves nothing."""
         _allowed(actor)
-        try:
-            kind = robot_kind(kind_word)
-        except KeyError:
-            raise ChannelRefused("unknown_kind", word=kind_word.strip()[:CHANNEL_NAME_MAX]) \
-                from None
+        kind = self.wire.kind(kind_word)
+        if kind is None:
+            raise ChannelRefused("unknown_kind", word=kind_word.strip()[:CHANNEL_NAME_MAX])
         name = _channel_name(name)
         webhook = webhook.strip()
-        problem = webhook_problem(kind, webhook)
+        problem = self.wire.webhook_problem(kind.name, webhook)
         if problem is not None:
-            raise ChannelRefused(f"webhook_{problem.value}", kind=kind.name)
+            raise ChannelRefused(f"webhook_{problem}", kind=kind.name)
         secret = _secret(secret, kind.name)
         keyword = _keyword(keyword, kind.name)
-        if (secret or keyword) and not (kind.capabilities.signed
-                                        or kind.capabilities.keyword_security):
+        if (secret or keyword) and not kind.has_security_options:
             raise ChannelRefused("no_security_options", kind=kind.name)
         supervision = whose is None or whose.strip().lower() in SUPERVISION_WORDS
         if primary and supervision:
@@ -112,10 +120,9 @@ class ChannelService(ServiceBase):
             await tx.events.record(actor, self.now(), "channel.added", "channel", channel.id,
                                    name=name, kind=kind.name,
                                    unit=unit.name if unit else None, primary=primary,
-                                   webhook=mask_webhook(webhook),
+                                   webhook=self.wire.mask(webhook),
                                    signed=secret is not None, keyword=keyword)
-        needs_ip = (kind.capabilities.signed or kind.capabilities.keyword_security) \
-            and not secret and not keyword
+        needs_ip = kind.has_security_options and not secret and not keyword
         return ChannelAdded(self._entry_of(channel, unit.name if unit else None), needs_ip)
 
     async def list(self, actor: Actor) -> list[ChannelEntry]:
@@ -144,20 +151,14 @@ class ChannelService(ServiceBase):
         async with self.db.read() as tx:
             entry = await self._find(tx, name)
         channel = entry.channel
-        kind = robot_kind(channel.kind)
-        robot = RobotConfig(kind.name, channel.webhook, channel.secret, channel.keyword)
-        if kind.text is None:
-            raise ValueError(f"no plain text for {kind.name}")
-        payload = kind.text(text, channel.keyword)
-        async with httpx.AsyncClient() as client:
-            outcome = await post(client, robot, payload, self.now())
-        if isinstance(outcome, Delivered | Broken):
+        outcome = await self.wire.send_test(channel, text, self.now())
+        health = self.wire.health(outcome)
+        if health is not None:
             async with self.change(actor) as tx:
-                if isinstance(outcome, Delivered):
+                if health == "ok":
                     await tx.channels.clear_broken(channel.name)
                 else:
-                    await tx.channels.mark_broken(channel.name, outcome.reason.value,
-                                                  self.now())
+                    await tx.channels.mark_broken(channel.name, health, self.now())
         return ChannelTested(entry, outcome)
 
 

@@ -1,9 +1,14 @@
-"""All services, opened together on start and closed together on shutdown."""
+"""All services, opened together on start and closed together on shutdown.
+
+This is where the parts are put together (the composition root): it alone hands the
+services what the floors above provide, such as the robots' wire (bot/channels/robots/
+wire.py) for the channel service."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.channels.robots.wire import RobotWire
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
@@ -86,7 +91,7 @@ class Services:
                    summary=summary,
                    export=ExportService(db, clock, offload, summary.performance),
                    inbox=InboxService(db, clock), offload=offload,
-                   channels=ChannelService(db, clock, settings.confidential),
+                   channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential))
 
     async def tick(self) -> int | None:
