@@ -46,11 +46,7 @@ class ChannelRepo:
         return await self._one("webhook", webhook)
 
     async def get(self, channel_id: int) -> RobotChannel | None:
-        async with self._conn.execute(
-            f"SELECT {_COLUMNS} FROM channels WHERE id = ?", (channel_id,)
-        ) as cur:
-            row = await cur.fetchone()
-        return _channel(row) if row else None
+        return await self._one("id", channel_id)
 
     async def pause(self, channel_id: int, until: datetime) -> None:
         """The messenger said "too fast": nothing more to this robot before `until`."""
@@ -103,7 +99,7 @@ class ChannelRepo:
             "UPDATE channels SET broken_since = NULL, broken_reason = NULL WHERE id = ? "
             "AND broken_since IS NOT NULL", (channel_id,))
 
-    async def _one(self, column: str, value: str) -> RobotChannel | None:
+    async def _one(self, column: str, value: str | int) -> RobotChannel | None:
         # the column is one of ours, never input
         async with self._conn.execute(
             f"SELECT {_COLUMNS} FROM channels WHERE {column} = ?", (value,)
