@@ -35,6 +35,7 @@ from bot.channels.robots.model import (
     checked_ids,
     json_body,
     markup_safe,
+    usable,
     with_keyword,
 )
 from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, classify
@@ -95,10 +96,9 @@ class FeishuWriter:
         out = []
         for piece in line:
             if isinstance(piece, Mention):
-                open_id = piece.handles.get(Handle.FEISHU_OPEN_ID)
+                open_id = usable(piece, Handle.FEISHU_OPEN_ID)
                 name = markup_safe(piece.name)
-                out.append(f'<at user_id="{checked_ids([open_id], FEISHU_ID)[0]}">{name}</at>'
-                           if open_id else name)
+                out.append(f'<at user_id="{open_id}">{name}</at>' if open_id else name)
             else:
                 out.append(markup_safe(piece.text))
         return "".join(out)
