@@ -58,7 +58,7 @@ def robot_message(kind: str, payload: dict[str, Any], today: date,
                         lines=_trimmed(lines),
                         hint=LEDGER_HINT)
     if kind == "weekly_chart":
-        return chart(from_payload(payload))
+        return chart(from_payload(payload), confidential)
     if kind == "robot_broken_notice":
         return robot_broken(payload)
     raise ValueError(f"office group robots do not carry {kind!r}")
@@ -82,9 +82,10 @@ def _entry_lines(number: int, entry: dict[str, Any], today: date, confidential: 
                  owner: Line = ()) -> list[Line]:
     due = date.fromisoformat(entry["due"])
     when = f"截止 {fmt_date(due)} · {days_phrase(due, today)}"
-    if confidential:  # the code, where it stands, when: nothing that says what it is about
-        return [line(f"{number}. ", code(entry["code"]), f" · {_status(entry)} · {when}",
-                     *(" · 责任人 ", *owner) if owner else ())]
+    if confidential:  # the code, where it stands, when: nothing that says what it is about,
+        # nor whose it is (the one who must act is the person the push is addressed to)
+        urge = " · 请督促" if not entry.get("own", True) else ""
+        return [line(f"{number}. ", code(entry["code"]), f" · {_status(entry)} · {when}{urge}")]
     head = line(f"{number}. ", code(entry["code"]), f" {entry['title']}")
     meta = line(f"　{_kind(entry)} · ", *((*owner, " · ") if owner else ()), when)
     return [head, meta]
@@ -93,9 +94,10 @@ def _entry_lines(number: int, entry: dict[str, Any], today: date, confidential: 
 def unit_digest(payload: dict[str, Any], today: date, confidential: bool) -> Outgoing:
     sections = payload["sections"]
     total = sum(len(s["entries"]) + s.get("more", 0) for s in sections)
+    unit = "" if confidential else f"{payload['unit']}："  # 保密: not even the unit
     lines: list[Line] = [
         line(bold(f"📋 今日提醒 · {fmt_date(today)}")),
-        line(f"{payload['unit']}：{len(sections)} 人共 {total} 项事项需要关注。"),
+        line(f"{unit}{len(sections)} 人共 {total} 项事项需要关注。"),
     ]
     for section in sections:
         who = Mention(section["name"], section.get("handles", {}), section.get("person"))
@@ -109,7 +111,8 @@ def unit_digest(payload: dict[str, Any], today: date, confidential: bool) -> Out
         if section.get("more"):
             lines.append(line(f"……另有 {section['more']} 项"))
         lines.append(line("　" + (BOUND_HINT if section.get("bound") else NO_CHAT_HINT)))
-    return Outgoing(title=f"今日提醒 · {payload['unit']}", lines=tuple(lines))
+    title = "今日提醒" if confidential else f"今日提醒 · {payload['unit']}"
+    return Outgoing(title=title, lines=tuple(lines))
 
 
 def overdue_notice(payload: dict[str, Any], today: date, confidential: bool) -> Outgoing:
@@ -120,9 +123,9 @@ def overdue_notice(payload: dict[str, Any], today: date, confidential: bool) -> 
         line(f"以下 {len(entries) + more} 项事项逾期已久，提请纪委督办："), BLANK,
     ]
     for number, entry in enumerate(entries, start=1):
+        # 保密: the 纪委 is asked to act; whose item it is stays in the 台账
         lines += _entry_lines(number, entry, today, confidential,
-                              line(entry["owner"] if confidential
-                                   else f"{entry['owner']}（{entry['unit']}）"))
+                              line(f"{entry['owner']}（{entry['unit']}）"))
     if more:
         lines += [BLANK, line(f"……另有 {more} 项未逐一列出")]
     return Outgoing(title="逾期事项通报", lines=tuple(lines), hint=LEDGER_HINT)
@@ -155,10 +158,19 @@ def weekly_counts(s: Summary) -> Outgoing:
     return Outgoing(title=f"四责协同周报 {today.isoformat()}", lines=tuple(lines))
 
 
-def chart(s: Summary) -> Outgoing:
+def chart(s: Summary, confidential: bool = False) -> Outgoing:
     """The picture where the robot takes one; a compact table where it does not. Drawn in
-    the sender's child process (slow), as for Telegram."""
+    the sender's child process (slow), as for Telegram. 保密 mode: no picture (it names
+    the units), the table by duty only."""
     data = summary.chart_data(s)
+    if confidential:
+        caption = (f"📊 {fmt_date(s.today)} 各责任类型事项状态（逾期 {s.red_total} 项，"
+                   f"7天内到期 {s.yellow_total} 项）")
+        table = [line(bold("按责任类型（完成/正常/临期/逾期）"))]
+        table += [line(f"· {b.label}：{b.done}/{b.on_track}/{b.due_soon}/{b.overdue}")
+                  for b in data.by_duty]
+        return Outgoing(title=f"四责协同周报图表 {s.today.isoformat()}", lines=(),
+                        image_lines=(line(caption), *table))
     table: list[Line] = [line(bold("按责任类型（完成/正常/临期/逾期）"))]
     table += [line(f"· {b.label}：{b.done}/{b.on_track}/{b.due_soon}/{b.overdue}")
               for b in data.by_duty]

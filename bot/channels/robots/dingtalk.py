@@ -105,7 +105,7 @@ def markdown_payload(title: str, markdown: str, mobiles: Sequence[str] = (),
         markdown = f"{markdown}\n\n" + " ".join(f"@{one}" for one in missing)
     markdown = with_keyword(markdown, keyword)
     check_size("markdown", utf8_size(markdown), LIMITS.markdown_bytes)
-    return {"msgtype": "markdown", "markdown": {"title": with_keyword(title, keyword),
+    return {"msgtype": "markdown", "markdown": {"title": with_keyword(markup_safe(title), keyword),
                                                 "text": markdown}, "at": _at(ids)}
 
 

@@ -182,7 +182,9 @@ def markup_safe(text: str) -> str:
     return text.replace("<", "＜").replace(">", "＞")
 
 
-_HANDLE_PATTERNS = {Handle.MOBILE: _MOBILE, Handle.WECOM_USERID: PLAIN_ID,
+#: a WeCom userid begins with a letter or digit; "@all" (a PLAIN_ID) would @ the whole group
+_WECOM_USERID = re.compile(r"(?!@)" + PLAIN_ID.pattern)
+_HANDLE_PATTERNS = {Handle.MOBILE: _MOBILE, Handle.WECOM_USERID: _WECOM_USERID,
                     Handle.FEISHU_OPEN_ID: FEISHU_ID}
 
 

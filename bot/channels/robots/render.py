@@ -8,7 +8,9 @@ inside one. Each part @-s only the people named in it.
 
 from __future__ import annotations
 
-from bot.channels.message import BLANK, Line, Outgoing, line, mentions_in, plain
+import json
+
+from bot.channels.message import BLANK, Line, Outgoing, Span, line, mentions_in, plain
 from bot.channels.robots.model import Form, Payload, PayloadTooLarge, RobotKind, utf8_size
 
 # what a part's payload may add around its text: the keyword, the title, the mention list
@@ -21,17 +23,18 @@ def render(kind: RobotKind, message: Outgoing, keyword: str | None) -> list[Payl
         raise ValueError(f"{kind.name} robots have no writer")
     payloads: list[Payload] = []
     body = list(message.lines)
+    picture = None
     if message.image is not None:
         try:
             picture = writer.image(message.image)
         except PayloadTooLarge:
             picture = None
-        if picture is not None:
-            payloads.append(picture)
-            if message.image_caption:
-                body = [line(message.image_caption), *body]
-        else:
-            body += [BLANK, *message.image_lines] if body else list(message.image_lines)
+    if picture is not None:
+        payloads.append(picture)
+        if message.image_caption:
+            body = [line(message.image_caption), *body]
+    elif message.image_lines:  # no picture (none drawn, too large, no upload): the table
+        body += [BLANK, *message.image_lines] if body else list(message.image_lines)
     if message.hint:
         body += [BLANK, line(message.hint)]
     if not body:
@@ -39,8 +42,18 @@ def render(kind: RobotKind, message: Outgoing, keyword: str | None) -> list[Payl
     form = writer.form(list(mentions_in(body)))
     for part in _parts(kind, form, body):
         text = "\n".join(writer.line(form, one) for one in part).strip("\n")
+        if not text.strip():  # blank lines alone: nothing to say, and refused as empty
+            continue
         payloads.append(_fitted(kind, form, message.title, text, part, keyword))
     return payloads
+
+
+def _size(kind: RobotKind, text: str) -> int:
+    """Bytes as the messenger counts them: of the text, or of the JSON body where the
+    limit is on the body (Feishu: a control character escaped is six bytes, a quote two)."""
+    if kind.limits.body_bytes is None:
+        return utf8_size(text)
+    return utf8_size(json.dumps(text, ensure_ascii=False)) - 2
 
 
 def _parts(kind: RobotKind, form: Form, body: list[Line]) -> list[list[Line]]:
@@ -51,9 +64,9 @@ def _parts(kind: RobotKind, form: Form, body: list[Line]) -> list[list[Line]]:
     parts: list[list[Line]] = [[]]
     size = 0
     for one in body:
-        cost = utf8_size(writer.line(form, one)) + 1
+        cost = _size(kind, writer.line(form, one) + "\n")
         if cost > budget:  # a line too long on its own: its own parts, cut
-            parts += [[piece] for piece in _cut_line(one, budget)]
+            parts += [[piece] for piece in _cut_line(kind, form, one, budget)]
             parts.append([])
             size = 0
             continue
@@ -67,15 +80,19 @@ def _parts(kind: RobotKind, form: Form, body: list[Line]) -> list[list[Line]]:
     return [p for p in parts if p]
 
 
-def _cut_line(one: Line, budget: int) -> list[Line]:
-    """A single overlong line, as plain words cut between characters."""
+def _cut_line(kind: RobotKind, form: Form, one: Line, budget: int) -> list[Line]:
+    """A single overlong line, as plain words cut between characters, each piece measured
+    as the writer renders it (an escaped < is three bytes, not one)."""
+    writer = kind.writer
+    assert writer is not None
     words = plain(one)
-    pieces, current, size = [], [], 0
+    empty = _size(kind, writer.line(form, (Span(""),)) + "\n")
+    pieces, current, size = [], [], empty
     for char in words:
-        width = utf8_size(char)
+        width = _size(kind, writer.line(form, (Span(char),)) + "\n") - empty
         if size + width > budget:
             pieces.append("".join(current))
-            current, size = [], 0
+            current, size = [], empty
         current.append(char)
         size += width
     if current:

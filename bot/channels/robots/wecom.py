@@ -107,7 +107,7 @@ class WecomWriter:
             elif form is MARKDOWN and piece.style is Style.CODE:
                 out.append(f"`{markup_safe(piece.text)}`")
             else:
-                out.append(markup_safe(piece.text) if form is MARKDOWN else piece.text)
+                out.append(markup_safe(piece.text))  # <@…> is markup in text too
         return "".join(out)
 
     def payload(self, form: Form, title: str, text: str, mentions: Sequence[Mention],
