@@ -33,6 +33,7 @@ from bot.scheduling.sender import OutboxSender
 from bot.services.registry import Services
 from handlers import (
     answers,
+    cases,
     channels,
     export,
     fallback,
@@ -106,6 +107,7 @@ def register_handlers(app: Application) -> None:
     replies.register(app)  # item buttons, 延期, 销号, /汇报, /整改, /约谈
     export.register(app)  # /导出: the Excel 台账 as a document
     channels.register(app)  # /渠道: the office's group robots, keys masked
+    cases.register(app)  # /问责: the 问责 register, private chat only
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note

@@ -12,6 +12,7 @@ from pathlib import Path
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
+from bot.cli_cases import add_case_parser, cmd_case
 from bot.config import ConfigError, Settings, load_settings
 from bot.rules import load_rules
 from bot.runlock import RunLocked, hold_run_lock
@@ -506,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     dump.add_argument("file", help="where to write it (.xlsx)")
     dump.add_argument("--force", action="store_true", help="replace the file if it exists")
     _add_channel_parser(sub)
+    add_case_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -525,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_export(settings, args.file, args.force)
         if args.command == "channel":
             return cmd_channel(settings, args)
+        if args.command == "case":
+            return cmd_case(settings, args)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)

@@ -32,6 +32,7 @@ from pydantic import (
 
 from bot.config import ConfigError
 from bot.domain.calendar import YearOverride
+from bot.domain.cases import Situation
 from bot.domain.model import Duty, Role
 from bot.domain.obligations import (
     TITLE_FIELDS,
@@ -64,11 +65,21 @@ class RulesError(ConfigError):
 
 
 @dataclass(frozen=True)
+class AccountabilityRules:
+    """考责问责: the 追责情形 (by code), the 处理 list, a 倒查's time to finish."""
+
+    situations: dict[str, Situation] = field(default_factory=dict)
+    handlings: tuple[str, ...] = ()
+    review_days: int = 30
+
+
+@dataclass(frozen=True)
 class Rules:
     policy: ReminderPolicy
     obligations: tuple[ObligationRule, ...]  # the enabled ones, in file order
     calendar: dict[int, YearOverride] = field(default_factory=dict)
     weekly: WeeklyPolicy = field(default_factory=WeeklyPolicy)
+    accountability: AccountabilityRules = field(default_factory=AccountabilityRules)
 
 
 def load_rules(path: Path | None = None) -> Rules:
@@ -176,7 +187,7 @@ def _show_path(loc: Loc) -> str:
 
 # Merging ---------------------------------------------------------------------------------
 
-_SECTIONS = ("reminders", "escalation", "summary")
+_SECTIONS = ("reminders", "escalation", "summary", "accountability")
 _SCHEDULE_FIELDS = ("due", "event", "days_after")
 _WHOLE = frozenset({"key", "title", "kind", "duty", "who", "schedule"})
 
@@ -434,6 +445,22 @@ def _placeholders(title: str) -> set[str]:
     return names
 
 
+_SHORT_CODE = re.compile(r"[A-Za-z0-9_-]{1,8}")
+
+
+def _short_code(text: str) -> str:
+    if not _SHORT_CODE.fullmatch(text):
+        raise ValueError(f"must be 1 to 8 letters, digits, _ or -, got {text!r}")
+    return text
+
+
+def _nonempty(text: str) -> str:
+    text = text.strip()
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
 def _title(text: str) -> str:
     if not text.strip():
         raise ValueError("must not be empty")
@@ -580,10 +607,22 @@ class _Obligation(_Model):
     enabled: bool = True
 
 
+class _Situation(_Model):
+    code: Annotated[str, AfterValidator(_short_code)]
+    text: Annotated[str, AfterValidator(_nonempty)]
+
+
+class _Accountability(_Model):
+    situations: list[_Situation]
+    handlings: list[Annotated[str, AfterValidator(_nonempty)]]
+    review_days: int = Field(ge=1, le=365)
+
+
 class _RulesFile(_Model):
     reminders: _Reminders
     escalation: _Escalation
     summary: _Summary
+    accountability: _Accountability
     calendar: dict[Annotated[str, AfterValidator(_year)], _Year] = {}
     obligation: list[_Obligation] = []
 
@@ -593,6 +632,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "reminders": tuple(_Reminders.model_fields),
     "escalation": tuple(_Escalation.model_fields),
     "summary": tuple(_Summary.model_fields),
+    "accountability": tuple(_Accountability.model_fields),
     "calendar": tuple(_Year.model_fields),
     "obligation": tuple(f.alias or n for n, f in _Obligation.model_fields.items()),
 }
@@ -625,7 +665,21 @@ def _build(model: _RulesFile) -> Rules:
         if entry.enabled:
             rules.append(rule)
     weekly = WeeklyPolicy(weekday=model.summary.weekday, at=model.summary.send_time)
-    return Rules(policy=policy, obligations=tuple(rules), calendar=calendar, weekly=weekly)
+    return Rules(policy=policy, obligations=tuple(rules), calendar=calendar, weekly=weekly,
+                 accountability=_accountability(model.accountability))
+
+
+def _accountability(model: _Accountability) -> AccountabilityRules:
+    codes = [s.code for s in model.situations]
+    for index, code in enumerate(codes):
+        if code in codes[:index]:
+            raise _Problem((("accountability", "situations", index, "code"),),
+                           f"duplicate code {code!r}")
+    if len(set(model.handlings)) != len(model.handlings):
+        raise _Problem((("accountability", "handlings"),), "a 处理 is listed twice")
+    return AccountabilityRules(
+        situations={s.code: Situation(s.code, s.text) for s in model.situations},
+        handlings=tuple(model.handlings), review_days=model.review_days)
 
 
 def _policy(model: _RulesFile) -> ReminderPolicy:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
 from bot.services import errors as e
 from bot.services.export import EXPORT_SECONDS
+from messages.cases import case_refused
 from messages.channels import channel_refused
 from messages.format import INVISIBLE_KINDS, echo, esc
 
@@ -26,6 +27,7 @@ _ACTIONS = {
     "overdue": "逾期事项汇总只提供给纪委、党委书记、办公室和分管领导。您自己的逾期事项请发送 /待办 查看。",
     "export": "导出台账只能由纪委或管理员（党委办公室）操作。",
     "channels": "办公群机器人（渠道）只能由管理员（党委办公室）查看和管理。",
+    "record_case": "登记和办结问责案件只能由纪委操作。",
     "note": "您看不到这个事项，不能为它添加进展说明。",
     "report": "请先绑定身份再汇报。",
     "extension": "请先绑定身份再申请延期。",
@@ -182,6 +184,8 @@ def refusal(error: e.ServiceError) -> str:
         case e.OutOfScope(code=code):
             return (f"编号为“{echo(code)}”的事项不在您的查看范围内（本人的事项，班子成员另含分管单位的事项）。"
                     "发送 /我的清单 查看您能看到的事项。")
+        case e.CaseRefused():
+            return case_refused(error)
         case e.ChannelRefused():  # the console's, in HTML should a chat ever need one
             return esc(channel_refused(error))
         case e.NothingToNote():

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.cases import CaseRepo
 from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.connect import closed_on_failure
@@ -64,6 +65,7 @@ class Tx:
         self.imports = ImportRepo(conn)
         self.summary = SummaryRepo(conn)
         self.channels = ChannelRepo(conn)
+        self.cases = CaseRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

@@ -204,6 +204,14 @@ class TooBigToSend(ServiceError):
     limit: int
 
 
+@dataclass
+class CaseRefused(ServiceError):
+    """A 问责 case that cannot be recorded or found as asked; the field it is about."""
+
+    field: str  # situation, handling, finding, code, closed
+    detail: str = ""
+
+
 def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
     """The refusal of a cleaned text (bot/domain/text.py) for this kind of field: the
     long-standing ones for empty and too long, BadCharacters for what cannot be seen."""

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
 from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
+from bot.services.cases import CaseService
 from bot.services.channels import ChannelService
 from bot.services.delivery import DeliveryService
 from bot.services.export import ExportService
@@ -59,6 +60,7 @@ class Services:
     inbox: InboxService
     channels: ChannelService  # the office's group robots
     robots: RobotOutbox  # what each robot sends next, and when
+    cases: CaseService  # the 问责 register (confidential)
     offload: Offloader  # heavy work (workbooks, charts) in child processes
 
     @classmethod
@@ -92,7 +94,8 @@ class Services:
                    export=ExportService(db, clock, offload, summary.performance),
                    inbox=InboxService(db, clock), offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
-                   robots=RobotOutbox(db, clock, delivery, settings.confidential))
+                   robots=RobotOutbox(db, clock, delivery, settings.confidential),
+                   cases=CaseService(db, clock, rules.accountability))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then

@@ -1,0 +1,38 @@
+"""/问责 (/cases): the 问责 register, in private chat only (cases are confidential).
+
+`/问责` lists the cases the sender may see; `/问责 办结 A0001` closes one (纪委).
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application
+
+from bot.domain.cases import can_record_cases
+from handlers.commands import add_command, command_args
+from handlers.common import actor_of, refusing, reply
+from handlers.context import DutyContext
+from messages import commands
+from messages.cases import case_closed, case_list, cases_need_private_chat
+
+CLOSE_WORDS = ("办结", "close")
+
+
+@refusing
+async def cases(update: Update, context: DutyContext) -> None:
+    """The chat first: a group never sees even that a case exists."""
+    chat = update.effective_chat
+    if chat.type != chat.PRIVATE:
+        await reply(update, cases_need_private_chat())
+        return
+    actor = await actor_of(update, context)
+    words = command_args(update.effective_message)
+    if len(words) == 2 and words[0].lower() in CLOSE_WORDS:
+        await reply(update, case_closed(await context.services.cases.close(actor, words[1])))
+        return
+    views = await context.services.cases.visible(actor)
+    await reply(update, case_list(views, can_record_cases(actor)))
+
+
+def register(app: Application) -> None:
+    add_command(app, commands.CASES, cases)

@@ -1,0 +1,86 @@
+"""Texts of the 问责 register (/问责): confidential, shown in private chat only."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.domain.cases import CaseStatus, ReviewStatus
+from bot.domain.model import Duty
+from bot.services.cases import CaseView
+from bot.services.errors import CaseRefused
+from messages import commands as c
+from messages.format import echo, esc, fmt_date
+
+STATUS = {CaseStatus.OPEN: "办理中", CaseStatus.CLOSED: "已办结"}
+REVIEW = {Duty.PRINCIPAL: "主体责任倒查", Duty.SUPERVISION: "监督责任倒查"}
+SHOWN = 20
+
+
+def case_lines(view: CaseView) -> list[str]:
+    case = view.case
+    marks = "".join((" · 违纪违法（一案双查）" if case.misconduct else "",
+                     " · 典型案例" if case.typical else ""))
+    lines = [f"<b>{esc(case.code)}</b> {esc(view.person.name)}（{esc(view.unit.name)}）"
+             f" · {STATUS[case.status]}{marks}",
+             f"　情形：{esc(view.situation_text)}",
+             f"　查明：{esc(case.finding)}",
+             "　处理：" + (esc(case.handling) if case.handling else "尚未决定")
+             + (f"（{fmt_date(case.decided_on)}）" if case.decided_on else "")]
+    for review in view.reviews:
+        parties = "、".join(f"{esc(view.names.get(p.person_id, '?'))}（{esc(p.role)}）"
+                            for p in review.parties) or "无"
+        done = "已完成" if review.status is ReviewStatus.DONE else \
+            f"截止 {fmt_date(review.due_date)}"
+        lines.append(f"　{REVIEW[review.duty]}：{esc(view.names.get(review.owner_id, '?'))}"
+                     f"负责，{done}；涉及 {parties}")
+    return lines
+
+
+def case_list(views: list[CaseView], can_record: bool) -> str:
+    if not views:
+        head = ["没有您可以查看的问责案件。"]
+    else:
+        head = [f"<b>问责案件</b>（共 {len(views)} 件，新登记的在前；仅在私聊中显示）"]
+        for view in views[:SHOWN]:
+            head += ["", *case_lines(view)]
+        if len(views) > SHOWN:
+            head += ["", f"……另有 {len(views) - SHOWN} 件，完整列表请发送 /导出。"]
+    if can_record:
+        head += ["", f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"
+                 "登记案件：在服务器上运行 dutybot case add（见 README）。"]
+    return "\n".join(head)
+
+
+def case_recorded(view: CaseView) -> str:
+    reviews = "，并按一案双查开启主体责任和监督责任倒查" if view.reviews else ""
+    return "\n".join([f"✅ 已登记问责案件 {esc(view.case.code)}{reviews}。", *case_lines(view)])
+
+
+def case_closed(view: CaseView) -> str:
+    return f"✅ 问责案件 {esc(view.case.code)} 已办结。"
+
+
+def cases_need_private_chat() -> str:
+    return f"问责案件只在与我的私聊中查看，请在私聊中发送 /{c.CASES.ascii}。"
+
+
+def case_refused(error: CaseRefused) -> str:
+    field, detail = error.field, echo(error.detail)
+    if field == "situation":
+        return (f"没有编号为“{detail}”的追责情形，请用规则文件 [accountability] 中的编号（1 到 10）。"
+                if detail else "请写明适用的追责情形编号。")
+    if field == "handling":
+        return f"“{detail}”不是规则文件里列出的处理方式。"
+    if field == "finding":
+        return "请写明查明的问题（不超过 500 字）。"
+    if field == "code":
+        return f"没有编号为“{detail}”的问责案件。发送 /{c.CASES.chinese} 查看案件列表。"
+    if field == "closed":
+        return f"问责案件 {detail} 已经办结。"
+    return "这件问责案件无法按要求处理。"
+
+
+def console(text: str) -> str:
+    """A chat text on the office machine's console: no tags, no escapes."""
+    return html.unescape(re.sub(r"</?(b|i|code)>", "", text))

@@ -1,0 +1,229 @@
+"""The 问责 register (issue 22, first step): cases, 一案双查, who sees them, /问责, the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import date
+
+import pytest
+
+from bot.domain.cases import (
+    Case,
+    CaseProblem,
+    CaseStatus,
+    Party,
+    Review,
+    can_see_case,
+    check_case,
+    plan_reviews,
+)
+from bot.domain.model import Actor, Duty, Person, Role, Unit, UnitKind
+from bot.rules import RulesError, load_rules
+from bot.services.cases import CaseDraft
+from bot.services.errors import CaseRefused, NotAllowed
+from tests.botprocess import DUTYBOT, clean_env
+from tests.conftest import DISCIPLINE_GROUP
+
+RULES = load_rules().accountability
+
+# 局党委 ← 财务科 ← 财务科党支部
+UNITS = {1: Unit(1, "某局党委", UnitKind.COMMITTEE), 2: Unit(2, "财务科", UnitKind.DEPARTMENT, 1),
+         3: Unit(3, "财务科党支部", UnitKind.BRANCH, 2)}
+PEOPLE = {
+    10: Person(10, "陈书记", 1, frozenset({Role.SECRETARY})),
+    11: Person(11, "李明", 1, frozenset({Role.MEMBER}), oversees=frozenset({2})),
+    12: Person(12, "王芳", 1, frozenset({Role.MEMBER}), oversees=frozenset({99})),
+    13: Person(13, "刘纪委", 1, frozenset({Role.DISCIPLINE_SECRETARY})),
+    14: Person(14, "周支书", 3, frozenset({Role.BRANCH_SECRETARY})),
+    15: Person(15, "赵会计", 3, frozenset()),
+}
+
+
+def actor(pid: int) -> Actor:
+    return Actor(telegram_user_id=pid, person=PEOPLE[pid])
+
+
+# -- domain ------------------------------------------------------------------------------
+
+def test_one_case_two_reviews_name_the_responsible_from_the_bottom_up():
+    principal, supervision = plan_reviews(3, 15, PEOPLE, UNITS)
+    assert principal.duty is Duty.PRINCIPAL and principal.unit_id == 3
+    assert principal.parties == (Party(14, "党组织书记"), Party(10, "党委书记"),
+                                 Party(11, "分管班子成员"))
+    assert supervision.duty is Duty.SUPERVISION
+    assert supervision.parties == (Party(13, "纪委书记"),)
+
+
+def test_the_person_a_case_concerns_is_never_a_party_of_its_review():
+    principal, _ = plan_reviews(3, 14, PEOPLE, UNITS)
+    assert 14 not in {p.person_id for p in principal.parties}
+
+
+def case(status: CaseStatus = CaseStatus.OPEN, person: int = 15, unit: int = 3) -> Case:
+    return Case(1, "A0001", person, unit, "4", "压案不查", "诫勉", None, True, False, status)
+
+
+REVIEWS = [Review(1, 1, Duty.PRINCIPAL, 3, 13, date(2027, 1, 4),
+                  (Party(14, "党组织书记"), Party(10, "党委书记"), Party(11, "分管班子成员")))]
+
+
+@pytest.mark.parametrize(("pid", "open_", "closed"), [
+    (13, True, True),  # the 纪委: always
+    (10, False, True),  # the 书记 is a party: not before 办结
+    (11, False, True),  # the 分管 member is a party: not before 办结
+    (12, False, False),  # another member: not their 分管 scope
+    (14, False, False),  # a 支部书记: no
+    (15, False, False),  # the person concerned: no
+])
+def test_who_sees_a_case(pid, open_, closed):
+    assert can_see_case(actor(pid), case(), REVIEWS, UNITS) is open_
+    assert can_see_case(actor(pid), case(CaseStatus.CLOSED), REVIEWS, UNITS) is closed
+
+
+def test_a_case_needs_a_situation_of_the_list_a_known_handling_and_a_finding():
+    for args, field in ((("", "诫勉", "x"), "situation"), (("11", "诫勉", "x"), "situation"),
+                        (("4", "罚款", "x"), "handling"), (("4", None, " "), "finding")):
+        with pytest.raises(CaseProblem) as problem:
+            check_case(args[0], RULES.situations, args[1], RULES.handlings, args[2])
+        assert problem.value.field == field
+    check_case("4", RULES.situations, None, RULES.handlings, "压案不查")
+
+
+def test_the_rules_file_lists_the_ten_situations_and_refuses_a_code_twice(tmp_path):
+    assert list(RULES.situations) == [str(n) for n in range(1, 11)]
+    assert RULES.situations["4"].text.startswith("对严重违纪违法行为放任纵容")
+    bad = tmp_path / "rules.toml"
+    bad.write_text('[accountability]\nsituations = [{ code = "1", text = "a" }, '
+                   '{ code = "1", text = "b" }]\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="duplicate code"):
+        load_rules(bad)
+
+
+# -- through the bot -----------------------------------------------------------------------
+
+@pytest.fixture
+async def recorded(bot, org):
+    """刘纪委 records a 违纪违法 case about 周支书 (财务科党支部): 一案双查."""
+    services = bot.app.bot_data.services
+    async with services.db.read() as tx:
+        liu = next(p for p in (await tx.persons.all()).values() if p.name == "刘纪委")
+    return await services.cases.record(
+        Actor(telegram_user_id=13, person=liu),
+        CaseDraft(person="周支书", situation="4", finding="对下属违规报销压案不查",
+                  handling="诫勉", decided_on="12月1日", misconduct=True))
+
+
+async def test_recording_a_misconduct_case_opens_both_reviews(bot, org, recorded):
+    assert recorded.case.code == "A0001" and recorded.unit.name == "财务科党支部"
+    duties = {r.duty: r for r in recorded.reviews}
+    assert set(duties) == {Duty.PRINCIPAL, Duty.SUPERVISION}
+    names = {recorded.names[p.person_id] for p in duties[Duty.PRINCIPAL].parties}
+    assert names == {"陈书记", "李明"}  # 周支书 is the one concerned
+    assert all(recorded.names[r.owner_id] == "刘纪委" for r in recorded.reviews)
+
+
+async def test_only_the_entitled_see_the_case_and_only_in_private(bot, api, org, recorded,
+                                                                   admin):
+    liu, chen, li, wang = (org.users[n] for n in ("刘纪委", "陈书记", "李明", "王芳"))
+    await bot.send(liu, "/问责")
+    assert "A0001" in api.last(liu.id).plain and "主体责任倒查" in api.last(liu.id).plain
+    for user in (chen, li, wang, org.users["周支书"]):
+        await bot.send(user, "/cases")
+        assert "A0001" not in api.last(user.id).plain, user.first_name
+    group = api.group(DISCIPLINE_GROUP, "局纪委工作群")
+    await bot.send(admin, "/bindgroup 纪委", chat=group)
+    await bot.send(liu, "/cases", chat=group)
+    assert "私聊" in api.last(group.id).plain and "A0001" not in api.last(group.id).plain
+    # nothing about the case was ever pushed to anyone
+    for user in (chen, li, wang, org.users["周支书"]):
+        assert not [m for m in api.bot_messages(user.id) if "A0001" in m.plain]
+    # 办结: now the 书记 and the 分管 member see it, the other member still does not
+    await bot.send(liu, "/问责 办结 A0001")
+    assert "已办结" in api.last(liu.id).plain
+    for user, sees in ((chen, True), (li, True), (wang, False)):
+        await bot.send(user, "/问责")
+        assert ("A0001" in api.last(user.id).plain) is sees, user.first_name
+
+
+async def test_closing_is_the_discipline_bodys_and_says_so(bot, api, org, recorded):
+    chen = org.users["陈书记"]
+    await bot.send(chen, "/问责 办结 A0001")
+    assert "只能由纪委操作" in api.last(chen.id).plain
+    services = bot.app.bot_data.services
+    async with services.db.read() as tx:
+        assert (await tx.cases.get(recorded.case.id)).status is CaseStatus.OPEN
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/问责 办结 A9999")
+    assert "没有编号为“A9999”的问责案件" in api.last(liu.id).plain
+
+
+async def test_bad_cases_are_refused_naming_the_field_and_nothing_is_saved(bot, org):
+    services = bot.app.bot_data.services
+    async with services.db.read() as tx:
+        people = {p.name: p for p in (await tx.persons.all()).values()}
+    liu = Actor(telegram_user_id=13, person=people["刘纪委"])
+    for draft, field in ((CaseDraft("周支书", "", "x"), "situation"),
+                         (CaseDraft("周支书", "12", "x"), "situation"),
+                         (CaseDraft("周支书", "4", "x", handling="罚款"), "handling")):
+        with pytest.raises(CaseRefused) as refused:
+            await services.cases.record(liu, draft)
+        assert refused.value.field == field
+    with pytest.raises(NotAllowed):
+        await services.cases.record(Actor(telegram_user_id=10, person=people["陈书记"]),
+                                    CaseDraft("周支书", "4", "x"))
+    async with services.db.read() as tx:
+        assert await tx.cases.all() == []
+
+
+def test_the_console_records_a_case_by_a_named_discipline_member(tmp_path):
+    env = clean_env(DUTYBOT_DB_PATH=str(tmp_path / "bot.db"))
+
+    def dutybot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(DUTYBOT), *args], cwd=tmp_path, env=env, text=True,
+                              capture_output=True, timeout=60)
+
+    book = tmp_path / "people.xlsx"
+    assert dutybot("template", str(book)).returncode == 0
+    _fill(book)
+    assert dutybot("import", str(book)).returncode == 0, "import"
+    wrong = dutybot("case", "add", "周支书", "--by", "刘纪委", "--situation", "12",
+                    "--finding", "压案不查")
+    assert wrong.returncode == 1 and "没有编号为“12”的追责情形" in wrong.stderr
+    assert len(wrong.stderr.strip().splitlines()) == 1
+    done = dutybot("case", "add", "周支书", "--by", "刘纪委", "--situation", "4",
+                   "--finding", "压案不查", "--misconduct")
+    assert done.returncode == 0, done.stderr
+    assert "已登记问责案件 A0001" in done.stdout and "<b>" not in done.stdout
+    listed = dutybot("case", "list")
+    assert "A0001 周支书（财务科党支部）" in listed.stdout and "监督责任倒查" in listed.stdout
+
+
+def _fill(book) -> None:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book)
+    units, people = wb["单位"], wb["人员"]
+    for ws in (units, people):
+        ws.delete_rows(2, ws.max_row)
+    for row in (("某局党委", None, "党委"), ("财务科", "某局党委", "部门"),
+                ("财务科党支部", "财务科", "党支部")):
+        units.append(row)
+    for row in (("陈书记", "党委书记", "某局党委"), ("刘纪委", "纪委书记", "某局党委"),
+                ("周支书", "支部书记", "财务科党支部")):
+        people.append(row)
+    wb.save(book)
+
+
+async def test_the_cases_migration_upgrades_a_database_of_the_previous_version(tmp_path):
+    from storage.db import Database
+    from tests.test_channels import build_to
+
+    path = tmp_path / "old.db"
+    build_to(path, 7)
+    db = await Database.open(path)
+    try:
+        assert await db.migrate() == [8]
+        async with db.read() as tx:
+            assert await tx.cases.all() == [] and await tx.cases.reviews() == {}
+    finally:
+        await db.close()
