@@ -27,6 +27,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.domain.display import columns
 from bot.domain.ledger import (
+    CASES,
     EVENTS,
     EXTRA_COLUMNS,
     FIXES,
@@ -105,6 +106,8 @@ class _Writer:
         self._sheet(OBLIGATIONS, LEDGER_COLUMNS[OBLIGATIONS], self._obligations())
         self._sheet(TALKS, LEDGER_COLUMNS[TALKS], self._talks())
         self._sheet(FIXES, LEDGER_COLUMNS[FIXES], self._fixes())
+        if ledger.cases is not None:
+            self._sheet(CASES, LEDGER_COLUMNS[CASES], self._cases())
         self._sheet(EVENTS, LEDGER_COLUMNS[EVENTS], self._events())
         self._sheet(PERFORMANCE, LEDGER_COLUMNS[PERFORMANCE], self._scores(),
                     formats={5: _PERCENT, 8: _PERCENT, 9: _SCORE})
@@ -210,6 +213,18 @@ class _Writer:
                    self._person(last.actor_person_id) if last else None,
                    last.at if last else None, returned or None)
 
+    def _cases(self) -> Iterator[tuple[object, ...]]:
+        review = self.words.review
+        for c in self.ledger.cases or ():
+            told = [review(r.duty, self.person_name.get(r.owner_id) or "", r.due_date, r.done,
+                           [self.person_name.get(p) or "" for p in r.parties])
+                    for r in c.reviews] if review else []
+            yield (c.code, self.person_name.get(c.person_id), self.unit_name.get(c.unit_id),
+                   c.situation, c.finding, c.handling, c.decided_on,
+                   "是" if c.misconduct else "否", "是" if c.typical else "否",
+                   "已办结" if c.closed else "办理中", "；".join(told) or None,
+                   self._local(c.created_at))
+
     def _events(self) -> Iterator[tuple[object, ...]]:
         groups = self.ledger.group_titles
         labels = self.owner_label
@@ -226,7 +241,10 @@ class _Writer:
                 name = labels.get(number) if kind == "p" else groups.get(number)
             return words.recipient(kind, name, ident)
 
+        secret = self.ledger.cases is None  # a 问责 case leaves no trace outside the 纪委
         for e in self.ledger.events:
+            if secret and e.subject_type == CASE_SUBJECT:
+                continue
             data = _data(e.data)
             yield (e.id, e.at,
                    words.actor(labels.get(e.actor_person_id) if e.actor_person_id else None,
@@ -353,6 +371,9 @@ class _Writer:
 
 
 _WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+CASE_SUBJECT = "case"  # events about 问责 cases (bot/services/cases.py)
 
 
 def _held(t: LedgerTalk) -> tuple[object, ...]:

@@ -10,7 +10,16 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from bot.domain.ledger import EVENTS, FIXES, OBLIGATIONS, PERFORMANCE, TALKS, LedgerWords
+from bot.domain.ledger import (
+    CASES,
+    EVENTS,
+    FIXES,
+    OBLIGATIONS,
+    PERFORMANCE,
+    TALKS,
+    LedgerWords,
+)
+from bot.domain.model import Duty
 from bot.domain.transitions import Action
 from bot.domain.vocabulary import (
     DUTY_NAMES,
@@ -52,6 +61,7 @@ _SHEET_HELP = {
     OBLIGATIONS: "按规则生成的履责事项（谈话、报告等），以及临时安排的约谈。",
     TALKS: "应开展的谈话（谈话人、谈话对象、期限、状态），以及已登记的谈话（日期、类型、情况）。",
     FIXES: "纪委交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
+    CASES: "问责案件（保密，只在纪委成员的导出中）：追责情形、查明问题、处理、一案双查的倒查。",
     EVENTS: "履责纪实：系统记录的每一次操作，按时间先后，只增不改。",
     PERFORMANCE: "履责指数：每人和每个单位的按时完成率、提醒回应率和综合得分。",
 }
@@ -98,6 +108,9 @@ EVENT_NAMES: dict[str, str] = {
     "group.bound": "登记群",
     "group_moved": "群升级",
     "import.applied": "导入台账",
+    "case.recorded": "登记问责案件",
+    "case.review_opened": "开启倒查",
+    "case.closed": "问责案件办结",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
     "escalated": "逾期上报",
@@ -273,6 +286,8 @@ def subject_name(subject_type: str, subject_id: str, name: str | None) -> str:
             return f"{TRIGGER_NAMES.get(event, event)} {day}".strip()
         case "ledger":
             return f"台账 {subject_id}"
+        case "case":
+            return f"问责案件（序号 {subject_id}）"
     return f"{subject_type} {subject_id}"
 
 
@@ -283,5 +298,12 @@ def recipient_name(kind: str, name: str | None, ident: str) -> str:
 
 
 #: The words the 台账 is written in (bot/ledger_io.py stands below messages/ and is given them).
+def case_review(duty: Duty, owner: str, due: date, done: bool, parties: list[str]) -> str:
+    """One 倒查 in the 问责 sheet's cell."""
+    what = "主体责任倒查" if duty is Duty.PRINCIPAL else "监督责任倒查"
+    state = "已完成" if done else f"截止 {due.isoformat()}"
+    return f"{what}：{owner}负责，{state}；涉及 {'、'.join(parties) or '无'}"
+
+
 WORDS = LedgerWords(help=ledger_help, actor=actor_name, event=event_name, subject=subject_name,
-                    details=event_details, recipient=recipient_name)
+                    details=event_details, recipient=recipient_name, review=case_review)

@@ -30,6 +30,7 @@ class NewCase:
     person_id: int
     unit_id: int
     situation: str
+    situation_text: str
     finding: str
     handling: str | None
     decided_on: date | None
@@ -44,10 +45,11 @@ class CaseRepo:
     async def add(self, case: NewCase, created_by: int | None, now: datetime) -> Case:
         """Numbered A0001, A0002… by its id, as items are."""
         cur = await self._conn.execute(
-            "INSERT INTO cases (code, person_id, unit_id, situation, finding, handling, "
-            "decided_on, misconduct, typical, created_by, created_at) "
-            "VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (case.person_id, case.unit_id, case.situation, case.finding, case.handling,
+            "INSERT INTO cases (code, person_id, unit_id, situation, situation_text, finding, "
+            "handling, decided_on, misconduct, typical, created_by, created_at) "
+            "VALUES ('', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (case.person_id, case.unit_id, case.situation, case.situation_text, case.finding,
+             case.handling,
              to_text(case.decided_on) if case.decided_on else None, int(case.misconduct),
              int(case.typical), created_by, to_text(now)),
         )

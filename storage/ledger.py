@@ -19,9 +19,11 @@ from types import TracebackType
 
 from bot.domain.ledger import (
     Ledger,
+    LedgerCase,
     LedgerEvent,
     LedgerItem,
     LedgerPerson,
+    LedgerReview,
     LedgerTalk,
     LedgerUnit,
     Score,
@@ -91,9 +93,12 @@ class LedgerSnapshot:
 
     def ledger(self, made_at: datetime, person_scores: Sequence[Score] = (),
                unit_scores: Sequence[Score] = (),
-               score_period: tuple[date, date] | None = None) -> Ledger:
-        """The whole 台账; the lists, obligations and events are read as they are written."""
+               score_period: tuple[date, date] | None = None,
+               with_cases: bool = False) -> Ledger:
+        """The whole 台账; the lists, obligations and events are read as they are written.
+        The 问责 cases only `with_cases` (a 纪委 member's export, or the console's)."""
         return Ledger(
+            cases=self.cases() if with_cases else None,
             made_at=made_at, units=self.units(), people=self.people(), lists=self.lists(),
             obligations=self.obligations(), talk_items=list(self.talk_items()),
             talks=self.talks(), fixes=list(self.fixes()), verdicts=self.verdicts(),
@@ -107,6 +112,24 @@ class LedgerSnapshot:
                 yield from chunk
         finally:
             cur.close()
+
+    def cases(self) -> list[LedgerCase]:
+        reviews: dict[int, list[LedgerReview]] = defaultdict(list)
+        parties: dict[int, list[int]] = defaultdict(list)
+        for review_id, person_id in self._rows(
+                "SELECT review_id, person_id FROM case_parties ORDER BY review_id, rowid"):
+            parties[review_id].append(person_id)
+        for r in self._rows("SELECT id, case_id, duty, owner_id, due_date, status "
+                            "FROM case_reviews ORDER BY id"):
+            reviews[r[1]].append(LedgerReview(Duty(r[2]), r[3], date.fromisoformat(r[4]),
+                                              r[5] == "done", tuple(parties[r[0]])))
+        return [LedgerCase(r[1], r[2], r[3], r[4], r[5], r[6],
+                           date.fromisoformat(r[7]) if r[7] else None, bool(r[8]), bool(r[9]),
+                           r[10] == "closed", tuple(reviews[r[0]]),
+                           datetime.fromisoformat(r[11]))
+                for r in self._rows(
+                    "SELECT id, code, person_id, unit_id, situation_text, finding, handling, "
+                    "decided_on, misconduct, typical, status, created_at FROM cases ORDER BY id")]
 
     def units(self) -> dict[int, LedgerUnit]:
         return {r[0]: LedgerUnit(r[0], r[1], UnitKind(r[2]), r[3]) for r in self._rows(

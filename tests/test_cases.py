@@ -227,3 +227,32 @@ async def test_the_cases_migration_upgrades_a_database_of_the_previous_version(t
             assert await tx.cases.all() == [] and await tx.cases.reviews() == {}
     finally:
         await db.close()
+
+
+async def test_the_ledger_has_a_cases_sheet_for_the_discipline_body_only(bot, api, org,
+                                                                         recorded, admin):
+    """The 纪委's export has the 问责 sheet; the office's has neither it nor any trace of
+    the case in the 履责纪实."""
+    import io
+
+    import openpyxl
+
+    def book_of(user) -> openpyxl.Workbook:
+        sent = api.last(user.id)
+        assert sent.file is not None, sent.plain
+        return openpyxl.load_workbook(io.BytesIO(sent.file))
+
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/export")
+    book = book_of(liu)
+    rows = list(book["问责"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("编号", "涉及人员", "所在单位", "追责情形")
+    assert rows[1][0] == "A0001" and rows[1][1] == "周支书" and rows[1][7] == "是"
+    assert "主体责任倒查：刘纪委负责" in rows[1][10] and "陈书记" in rows[1][10]
+    events = [r[3] for r in book["履责纪实"].iter_rows(values_only=True)]
+    assert "登记问责案件" in events
+    await bot.send(admin, "/export")
+    office = book_of(admin)
+    assert "问责" not in office.sheetnames
+    events = [r for r in office["履责纪实"].iter_rows(values_only=True)]
+    assert not [r for r in events if "问责" in str(r[3]) or "倒查" in str(r[3])]

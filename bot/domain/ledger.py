@@ -27,6 +27,7 @@ from bot.domain.workbook import IMPORT_STATUSES
 # columns by their header and ignores the extra ones to their right.
 
 OBLIGATIONS, TALKS, FIXES, EVENTS, PERFORMANCE = "履责事项", "约谈", "整改", "履责纪实", "履责指数"
+CASES = "问责"  # confidential: only in a 纪委 member's export (and the console's)
 
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "人员": ("已绑定",),
@@ -42,6 +43,8 @@ LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
             "方案期限", "方案状态", "完成期限", "状态", "逾期天数", "验收结果", "验收人",
             "验收时间", "退回次数"),
     EVENTS: ("序号", "时间", "操作人", "类型", "对象", "内容"),
+    CASES: ("编号", "涉及人员", "所在单位", "追责情形", "查明问题", "处理", "处理日期",
+            "一案双查", "典型案例", "状态", "倒查", "登记时间"),
     PERFORMANCE: ("类别", "名称", "所在单位", "计入事项", "按时完成", "按时完成率", "提醒",
                   "已回应", "回应率", "履责指数"),
 }
@@ -116,6 +119,33 @@ class LedgerEvent(NamedTuple):
     item_code: str | None  # the item's 编号, when the subject is an item
 
 
+class LedgerCase(NamedTuple):
+    """A 问责 case, with its 倒查 told in one cell (bot/domain/cases.py)."""
+
+    code: str
+    person_id: int
+    unit_id: int
+    situation: str  # the 追责情形's words as recorded
+    finding: str
+    handling: str | None
+    decided_on: date | None
+    misconduct: bool
+    typical: bool
+    closed: bool
+    reviews: tuple[LedgerReview, ...]
+    created_at: datetime
+
+
+class LedgerReview(NamedTuple):
+    """One 倒查 of a case."""
+
+    duty: Duty
+    owner_id: int
+    due_date: date
+    done: bool
+    parties: tuple[int, ...]
+
+
 class Verdict(NamedTuple):
     """A 销号 or 退回 of a 整改 (from the event log)."""
 
@@ -157,6 +187,8 @@ class LedgerWords:
     details: Callable[[str, Mapping[str, Any], Callable[[str], str]], str]
     #: someone told, known by key only: (kind, name if known, id)
     recipient: Callable[[str, str | None, str], str]
+    #: one 倒查 of a 问责 case: (duty, who leads it, due, done, whose responsibility)
+    review: Callable[[Duty, str, date, bool, list[str]], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +213,7 @@ class Ledger:
     unit_scores: Sequence[Score] = ()
     score_period: tuple[date, date] | None = None
     group_titles: Mapping[int, str] = field(default_factory=dict)
+    cases: Sequence[LedgerCase] | None = None  # None: not this reader's (the sheet is left out)
 
     @property
     def today(self) -> date:

@@ -93,7 +93,8 @@ class CaseService(ServiceBase):
             unit = (await resolve_unit(tx, draft.unit) if draft.unit
                     else (await tx.units.all())[person.unit_id])
             case = await tx.cases.add(NewCase(
-                person_id=person.id, unit_id=unit.id, situation=situation, finding=finding,
+                person_id=person.id, unit_id=unit.id, situation=situation,
+                situation_text=self.rules.situations[situation].text, finding=finding,
                 handling=handling, decided_on=decided_on, misconduct=draft.misconduct,
                 typical=draft.typical), actor.person.id, now)
             await tx.events.record(actor, now, "case.recorded", "case", case.id,

@@ -14,6 +14,7 @@ from bot.domain import permissions
 from bot.domain.ledger import LedgerWords, Score
 from bot.domain.model import Actor, Group, Unit
 from bot.domain.performance import Tally
+from bot.domain.permissions import DISCIPLINE_ROLES
 from bot.ledger_io import LedgerFile, write_ledger_file
 from bot.offload import Offloader, OffloadFailed, OutOfMemory, OutOfTime
 from bot.services.access import check_reader
@@ -80,7 +81,9 @@ class ExportService(ServiceBase):
         (`group`: where it was asked for; None for a private chat), not yet recorded: the
         caller sends it, then calls `recorded`."""
         check_export(actor, group)
-        written = await self.write(words)
+        # the 问责 sheet is the 纪委's: confidential, never in a group
+        written = await self.write(words, with_cases=group is None and bool(
+            actor.roles & DISCIPLINE_ROLES))
         if len(written.data) > MAX_DOCUMENT_BYTES:
             raise TooBigToSend(len(written.data), MAX_DOCUMENT_BYTES)
         return written
@@ -88,7 +91,7 @@ class ExportService(ServiceBase):
     async def export_for_console(self, words: LedgerWords) -> Export:
         """`dutybot export`: the operator at the console may export everything; the caller
         writes the file, then calls `recorded`."""
-        return await self.write(words)
+        return await self.write(words, with_cases=True)
 
     async def recorded(self, actor: Actor, export: Export, file: str, via: str) -> None:
         """The 履责纪实's row for an export that reached someone: `file` is what they got
@@ -97,7 +100,7 @@ class ExportService(ServiceBase):
             await tx.events.record(actor, self.now(), "ledger.exported", "ledger", file,
                                    counts=export.counts, via=via)
 
-    async def write(self, words: LedgerWords) -> Export:
+    async def write(self, words: LedgerWords, with_cases: bool = False) -> Export:
         """The workbook, read from one snapshot on a read-only connection of its own and
         written in a child process (low priority, memory-capped): neither the bot's
         connection nor its interpreter is held meanwhile."""
@@ -114,7 +117,7 @@ class ExportService(ServiceBase):
             try:
                 written = await self.offload.run(
                     build_ledger, str(path), now, people_scores, unit_scores,
-                    period if self.scores is not None else None, words,
+                    period if self.scores is not None else None, words, with_cases,
                     seconds=EXPORT_SECONDS)
             except OutOfMemory:
                 raise ExportFailed("memory") from None
@@ -127,8 +130,8 @@ class ExportService(ServiceBase):
 
 def build_ledger(path: str, now: datetime, people_scores: Sequence[Score],
                  unit_scores: Sequence[Score], period: tuple[date, date] | None,
-                 words: LedgerWords) -> LedgerFile:
+                 words: LedgerWords, with_cases: bool = False) -> LedgerFile:
     """In the child process: the snapshot read and the workbook written from it."""
     with LedgerSnapshot(path) as snapshot:
-        ledger = snapshot.ledger(now, people_scores, unit_scores, period)
+        ledger = snapshot.ledger(now, people_scores, unit_scores, period, with_cases)
         return write_ledger_file(ledger, words)

@@ -6,6 +6,7 @@ CREATE TABLE cases (
     person_id    INTEGER NOT NULL REFERENCES persons(id),  -- whom it concerns
     unit_id      INTEGER NOT NULL REFERENCES units(id),
     situation    TEXT NOT NULL,  -- a 追责情形 code of the rules file
+    situation_text TEXT NOT NULL,  -- its words when the case was recorded (rules change)
     finding      TEXT NOT NULL,
     handling     TEXT,  -- 处理, from the rules file's list; NULL: not decided yet
     decided_on   TEXT,
