@@ -11,6 +11,7 @@ from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
 from messages import callbacks, keyboards, replies, work
 from messages import flows as flow_texts
+from messages.cases import case_recorded
 from messages.common import plain_text_hint
 from messages.items import item_created
 from messages.people import group_bound, registered
@@ -43,6 +44,8 @@ def render(outcome: FlowOutcome, context: DutyContext, in_group: bool = False
             return work.talk_recorded(held), None
         case FlowDone(flow="talk_schedule", result=line):
             return work.talk_scheduled(line), None
+        case FlowDone(flow="case_record", result=view):
+            return case_recorded(view), None
         case FlowDone(flow="bind_group", result=(group, unit_name)):
             return group_bound(group, unit_name), None
     raise ValueError(f"no rendering for {outcome!r}")

@@ -47,8 +47,8 @@ def case_list(views: list[CaseView], can_record: bool) -> str:
         if len(views) > SHOWN:
             head += ["", f"……另有 {len(views) - SHOWN} 件，完整列表请发送 /导出。"]
     if can_record:
-        head += ["", f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"
-                 "登记案件：在服务器上运行 dutybot case add（见 README）。"]
+        head += ["", f"登记案件：/{c.CASES.chinese} 登记（逐项引导填写）。"
+                 f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"]
     return "\n".join(head)
 
 

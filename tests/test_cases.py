@@ -256,3 +256,28 @@ async def test_the_ledger_has_a_cases_sheet_for_the_discipline_body_only(bot, ap
     assert "问责" not in office.sheetnames
     events = [r for r in office["履责纪实"].iter_rows(values_only=True)]
     assert not [r for r in events if "问责" in str(r[3]) or "倒查" in str(r[3])]
+
+
+async def test_the_discipline_body_records_a_case_in_chat_step_by_step(bot, api, org):
+    liu, chen = org.users["刘纪委"], org.users["陈书记"]
+    await bot.send(chen, "/问责 登记")
+    assert "只能由纪委操作" in api.last(chen.id).plain
+    await bot.send(liu, "/问责 登记")
+    assert "涉及哪一位" in api.last(liu.id).plain
+    await bot.send(liu, "周支书")
+    assert "追责情形" in api.last(liu.id).plain
+    await bot.send(liu, "11")  # not on the list: asked again, nothing saved
+    assert "追责情形" in api.last(liu.id).plain
+    await bot.send(liu, "4")
+    await bot.press(liu, api.last(liu.id), "是，违纪违法（一案双查）")
+    await bot.press(liu, api.last(liu.id), "诫勉")
+    await bot.send(liu, "对下属违规报销问题压案不查")
+    done = api.last(liu.id).plain
+    assert "已登记问责案件 A0001，并按一案双查开启主体责任和监督责任倒查" in done
+    assert "主体责任倒查：刘纪委负责" in done and "陈书记（党委书记）" in done
+    # the case is in the register, and nobody examined was told anything
+    await bot.send(liu, "/问责")
+    assert "A0001 周支书（财务科党支部）" in api.last(liu.id).plain
+    for name in ("陈书记", "李明", "周支书"):
+        user = org.users[name]
+        assert not [m for m in api.bot_messages(user.id) if "A0001" in m.plain], name

@@ -38,7 +38,7 @@ from bot.services.errors import (
 )
 from bot.services.people import resolve_person, resolve_unit
 from storage.cases import NewCase
-from storage.db import Database
+from storage.db import Database, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,11 @@ class CaseService(ServiceBase):
         self.rules = rules
 
     async def record(self, actor: Actor, draft: CaseDraft) -> CaseView:
+        async with self.change(actor) as tx:
+            return await self.record_in(tx, actor, draft)
+
+    async def record_in(self, tx: Tx, actor: Actor, draft: CaseDraft) -> CaseView:
+        """Checked whole, then the case and (一案双查) its 倒查, in the caller's change."""
         if not can_record_cases(actor):
             raise NotAllowed("record_case")
         if actor.person is None:
@@ -88,29 +93,27 @@ class CaseService(ServiceBase):
             raise CaseRefused(problem.field, problem.detail) from None
         decided_on = self._decided_on(draft.decided_on)
         now = self.now()
-        async with self.change(actor) as tx:
-            person = await resolve_person(tx, draft.person)
-            unit = (await resolve_unit(tx, draft.unit) if draft.unit
-                    else (await tx.units.all())[person.unit_id])
-            case = await tx.cases.add(NewCase(
-                person_id=person.id, unit_id=unit.id, situation=situation,
-                situation_text=self.rules.situations[situation].text, finding=finding,
-                handling=handling, decided_on=decided_on, misconduct=draft.misconduct,
-                typical=draft.typical), actor.person.id, now)
-            await tx.events.record(actor, now, "case.recorded", "case", case.id,
-                                   code=case.code, situation=situation,
-                                   misconduct=draft.misconduct)
-            if draft.misconduct:  # 一案双查: the 倒查 open with the case
-                due = now.date() + timedelta(days=self.rules.review_days)
-                people = await tx.persons.all()
-                units = await tx.units.all()
-                for plan in plan_reviews(unit.id, person.id, people, units):
-                    review = await tx.cases.add_review(case.id, plan, actor.person.id, due,
-                                                       now)
-                    await tx.events.record(actor, now, "case.review_opened", "case",
-                                           case.id, review=review.id, duty=plan.duty.value,
-                                           parties=[p.person_id for p in plan.parties])
-        return (await self._views([case]))[0]
+        person = await resolve_person(tx, draft.person)
+        unit = (await resolve_unit(tx, draft.unit) if draft.unit
+                else (await tx.units.all())[person.unit_id])
+        case = await tx.cases.add(NewCase(
+            person_id=person.id, unit_id=unit.id, situation=situation,
+            situation_text=self.rules.situations[situation].text, finding=finding,
+            handling=handling, decided_on=decided_on, misconduct=draft.misconduct,
+            typical=draft.typical), actor.person.id, now)
+        await tx.events.record(actor, now, "case.recorded", "case", case.id,
+                               code=case.code, situation=situation,
+                               misconduct=draft.misconduct)
+        if draft.misconduct:  # 一案双查: the 倒查 open with the case
+            due = now.date() + timedelta(days=self.rules.review_days)
+            people = await tx.persons.all()
+            units = await tx.units.all()
+            for plan in plan_reviews(unit.id, person.id, people, units):
+                review = await tx.cases.add_review(case.id, plan, actor.person.id, due, now)
+                await tx.events.record(actor, now, "case.review_opened", "case", case.id,
+                                       review=review.id, duty=plan.duty.value,
+                                       parties=[p.person_id for p in plan.parties])
+        return (await self._views_in(tx, [case]))[0]
 
     async def visible(self, actor: Actor) -> list[CaseView]:
         """/问责: the cases this person may see, newest first."""
@@ -149,9 +152,12 @@ class CaseService(ServiceBase):
 
     async def _views(self, cases: list[Case]) -> list[CaseView]:
         async with self.db.read() as tx:
-            reviews = await tx.cases.reviews(c.id for c in cases)
-            people = await tx.persons.directory()
-            units = await tx.units.all()
+            return await self._views_in(tx, cases)
+
+    async def _views_in(self, tx: Tx, cases: list[Case]) -> list[CaseView]:
+        reviews = await tx.cases.reviews(c.id for c in cases)
+        people = await tx.persons.directory()
+        units = await tx.units.all()
         views = []
         for case in cases:
             own = reviews.get(case.id, [])

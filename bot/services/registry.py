@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
 from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
+from bot.services.case_flow import CaseRecordFlow
 from bot.services.cases import CaseService
 from bot.services.channels import ChannelService
 from bot.services.delivery import DeliveryService
@@ -78,10 +79,11 @@ class Services:
         replies = ReplyService(db, clock, settings.admin_ids)
         fixes = RectificationService(items)
         talks = TalkService(replies)
+        cases = CaseService(db, clock, rules.accountability)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
-            TalkRecordFlow(talks), TalkScheduleFlow(talks),
+            TalkRecordFlow(talks), TalkScheduleFlow(talks), CaseRecordFlow(cases),
         ])
         calendar = WorkCalendar(rules.calendar)
         reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
@@ -95,7 +97,7 @@ class Services:
                    inbox=InboxService(db, clock), offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
-                   cases=CaseService(db, clock, rules.accountability))
+                   cases=cases)
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
