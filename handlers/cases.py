@@ -1,7 +1,7 @@
 """/问责 (/cases): the 问责 register, in private chat only (cases are confidential).
 
 `/问责` lists the cases the sender may see; `/问责 登记` records one, guided (纪委);
-`/问责 办结 A0001` closes one (纪委).
+`/问责 典型 A0001` marks a 典型案例 and `/问责 办结 A0001` closes one (纪委).
 """
 
 from __future__ import annotations
@@ -15,10 +15,16 @@ from handlers.common import actor_of, refusing, reply
 from handlers.context import DutyContext
 from handlers.flows import show
 from messages import commands
-from messages.cases import case_closed, case_list, cases_need_private_chat
+from messages.cases import (
+    case_closed,
+    case_list,
+    case_marked_typical,
+    cases_need_private_chat,
+)
 
 CLOSE_WORDS = ("办结", "close")
 RECORD_WORDS = ("登记", "新建", "new")
+TYPICAL_WORDS = ("典型", "typical")
 
 
 @refusing
@@ -33,6 +39,10 @@ async def cases(update: Update, context: DutyContext) -> None:
     if len(words) == 1 and words[0].lower() in RECORD_WORDS:
         await show(update, context, await context.services.flows.start(
             actor, chat.id, "case_record"))
+        return
+    if len(words) == 2 and words[0].lower() in TYPICAL_WORDS:
+        view = await context.services.cases.mark_typical(actor, words[1])
+        await reply(update, case_marked_typical(view))
         return
     if len(words) == 2 and words[0].lower() in CLOSE_WORDS:
         await reply(update, case_closed(await context.services.cases.close(actor, words[1])))

@@ -48,6 +48,7 @@ def case_list(views: list[CaseView], can_record: bool) -> str:
             head += ["", f"……另有 {len(views) - SHOWN} 件，完整列表请发送 /导出。"]
     if can_record:
         head += ["", f"登记案件：/{c.CASES.chinese} 登记（逐项引导填写）。"
+                 f"标记典型案例：/{c.CASES.chinese} 典型 编号；"
                  f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"]
     return "\n".join(head)
 
@@ -59,6 +60,10 @@ def case_recorded(view: CaseView) -> str:
 
 def case_closed(view: CaseView) -> str:
     return f"✅ 问责案件 {esc(view.case.code)} 已办结。"
+
+
+def case_marked_typical(view: CaseView) -> str:
+    return f"✅ 问责案件 {esc(view.case.code)} 已标记为典型案例，将列入典型案例通报草稿。"
 
 
 def cases_need_private_chat() -> str:

@@ -111,6 +111,8 @@ EVENT_NAMES: dict[str, str] = {
     "case.recorded": "登记问责案件",
     "case.review_opened": "开启倒查",
     "case.closed": "问责案件办结",
+    "case.typical": "标记典型案例",
+    "case.report_drafted": "生成报告草稿",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
     "escalated": "逾期上报",

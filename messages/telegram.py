@@ -19,18 +19,22 @@ class Rendered:
     keyboard: InlineKeyboardMarkup | None = None
     photo: bytes | None = None  # sent before the text parts
     caption: str | None = None
+    document: tuple[str, bytes] | None = None  # (file name, data): after the photo
 
     @property
     def count(self) -> int:
-        """How many messages this is: the photo, if any, and each text part."""
-        return len(self.parts) + (self.photo is not None)
+        """How many messages this is: the photo and the document, if any, and each text
+        part."""
+        return len(self.parts) + (self.photo is not None) + (self.document is not None)
 
 
 def rendered(message: Outgoing) -> Rendered:
     """Text, buttons with the last part, the photo first; nothing at all is no message."""
     body = to_html(message)
+    attached = message.attachment
     return Rendered(split_message(body) if body else [], keyboard(message.actions),
-                    photo=message.image, caption=message.image_caption)
+                    photo=message.image, caption=message.image_caption,
+                    document=(attached.name, attached.data) if attached else None)
 
 
 def keyboard(actions: tuple[tuple[Action, ...], ...]) -> InlineKeyboardMarkup | None:

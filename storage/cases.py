@@ -18,11 +18,12 @@ from bot.domain.cases import (
     ReviewPlan,
     ReviewStatus,
 )
-from bot.domain.model import Duty
+from bot.domain.model import ACTIVE_STATUSES, Duty
 from storage.codec import to_date, to_text
 
+_ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
 _CASE_COLUMNS = ("id, code, person_id, unit_id, situation, finding, handling, decided_on, "
-                 "misconduct, typical, status")
+                 "misconduct, typical, status, situation_text, created_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,16 @@ class NewCase:
     decided_on: date | None
     misconduct: bool
     typical: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReportItem:
+    """A 责任追究季报 or 典型案例通报 on its owner's list."""
+
+    item_id: int
+    rule_key: str
+    due_date: date
+    owner_id: int
 
 
 class CaseRepo:
@@ -59,7 +70,8 @@ class CaseRepo:
         return Case(id=case_id, code=code, person_id=case.person_id, unit_id=case.unit_id,
                     situation=case.situation, finding=case.finding, handling=case.handling,
                     decided_on=case.decided_on, misconduct=case.misconduct,
-                    typical=case.typical)
+                    typical=case.typical, situation_text=case.situation_text,
+                    recorded_on=now.date())
 
     async def add_review(self, case_id: int, plan: ReviewPlan, owner_id: int, due: date,
                          now: datetime) -> Review:
@@ -122,6 +134,16 @@ class CaseRepo:
                 status=ReviewStatus(row["status"])))
         return found
 
+    async def report_items(self, rule_keys: tuple[str, ...], until: date) -> list[ReportItem]:
+        """The report obligations still to do that fall due by `until`."""
+        marks = ",".join("?" * len(rule_keys))
+        async with self._conn.execute(
+            f"SELECT id, rule_key, due_date, owner_id FROM items WHERE rule_key IN ({marks}) "
+            f"AND status IN ({','.join('?' * len(_ACTIVE))}) AND due_date <= ? ORDER BY id",
+            (*rule_keys, *_ACTIVE, to_text(until)),
+        ) as cur:
+            return [ReportItem(r[0], r[1], to_date(r[2]), r[3]) for r in await cur.fetchall()]
+
     async def close(self, case_id: int, now: datetime) -> bool:
         cur = await self._conn.execute(
             "UPDATE cases SET status = 'closed', closed_at = ? WHERE id = ? "
@@ -139,5 +161,6 @@ def _case(row: sqlite3.Row) -> Case:
         situation=row["situation"], finding=row["finding"], handling=row["handling"],
         decided_on=to_date(row["decided_on"]) if row["decided_on"] else None,
         misconduct=bool(row["misconduct"]), typical=bool(row["typical"]),
-        status=CaseStatus(row["status"]),
+        status=CaseStatus(row["status"]), situation_text=row["situation_text"],
+        recorded_on=datetime.fromisoformat(row["created_at"]).date(),
     )

@@ -120,6 +120,17 @@ class OutboxRepo:
             rows = await cur.fetchall()
         return [_message(r) for r in rows]
 
+    async def queued(self, keys: Iterable[str]) -> set[str]:
+        """Which of these dedup keys were queued before (sent or not)."""
+        wanted = list(keys)
+        if not wanted:
+            return set()
+        async with self._conn.execute(
+            f"SELECT dedup_key FROM outbox WHERE dedup_key IN ({','.join('?' * len(wanted))})",
+            wanted,
+        ) as cur:
+            return {r[0] for r in await cur.fetchall()}
+
     async def by_ids(self, ids: Iterable[int]) -> list[OutboxMessage]:
         """These messages as they stand, in id order (those still pending)."""
         wanted = list(ids)

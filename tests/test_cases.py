@@ -281,3 +281,65 @@ async def test_the_discipline_body_records_a_case_in_chat_step_by_step(bot, api,
     for name in ("陈书记", "李明", "周支书"):
         user = org.users[name]
         assert not [m for m in api.bot_messages(user.id) if "A0001" in m.plain], name
+
+
+async def test_the_quarterly_and_bimonthly_reports_are_drafted_from_the_register(
+        bot, api, org, recorded, clock):
+    """A week before they are due, 刘纪委 (who owns both reports) gets each as a draft in
+    private, with an Excel file and the report's own buttons; nobody else gets anything."""
+    import io
+    from datetime import datetime, timedelta
+
+    import openpyxl
+
+    from tests.conftest import TZ
+
+    liu = org.users["刘纪委"]
+    services = bot.app.bot_data.services
+    await bot.tick()  # the year's obligations on the lists
+    await services.cases.record(
+        Actor(telegram_user_id=13, person=(await _person(services, "刘纪委"))),
+        CaseDraft(person="王芳", situation="5",
+                  finding="交办事项不督促落实", handling="通报批评", typical=True))
+    before = len(api.bot_messages(liu.id))
+    clock.set(datetime(2026, 12, 23, 9, 0, tzinfo=TZ))
+    await bot.tick()
+    assert not [m for m in api.bot_messages(liu.id)[before:] if "草稿" in m.plain]
+    clock.set(clock.now() + timedelta(days=1))  # 12-24: a week before 12-31
+    await bot.tick()
+    fresh = api.bot_messages(liu.id)[before:]
+    files = [m for m in fresh if m.file is not None]
+    drafts = [m for m in fresh if "（草稿）" in m.plain and m.file is None]
+    assert len(files) == 2 and len(drafts) == 2, [m.plain[:30] for m in fresh]
+    quarterly = next(m for m in drafts if "责任追究情况报告" in m.plain)
+    assert "统计期间：2026-10-01 至 2026-12-31" in quarterly.plain
+    assert "本期登记问责案件 2 件，其中违纪违法案件（一案双查）1 件" in quarterly.plain
+    assert "诫勉：1 件" in quarterly.plain and "通报批评：1 件" in quarterly.plain
+    assert any(label.startswith("收到") for label, _ in quarterly.buttons)
+    typical = next(m for m in drafts if "典型案例通报" in m.plain)
+    assert "A0002 王芳" in typical.plain and "A0001" not in typical.plain
+    book = openpyxl.load_workbook(io.BytesIO(
+        next(m for m in files if "典型案例" in (m.file_name or "")).file))
+    assert [r[0] for r in book["典型案例"].iter_rows(min_row=2, values_only=True)] == ["A0002"]
+    # once: the next days bring no second draft; and no one else ever got one
+    clock.set(clock.now() + timedelta(days=1))
+    await bot.tick()
+    assert len([m for m in api.bot_messages(liu.id)[before:] if m.file is not None]) == 2
+    for chat_id in api.messages:
+        if chat_id != liu.id:
+            assert not [m for m in api.bot_messages(chat_id) if "草稿" in m.plain], chat_id
+
+
+async def _person(services, name: str):
+    async with services.db.read() as tx:
+        return next(p for p in (await tx.persons.all()).values() if p.name == name)
+
+
+async def test_marking_a_typical_case_is_the_discipline_bodys(bot, api, org, recorded):
+    liu, chen = org.users["刘纪委"], org.users["陈书记"]
+    await bot.send(chen, "/问责 典型 A0001")
+    assert "只能由纪委操作" in api.last(chen.id).plain
+    await bot.send(liu, "/问责 典型 A0001")
+    assert "已标记为典型案例" in api.last(liu.id).plain
+    await bot.send(liu, "/问责")
+    assert "典型案例" in api.last(liu.id).plain.split("\n")[2]

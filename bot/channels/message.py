@@ -51,6 +51,14 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file that goes with a message (a draft report as .xlsx)."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """`title` is one short line (DingTalk's markdown title, a notification's preview);
     `lines` are the body, never cut inside a line unless one line alone is too long."""
@@ -62,6 +70,7 @@ class Outgoing:
     image: bytes | None = None  # a PNG, sent before the text where the messenger takes one
     image_lines: tuple[Line, ...] = ()  # the image as text, where it does not
     image_caption: str | None = None
+    attachment: Attachment | None = None  # sent before the text where the messenger takes files
 
     def mentions(self) -> list[Mention]:
         return list(mentions_in(self.lines))

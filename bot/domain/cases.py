@@ -55,6 +55,8 @@ class Case:
     misconduct: bool  # a 违纪违法 case: 一案双查
     typical: bool  # 典型案例, for the bimonthly 通报
     status: CaseStatus = CaseStatus.OPEN
+    situation_text: str = ""  # the 情形's words as recorded (the rules file may change)
+    recorded_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -150,12 +150,20 @@ class OutboxSender:
 
     async def _send_part(self, chat_id: int, rendered: Rendered, index: int,
                          last: bool) -> int:
-        """The photo (if any) goes first, then the text parts; buttons go with the last."""
+        """The photo and the document (if any) go first, then the text parts; buttons go
+        with the last."""
         markup = rendered.keyboard if last else None
         if rendered.photo is not None:
             if index == 0:
                 sent = await self.bot.send_photo(chat_id=chat_id, photo=rendered.photo,
                                                  caption=rendered.caption, reply_markup=markup)
+                return sent.message_id
+            index -= 1
+        if rendered.document is not None:
+            if index == 0:
+                name, data = rendered.document
+                sent = await self.bot.send_document(chat_id=chat_id, document=data,
+                                                    filename=name, reply_markup=markup)
                 return sent.message_id
             index -= 1
         sent = await self.bot.send_message(chat_id=chat_id, text=rendered.parts[index],

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.clock import Clock
+from bot.domain.case_report import REPORT_RULES, report, to_payload
 from bot.domain.cases import (
     FINDING_MAX,
     Case,
@@ -25,6 +26,7 @@ from bot.domain.cases import (
 )
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
 from bot.domain.model import Actor, Person, Unit
+from bot.domain.target import Target
 from bot.domain.text import TextRefused, clean_note
 from bot.rules import AccountabilityRules
 from bot.services.base import ServiceBase
@@ -39,6 +41,10 @@ from bot.services.errors import (
 from bot.services.people import resolve_person, resolve_unit
 from storage.cases import NewCase
 from storage.db import Database, Tx
+
+DRAFT_KIND = "case_draft"  # the outbox's kind for a report drafted from the register
+DRAFT_LEAD = timedelta(days=7)  # a report's draft comes this long before it is due
+SYSTEM = Actor(telegram_user_id=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +143,57 @@ class CaseService(ServiceBase):
             await tx.cases.close(case.id, self.now())
             await tx.events.record(actor, self.now(), "case.closed", "case", case.id,
                                    code=case.code)
+            case = await tx.cases.get(case.id)
+        return (await self._views([case]))[0]
+
+    async def plan_drafts(self) -> int:
+        """When a 责任追究季报 or 典型案例通报 comes due (within DRAFT_LEAD), its owner gets a
+        draft from the register, once, in private chat only (never a group or a robot: it
+        is confidential); an owner not bound yet gets it once they are. Returns how many
+        drafts were queued."""
+        now = self.now()
+        async with self.db.read() as tx:
+            due = await tx.cases.report_items(REPORT_RULES, now.date() + DRAFT_LEAD)
+            done = await tx.outbox.queued(f"{DRAFT_KIND}:{r.item_id}" for r in due)
+        due = [r for r in due if f"{DRAFT_KIND}:{r.item_id}" not in done]
+        if not due:
+            return 0
+        queued = 0
+        async with self.db.transaction() as tx:
+            people = await tx.persons.all()
+            names = {p.id: p.name for p in people.values()}
+            units = {u.id: u.name for u in (await tx.units.all()).values()}
+            cases = await tx.cases.all()
+            items = await tx.items.by_ids(r.item_id for r in due)
+            for wanted in due:
+                owner = people.get(wanted.owner_id)
+                item = items.get(wanted.item_id)
+                if owner is None or owner.telegram_user_id is None or item is None:
+                    continue
+                draft = report(wanted.rule_key, wanted.due_date, cases, names, units)
+                payload = {"report": to_payload(draft), "item": item.id, "code": item.code,
+                           "title": item.title, "status": item.status.value}
+                added = await tx.outbox.add(
+                    dedup_key=f"{DRAFT_KIND}:{item.id}",
+                    target=Target.telegram(owner.telegram_user_id), person_id=owner.id,
+                    kind=DRAFT_KIND, day=now.date(), payload=payload, now=now)
+                if added is not None:
+                    queued += 1
+                    await tx.events.record(SYSTEM, now, "case.report_drafted", "item", item.id,
+                                           cases=draft.total)
+        return queued
+
+    async def mark_typical(self, actor: Actor, code: str, typical: bool = True) -> CaseView:
+        """典型案例, for the bimonthly 通报: by the 纪委."""
+        if not can_record_cases(actor):
+            raise NotAllowed("record_case")
+        async with self.change(actor) as tx:
+            case = await tx.cases.by_code(code.strip())
+            if case is None:
+                raise CaseRefused("code", code.strip()[:12])
+            await tx.cases.mark_typical(case.id, typical)
+            await tx.events.record(actor, self.now(), "case.typical", "case", case.id,
+                                   code=case.code, typical=typical)
             case = await tx.cases.get(case.id)
         return (await self._views([case]))[0]
 

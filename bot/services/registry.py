@@ -107,6 +107,7 @@ class Services:
             return await self.reminders.tick()
         finally:  # a failed reminder plan must not hold up the week's summary
             await self.summary.plan_week()
+            await self.cases.plan_drafts()
             await self.inbox.prune()
             await self.robots.prune()
 
