@@ -91,6 +91,7 @@ class Tally:
     over_allowed: list[str] = field(default_factory=list)  # again, with no kill to excuse it
     rejected: list[str] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)  # outbox rows not sent in the end
+    timeline: list[str] = field(default_factory=list)  # a refused robot's requests and kills
 
     @property
     def clean(self) -> bool:
@@ -332,8 +333,15 @@ def _count(tally: Tally, fakes: FakeRobots, robots: tuple[Robot, ...],
            expected: dict[str, list[str]], kills: list[float]) -> None:
     for robot in robots:
         exchanges = family_of(fakes, robot).exchanges(robot.ident)
-        tally.rejected += [f"{robot.ident}: {e.code} {e.message}" for e in exchanges
-                           if not e.accepted]
+        refused = [f"{robot.ident}: {e.code} {e.message}" for e in exchanges
+                   if not e.accepted]
+        tally.rejected += refused
+        if refused:  # what happened, to see why
+            start = exchanges[0].at
+            events = [(e.at, f"{robot.ident} {'took' if e.accepted else e.code} "
+                             f"{part_key(e.payload or {})[40:90]}") for e in exchanges]
+            events += [(k, "KILL") for k in kills]
+            tally.timeline += [f"{at - start:8.3f} {what}" for at, what in sorted(events)]
         copies: dict[str, list[float]] = defaultdict(list)
         for e in exchanges:
             if e.accepted and e.payload is not None:
