@@ -146,6 +146,8 @@ class ChannelService(ServiceBase):
             async with self.change(actor) as tx:
                 if isinstance(outcome, Delivered):
                     await tx.channels.clear_broken(channel.name)
+                    # it counts in the robot's rate windows like any message the sender sends
+                    await tx.channels.sent(channel.id, self.now())
                 else:
                     await tx.channels.mark_broken(channel.name, outcome.reason.value,
                                                   self.now())
