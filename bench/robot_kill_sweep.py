@@ -46,7 +46,7 @@ def main() -> int:
                           per_robot=args.per_robot, robots=robots, seed=seed,
                           max_calls=args.max_calls, deadline=900)
             print(f"round {seed}: {tally.line()}")
-            for what in ("lost", "over_allowed", "rejected", "unfinished"):
+            for what in ("lost", "over_allowed", "rejected", "unfinished", "crashes"):
                 for one in getattr(tally, what)[:5]:
                     print(f"  {what}: {one}")
             for event in tally.timeline:
@@ -59,12 +59,13 @@ def main() -> int:
                           accepted=tally.accepted, lost=len(tally.lost),
                           duplicated=len(tally.duplicated),
                           over_allowed=len(tally.over_allowed), rejected=len(tally.rejected),
-                          unfinished=len(tally.unfinished))
+                          unfinished=len(tally.unfinished), crashes=len(tally.crashes))
     print("\nkill points:", ", ".join(f"{k} {v}" for k, v in sorted(places.items())))
     print("total: " + ", ".join(f"{k} {totals[k]}" for k in (
         "kills", "kills_after", "parts", "accepted", "lost", "duplicated", "over_allowed",
-        "rejected", "unfinished")))
-    bad = totals["lost"] + totals["over_allowed"] + totals["rejected"] + totals["unfinished"]
+        "rejected", "unfinished", "crashes")))
+    bad = totals["lost"] + totals["over_allowed"] + totals["rejected"] + totals["unfinished"] \
+        + totals["crashes"]
     return 1 if bad else 0
 
 

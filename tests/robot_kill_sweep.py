@@ -91,18 +91,21 @@ class Tally:
     over_allowed: list[str] = field(default_factory=list)  # again, with no kill to excuse it
     rejected: list[str] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)  # outbox rows not sent in the end
+    crashes: list[str] = field(default_factory=list)  # exits not by the sweep's kill
     timeline: list[str] = field(default_factory=list)  # a refused robot's requests and kills
 
     @property
     def clean(self) -> bool:
-        return not (self.lost or self.over_allowed or self.rejected or self.unfinished)
+        return not (self.lost or self.over_allowed or self.rejected or self.unfinished
+                    or self.crashes)
 
     def line(self) -> str:
         return (f"kills {self.kills} ({self.kills_after} after an answer), parts "
                 f"{self.parts}, accepted {self.accepted}, {self.elapsed:.1f} s: lost "
                 f"{len(self.lost)}, duplicated {len(self.duplicated)} (each for a kill), "
                 f"more often than the kills allow {len(self.over_allowed)}, rejected "
-                f"{len(self.rejected)}, unfinished {len(self.unfinished)}")
+                f"{len(self.rejected)}, unfinished {len(self.unfinished)}, crashes "
+                f"{len(self.crashes)}")
 
 
 class Killer:
@@ -301,8 +304,7 @@ def sweep(workdir: Path, *, kills: int, per_robot: int = 12,
         end = time.monotonic() + deadline
         while time.monotonic() < end:
             if bot.proc.poll() is not None:
-                bot.proc.wait()
-                tally.kills += 1
+                _died(bot, tally)
                 if progress:
                     progress(f"kill {tally.kills}: {killer.points[-1]}; restarting")
                 bot.start()
@@ -313,8 +315,7 @@ def sweep(workdir: Path, *, kills: int, per_robot: int = 12,
         robot_server.before_call = robot_server.after_call = None
         time.sleep(0.1)  # a kill timed a few milliseconds after its answer lands first
         if bot.proc.poll() is not None:  # killed at the very end: it has nothing left to do
-            bot.proc.wait()
-            tally.kills += 1
+            _died(bot, tally)
         else:
             bot.stop()
         tally.elapsed = time.time() - started
@@ -327,6 +328,14 @@ def sweep(workdir: Path, *, kills: int, per_robot: int = 12,
         telegram.stop()
         robot_server.stop()
     return tally
+
+
+def _died(bot: BotProcess, tally: Tally) -> None:
+    """Killed, as the sweep meant; anything else is a crash, counted against the bot."""
+    if bot.proc.wait() == -signal.SIGKILL:
+        tally.kills += 1
+    else:
+        tally.crashes.append(f"exit {bot.proc.returncode}: {bot.output()[-2000:]}")
 
 
 def _count(tally: Tally, fakes: FakeRobots, robots: tuple[Robot, ...],
