@@ -53,11 +53,22 @@ class ChannelRepo:
         await self._conn.execute("UPDATE channels SET resume_at = ? WHERE id = ?",
                                  (to_text(until), channel_id))
 
-    async def sent(self, channel_id: int, at: datetime) -> None:
-        """One message the robot accepted: it counts in the robot's rate windows."""
-        await self._conn.execute(
+    async def sent(self, channel_id: int, at: datetime) -> int:
+        """One message the robot accepted, or may have: it counts in the robot's rate
+        windows. Returns the send's row, for `resend_time` and `unsend`."""
+        cur = await self._conn.execute(
             "INSERT INTO robot_sends (channel_id, sent_at) VALUES (?, ?)",
             (channel_id, to_text(at)))
+        return cur.lastrowid
+
+    async def resend_time(self, send_id: int, at: datetime) -> None:
+        """The messenger answered: the send counts from then on."""
+        await self._conn.execute("UPDATE robot_sends SET sent_at = ? WHERE rowid = ?",
+                                 (to_text(at), send_id))
+
+    async def unsend(self, send_id: int) -> None:
+        """The messenger answered that it did not take the message: it does not count."""
+        await self._conn.execute("DELETE FROM robot_sends WHERE rowid = ?", (send_id,))
 
     async def sends_since(self, channel_id: int, since: datetime) -> list[datetime]:
         async with self._conn.execute(

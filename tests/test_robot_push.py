@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
+from bot.channels.robots import Delivered
 from bot.domain.model import Actor
 from bot.domain.target import Target
 from bot.fake_robots import CannedAnswer, FakeRobots, FakeRobotServer
@@ -277,3 +278,64 @@ async def _ready_at(tx, message_id: int):
             "SELECT next_attempt_at FROM outbox WHERE id = ?", (message_id,)) as cur:
         (at,) = await cur.fetchone()
     return to_datetime(at)
+
+
+async def test_a_part_counts_in_its_robots_window_before_it_goes(
+        bot, clock, robots, robot_server, http, monkeypatch):
+    """The 20th part of a minute is taken by WeCom, and the run dies before it records
+    that (here: recording it fails). The next sender, its memory gone, still finds 20 in
+    the window and waits for the minute to pass: the 21st is not refused."""
+    services = bot.app.bot_data.services
+    added = await services.channels.add(OFFICE, "企业微信", "纪委工作群",
+                                        robot_server.root + robots.wecom.add_robot("jw"))
+    target = Target.robot(added.entry.channel.id)
+
+    async def queue(first: int, count: int) -> None:
+        now = clock.now()
+        async with services.db.transaction() as tx:
+            for n in range(first, first + count):
+                await tx.outbox.add(dedup_key=f"notice:{n}", target=target, person_id=None,
+                                    kind="robot_broken_notice", day=now.date(),
+                                    payload={"name": f"群{n}", "reason": "keyword"}, now=now)
+
+    recorded = services.delivery.delivered
+    calls = 0
+
+    async def dies_on_the_20th(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 20:
+            raise RuntimeError("killed before the part was recorded")
+        return await recorded(*args, **kwargs)
+
+    await queue(0, 20)
+    monkeypatch.setattr(services.delivery, "delivered", dies_on_the_20th)
+    await drain_robots(bot, clock, http)
+    monkeypatch.setattr(services.delivery, "delivered", recorded)
+    assert len(robots.wecom.received("jw")) == 20
+    await queue(20, 1)
+    await drain_robots(bot, clock, http)  # a new sender
+    exchanges = robots.wecom.exchanges("jw")
+    assert [e.code for e in exchanges] == [0] * 21
+    assert exchanges[-1].at - exchanges[0].at >= 60
+
+
+async def test_a_test_line_counts_in_its_robots_window(bot, clock, robots, robot_server, http):
+    """`dutybot channel test` sent one a moment ago: 20 more in the same minute would be
+    one too many, so the 20th waits for the minute to pass."""
+    services = bot.app.bot_data.services
+    added = await services.channels.add(OFFICE, "企业微信", "纪委工作群",
+                                        robot_server.root + robots.wecom.add_robot("jw"))
+    tested = await services.channels.test(OFFICE, "纪委工作群", "测试")
+    assert isinstance(tested.outcome, Delivered)
+    now = clock.now()
+    async with services.db.transaction() as tx:
+        for n in range(20):
+            await tx.outbox.add(dedup_key=f"notice:{n}",
+                                target=Target.robot(added.entry.channel.id), person_id=None,
+                                kind="robot_broken_notice", day=now.date(),
+                                payload={"name": f"群{n}", "reason": "keyword"}, now=now)
+    await drain_robots(bot, clock, http)
+    exchanges = robots.wecom.exchanges("jw")
+    assert [e.code for e in exchanges] == [0] * 21
+    assert exchanges[-1].at - exchanges[0].at >= 60

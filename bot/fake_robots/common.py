@@ -77,6 +77,14 @@ class FakeRobotFamily:
         with self._lock:
             return list(self._robots[ident].exchanges)
 
+    def seed_sends(self, ident: str, times: list[float]) -> None:
+        """Messages this robot took before (not recorded as exchanges): its windows start
+        with them, as a robot's do that was busy a moment ago."""
+        with self._lock:
+            for window in self._robots[ident].windows:
+                for at in times:
+                    window.note(at)
+
     def received(self, ident: str) -> list[dict[str, Any]]:
         """What the group saw: the payloads the robot accepted, in order."""
         return [e.payload for e in self.exchanges(ident) if e.accepted and e.payload]

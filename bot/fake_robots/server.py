@@ -6,6 +6,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,6 +40,11 @@ class FakeRobotServer:
         # before answering, to make a client time out
         self.canned: CannedAnswer | None = None
         self.delay = 0.0
+        # the kill sweep's hooks (tests/robot_kill_sweep.py): called with the request's path
+        # and query before the robot sees it (False: hang up unanswered, the robot never
+        # saw it), and after the answer went out
+        self.before_call: Callable[[str], bool] | None = None
+        self.after_call: Callable[[str], None] | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,16 +75,26 @@ class FakeRobotServer:
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length) if length else b""
+        if len(body) < length:  # the sender died mid-request: a robot never sees it
+            request.close_connection = True
+            return None
         if self.delay:
             time.sleep(self.delay)
+        if self.before_call is not None and not self.before_call(request.path):
+            request.close_connection = True
+            return None
         if self.canned is not None:
-            return _send(request, self.canned.status, self.canned.body,
-                         self.canned.content_type)
-        reply = self.robots.handle(request.path, body)
-        if reply is None:
-            return _send(request, 404, _NOT_FOUND, "text/html")
-        data = json.dumps(reply.body, ensure_ascii=False).encode()
-        return _send(request, reply.status, data, "application/json;charset=utf-8")
+            _send(request, self.canned.status, self.canned.body, self.canned.content_type)
+        else:
+            reply = self.robots.handle(request.path, body)
+            if reply is None:
+                _send(request, 404, _NOT_FOUND, "text/html")
+            else:
+                data = json.dumps(reply.body, ensure_ascii=False).encode()
+                _send(request, reply.status, data, "application/json;charset=utf-8")
+        if self.after_call is not None:
+            self.after_call(request.path)
+        return None
 
 
 def _send(request: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str) -> None:

@@ -1,8 +1,10 @@
 """Drains the outbox's robot messages: each robot at its own pace, one part at a time.
 
 A part is recorded as sent only after the messenger accepted it, so a kill loses nothing
-and sends at most the part in flight again. Each robot's next message goes in its own
-task: a slow or silenced robot holds up no other robot, and no Telegram message.
+and sends at most the part in flight again; its place in the robot's rate windows is taken
+before it goes, so that part sent again cannot overfill a window either. Each robot's next
+message goes in its own task: a slow or silenced robot holds up no other robot, and no
+Telegram message.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from bot.channels.robots import (
 )
 from bot.channels.robots.model import RobotKind
 from bot.channels.robots.render import render
+from bot.channels.robots.transport import DEFAULT_TIMEOUT
 from bot.clock import Clock
 from bot.domain.channels import RobotChannel
 from bot.offload import Offloader, shared
@@ -42,8 +45,9 @@ IDLE_SECONDS = 5.0  # the longest a robot loop sleeps before it looks again
 
 class RobotSender:
     def __init__(self, robots: RobotOutbox, clock: Clock, client: httpx.AsyncClient,
-                 offload: Offloader | None = None) -> None:
+                 offload: Offloader | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.robots = robots
+        self.timeout = timeout  # a request's, and so the latest it can reach the robot
         self.clock = clock
         self.client = client
         self.offload = offload or shared()
@@ -102,11 +106,16 @@ class RobotSender:
             if unnamed:  # named, not @-ed: the admins learn once per person
                 await self.robots.unreachable(channel, unnamed)
         robot = RobotConfig(kind.name, channel.webhook, channel.secret, channel.keyword)
-        outcome = await post(self.client, robot, payloads[index], self.clock.now())
+        # counted before it goes: a kill after the robot took it must not lose the count
+        send_id = await self.robots.reserve(channel, self.timeout)
+        outcome = await post(self.client, robot, payloads[index], self.clock.now(),
+                             self.timeout)
+        if isinstance(outcome, RateLimited | Broken | Refused):  # answered: not taken
+            await self.robots.unreserve(send_id)
         match outcome:
             case Delivered():
                 await self.robots.delivery.delivered(msg, index + 1,
-                                                     index + 1 == len(payloads), None)
+                                                     index + 1 == len(payloads), None, send_id)
                 return True, 0.0
             case RateLimited():
                 await self.robots.too_fast(msg, channel, kind.limits.silenced_seconds,

@@ -157,10 +157,11 @@ class ChannelService(ServiceBase):
             async with self.change(actor) as tx:
                 if health == "ok":
                     await tx.channels.clear_broken(channel.name)
+                    # it counts in the robot's rate windows like any message the sender sends
+                    await tx.channels.sent(channel.id, self.now())
                 else:
                     await tx.channels.mark_broken(channel.name, health, self.now())
         return ChannelTested(entry, outcome)
-
 
     async def _find(self, tx: Tx, name: str) -> ChannelEntry:
         wanted = name.strip()

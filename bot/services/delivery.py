@@ -64,12 +64,17 @@ class DeliveryService(ServiceBase):
             return await tx.outbox.pending_count()
 
     async def delivered(self, msg: OutboxMessage, parts_sent: int, last: bool,
-                        telegram_message_id: int | None) -> None:
+                        telegram_message_id: int | None, robot_send: int | None = None
+                        ) -> None:
+        """`robot_send`: the send a robot's part was counted as before it went
+        (RobotOutbox.reserve); it now counts from the moment the robot answered."""
         now = self.now()
         robot = msg.target.channel == ROBOT
         async with self.db.transaction() as tx:
             await tx.outbox.part_sent(msg.id, parts_sent, last, now, telegram_message_id)
-            if robot:  # every part counts in the robot's rate windows
+            if robot and robot_send is not None:
+                await tx.channels.resend_time(robot_send, now)
+            elif robot:  # every part counts in the robot's rate windows
                 await tx.channels.sent(msg.target.channel_id, now)
             if not last:
                 return

@@ -67,6 +67,22 @@ class RobotOutbox(ServiceBase):
             wait = max(wait, half_hour_wait(now, spread_offset(channel.id)))
         return max(wait, 0.0)
 
+    async def reserve(self, channel: RobotChannel, timeout: float) -> int:
+        """A part is about to go to this robot: it counts in the robot's windows before it
+        leaves, as if it arrived at the latest moment it can (the request's timeout from
+        now). Then a kill after the robot took it, before its delivery was recorded, cannot
+        make the next run send one too many inside a window (a rejection, and DingTalk's
+        ten minutes of silence); once the robot answers, the send counts from then
+        (DeliveryService.delivered, or `unreserve` if the robot did not take it)."""
+        latest = self.now() + timedelta(seconds=timeout)
+        async with self.db.transaction() as tx:
+            return await tx.channels.sent(channel.id, latest)
+
+    async def unreserve(self, send_id: int) -> None:
+        """The robot answered and did not take the part: it does not count."""
+        async with self.db.transaction() as tx:
+            await tx.channels.unsend(send_id)
+
     async def hold(self, msg: OutboxMessage, seconds: float) -> None:
         """Not this robot's turn yet: the message waits, no attempt counted."""
         await self.delivery.retry(msg, timedelta(seconds=seconds), "waiting for the robot's "
