@@ -656,3 +656,16 @@ def test_regression_a_blank_part_is_not_sent():
     empty markdown, which the messenger refuses."""
     for kind in ROBOT_KINDS:
         assert render(kind, Outgoing("", ((Span(""),), (Span("  "),))), None) == []
+
+
+@pytest.mark.parametrize(("name", "handle"), [("wecom", "wecom_userid"), ("wecom", "mobile"),
+                                              ("dingtalk", "mobile")])
+def test_a_handle_two_people_share_is_not_used_and_both_are_named(name, handle):
+    """A typo in the 人员 sheet gives 甲 and 乙 the same id: @-ing it would reach one of
+    them for both, so neither is @-ed by it; both are named."""
+    same = "13800000001" if handle == "mobile" else "jia"
+    message = Outgoing("t", (line(_by("甲", **{handle: same}), "：1 项"),
+                             line(_by("乙", **{handle: same}), "：2 项")))
+    [payload] = render(KINDS[name], message, "督办")
+    words = texts(payload)
+    assert "甲" in words and "乙" in words and same not in json.dumps(payload)

@@ -9,8 +9,19 @@ inside one. Each part @-s only the people named in it.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
-from bot.channels.message import BLANK, Line, Outgoing, Span, line, mentions_in, plain
+from bot.channels.message import (
+    BLANK,
+    Line,
+    Mention,
+    Outgoing,
+    Piece,
+    Span,
+    line,
+    mentions_in,
+    plain,
+)
 from bot.channels.robots.model import Form, Payload, PayloadTooLarge, RobotKind, utf8_size
 
 # what a part's payload may add around its text: the keyword, the title, the mention list
@@ -39,6 +50,7 @@ def render(kind: RobotKind, message: Outgoing, keyword: str | None) -> list[Payl
         body += [BLANK, line(message.hint)]
     if not body:
         return payloads
+    body = _unambiguous(body)
     form = writer.form(list(mentions_in(body)))
     for part in _parts(kind, form, body):
         text = "\n".join(writer.line(form, one) for one in part).strip("\n")
@@ -111,3 +123,25 @@ def _fitted(kind: RobotKind, form: Form, title: str, text: str, part: list[Line]
         cut = text.encode("utf-8")[: max(form.limit - 2 * _ROOM, 128)]
         return writer.payload(form, title, cut.decode("utf-8", errors="ignore"), mentions,
                               keyword)
+
+
+def _unambiguous(body: list[Line]) -> list[Line]:
+    """A handle two different people share (a typo in the 人员 sheet) would @ one of them
+    for both: it is not used, and both are named instead."""
+    owners: dict[tuple[str, str], set[str]] = {}
+    for one in body:
+        for piece in one:
+            if isinstance(piece, Mention):
+                for handle, value in piece.handles.items():
+                    owners.setdefault((handle, value.replace(" ", "")), set()).add(piece.name)
+    shared = {key for key, names in owners.items() if len(names) > 1}
+    if not shared:
+        return body
+
+    def cleaned(piece: Piece) -> Piece:
+        if not isinstance(piece, Mention):
+            return piece
+        kept = {h: v for h, v in piece.handles.items() if (h, v.replace(" ", "")) not in shared}
+        return replace(piece, handles=kept)
+
+    return [tuple(cleaned(p) for p in one) for one in body]
