@@ -135,9 +135,7 @@ class CaseService(ServiceBase):
         if not can_record_cases(actor):
             raise NotAllowed("record_case")
         async with self.change(actor) as tx:
-            case = await tx.cases.by_code(code.strip())
-            if case is None:
-                raise CaseRefused("code", code.strip()[:12])
+            case = await _by_code(tx, code)
             if case.status is CaseStatus.CLOSED:
                 raise CaseRefused("closed", case.code)
             await tx.cases.close(case.id, self.now())
@@ -188,9 +186,7 @@ class CaseService(ServiceBase):
         if not can_record_cases(actor):
             raise NotAllowed("record_case")
         async with self.change(actor) as tx:
-            case = await tx.cases.by_code(code.strip())
-            if case is None:
-                raise CaseRefused("code", code.strip()[:12])
+            case = await _by_code(tx, code)
             await tx.cases.mark_typical(case.id, typical)
             await tx.events.record(actor, self.now(), "case.typical", "case", case.id,
                                    code=case.code, typical=typical)
@@ -226,3 +222,10 @@ class CaseService(ServiceBase):
                 situation_text=situation.text if situation else case.situation,
                 reviews=own, names={i: people[i].name for i in ids if i in people}))
         return views
+
+
+async def _by_code(tx: Tx, code: str) -> Case:
+    case = await tx.cases.by_code(code.strip())
+    if case is None:
+        raise CaseRefused("code", code.strip()[:12])
+    return case
