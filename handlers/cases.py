@@ -1,7 +1,8 @@
 """/问责 (/cases): the 问责 register, in private chat only (cases are confidential).
 
 `/问责` lists the cases the sender may see; `/问责 登记` records one, guided (纪委);
-`/问责 典型 A0001` marks a 典型案例 and `/问责 办结 A0001` closes one (纪委).
+`/问责 典型 A0001` marks a 典型案例, `/问责 倒查 A0001 主体 结论` concludes a 倒查 and
+`/问责 办结 A0001` closes a case (纪委).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from messages.cases import (
     case_list,
     case_marked_typical,
     cases_need_private_chat,
+    review_done,
 )
 
 CLOSE_WORDS = ("办结", "close")
 RECORD_WORDS = ("登记", "新建", "new")
 TYPICAL_WORDS = ("典型", "typical")
+REVIEW_WORDS = ("倒查", "review")
 
 
 @refusing
@@ -39,6 +42,11 @@ async def cases(update: Update, context: DutyContext) -> None:
     if len(words) == 1 and words[0].lower() in RECORD_WORDS:
         await show(update, context, await context.services.flows.start(
             actor, chat.id, "case_record"))
+        return
+    if len(words) >= 4 and words[0].lower() in REVIEW_WORDS:
+        view = await context.services.cases.finish_review(actor, words[1], words[2],
+                                                          " ".join(words[3:]))
+        await reply(update, review_done(view))
         return
     if len(words) == 2 and words[0].lower() in TYPICAL_WORDS:
         view = await context.services.cases.mark_typical(actor, words[1])

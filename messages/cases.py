@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
+from typing import Any
 
 from bot.domain.cases import CaseStatus, ReviewStatus
 from bot.domain.model import Duty
 from bot.services.cases import CaseView
 from bot.services.errors import CaseRefused
 from messages import commands as c
-from messages.format import echo, esc, fmt_date
+from messages.format import days_phrase, echo, esc, fmt_date
 
 STATUS = {CaseStatus.OPEN: "办理中", CaseStatus.CLOSED: "已办结"}
 REVIEW = {Duty.PRINCIPAL: "主体责任倒查", Duty.SUPERVISION: "监督责任倒查"}
@@ -49,6 +51,7 @@ def case_list(views: list[CaseView], can_record: bool) -> str:
     if can_record:
         head += ["", f"登记案件：/{c.CASES.chinese} 登记（逐项引导填写）。"
                  f"标记典型案例：/{c.CASES.chinese} 典型 编号；"
+                 f"登记倒查结论：/{c.CASES.chinese} 倒查 编号 主体|监督 结论；"
                  f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"]
     return "\n".join(head)
 
@@ -60,6 +63,24 @@ def case_recorded(view: CaseView) -> str:
 
 def case_closed(view: CaseView) -> str:
     return f"✅ 问责案件 {esc(view.case.code)} 已办结。"
+
+
+def review_reminder(payload: dict[str, Any], today: date) -> str:
+    """A 倒查's reminder, in private: the case's code and which 倒查, never who is examined."""
+    due = date.fromisoformat(payload["due"])
+    what = f"问责案件 {esc(payload['code'])} 的{REVIEW[Duty(payload['duty'])]}"
+    when = f"截止 {fmt_date(due)}（{days_phrase(due, today)}）"
+    if payload.get("own"):
+        return (f"🔒 <b>倒查提醒</b>\n{what}由您负责，{when}。\n"
+                f"发送 /{c.CASES.chinese} 查看；完成后发送 /{c.CASES.chinese} 倒查 "
+                f"{esc(payload['code'])} {'主体' if payload['duty'] == 'principal' else '监督'} "
+                "结论，登记倒查结论。")
+    return (f"🔒 <b>倒查督办</b>\n{what}（负责人 {esc(payload.get('owner', ''))}）{when}，"
+            "请督促办理。此消息仅在纪委内部发送。")
+
+
+def review_done(view: CaseView) -> str:
+    return "\n".join([f"✅ 已登记 {esc(view.case.code)} 的倒查结论。", *case_lines(view)])
 
 
 def case_marked_typical(view: CaseView) -> str:
@@ -83,6 +104,10 @@ def case_refused(error: CaseRefused) -> str:
         return f"没有编号为“{detail}”的问责案件。发送 /{c.CASES.chinese} 查看案件列表。"
     if field == "closed":
         return f"问责案件 {detail} 已经办结。"
+    if field == "review":
+        return f"“{detail}”不是倒查的类型，请写“主体”或“监督”。"
+    if field == "review_done":
+        return f"问责案件 {detail} 没有这项倒查，或它已经有了结论。"
     return "这件问责案件无法按要求处理。"
 
 

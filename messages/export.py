@@ -112,6 +112,7 @@ EVENT_NAMES: dict[str, str] = {
     "case.review_opened": "开启倒查",
     "case.closed": "问责案件办结",
     "case.typical": "标记典型案例",
+    "case.review_done": "倒查结论",
     "case.report_drafted": "生成报告草稿",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",

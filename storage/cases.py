@@ -144,6 +144,23 @@ class CaseRepo:
         ) as cur:
             return [ReportItem(r[0], r[1], to_date(r[2]), r[3]) for r in await cur.fetchall()]
 
+    async def open_reviews(self, until: date) -> list[tuple[Review, str]]:
+        """The 倒查 still open that fall due by `until`, each with its case's code."""
+        async with self._conn.execute(
+            "SELECT r.case_id, c.code FROM case_reviews r JOIN cases c ON c.id = r.case_id "
+            "WHERE r.status = 'open' AND r.due_date <= ?", (to_text(until),),
+        ) as cur:
+            codes = {r[0]: r[1] for r in await cur.fetchall()}
+        found = await self.reviews(codes)
+        return [(r, codes[r.case_id]) for case_id in codes for r in found.get(case_id, [])
+                if r.status is ReviewStatus.OPEN and r.due_date <= until]
+
+    async def finish_review(self, review_id: int, conclusion: str, now: datetime) -> bool:
+        cur = await self._conn.execute(
+            "UPDATE case_reviews SET status = 'done', conclusion = ?, done_at = ? "
+            "WHERE id = ? AND status = 'open'", (conclusion, to_text(now), review_id))
+        return cur.rowcount == 1
+
     async def close(self, case_id: int, now: datetime) -> bool:
         cur = await self._conn.execute(
             "UPDATE cases SET status = 'closed', closed_at = ? WHERE id = ? "

@@ -120,6 +120,14 @@ class OutboxRepo:
             rows = await cur.fetchall()
         return [_message(r) for r in rows]
 
+    async def keys_starting(self, prefix: str) -> list[str]:
+        """Every dedup key that begins with `prefix` (a family of messages)."""
+        async with self._conn.execute(
+            "SELECT dedup_key FROM outbox WHERE substr(dedup_key, 1, ?) = ?",
+            (len(prefix), prefix),
+        ) as cur:
+            return [r[0] for r in await cur.fetchall()]
+
     async def queued(self, keys: Iterable[str]) -> set[str]:
         """Which of these dedup keys were queued before (sent or not)."""
         wanted = list(keys)

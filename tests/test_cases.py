@@ -343,3 +343,37 @@ async def test_marking_a_typical_case_is_the_discipline_bodys(bot, api, org, rec
     assert "已标记为典型案例" in api.last(liu.id).plain
     await bot.send(liu, "/问责")
     assert "典型案例" in api.last(liu.id).plain.split("\n")[2]
+
+
+async def test_a_review_reminds_its_owner_and_escalates_within_the_discipline_body_only(
+        bot, api, org, recorded, clock):
+    """The 倒查 fall due 30 days after the case (23 Nov → 23 Dec). 刘纪委, who leads them,
+    is reminded; once they are a week late the other 纪委 member hears of it; the 书记 and
+    the 分管 member, who are examined, never do. A concluded 倒查 reminds no one."""
+    from datetime import datetime
+
+    from tests.conftest import TZ
+
+    sun = await org.person(15, "孙纪检", "/登记 孙纪检 纪委委员 局纪委")
+    liu = org.users["刘纪委"]
+    for day in (16, 23, 30):
+        clock.set(datetime(2026, 12, day, 9, 0, tzinfo=TZ))
+        await bot.tick()
+    to_liu = [m.plain for m in api.bot_messages(liu.id) if "倒查提醒" in m.plain]
+    assert len(to_liu) == 6  # T-7, T-0 … of both 倒查 (the latest stage of each day)
+    assert "问责案件 A0001 的主体责任倒查由您负责" in to_liu[0]
+    to_sun = [m.plain for m in api.bot_messages(sun.id) if "倒查督办" in m.plain]
+    assert len(to_sun) == 2 and "负责人 刘纪委" in to_sun[0]
+    for name in ("陈书记", "李明", "周支书", "王芳"):
+        user = org.users[name]
+        assert not [m for m in api.bot_messages(user.id) if "倒查" in m.plain], name
+    # concluded: no more reminders of it
+    await bot.send(liu, "/问责 倒查 A0001 主体 党委对下属报销问题失察，已约谈书记")
+    assert "已登记 A0001 的倒查结论" in api.last(liu.id).plain
+    await bot.send(liu, "/问责 倒查 A0001 主体 再写一次")
+    assert "没有这项倒查，或它已经有了结论" in api.last(liu.id).plain
+    before = len(api.bot_messages(liu.id))
+    clock.set(datetime(2026, 12, 31, 9, 0, tzinfo=TZ))
+    await bot.tick()
+    later = [m.plain for m in api.bot_messages(liu.id)[before:] if "倒查" in m.plain]
+    assert not [t for t in later if "主体责任倒查" in t]

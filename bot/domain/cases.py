@@ -191,3 +191,18 @@ def can_see_case(actor: Actor, case: Case, reviews: list[Review],
     if Role.MEMBER in person.roles and person.oversees:
         return case.unit_id in descendants(person.oversees, units)
     return False
+
+
+def review_recipients(review: Review, overdue_lane: str, people: Mapping[int, Person]
+                      ) -> list[int]:
+    """Who a 倒查's reminder goes to, always in private: its owner; once overdue, the
+    纪委书记 (for the leaders' step) and then the whole 纪委 (for the last step) — never the
+    分管领导 or the 书记, who may be the ones examined. `overdue_lane` is the planner's lane
+    (owner, leaders, discipline)."""
+    if overdue_lane == "owner":
+        return [review.owner_id]
+    wanted = ({Role.DISCIPLINE_SECRETARY} if overdue_lane == "leaders"
+              else set(DISCIPLINE_ROLES))
+    examined = {p.person_id for p in review.parties}
+    return [p.id for p in _sorted(people) if p.roles & wanted
+            and p.id not in (review.owner_id, *examined)]

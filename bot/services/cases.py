@@ -8,10 +8,12 @@ entitled (bot/domain/cases.py `can_see_case`), in private, and never pushed to a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.clock import Clock
+from bot.domain.calendar import WorkCalendar
 from bot.domain.case_report import REPORT_RULES, report, to_payload
 from bot.domain.cases import (
     FINDING_MAX,
@@ -23,9 +25,12 @@ from bot.domain.cases import (
     can_see_case,
     check_case,
     plan_reviews,
+    review_recipients,
 )
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
-from bot.domain.model import Actor, Person, Unit
+from bot.domain.model import Actor, Duty, Person, Unit
+from bot.domain.planner import PlanItem, horizon, plan
+from bot.domain.policy import ReminderPolicy
 from bot.domain.target import Target
 from bot.domain.text import TextRefused, clean_note
 from bot.rules import AccountabilityRules
@@ -42,6 +47,10 @@ from bot.services.people import resolve_person, resolve_unit
 from storage.cases import NewCase
 from storage.db import Database, Tx
 
+REVIEW_KIND = "review_reminder"  # a 倒查's reminder, in private
+REVIEW_DUTIES = {"主体": Duty.PRINCIPAL, "主体责任": Duty.PRINCIPAL, "principal": Duty.PRINCIPAL,
+                 "监督": Duty.SUPERVISION, "监督责任": Duty.SUPERVISION,
+                 "supervision": Duty.SUPERVISION}
 DRAFT_KIND = "case_draft"  # the outbox's kind for a report drafted from the register
 DRAFT_LEAD = timedelta(days=7)  # a report's draft comes this long before it is due
 SYSTEM = Actor(telegram_user_id=None)
@@ -72,9 +81,13 @@ class CaseView:
 
 
 class CaseService(ServiceBase):
-    def __init__(self, db: Database, clock: Clock, rules: AccountabilityRules) -> None:
+    def __init__(self, db: Database, clock: Clock, rules: AccountabilityRules,
+                 calendar: WorkCalendar | None = None,
+                 policy: Callable[[], Awaitable[ReminderPolicy]] | None = None) -> None:
         super().__init__(db, clock)
         self.rules = rules
+        self.calendar = calendar  # the 倒查's reminders follow the reminder policy's days
+        self._policy = policy
 
     async def record(self, actor: Actor, draft: CaseDraft) -> CaseView:
         async with self.change(actor) as tx:
@@ -180,6 +193,74 @@ class CaseService(ServiceBase):
                     await tx.events.record(SYSTEM, now, "case.report_drafted", "item", item.id,
                                            cases=draft.total)
         return queued
+
+    async def plan_review_reminders(self) -> int:
+        """The 倒查 are duties too: on the reminder policy's days their owner is reminded,
+        and once overdue the 纪委书记 and then the 纪委 — in private only, never a group, a
+        robot, the 分管领导 or the 书记. Each stage once (its messages' keys say which went).
+        Returns how many messages were queued."""
+        if self.calendar is None or self._policy is None:
+            return 0
+        now = self.now()
+        today = now.date()
+        policy = await self._policy()
+        if not (self.calendar.is_workday(today) and now.time() >= policy.send_time
+                and not policy.is_quiet(now.time())):
+            return 0
+        async with self.db.read() as tx:
+            open_ = await tx.cases.open_reviews(today + timedelta(days=horizon(policy)))
+            keys = await tx.outbox.keys_starting(f"{REVIEW_KIND}:")
+        if not open_:
+            return 0
+        planned: dict[int, set[str]] = {}
+        for key in keys:  # review_reminder:<review>:<stage>:<person>
+            _, review_id, stage, _ = key.split(":")
+            planned.setdefault(int(review_id), set()).add(stage)
+        by_id = {r.id: (r, code) for r, code in open_}
+        pushes = plan([PlanItem(r.id, r.owner_id, r.unit_id, r.due_date) for r, _ in open_],
+                      planned, today, self.calendar, policy)
+        queued = 0
+        async with self.db.transaction() as tx:
+            people = await tx.persons.all()
+            for push in pushes:
+                review, code = by_id[push.item_id]
+                owner = people.get(review.owner_id)
+                for person_id in review_recipients(review, push.stage.lane.value, people):
+                    person = people.get(person_id)
+                    if person is None or person.telegram_user_id is None:
+                        continue  # private chats only: not bound yet, not told
+                    added = await tx.outbox.add(
+                        dedup_key=f"{REVIEW_KIND}:{review.id}:{push.stage.label}:{person_id}",
+                        target=Target.telegram(person.telegram_user_id), person_id=person_id,
+                        kind=REVIEW_KIND, day=today, now=now, payload={
+                            "code": code, "duty": review.duty.value,
+                            "due": review.due_date.isoformat(), "stage": push.stage.label,
+                            "own": person_id == review.owner_id,
+                            "owner": owner.name if owner else ""})
+                    queued += added is not None
+        return queued
+
+    async def finish_review(self, actor: Actor, code: str, duty_word: str,
+                            conclusion: str) -> CaseView:
+        """A 倒查 concluded: by the 纪委, with what it found."""
+        if not can_record_cases(actor):
+            raise NotAllowed("record_case")
+        duty = REVIEW_DUTIES.get(duty_word.strip())
+        if duty is None:
+            raise CaseRefused("review", duty_word.strip()[:12])
+        try:
+            text = clean_note(conclusion, FINDING_MAX)
+        except TextRefused as refused:
+            raise text_refused("note", conclusion, refused) from None
+        async with self.change(actor) as tx:
+            case = await _by_code(tx, code)
+            review = next((r for r in (await tx.cases.reviews([case.id])).get(case.id, [])
+                           if r.duty is duty), None)
+            if review is None or not await tx.cases.finish_review(review.id, text, self.now()):
+                raise CaseRefused("review_done", case.code)
+            await tx.events.record(actor, self.now(), "case.review_done", "case", case.id,
+                                   code=case.code, review=review.id, duty=duty.value)
+        return (await self._views([case]))[0]
 
     async def mark_typical(self, actor: Actor, code: str, typical: bool = True) -> CaseView:
         """典型案例, for the bimonthly 通报: by the 纪委."""

@@ -79,14 +79,14 @@ class Services:
         replies = ReplyService(db, clock, settings.admin_ids)
         fixes = RectificationService(items)
         talks = TalkService(replies)
-        cases = CaseService(db, clock, rules.accountability)
+        calendar = WorkCalendar(rules.calendar)
+        reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
+        cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
             TalkRecordFlow(talks), TalkScheduleFlow(talks), CaseRecordFlow(cases),
         ])
-        calendar = WorkCalendar(rules.calendar)
-        reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         summary = SummaryService(db, clock, calendar, rules.weekly)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
@@ -108,6 +108,7 @@ class Services:
         finally:  # a failed reminder plan must not hold up the week's summary
             await self.summary.plan_week()
             await self.cases.plan_drafts()
+            await self.cases.plan_review_reminders()
             await self.inbox.prune()
             await self.robots.prune()
 
