@@ -181,6 +181,19 @@ class Demo:
         await self.bot.press(self.users["孙丽"], prompt, "纪委群")
         await self.bot.press(admin, prompt, "纪委群")
         await self.bot.send(self.users["刘洋"], "/todo", chat=group)
+        await self.case()
+
+    async def case(self) -> None:
+        """The 纪委 records a 违纪违法 case in private: 一案双查 opens the 倒查 of the
+        branch's 主体责任 and of its own 监督责任. The 书记, examined, does not see it."""
+        liu, api = self.users["刘洋"], self.api
+        await self.bot.send(liu, "/问责 登记")
+        await self.bot.send(liu, "吴敏")
+        await self.bot.send(liu, "4")
+        await self.bot.press(liu, api.last(liu.id), "是，违纪违法（一案双查）")
+        await self.bot.press(liu, api.last(liu.id), "诫勉")
+        await self.bot.send(liu, "对公务接待超标准报销问题未及时查处，压案不查")
+        await self.bot.send(self.users["陈建国"], "/问责")
 
     async def fortnight(self, clock: ManualClock) -> list[str]:
         """Two weeks pass: each day at 09:00 the bot plans and sends. Returns a log of the

@@ -42,7 +42,7 @@ _QUESTIONS: dict[tuple[str, str], str] = {
     ("talk_schedule", "talk"): "请选择<b>谈话类型</b>：",
     ("talk_schedule", "due"): f"请输入<b>完成期限</b>。{DATE_EXAMPLE}",
     ("bind_group", "unit"): "请选择本群对应的<b>单位</b>：",
-    ("case_record", "person"): "问责案件涉及<b>哪一位</b>？（可输入姓名，重名时写 姓名@单位）",
+    ("case_record", "concerned"): "问责案件涉及<b>哪一位</b>？（可输入姓名，重名时写 姓名@单位）",
     ("case_record", "situation"): "适用哪一种<b>追责情形</b>？（可点选或输入编号）",
     ("case_record", "misconduct"): "是否为<b>违纪违法</b>案件？是则按“一案双查”同时开启主体责任和监督责任倒查：",
     ("case_record", "handling"): "<b>处理</b>方式（尚未决定可点“跳过”）：",
@@ -55,7 +55,7 @@ _LABELS = {
     "source": "来源", "due": "截止日期", "item": "事项", "status": "状态", "note": "说明",
     "reason": "理由", "held_on": "谈话日期", "talk": "谈话类型", "person": "约谈对象",
     "found_by": "来源", "plan_due": "整改方案期限",
-    "situation": "追责情形", "misconduct": "违纪违法", "handling": "处理", "finding": "查明问题",
+    "concerned": "涉及人员", "situation": "追责情形", "misconduct": "违纪违法", "handling": "处理", "finding": "查明问题",
 }
 
 

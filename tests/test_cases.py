@@ -377,3 +377,14 @@ async def test_a_review_reminds_its_owner_and_escalates_within_the_discipline_bo
     await bot.tick()
     later = [m.plain for m in api.bot_messages(liu.id)[before:] if "倒查" in m.plain]
     assert not [t for t in later if "主体责任倒查" in t]
+
+
+def test_no_one_leads_the_review_of_their_own_responsibility():
+    from bot.domain.cases import review_owner
+
+    people = {**PEOPLE, 16: Person(16, "孙纪检", 1, frozenset({Role.DISCIPLINE}))}
+    _, supervision = plan_reviews(3, 15, people, UNITS)
+    assert review_owner(13, supervision.parties, people) == 16  # not 刘纪委 himself
+    assert review_owner(13, supervision.parties, PEOPLE) == 13  # nobody else: he holds it
+    principal, _ = plan_reviews(3, 15, people, UNITS)
+    assert review_owner(13, principal.parties, people) == 13

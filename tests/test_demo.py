@@ -52,6 +52,10 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
     assert "🔴 逾期事项通报" in wecom and "**" not in wecom
     assert "完整台账请在 Telegram 私聊机器人发送 /导出" in wecom
     assert "　📨 企业微信·纪委工作群：📊 四责协同周报 · 2026-11-30（周一）" in text
+    # a 问责 case with 一案双查, confidential: the examined 书记 does not see it
+    assert "已登记问责案件 A0001，并按一案双查开启主体责任和监督责任倒查" in text
+    assert "没有您可以查看的问责案件" in text
+    assert "监督责任倒查：孙丽负责" in text  # not 刘洋, whose own responsibility it examines
     assert "出了点问题" not in text  # no handler crashed along the way
     assert "══════ 局纪委工作群 ══════" in capsys.readouterr().out
     ledger = tmp_path / "demo-output" / "四责协同台账_2026-12-06.xlsx"

@@ -163,6 +163,20 @@ def _once(parties: list[Party]) -> list[Party]:
     return out
 
 
+def review_owner(recorder: int, parties: tuple[Party, ...],
+                 people: Mapping[int, Person]) -> int:
+    """Who leads a 倒查: the 纪委 member who recorded the case, unless their own
+    responsibility is examined in it (the 纪委书记 in the 监督责任 倒查); then another 纪委
+    member who is not examined. With none, the recorder still holds it (the 上级纪委's
+    part, which the bot does not reach)."""
+    examined = {p.person_id for p in parties}
+    if recorder not in examined:
+        return recorder
+    others = [p.id for p in _sorted(people)
+              if p.roles & DISCIPLINE_ROLES and p.id not in examined]
+    return others[0] if others else recorder
+
+
 def can_record_cases(actor: Actor) -> bool:
     """Only the 纪委 records cases (and leads their 倒查)."""
     return bool(actor.roles & DISCIPLINE_ROLES)

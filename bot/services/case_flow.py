@@ -21,7 +21,7 @@ class CaseRecordFlow(FlowSpec):
     name = "case_record"
     action = "record_case"
     steps: ClassVar[tuple[Step, ...]] = (
-        Step("person", StepKind.CHOICE),
+        Step("concerned", StepKind.CHOICE),
         Step("situation", StepKind.CHOICE),
         Step("misconduct", StepKind.CHOICE),
         Step("handling", StepKind.CHOICE, optional=True),
@@ -36,7 +36,7 @@ class CaseRecordFlow(FlowSpec):
 
     async def options(self, tx: Tx, step: Step, state: FlowState) -> list[list[str]]:
         rules = self.cases.rules
-        if step.key == "person":
+        if step.key == "concerned":
             units = await tx.units.all()
             return [[f"{p.name}@{units[p.unit_id].name}", f"{p.name}（{units[p.unit_id].name}）"]
                     for p in (await tx.persons.all()).values()]
@@ -50,7 +50,7 @@ class CaseRecordFlow(FlowSpec):
 
     async def parse_text(self, tx: Tx, step: Step, text: str,
                          state: FlowState) -> tuple[Any, str]:
-        if step.key == "person":
+        if step.key == "concerned":
             person = await resolve_person(tx, text)
             unit = (await tx.units.all())[person.unit_id]
             return f"{person.name}@{unit.name}", f"{person.name}（{unit.name}）"
@@ -67,7 +67,7 @@ class CaseRecordFlow(FlowSpec):
     async def finish(self, tx: Tx, actor: Actor, state: FlowState) -> Any:
         a = state.answers
         return await self.cases.record_in(tx, actor, CaseDraft(
-            person=a["person"], situation=a["situation"], finding=a["finding"],
+            person=a["concerned"], situation=a["situation"], finding=a["finding"],
             handling=a.get("handling"), misconduct=a["misconduct"] == YES))
 
 

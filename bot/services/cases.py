@@ -25,6 +25,7 @@ from bot.domain.cases import (
     can_see_case,
     check_case,
     plan_reviews,
+    review_owner,
     review_recipients,
 )
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
@@ -128,7 +129,8 @@ class CaseService(ServiceBase):
             people = await tx.persons.all()
             units = await tx.units.all()
             for plan in plan_reviews(unit.id, person.id, people, units):
-                review = await tx.cases.add_review(case.id, plan, actor.person.id, due, now)
+                owner = review_owner(actor.person.id, plan.parties, people)
+                review = await tx.cases.add_review(case.id, plan, owner, due, now)
                 await tx.events.record(actor, now, "case.review_opened", "case", case.id,
                                        review=review.id, duty=plan.duty.value,
                                        parties=[p.person_id for p in plan.parties])
