@@ -100,9 +100,9 @@ class RobotSender:
             await self.robots.delivery.skipped(msg)
             return False, 0.0
         index = msg.parts_sent
-        if index == 0 and message is not None and kind.writer is not None:
+        if index == 0 and message is not None:
             unnamed = [(m.person, m.name) for m in message.mentions()
-                       if m.person is not None and not kind.writer.reaches(m)]
+                       if m.person is not None and not kind.reaches(m)]
             if unnamed:  # named, not @-ed: the admins learn once per person
                 await self.robots.unreachable(channel, unnamed)
         robot = RobotConfig(kind.name, channel.webhook, channel.secret, channel.keyword)

@@ -22,7 +22,7 @@ from datetime import datetime
 
 import httpx
 
-from bot.channels.message import Line, Mention, Style
+from bot.channels.message import Line, Mention
 from bot.channels.robots.model import (
     Capabilities,
     Form,
@@ -37,12 +37,13 @@ from bot.channels.robots.model import (
     check_size,
     checked_mobiles,
     json_body,
+    markdown_span,
     markup_safe,
     usable,
     utf8_size,
     with_keyword,
 )
-from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, classify
+from bot.channels.robots.outcome import BrokenReason, ErrorTable
 
 # ≈20 000 bytes of text per message: the figure the issue gives; the vendor page we could
 # read does not state it, so it is kept as the conservative bound
@@ -126,12 +127,8 @@ class DingtalkWriter:
                 mobile = usable(piece, Handle.MOBILE)
                 out.append(f"{markup_safe(piece.name)} @{mobile}" if mobile
                            else markup_safe(piece.name))
-            elif piece.style is Style.BOLD:
-                out.append(f"**{markup_safe(piece.text)}**")
-            elif piece.style is Style.CODE:
-                out.append(f"`{markup_safe(piece.text)}`")
             else:
-                out.append(markup_safe(piece.text))
+                out.append(markdown_span(piece))
         # a markdown line break; an empty line stays a paragraph break
         return "".join(out) + "  " if out else ""
 
@@ -144,9 +141,6 @@ class DingtalkWriter:
     def image(self, image: bytes) -> Payload | None:
         del image  # DingTalk robots take images by URL only
         return None
-
-    def reaches(self, mention: Mention) -> bool:
-        return usable(mention, Handle.MOBILE) is not None
 
 
 def prepare(robot: RobotConfig, payload: Payload, now: datetime) -> PreparedRequest:
@@ -175,9 +169,6 @@ ERRORS = ErrorTable(
 )
 
 
-def classify_reply(status: int, body: bytes) -> Outcome:
-    return classify(status, body, ERRORS)
-
 
 def plain_text(text: str, keyword: str | None) -> Payload:
     """One plain line (a test), with the robot's keyword where it has one."""
@@ -186,7 +177,7 @@ def plain_text(text: str, keyword: str | None) -> Payload:
 
 DINGTALK = RobotKind(
     name="dingtalk", names=("dingtalk", "钉钉"), limits=LIMITS,
-    capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
+    capabilities=CAPABILITIES, prepare=prepare, errors=ERRORS,
     webhook=WebhookShape(("oapi.dingtalk.com",), "/robot/send", "access_token"),
     text=plain_text, writer=DingtalkWriter(),
 )

@@ -38,7 +38,7 @@ from bot.channels.robots.model import (
     usable,
     with_keyword,
 )
-from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, classify
+from bot.channels.robots.outcome import BrokenReason, ErrorTable
 from bot.domain.channels import FEISHU_ID
 
 LIMITS = Limits(
@@ -112,9 +112,6 @@ class FeishuWriter:
         del image  # custom bots cannot upload
         return None
 
-    def reaches(self, mention: Mention) -> bool:
-        return usable(mention, Handle.FEISHU_OPEN_ID) is not None
-
 
 def prepare(robot: RobotConfig, payload: Payload, now: datetime) -> PreparedRequest:
     if robot.secret:
@@ -139,9 +136,6 @@ ERRORS = ErrorTable(
 )
 
 
-def classify_reply(status: int, body: bytes) -> Outcome:
-    return classify(status, body, ERRORS)
-
 
 def plain_text(text: str, keyword: str | None) -> Payload:
     """One plain line (a test), with the robot's keyword where it has one."""
@@ -150,7 +144,7 @@ def plain_text(text: str, keyword: str | None) -> Payload:
 
 FEISHU = RobotKind(
     name="feishu", names=("feishu", "飞书", "lark"), limits=LIMITS,
-    capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
+    capabilities=CAPABILITIES, prepare=prepare, errors=ERRORS,
     webhook=WebhookShape(("open.feishu.cn", "open.larksuite.com"), "/open-apis/bot/v2/hook/"),
     text=plain_text, writer=FeishuWriter(),
 )

@@ -11,14 +11,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from bot.channels.message import Line, Mention
+from bot.channels.message import Line, Mention, Span, Style
 from bot.channels.robots.masking import mask_secret, mask_webhook
+from bot.channels.robots.outcome import ErrorTable, Outcome, classify
 from bot.domain.channels import FEISHU_ID, PLAIN_ID, Handle
-
-if TYPE_CHECKING:
-    from bot.channels.robots.outcome import Outcome
 
 Payload = dict[str, Any]
 
@@ -94,12 +92,23 @@ class RobotKind:
     limits: Limits
     capabilities: Capabilities
     prepare: Callable[[RobotConfig, Payload, datetime], PreparedRequest]
-    classify: Callable[[int, bytes], Outcome]
+    errors: ErrorTable  # how its answers read
     webhook: WebhookShape | None = None  # None: any https URL
     # one short text for a test, with the robot's keyword where it has one
     text: Callable[[str, str | None], Payload] | None = None
     # how a neutral message is written for it (bot/channels/robots/render.py)
     writer: Writer | None = None
+
+    def classify(self, status: int, body: bytes) -> Outcome:
+        """What became of a message, from the messenger's answer; never raises."""
+        return classify(status, body, self.errors)
+
+    def reaches(self, mention: Mention) -> bool:
+        """Whether this messenger can @ the person (else they are only named): by any
+        handle its text or markdown mentions take."""
+        caps = self.capabilities
+        return any(usable(mention, h) is not None
+                   for h in {caps.text_mention, caps.markdown_mention} if h is not None)
 
 
 @dataclass(frozen=True)
@@ -125,9 +134,6 @@ class Writer(Protocol):
 
     def image(self, image: bytes) -> Payload | None:
         """None: this messenger's robot cannot upload an image."""
-
-    def reaches(self, mention: Mention) -> bool:
-        """Whether this messenger can @ the person (else they are only named)."""
 
 
 class PayloadTooLarge(ValueError):
@@ -198,3 +204,13 @@ def usable(mention: Mention, handle: Handle) -> str | None:
     if handle is Handle.MOBILE:
         value = value.replace(" ", "")
     return value if _HANDLE_PATTERNS[handle].fullmatch(value) else None
+
+
+def markdown_span(span: Span) -> str:
+    """A span in the markdown 企业微信 and 钉钉 robots read: bold, code, plain words."""
+    words = markup_safe(span.text)
+    if span.style is Style.BOLD:
+        return f"**{words}**"
+    if span.style is Style.CODE:
+        return f"`{words}`"
+    return words

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.channels.message import Line, Mention, Style
+from bot.channels.message import Line, Mention
 from bot.channels.robots.model import (
     Capabilities,
     Form,
@@ -31,11 +31,12 @@ from bot.channels.robots.model import (
     checked_ids,
     checked_mobiles,
     json_body,
+    markdown_span,
     markup_safe,
     usable,
     utf8_size,
 )
-from bot.channels.robots.outcome import BrokenReason, ErrorTable, Outcome, classify
+from bot.channels.robots.outcome import BrokenReason, ErrorTable
 
 LIMITS = Limits(
     windows=(RateWindow(20, 60.0),),
@@ -102,10 +103,8 @@ class WecomWriter:
                 userid = usable(piece, Handle.WECOM_USERID)
                 out.append(f"<@{userid}>" if form is MARKDOWN and userid
                            else f"@{markup_safe(piece.name)}")
-            elif form is MARKDOWN and piece.style is Style.BOLD:
-                out.append(f"**{markup_safe(piece.text)}**")
-            elif form is MARKDOWN and piece.style is Style.CODE:
-                out.append(f"`{markup_safe(piece.text)}`")
+            elif form is MARKDOWN:
+                out.append(markdown_span(piece))
             else:
                 out.append(markup_safe(piece.text))  # <@…> is markup in text too
         return "".join(out)
@@ -122,10 +121,6 @@ class WecomWriter:
 
     def image(self, image: bytes) -> Payload | None:
         return image_payload(image)
-
-    def reaches(self, mention: Mention) -> bool:
-        return (usable(mention, Handle.WECOM_USERID) is not None
-                or usable(mention, Handle.MOBILE) is not None)
 
 
 def prepare(robot: RobotConfig, payload: Payload, now: datetime) -> PreparedRequest:
@@ -144,9 +139,6 @@ ERRORS = ErrorTable(
 )
 
 
-def classify_reply(status: int, body: bytes) -> Outcome:
-    return classify(status, body, ERRORS)
-
 
 def plain_text(text: str, keyword: str | None) -> Payload:
     """One plain line (a test), with the robot's keyword where it has one."""
@@ -156,7 +148,7 @@ def plain_text(text: str, keyword: str | None) -> Payload:
 
 WECOM = RobotKind(
     name="wecom", names=("wecom", "企业微信", "企微"), limits=LIMITS,
-    capabilities=CAPABILITIES, prepare=prepare, classify=classify_reply,
+    capabilities=CAPABILITIES, prepare=prepare, errors=ERRORS,
     webhook=WebhookShape(("qyapi.weixin.qq.com",), "/cgi-bin/webhook/send", "key"),
     text=plain_text, writer=WecomWriter(),
 )
