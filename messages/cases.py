@@ -12,10 +12,10 @@ from bot.domain.model import Duty
 from bot.services.cases import CaseView
 from bot.services.errors import CaseRefused
 from messages import commands as c
+from messages.export import REVIEW_NAMES
 from messages.format import days_phrase, echo, esc, fmt_date
 
 STATUS = {CaseStatus.OPEN: "办理中", CaseStatus.CLOSED: "已办结"}
-REVIEW = {Duty.PRINCIPAL: "主体责任倒查", Duty.SUPERVISION: "监督责任倒查"}
 SHOWN = 20
 
 
@@ -34,7 +34,7 @@ def case_lines(view: CaseView) -> list[str]:
                             for p in review.parties) or "无"
         done = "已完成" if review.status is ReviewStatus.DONE else \
             f"截止 {fmt_date(review.due_date)}"
-        lines.append(f"　{REVIEW[review.duty]}：{esc(view.names.get(review.owner_id, '?'))}"
+        lines.append(f"　{REVIEW_NAMES[review.duty]}：{esc(view.names.get(review.owner_id, '?'))}"
                      f"负责，{done}；涉及 {parties}")
     return lines
 
@@ -68,7 +68,7 @@ def case_closed(view: CaseView) -> str:
 def review_reminder(payload: dict[str, Any], today: date) -> str:
     """A 倒查's reminder, in private: the case's code and which 倒查, never who is examined."""
     due = date.fromisoformat(payload["due"])
-    what = f"问责案件 {esc(payload['code'])} 的{REVIEW[Duty(payload['duty'])]}"
+    what = f"问责案件 {esc(payload['code'])} 的{REVIEW_NAMES[Duty(payload['duty'])]}"
     when = f"截止 {fmt_date(due)}（{days_phrase(due, today)}）"
     if payload.get("own"):
         return (f"🔒 <b>倒查提醒</b>\n{what}由您负责，{when}。\n"

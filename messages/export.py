@@ -301,9 +301,13 @@ def recipient_name(kind: str, name: str | None, ident: str) -> str:
 
 
 #: The words the 台账 is written in (bot/ledger_io.py stands below messages/ and is given them).
+#: The two 倒查 of 一案双查, in words (the register's list says the same: messages/cases.py).
+REVIEW_NAMES = {Duty.PRINCIPAL: "主体责任倒查", Duty.SUPERVISION: "监督责任倒查"}
+
+
 def case_review(duty: Duty, owner: str, due: date, done: bool, parties: list[str]) -> str:
     """One 倒查 in the 问责 sheet's cell."""
-    what = "主体责任倒查" if duty is Duty.PRINCIPAL else "监督责任倒查"
+    what = REVIEW_NAMES[duty]
     state = "已完成" if done else f"截止 {due.isoformat()}"
     return f"{what}：{owner}负责，{state}；涉及 {'、'.join(parties) or '无'}"
 

@@ -92,14 +92,15 @@ class CaseRepo:
             return [_case(r) for r in await cur.fetchall()]
 
     async def get(self, case_id: int) -> Case | None:
-        async with self._conn.execute(
-            f"SELECT {_CASE_COLUMNS} FROM cases WHERE id = ?", (case_id,)) as cur:
-            row = await cur.fetchone()
-        return _case(row) if row else None
+        return await self._one("id", case_id)
 
     async def by_code(self, code: str) -> Case | None:
+        return await self._one("code", code.upper())
+
+    async def _one(self, column: str, value: str | int) -> Case | None:
+        # the column is one of ours, never input
         async with self._conn.execute(
-            f"SELECT {_CASE_COLUMNS} FROM cases WHERE code = ?", (code.upper(),)) as cur:
+            f"SELECT {_CASE_COLUMNS} FROM cases WHERE {column} = ?", (value,)) as cur:
             row = await cur.fetchone()
         return _case(row) if row else None
 

@@ -99,12 +99,7 @@ class ChannelRepo:
             "UPDATE channels SET broken_since = COALESCE(broken_since, ?), broken_reason = ? "
             "WHERE name = ?", (to_text(now), reason, name))
 
-    async def clear_broken(self, name: str) -> None:
-        await self._conn.execute(
-            "UPDATE channels SET broken_since = NULL, broken_reason = NULL WHERE name = ? "
-            "AND broken_since IS NOT NULL", (name,))
-
-    async def clear_broken_id(self, channel_id: int) -> None:
+    async def clear_broken(self, channel_id: int) -> None:
         """It took a message: whatever was wrong was mended."""
         await self._conn.execute(
             "UPDATE channels SET broken_since = NULL, broken_reason = NULL WHERE id = ? "

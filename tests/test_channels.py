@@ -119,7 +119,7 @@ async def test_channels_round_trip(db) -> None:
         broken = await tx.channels.by_name("纪委工作群")
         assert (broken.broken_since, broken.broken_reason) == (NOW, "signature")
     async with db.transaction() as tx:
-        await tx.channels.clear_broken("纪委工作群")
+        await tx.channels.clear_broken(broken.id)
         assert await tx.channels.remove("财务科群")
         assert not await tx.channels.remove("财务科群")
     async with db.read() as tx:

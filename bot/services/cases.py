@@ -45,6 +45,7 @@ from bot.services.errors import (
     text_refused,
 )
 from bot.services.people import resolve_person, resolve_unit
+from bot.services.reminders import SYSTEM
 from storage.cases import NewCase
 from storage.db import Database, Tx
 
@@ -54,7 +55,6 @@ REVIEW_DUTIES = {"主体": Duty.PRINCIPAL, "主体责任": Duty.PRINCIPAL, "prin
                  "supervision": Duty.SUPERVISION}
 DRAFT_KIND = "case_draft"  # the outbox's kind for a report drafted from the register
 DRAFT_LEAD = timedelta(days=7)  # a report's draft comes this long before it is due
-SYSTEM = Actor(telegram_user_id=None)
 
 
 @dataclass(frozen=True, slots=True)

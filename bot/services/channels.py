@@ -156,7 +156,7 @@ class ChannelService(ServiceBase):
         if health is not None:
             async with self.change(actor) as tx:
                 if health == "ok":
-                    await tx.channels.clear_broken(channel.name)
+                    await tx.channels.clear_broken(channel.id)
                     # it counts in the robot's rate windows like any message the sender sends
                     await tx.channels.sent(channel.id, self.now())
                 else:

@@ -85,7 +85,7 @@ class DeliveryService(ServiceBase):
             # as not answering
             await tx.reminders.mark_sent(msg.id, now.date(), push_only=robot)
             if robot:
-                await tx.channels.clear_broken_id(msg.target.channel_id)
+                await tx.channels.clear_broken(msg.target.channel_id)
             elif msg.person_id is not None:
                 await tx.persons.clear_undeliverable(msg.person_id)
             elif msg.chat_id < 0:
