@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from bot.fake_http import LocalServer
 from bot.fake_robots.api import FakeRobots
 
 _NOT_FOUND = b"<html><head><title>404 Not Found</title></head><body>nginx</body></html>"
@@ -24,17 +23,9 @@ class CannedAnswer:
     content_type: str = "text/html"
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        # a client that gave up (a timeout test) leaves a broken pipe: expected
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
-class FakeRobotServer:
+class FakeRobotServer(LocalServer):
     def __init__(self, robots: FakeRobots, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self.robots = robots
         # test hooks: answer every request with this instead; wait this long (real seconds)
         # before answering, to make a client time out
@@ -45,32 +36,6 @@ class FakeRobotServer:
         # saw it), and after the answer went out
         self.before_call: Callable[[str], bool] | None = None
         self.after_call: Callable[[str], None] | None = None
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                server._serve(self)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = _QuietServer((host, port), Handler)
-        # a short poll so that stop() returns at once: tests start one server each
-        self._thread = threading.Thread(target=self.httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def root(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeRobotServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         length = int(request.headers.get("Content-Length") or 0)

@@ -7,13 +7,12 @@ import email.parser
 import email.policy
 import json
 import re
-import sys
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
+from bot.fake_http import LocalServer
 from bot.fake_telegram.api import NETWORK_DOWN, FakeTelegram, Upload
 
 LONG_POLL_CAP = 2.0  # seconds; keeps shutdown quick
@@ -62,47 +61,14 @@ def parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
     return params
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        # a bot process killed mid-request leaves a broken pipe: that is the test, not a fault
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
-class FakeTelegramServer:
+class FakeTelegramServer(LocalServer):
     def __init__(self, api: FakeTelegram, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port, get=True)
         self.api = api
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                server._serve(self)
-
-            do_GET = do_POST
-
-            def log_message(self, *args: object) -> None:
-                pass
 
         # a test's hook, called with each Bot API method before it is answered; False
         # drops the request unanswered (as if it never reached Telegram)
         self.before_call: Callable[[str], bool] | None = None
-        self.httpd = _QuietServer((host, port), Handler)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def root(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeTelegramServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
     def _serve(self, request: BaseHTTPRequestHandler) -> None:
         url = urlparse(request.path)
