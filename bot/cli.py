@@ -158,26 +158,21 @@ def cmd_backup(settings: Settings, target: str) -> int:
 async def _invites(settings: Settings, token: str, who: str | None,
                    all_unbound: bool) -> list[str]:
     """Fresh invites (older ones stop working), as 姓名, 单位, code, link lines."""
-    from bot.clock import SystemClock
-    from bot.domain.model import Actor
+    from bot.domain.model import CONSOLE
     from bot.services.registry import Services
     from messages.people import invite_link
 
     username = await _bot_username(settings, token)
-    office = Actor(telegram_user_id=None, bootstrap_admin=True)  # the operator at the console
-    services = await Services.open(settings, SystemClock(settings.tz))
-    try:
+    async with Services.opened(settings) as services:
         units = await services.people.units()
         names = ([f"{p.name}@{units[p.unit_id].name}" for p in await services.people.unbound()]
                  if all_unbound else [who or ""])
         lines = []
         for name in names:
-            person, invite = await services.people.reinvite(office, name)
+            person, invite = await services.people.reinvite(CONSOLE, name)
             lines.append("\t".join((person.name, units[person.unit_id].name, invite.code,
                                     invite_link(username, invite.code))))
         return lines
-    finally:
-        await services.close()
 
 
 def cmd_invite(settings: Settings, name: str | None, unit: str | None,
@@ -225,16 +220,11 @@ def cmd_template(target: str) -> int:
 
 
 async def _import(settings: Settings, data: bytes, source: str, limits):
-    from bot.clock import SystemClock
-    from bot.domain.model import Actor
+    from bot.domain.model import CONSOLE
     from bot.services.registry import Services
 
-    office = Actor(telegram_user_id=None, bootstrap_admin=True)  # the operator at the console
-    services = await Services.open(settings, SystemClock(settings.tz))
-    try:
-        return await services.imports.import_file(office, data, source, limits)
-    finally:
-        await services.close()
+    async with Services.opened(settings) as services:
+        return await services.imports.import_file(CONSOLE, data, source, limits)
 
 
 def _username_or_reason(settings: Settings) -> tuple[str | None, str | None]:
@@ -299,13 +289,11 @@ class _NotWritten(Exception):
 
 async def _export(settings: Settings, path: Path):
     """The 台账 built, written to `path` whole, and only then recorded as exported."""
-    from bot.clock import SystemClock
-    from bot.services.export import CONSOLE
+    from bot.domain.model import CONSOLE
     from bot.services.registry import Services
     from messages.export import WORDS
 
-    services = await Services.open(settings, SystemClock(settings.tz))
-    try:
+    async with Services.opened(settings) as services:
         result = await services.export.export_for_console(WORDS)
         try:
             _write_whole(path, result.data)
@@ -313,8 +301,6 @@ async def _export(settings: Settings, path: Path):
             raise _NotWritten(exc) from exc
         await services.export.recorded(CONSOLE, result, str(path.resolve()), via="cli")
         return result
-    finally:
-        await services.close()
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -368,26 +354,21 @@ def cmd_export(settings: Settings, target: str, force: bool) -> int:
 
 async def _channel(settings: Settings, args: argparse.Namespace):
     """One `dutybot channel …` on the services, by the operator at the console."""
-    from bot.clock import SystemClock
-    from bot.domain.model import Actor
+    from bot.domain.model import CONSOLE
     from bot.services.registry import Services
     from messages.channels import test_line
 
-    office = Actor(telegram_user_id=None, bootstrap_admin=True)
-    services = await Services.open(settings, SystemClock(settings.tz))
-    try:
+    async with Services.opened(settings) as services:
         channels = services.channels
         if args.action == "add":
-            return await channels.add(office, args.kind, args.name, args.webhook, args.secret,
+            return await channels.add(CONSOLE, args.kind, args.name, args.webhook, args.secret,
                                       args.keyword, args.whose, args.primary,
                                       args.confidential)
         if args.action == "list":
-            return await channels.list(office)
+            return await channels.list(CONSOLE)
         if args.action == "remove":
-            return await channels.remove(office, args.name)
-        return await channels.test(office, args.name, test_line(args.name.strip()))
-    finally:
-        await services.close()
+            return await channels.remove(CONSOLE, args.name)
+        return await channels.test(CONSOLE, args.name, test_line(args.name.strip()))
 
 
 def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:

@@ -30,17 +30,14 @@ def add_case_parser(sub: argparse._SubParsersAction) -> None:
 
 
 async def _case(settings: Settings, args: argparse.Namespace):
-    from bot.clock import SystemClock
-    from bot.domain.model import Actor
+    from bot.domain.model import CONSOLE, Actor
     from bot.services.cases import CaseDraft
     from bot.services.people import resolve_person
     from bot.services.registry import Services
 
-    services = await Services.open(settings, SystemClock(settings.tz))
-    try:
+    async with Services.opened(settings) as services:
         if args.action == "list":
-            return await services.cases.visible(
-                Actor(telegram_user_id=None, bootstrap_admin=True))
+            return await services.cases.visible(CONSOLE)
         async with services.db.read() as tx:
             recorder = await resolve_person(tx, args.by)
         actor = Actor(telegram_user_id=recorder.telegram_user_id, person=recorder)
@@ -48,8 +45,6 @@ async def _case(settings: Settings, args: argparse.Namespace):
             person=args.person, situation=args.situation, finding=args.finding,
             handling=args.handling, decided_on=args.decided, misconduct=args.misconduct,
             typical=args.typical, unit=args.unit))
-    finally:
-        await services.close()
 
 
 def cmd_case(settings: Settings, args: argparse.Namespace) -> int:

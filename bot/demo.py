@@ -20,7 +20,7 @@ import httpx
 
 from bot.clock import ManualClock
 from bot.config import load_settings
-from bot.domain.model import Actor, Duty, ListKind
+from bot.domain.model import CONSOLE, Duty, ListKind
 from bot.fake_robots import FakeRobots, FakeRobotServer
 from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
@@ -34,7 +34,6 @@ DISCIPLINE_GROUP = -1001
 FILES = Path("demo-output")  # the chart and the 台账 the demo writes, beside the transcript
 WECOM_GROUP = "纪委工作群"  # the 纪委's 企业微信 group, reached through its group robot
 WECOM_KEY = "demo-0000-wecom-key"
-CONSOLE = Actor(telegram_user_id=None, bootstrap_admin=True)  # `dutybot channel add`
 
 UNITS = [
     "/新建单位 某局党委",

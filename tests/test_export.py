@@ -31,11 +31,11 @@ from bot.domain.ledger import (
     overdue_days,
     person_labels,
 )
-from bot.domain.model import Duty, ItemStatus, ListKind, Role, UnitKind
+from bot.domain.model import CONSOLE, Duty, ItemStatus, ListKind, Role, UnitKind
 from bot.domain.workbook import COLUMNS, HELP, ITEMS, PEOPLE, UNITS
 from bot.ledger_io import display_width, write_ledger, write_ledger_file
 from bot.services.errors import NotAllowed, NotBound, WrongChat
-from bot.services.export import CONSOLE, check_export
+from bot.services.export import check_export
 from messages.export import WORDS, event_details
 from storage.ledger import LedgerSnapshot
 from tests.conftest import TZ, snapshot

@@ -196,3 +196,7 @@ class Actor:
         return self.person.id if self.person else None
 
 
+#: The operator at the office machine (`dutybot …` on the console): an admin.
+CONSOLE = Actor(telegram_user_id=None, bootstrap_admin=True)
+
+

@@ -32,7 +32,6 @@ Scores = Callable[[date, date], Awaitable[Performance]]
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
 #: The operator at the console (`dutybot export`): the office, by definition.
-CONSOLE = Actor(telegram_user_id=None, bootstrap_admin=True)
 
 #: Writing the 台账 of 500 000 items took four to five minutes on a shared 2-core machine.
 EXPORT_SECONDS = 30 * 60.0

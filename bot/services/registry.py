@@ -6,10 +6,12 @@ wire.py) for the channel service."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.channels.robots.wire import RobotWire
-from bot.clock import Clock
+from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
 from bot.offload import Offloader, shared
@@ -111,6 +113,18 @@ class Services:
             await self.cases.plan_review_reminders()
             await self.inbox.prune()
             await self.robots.prune()
+
+    @classmethod
+    @asynccontextmanager
+    async def opened(cls, settings: Settings, clock: Clock | None = None
+                     ) -> AsyncIterator[Services]:
+        """The services for one piece of console work, closed after it (the office's
+        clock unless one is given)."""
+        services = await cls.open(settings, clock or SystemClock(settings.tz))
+        try:
+            yield services
+        finally:
+            await services.close()
 
     async def close(self) -> None:
         await self.db.close()
