@@ -121,10 +121,13 @@ class OutboxRepo:
         return [_message(r) for r in rows]
 
     async def keys_starting(self, prefix: str) -> list[str]:
-        """Every dedup key that begins with `prefix` (a family of messages)."""
+        """Every dedup key that begins with `prefix` (a family of messages), read as a
+        range of the keys' unique index: [prefix, the prefix with its last character
+        stepped up)."""
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
         async with self._conn.execute(
-            "SELECT dedup_key FROM outbox WHERE substr(dedup_key, 1, ?) = ?",
-            (len(prefix), prefix),
+            "SELECT dedup_key FROM outbox WHERE dedup_key >= ? AND dedup_key < ?",
+            (prefix, after),
         ) as cur:
             return [r[0] for r in await cur.fetchall()]
 

@@ -211,9 +211,9 @@ class CaseService(ServiceBase):
             return 0
         async with self.db.read() as tx:
             open_ = await tx.cases.open_reviews(today + timedelta(days=horizon(policy)))
+            if not open_:
+                return 0
             keys = await tx.outbox.keys_starting(f"{REVIEW_KIND}:")
-        if not open_:
-            return 0
         planned: dict[int, set[str]] = {}
         for key in keys:  # review_reminder:<review>:<stage>:<person>
             _, review_id, stage, _ = key.split(":")
