@@ -7,7 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.domain.cases import CaseStatus, ReviewStatus
+from bot.domain.cases import CaseStatus, PartyRole, ReviewStatus
 from bot.domain.model import Duty
 from bot.services.cases import CaseView
 from bot.services.errors import CaseRefused
@@ -16,6 +16,8 @@ from messages.export import REVIEW_NAMES
 from messages.format import days_phrase, echo, esc, fmt_date
 
 STATUS = {CaseStatus.OPEN: "办理中", CaseStatus.CLOSED: "已办结"}
+PARTY_ROLES = {PartyRole.BRANCH_SECRETARY: "党组织书记", PartyRole.SECRETARY: "党委书记",
+               PartyRole.OVERSEER: "分管班子成员", PartyRole.DISCIPLINE_SECRETARY: "纪委书记"}
 SHOWN = 20
 
 
@@ -30,7 +32,7 @@ def case_lines(view: CaseView) -> list[str]:
              "　处理：" + (esc(case.handling) if case.handling else "尚未决定")
              + (f"（{fmt_date(case.decided_on)}）" if case.decided_on else "")]
     for review in view.reviews:
-        parties = "、".join(f"{esc(view.names.get(p.person_id, '?'))}（{esc(p.role)}）"
+        parties = "、".join(f"{esc(view.names.get(p.person_id, '?'))}（{PARTY_ROLES[p.role]}）"
                             for p in review.parties) or "无"
         done = "已完成" if review.status is ReviewStatus.DONE else \
             f"截止 {fmt_date(review.due_date)}"

@@ -14,6 +14,7 @@ from bot.domain.cases import (
     Case,
     CaseStatus,
     Party,
+    PartyRole,
     Review,
     ReviewPlan,
     ReviewStatus,
@@ -124,7 +125,8 @@ class CaseRepo:
         for row in rows:
             heads.setdefault(row["id"], row)
             if row["person_id"] is not None:
-                parties.setdefault(row["id"], []).append(Party(row["person_id"], row["role"]))
+                parties.setdefault(row["id"], []).append(Party(row["person_id"],
+                                                                   PartyRole(row["role"])))
         found: dict[int, list[Review]] = {}
         for review_id, row in heads.items():
             found.setdefault(row["case_id"], []).append(Review(

@@ -12,6 +12,7 @@ from bot.domain.cases import (
     CaseProblem,
     CaseStatus,
     Party,
+    PartyRole,
     Review,
     can_see_case,
     check_case,
@@ -48,10 +49,10 @@ def actor(pid: int) -> Actor:
 def test_one_case_two_reviews_name_the_responsible_from_the_bottom_up():
     principal, supervision = plan_reviews(3, 15, PEOPLE, UNITS)
     assert principal.duty is Duty.PRINCIPAL and principal.unit_id == 3
-    assert principal.parties == (Party(14, "党组织书记"), Party(10, "党委书记"),
-                                 Party(11, "分管班子成员"))
+    assert principal.parties == (Party(14, PartyRole.BRANCH_SECRETARY),
+                                 Party(10, PartyRole.SECRETARY), Party(11, PartyRole.OVERSEER))
     assert supervision.duty is Duty.SUPERVISION
-    assert supervision.parties == (Party(13, "纪委书记"),)
+    assert supervision.parties == (Party(13, PartyRole.DISCIPLINE_SECRETARY),)
 
 
 def test_the_person_a_case_concerns_is_never_a_party_of_its_review():
@@ -64,7 +65,8 @@ def case(status: CaseStatus = CaseStatus.OPEN, person: int = 15, unit: int = 3) 
 
 
 REVIEWS = [Review(1, 1, Duty.PRINCIPAL, 3, 13, date(2027, 1, 4),
-                  (Party(14, "党组织书记"), Party(10, "党委书记"), Party(11, "分管班子成员")))]
+                  (Party(14, PartyRole.BRANCH_SECRETARY), Party(10, PartyRole.SECRETARY),
+                   Party(11, PartyRole.OVERSEER)))]
 
 
 @pytest.mark.parametrize(("pid", "open_", "closed"), [

@@ -59,10 +59,19 @@ class Case:
     recorded_on: date | None = None
 
 
+class PartyRole(StrEnum):
+    """Why someone's responsibility is examined in a 倒查 (words in messages/cases.py)."""
+
+    BRANCH_SECRETARY = "branch_secretary"  # the unit's 党组织书记
+    SECRETARY = "secretary"  # the 党委书记 above
+    OVERSEER = "overseer"  # the 班子成员 who 分管 the unit
+    DISCIPLINE_SECRETARY = "discipline_secretary"  # the 纪委书记 (监督责任)
+
+
 @dataclass(frozen=True, slots=True)
 class Party:
     person_id: int
-    role: str  # why they are examined: 党组织书记, 分管班子成员, 党委书记, 纪委书记
+    role: PartyRole
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +143,14 @@ def plan_reviews(unit_id: int, concerned: int, people: Mapping[int, Person],
         for person in _sorted(people):
             if person.unit_id == unit.id and person.roles & {Role.BRANCH_SECRETARY,
                                                              Role.SECRETARY}:
-                principal.append(Party(person.id, "党委书记" if Role.SECRETARY in person.roles
-                                       else "党组织书记"))
+                principal.append(Party(person.id, PartyRole.SECRETARY
+                                       if Role.SECRETARY in person.roles
+                                       else PartyRole.BRANCH_SECRETARY))
     for person in _sorted(people):  # the 班子成员 who 分管 the unit or a level above it
         if Role.MEMBER in person.roles and person.oversees and \
                 unit_id in descendants(person.oversees, units):
-            principal.append(Party(person.id, "分管班子成员"))
-    supervision = [Party(p.id, "纪委书记") for p in _sorted(people)
+            principal.append(Party(person.id, PartyRole.OVERSEER))
+    supervision = [Party(p.id, PartyRole.DISCIPLINE_SECRETARY) for p in _sorted(people)
                    if Role.DISCIPLINE_SECRETARY in p.roles]
     plans = []
     for duty, parties in ((Duty.PRINCIPAL, principal), (Duty.SUPERVISION, supervision)):

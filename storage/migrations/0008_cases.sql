@@ -38,7 +38,7 @@ CREATE TABLE case_reviews (
 CREATE TABLE case_parties (
     review_id  INTEGER NOT NULL REFERENCES case_reviews(id),
     person_id  INTEGER NOT NULL REFERENCES persons(id),
-    role       TEXT NOT NULL,
+    role       TEXT NOT NULL,  -- a PartyRole value (bot/domain/cases.py)
     PRIMARY KEY (review_id, person_id)
 );
 CREATE INDEX case_parties_person ON case_parties(person_id);
