@@ -31,10 +31,6 @@ from messages.chart import unit_rows
 from messages.format import days_phrase, fmt_date
 from messages.markup import from_html
 
-#: The kinds a robot carries; every other kind is Telegram's alone (answers, buttons).
-ROBOT_KINDS = frozenset({"robot_digest", "group_digest", "weekly_summary", "weekly_chart",
-                         "robot_broken_notice"})
-
 NO_CHAT_HINT = "请向党委办公室报告进展。"
 LEDGER_HINT = "完整台账请在 Telegram 私聊机器人发送 /导出，或向党委办公室索取。"
 BOUND_HINT = "也可在 Telegram 私聊机器人，发送 /待办 逐项回复。"
