@@ -390,3 +390,18 @@ def test_no_one_leads_the_review_of_their_own_responsibility():
     assert review_owner(13, supervision.parties, PEOPLE) == 13  # nobody else: he holds it
     principal, _ = plan_reviews(3, 15, people, UNITS)
     assert review_owner(13, principal.parties, people) == 13
+
+
+async def test_a_review_conclusion_needs_a_known_review_and_changes_nothing_otherwise(
+        bot, api, org, recorded):
+    liu, chen = org.users["刘纪委"], org.users["陈书记"]
+    services = bot.app.bot_data.services
+    for user, line, said in (
+            (liu, "/问责 倒查 A0001 其他 结论", "不是倒查的类型，请写“主体”或“监督”"),
+            (liu, "/问责 倒查 A9999 主体 结论", "没有编号为“A9999”的问责案件"),
+            (chen, "/问责 倒查 A0001 主体 结论", "只能由纪委操作")):
+        await bot.send(user, line)
+        assert said in api.last(user.id).plain, line
+    async with services.db.read() as tx:
+        reviews = (await tx.cases.reviews([recorded.case.id]))[recorded.case.id]
+    assert all(r.status.value == "open" for r in reviews)
