@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -71,6 +71,7 @@ class AccountabilityRules:
     situations: dict[str, Situation] = field(default_factory=dict)
     handlings: tuple[str, ...] = ()
     review_days: int = 30
+    concerned_see_after_closing: bool = True  # False: the people a case concerns never see it
 
 
 @dataclass(frozen=True)
@@ -616,6 +617,7 @@ class _Accountability(_Model):
     situations: list[_Situation]
     handlings: list[Annotated[str, AfterValidator(_nonempty)]]
     review_days: int = Field(ge=1, le=365)
+    concerned_see: Literal["after_closing", "never"] = "after_closing"
 
 
 class _RulesFile(_Model):
@@ -679,7 +681,8 @@ def _accountability(model: _Accountability) -> AccountabilityRules:
         raise _Problem((("accountability", "handlings"),), "a 处理 is listed twice")
     return AccountabilityRules(
         situations={s.code: Situation(s.code, s.text) for s in model.situations},
-        handlings=tuple(model.handlings), review_days=model.review_days)
+        handlings=tuple(model.handlings), review_days=model.review_days,
+        concerned_see_after_closing=model.concerned_see == "after_closing")
 
 
 def _policy(model: _RulesFile) -> ReminderPolicy:

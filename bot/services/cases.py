@@ -142,7 +142,8 @@ class CaseService(ServiceBase):
             cases = await tx.cases.all()
             reviews = await tx.cases.reviews()
             units = await tx.units.all()
-        shown = [c for c in cases if can_see_case(actor, c, reviews.get(c.id, []), units)]
+        shown = [c for c in cases if can_see_case(
+            actor, c, reviews.get(c.id, []), units, self.rules.concerned_see_after_closing)]
         return await self._views(sorted(shown, key=lambda c: c.id, reverse=True))
 
     async def close(self, actor: Actor, code: str) -> CaseView:
