@@ -4,7 +4,7 @@ workdays the decider's superior — within the 纪委 for the 纪委's own — i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 
@@ -16,10 +16,11 @@ from bot.domain.decision_escalation import (
     workdays_after,
 )
 from bot.domain.decisions import DecisionKind, PendingDecision
-from bot.domain.model import ItemStatus, Person, Role, Unit, UnitKind
+from bot.domain.model import Duty, ItemStatus, ListKind, Person, Role, Unit, UnitKind
 from bot.domain.policy import ReminderPolicy
 from bot.fake_telegram.driver import driven_bot
-from tests.conftest import ADMIN_ID, DISCIPLINE_GROUP, snapshot
+from messages.export import event_details, event_name, subject_name
+from tests.conftest import ADMIN_ID, DISCIPLINE_GROUP, TZ, snapshot
 from tests.test_e2e_extensions import ask_extension
 from tests.test_e2e_fixes import create_fix
 from tests.test_e2e_replies import item_state
@@ -140,7 +141,7 @@ async def test_a_rectification_waiting_for_its_acceptance(settings, bot, api, or
     assert (f"销号 {plan}", f"zg:ok:{plan_id}") in digest.buttons
     assert (f"退回 {plan}", f"zg:back:{plan_id}") in digest.buttons
     assert "待您决定" in api.last(sun.id).plain
-    assert all("待您决定" not in m.plain for u in others for m in api.bot_messages(u.id))
+    assert all("⚖️ 待您决定" not in m.plain for u in others for m in api.bot_messages(u.id))
     # its age grows day by day; /待办 shows it too
     await tick_on(bot, clock, date(2026, 11, 25))
     assert "已等 2 天" in api.last(ji.id).plain and not escalations(api, ji)
@@ -264,10 +265,50 @@ async def test_an_ordinary_extension_waits_on_the_secretary(bot, api, org, clock
 
 
 def test_the_escalation_reads_in_words_in_the_ledger():
-    from messages.export import event_details, event_name, subject_name
     details = event_details("decision.escalated", {
         "decision": "acceptance", "code": "G0002", "stage": "T+3", "since": "2026-11-23",
         "recipients": ["p:13"]}, lambda key: {"p:13": "刘纪委"}[key])
     assert event_name("decision.escalated") == "待决定督办"
     assert details.startswith("待验收自 2026-11-23 起未决定，阶段 T+3，告知 刘纪委")
     assert subject_name("extension", "7", None) == "延期申请（序号 7）"
+
+
+async def test_a_returned_rectification_waits_anew_when_reported_again(bot, api, org, clock):
+    _, _, plan_id = await reported_fix(bot, api, org)
+    ji, li = org.users["刘纪委"], org.users["李明"]
+    services = bot.app.bot_data.services
+    async with services.db.read() as tx:
+        (waiting,) = [d for d in await services.decisions.pending_in(tx)
+                      if d.key == f"item:{plan_id}"]
+    assert waiting.since == date(2026, 11, 23) and waiting.discipline
+    assert waiting.kind is DecisionKind.ACCEPTANCE and waiting.subject_id is not None
+    await bot.sender.drain()
+    await bot.press(ji, api.last(ji.id), "退回")
+    await bot.send(ji, "方案缺少时间表")
+    async with services.db.read() as tx:
+        assert all(d.key != f"item:{plan_id}" for d in await services.decisions.pending_in(tx))
+    clock.set(at(date(2026, 11, 25), 15))
+    await bot.sender.drain()
+    await bot.press_data(li, api.last(li.id), f"it:done:{plan_id}:d")
+    async with services.db.read() as tx:
+        (waiting,) = [d for d in await services.decisions.pending_in(tx)
+                      if d.key == f"item:{plan_id}"]
+    assert waiting.since == date(2026, 11, 25)
+
+
+async def test_an_item_imported_as_waiting_counts_from_its_last_change(services):
+    async with services.db.transaction() as tx:
+        unit = await tx.units.add(name="某局党委", kind=UnitKind.COMMITTEE, parent_id=None,
+                                  now=datetime(2026, 11, 2, 10, tzinfo=TZ))
+        owner = await tx.persons.add(name="李明", unit_id=unit.id,
+                                     roles=frozenset({Role.MEMBER}), oversees=frozenset(),
+                                     now=datetime(2026, 11, 2, 10, tzinfo=TZ))
+        await tx.items.add(kind=ListKind.RECTIFICATION, title="旧整改", duty=Duty.DUAL,
+                           owner_id=owner.id, unit_id=unit.id, parent_id=None, source="巡察",
+                           due_date=date(2026, 12, 31), now=datetime(2026, 11, 3, 10, tzinfo=TZ),
+                           status=ItemStatus.PENDING_VERIFICATION)
+    async with services.db.read() as tx:
+        (found,) = await tx.decisions.awaiting_check()
+        (waiting,) = await services.decisions.pending_in(tx)
+    assert found.since.date() == date(2026, 11, 3) and waiting.since == date(2026, 11, 3)
+    assert waiting.decider_ids == ()  # nobody to decide yet: no digest, no escalation
