@@ -13,7 +13,7 @@ service gathers them from every source in `SOURCES` — a further source (责任
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot.clock import Clock
@@ -104,6 +104,10 @@ class DecisionService(ServiceBase):
         self.calendar = calendar
         self.base_policy = policy  # the rules file's; an admin's overrides are read with it
         self.sources = tuple(sources)
+        # only a shortcut (a decision falls due with the date, never within a day): the
+        # outbox's keys decide what went; a restart runs the day's pass again, sending nothing
+        # twice. Someone who binds later in the day hears of it on the next workday.
+        self._passed_on: date | None = None
 
     async def pending_in(self, tx: Tx) -> list[PendingDecision]:
         """Every pending decision of every source, the longest waiting first."""
@@ -129,11 +133,19 @@ class DecisionService(ServiceBase):
         once per decision and stage. Returns how many messages were queued."""
         now = self.now()
         today = now.date()
+        if self._passed_on == today:
+            return 0
+        queued = await self._escalate(now, today)
+        self._passed_on = today if queued is not None else None
+        return queued or 0
+
+    async def _escalate(self, now: datetime, today: date) -> int | None:
+        """Today's pass; None: not the time for it yet."""
         async with self.db.read() as tx:
             policy = with_settings(self.base_policy, await tx.policy.all())
             if not (self.calendar.is_workday(today) and now.time() >= policy.send_time
                     and not policy.is_quiet(now.time())):
-                return 0
+                return None
             due = [(d, stage) for d in await self.pending_in(tx)
                    if (stage := escalation_stage(d, today, self.calendar, policy))]
             if not due:
