@@ -13,7 +13,8 @@ too; this only decides whether the data is one of ours):
     it:<act>:<item id>:<surface>     an item's buttons: act ack, go, done, ext or st;
                                      surface d (rows of a digest or notice), c (a card)
                                      or l<page> (a page of /我的清单)
-    ex:<ok|no>:<request id>[:p]      decide a 延期 request (p: on the /延期审批 list)
+    ex:<ok|no>:<request id>[:p|:g]   decide a 延期 request (p: on the /延期审批 list;
+                                     g: in a digest's section 待您决定)
     ex:wd:<request id>               the applicant withdraws it
     zg:<ok|back>:<item id>           the 纪委's 销号 or 退回 of a 整改
 
@@ -47,6 +48,7 @@ VERIFY, RETURN = "ok", "back"
 # Where the buttons sit, so a tap redraws the right thing: rows in a digest or a notice,
 # one item's card, the /延期审批 list, or a page of /我的清单 (l<page>).
 ROWS, CARD, PENDING = "d", "c", "p"
+DIGEST = "g"  # a 延期 decision in a digest's section 待您决定: only its row is redrawn
 # A flow button's choice besides an option's index.
 FLOW_OK, FLOW_SKIP, FLOW_CANCEL = "ok", "skip", "x"
 
@@ -68,7 +70,7 @@ _GRAMMAR = {
     FIX_FILTER: re.compile(rf"{FIX_FILTER}:{_words(*FixFilter)}:{_VIEWER}", re.ASCII),
     ITEM: re.compile(rf"{ITEM}:{_words(ACK, START, DONE, EXTEND, STATUS)}:{_ID}:"
                      rf"({ROWS}|{CARD}|l(?:0|[1-9][0-9]{{0,3}}))", re.ASCII),
-    EXTENSION: re.compile(rf"{EXTENSION}:(?:{_words(APPROVE, REJECT)}:{_ID}(?::({PENDING}))?"
+    EXTENSION: re.compile(rf"{EXTENSION}:(?:{_words(APPROVE, REJECT)}:{_ID}(?::({PENDING}|{DIGEST}))?"
                           rf"|({WITHDRAW}):{_ID})", re.ASCII),
     CHECK: re.compile(rf"{CHECK}:{_words(VERIFY, RETURN)}:{_ID}", re.ASCII),
 }
@@ -103,7 +105,7 @@ class ItemPress:
 class ExtensionPress:
     act: str
     request_id: int
-    surface: str  # ROWS or PENDING
+    surface: str  # ROWS, PENDING or DIGEST
 
 
 @dataclass(frozen=True, slots=True)

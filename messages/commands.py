@@ -20,7 +20,7 @@ class Command:
 START = Command("start", None, "开始 / 用邀请码绑定身份", "anyone")
 HELP = Command("help", "帮助", "我能做什么", "anyone")
 MY_LIST = Command("mylist", "我的清单", "我的问题、责任、措施清单；加编号（如 C0003）看单个事项", "bound")
-TODO = Command("todo", "待办", "逾期和14天内到期的事项", "bound")
+TODO = Command("todo", "待办", "逾期和14天内到期的事项、待您决定的事项", "bound")
 NEW_ITEM = Command("new", "新建", "新建清单事项（引导填写）", "creator")
 REGISTER = Command("register", "登记", "登记人员，生成邀请链接", "admin")
 INVITE = Command("invite", "邀请", "给已登记人员重发邀请链接", "admin")

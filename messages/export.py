@@ -30,6 +30,7 @@ from bot.domain.vocabulary import (
     UNIT_KIND_NAMES,
 )
 from bot.domain.workbook import FIELD_COLUMNS, ITEMS, MAX_ROWS, PEOPLE, UNITS
+from messages.decisions import label as decision_label
 from messages.format import esc
 
 # -- the chat ----------------------------------------------------------------------------------
@@ -117,6 +118,7 @@ EVENT_NAMES: dict[str, str] = {
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
     "escalated": "逾期上报",
+    "decision.escalated": "待决定督办",
     "obligation_created": "生成履责事项",
     "policy_changed": "修改提醒设置",
     "policy_reset": "恢复提醒设置",
@@ -202,6 +204,11 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
                 told = [d.pop("recipient")]
             head = f"阶段 {stage}" + (f"，告知 {'、'.join(who(k) for k in told or [])}"
                                       if told else "")
+        case "decision.escalated":
+            what = decision_label({"kind": d.pop("decision", "")})
+            stage, told = d.pop("stage", ""), d.pop("recipients", None) or []
+            head = (f"{what}自 {d.pop('since', '')} 起未决定，阶段 {stage}"
+                    + (f"，告知 {'、'.join(who(k) for k in told)}" if told else ""))
         case "import.applied":
             counts = d.pop("counts", {}) or {}
             sheets = {"units": UNITS, "people": PEOPLE, "items": ITEMS}
@@ -291,6 +298,8 @@ def subject_name(subject_type: str, subject_id: str, name: str | None) -> str:
             return f"台账 {subject_id}"
         case "case":
             return f"问责案件（序号 {subject_id}）"
+        case "extension":
+            return f"延期申请（序号 {subject_id}）"
     return f"{subject_type} {subject_id}"
 
 

@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.model import Item, ItemStatus, ListKind
 from bot.domain.transitions import Action, owner_actions
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
+from bot.services.errors import StaleButton
 from bot.services.replies import Changed, Decided, PendingExtension
 from bot.services.reply_flows import Reported
 from messages import callbacks as cb
@@ -231,6 +232,31 @@ def pending_keyboard(pending: list[PendingExtension]) -> InlineKeyboardMarkup | 
                                  callback_data=f"{EXTENSION}:{REJECT}:{rid}:{PENDING}"),
         ])
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def decided_row(decided: Decided) -> list[InlineKeyboardButton]:
+    """A decided request's row in a digest: where the item stands now (re-checked on press)."""
+    what = {"approved": "已批准延期", "rejected": "延期已驳回",
+            "withdrawn": "延期已撤回"}.get(decided.request.state, "已处理")
+    return [InlineKeyboardButton(f"{decided.item.code} · {what}",
+                                 callback_data=f"{ITEM}:{STATUS}:{decided.item.id}:{ROWS}")]
+
+
+def replace_request_row(markup: InlineKeyboardMarkup | None, request_id: int,
+                        row: list[InlineKeyboardButton]) -> InlineKeyboardMarkup | None:
+    """The same keyboard with the row of that 延期 request's 批准/驳回 redrawn."""
+    if markup is None:
+        return None
+    rows = []
+    for old in markup.inline_keyboard:
+        ids = set()
+        for button in old:
+            try:
+                ids.add(cb.parse_extension(button.callback_data).request_id)
+            except StaleButton:
+                continue
+        rows.append(row if request_id in ids else list(old))
+    return InlineKeyboardMarkup(rows)
 
 
 def extension_outcome(decided: Decided, by: str | None = None) -> str:

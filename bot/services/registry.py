@@ -19,6 +19,7 @@ from bot.rules import Rules, load_rules
 from bot.services.case_flow import CaseRecordFlow
 from bot.services.cases import CaseService
 from bot.services.channels import ChannelService
+from bot.services.decisions import DecisionService
 from bot.services.delivery import DeliveryService
 from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
@@ -64,6 +65,7 @@ class Services:
     channels: ChannelService  # the office's group robots
     robots: RobotOutbox  # what each robot sends next, and when
     cases: CaseService  # the 问责 register (confidential)
+    decisions: DecisionService  # decisions waiting on someone: digests, /待办, escalation
     offload: Offloader  # heavy work (workbooks, charts) in child processes
 
     @classmethod
@@ -82,7 +84,9 @@ class Services:
         fixes = RectificationService(items)
         talks = TalkService(replies)
         calendar = WorkCalendar(rules.calendar)
-        reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
+        decisions = DecisionService(db, clock, calendar, rules.policy)
+        reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids,
+                                    decisions=decisions.pending_in)
         cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
@@ -99,7 +103,7 @@ class Services:
                    inbox=InboxService(db, clock), offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
-                   cases=cases)
+                   cases=cases, decisions=decisions)
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
@@ -111,6 +115,7 @@ class Services:
             await self.summary.plan_week()
             await self.cases.plan_drafts()
             await self.cases.plan_review_reminders()
+            await self.decisions.plan_escalations()
             await self.inbox.prune()
             await self.robots.prune()
 
