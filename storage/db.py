@@ -28,6 +28,7 @@ from storage.cases import CaseRepo
 from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.connect import closed_on_failure
+from storage.delegations import DelegationRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
@@ -66,6 +67,7 @@ class Tx:
         self.summary = SummaryRepo(conn)
         self.channels = ChannelRepo(conn)
         self.cases = CaseRepo(conn)
+        self.delegations = DelegationRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
