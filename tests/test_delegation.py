@@ -235,7 +235,7 @@ async def test_a_parent_is_not_done_while_a_child_is_open_unless_overridden(
 
 
 async def test_a_parent_with_every_child_done_closes_the_ordinary_way(bot, api, org, handed):
-    parent, child, grandchild = handed
+    _parent, child, grandchild = handed
     zhou, li = org.users["周支书"], org.users["李明"]
     for user, code in ((zhou, grandchild), (li, child)):
         await bot.send(user, f"/我的清单 {code}")
@@ -283,7 +283,7 @@ async def test_the_office_may_hand_down_any_leveled_item(bot, api, org, admin, h
 async def test_the_chain_report_for_the_discipline_body_and_the_secretary_only(
         bot, api, org, clock, handed):
     from datetime import timedelta
-    parent, child, grandchild = handed
+    _parent, child, grandchild = handed
     liu = org.users["刘纪委"]
     clock.advance(timedelta(days=99))  # 2027-03-02: 周支书's Z… (due 03-01) is overdue
     await bot.send(liu, "/传导")
@@ -329,3 +329,34 @@ async def test_the_delegations_migration_upgrades_a_database_of_the_previous_ver
             assert await tx.delegations.all() == []
     finally:
         await db.close()
+
+
+# -- the 台账 ------------------------------------------------------------------------------
+
+def test_the_ledger_chain_names_both_relations():
+    from bot.domain.ledger import LedgerItem, chain_of
+
+    row = LedgerItem(3, "Z0003", ListKind.RESPONSIBILITY, "t", Duty.DUAL, 11, 1, 1, None,
+                     TODAY, ItemStatus.OPEN, None, None, None, None, parent_code="W0001")
+    assert chain_of(row) == "W0001 → Z0003"
+    assert chain_of(row, "Z0002", ["Z0004", "Z0005"]) == \
+        "W0001 → Z0003；分解自 Z0002；分解给 Z0004、Z0005"
+
+
+async def test_the_exported_ledger_shows_the_delegations_in_its_chain_column(
+        bot, api, org, handed):
+    import io
+
+    import openpyxl
+
+    parent, child, grandchild = handed
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/export")
+    sent = api.last(liu.id)
+    assert sent.file is not None, sent.plain
+    rows = list(openpyxl.load_workbook(io.BytesIO(sent.file))["清单"].iter_rows(values_only=True))
+    column = rows[0].index("传导链")
+    chains = {r[0]: r[column] for r in rows[1:]}
+    assert chains[parent] == f"{parent}；分解给 {child}"
+    assert chains[child] == f"{child}；分解自 {parent}；分解给 {grandchild}"
+    assert chains[grandchild] == f"{grandchild}；分解自 {child}"
