@@ -360,3 +360,78 @@ async def test_the_exported_ledger_shows_the_delegations_in_its_chain_column(
     assert chains[parent] == f"{parent}；分解给 {child}"
     assert chains[child] == f"{child}；分解自 {parent}；分解给 {grandchild}"
     assert chains[grandchild] == f"{grandchild}；分解自 {child}"
+
+
+# -- the import's 分解 sheet -----------------------------------------------------------------
+
+def delegation_book(lines, extra_items=()) -> bytes:
+    from tests.workbooks import ITEMS_ROWS, to_bytes, workbook
+
+    items = [*ITEMS_ROWS,
+             ("W0200", "问题", "公务接待超标准（分管）", "一岗双责", "李明", "某局党委", None, None,
+              date(2026, 12, 1), None),
+             ("W0201", "问题", "公务接待超标准（支部）", "主体责任", "周支书", "财务科党支部", None,
+              None, date(2026, 11, 30), None),
+             *extra_items]
+    book = workbook(items=items)
+    for line in lines:
+        book["分解"].append(list(line))
+    return to_bytes(book)
+
+
+async def test_the_import_records_delegations_and_is_idempotent(services):
+    from bot.domain.model import CONSOLE
+
+    data = delegation_book([("W0100", "W0200"), ("w0200", "W0201")])
+    result = await services.imports.import_file(CONSOLE, data, "分解.xlsx")
+    assert result.delegations == 2
+    async with services.db.read() as tx:
+        codes = {i.id: i.code for i in (await tx.items.by_ids(range(1, 400))).values()}
+        assert [(codes[lk.parent_id], codes[lk.child_id]) for lk in await tx.delegations.all()
+                ] == [("W0100", "W0200"), ("W0200", "W0201")]
+        events = await tx.events.count()
+    again = await services.imports.import_file(CONSOLE, data, "分解.xlsx")
+    assert again.delegations == 0
+    async with services.db.read() as tx:
+        assert len(await tx.delegations.all()) == 2
+        assert await tx.events.count() == events + 1  # the import itself, nothing else
+    from messages.imports import import_summary
+    assert "分解：新增 2 条" in import_summary(result)
+
+
+@pytest.mark.parametrize(("lines", "extra", "expected"), [
+    ([("W0100", "W0202")], [("W0202", "问题", "晚于上级", "一岗双责", "李明", "某局党委", None,
+                              None, date(2027, 1, 1), None)],
+     "分解 第3行 下级事项编号: “W0202”的截止日期不能晚于上级事项的截止日期（2026-12-05）"),
+    ([("W0100", "W0201")], [], "分解 第3行 下级事项编号: “W0201”的责任人必须比上级事项的责任人低一级"),
+    ([("W0100", "Z0101")], [], "分解 第3行 下级事项编号: “Z0101”必须和上级事项在同一张清单上"),
+    ([("W0100", "W0100")], [], "分解 第3行 下级事项编号: “W0100”会形成循环"),
+    ([("W0100", "W0200"), ("W0100", "W0200")], [], "分解 第4行 下级事项编号: “W0200”与第3行重复"),
+    ([("W0100", "W9999")], [], "分解 第3行 下级事项编号: 找不到事项“W9999”"),
+    ([("W0201", "W0200")], [], "分解 第3行 上级事项编号: “W0201”的责任人不是党委书记或班子成员"),
+    ([("W0100", "甲乙")], [], "分解 第3行 下级事项编号: “甲乙”不是本系统的编号"),
+    ([("W0100", None)], [], "分解 第3行 下级事项编号: "),
+])
+async def test_one_bad_delegation_line_and_nothing_is_imported(services, tmp_path, lines, extra,
+                                                               expected):
+    from bot.domain.model import CONSOLE
+    from bot.services.imports import ImportRejected
+    from messages.imports import error_line
+
+    with pytest.raises(ImportRejected) as rejected:
+        await services.imports.import_file(CONSOLE, delegation_book(lines, extra), "坏.xlsx")
+    said = [error_line(e) for e in rejected.value.errors]
+    assert any(line.startswith(expected) for line in said), said
+    async with services.db.read() as tx:
+        assert await tx.units.all() == {} and await tx.delegations.all() == []
+        assert await tx.events.count() == 0
+
+
+async def test_a_file_without_the_delegation_sheet_still_imports(services):
+    from bot.domain.model import CONSOLE
+    from tests.workbooks import to_bytes, workbook
+
+    book = workbook()
+    del book["分解"]
+    result = await services.imports.import_file(CONSOLE, to_bytes(book), "旧模板.xlsx")
+    assert result.delegations == 0 and result.plan.created("清单") == 3

@@ -76,12 +76,13 @@ def level_of(person: Person) -> Level | None:
     return None
 
 
-def check_parent(parent: Item, owner: Person) -> Level:
-    """The item to hand down: on one of the three lists, still open, held by someone at
-    the 党委 or 班子成员 level. Its owner's level."""
+def check_parent(parent: Item, owner: Person, require_open: bool = True) -> Level:
+    """The item to hand down: on one of the three lists, still open (unless a relation
+    of the past is recorded: `require_open` False), held by someone at the 党委 or
+    班子成员 level. Its owner's level."""
     if parent.kind not in THREE_LISTS:
         raise DelegationProblem("parent", "kind")
-    if not parent.is_active:
+    if require_open and not parent.is_active:
         raise DelegationProblem("parent", "closed")
     level = level_of(owner)
     if level is None or level is Level.BRANCH:
