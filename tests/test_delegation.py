@@ -435,3 +435,52 @@ async def test_a_file_without_the_delegation_sheet_still_imports(services):
     del book["分解"]
     result = await services.imports.import_file(CONSOLE, to_bytes(book), "旧模板.xlsx")
     assert result.delegations == 0 and result.plan.created("清单") == 3
+
+
+# -- any arguments (a property test, as tests/test_property_inputs.py does it) ---------------
+
+@pytest.fixture
+def fuzzed(settings, api, admin, clock):
+    from tests.fuzz import Fuzzed
+
+    world = Fuzzed(settings, api, admin, clock).open()
+    world.codes["chen"] = world.run(world.org.item(
+        "责任", "落实全面从严治党主体责任", "主体责任", "陈书记", "某局党委", "2027-03-31"))
+    yield world
+    world.close()
+
+
+def test_any_arguments_to_the_delegation_commands(fuzzed):
+    """/分解 and /传导 with arbitrary Unicode, from each kind of user: nothing reaches the
+    error handler; a refusal changes nothing; a change comes only with its ✅ reply."""
+    from hypothesis import HealthCheck, example, given, settings
+    from hypothesis import strategies as st
+
+    from tests.fuzz import TEXT
+
+    chen = fuzzed.codes["chen"]
+    tokens = st.sampled_from((chen, chen.lower(), "Z0002", "C0001", "Z9999", "办结", "close",
+                              "李明", "王芳", "周支书", "陈书记", "李明@某局党委", "2027-03-01",
+                              "2027-04-01", "3月1日", "明天", "昨天", "２０２７-０３-０１", "\u200b"))
+    args = st.lists(st.one_of(tokens, TEXT), max_size=6).map(" ".join)
+
+    changed = []
+
+    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck),
+              derandomize=True, database=None)
+    @given(command=st.sampled_from(("/分解", "/delegate", "/传导", "/chain")), args=args,
+           who=st.sampled_from(("陈书记", "李明", "周支书", "刘纪委", "admin")))
+    @example(command="/分解", args=f"{chen} 李明 2027-03-01", who="陈书记")
+    def check(command, args, who):
+        user = fuzzed.admin if who == "admin" else fuzzed.user(who)
+        before, seen = fuzzed.snapshot(conversations=False), fuzzed.sent_to(user.id)
+        with fuzzed.watching():
+            fuzzed.run(fuzzed.bot.send(user, f"{command} {args}"))
+        said = [m.plain for m in fuzzed.api.bot_messages(user.id)[seen:]]
+        assert said, "no answer"
+        if fuzzed.snapshot(conversations=False) != before:
+            assert any(s.startswith("✅") for s in said), said
+            changed.append(args)
+
+    check()
+    assert changed  # the explicit example at least: the property is not vacuous
