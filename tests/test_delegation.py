@@ -484,3 +484,17 @@ def test_any_arguments_to_the_delegation_commands(fuzzed):
 
     check()
     assert changed  # the explicit example at least: the property is not vacuous
+
+
+async def test_the_report_flow_meets_the_same_block(bot, api, org, handed):
+    """已完成 chosen in /汇报 goes through the same move: refused, nothing changed."""
+    parent, child, _ = handed
+    chen = org.users["陈书记"]
+    before = await snapshot(bot)
+    for text in ("/汇报", parent, "已完成", "跳过"):
+        await bot.send(chen, text)
+    said = api.last(chen.id).plain
+    assert f"{parent} 还有分解给下级的事项未完成：{child}" in said, said
+    async with bot.app.bot_data.services.db.read() as tx:
+        assert (await tx.items.by_code(parent)).status is ItemStatus.OPEN
+    assert await snapshot(bot) == before
