@@ -498,3 +498,18 @@ async def test_the_report_flow_meets_the_same_block(bot, api, org, handed):
     async with bot.app.bot_data.services.db.read() as tx:
         assert (await tx.items.by_code(parent)).status is ItemStatus.OPEN
     assert await snapshot(bot) == before
+
+
+async def test_a_child_is_not_extended_past_its_parent(bot, api, org, handed):
+    parent, child, _ = handed
+    li = org.users["李明"]
+    await bot.send(li, f"/我的清单 {child}")
+    await bot.press(li, api.last(li.id), "申请延期")
+    before = await snapshot(bot)
+    await bot.send(li, "2027-04-05")
+    said = api.last(li.id).plain
+    assert f"不能晚于原事项 {parent} 的截止日期（2027-03-31）" in said, said
+    assert await snapshot(bot) == before
+    await bot.send(li, "2027-03-31")
+    await bot.send(li, "支部换届，需要顺延")
+    assert "延期" in api.last(li.id).plain

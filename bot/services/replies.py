@@ -406,8 +406,13 @@ async def plan_limit(tx: Tx, item: Item) -> date | None:
 
 
 async def check_new_due_in(tx: Tx, item: Item, new_due: date, today: date) -> None:
-    """check_new_due, with the completion date of the 整改 a 整改方案 belongs to."""
+    """check_new_due, with the completion date of the 整改 a 整改方案 belongs to; and an
+    item handed down (分解) not later than the item it was handed down from."""
     check_new_due(item, new_due, today, await plan_limit(tx, item))
+    parent_id = await tx.delegations.parent_of(item.id)
+    parent = await tx.items.get(parent_id) if parent_id is not None else None
+    if parent is not None and new_due > parent.due_date:
+        raise DelegationRefused("due", parent.due_date.isoformat(), parent.code)
 
 
 def _once(actor: Actor, now: datetime) -> str:
