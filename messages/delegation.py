@@ -3,12 +3,19 @@ closing a parent over open children, and the /传导 温差落差 report."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from telegram import InlineKeyboardMarkup
+
 from bot.domain.delegation import LAG_RULE, ChainReport, LagReason, Level, LevelFigures
+from bot.domain.model import ItemStatus, ListKind
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
 from bot.services.delegation import MAX_CHILDREN, Delegation, Relative
 from bot.services.errors import DelegationRefused
 from messages import commands as c
-from messages.format import echo, esc, fmt_date
+from messages.format import days_phrase, echo, esc, fmt_date
+from messages.replies import ROWS, item_row
 
 CLOSE_WORDS = ("办结", "close")  # /分解 办结 W0003: 已完成 over open children, on record
 LEVEL_NAMES = {Level.COMMITTEE: "党委", Level.MEMBER: "班子成员", Level.BRANCH: "下级党组织"}
@@ -94,6 +101,21 @@ def handed_down(d: Delegation) -> str:
         f"✅ 已把{KIND_NAMES[item.kind]} <code>{esc(item.code)}</code> {esc(item.title)} "
         f"分解给 {len(d.children)} 位责任人，各自作为本人事项照常提醒：",
         *card_lines(d)])
+
+
+def delegated_notice(p: dict[str, Any], today: date) -> str:
+    """To the owner of a child, at once: what was handed down to them, by whom, by when."""
+    due = date.fromisoformat(p["due"])
+    return (f"⤵ <b>分解事项</b>（{esc(p['by'])}）\n"
+            f"{esc(p['parent_owner'])}的{KIND_NAMES[ListKind(p['kind'])]} "
+            f"<code>{esc(p['parent'])}</code> 分解给您：\n"
+            f"<code>{esc(p['code'])}</code> {esc(p['title'])}\n"
+            f"截止 {fmt_date(due)}（{days_phrase(due, today)}），不晚于上级事项。"
+            "这是您本人的事项，照常提醒；完成后点“已完成”。")
+
+
+def delegated_keyboard(p: dict[str, Any]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([item_row(p["item"], p["code"], ItemStatus.OPEN, ROWS)])
 
 
 def completed_anyway(code: str, open_codes: list[str]) -> str:

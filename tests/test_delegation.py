@@ -190,6 +190,11 @@ async def test_handing_down_makes_ordinary_items_of_the_owners_one_level_below(
     assert links == [Link(items[parent].id, items[child].id),
                      Link(items[child].id, items[grandchild].id)]
     assert events and events[0].data["children"] == [child]
+    # the child's owner is told at once, in private, with the item's buttons
+    await bot.tick()
+    told = [m for m in api.bot_messages(org.users["李明"].id) if "分解事项" in m.plain]
+    assert told and f"陈书记的责任 {parent} 分解给您" in told[0].plain
+    assert "已完成" in [label for label, _ in told[0].buttons]
     # the child's owner has it on their own list, as any item
     zhou = org.users["周支书"]
     await bot.send(zhou, "/我的清单")

@@ -35,6 +35,7 @@ from bot.domain.model import Actor, Duty, Item, Person, Role
 from bot.domain.transitions import Action
 from bot.services.base import ServiceBase
 from bot.services.errors import DelegationRefused, InvalidDate, NotAllowed, NotBound
+from bot.services.notices import item_payload, notify
 from bot.services.people import resolve_person
 from bot.services.replies import Changed, ReplyService
 from storage.db import Database, Tx
@@ -159,6 +160,9 @@ class DelegationService(ServiceBase):
                     parent=None, source=child.source, due_date=due.isoformat(),
                     delegated_from=parent.code)
                 codes.append(child.code)
+                await notify(tx, [owner], "item_delegated", str(child.id), await item_payload(
+                    tx, child, by=actor.person.name if actor.person else "党委办公室",
+                    parent=parent.code, parent_owner=parent_owner.name), now)
             await tx.events.record(actor, now, "item.delegated", "item", parent.id,
                                    code=parent.code, children=codes)
             return await delegation_in(tx, parent, today)
