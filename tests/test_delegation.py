@@ -518,3 +518,17 @@ async def test_a_child_is_not_extended_past_its_parent(bot, api, org, handed):
     await bot.send(li, "2027-03-31")
     await bot.send(li, "支部换届，需要顺延")
     assert "延期" in api.last(li.id).plain
+
+
+def test_who_may_hand_down_and_who_sees_the_report():
+    from bot.domain.delegation import can_hand_down, can_see_chain_report
+    from bot.domain.model import CONSOLE, Actor
+
+    def actor(pid: int) -> Actor:
+        return Actor(telegram_user_id=pid, person=PEOPLE[pid])
+
+    parent = item(1, 10, TODAY)
+    assert [can_hand_down(a, parent) for a in (actor(10), actor(11), actor(13), CONSOLE)] == [
+        True, False, False, True]
+    assert [can_see_chain_report(a) for a in (actor(10), actor(11), actor(13), actor(14),
+                                              CONSOLE)] == [True, False, True, False, True]

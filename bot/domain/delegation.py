@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum
 
-from bot.domain.model import THREE_LISTS, Item, ItemStatus, Person, Role, Unit
-from bot.domain.permissions import descendants
+from bot.domain.model import THREE_LISTS, Actor, Item, ItemStatus, Person, Role, Unit
+from bot.domain.permissions import DISCIPLINE_ROLES, can_work_on, descendants, is_admin
 
 #: An item counts as done (完成) in these statuses; a cancelled one does not count at all.
 DONE_STATUSES = frozenset({ItemStatus.DONE, ItemStatus.VERIFIED})
@@ -64,6 +64,16 @@ class Link:
 
     parent_id: int
     child_id: int
+
+
+def can_hand_down(actor: Actor, parent: Item) -> bool:
+    """分解 is the parent item's owner's move, or the office's."""
+    return is_admin(actor) or can_work_on(actor, parent)
+
+
+def can_see_chain_report(actor: Actor) -> bool:
+    """/传导: the 纪委, the 书记 (第一责任), and the office."""
+    return bool(actor.roles & (DISCIPLINE_ROLES | {Role.SECRETARY, Role.ADMIN}))
 
 
 def level_of(person: Person) -> Level | None:

@@ -23,6 +23,8 @@ from bot.domain.delegation import (
     DelegationProblem,
     Level,
     Rollup,
+    can_hand_down,
+    can_see_chain_report,
     chain_report,
     check_due,
     check_link,
@@ -31,7 +33,7 @@ from bot.domain.delegation import (
     open_children,
     rollup,
 )
-from bot.domain.model import Actor, Duty, Item, Person, Role
+from bot.domain.model import Actor, Duty, Item, Person
 from bot.domain.transitions import Action
 from bot.services.base import ServiceBase
 from bot.services.errors import DelegationRefused, InvalidDate, NotAllowed, NotBound
@@ -76,15 +78,6 @@ class Delegation:
 
 def refused(problem: DelegationProblem, code: str = "") -> DelegationRefused:
     return DelegationRefused(problem.field, problem.detail, code)
-
-
-def can_hand_down(actor: Actor, parent: Item) -> bool:
-    return permissions.is_admin(actor) or permissions.can_work_on(actor, parent)
-
-
-def can_see_chain_report(actor: Actor) -> bool:
-    """/传导: the 纪委, the 书记 (and the office)."""
-    return bool(actor.roles & (permissions.DISCIPLINE_ROLES | {Role.SECRETARY, Role.ADMIN}))
 
 
 class DelegationService(ServiceBase):
