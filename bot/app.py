@@ -35,6 +35,7 @@ from handlers import (
     answers,
     cases,
     channels,
+    delegation,
     export,
     fallback,
     flows,
@@ -108,6 +109,7 @@ def register_handlers(app: Application) -> None:
     export.register(app)  # /导出: the Excel 台账 as a document
     channels.register(app)  # /渠道: the office's group robots, keys masked
     cases.register(app)  # /问责: the 问责 register, private chat only
+    delegation.register(app)  # /分解, /传导: 责任传导 across owners
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note

@@ -148,7 +148,9 @@ class _Writer:
             yield (i.code, LIST_NAMES[i.kind], i.title, DUTY_NAMES[i.duty],
                    self.owner_label.get(i.owner_id), self.unit_name.get(i.unit_id),
                    i.parent_code, i.source, i.due_date,
-                   STATUS_NAMES[status] if status else None, STATUS_NAMES[i.status], chain_of(i),
+                   STATUS_NAMES[status] if status else None, STATUS_NAMES[i.status],
+                   chain_of(i, self.ledger.delegated_from.get(i.id),
+                            self.ledger.delegated_to.get(i.id, ())),
                    overdue_days(i.due_date, i.status, self.today), i.updated_at)
 
     def _obligations(self) -> Iterator[tuple[object, ...]]:

@@ -37,12 +37,15 @@ OVERDUE = Command("overdue", "逾期", "我管辖范围内的逾期事项", "lea
 EXPORT = Command("export", "导出", "导出 Excel 台账（清单、约谈、整改、履责纪实）", "discipline")
 EXTENSIONS = Command("extensions", "延期审批", "待我审批的延期申请，逐项批准或驳回", "approver")
 CASES = Command("cases", "问责", "问责案件（一案双查），仅私聊，按权限显示", "leader")
+DELEGATE = Command("delegate", "分解", "把我的事项分解给下一级（班子成员、下级党组织书记）",
+                   "bound")
+CHAIN = Command("chain", "传导", "责任传导温差落差：各层级完成率、按时率和落后事项", "discipline")
 CHANNELS = Command("channels", "渠道", "办公群机器人（企业微信、钉钉、飞书）及其状态", "admin")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
     START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, WEEKLY, OVERDUE, CASES, EXPORT,
-    NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, CHANNELS, MEETING,
+    DELEGATE, CHAIN, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, CHANNELS, MEETING,
     CANCEL,
 )
 

@@ -63,6 +63,10 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.OVERDUE)
     if roles & (DISCIPLINE_ROLES | {Role.ADMIN}):
         cmds.append(c.EXPORT)
+    if roles & {Role.SECRETARY, Role.MEMBER, Role.ADMIN}:
+        cmds.append(c.DELEGATE)
+    if roles & (DISCIPLINE_ROLES | {Role.SECRETARY, Role.ADMIN}):
+        cmds.append(c.CHAIN)
     if roles & CREATE_ITEM_ROLES:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:

@@ -57,7 +57,8 @@ _SHEET_HELP = {
     UNITS: "全部单位（与导入模板同列）。",
     PEOPLE: "在册人员（与导入模板同列，含群机器人@提醒用的手机号、企业微信账号、飞书ID）；"
             "右侧“已绑定”表示是否已用邀请链接绑定 Telegram。",
-    ITEMS: "问题、责任、措施三张清单（与导入模板同列）。右侧附当前状态、传导链（问题 → 责任 → 措施）、"
+    ITEMS: "问题、责任、措施三张清单（与导入模板同列）。右侧附当前状态、传导链（问题 → 责任 → 措施；"
+           "分解的事项另注“分解自”上级事项、“分解给”下级事项）、"
            "逾期天数和最后更新时间，导入时不读取。",
     OBLIGATIONS: "按规则生成的履责事项（谈话、报告等），以及临时安排的约谈。",
     TALKS: "应开展的谈话（谈话人、谈话对象、期限、状态），以及已登记的谈话（日期、类型、情况）。",
@@ -99,6 +100,8 @@ EVENT_NAMES: dict[str, str] = {
     "item.extension_requested": "申请延期",
     "item.extension_decided": "延期审批",
     "item.extension_withdrawn": "撤回延期申请",
+    "item.delegated": "分解事项",
+    "item.delegation_override": "下级未完成时办结",
     "talk.held": "登记谈话",
     "unit.created": "新建单位",
     "unit.updated": "修改单位",
@@ -143,6 +146,7 @@ _KEY_NAMES = {
     "via": "方式", "file": "文件", "stage": "阶段", "recipients": "告知", "rule": "规则",
     "period": "周期", "value": "设置", "event": "会议", "old_chat_id": "原群号",
     "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
+    "delegated_from": "分解自",
 }
 #: Events that trigger obligations (the rules file's `event`).
 TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
@@ -183,6 +187,11 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "item.extension_decided":
             verdict = "批准" if d.pop("approved", False) else "驳回"
             head = f"{verdict}延期：{d.pop('old_due', '')} → {d.pop('new_due', '')}"
+        case "item.delegated":
+            head = f"分解给下级：{'、'.join(map(str, d.pop('children', []) or []))}"
+        case "item.delegation_override":
+            head = ("下级事项未完成时确认办结："
+                    f"{'、'.join(map(str, d.pop('open_children', []) or []))}")
         case "talk.held":
             head = (f"{d.pop('kind', '谈话')}：{d.pop('holder', '')} 与 {d.pop('counterpart', '')}，"
                     f"{d.pop('held_on', '')}")

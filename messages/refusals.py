@@ -7,6 +7,7 @@ from bot.services import errors as e
 from bot.services.export import EXPORT_SECONDS
 from messages.cases import case_refused
 from messages.channels import channel_refused
+from messages.delegation import delegation_refused
 from messages.format import INVISIBLE_KINDS, echo, esc
 
 _ACTIONS = {
@@ -27,6 +28,9 @@ _ACTIONS = {
     "overdue": "逾期事项汇总只提供给纪委、党委书记、办公室和分管领导。您自己的逾期事项请发送 /待办 查看。",
     "export": "导出台账只能由纪委或管理员（党委办公室）操作。",
     "channels": "办公群机器人（渠道）只能由管理员（党委办公室）查看和管理。",
+    "delegate": "只有事项的责任人本人或管理员（党委办公室）可以分解这个事项。",
+    "delegate_close": "只有事项的责任人本人可以报告它已完成。",
+    "chain_report": "责任传导温差落差报告只提供给纪委、党委书记和管理员。",
     "record_case": "登记和办结问责案件只能由纪委操作。",
     "note": "您看不到这个事项，不能为它添加进展说明。",
     "report": "请先绑定身份再汇报。",
@@ -186,6 +190,8 @@ def refusal(error: e.ServiceError) -> str:
                     "发送 /我的清单 查看您能看到的事项。")
         case e.CaseRefused():
             return case_refused(error)
+        case e.DelegationRefused():
+            return delegation_refused(error)
         case e.ChannelRefused():  # the console's, in HTML should a chat ever need one
             return esc(channel_refused(error))
         case e.NothingToNote():

@@ -15,7 +15,7 @@ from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
-from messages import case_report, cases, decisions, outgoing, replies, summary
+from messages import case_report, cases, decisions, delegation, outgoing, replies, summary
 from messages.format import days_phrase, esc, fmt_date
 from messages.markup import from_html
 from messages.telegram import Rendered, actions_of, rendered
@@ -81,6 +81,7 @@ _NOTICES: dict[str, tuple[Callable[[dict[str, Any], date], str],
     "verify_request": (replies.verify_request, lambda p: replies.verify_keyboard(p["item"])),
     "item_verified": (replies.item_verified, None),
     "item_returned": (replies.item_returned, replies.returned_keyboard),
+    "item_delegated": (delegation.delegated_notice, delegation.delegated_keyboard),
 }
 
 

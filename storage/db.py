@@ -29,6 +29,7 @@ from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.connect import closed_on_failure
 from storage.decisions import DecisionRepo
+from storage.delegations import DelegationRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
@@ -68,6 +69,7 @@ class Tx:
         self.channels = ChannelRepo(conn)
         self.cases = CaseRepo(conn)
         self.decisions = DecisionRepo(conn)  # decisions waiting on someone (issue 22 §6)
+        self.delegations = DelegationRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

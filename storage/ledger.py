@@ -103,7 +103,8 @@ class LedgerSnapshot:
             obligations=self.obligations(), talk_items=list(self.talk_items()),
             talks=self.talks(), fixes=list(self.fixes()), verdicts=self.verdicts(),
             events=self.events(), person_scores=person_scores, unit_scores=unit_scores,
-            score_period=score_period, group_titles=self.group_titles())
+            score_period=score_period, group_titles=self.group_titles(),
+            **self.delegations())
 
     def _rows(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple]:
         cur = self._conn.execute(sql, params)
@@ -194,6 +195,19 @@ class LedgerSnapshot:
             subject_type = kinds.setdefault(r[5], r[5])
             yield LedgerEvent(r[0], datetime.fromisoformat(r[1]), r[2], r[3], kind,
                               subject_type, r[6], r[7], r[8])
+
+    def delegations(self) -> dict[str, dict]:
+        """The 分解 relation by item id: the code each was handed down from, and the codes
+        handed down from each (the 传导链 column)."""
+        delegated_from: dict[int, str] = {}
+        delegated_to: dict[int, list[str]] = defaultdict(list)
+        for child_id, parent_id, parent_code, child_code in self._rows(
+                "SELECT d.child_id, d.parent_id, p.code, c.code FROM delegations d "
+                "JOIN items p ON p.id = d.parent_id JOIN items c ON c.id = d.child_id "
+                "ORDER BY c.code"):
+            delegated_from[child_id] = parent_code
+            delegated_to[parent_id].append(child_code)
+        return {"delegated_from": delegated_from, "delegated_to": dict(delegated_to)}
 
     def group_titles(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self._rows("SELECT chat_id, title FROM groups")}

@@ -29,7 +29,7 @@ from tests.conftest import DISCIPLINE_GROUP, Org
 DOMAIN_TABLES = (
     "units", "persons", "person_roles", "person_oversight", "invites", "groups", "items",
     "events", "extension_requests", "talks", "reminders", "policy_overrides", "triggers",
-    "plan_runs", "summary_runs", "response_tallies",
+    "plan_runs", "summary_runs", "response_tallies", "delegations",
 )
 CONVERSATIONS = "conversations"
 UNIT_GROUP = -2002

@@ -214,6 +214,10 @@ class Ledger:
     score_period: tuple[date, date] | None = None
     group_titles: Mapping[int, str] = field(default_factory=dict)
     cases: Sequence[LedgerCase] | None = None  # None: not this reader's (the sheet is left out)
+    # 分解 (bot/domain/delegation.py): item id → the code it was handed down from, and
+    # item id → the codes handed down from it
+    delegated_from: Mapping[int, str] = field(default_factory=dict)
+    delegated_to: Mapping[int, Sequence[str]] = field(default_factory=dict)
 
     @property
     def today(self) -> date:
@@ -237,9 +241,17 @@ def import_status(status: ItemStatus) -> ItemStatus | None:
     return status if status in IMPORT_STATUSES else None
 
 
-def chain_of(item: LedgerItem) -> str:
-    """The 传导 chain of an item on the three lists: 问题 → 责任 → 措施, by 编号."""
-    return " → ".join(c for c in (item.grandparent_code, item.parent_code, item.code) if c)
+def chain_of(item: LedgerItem, delegated_from: str | None = None,
+             delegated_to: Sequence[str] = ()) -> str:
+    """The 传导 chain of an item on the three lists: 问题 → 责任 → 措施, by 编号; then,
+    when it is in the 分解 relation, where it was handed down from and to."""
+    chain = " → ".join(c for c in (item.grandparent_code, item.parent_code, item.code) if c)
+    parts = [chain]
+    if delegated_from:
+        parts.append(f"分解自 {delegated_from}")
+    if delegated_to:
+        parts.append(f"分解给 {'、'.join(delegated_to)}")
+    return "；".join(parts)
 
 
 def person_labels(people: Mapping[int, LedgerPerson],

@@ -212,6 +212,17 @@ class CaseRefused(ServiceError):
     detail: str = ""
 
 
+@dataclass
+class DelegationRefused(ServiceError):
+    """A 分解 that cannot be made as asked, or a parent closed over open children; the
+    field it is about (bot/domain/delegation.py DelegationProblem), words in
+    messages/delegation.py."""
+
+    field: str  # parent, owner, due, kind, cycle, children, code
+    detail: str = ""
+    code: str = ""  # the item concerned (or the code typed)
+
+
 def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
     """The refusal of a cleaned text (bot/domain/text.py) for this kind of field: the
     long-standing ones for empty and too long, BadCharacters for what cannot be seen."""

@@ -20,6 +20,7 @@ from bot.services.case_flow import CaseRecordFlow
 from bot.services.cases import CaseService
 from bot.services.channels import ChannelService
 from bot.services.decisions import DecisionService
+from bot.services.delegation import DelegationService
 from bot.services.delivery import DeliveryService
 from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
@@ -66,6 +67,7 @@ class Services:
     robots: RobotOutbox  # what each robot sends next, and when
     cases: CaseService  # the 问责 register (confidential)
     decisions: DecisionService  # decisions waiting on someone: digests, /待办, escalation
+    delegation: DelegationService  # 责任传导: 分解 and the 温差落差 report
     offload: Offloader  # heavy work (workbooks, charts) in child processes
 
     @classmethod
@@ -103,7 +105,8 @@ class Services:
                    inbox=InboxService(db, clock), offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
-                   cases=cases, decisions=decisions)
+                   cases=cases, decisions=decisions,
+                   delegation=DelegationService(db, clock, replies))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
