@@ -13,9 +13,9 @@ from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.domain.bodies import BODIES, DEFAULT
 from bot.domain.permissions import Scope
+from bot.domain.vocabulary import configure_body
 from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
-from bot.domain.vocabulary import configure_body
 from bot.services.registry import Services
 
 TZ = ZoneInfo("Asia/Shanghai")

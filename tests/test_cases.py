@@ -224,7 +224,7 @@ async def test_the_cases_migration_upgrades_a_database_of_the_previous_version(t
     build_to(path, 7)
     db = await Database.open(path)
     try:
-        assert await db.migrate() == [8]
+        assert (await db.migrate())[0] == 8
         async with db.read() as tx:
             assert await tx.cases.all() == [] and await tx.cases.reviews() == {}
     finally:

@@ -303,7 +303,7 @@ def test_ef_sigterm_is_clean_and_a_restart_keeps_everything(tmp_path: Path) -> N
         bot = second.start()
         bot.settle()  # nothing the first process handled is answered again
         assert bot_message_counts(api) == counts
-        assert bot.reply_to(zhang, "/start") == "张三，您好！您已绑定为支部书记。\n发送 /帮助 查看您可以做的事。"
+        assert bot.reply_to(zhang, "/start") == "张三，您好！您已绑定为下级党组织书记。\n发送 /帮助 查看您可以做的事。"
         assert bot.reply_to(zhang, "/mylist") == list_before
         assert bot.reply_to(zhang, "/我的清单") == list_before
         assert bot.reply_to(api.user(22, "别人"), f"/start {code}") == INVITE_USED

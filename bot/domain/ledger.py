@@ -28,7 +28,8 @@ from bot.domain.workbook import IMPORT_STATUSES
 
 # PERFORMANCE: the two rates and the ranking score made of them (issue 22 §7: not an
 # "index" — the sheet is named for what it holds; its 说明 gives the formula)
-OBLIGATIONS, TALKS, FIXES, EVENTS, PERFORMANCE = "履责事项", "约谈", "整改", "履责纪实", "完成与响应"
+OBLIGATIONS, TALKS, FIXES, EVENTS = "履责事项", "约谈", "整改", "履责纪实"
+PERFORMANCE = "完成与响应"
 CASES = "问责"  # confidential: only in a 纪委 member's export (and the console's)
 
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
