@@ -266,6 +266,26 @@ async def test_talk_kinds_are_the_one_list(bot, api, org):
     assert "工作约谈：周支书" in api.last(ji.id).plain
 
 
+async def test_a_required_逐级约谈_is_recorded_as_one(bot, api, org, clock):
+    chen = org.users["陈书记"]
+    clock.set(at(date(2026, 12, 1)))
+    await bot.tick()  # the rules' talks become items
+    await bot.send(chen, "/约谈")
+    talks = api.last(chen.id)
+    label = next(b for b, _ in talks.buttons if b.startswith("登记谈话")
+                 and "逐级约谈" in talks.plain.split(b.split()[-1])[1].split("\n")[0])
+    await bot.press(chen, talks, label)
+    await bot.send(chen, "11月30日")
+    prompt = api.last(chen.id)
+    assert [b for b, _ in prompt.buttons][:len(SPEC_KINDS)][0] == "逐级约谈"
+    await bot.press(chen, prompt, "逐级约谈")
+    await bot.send(chen, "传导压力，提出要求")
+    assert "的逐级约谈" in api.last(chen.id).plain
+    async with bot.app.bot_data.services.db.read() as tx:
+        held = await tx.talks.held(date(2026, 1, 1), date(2026, 12, 31))
+    assert [t.kind for t in held] == ["逐级约谈"]
+
+
 async def test_the_talk_kinds_migration_makes_约谈_工作约谈(tmp_path):
     path = tmp_path / "old.db"
     build_to(path, 8)
