@@ -58,6 +58,7 @@ from bot.domain.vocabulary import DUTY_NAMES, ROLE_NAMES, parse_term
 ENV = "DUTYBOT_RULES"
 DEFAULT_RULES = "default_rules.toml"
 DAYS_AFTER_MAX = 90
+TALK_KIND_MAX = 12  # a talk kind is a button label
 
 Loc = tuple[str | int, ...]
 
@@ -639,6 +640,8 @@ def _talk_kinds(words: list[str]) -> list[str]:
     for word in words:
         if words.count(word) > 1:
             raise ValueError(f"谈话类型“{word}”重复列出")
+        if len(word) > TALK_KIND_MAX or "\n" in word:
+            raise ValueError(f"谈话类型“{word}”须在一行内、最多{TALK_KIND_MAX}字（它是一个按钮）")
     return words
 
 

@@ -122,7 +122,7 @@ def test_a_my_list_answers_in_chinese_and_ascii(world: World) -> None:
 def test_a_command_menu_is_ascii_with_chinese_descriptions(world: World) -> None:
     api = world.api
     assert any(method.lower() == "setmycommands" for method, _ in list(api.calls))
-    assert api.commands == [{"command": c.ascii, "description": c.description}
+    assert api.commands == [{"command": c.ascii, "description": c.words}
                             for c in commands.ALL]
     for entry in api.commands:
         assert re.fullmatch(r"[a-z0-9_]{1,32}", entry["command"]), entry

@@ -82,6 +82,8 @@ def test_a_rules_file_names_the_body(tmp_path):
     ('[names]\nsupervisr = "纪委"\n', "line 2: names.supervisr: unknown key, did you mean"),
     ('[talks]\nkinds = []\n', "line 2: talks.kinds: 须至少列出一种谈话类型"),
     ('[talks]\nkinds = ["廉政谈话", "廉政谈话"]\n', "line 2: talks.kinds: 谈话类型“廉政谈话”重复列出"),
+    ('[talks]\nkinds = ["廉政谈话", "谈话谈话谈话谈话谈话谈话谈话"]\n', "最多12字"),
+    ('[talks]\nkinds = ["廉政谈话", "  "]\n', "line 2: talks.kinds[2]: must not be empty"),
 ])
 def test_a_bad_setting_stops_start_up_in_one_line(tmp_path, text, expected):
     with pytest.raises(RulesError) as caught:
@@ -142,6 +144,9 @@ def test_with_the_default_the_texts_are_as_before():
 
     assert refusal(e.NotAllowed("weekly")) == "⛔ 周报只提供给纪委和党委书记。"
     assert "/周报（/weekly）— 纪委周报" in help_body(frozenset({Role.DISCIPLINE_SECRETARY}))
+    from messages.commands import menu
+
+    assert [d for _, d in menu() if "{" in d or "}" in d] == []  # every template is filled
 
 
 # -- what users see, end to end, with 纪工委 configured ---------------------------------------
