@@ -64,7 +64,7 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _EXTRA_FILL = PatternFill("solid", fgColor="EDEDED")  # columns the import does not read
 _PERCENT = "0.0%"
-_SCORE = "0"  # the 履责指数 is 0–100
+_SCORE = "0"  # the ranking score is 0–100
 
 
 class LedgerFile(NamedTuple):

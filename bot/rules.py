@@ -31,9 +31,11 @@ from pydantic import (
 )
 
 from bot.config import ConfigError
+from bot.domain.bodies import DEFAULT as DEFAULT_BODY
+from bot.domain.bodies import BodyNames, UnknownBody, body_named
 from bot.domain.calendar import YearOverride
 from bot.domain.cases import Situation
-from bot.domain.model import Duty, Role
+from bot.domain.model import TALK_KINDS, Duty, Role
 from bot.domain.obligations import (
     TITLE_FIELDS,
     TRIGGER_NAMES,
@@ -56,6 +58,7 @@ from bot.domain.vocabulary import DUTY_NAMES, ROLE_NAMES, parse_term
 ENV = "DUTYBOT_RULES"
 DEFAULT_RULES = "default_rules.toml"
 DAYS_AFTER_MAX = 90
+TALK_KIND_MAX = 12  # a talk kind is a button label
 
 Loc = tuple[str | int, ...]
 
@@ -81,6 +84,8 @@ class Rules:
     calendar: dict[int, YearOverride] = field(default_factory=dict)
     weekly: WeeklyPolicy = field(default_factory=WeeklyPolicy)
     accountability: AccountabilityRules = field(default_factory=AccountabilityRules)
+    body: BodyNames = DEFAULT_BODY  # the supervising body's words (bot/domain/bodies.py)
+    talk_kinds: tuple[str, ...] = TALK_KINDS  # the kinds of talk one records (SPEC §11)
 
 
 def load_rules(path: Path | None = None) -> Rules:
@@ -188,7 +193,7 @@ def _show_path(loc: Loc) -> str:
 
 # Merging ---------------------------------------------------------------------------------
 
-_SECTIONS = ("reminders", "escalation", "summary", "accountability")
+_SECTIONS = ("reminders", "escalation", "summary", "accountability", "names", "talks")
 _SCHEDULE_FIELDS = ("due", "event", "days_after")
 _WHOLE = frozenset({"key", "title", "kind", "duty", "who", "schedule"})
 
@@ -620,11 +625,40 @@ class _Accountability(_Model):
     concerned_see: Literal["after_closing", "never"] = "after_closing"
 
 
+def _body(text: str) -> BodyNames:
+    try:
+        return body_named(text)
+    except UnknownBody as exc:
+        raise ValueError(str(exc)) from None
+
+
+class _Names(_Model):
+    supervisor: Annotated[InstanceOf[BodyNames], BeforeValidator(_text(_body))]
+
+
+def _talk_kinds(words: list[str]) -> list[str]:
+    if not words:
+        raise ValueError("须至少列出一种谈话类型，如 [\"廉政谈话\"]")
+    for word in words:
+        if words.count(word) > 1:
+            raise ValueError(f"谈话类型“{word}”重复列出")
+        if len(word) > TALK_KIND_MAX or "\n" in word:
+            raise ValueError(f"谈话类型“{word}”须在一行内、最多{TALK_KIND_MAX}字（它是一个按钮）")
+    return words
+
+
+class _Talks(_Model):
+    kinds: Annotated[list[Annotated[str, AfterValidator(_nonempty)]],
+                     AfterValidator(_talk_kinds)]
+
+
 class _RulesFile(_Model):
     reminders: _Reminders
     escalation: _Escalation
     summary: _Summary
     accountability: _Accountability
+    names: _Names
+    talks: _Talks
     calendar: dict[Annotated[str, AfterValidator(_year)], _Year] = {}
     obligation: list[_Obligation] = []
 
@@ -635,6 +669,8 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "escalation": tuple(_Escalation.model_fields),
     "summary": tuple(_Summary.model_fields),
     "accountability": tuple(_Accountability.model_fields),
+    "names": tuple(_Names.model_fields),
+    "talks": tuple(_Talks.model_fields),
     "calendar": tuple(_Year.model_fields),
     "obligation": tuple(f.alias or n for n, f in _Obligation.model_fields.items()),
 }
@@ -668,7 +704,8 @@ def _build(model: _RulesFile) -> Rules:
             rules.append(rule)
     weekly = WeeklyPolicy(weekday=model.summary.weekday, at=model.summary.send_time)
     return Rules(policy=policy, obligations=tuple(rules), calendar=calendar, weekly=weekly,
-                 accountability=_accountability(model.accountability))
+                 accountability=_accountability(model.accountability),
+                 body=model.names.supervisor, talk_kinds=tuple(model.talks.kinds))
 
 
 def _accountability(model: _Accountability) -> AccountabilityRules:

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from messages.names import say
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
     ascii: str
     chinese: str | None
-    description: str
+    description: str  # a template: {纪委} etc. are the configured body's words (messages/names.py)
     audience: str  # "anyone", "bound", "admin", "creator", "secretary", "discipline", "leader", "approver"
+
+    @property
+    def words(self) -> str:
+        """The description as shown, in the configured body's words."""
+        return say(self.description)
 
 
 START = Command("start", None, "开始 / 用邀请码绑定身份", "anyone")
@@ -26,13 +33,13 @@ REGISTER = Command("register", "登记", "登记人员，生成邀请链接", "a
 INVITE = Command("invite", "邀请", "给已登记人员重发邀请链接", "admin")
 UNITS = Command("units", "单位", "查看单位列表", "admin")
 NEW_UNIT = Command("newunit", "新建单位", "新建单位", "admin")
-BIND_GROUP = Command("bindgroup", "绑定群", "登记本群为纪委群或单位群", "admin")
+BIND_GROUP = Command("bindgroup", "绑定群", "登记本群为{纪委群}或单位群", "admin")
 REMIND_SETTINGS = Command("remindsettings", "提醒设置", "查看或修改提醒时间和提前天数", "admin")
 MEETING = Command("meeting", "民主生活会", "登记民主生活会召开日期（7天内报上级纪委）", "secretary")
 REPORT = Command("report", "汇报", "汇报事项进展：选事项、改状态、写说明", "bound")
-FIXES = Command("fixes", "整改", "整改事项：本人的整改；纪委查看全部、验收销号", "bound")
+FIXES = Command("fixes", "整改", "整改事项：本人的整改；{纪委}查看全部、验收销号", "bound")
 TALKS = Command("talks", "约谈", "应开展和已开展的谈话，登记谈话情况", "bound")
-WEEKLY = Command("weekly", "周报", "纪委周报：逾期、临期、约谈、整改、履责指数", "discipline")
+WEEKLY = Command("weekly", "周报", "{纪委}周报：逾期、临期、约谈、整改、完成与响应", "discipline")
 OVERDUE = Command("overdue", "逾期", "我管辖范围内的逾期事项", "leader")
 EXPORT = Command("export", "导出", "导出 Excel 台账（清单、约谈、整改、履责纪实）", "discipline")
 EXTENSIONS = Command("extensions", "延期审批", "待我审批的延期申请，逐项批准或驳回", "approver")
@@ -52,4 +59,4 @@ ALL: tuple[Command, ...] = (
 
 def menu() -> list[tuple[str, str]]:
     """(command, description) pairs for set_my_commands."""
-    return [(c.ascii, c.description) for c in ALL]
+    return [(c.ascii, c.words) for c in ALL]

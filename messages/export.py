@@ -32,6 +32,7 @@ from bot.domain.vocabulary import (
 from bot.domain.workbook import FIELD_COLUMNS, ITEMS, MAX_ROWS, PEOPLE, UNITS
 from messages.decisions import label as decision_label
 from messages.format import esc
+from messages.names import say
 
 # -- the chat ----------------------------------------------------------------------------------
 
@@ -62,10 +63,11 @@ _SHEET_HELP = {
            "逾期天数和最后更新时间，导入时不读取。",
     OBLIGATIONS: "按规则生成的履责事项（谈话、报告等），以及临时安排的约谈。",
     TALKS: "应开展的谈话（谈话人、谈话对象、期限、状态），以及已登记的谈话（日期、类型、情况）。",
-    FIXES: "纪委交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
-    CASES: "问责案件（保密，只在纪委成员的导出中）：追责情形、查明问题、处理、一案双查的倒查。",
+    FIXES: "{纪委}交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
+    CASES: "问责案件（保密，只在{纪委委员}的导出中）：追责情形、查明问题、处理、一案双查的倒查。",
     EVENTS: "履责纪实：系统记录的每一次操作，按时间先后，只增不改。",
-    PERFORMANCE: "履责指数：每人和每个单位的按时完成率、提醒回应率和综合得分。",
+    PERFORMANCE: ("每人和每个单位的按时完成率、提醒回应率，以及据此排名用的计分"
+                  "（按时完成率×70% + 提醒回应率×30%，0–100；不是考核得分）。"),
 }
 
 
@@ -83,10 +85,10 @@ def ledger_help(made_at: str, counts: Mapping[str, int],
         ("日期为 Excel 日期，时间为北京时间；逾期天数只计仍在办理中的事项。",),
     ]
     if period is not None:
-        notes.append((f"履责指数统计期间：{period[0].isoformat()} 至 {period[1].isoformat()}。",))
+        notes.append((f"按时完成率和提醒回应率的统计期间：{period[0].isoformat()} 至 {period[1].isoformat()}。",))
     notes.append(("",))
     table: list[tuple[object, ...]] = [("工作表", "内容", "行数")]
-    table += [(sheet, _SHEET_HELP.get(sheet, ""), n) for sheet, n in counts.items()]
+    table += [(sheet, say(_SHEET_HELP.get(sheet, "")), n) for sheet, n in counts.items()]
     return notes + table
 
 
@@ -120,7 +122,7 @@ EVENT_NAMES: dict[str, str] = {
     "case.report_drafted": "生成报告草稿",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
-    "escalated": "逾期上报",
+    "escalated": "逾期督办",
     "decision.escalated": "待决定督办",
     "obligation_created": "生成履责事项",
     "policy_changed": "修改提醒设置",

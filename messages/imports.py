@@ -9,13 +9,14 @@ import re
 from collections.abc import Iterable
 
 from bot.domain.channels import Handle
-from bot.domain.model import SOURCES, ListKind
+from bot.domain.model import ListKind
 from bot.domain.vocabulary import (
     DUTY_NAMES,
     KIND_NAMES,
     LIST_NAMES,
     ROLE_NAMES,
     UNIT_KIND_NAMES,
+    problem_sources,
 )
 from bot.domain.workbook import (
     ALL_SHEETS,
@@ -466,7 +467,8 @@ _COLUMN_HELP: dict[tuple[str, str], str] = {
     (UNITS, "类型"): f"可填：{_names(UNIT_KIND_NAMES.values())}。留空时，有上级单位的为部门，没有的为党委；"
                      "已有单位留空则类型不变。",
     (PEOPLE, "姓名"): "最多40字。同一单位内不能重名；按“姓名 + 所在单位”对应已登记的人员。",
-    (PEOPLE, "角色"): f"可填：{_names(ROLE_NAMES.values())}；多个角色用“、”或“,”分隔。",
+    (PEOPLE, "角色"): "可填：{角色}；多个角色用“、”或“,”分隔。支部书记、党支部书记也认作下级党组织书记；"
+                     "监督机构的职务按四种机构名称（见规则文件 [names]）中任一种写法都认。",
     (PEOPLE, "所在单位"): "单位表或系统中已有的单位名称。",
     (PEOPLE, "分管单位"): "班子成员分管的单位，多个用“、”分隔；其他角色留空。",
     (PEOPLE, "手机号"): "可选，最多40个字符。群机器人@提醒时，钉钉按手机号@本人；"
@@ -488,7 +490,7 @@ _COLUMN_HELP: dict[tuple[str, str], str] = {
     (ITEMS, "所在单位"): "事项所属的单位；留空时为责任人所在单位。",
     (ITEMS, "上级事项编号"): "按“问题 → 责任 → 措施”传导：责任清单事项的上级是问题清单事项，措施清单事项的上级是"
                            "责任清单事项，问题清单事项留空。可填本表或系统中已有事项的编号。",
-    (ITEMS, "来源"): f"可选，如 {_names(SOURCES)}，也可自填。",
+    (ITEMS, "来源"): "可选，如 {来源}，也可自填。",
     (ITEMS, "截止日期"): "Excel 日期，或文字 2026-03-31、2026/3/31、2026年3月31日；必须含年份。",
     (DELEGATIONS, "上级事项编号"): "分解（责任传导）：被分解的事项编号，清单表或系统中已有的事项。"
                                   "党委书记的事项分解给班子成员，班子成员的事项分解给其分管单位的下级党组织书记。",
@@ -524,6 +526,8 @@ def template_help() -> list[tuple[str, ...]]:
         "",
     ]
     table = [("工作表", "列名", "必填", "说明与可填的值")]
-    table += [(s, c, "必填" if c in REQUIRED[s] else "", _COLUMN_HELP[(s, c)])
+    # the roles and sources as configured now (messages/names.py), not at import time
+    words = {"角色": _names(ROLE_NAMES.values()), "来源": _names(problem_sources())}
+    table += [(s, c, "必填" if c in REQUIRED[s] else "", _COLUMN_HELP[(s, c)].format_map(words))
               for s in ALL_SHEETS for c in COLUMNS[s]]
     return [(n,) for n in notes] + table

@@ -15,7 +15,7 @@ from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
-from messages import case_report, cases, decisions, delegation, outgoing, replies, summary
+from messages import case_report, cases, decisions, delegation, names, outgoing, replies, summary
 from messages.format import days_phrase, esc, fmt_date
 from messages.markup import from_html
 from messages.telegram import Rendered, actions_of, rendered
@@ -112,7 +112,7 @@ def digest(payload: dict[str, Any], today: date) -> str:
     number = 0
     for title, group, with_owner in (("🔴 已逾期", overdue, False),
                                      ("⏰ 即将到期", coming, False),
-                                     ("📢 请督促（您分管或主管范围内的逾期事项）", others, True)):
+                                     ("📢 请督办（您分管或主管范围内的逾期事项）", others, True)):
         if not group:
             continue
         lines += ["", f"<b>{title}</b>"]
@@ -150,7 +150,7 @@ def group_digest(payload: dict[str, Any], today: date) -> str:
     entries = payload["entries"]
     more = payload.get("more", 0)
     lines = [f"<b>🔴 逾期事项通报</b> · {fmt_date(today)}",
-             f"以下 {len(entries) + more} 项事项逾期已久，提请纪委督办：", ""]
+             f"以下 {len(entries) + more} 项事项逾期已久，提请{names.body()}督办：", ""]
     for number, entry in enumerate(entries, start=1):
         lines += _line(number, entry, today, with_owner=True)
     if more:
@@ -201,9 +201,9 @@ def remind_settings(policy: ReminderPolicy, changed: set[str], title: str) -> st
         f"到期前提醒：{lead}{mark('lead_days')}",
         f"发送时间：每个工作日 {format_time(policy.send_time)}{mark('send_time')}",
         f"免打扰：{quiet}{mark('quiet_hours')}",
-        "逾期：" + "；".join((_after(policy.owner_after_days, "本人"),
+        "逾期督办：" + "；".join((_after(policy.owner_after_days, "本人"),
                             _after(policy.leaders_after_days, "分管领导和书记"),
-                            _after(policy.discipline_after_days, "纪委群"))) + mark("escalation"),
+                            _after(policy.discipline_after_days, names.group()))) + mark("escalation"),
         "",
         "提醒日如遇周末或法定节假日，提前到之前最近的工作日；调休上班日照常提醒。",
     ]

@@ -16,6 +16,7 @@ from bot.services.replies import Changed, Decided, PendingExtension
 from bot.services.reply_flows import Reported
 from messages import callbacks as cb
 from messages.format import days_phrase, esc, fmt_date
+from messages.names import body
 
 # Callback data (messages/callbacks.py has the grammar): an action and ids only,
 # re-checked on every press.
@@ -120,7 +121,7 @@ def items_named(markup: InlineKeyboardMarkup | None) -> set[int]:
 def moved(changed: Changed) -> str:
     item = changed.item
     if item.status is ItemStatus.PENDING_VERIFICATION:
-        return f"{item.code} 已提交纪委验收，验收通过后销号"
+        return f"{item.code} 已提交{body()}验收，验收通过后销号"
     if item.status is ItemStatus.DONE:
         return f"{item.code} 已完成，辛苦了"
     return f"{item.code} 已标记为“{STATUS_NAMES[item.status]}”"
@@ -294,9 +295,9 @@ def rectification_assigned(p: dict[str, Any], today: date) -> str:
             f"来源：{esc(p['source'])}\n"
             f"<code>{esc(p['code'])}</code> {esc(p['title'])}\n"
             f"• 整改方案 <code>{esc(plan['code'])}</code> 请于 "
-            f"{fmt_date(date.fromisoformat(plan['due']))} 前报纪委\n"
+            f"{fmt_date(date.fromisoformat(plan['due']))} 前报{body()}\n"
             f"• 整改完成期限：{fmt_date(date.fromisoformat(p['due']))}\n"
-            "完成后点“已完成”提交纪委验收，验收通过后销号。")
+            f"完成后点“已完成”提交{body()}验收，验收通过后销号。")
 
 
 def rectification_keyboard(p: dict[str, Any]) -> InlineKeyboardMarkup:

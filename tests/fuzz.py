@@ -208,8 +208,8 @@ FLOW_STEPS: tuple[FlowStep, ...] = tuple([
     *_walk("extension", ZHOU, (("due", "2026-12-31"), ("reason", "材料未齐"))),
     *_walk("send_back", LIU, (("reason", "方案不完整"),)),
     *_walk("note", ZHOU, (("item", "{code}"),)),
-    *_walk("talk_record", LIU, (("held_on", "今天"), ("talk", "约谈"), ("note", "已谈"))),
-    *_walk("talk_schedule", LIU, (("person", ZHOU), ("talk", "约谈"), ("due", "2026-12-20"))),
+    *_walk("talk_record", LIU, (("held_on", "今天"), ("talk", "工作约谈"), ("note", "已谈"))),
+    *_walk("talk_schedule", LIU, (("person", ZHOU), ("talk", "工作约谈"), ("due", "2026-12-20"))),
 ])
 
 
@@ -314,7 +314,7 @@ class FlowDriver:
             w, liu = self.w, self.w.user(LIU)
             await w.bot.send(liu, "/约谈")
             await w.bot.press(liu, w.api.last(liu.id), "安排约谈")
-            for answer in (ZHOU, "约谈", "2026-12-20"):
+            for answer in (ZHOU, "工作约谈", "2026-12-20"):
                 await w.bot.send(liu, answer)
             self.subjects["talk_record"] = re.search(
                 r"已安排 ([A-Z][0-9]+)", w.api.last(liu.id).plain).group(1)

@@ -42,7 +42,7 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         "已通过验收并销号",
         # the 纪委's weekly picture: pushed on Mondays, and asked for at the end
         "📊 四责协同周报",
-        "十、履责指数",
+        "十、按期完成与提醒响应",
     ):
         assert expected in text, expected
     # the 纪委's 企业微信 group, through its group robot: the Monday summary as it reads there

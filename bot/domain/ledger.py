@@ -26,7 +26,10 @@ from bot.domain.workbook import IMPORT_STATUSES
 # header columns first, so that importing an exported file changes nothing; the import reads
 # columns by their header and ignores the extra ones to their right.
 
-OBLIGATIONS, TALKS, FIXES, EVENTS, PERFORMANCE = "履责事项", "约谈", "整改", "履责纪实", "履责指数"
+# PERFORMANCE: the two rates and the ranking score made of them (issue 22 §7: not an
+# "index" — the sheet is named for what it holds; its 说明 gives the formula)
+OBLIGATIONS, TALKS, FIXES, EVENTS = "履责事项", "约谈", "整改", "履责纪实"
+PERFORMANCE = "完成与响应"
 CASES = "问责"  # confidential: only in a 纪委 member's export (and the console's)
 
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -46,7 +49,7 @@ LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
     CASES: ("编号", "涉及人员", "所在单位", "追责情形", "查明问题", "处理", "处理日期",
             "一案双查", "典型案例", "状态", "倒查", "登记时间"),
     PERFORMANCE: ("类别", "名称", "所在单位", "计入事项", "按时完成", "按时完成率", "提醒",
-                  "已回应", "回应率", "履责指数"),
+                  "已回应", "回应率", "排名计分"),
 }
 
 
@@ -156,7 +159,7 @@ class Verdict(NamedTuple):
 
 
 class Score(NamedTuple):
-    """One line of the 履责指数: a person (with their unit) or a unit."""
+    """One line of the 完成与响应 sheet: a person (with their unit) or a unit."""
 
     name: str
     unit: str | None
@@ -175,7 +178,7 @@ class LedgerWords:
     whoever asks for the 台账, since the writer stands below messages/. Module-level
     functions, so that the bundle pickles (the workbook is written in a child process)."""
 
-    #: the 说明 sheet: (made at, rows per sheet, the 履责指数's period) → its rows
+    #: the 说明 sheet: (made at, rows per sheet, the period of the rates) → its rows
     help: Callable[[str, Mapping[str, int], tuple[date, date] | None], list[tuple[object, ...]]]
     #: who did it: (person, Telegram id, the event's "via")
     actor: Callable[[str | None, int | None, object], str]

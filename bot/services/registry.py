@@ -14,6 +14,7 @@ from bot.channels.robots.wire import RobotWire
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
+from bot.domain.vocabulary import configure_body
 from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
 from bot.services.case_flow import CaseRecordFlow
@@ -76,6 +77,7 @@ class Services:
         """`offload`: the child processes for heavy work; by default the process's own,
         which outlives these services (tests open many, and share its children)."""
         rules = rules or load_rules(settings.rules)
+        configure_body(rules.body)  # every text names the configured body (bot/domain/bodies.py)
         offload = offload or shared()
         db = await Database.open(settings.db_path)
         await db.migrate()
@@ -84,7 +86,7 @@ class Services:
         groups = GroupService(db, clock)
         replies = ReplyService(db, clock, settings.admin_ids)
         fixes = RectificationService(items)
-        talks = TalkService(replies)
+        talks = TalkService(replies, rules.talk_kinds)
         calendar = WorkCalendar(rules.calendar)
         decisions = DecisionService(db, clock, calendar, rules.policy)
         reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids,
