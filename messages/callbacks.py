@@ -16,6 +16,7 @@ too; this only decides whether the data is one of ours):
     ex:<ok|no>:<request id>[:p]      decide a 延期 request (p: on the /延期审批 list)
     ex:wd:<request id>               the applicant withdraws it
     zg:<ok|back>:<item id>           the 纪委's 销号 or 退回 of a 整改
+    jc:<finding id>                  a 监督检查's finding becomes a 问题 and a 整改
 
 Ids are ASCII digits without a leading zero, 1 to 2**63 - 1 (SQLite's integers); pages
 0–9999. Anything else — another field count, another action, '٣' or '03' for an id,
@@ -39,6 +40,7 @@ TALK_NEW = "tk:new"
 ITEM = "it"
 EXTENSION = "ex"
 CHECK = "zg"
+FINDING = "jc"
 
 # The item buttons' actions, 延期 decisions, 销号/退回.
 ACK, START, DONE, EXTEND, STATUS = "ack", "go", "done", "ext", "st"
@@ -71,6 +73,7 @@ _GRAMMAR = {
     EXTENSION: re.compile(rf"{EXTENSION}:(?:{_words(APPROVE, REJECT)}:{_ID}(?::({PENDING}))?"
                           rf"|({WITHDRAW}):{_ID})", re.ASCII),
     CHECK: re.compile(rf"{CHECK}:{_words(VERIFY, RETURN)}:{_ID}", re.ASCII),
+    FINDING: re.compile(rf"{FINDING}:{_ID}", re.ASCII),
 }
 
 
@@ -163,6 +166,12 @@ def parse_extension(data: object) -> ExtensionPress:
 def parse_check(data: object) -> CheckPress:
     act, item = _match(CHECK, data).groups()
     return CheckPress(act, _id(item))
+
+
+def parse_finding(data: object) -> int:
+    """`jc:<finding id>`: the finding's id."""
+    (finding,) = _match(FINDING, data).groups()
+    return _id(finding)
 
 
 def list_surface(page: int) -> str:

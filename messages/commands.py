@@ -37,11 +37,14 @@ OVERDUE = Command("overdue", "逾期", "我管辖范围内的逾期事项", "lea
 EXPORT = Command("export", "导出", "导出 Excel 台账（清单、约谈、整改、履责纪实）", "discipline")
 EXTENSIONS = Command("extensions", "延期审批", "待我审批的延期申请，逐项批准或驳回", "approver")
 CASES = Command("cases", "问责", "问责案件（一案双查），仅私聊，按权限显示", "leader")
+INSPECT = Command("inspect", "监督检查", "监督检查记录：四个方面的检查发现，可一键转为问题和整改", "discipline")
+ASSESS = Command("assess", "考核", "年度检查考核结果，及机器人记录的数据", "leader")
 CHANNELS = Command("channels", "渠道", "办公群机器人（企业微信、钉钉、飞书）及其状态", "admin")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
     START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, WEEKLY, OVERDUE, CASES, EXPORT,
+    INSPECT, ASSESS,
     NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, CHANNELS, MEETING,
     CANCEL,
 )

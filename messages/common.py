@@ -63,6 +63,10 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.OVERDUE)
     if roles & (DISCIPLINE_ROLES | {Role.ADMIN}):
         cmds.append(c.EXPORT)
+    if roles & DISCIPLINE_ROLES:
+        cmds.append(c.INSPECT)
+    if roles & (DISCIPLINE_ROLES | {Role.ADMIN, Role.SECRETARY, Role.MEMBER}):
+        cmds.append(c.ASSESS)
     if roles & CREATE_ITEM_ROLES:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:

@@ -8,6 +8,7 @@ from bot.services.export import EXPORT_SECONDS
 from messages.cases import case_refused
 from messages.channels import channel_refused
 from messages.format import INVISIBLE_KINDS, echo, esc
+from messages.inspections import inspect_usage, inspection_refused
 
 _ACTIONS = {
     "register": "登记人员只能由管理员（党委办公室）操作。",
@@ -28,6 +29,10 @@ _ACTIONS = {
     "export": "导出台账只能由纪委或管理员（党委办公室）操作。",
     "channels": "办公群机器人（渠道）只能由管理员（党委办公室）查看和管理。",
     "record_case": "登记和办结问责案件只能由纪委操作。",
+    "record_inspection": "登记监督检查、把检查发现转为问题和整改只能由纪委操作。",
+    "view_inspections": "监督检查记录只提供给纪委、党委书记、办公室和班子成员（分管范围内）。",
+    "record_assessment": "登记检查考核结果只能由党委（党委书记或党委办公室）操作。",
+    "view_assessment": "检查考核结果只提供给党委、纪委和班子成员（分管范围内）。",
     "note": "您看不到这个事项，不能为它添加进展说明。",
     "report": "请先绑定身份再汇报。",
     "extension": "请先绑定身份再申请延期。",
@@ -145,7 +150,7 @@ def refusal(error: e.ServiceError) -> str:
         case e.AlreadyBound(name=name):
             return f"您的账号已经绑定为“{esc(name)}”，无需再次绑定。"
         case e.UsageError(command=command):
-            return USAGE[command]
+            return inspect_usage() if command == "inspect" else USAGE[command]
         case e.StaleButton():
             return "这个按钮已失效，或不是给您的。如需操作请重新发送命令。"
         case e.NotYours():
@@ -186,6 +191,8 @@ def refusal(error: e.ServiceError) -> str:
                     "发送 /我的清单 查看您能看到的事项。")
         case e.CaseRefused():
             return case_refused(error)
+        case e.InspectionRefused():
+            return inspection_refused(error)
         case e.ChannelRefused():  # the console's, in HTML should a chat ever need one
             return esc(channel_refused(error))
         case e.NothingToNote():

@@ -32,6 +32,7 @@ from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
+from storage.inspections import InspectionRepo
 from storage.items import ItemRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
@@ -66,6 +67,7 @@ class Tx:
         self.summary = SummaryRepo(conn)
         self.channels = ChannelRepo(conn)
         self.cases = CaseRepo(conn)
+        self.inspections = InspectionRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

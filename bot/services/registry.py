@@ -22,9 +22,11 @@ from bot.services.channels import ChannelService
 from bot.services.delivery import DeliveryService
 from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
+from bot.services.followups import FollowUpService
 from bot.services.groups import GroupService
 from bot.services.imports import ImportService
 from bot.services.inbox import InboxService
+from bot.services.inspections import AssessmentService, InspectionService
 from bot.services.items import ItemService
 from bot.services.people import PeopleService
 from bot.services.rectifications import RectificationService
@@ -65,6 +67,9 @@ class Services:
     robots: RobotOutbox  # what each robot sends next, and when
     cases: CaseService  # the 问责 register (confidential)
     offload: Offloader  # heavy work (workbooks, charts) in child processes
+    inspections: InspectionService  # 监督检查 (the 纪委's)
+    assessments: AssessmentService  # 检查考核 results (the 党委's)
+    followups: FollowUpService  # a case's 书面检讨 and 深刻检查 (confidential)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None,
@@ -83,7 +88,8 @@ class Services:
         talks = TalkService(replies)
         calendar = WorkCalendar(rules.calendar)
         reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
-        cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy)
+        cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy,
+                            rules.followups)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
@@ -99,7 +105,13 @@ class Services:
                    inbox=InboxService(db, clock), offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
-                   cases=cases)
+                   cases=cases,
+                   inspections=InspectionService(db, clock, items, fixes,
+                                                 rules.inspections.fix_days,
+                                                 rules.inspections.plan_days),
+                   assessments=AssessmentService(db, clock, rules.inspections.grades,
+                                                 summary.performance),
+                   followups=FollowUpService(db, clock, calendar, reminders.policy))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
@@ -111,6 +123,7 @@ class Services:
             await self.summary.plan_week()
             await self.cases.plan_drafts()
             await self.cases.plan_review_reminders()
+            await self.followups.plan_reminders()
             await self.inbox.prune()
             await self.robots.prune()
 

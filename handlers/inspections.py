@@ -1,0 +1,82 @@
+"""/监督检查 (/inspect) and /考核 (/assess).
+
+`/监督检查` lists the latest inspections in the sender's scope; `/监督检查 日期 单位 类型`
+with a line per point records one (纪委); the button under a finding turns it into a 问题
+and a 整改 (纪委, re-checked on every press). `/考核 [年份]` lists the year's results;
+`/考核 年份 单位` shows one beside the bot's figures; `/考核 年份 单位 等次 评语` records
+one (党委). /考核 is answered in private chat only: its figures count 问责 cases.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler
+
+from bot.domain.assessments import can_record_assessments
+from bot.domain.inspections import can_record_inspections
+from handlers.commands import add_command, command_args
+from handlers.common import actor_of, refusing, reply, toast
+from handlers.context import DutyContext
+from messages import callbacks, commands
+from messages.inspections import (
+    assessment_list,
+    assessment_text,
+    finding_fixed,
+    findings_keyboard,
+    inspection_list,
+    inspection_recorded,
+)
+
+PRIVATE_ONLY = "考核结果只在与我的私聊中查看，请在私聊中发送 /assess。"
+
+
+@refusing
+async def inspect(update: Update, context: DutyContext) -> None:
+    """Record (with arguments) or list (without)."""
+    actor = await actor_of(update, context)
+    message = update.effective_message
+    service = context.services.inspections
+    text = (message.text or "").split(maxsplit=1)
+    if len(text) == 2 and text[1].strip():
+        view = await service.record(actor, text[1])
+        await reply(update, inspection_recorded(view), findings_keyboard([view]))
+        return
+    views = await service.recent(actor)
+    can_record = can_record_inspections(actor)
+    await reply(update, inspection_list(views, can_record),
+                findings_keyboard(views) if can_record else None)
+
+
+@refusing
+async def on_finding_button(update: Update, context: DutyContext) -> None:
+    """`jc:<finding id>`: the finding becomes a 问题 and a 整改; the 纪委's, re-checked."""
+    finding_id = callbacks.parse_finding(update.callback_query.data)
+    actor = await actor_of(update, context)
+    done = await context.services.inspections.make_fix(actor, finding_id)
+    await toast(update, f"已转为 {done.item.item.code} 和 {done.fix.main.item.code}")
+    await reply(update, finding_fixed(done))
+
+
+@refusing
+async def assess(update: Update, context: DutyContext) -> None:
+    chat = update.effective_chat
+    if chat.type != chat.PRIVATE:
+        await reply(update, PRIVATE_ONLY)
+        return
+    actor = await actor_of(update, context)
+    words = command_args(update.effective_message)
+    service = context.services.assessments
+    if len(words) >= 3:
+        view = await service.record(actor, words[0], words[1], words[2], words[3:])
+        await reply(update, assessment_text(view, recorded=True))
+    elif len(words) == 2:
+        await reply(update, assessment_text(await service.view(actor, words[0], words[1])))
+    else:
+        found = await service.listing(actor, words[0] if words else None)
+        await reply(update, assessment_list(found, can_record_assessments(actor)))
+
+
+def register(app: Application) -> None:
+    add_command(app, commands.INSPECT, inspect)
+    add_command(app, commands.ASSESS, assess)
+    app.add_handler(CallbackQueryHandler(on_finding_button, pattern=rf"^{callbacks.FINDING}:"))
