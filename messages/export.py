@@ -11,9 +11,11 @@ from datetime import date
 from typing import Any
 
 from bot.domain.ledger import (
+    ASSESSMENTS,
     CASES,
     EVENTS,
     FIXES,
+    INSPECTIONS,
     OBLIGATIONS,
     PERFORMANCE,
     TALKS,
@@ -61,7 +63,11 @@ _SHEET_HELP = {
     OBLIGATIONS: "按规则生成的履责事项（谈话、报告等），以及临时安排的约谈。",
     TALKS: "应开展的谈话（谈话人、谈话对象、期限、状态），以及已登记的谈话（日期、类型、情况）。",
     FIXES: "纪委交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
-    CASES: "问责案件（保密，只在纪委成员的导出中）：追责情形、查明问题、处理、一案双查的倒查。",
+    CASES: "问责案件（保密，只在纪委成员的导出中）：追责情形、查明问题、处理、一案双查的倒查，"
+           "以及被问责人的书面检讨和深刻检查。",
+    INSPECTIONS: "纪委的监督检查：每次检查按四个方面（责任分解是否明确、责任项目是否落实、"
+                 "责任履行是否协同、责任追究是否严格）各占一行，以及发现转成的问题和整改。",
+    ASSESSMENTS: "年度检查考核结果（党委登记）：等次、牵头班子成员、党委评语。",
     EVENTS: "履责纪实：系统记录的每一次操作，按时间先后，只增不改。",
     PERFORMANCE: "履责指数：每人和每个单位的按时完成率、提醒回应率和综合得分。",
 }
@@ -114,6 +120,11 @@ EVENT_NAMES: dict[str, str] = {
     "case.typical": "标记典型案例",
     "case.review_done": "倒查结论",
     "case.report_drafted": "生成报告草稿",
+    "case.followups_opened": "问责后续事项（书面检讨、深刻检查）",
+    "case.followup_done": "问责后续事项完成",
+    "inspection.recorded": "登记监督检查",
+    "inspection.finding_fixed": "检查发现转为问题和整改",
+    "assessment.recorded": "登记检查考核结果",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
     "escalated": "逾期上报",
@@ -291,6 +302,10 @@ def subject_name(subject_type: str, subject_id: str, name: str | None) -> str:
             return f"台账 {subject_id}"
         case "case":
             return f"问责案件（序号 {subject_id}）"
+        case "inspection":
+            return f"监督检查（序号 {subject_id}）"
+        case "assessment":
+            return f"检查考核（序号 {subject_id}）"
     return f"{subject_type} {subject_id}"
 
 
@@ -312,5 +327,15 @@ def case_review(duty: Duty, owner: str, due: date, done: bool, parties: list[str
     return f"{what}：{owner}负责，{state}；涉及 {'、'.join(parties) or '无'}"
 
 
+_FOLLOW_UP_NAMES = {"written": "书面检讨", "meeting": "深刻检查"}
+
+
+def case_follow_up(kind: str, owner: str, due: date, done_on: date | None) -> str:
+    """One follow-up of a person held accountable in the 问责 sheet's cell."""
+    state = f"已完成 {done_on.isoformat()}" if done_on else f"截止 {due.isoformat()}"
+    return f"{_FOLLOW_UP_NAMES.get(kind, kind)}：{owner}，{state}"
+
+
 WORDS = LedgerWords(help=ledger_help, actor=actor_name, event=event_name, subject=subject_name,
-                    details=event_details, recipient=recipient_name, review=case_review)
+                    details=event_details, recipient=recipient_name, review=case_review,
+                    follow_up=case_follow_up)

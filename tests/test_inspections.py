@@ -422,3 +422,44 @@ def test_any_arguments_to_the_new_commands_change_nothing_unless_done(fuzzed):
             assert state() == before
 
     check()
+
+
+# -- the 台账 -------------------------------------------------------------------------------------
+
+async def test_the_ledger_has_the_inspections_and_assessments_sheets(bot, api, org, admin):
+    """Both exports carry 监督检查 and 考核; the follow-ups only in the 纪委's 问责 sheet."""
+    import io
+
+    import openpyxl
+
+    liu, chen = org.users["刘纪委"], org.users["陈书记"]
+    await bot.send(liu, RECORD)
+    await bot.press(liu, api.last(liu.id), "J0001 落实：转为问题和整改")
+    await bot.send(chen, "/考核 2026 财务科党支部 较好 台账规范")
+    await _record_case(bot)
+
+    def book_of(user) -> openpyxl.Workbook:
+        sent = api.last(user.id)
+        assert sent.file is not None, sent.plain
+        return openpyxl.load_workbook(io.BytesIO(sent.file))
+
+    await bot.send(liu, "/export")
+    book = book_of(liu)
+    rows = list(book["监督检查"].iter_rows(values_only=True))
+    assert rows[0][:6] == ("编号", "检查日期", "被检查单位", "检查类型", "检查方面", "检查发现")
+    assert [r[4] for r in rows[1:]] == list(POINT_WORDS.values())
+    fixed = rows[2]
+    assert fixed[0] == "J0001" and fixed[5] == "公务接待台账未按月核对"
+    assert fixed[6].startswith("W") and fixed[7] and fixed[8] == "刘纪委"
+    assert rows[1][5] == "无问题" and rows[1][6] is None
+    assessed = list(book["考核"].iter_rows(values_only=True))
+    assert assessed[1][:5] == (2026, "财务科党支部", "较好", "李明", "台账规范")
+    cases = list(book["问责"].iter_rows(values_only=True))
+    assert cases[0][-1] == "后续义务"
+    assert "书面检讨：周支书，截止 2026-12-08" in cases[1][-1]
+    await bot.send(admin, "/export")
+    office = book_of(admin)
+    assert "监督检查" in office.sheetnames and "考核" in office.sheetnames
+    assert "问责" not in office.sheetnames
+    told = [str(r) for r in office["履责纪实"].iter_rows(values_only=True)]
+    assert not [r for r in told if "检讨" in r or "深刻检查" in r]
