@@ -1,10 +1,11 @@
 """/监督检查 (/inspect) and /考核 (/assess).
 
-`/监督检查` lists the latest inspections in the sender's scope; `/监督检查 日期 单位 类型`
-with a line per point records one (纪委); the button under a finding turns it into a 问题
-and a 整改 (纪委, re-checked on every press). `/考核 [年份]` lists the year's results;
-`/考核 年份 单位` shows one beside the bot's figures; `/考核 年份 单位 等次 评语` records
-one (党委). /考核 is answered in private chat only: its figures count 问责 cases.
+`/监督检查` lists the latest inspections in the sender's scope; `/监督检查 登记` records one
+step by step, `/监督检查 日期 单位 类型` with a line per point at once (纪委); the button
+under a finding turns it into a 问题 and a 整改 (纪委, re-checked on every press).
+`/考核 [年份]` lists the year's results; `/考核 年份 单位` shows one beside the bot's
+figures; `/考核 年份 单位 等次 评语` records one (党委). /考核 is answered in private chat
+only: its figures count 问责 cases.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.domain.inspections import can_record_inspections
 from handlers.commands import add_command, command_args
 from handlers.common import actor_of, refusing, reply, toast
 from handlers.context import DutyContext
+from handlers.flows import show
 from messages import callbacks, commands
 from messages.inspections import (
     assessment_list,
@@ -37,6 +39,10 @@ async def inspect(update: Update, context: DutyContext) -> None:
     message = update.effective_message
     service = context.services.inspections
     text = (message.text or "").split(maxsplit=1)
+    if len(text) == 2 and text[1].strip() in ("登记", "new"):  # guided, step by step
+        await show(update, context, await context.services.flows.start(
+            actor, update.effective_chat.id, "inspection_record"))
+        return
     if len(text) == 2 and text[1].strip():
         view = await service.record(actor, text[1])
         await reply(update, inspection_recorded(view), findings_keyboard([view]))

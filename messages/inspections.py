@@ -71,7 +71,8 @@ def inspection_list(views: list[InspectionView], can_record: bool) -> str:
 
 
 def inspect_usage() -> str:
-    return (f"登记监督检查：第一行写 /{c.INSPECT.chinese} 日期 单位 类型，"
+    return (f"登记监督检查：发送 /{c.INSPECT.chinese} 登记，按提示逐项填写；"
+            f"或一次写完：第一行写 /{c.INSPECT.chinese} 日期 单位 类型，"
             "之后每行写一个方面的检查结论（无问题的写“无问题”），例如：\n"
             f"/{c.INSPECT.chinese} 12月1日 财务科党支部 专项检查\n"
             "分解：无问题\n落实：公务接待台账未按月核对\n协同：无问题\n追究：无问题\n"

@@ -184,6 +184,29 @@ async def test_the_discipline_body_records_an_inspection_and_turns_a_finding_int
     assert await snapshot(bot) == before
 
 
+async def test_the_discipline_body_records_an_inspection_step_by_step(bot, api, org):
+    liu, chen = org.users["刘纪委"], org.users["陈书记"]
+    await bot.send(chen, "/监督检查 登记")
+    assert "只能由纪委操作" in api.last(chen.id).plain
+    await bot.send(liu, "/监督检查 登记")
+    assert "检查的是哪个单位" in api.last(liu.id).plain
+    await bot.press(liu, api.last(liu.id), "财务科党支部")
+    await bot.press(liu, api.last(liu.id), "巡察")
+    await bot.send(liu, "2026-12-20")  # not yet: asked again, nothing saved
+    assert "还没到" in api.last(liu.id).plain
+    await bot.send(liu, "11月20日")
+    assert "责任分解是否明确" in api.last(liu.id).plain
+    await bot.press(liu, api.last(liu.id), "无问题")
+    await bot.send(liu, "班子成员责任清单未细化到岗")
+    await bot.press(liu, api.last(liu.id), "无问题")
+    await bot.send(liu, "无问题")
+    done = api.last(liu.id)
+    assert "已登记监督检查 J0001" in done.plain and "巡察" in done.plain
+    assert "责任项目是否落实：班子成员责任清单未细化到岗" in done.plain
+    assert "责任追究是否严格：无问题" in done.plain
+    assert [label for label, _ in done.buttons] == ["J0001 落实：转为问题和整改"]
+
+
 async def test_only_the_discipline_body_records_or_converts(bot, api, org):
     liu, chen = org.users["刘纪委"], org.users["陈书记"]
     before = await snapshot(bot)
@@ -209,7 +232,7 @@ async def test_only_the_discipline_body_records_or_converts(bot, api, org):
      "看不懂检查方面“其他”"),
     ("/监督检查 2026-12-20 财务科党支部 巡察\n分解：无问题\n落实：无问题\n协同：无问题\n追究：无问题",
      "还没到"),
-    ("/监督检查 财务科党支部", "登记监督检查：第一行写"),
+    ("/监督检查 财务科党支部", "第一行写 /监督检查 日期 单位 类型"),
 ])
 async def test_a_bad_inspection_is_refused_naming_the_field(bot, api, org, text, said):
     liu = org.users["刘纪委"]

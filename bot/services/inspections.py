@@ -75,6 +75,16 @@ class InspectionView:
 
 
 @dataclass(frozen=True, slots=True)
+class InspectionDraft:
+    """A 监督检查 as the 纪委 typed it (words, not ids)."""
+
+    held_on: str  # a date in the house grammar
+    unit: str
+    kind: str  # 日常监督, 专项检查, 巡察 or 政治生态分析
+    answers: dict[str, str]  # a point (1–4, its short word or its words) → the finding
+
+
+@dataclass(frozen=True, slots=True)
 class FindingFixed:
     inspection: Inspection
     finding: Finding
@@ -82,9 +92,9 @@ class FindingFixed:
     fix: Rectification
 
 
-def parse_inspection(text: str) -> tuple[str, str, str, dict[str, str]]:
-    """`日期 单位 类型` on the first line, then `要点：发现` per line (or separated by ；):
-    (date, unit, kind, {label: text}). The words are checked by the service."""
+def parse_inspection(text: str) -> InspectionDraft:
+    """`日期 单位 类型` on the first line, then `要点：发现` per line (or separated by ；).
+    The words are checked by the service."""
     head, _, rest = text.strip().partition("\n")
     words = head.split()
     if words and words[0] in ("登记", "new"):
@@ -100,7 +110,7 @@ def parse_inspection(text: str) -> tuple[str, str, str, dict[str, str]]:
         if match is None:
             raise InspectionRefused("point", segment.strip()[:12])
         answers[match.group(1)] = match.group(2).strip()
-    return words[0], words[1], words[2], answers
+    return InspectionDraft(words[0], words[1], words[2], answers)
 
 
 class InspectionService(ServiceBase):
@@ -113,18 +123,25 @@ class InspectionService(ServiceBase):
         self.plan_days = plan_days
 
     async def record(self, actor: Actor, text: str) -> InspectionView:
-        """`/监督检查 日期 单位 类型` and the four points' findings (see parse_inspection):
-        checked whole, then saved with its event; by the 纪委 only."""
+        """`/监督检查 日期 单位 类型` and the four points' findings (see parse_inspection)."""
+        if not can_record_inspections(actor):
+            raise NotAllowed("record_inspection")
+        draft = parse_inspection(text)
+        async with self.change(actor) as tx:
+            return await self.record_in(tx, actor, draft)
+
+    async def record_in(self, tx: Tx, actor: Actor, draft: InspectionDraft) -> InspectionView:
+        """Checked whole, then saved with its event, in the caller's change; by the 纪委
+        only."""
         if not can_record_inspections(actor):
             raise NotAllowed("record_inspection")
         if actor.person is None:
             raise NotBound()
-        day_text, unit_name, kind_word, answers = parse_inspection(text)
-        kind = parse_kind(kind_word)
+        kind = parse_kind(draft.kind)
         if kind is None:
-            raise InspectionRefused("kind", kind_word[:12])
+            raise InspectionRefused("kind", draft.kind.strip()[:12])
         findings: dict[Point, str | None] = {}
-        for label, said in answers.items():
+        for label, said in draft.answers.items():
             point = parse_point(label)
             if point is None:
                 raise InspectionRefused("point", label[:12])
@@ -133,17 +150,16 @@ class InspectionService(ServiceBase):
             check_findings(findings)
         except InspectionProblem as problem:
             raise InspectionRefused(problem.field, problem.detail) from None
-        held_on = _past_date(day_text, self.today())
-        async with self.change(actor) as tx:
-            unit = await resolve_unit(tx, unit_name)
-            ordered = {p: findings[p] for p in POINT_WORDS}
-            inspection = await tx.inspections.add(held_on, unit.id, kind, ordered,
-                                                  actor.person.id, self.now())
-            await tx.events.record(actor, self.now(), "inspection.recorded", "inspection",
-                                   inspection.id, code=inspection.code, unit=unit.name,
-                                   kind=kind.value, held_on=held_on.isoformat(),
-                                   problems=[p.value for p, t in ordered.items() if t])
-            return (await self._views(tx, [inspection]))[0]
+        held_on = past_date(draft.held_on, self.today())
+        unit = await resolve_unit(tx, draft.unit)
+        ordered = {p: findings[p] for p in POINT_WORDS}
+        inspection = await tx.inspections.add(held_on, unit.id, kind, ordered,
+                                              actor.person.id, self.now())
+        await tx.events.record(actor, self.now(), "inspection.recorded", "inspection",
+                               inspection.id, code=inspection.code, unit=unit.name,
+                               kind=kind.value, held_on=held_on.isoformat(),
+                               problems=[p.value for p, t in ordered.items() if t])
+        return (await self._views(tx, [inspection]))[0]
 
     def _finding(self, said: str) -> str | None:
         text = finding_of(said)
@@ -218,7 +234,7 @@ def _title(point: str, finding: str) -> str:
     return title if len(title) <= TITLE_MAX else title[:TITLE_MAX - 1] + "…"
 
 
-def _past_date(text: str, today: date) -> date:
+def past_date(text: str, today: date) -> date:
     try:
         return parse_past_date(text, today)
     except FutureDateError:

@@ -26,6 +26,7 @@ from bot.services.followups import FollowUpService
 from bot.services.groups import GroupService
 from bot.services.imports import ImportService
 from bot.services.inbox import InboxService
+from bot.services.inspection_flow import InspectionRecordFlow
 from bot.services.inspections import AssessmentService, InspectionService
 from bot.services.items import ItemService
 from bot.services.people import PeopleService
@@ -90,10 +91,13 @@ class Services:
         reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
         cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy,
                             rules.followups)
+        inspections = InspectionService(db, clock, items, fixes, rules.inspections.fix_days,
+                                        rules.inspections.plan_days)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
             TalkRecordFlow(talks), TalkScheduleFlow(talks), CaseRecordFlow(cases),
+            InspectionRecordFlow(inspections),
         ])
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         summary = SummaryService(db, clock, calendar, rules.weekly)
@@ -106,9 +110,7 @@ class Services:
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
                    cases=cases,
-                   inspections=InspectionService(db, clock, items, fixes,
-                                                 rules.inspections.fix_days,
-                                                 rules.inspections.plan_days),
+                   inspections=inspections,
                    assessments=AssessmentService(db, clock, rules.inspections.grades,
                                                  summary.performance),
                    followups=FollowUpService(db, clock, calendar, reminders.policy))
