@@ -25,6 +25,7 @@ from messages.inspections import (
     assessment_text,
     finding_fixed,
     findings_keyboard,
+    follow_up_done,
     inspection_list,
     inspection_recorded,
 )
@@ -82,7 +83,19 @@ async def assess(update: Update, context: DutyContext) -> None:
         await reply(update, assessment_list(found, can_record_assessments(actor)))
 
 
+@refusing
+async def on_follow_up_button(update: Update, context: DutyContext) -> None:
+    """`hf:<follow-up id>`: a 书面检讨 or 深刻检查 done; its owner's or the 纪委's."""
+    follow_up_id = callbacks.parse_follow_up(update.callback_query.data)
+    actor = await actor_of(update, context)
+    code, done = await context.services.followups.mark_done_by_id(actor, follow_up_id)
+    await toast(update, "已登记完成")
+    await reply(update, follow_up_done(code, done))
+
+
 def register(app: Application) -> None:
     add_command(app, commands.INSPECT, inspect)
     add_command(app, commands.ASSESS, assess)
     app.add_handler(CallbackQueryHandler(on_finding_button, pattern=rf"^{callbacks.FINDING}:"))
+    app.add_handler(CallbackQueryHandler(on_follow_up_button,
+                                         pattern=rf"^{callbacks.FOLLOW_UP}:"))

@@ -154,9 +154,19 @@ def follow_up_reminder(payload: dict[str, Any], today: date) -> str:
     if payload.get("own"):
         return (f"🔒 <b>问责后续事项提醒</b>\n按问责案件 {code} 的处理，请您"
                 f"{FOLLOW_UP_WHAT[kind]}，{when}。\n"
-                f"完成后发送 /{c.CASES.chinese} {FOLLOW_UP_WORD[kind]} {code}，登记已完成。")
+                f"完成后点下面的按钮，或发送 /{c.CASES.chinese} {FOLLOW_UP_WORD[kind]} {code}，"
+                "登记已完成。")
     return (f"🔒 <b>问责后续事项督办</b>\n问责案件 {code} 的{FOLLOW_UP_NAMES[kind]}"
             f"（{esc(payload.get('owner', ''))}）{when}，尚未完成，请督促。此消息仅在纪委内部发送。")
+
+
+def follow_up_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    """Under the owner's own reminder: one tap to say it is done."""
+    if not payload.get("own") or "id" not in payload:
+        return None
+    label = "已提交书面检讨" if payload["kind"] == K.WRITTEN.value else "已作深刻检查"
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        label, callback_data=f"{cb.FOLLOW_UP}:{int(payload['id'])}")]])
 
 
 def follow_up_done(code: str, follow_up: FollowUp) -> str:
@@ -188,6 +198,8 @@ def inspection_refused(error: InspectionRefused) -> str:
             return f"年份“{detail}”不对，请写四位数的年份，如 2026。"
         case "grade":
             return f"考核等次“{detail}”不在规则文件 [inspections] grades 列出的等次中。没有登记。"
+        case "unit_top":
+            return f"“{detail}”是最上级的党组织；检查考核的对象是下级党组织，请写下级单位的名称。"
         case "led_by":
             return f"牵头人“{detail}”不是班子成员。检查考核由班子成员牵头。"
         case "scope":

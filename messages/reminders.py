@@ -52,7 +52,8 @@ def outbox_message(kind: str, payload: dict[str, Any], today: date) -> Outgoing:
     if kind == "review_reminder":
         return _message(cases.review_reminder(payload, today))
     if kind == "followup_reminder":
-        return _message(inspections.follow_up_reminder(payload, today))
+        return _message(inspections.follow_up_reminder(payload, today),
+                        inspections.follow_up_keyboard(payload))
     if kind == "case_draft":
         return case_report.draft_message(payload)
     if kind == "no_handle_notice":

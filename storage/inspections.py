@@ -184,6 +184,16 @@ class InspectionRepo:
             found.setdefault(row["case_id"], []).append(_follow_up(row))
         return found
 
+    async def follow_ups_by_ids(self, ids: list[int]) -> list[tuple[FollowUp, str]]:
+        """These follow-ups, each with its case's code."""
+        if not ids:
+            return []
+        async with self._conn.execute(
+            "SELECT f.id, f.case_id, f.kind, f.owner_id, f.due_date, f.done_at, c.code "
+            "FROM case_followups f JOIN cases c ON c.id = f.case_id "
+            f"WHERE f.id IN ({','.join('?' * len(ids))}) ORDER BY f.id", ids) as cur:
+            return [(_follow_up(r), r["code"]) for r in await cur.fetchall()]
+
     async def open_follow_ups(self, until: date) -> list[tuple[FollowUp, str]]:
         """Follow-ups not done that fall due by `until`, each with its case's code."""
         async with self._conn.execute(

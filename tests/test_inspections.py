@@ -278,6 +278,7 @@ async def test_the_committee_records_a_result_shown_beside_the_bots_figures(bot,
 @pytest.mark.parametrize(("who", "text", "said"), [
     ("陈书记", "/考核 2026 财务科党支部 优秀", "考核等次“优秀”不在规则文件"),
     ("陈书记", "/考核 2026 不存在的科 好", "找不到单位“不存在的科”"),
+    ("陈书记", "/考核 2026 某局党委 好", "检查考核的对象是下级党组织"),
     ("陈书记", "/考核 26 财务科党支部 好", "年份“26”不对"),
     ("陈书记", "/考核 2026 财务科党支部 好 牵头:周支书", "牵头人“周支书”不是班子成员"),
     ("刘纪委", "/考核 2026 财务科党支部 好", "只能由党委"),
@@ -355,6 +356,15 @@ async def test_follow_ups_remind_the_owner_then_the_discipline_body_in_private_o
     for chat_id in api.messages:
         if chat_id < 0:
             assert not [m for m in api.bot_messages(chat_id) if "A0001" in m.plain]
+    # one tap on the owner's reminder marks it done; nobody else's tap does anything
+    reminder = next(m for m in api.bot_messages(zhou.id) if "书面检讨" in m.plain and m.buttons)
+    before = await snapshot(bot)
+    await bot.press_data(org.users["陈书记"], reminder, reminder.buttons[0][1])
+    assert await snapshot(bot) == before
+    await bot.press(zhou, reminder, "已提交书面检讨")
+    assert "书面检讨已完成" in api.last(zhou.id).plain
+    await bot.press(zhou, reminder, "已提交书面检讨")
+    assert "已经登记为完成" in api.callback_answers[-1].text
 
 
 async def test_the_person_or_the_discipline_body_marks_a_follow_up_done(bot, api, org):

@@ -28,7 +28,7 @@ from bot.domain.planner import PlanItem, horizon, plan
 from bot.domain.policy import ReminderPolicy
 from bot.domain.target import Target
 from bot.services.base import ServiceBase
-from bot.services.errors import CaseRefused, InspectionRefused, NotBound
+from bot.services.errors import CaseRefused, InspectionRefused, NotBound, StaleButton
 from storage.db import Database, Tx
 
 FOLLOW_UP_KIND = "followup_reminder"  # the outbox's kind: in private only
@@ -80,13 +80,29 @@ class FollowUpService(ServiceBase):
             if case is None or follow_up is None or not can_mark_follow_up(actor, follow_up):
                 # the same words whether the case exists or not: nothing to learn from it
                 raise CaseRefused("code", code.strip()[:12])
-            if follow_up.done_on is not None or not await tx.inspections.finish_follow_up(
-                    follow_up.id, actor.person.id, self.now()):
-                raise InspectionRefused("follow_up_done", case.code)
-            await tx.events.record(actor, self.now(), "case.followup_done", "case", case.id,
-                                   code=case.code, kind=kind.value)
-            return case.code, FollowUp(follow_up.id, case.id, kind, follow_up.owner_id,
-                                       follow_up.due_date, self.today())
+            return case.code, await self._finish(tx, actor, case.id, case.code, follow_up)
+
+    async def mark_done_by_id(self, actor: Actor, follow_up_id: int) -> tuple[str, FollowUp]:
+        """The button under a follow-up's reminder: re-checked as the command is."""
+        if actor.person is None:
+            raise NotBound()
+        async with self.change(actor) as tx:
+            found = [(f, code) for f, code in await tx.inspections.follow_ups_by_ids(
+                [follow_up_id])]
+            if not found or not can_mark_follow_up(actor, found[0][0]):
+                raise StaleButton()
+            follow_up, code = found[0]
+            return code, await self._finish(tx, actor, follow_up.case_id, code, follow_up)
+
+    async def _finish(self, tx: Tx, actor: Actor, case_id: int, code: str,
+                      follow_up: FollowUp) -> FollowUp:
+        if follow_up.done_on is not None or not await tx.inspections.finish_follow_up(
+                follow_up.id, actor.person_id, self.now()):
+            raise InspectionRefused("follow_up_done", code)
+        await tx.events.record(actor, self.now(), "case.followup_done", "case", case_id,
+                               code=code, kind=follow_up.kind.value)
+        return FollowUp(follow_up.id, case_id, follow_up.kind, follow_up.owner_id,
+                        follow_up.due_date, self.today())
 
     async def plan_reminders(self) -> int:
         """On the reminder policy's days the owner is reminded in private; once overdue,
@@ -129,7 +145,7 @@ class FollowUpService(ServiceBase):
                                   f"{person_id}",
                         target=Target.telegram(person.telegram_user_id), person_id=person_id,
                         kind=FOLLOW_UP_KIND, day=today, now=now, payload={
-                            "code": code, "kind": follow_up.kind.value,
+                            "id": follow_up.id, "code": code, "kind": follow_up.kind.value,
                             "due": follow_up.due_date.isoformat(), "stage": push.stage.label,
                             "own": person_id == follow_up.owner_id,
                             "owner": owner.name if owner else ""})

@@ -301,6 +301,8 @@ class AssessmentService(ServiceBase):
             raise text_refused("note", " ".join(words), refused) from None
         async with self.change(actor) as tx:
             unit = await resolve_unit(tx, unit_name)
+            if unit.parent_id is None:  # the 党委 itself: 考核 is of the 下级党组织
+                raise InspectionRefused("unit_top", unit.name)
             people = await tx.persons.all()
             units = await tx.units.all()
             leader: Person | None
