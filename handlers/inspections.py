@@ -4,8 +4,8 @@
 step by step, `/监督检查 日期 单位 类型` with a line per point at once (纪委); the button
 under a finding turns it into a 问题 and a 整改 (纪委, re-checked on every press).
 `/考核 [年份]` lists the year's results; `/考核 年份 单位` shows one beside the bot's
-figures; `/考核 年份 单位 等次 评语` records one (党委). /考核 is answered in private chat
-only: its figures count 问责 cases.
+figures; `/考核 年份 单位 等次 评语` records one (党委). Both are answered in private chat only
+(/考核's figures count 问责 cases).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from handlers.context import DutyContext
 from handlers.flows import show
 from messages import callbacks, commands
 from messages.inspections import (
+    PRIVATE_ONLY,
     assessment_list,
     assessment_text,
     finding_fixed,
@@ -30,12 +31,15 @@ from messages.inspections import (
     inspection_recorded,
 )
 
-PRIVATE_ONLY = "考核结果只在与我的私聊中查看，请在私聊中发送 /assess。"
-
 
 @refusing
 async def inspect(update: Update, context: DutyContext) -> None:
-    """Record (with arguments) or list (without)."""
+    """Record (with arguments) or list (without); in private chat only, as the findings
+    about a unit are not for every group."""
+    chat = update.effective_chat
+    if chat.type != chat.PRIVATE:
+        await reply(update, PRIVATE_ONLY["inspect"])
+        return
     actor = await actor_of(update, context)
     message = update.effective_message
     service = context.services.inspections
@@ -68,7 +72,7 @@ async def on_finding_button(update: Update, context: DutyContext) -> None:
 async def assess(update: Update, context: DutyContext) -> None:
     chat = update.effective_chat
     if chat.type != chat.PRIVATE:
-        await reply(update, PRIVATE_ONLY)
+        await reply(update, PRIVATE_ONLY["assess"])
         return
     actor = await actor_of(update, context)
     words = command_args(update.effective_message)

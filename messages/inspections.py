@@ -26,6 +26,9 @@ FOLLOW_UP_WHAT = {K.WRITTEN: "向作出处理决定的组织提交书面检讨",
                   K.MEETING: "在下一次民主生活会或组织生活会上作深刻检查"}
 FOLLOW_UP_WORD = {K.WRITTEN: "检讨", K.MEETING: "检查"}  # what /问责 takes to mark it done
 KINDS = "、".join(KIND_WORDS.values())
+PRIVATE_ONLY = {
+    "inspect": f"监督检查记录只在与我的私聊中登记和查看，请在私聊中发送 /{c.INSPECT.ascii}。",
+    "assess": f"考核结果只在与我的私聊中登记和查看，请在私聊中发送 /{c.ASSESS.ascii}。"}
 
 
 # -- 监督检查 ------------------------------------------------------------------------------

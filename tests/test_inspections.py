@@ -294,13 +294,21 @@ async def test_a_bad_assessment_is_refused_naming_the_field(bot, api, org, who, 
     assert await snapshot(bot) == before
 
 
-async def test_assessments_are_shown_in_private_only(bot, api, org, admin):
+async def test_inspections_and_assessments_are_shown_in_private_only(bot, api, org, admin):
     from tests.conftest import DISCIPLINE_GROUP
 
     group = api.group(DISCIPLINE_GROUP, "局纪委工作群")
     await bot.send(admin, "/bindgroup 纪委", chat=group)
-    await bot.send(org.users["刘纪委"], "/assess 2026 财务科党支部", chat=group)
-    assert "私聊" in api.last(group.id).plain
+    liu = org.users["刘纪委"]
+    await bot.send(liu, RECORD)
+    before = await snapshot(bot)
+    await bot.send(liu, "/assess 2026 财务科党支部", chat=group)
+    assert "考核结果只在与我的私聊中" in api.last(group.id).plain
+    await bot.send(liu, "/inspect", chat=group)
+    assert "监督检查记录只在与我的私聊中" in api.last(group.id).plain
+    assert "J0001" not in api.last(group.id).plain
+    await bot.send(liu, "/inspect 11月20日 财务科党支部 巡察\n分解：无问题", chat=group)
+    assert await snapshot(bot) == before
 
 
 # -- the follow-ups of a 问责 case ---------------------------------------------------------------
