@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from bot.domain.inspections import KIND_WORDS, POINT_WORDS
 from bot.domain.ledger import (
     ASSESSMENTS,
     CASES,
@@ -152,6 +153,7 @@ _KEY_NAMES = {
     "via": "方式", "file": "文件", "stage": "阶段", "recipients": "告知", "rule": "规则",
     "period": "周期", "value": "设置", "event": "会议", "old_chat_id": "原群号",
     "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
+    "led_by": "牵头班子成员",
 }
 #: Events that trigger obligations (the rules file's `event`).
 TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
@@ -229,6 +231,26 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "meeting_held":
             event = d.pop("event", "")
             head = f"登记{TRIGGER_NAMES.get(event, event)}召开"
+        case "inspection.recorded":
+            kind = _enum_of(KIND_WORDS, d.pop("kind", None))
+            found = [POINT_WORDS[p] for p in (_enum_of(POINT_WORDS, v)
+                                              for v in d.pop("problems", []) or []) if p]
+            head = (f"{d.pop('code', '')} {d.pop('held_on', '')} {d.pop('unit', '')} "
+                    f"{KIND_WORDS.get(kind, '')}；"
+                    + (f"发现问题：{'、'.join(found)}" if found else "四个方面均无问题"))
+        case "inspection.finding_fixed":
+            point = _enum_of(POINT_WORDS, d.pop("point", None))
+            head = (f"{d.pop('code', '')}“{POINT_WORDS.get(point, '')}”方面的问题转为问题 "
+                    f"{d.pop('item', '')}、整改 {d.pop('fix', '')}")
+        case "case.followups_opened":
+            due = d.pop("due", {}) or {}
+            head = "；".join(f"{_FOLLOW_UP_NAMES.get(k, k)}截止 {v}" for k, v in due.items())
+        case "case.followup_done":
+            kind = d.pop("kind", "")
+            head = f"{_FOLLOW_UP_NAMES.get(kind, kind)}已完成"
+        case "assessment.recorded":
+            head = (f"{d.pop('year', '')} 年度 {d.pop('unit', '')}：{d.pop('grade', '')}"
+                    + ("（替换此前登记的结果）" if d.pop("replaced", False) else ""))
     rest = "；".join(f"{_KEY_NAMES.get(k, k)}：{_value(k, v)}" for k, v in d.items()
                     if v not in (None, "", [], {}))
     return "；".join(p for p in (head, rest) if p)

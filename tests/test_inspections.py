@@ -495,6 +495,9 @@ async def test_the_ledger_has_the_inspections_and_assessments_sheets(bot, api, o
     assert rows[1][5] == "无问题" and rows[1][6] is None
     assessed = list(book["考核"].iter_rows(values_only=True))
     assert assessed[1][:5] == (2026, "财务科党支部", "较好", "李明", "台账规范")
+    told = [r for r in book["履责纪实"].iter_rows(values_only=True)]
+    assert any(r[3] == "登记监督检查" and "发现问题：责任项目是否落实" in r[5] for r in told)
+    assert any(r[3] == "登记检查考核结果" and "财务科党支部：较好" in r[5] for r in told)
     cases = list(book["问责"].iter_rows(values_only=True))
     assert cases[0][-1] == "后续义务"
     assert "书面检讨：周支书，截止 2026-12-08" in cases[1][-1]
