@@ -41,6 +41,7 @@ from handlers import (
     flows,
     guard,
     imports,
+    inspections,
     items,
     people,
     reminders,
@@ -110,6 +111,7 @@ def register_handlers(app: Application) -> None:
     channels.register(app)  # /渠道: the office's group robots, keys masked
     cases.register(app)  # /问责: the 问责 register, private chat only
     delegation.register(app)  # /分解, /传导: 责任传导 across owners
+    inspections.register(app)  # /监督检查, /考核 and the finding buttons
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note

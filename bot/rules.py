@@ -31,10 +31,12 @@ from pydantic import (
 )
 
 from bot.config import ConfigError
+from bot.domain.assessments import DEFAULT_GRADES
 from bot.domain.bodies import DEFAULT as DEFAULT_BODY
 from bot.domain.bodies import BodyNames, UnknownBody, body_named
 from bot.domain.calendar import YearOverride
 from bot.domain.cases import Situation
+from bot.domain.inspections import FollowUpTerms
 from bot.domain.model import TALK_KINDS, Duty, Role
 from bot.domain.obligations import (
     TITLE_FIELDS,
@@ -78,6 +80,15 @@ class AccountabilityRules:
 
 
 @dataclass(frozen=True)
+class InspectionRules:
+    """监督检查 and 考核: the 考核 grades; a finding's 整改 and 整改方案 days."""
+
+    grades: tuple[str, ...] = DEFAULT_GRADES
+    fix_days: int = 60
+    plan_days: int = 15
+
+
+@dataclass(frozen=True)
 class Rules:
     policy: ReminderPolicy
     obligations: tuple[ObligationRule, ...]  # the enabled ones, in file order
@@ -86,6 +97,8 @@ class Rules:
     accountability: AccountabilityRules = field(default_factory=AccountabilityRules)
     body: BodyNames = DEFAULT_BODY  # the supervising body's words (bot/domain/bodies.py)
     talk_kinds: tuple[str, ...] = TALK_KINDS  # the kinds of talk one records (SPEC §11)
+    inspections: InspectionRules = field(default_factory=InspectionRules)
+    followups: FollowUpTerms = field(default_factory=FollowUpTerms)
 
 
 def load_rules(path: Path | None = None) -> Rules:
@@ -193,7 +206,8 @@ def _show_path(loc: Loc) -> str:
 
 # Merging ---------------------------------------------------------------------------------
 
-_SECTIONS = ("reminders", "escalation", "summary", "accountability", "names", "talks")
+_SECTIONS = ("reminders", "escalation", "summary", "accountability", "names", "talks",
+             "inspections", "followups")
 _SCHEDULE_FIELDS = ("due", "event", "days_after")
 _WHOLE = frozenset({"key", "title", "kind", "duty", "who", "schedule"})
 
@@ -652,6 +666,32 @@ class _Talks(_Model):
                      AfterValidator(_talk_kinds)]
 
 
+class _Inspections(_Model):
+    grades: list[Annotated[str, AfterValidator(_nonempty)]] = Field(min_length=1)
+    fix_days: int = Field(ge=1, le=365)
+    plan_days: int = Field(ge=1, le=365)
+
+
+def _meeting_due(value: Any) -> tuple[int | None, tuple[int, int] | None]:
+    """"quarter_end", a number of days, or "MM-DD": (days, month-day)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f'must be "quarter_end", a number of days or "MM-DD", '
+                         f"got {_show(value)}")
+    if isinstance(value, int):
+        if not 1 <= value <= 365:
+            raise ValueError(f"must be 1..365 days, got {value}")
+        return value, None
+    if value.strip() == "quarter_end":
+        return None, None
+    return None, _month_day(value)
+
+
+class _FollowUps(_Model):
+    written_days: int = Field(ge=1, le=365)
+    meeting_due: Annotated[tuple[int | None, tuple[int, int] | None],
+                           BeforeValidator(_meeting_due)]
+
+
 class _RulesFile(_Model):
     reminders: _Reminders
     escalation: _Escalation
@@ -659,6 +699,8 @@ class _RulesFile(_Model):
     accountability: _Accountability
     names: _Names
     talks: _Talks
+    inspections: _Inspections
+    followups: _FollowUps
     calendar: dict[Annotated[str, AfterValidator(_year)], _Year] = {}
     obligation: list[_Obligation] = []
 
@@ -671,6 +713,8 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "accountability": tuple(_Accountability.model_fields),
     "names": tuple(_Names.model_fields),
     "talks": tuple(_Talks.model_fields),
+    "inspections": tuple(_Inspections.model_fields),
+    "followups": tuple(_FollowUps.model_fields),
     "calendar": tuple(_Year.model_fields),
     "obligation": tuple(f.alias or n for n, f in _Obligation.model_fields.items()),
 }
@@ -705,7 +749,22 @@ def _build(model: _RulesFile) -> Rules:
     weekly = WeeklyPolicy(weekday=model.summary.weekday, at=model.summary.send_time)
     return Rules(policy=policy, obligations=tuple(rules), calendar=calendar, weekly=weekly,
                  accountability=_accountability(model.accountability),
-                 body=model.names.supervisor, talk_kinds=tuple(model.talks.kinds))
+                 body=model.names.supervisor, talk_kinds=tuple(model.talks.kinds),
+                 inspections=_inspections(model.inspections),
+                 followups=_followups(model.followups))
+
+
+def _inspections(model: _Inspections) -> InspectionRules:
+    if len(set(model.grades)) != len(model.grades):
+        raise _Problem((("inspections", "grades"),), "a grade is listed twice")
+    return InspectionRules(grades=tuple(model.grades), fix_days=model.fix_days,
+                           plan_days=model.plan_days)
+
+
+def _followups(model: _FollowUps) -> FollowUpTerms:
+    days, month_day = model.meeting_due
+    return FollowUpTerms(written_days=model.written_days, meeting_days=days,
+                         meeting_date=month_day)
 
 
 def _accountability(model: _Accountability) -> AccountabilityRules:

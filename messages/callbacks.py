@@ -17,6 +17,8 @@ too; this only decides whether the data is one of ours):
                                      g: in a digest's section 待您决定)
     ex:wd:<request id>               the applicant withdraws it
     zg:<ok|back>:<item id>           the 纪委's 销号 or 退回 of a 整改
+    jc:<finding id>                  a 监督检查's finding becomes a 问题 and a 整改
+    hf:<follow-up id>                a 问责 case's 书面检讨 or 深刻检查 marked done
 
 Ids are ASCII digits without a leading zero, 1 to 2**63 - 1 (SQLite's integers); pages
 0–9999. Anything else — another field count, another action, '٣' or '03' for an id,
@@ -40,6 +42,8 @@ TALK_NEW = "tk:new"
 ITEM = "it"
 EXTENSION = "ex"
 CHECK = "zg"
+FINDING = "jc"
+FOLLOW_UP = "hf"
 
 # The item buttons' actions, 延期 decisions, 销号/退回.
 ACK, START, DONE, EXTEND, STATUS = "ack", "go", "done", "ext", "st"
@@ -73,6 +77,8 @@ _GRAMMAR = {
     EXTENSION: re.compile(rf"{EXTENSION}:(?:{_words(APPROVE, REJECT)}:{_ID}(?::({PENDING}|{DIGEST}))?"
                           rf"|({WITHDRAW}):{_ID})", re.ASCII),
     CHECK: re.compile(rf"{CHECK}:{_words(VERIFY, RETURN)}:{_ID}", re.ASCII),
+    FINDING: re.compile(rf"{FINDING}:{_ID}", re.ASCII),
+    FOLLOW_UP: re.compile(rf"{FOLLOW_UP}:{_ID}", re.ASCII),
 }
 
 
@@ -165,6 +171,18 @@ def parse_extension(data: object) -> ExtensionPress:
 def parse_check(data: object) -> CheckPress:
     act, item = _match(CHECK, data).groups()
     return CheckPress(act, _id(item))
+
+
+def parse_finding(data: object) -> int:
+    """`jc:<finding id>`: the finding's id."""
+    (finding,) = _match(FINDING, data).groups()
+    return _id(finding)
+
+
+def parse_follow_up(data: object) -> int:
+    """`hf:<follow-up id>`: the follow-up's id."""
+    (follow_up,) = _match(FOLLOW_UP, data).groups()
+    return _id(follow_up)
 
 
 def list_surface(page: int) -> str:

@@ -15,6 +15,7 @@ from messages import commands as c
 from messages.export import REVIEW_NAMES
 from messages.format import days_phrase, echo, esc, fmt_date
 from messages.names import body, say
+from messages.inspections import follow_up_lines
 
 STATUS = {CaseStatus.OPEN: "办理中", CaseStatus.CLOSED: "已办结"}
 PARTY_ROLES = {PartyRole.BRANCH_SECRETARY: "党组织书记", PartyRole.SECRETARY: "党委书记",
@@ -39,6 +40,7 @@ def case_lines(view: CaseView) -> list[str]:
             f"截止 {fmt_date(review.due_date)}"
         lines.append(f"　{REVIEW_NAMES[review.duty]}：{esc(view.names.get(review.owner_id, '?'))}"
                      f"负责，{done}；涉及 {parties}")
+    lines += follow_up_lines(view.follow_ups, {view.case.person_id: view.person.name})
     return lines
 
 
@@ -55,7 +57,9 @@ def case_list(views: list[CaseView], can_record: bool) -> str:
         head += ["", f"登记案件：/{c.CASES.chinese} 登记（逐项引导填写）。"
                  f"标记典型案例：/{c.CASES.chinese} 典型 编号；"
                  f"登记倒查结论：/{c.CASES.chinese} 倒查 编号 主体|监督 结论；"
-                 f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"]
+                 f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"
+                 f"登记被问责人的书面检讨已交、深刻检查已做：/{c.CASES.chinese} 检讨 编号、"
+                 f"/{c.CASES.chinese} 检查 编号。"]
     return "\n".join(head)
 
 

@@ -47,12 +47,15 @@ CASES = Command("cases", "问责", "问责案件（一案双查），仅私聊�
 DELEGATE = Command("delegate", "分解", "把我的事项分解给下一级（班子成员、下级党组织书记）",
                    "bound")
 CHAIN = Command("chain", "传导", "责任传导温差落差：各层级完成率、按时率和落后事项", "discipline")
+INSPECT = Command("inspect", "监督检查", "监督检查记录：四个方面的检查发现，可一键转为问题和整改", "discipline")
+ASSESS = Command("assess", "考核", "年度检查考核结果，及机器人记录的数据", "leader")
 CHANNELS = Command("channels", "渠道", "办公群机器人（企业微信、钉钉、飞书）及其状态", "admin")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
     START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, WEEKLY, OVERDUE, CASES, EXPORT,
-    DELEGATE, CHAIN, NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, CHANNELS, MEETING,
+    DELEGATE, CHAIN, INSPECT, ASSESS,
+    NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, CHANNELS, MEETING,
     CANCEL,
 )
 

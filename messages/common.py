@@ -68,6 +68,10 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.DELEGATE)
     if roles & (DISCIPLINE_ROLES | {Role.SECRETARY, Role.ADMIN}):
         cmds.append(c.CHAIN)
+    if roles & DISCIPLINE_ROLES:
+        cmds.append(c.INSPECT)
+    if roles & (DISCIPLINE_ROLES | {Role.ADMIN, Role.SECRETARY, Role.MEMBER}):
+        cmds.append(c.ASSESS)
     if roles & CREATE_ITEM_ROLES:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:

@@ -10,10 +10,13 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from bot.domain.inspections import KIND_WORDS, POINT_WORDS
 from bot.domain.ledger import (
+    ASSESSMENTS,
     CASES,
     EVENTS,
     FIXES,
+    INSPECTIONS,
     OBLIGATIONS,
     PERFORMANCE,
     TALKS,
@@ -64,7 +67,11 @@ _SHEET_HELP = {
     OBLIGATIONS: "按规则生成的履责事项（谈话、报告等），以及临时安排的约谈。",
     TALKS: "应开展的谈话（谈话人、谈话对象、期限、状态），以及已登记的谈话（日期、类型、情况）。",
     FIXES: "{纪委}交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
-    CASES: "问责案件（保密，只在{纪委委员}的导出中）：追责情形、查明问题、处理、一案双查的倒查。",
+    CASES: "问责案件（保密，只在{纪委委员}的导出中）：追责情形、查明问题、处理、一案双查的倒查，"
+           "以及被问责人的书面检讨和深刻检查。",
+    INSPECTIONS: "{纪委}的监督检查：每次检查按四个方面（责任分解是否明确、责任项目是否落实、"
+                 "责任履行是否协同、责任追究是否严格）各占一行，以及发现转成的问题和整改。",
+    ASSESSMENTS: "年度检查考核结果（党委登记）：等次、牵头班子成员、党委评语。",
     EVENTS: "履责纪实：系统记录的每一次操作，按时间先后，只增不改。",
     PERFORMANCE: ("每人和每个单位的按时完成率、提醒回应率，以及据此排名用的计分"
                   "（按时完成率×70% + 提醒回应率×30%，0–100；不是考核得分）。"),
@@ -120,6 +127,11 @@ EVENT_NAMES: dict[str, str] = {
     "case.typical": "标记典型案例",
     "case.review_done": "倒查结论",
     "case.report_drafted": "生成报告草稿",
+    "case.followups_opened": "问责后续事项（书面检讨、深刻检查）",
+    "case.followup_done": "问责后续事项完成",
+    "inspection.recorded": "登记监督检查",
+    "inspection.finding_fixed": "检查发现转为问题和整改",
+    "assessment.recorded": "登记检查考核结果",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
     "escalated": "逾期督办",
@@ -149,6 +161,7 @@ _KEY_NAMES = {
     "period": "周期", "value": "设置", "event": "会议", "old_chat_id": "原群号",
     "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
     "delegated_from": "分解自",
+    "led_by": "牵头班子成员",
 }
 #: Events that trigger obligations (the rules file's `event`).
 TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
@@ -236,6 +249,26 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "meeting_held":
             event = d.pop("event", "")
             head = f"登记{TRIGGER_NAMES.get(event, event)}召开"
+        case "inspection.recorded":
+            kind = _enum_of(KIND_WORDS, d.pop("kind", None))
+            found = [POINT_WORDS[p] for p in (_enum_of(POINT_WORDS, v)
+                                              for v in d.pop("problems", []) or []) if p]
+            head = (f"{d.pop('code', '')} {d.pop('held_on', '')} {d.pop('unit', '')} "
+                    f"{KIND_WORDS.get(kind, '')}；"
+                    + (f"发现问题：{'、'.join(found)}" if found else "四个方面均无问题"))
+        case "inspection.finding_fixed":
+            point = _enum_of(POINT_WORDS, d.pop("point", None))
+            head = (f"{d.pop('code', '')}“{POINT_WORDS.get(point, '')}”方面的问题转为问题 "
+                    f"{d.pop('item', '')}、整改 {d.pop('fix', '')}")
+        case "case.followups_opened":
+            due = d.pop("due", {}) or {}
+            head = "；".join(f"{_FOLLOW_UP_NAMES.get(k, k)}截止 {v}" for k, v in due.items())
+        case "case.followup_done":
+            kind = d.pop("kind", "")
+            head = f"{_FOLLOW_UP_NAMES.get(kind, kind)}已完成"
+        case "assessment.recorded":
+            head = (f"{d.pop('year', '')} 年度 {d.pop('unit', '')}：{d.pop('grade', '')}"
+                    + ("（替换此前登记的结果）" if d.pop("replaced", False) else ""))
     rest = "；".join(f"{_KEY_NAMES.get(k, k)}：{_value(k, v)}" for k, v in d.items()
                     if v not in (None, "", [], {}))
     return "；".join(p for p in (head, rest) if p)
@@ -311,6 +344,10 @@ def subject_name(subject_type: str, subject_id: str, name: str | None) -> str:
             return f"问责案件（序号 {subject_id}）"
         case "extension":
             return f"延期申请（序号 {subject_id}）"
+        case "inspection":
+            return f"监督检查（序号 {subject_id}）"
+        case "assessment":
+            return f"检查考核（序号 {subject_id}）"
     return f"{subject_type} {subject_id}"
 
 
@@ -332,5 +369,15 @@ def case_review(duty: Duty, owner: str, due: date, done: bool, parties: list[str
     return f"{what}：{owner}负责，{state}；涉及 {'、'.join(parties) or '无'}"
 
 
+_FOLLOW_UP_NAMES = {"written": "书面检讨", "meeting": "深刻检查"}
+
+
+def case_follow_up(kind: str, owner: str, due: date, done_on: date | None) -> str:
+    """One follow-up of a person held accountable in the 问责 sheet's cell."""
+    state = f"已完成 {done_on.isoformat()}" if done_on else f"截止 {due.isoformat()}"
+    return f"{_FOLLOW_UP_NAMES.get(kind, kind)}：{owner}，{state}"
+
+
 WORDS = LedgerWords(help=ledger_help, actor=actor_name, event=event_name, subject=subject_name,
-                    details=event_details, recipient=recipient_name, review=case_review)
+                    details=event_details, recipient=recipient_name, review=case_review,
+                    follow_up=case_follow_up)

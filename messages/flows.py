@@ -9,7 +9,7 @@ from messages.refusals import DATE_EXAMPLE, refusal
 _TITLES = {"register": "登记人员", "new_item": "新建清单事项", "bind_group": "登记本群",
            "report": "汇报进展", "extension": "申请延期", "send_back": "退回整改",
            "note": "添加进展说明", "talk_record": "登记谈话", "talk_schedule": "安排约谈",
-           "case_record": "登记问责案件"}
+           "case_record": "登记问责案件", "inspection_record": "登记监督检查"}
 
 _QUESTIONS: dict[tuple[str, str], str] = {
     ("register", "name"): "请输入要登记人员的<b>姓名</b>：",
@@ -47,6 +47,13 @@ _QUESTIONS: dict[tuple[str, str], str] = {
     ("case_record", "misconduct"): "是否为<b>违纪违法</b>案件？是则按“一案双查”同时开启主体责任和监督责任倒查：",
     ("case_record", "handling"): "<b>处理</b>方式（尚未决定可点“跳过”）：",
     ("case_record", "finding"): "请简要写明<b>查明的问题</b>（最多500字）。案件内容保密，只在私聊中显示：",
+    ("inspection_record", "unit"): "检查的是<b>哪个单位</b>？",
+    ("inspection_record", "kind"): "请选择<b>检查类型</b>：",
+    ("inspection_record", "inspected_on"): "检查是<b>哪天</b>进行的？（如 11月20日、昨天）",
+    ("inspection_record", "point_division"): "<b>责任分解是否明确</b>？没有问题点“无问题”，有问题请写明（最多500字）：",
+    ("inspection_record", "point_items"): "<b>责任项目是否落实</b>？没有问题点“无问题”，有问题请写明（最多500字）：",
+    ("inspection_record", "point_coordination"): "<b>责任履行是否协同</b>？没有问题点“无问题”，有问题请写明（最多500字）：",
+    ("inspection_record", "point_pursuit"): "<b>责任追究是否严格</b>？没有问题点“无问题”，有问题请写明（最多500字）：",
 }
 
 _LABELS = {
@@ -55,6 +62,8 @@ _LABELS = {
     "source": "来源", "due": "截止日期", "item": "事项", "status": "状态", "note": "说明",
     "reason": "理由", "held_on": "谈话日期", "talk": "谈话类型", "person": "约谈对象",
     "found_by": "来源", "plan_due": "整改方案期限",
+    "point_division": "责任分解", "point_items": "责任落实", "point_coordination": "责任协同",
+    "point_pursuit": "责任追究", "inspected_on": "检查日期",
     "concerned": "涉及人员", "situation": "追责情形", "misconduct": "违纪违法", "handling": "处理", "finding": "查明问题",
 }
 

@@ -12,6 +12,7 @@ from messages.channels import channel_refused
 from messages.delegation import delegation_refused
 from messages.format import INVISIBLE_KINDS, echo, esc
 from messages.names import say
+from messages.inspections import inspect_usage, inspection_refused
 
 _ACTIONS = {
     "register": "登记人员只能由管理员（党委办公室）操作。",
@@ -35,6 +36,10 @@ _ACTIONS = {
     "delegate_close": "只有事项的责任人本人可以报告它已完成。",
     "chain_report": "责任传导温差落差报告只提供给{纪委}、党委书记和管理员。",
     "record_case": "登记和办结问责案件只能由{纪委}操作。",
+    "record_inspection": "登记监督检查、把检查发现转为问题和整改只能由{纪委}操作。",
+    "view_inspections": "监督检查记录只提供给{纪委}、党委书记、办公室和班子成员（分管范围内）。",
+    "record_assessment": "登记检查考核结果只能由党委（党委书记或党委办公室）操作。",
+    "view_assessment": "检查考核结果只提供给党委、{纪委}和班子成员（分管范围内）。",
     "note": "您看不到这个事项，不能为它添加进展说明。",
     "report": "请先绑定身份再汇报。",
     "extension": "请先绑定身份再申请延期。",
@@ -161,7 +166,7 @@ def refusal(error: e.ServiceError) -> str:
         case e.AlreadyBound(name=name):
             return f"您的账号已经绑定为“{esc(name)}”，无需再次绑定。"
         case e.UsageError(command=command):
-            return usage(command)
+            return inspect_usage() if command == "inspect" else usage(command)
         case e.StaleButton():
             return "这个按钮已失效，或不是给您的。如需操作请重新发送命令。"
         case e.NotYours():
@@ -204,6 +209,8 @@ def refusal(error: e.ServiceError) -> str:
             return case_refused(error)
         case e.DelegationRefused():
             return delegation_refused(error)
+        case e.InspectionRefused():
+            return inspection_refused(error)
         case e.ChannelRefused():  # the console's, in HTML should a chat ever need one
             return esc(channel_refused(error))
         case e.NothingToNote():

@@ -15,7 +15,17 @@ from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
-from messages import case_report, cases, decisions, delegation, names, outgoing, replies, summary
+from messages import (
+    case_report,
+    cases,
+    decisions,
+    delegation,
+    inspections,
+    names,
+    outgoing,
+    replies,
+    summary,
+)
 from messages.format import days_phrase, esc, fmt_date
 from messages.markup import from_html
 from messages.telegram import Rendered, actions_of, rendered
@@ -53,6 +63,9 @@ def outbox_message(kind: str, payload: dict[str, Any], today: date) -> Outgoing:
         return _message(undeliverable_notice(payload))
     if kind == "review_reminder":
         return _message(cases.review_reminder(payload, today))
+    if kind == "followup_reminder":
+        return _message(inspections.follow_up_reminder(payload, today),
+                        inspections.follow_up_keyboard(payload))
     if kind == "case_draft":
         return case_report.draft_message(payload)
     if kind == "no_handle_notice":

@@ -34,6 +34,7 @@ from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
+from storage.inspections import InspectionRepo
 from storage.items import ItemRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
@@ -70,6 +71,7 @@ class Tx:
         self.cases = CaseRepo(conn)
         self.decisions = DecisionRepo(conn)  # decisions waiting on someone (issue 22 §6)
         self.delegations = DelegationRepo(conn)
+        self.inspections = InspectionRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

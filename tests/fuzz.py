@@ -210,6 +210,11 @@ FLOW_STEPS: tuple[FlowStep, ...] = tuple([
     *_walk("note", ZHOU, (("item", "{code}"),)),
     *_walk("talk_record", LIU, (("held_on", "今天"), ("talk", "工作约谈"), ("note", "已谈"))),
     *_walk("talk_schedule", LIU, (("person", ZHOU), ("talk", "工作约谈"), ("due", "2026-12-20"))),
+    *_walk("inspection_record", LIU, (("unit", "财务科党支部"), ("kind", "巡察"),
+                                      ("inspected_on", "昨天"), ("point_division", "无问题"),
+                                      ("point_items", "台账未核对"),
+                                      ("point_coordination", "无问题"),
+                                      ("point_pursuit", "无问题"))),
 ])
 
 
@@ -285,6 +290,8 @@ class FlowDriver:
             case "talk_schedule":
                 await send(user, "/约谈")
                 await w.bot.press(user, w.api.last(user.id), "安排约谈")
+            case "inspection_record":
+                await send(user, "/监督检查 登记")
         return ""
 
     async def _item(self, key: str) -> str:

@@ -31,6 +31,7 @@ from bot.domain.workbook import IMPORT_STATUSES
 OBLIGATIONS, TALKS, FIXES, EVENTS = "履责事项", "约谈", "整改", "履责纪实"
 PERFORMANCE = "完成与响应"
 CASES = "问责"  # confidential: only in a 纪委 member's export (and the console's)
+INSPECTIONS, ASSESSMENTS = "监督检查", "考核"
 
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "人员": ("已绑定",),
@@ -47,7 +48,10 @@ LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
             "验收时间", "退回次数"),
     EVENTS: ("序号", "时间", "操作人", "类型", "对象", "内容"),
     CASES: ("编号", "涉及人员", "所在单位", "追责情形", "查明问题", "处理", "处理日期",
-            "一案双查", "典型案例", "状态", "倒查", "登记时间"),
+            "一案双查", "典型案例", "状态", "倒查", "登记时间", "后续义务"),
+    INSPECTIONS: ("编号", "检查日期", "被检查单位", "检查类型", "检查方面", "检查发现",
+                  "问题清单编号", "整改编号", "登记人"),
+    ASSESSMENTS: ("年度", "单位", "考核结果", "牵头班子成员", "党委评语", "登记时间"),
     PERFORMANCE: ("类别", "名称", "所在单位", "计入事项", "按时完成", "按时完成率", "提醒",
                   "已回应", "回应率", "排名计分"),
 }
@@ -137,6 +141,43 @@ class LedgerCase(NamedTuple):
     closed: bool
     reviews: tuple[LedgerReview, ...]
     created_at: datetime
+    follow_ups: tuple[LedgerFollowUp, ...] = ()  # 书面检讨, 深刻检查
+
+
+class LedgerFollowUp(NamedTuple):
+    """One follow-up of a person held accountable (bot/domain/inspections.py)."""
+
+    kind: str  # a FollowUpKind value
+    owner_id: int
+    due_date: date
+    done_on: date | None
+
+
+class LedgerFinding(NamedTuple):
+    point: str  # the point's words
+    finding: str | None  # None: 无问题
+    item_code: str | None
+    fix_code: str | None
+
+
+class LedgerInspection(NamedTuple):
+    """A 监督检查 with its four findings."""
+
+    code: str
+    held_on: date
+    unit_id: int
+    kind: str  # the kind's words
+    recorder_id: int | None
+    findings: tuple[LedgerFinding, ...]
+
+
+class LedgerAssessment(NamedTuple):
+    year: int
+    unit_id: int
+    grade: str
+    led_by: int | None
+    remarks: str
+    created_at: datetime
 
 
 class LedgerReview(NamedTuple):
@@ -192,6 +233,8 @@ class LedgerWords:
     recipient: Callable[[str, str | None, str], str]
     #: one 倒查 of a 问责 case: (duty, who leads it, due, done, whose responsibility)
     review: Callable[[Duty, str, date, bool, list[str]], str] | None = None
+    #: a case's follow-up in the 问责 sheet's cell: (kind, owner, due, done on)
+    follow_up: Callable[[str, str, date, date | None], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +264,8 @@ class Ledger:
     # item id → the codes handed down from it
     delegated_from: Mapping[int, str] = field(default_factory=dict)
     delegated_to: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    inspections: Sequence[LedgerInspection] | None = None  # None: no such sheet
+    assessments: Sequence[LedgerAssessment] | None = None
 
     @property
     def today(self) -> date:

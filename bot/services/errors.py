@@ -257,3 +257,14 @@ class ChannelRefused(ServiceError):
     kind: str = ""  # the robot kind concerned (wecom, dingtalk, feishu)
     other: str = ""  # the channel already holding that webhook or that unit's primary
     known: list[str] = field(default_factory=list)  # the channels there are
+
+
+@dataclass
+class InspectionRefused(ServiceError):
+    """A 监督检查, a 考核 result or a case's follow-up that cannot be recorded or found as
+    asked; `field` names what to fix (texts in messages/inspections.py)."""
+
+    # kind, point, point_missing, finding, finding_id, linked, no_head (监督检查); year,
+    # grade, led_by, scope (考核); follow_up, follow_up_done (a case's follow-ups)
+    field: str
+    detail: str = ""

@@ -25,9 +25,12 @@ from bot.services.delegation import DelegationService
 from bot.services.delivery import DeliveryService
 from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
+from bot.services.followups import FollowUpService
 from bot.services.groups import GroupService
 from bot.services.imports import ImportService
 from bot.services.inbox import InboxService
+from bot.services.inspection_flow import InspectionRecordFlow
+from bot.services.inspections import AssessmentService, InspectionService
 from bot.services.items import ItemService
 from bot.services.people import PeopleService
 from bot.services.rectifications import RectificationService
@@ -70,6 +73,9 @@ class Services:
     decisions: DecisionService  # decisions waiting on someone: digests, /待办, escalation
     delegation: DelegationService  # 责任传导: 分解 and the 温差落差 report
     offload: Offloader  # heavy work (workbooks, charts) in child processes
+    inspections: InspectionService  # 监督检查 (the 纪委's)
+    assessments: AssessmentService  # 检查考核 results (the 党委's)
+    followups: FollowUpService  # a case's 书面检讨 and 深刻检查 (confidential)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None,
@@ -91,11 +97,15 @@ class Services:
         decisions = DecisionService(db, clock, calendar, rules.policy)
         reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids,
                                     decisions=decisions.pending_in)
-        cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy)
+        cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy,
+                            rules.followups)
+        inspections = InspectionService(db, clock, items, fixes, rules.inspections.fix_days,
+                                        rules.inspections.plan_days)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
             TalkRecordFlow(talks), TalkScheduleFlow(talks), CaseRecordFlow(cases),
+            InspectionRecordFlow(inspections),
         ])
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         summary = SummaryService(db, clock, calendar, rules.weekly)
@@ -108,7 +118,11 @@ class Services:
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
                    cases=cases, decisions=decisions,
-                   delegation=DelegationService(db, clock, replies))
+                   delegation=DelegationService(db, clock, replies),
+                   inspections=inspections,
+                   assessments=AssessmentService(db, clock, rules.inspections.grades,
+                                                 summary.performance),
+                   followups=FollowUpService(db, clock, calendar, reminders.policy))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
@@ -121,6 +135,7 @@ class Services:
             await self.cases.plan_drafts()
             await self.cases.plan_review_reminders()
             await self.decisions.plan_escalations()
+            await self.followups.plan_reminders()
             await self.inbox.prune()
             await self.robots.prune()
 
