@@ -14,8 +14,8 @@ from bot.services.errors import CaseRefused
 from messages import commands as c
 from messages.export import REVIEW_NAMES
 from messages.format import days_phrase, echo, esc, fmt_date
-from messages.names import body, say
 from messages.inspections import follow_up_lines
+from messages.names import body, say
 
 STATUS = {CaseStatus.OPEN: "办理中", CaseStatus.CLOSED: "已办结"}
 PARTY_ROLES = {PartyRole.BRANCH_SECRETARY: "党组织书记", PartyRole.SECRETARY: "党委书记",

@@ -11,8 +11,8 @@ from messages.cases import case_refused
 from messages.channels import channel_refused
 from messages.delegation import delegation_refused
 from messages.format import INVISIBLE_KINDS, echo, esc
-from messages.names import say
 from messages.inspections import inspect_usage, inspection_refused
+from messages.names import say
 
 _ACTIONS = {
     "register": "登记人员只能由管理员（党委办公室）操作。",
