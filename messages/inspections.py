@@ -19,6 +19,7 @@ from bot.services.inspections import (
 )
 from messages import callbacks as cb
 from messages import commands as c
+from messages import names
 from messages.format import days_phrase, echo, esc, fmt_date
 
 FOLLOW_UP_NAMES = {K.WRITTEN: "书面检讨", K.MEETING: "深刻检查"}
@@ -160,7 +161,8 @@ def follow_up_reminder(payload: dict[str, Any], today: date) -> str:
                 f"完成后点下面的按钮，或发送 /{c.CASES.chinese} {FOLLOW_UP_WORD[kind]} {code}，"
                 "登记已完成。")
     return (f"🔒 <b>问责后续事项督办</b>\n问责案件 {code} 的{FOLLOW_UP_NAMES[kind]}"
-            f"（{esc(payload.get('owner', ''))}）{when}，尚未完成，请督促。此消息仅在纪委内部发送。")
+            f"（{esc(payload.get('owner', ''))}）{when}，尚未完成，请督促。"
+            f"此消息仅在{names.body()}内部发送。")
 
 
 def follow_up_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
