@@ -19,14 +19,17 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bot.domain.vocabulary import DUTY_NAMES, LIST_NAMES, UNIT_KIND_NAMES
 from bot.domain.workbook import (
     ALL_SHEETS,
+    CASES,
     COLUMNS,
     EXAMPLES,
     HELP,
     IMPORT_STATUSES,
     ITEMS,
     LIMITS,
+    NO,
     REQUIRED,
     UNITS,
+    YES,
     RawWorkbook,
     Sheet,
     UploadProblem,
@@ -130,9 +133,12 @@ def _trimmed(values: tuple[object, ...]) -> tuple[object, ...]:
 _WIDTHS = {"名称": 24, "上级单位": 24, "姓名": 12, "角色": 20, "所在单位": 24, "分管单位": 30,
            "手机号": 16, "备注": 30, "企业微信账号": 18, "飞书ID": 24, "编号": 10,
            "清单类型": 10, "标题": 44, "责任类型": 12, "责任人": 14, "上级事项编号": 14,
-           "来源": 12, "截止日期": 14, "状态": 10}
+           "来源": 12, "截止日期": 14, "状态": 10, "被问责人": 14, "追责情形": 10, "查明问题": 44,
+           "处理日期": 14}
+_YES_NO = {True: YES, False: NO}
 _CHOICES = {(UNITS, "类型"): UNIT_KIND_NAMES, (ITEMS, "清单类型"): LIST_NAMES,
-            (ITEMS, "责任类型"): DUTY_NAMES, (ITEMS, "状态"): IMPORT_STATUSES}
+            (ITEMS, "责任类型"): DUTY_NAMES, (ITEMS, "状态"): IMPORT_STATUSES,
+            (CASES, "违纪违法"): _YES_NO, (CASES, "典型案例"): _YES_NO}
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
 _EXAMPLE_FONT = Font(italic=True, color="808080")
@@ -158,7 +164,7 @@ def write_template(path: Path | IO[bytes], help_rows: list[tuple[str, ...]]) -> 
             sheet.cell(2, index).font = _EXAMPLE_FONT
             sheet.column_dimensions[letter].width = _WIDTHS.get(column, 14)
             span = f"{letter}2:{letter}{_ROWS_WITH_CHOICES}"
-            if column == "截止日期":
+            if column in ("截止日期", "处理日期"):
                 sheet.cell(2, index).number_format = "yyyy-mm-dd"
             if column in ("编号", "手机号", "上级事项编号", "下级事项编号", "企业微信账号",
                           "飞书ID"):

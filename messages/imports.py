@@ -8,6 +8,7 @@ import html
 import re
 from collections.abc import Iterable
 
+from bot.domain import bodies
 from bot.domain.channels import Handle
 from bot.domain.model import ListKind
 from bot.domain.vocabulary import (
@@ -20,6 +21,7 @@ from bot.domain.vocabulary import (
 )
 from bot.domain.workbook import (
     ALL_SHEETS,
+    CASES,
     CODE_EXAMPLE,
     CODE_PREFIX,
     COLUMNS,
@@ -47,6 +49,7 @@ from bot.services.imports import (
     WorkbookRefused,
 )
 from messages.format import INVISIBLE_KINDS, MESSAGE_LIMIT, echo, esc, tg_len
+from messages.names import say
 from messages.people import invite_link
 
 UPDATES_SHOWN = 20
@@ -299,7 +302,30 @@ def problem_text(error: RowError) -> str:
             return f"找不到事项“{_short(v)}”（清单表和系统中都没有这个编号）"
         case Problem.DELEGATION:
             return _delegation_words(v, *(*choices, "", "")[:2])
+        case Problem.CASE:
+            return _case_words(v, *(*choices, "", "")[:2])
+        case Problem.CASES_NOT_ALLOWED:
+            return say("含有问责案件：问责案件只能由{纪委}成员本人导入（或在服务器上用 dutybot import 导入），"
+                       "整个文件都没有导入")
     return "无法导入"
+
+
+def _case_words(value: str, field: str, detail: str) -> str:
+    """A 问责 line the register refuses (plain text)."""
+    match field:
+        case "situation":
+            return f"没有编号为“{_short(value)}”的追责情形（见规则文件 [accountability]，默认 1 到 10）"
+        case "handling":
+            return f"“{_short(value)}”不是规则文件里列出的处理方式"
+        case "finding":
+            return "请写明查明的问题（不超过 500 字）"
+        case "decided_on":
+            return f"处理日期 {value} 晚于今天"
+        case "recorder":
+            return say(f"登记人“{_short(value)}”不是{{纪委}}成员")
+        case "duplicate":
+            return f"与第{detail}行是同一案件"
+    return "这件问责案件无法登记"
 
 
 def _delegation_words(code: str, field: str, detail: str) -> str:
@@ -417,6 +443,8 @@ def import_summary(result: ImportResult) -> str:
             lines.append(f"…另有 {len(updates) - UPDATES_SHOWN} 项")
     if result.delegations:
         lines.append(f"分解：新增 {result.delegations} 条")
+    if result.cases or result.cases_unchanged:
+        lines.append(f"问责案件（保密）：新登记 {result.cases} 件 · 已有 {result.cases_unchanged} 件")
     if plan.examples_skipped:
         lines.append(f"与模板示例完全相同的 {plan.examples_skipped} 行没有导入。")
     lines += ["", "系统中已有、但文件中没有的单位、人员和事项保持不变：导入不会删除任何内容。"]
@@ -497,6 +525,15 @@ _COLUMN_HELP: dict[tuple[str, str], str] = {
     (DELEGATIONS, "下级事项编号"): "分解出的事项编号（清单表或系统中已有的事项）：与上级事项同一张清单，"
                                   "截止日期不晚于上级事项；一个事项只能有一个上级事项，不能循环。"
                                   "这张表可以没有；与“上级事项编号”列（问题 → 责任 → 措施）是两种不同的关系。",
+    (CASES, "被问责人"): "问责案件（保密）：被问责人的姓名，人员表或系统中已登记的人员；同名时写成 姓名@单位。",
+    (CASES, "所在单位"): "可选：案件所在单位；留空时为被问责人所在单位。",
+    (CASES, "追责情形"): "规则文件 [accountability] 中追责情形的编号（默认 1 到 10，见 /问责 登记）。",
+    (CASES, "查明问题"): "查明的问题，最多500字。",
+    (CASES, "处理"): "可选：规则文件列出的处理方式之一（如 批评教育、诫勉、组织处理、党纪处分）；未决定可留空。",
+    (CASES, "处理日期"): "可选：作出处理的日期，不能晚于今天；写法同截止日期。",
+    (CASES, "违纪违法"): "可选：是 / 否（留空为否）。填“是”时按一案双查，同时开启主体责任和监督责任倒查。",
+    (CASES, "典型案例"): "可选：是 / 否（留空为否）。典型案例列入双月典型案例通报。",
+    (CASES, "登记人"): "可选：登记案件的{纪委委员}姓名；留空为导入文件的人。必须是{纪委}成员。",
     (ITEMS, "状态"): f"可选：{_names(IMPORT_STATUSES.values())}。新事项留空为未开始；已有事项留空则状态不变。"
                      "延期审批中、待验收等要在机器人中办理，不能导入。",
 }
@@ -523,11 +560,15 @@ def template_help() -> list[tuple[str, ...]]:
         "“分解”表（可选）记录责任传导：哪个事项分解给了哪个下级事项，两列都填事项编号；"
         "按与机器人中 /分解 相同的规则检查（下一级责任人、截止日期不晚于上级、不能循环），"
         "有一行不合规则整个文件都不导入。旧模板没有这张表也能导入。",
+        "“问责”表（可选，保密）登记问责案件，按与 /问责 登记 相同的规则检查；只有{纪委}成员本人导入的文件"
+        "或在服务器上用 dutybot import 导入的文件可以含有问责案件，其他人导入时整个文件都不导入。"
+        "同一案件（被问责人、单位、追责情形、查明问题都相同）再次导入不会重复登记。",
         "",
     ]
     table = [("工作表", "列名", "必填", "说明与可填的值")]
     # the roles and sources as configured now (messages/names.py), not at import time
-    words = {"角色": _names(ROLE_NAMES.values()), "来源": _names(problem_sources())}
+    words = {"角色": _names(ROLE_NAMES.values()), "来源": _names(problem_sources()),
+             **bodies.current().fields()}
     table += [(s, c, "必填" if c in REQUIRED[s] else "", _COLUMN_HELP[(s, c)].format_map(words))
               for s in ALL_SHEETS for c in COLUMNS[s]]
-    return [(n,) for n in notes] + table
+    return [(say(n),) for n in notes] + table

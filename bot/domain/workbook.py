@@ -20,6 +20,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from bot.domain.cases import FINDING_MAX as CASE_FINDING_MAX
 from bot.domain.channels import Handle, is_handle
 from bot.domain.dates import YEARS, DateParseError, parse_due_date, parse_full_date
 from bot.domain.delegation import (
@@ -63,7 +64,8 @@ SHEETS = (UNITS, PEOPLE, ITEMS)
 DELEGATIONS = "分解"  # 责任传导 (bot/domain/delegation.py): which item was handed down from which
 #: Sheets a file may lack altogether (a template made before they were added): nothing of
 #: theirs is then imported.
-OPTIONAL_SHEETS = (DELEGATIONS,)
+CASES = "问责"  # 问责 cases (confidential): only a 纪委 member's import, or the console's
+OPTIONAL_SHEETS = (DELEGATIONS, CASES)
 ALL_SHEETS = (*SHEETS, *OPTIONAL_SHEETS)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -72,12 +74,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ITEMS: ("编号", "清单类型", "标题", "责任类型", "责任人", "所在单位", "上级事项编号",
             "来源", "截止日期", "状态"),
     DELEGATIONS: ("上级事项编号", "下级事项编号"),
+    CASES: ("被问责人", "所在单位", "追责情形", "查明问题", "处理", "处理日期", "违纪违法",
+            "典型案例", "登记人"),
 }
 REQUIRED: dict[str, frozenset[str]] = {
     UNITS: frozenset({"名称"}),
     PEOPLE: frozenset({"姓名", "角色", "所在单位"}),
     ITEMS: frozenset({"清单类型", "标题", "责任类型", "责任人", "截止日期"}),
     DELEGATIONS: frozenset({"上级事项编号", "下级事项编号"}),
+    CASES: frozenset({"被问责人", "追责情形", "查明问题"}),
 }
 #: Columns a file may lack altogether (a template or an export made before they were
 #: added): a person's stored value is then left as it is.
@@ -86,6 +91,7 @@ OPTIONAL_HEADERS: dict[str, frozenset[str]] = {
     PEOPLE: frozenset({"企业微信账号", "飞书ID"}),
     ITEMS: frozenset(),
     DELEGATIONS: frozenset(),
+    CASES: frozenset(),
 }
 #: The messenger handles a person may be given in the 人员 sheet, by column.
 HANDLE_COLUMNS: dict[str, Handle] = {
@@ -102,7 +108,12 @@ EXAMPLES: dict[str, tuple[object, ...]] = {
     ITEMS: (None, "问题", "（示例）公务接待超标准问题整改", "主体责任", "（示例）张三",
             "（示例）某局党委", None, "巡察", date(2026, 3, 31), "未开始"),
     DELEGATIONS: ("（示例）Z0001", "（示例）Z0002"),
+    CASES: ("（示例）张三", "（示例）某局党委", "4", "（示例）对公务接待超标准问题压案不查", "诫勉",
+            date(2026, 3, 31), "否", "否", "（示例）李四"),
 }
+#: 是/否 cells (违纪违法, 典型案例): a blank is 否.
+YES, NO = "是", "否"
+_YES_NO = {YES: True, NO: False, "Y": True, "N": False, "√": True, "×": False}
 
 #: The statuses a workbook may set. The others (延期审批中, 待验收, 已销号, 已退回) are steps of
 #: a workflow in the bot, with a request or a 销号 behind them; an import cannot take them.
@@ -309,6 +320,8 @@ class Problem(StrEnum):
     AMBIGUOUS_ITEM = "ambiguous_item"
     UNKNOWN_ITEM = "unknown_item"  # a 分解 code that is neither in the file nor stored
     DELEGATION = "delegation"  # a 分解 the rules refuse; choices: (field, detail)
+    CASE = "case"  # a 问责 line the register refuses; choices: (field, detail)
+    CASES_NOT_ALLOWED = "cases_not_allowed"  # 问责 lines in a file not from the 纪委
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +392,23 @@ class DelegationRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CaseRow:
+    """One line of the 问责 sheet, as typed; checked against the register's rules and
+    what is stored when the import is applied (bot/services/imports.py)."""
+
+    row: int
+    person: str  # 姓名, or 姓名@单位
+    unit: str | None  # None: the person's unit
+    situation: str  # a 追责情形 code
+    finding: str
+    handling: str | None
+    decided_on: date | None
+    misconduct: bool  # 违纪违法: 一案双查
+    typical: bool
+    recorder: str | None  # the 纪委 member who records it; None: whoever imports
+
+
+@dataclass(frozen=True, slots=True)
 class Rows:
     """The rows that read well, and what the rows that did not were about (so that naming
     them elsewhere in the file is not reported a second time)."""
@@ -392,6 +422,7 @@ class Rows:
     broken_people: frozenset[tuple[str, str]] = frozenset()
     broken_codes: frozenset[str] = frozenset()
     delegations: tuple[DelegationRow, ...] = ()
+    cases: tuple[CaseRow, ...] = ()
 
     def codes(self) -> set[str]:
         """Every item code the file names, as 编号 or as 上级事项编号."""
@@ -623,9 +654,10 @@ def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
     people = _read_people(tables.get(PEOPLE, []), errors, broken[PEOPLE])
     items = _read_items(tables.get(ITEMS, []), errors, broken[ITEMS])
     delegations = _read_delegations(tables.get(DELEGATIONS, []), errors)
+    cases = _read_cases(tables.get(CASES, []), errors)
     return Rows(units, people, items, examples, complete, frozenset(broken[UNITS]),
                 frozenset(broken[PEOPLE]), frozenset(broken[ITEMS]),
-                delegations=delegations), errors
+                delegations=delegations, cases=cases), errors
 
 
 _STRUCTURE = {Problem.SHEET_MISSING, Problem.HEADER_MISSING, Problem.TOO_MANY_ROWS}
@@ -751,6 +783,38 @@ def _read_delegations(table: list[dict[str, object]], errors: list[RowError]
             first[child] = c.row
             rows.append(DelegationRow(c.row, parent, child))
     return tuple(rows)
+
+
+def _read_cases(table: list[dict[str, object]], errors: list[RowError]
+                ) -> tuple[CaseRow, ...]:
+    """Each cell on its own; the 情形, 处理, people and units are checked when the import is
+    applied, against the rules file and the register (bot/services/imports.py)."""
+    rows: list[CaseRow] = []
+    for values in table:
+        c = _Cells(CASES, int(values[""]), values, errors)
+        person = c.text("被问责人")
+        name, at, unit_of_name = person.partition("@")
+        person = c.check_name("被问责人", name) + (at + c.check_name("被问责人", unit_of_name)
+                                                  if at else "")
+        unit = c.name("所在单位") or None
+        situation = c.text("追责情形")
+        finding = c.limited("查明问题", CASE_FINDING_MAX) or ""
+        handling = c.text("处理") or None
+        decided_on = c.due("处理日期")
+        misconduct = _yes_no(c, "违纪违法")
+        typical = _yes_no(c, "典型案例")
+        recorder = c.name("登记人") or None
+        if c.ok:
+            rows.append(CaseRow(c.row, person, unit, situation, finding, handling, decided_on,
+                                misconduct, typical, recorder))
+    return tuple(rows)
+
+
+def _yes_no(c: _Cells, column: str) -> bool:
+    text = c.text(column).upper()
+    if text and text not in _YES_NO:
+        c.fail(column, Problem.UNKNOWN_TERM, text, (YES, NO))
+    return _YES_NO.get(text, False)
 
 
 def _code(c: _Cells, column: str) -> str | None:

@@ -11,14 +11,19 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain import permissions
-from bot.domain.model import Actor
+from bot.domain.cases import CaseProblem, can_record_cases, check_case
+from bot.domain.model import Actor, Person
+from bot.domain.permissions import DISCIPLINE_ROLES
 from bot.domain.workbook import (
+    CASES,
     ITEMS,
     LIMITS,
     PEOPLE,
     UNITS,
+    CaseRow,
     FileKind,
     ImportPlan,
+    Problem,
     RawWorkbook,
     RowError,
     Rows,
@@ -30,8 +35,9 @@ from bot.domain.workbook import (
 )
 from bot.offload import Offloader, OffloadFailed, OutOfMemory, OutOfTime
 from bot.services.base import ServiceBase
-from bot.services.errors import NotAllowed
-from bot.services.people import PeopleService
+from bot.services.cases import CaseDraft, CaseService
+from bot.services.errors import AmbiguousPerson, NotAllowed, UnknownPerson, UnknownUnit
+from bot.services.people import PeopleService, resolve_person, resolve_unit
 from bot.workbook_io import WorkbookUnreadable, file_kind, read_file, read_workbook
 from storage.db import Database, Tx
 from storage.imports import Applied
@@ -96,6 +102,8 @@ class ImportResult:
     plan: ImportPlan
     invites: tuple[NewInvite, ...]
     delegations: int = 0  # 分解 lines added
+    cases: int = 0  # 问责 cases recorded (confidential: a count only)
+    cases_unchanged: int = 0  # 问责 lines already in the register
 
 
 def check_upload(file_name: str | None, mime_type: str | None, size: int | None,
@@ -166,9 +174,11 @@ def read_and_check(source: bytes | Path,
 
 class ImportService(ServiceBase):
     def __init__(self, db: Database, clock: Clock, people: PeopleService,
-                 offload: Offloader, limits: WorkbookLimits = LIMITS) -> None:
+                 offload: Offloader, limits: WorkbookLimits = LIMITS,
+                 cases: CaseService | None = None) -> None:
         super().__init__(db, clock)
         self.people = people
+        self.cases = cases  # the 问责 register, for the 问责 sheet
         self.offload = offload
         self.limits = limits
 
@@ -203,6 +213,9 @@ class ImportService(ServiceBase):
             raise NotAllowed("register")
         if not rows.complete:
             raise ImportRejected(read_errors, rows.examples_skipped)
+        if rows.cases and not may_import_cases(actor):  # confidential: the 纪委's alone
+            raise ImportRejected([RowError(CASES, None, None, Problem.CASES_NOT_ALLOWED)],
+                                 rows.examples_skipped)
         async with self.change(actor) as tx:
             stored = await tx.imports.stored(rows.codes(), rows.uncoded_titles())
             # pure and CPU-bound (0.2 s for 20 000 rows): in a thread, so the event loop
@@ -210,7 +223,7 @@ class ImportService(ServiceBase):
             plan, errors = await asyncio.to_thread(plan_import, rows, stored, read_errors)
             if plan is None:
                 raise ImportRejected(errors, rows.examples_skipped)
-            if plan.is_empty() and not rows.delegations:
+            if plan.is_empty() and not rows.delegations and not rows.cases:
                 return ImportResult(source, plan, ())
             now = self.now()
             applied = await tx.imports.apply(plan, now)
@@ -219,7 +232,66 @@ class ImportService(ServiceBase):
                        for (change, person), invite in zip(applied.people, made, strict=True)]
             await tx.events.record_many(actor, now, _events(plan, applied, source))
             delegated = await self._delegations_in(tx, actor, rows, source, now)
-        return ImportResult(source, plan, tuple(invites), delegated)
+            recorded, known = await self._cases_in(tx, actor, rows)
+        return ImportResult(source, plan, tuple(invites), delegated, recorded, known)
+
+    async def _cases_in(self, tx: Tx, actor: Actor, rows: Rows) -> tuple[int, int]:
+        """The 问责 sheet, after the rest of the file (its people may be new): every line
+        checked first — 被问责人, 单位, 登记人 (a 纪委 member), the register's rules, not
+        already recorded — then each recorded as /问责 登记 does, 一案双查 included, in this
+        same transaction. (recorded, already there); one bad line undoes everything."""
+        if not rows.cases:
+            return 0, 0
+        if self.cases is None:
+            raise RuntimeError("the import has no 问责 register")
+        rules = self.cases.rules
+        stored = {(c.person_id, c.unit_id, c.situation, c.finding) for c in await tx.cases.all()}
+        errors: list[RowError] = []
+        wanted: list[tuple[Actor, CaseDraft]] = []
+        first: dict[tuple[int, int, str, str], int] = {}
+        known = 0
+        for r in rows.cases:
+            line = _CaseLine(r, errors)
+            person = await line.person(tx, "被问责人", r.person)
+            unit = await line.unit(tx, r.unit) if r.unit else None
+            recorder = await line.person(tx, "登记人", r.recorder) if r.recorder \
+                else actor.person
+            if recorder is None:
+                line.fail("登记人", Problem.REQUIRED)
+            elif not recorder.roles & DISCIPLINE_ROLES:
+                line.fail("登记人", Problem.CASE, recorder.name, ("recorder",))
+            try:
+                check_case(r.situation, rules.situations, r.handling, rules.handlings,
+                           r.finding)
+            except CaseProblem as problem:
+                column = _CASE_COLUMNS.get(problem.field, "查明问题")
+                line.fail(column, Problem.CASE, problem.detail, (problem.field,))
+            if r.decided_on is not None and r.decided_on > self.today():
+                line.fail("处理日期", Problem.CASE, r.decided_on.isoformat(), ("decided_on",))
+            if not line.ok or person is None or recorder is None:
+                continue
+            key = (person.id, person.unit_id if unit is None else unit, r.situation,
+                   r.finding.strip())
+            if key in first:
+                line.fail("查明问题", Problem.CASE, "", ("duplicate", str(first[key])))
+                continue
+            first[key] = r.row
+            if key in stored:
+                known += 1
+                continue
+            wanted.append((Actor(telegram_user_id=recorder.telegram_user_id, person=recorder),
+                           CaseDraft(person=f"{person.name}@{line.units[person.unit_id]}",
+                                     situation=r.situation, finding=r.finding,
+                                     handling=r.handling,
+                                     decided_on=r.decided_on.isoformat()
+                                     if r.decided_on else None,
+                                     misconduct=r.misconduct, typical=r.typical,
+                                     unit=r.unit)))
+        if errors:
+            raise ImportRejected(sorted(errors, key=RowError.sort_key), rows.examples_skipped)
+        for recorder_actor, draft in wanted:
+            await self.cases.record_in(tx, recorder_actor, draft)
+        return len(wanted), known
 
     async def _delegations_in(self, tx: Tx, actor: Actor, rows: Rows, source: str,
                               now: datetime) -> int:
@@ -241,6 +313,51 @@ class ImportService(ServiceBase):
             await tx.events.record(actor, now, "item.delegated", "item", parent.id,
                                    code=parent.code, children=[child.code], **via)
         return len(new)
+
+
+def may_import_cases(actor: Actor) -> bool:
+    """问责 lines come from the 纪委 (bot/domain/cases.py), or from the office machine's
+    console, where each line names its 纪委 登记人."""
+    return can_record_cases(actor) or (actor.telegram_user_id is None and actor.person is None
+                                       and actor.bootstrap_admin)
+
+
+#: The column a 问责 line's problem is about, by the register's field (CaseProblem).
+_CASE_COLUMNS = {"situation": "追责情形", "handling": "处理", "finding": "查明问题"}
+
+
+class _CaseLine:
+    """One line of the 问责 sheet while it is checked: its problems collect in `errors`."""
+
+    def __init__(self, row: CaseRow, errors: list[RowError]) -> None:
+        self.row, self.errors, self.ok = row, errors, True
+        self.units: dict[int, str] = {}
+
+    def fail(self, column: str, problem: Problem, value: str = "",
+             choices: tuple[str, ...] = ()) -> None:
+        self.ok = False
+        self.errors.append(RowError(CASES, self.row.row, column, problem, value, choices))
+
+    async def person(self, tx: Tx, column: str, text: str) -> Person | None:
+        try:
+            person = await resolve_person(tx, text)
+        except UnknownPerson as e:
+            self.fail(column, Problem.UNKNOWN_PERSON, e.name)
+        except AmbiguousPerson as e:
+            self.fail(column, Problem.AMBIGUOUS_PERSON, e.name, tuple(e.units))
+        except UnknownUnit as e:
+            self.fail(column, Problem.UNKNOWN_UNIT, e.name)
+        else:
+            self.units.setdefault(person.unit_id, (await tx.units.all())[person.unit_id].name)
+            return person
+        return None
+
+    async def unit(self, tx: Tx, name: str) -> int | None:
+        try:
+            return (await resolve_unit(tx, name)).id
+        except UnknownUnit as e:
+            self.fail("所在单位", Problem.UNKNOWN_UNIT, e.name)
+            return None
 
 
 def _events(plan: ImportPlan, applied: Applied,

@@ -111,7 +111,7 @@ class Services:
         summary = SummaryService(db, clock, calendar, rules.weekly)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
                    reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
-                   talks=talks, imports=ImportService(db, clock, people, offload),
+                   talks=talks, imports=ImportService(db, clock, people, offload, cases=cases),
                    summary=summary,
                    export=ExportService(db, clock, offload, summary.performance),
                    inbox=InboxService(db, clock), offload=offload,
