@@ -41,6 +41,7 @@ from handlers import (
     guard,
     imports,
     items,
+    letters,
     people,
     reminders,
     replies,
@@ -108,6 +109,7 @@ def register_handlers(app: Application) -> None:
     export.register(app)  # /导出: the Excel 台账 as a document
     channels.register(app)  # /渠道: the office's group robots, keys masked
     cases.register(app)  # /问责: the 问责 register, private chat only
+    letters.register(app)  # /责任书, /对账: 签字背书 and the year-end 对账, private only
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note

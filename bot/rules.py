@@ -74,12 +74,29 @@ class AccountabilityRules:
 
 
 @dataclass(frozen=True)
+class LetterRules:
+    """责任书 and 对账 (SPEC §11): the day each year the 责任书 go out, and the day the
+    year-end 对账 begins, as (month, day). Both defaults: the source texts say 年初 and
+    年终, not a date."""
+
+    issue: tuple[int, int] = (1, 10)
+    reconcile: tuple[int, int] = (12, 1)
+
+    def issue_on(self, year: int) -> date:
+        return date(year, *self.issue)
+
+    def reconcile_on(self, year: int) -> date:
+        return date(year, *self.reconcile)
+
+
+@dataclass(frozen=True)
 class Rules:
     policy: ReminderPolicy
     obligations: tuple[ObligationRule, ...]  # the enabled ones, in file order
     calendar: dict[int, YearOverride] = field(default_factory=dict)
     weekly: WeeklyPolicy = field(default_factory=WeeklyPolicy)
     accountability: AccountabilityRules = field(default_factory=AccountabilityRules)
+    letters: LetterRules = field(default_factory=LetterRules)
 
 
 def load_rules(path: Path | None = None) -> Rules:
@@ -187,7 +204,7 @@ def _show_path(loc: Loc) -> str:
 
 # Merging ---------------------------------------------------------------------------------
 
-_SECTIONS = ("reminders", "escalation", "summary", "accountability")
+_SECTIONS = ("reminders", "escalation", "summary", "accountability", "letters")
 _SCHEDULE_FIELDS = ("due", "event", "days_after")
 _WHOLE = frozenset({"key", "title", "kind", "duty", "who", "schedule"})
 
@@ -618,11 +635,17 @@ class _Accountability(_Model):
     review_days: int = Field(ge=1, le=365)
 
 
+class _Letters(_Model):
+    issue: Annotated[tuple[int, int], BeforeValidator(_text(_month_day))]
+    reconcile: Annotated[tuple[int, int], BeforeValidator(_text(_month_day))]
+
+
 class _RulesFile(_Model):
     reminders: _Reminders
     escalation: _Escalation
     summary: _Summary
     accountability: _Accountability
+    letters: _Letters
     calendar: dict[Annotated[str, AfterValidator(_year)], _Year] = {}
     obligation: list[_Obligation] = []
 
@@ -633,6 +656,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "escalation": tuple(_Escalation.model_fields),
     "summary": tuple(_Summary.model_fields),
     "accountability": tuple(_Accountability.model_fields),
+    "letters": tuple(_Letters.model_fields),
     "calendar": tuple(_Year.model_fields),
     "obligation": tuple(f.alias or n for n, f in _Obligation.model_fields.items()),
 }
@@ -666,7 +690,14 @@ def _build(model: _RulesFile) -> Rules:
             rules.append(rule)
     weekly = WeeklyPolicy(weekday=model.summary.weekday, at=model.summary.send_time)
     return Rules(policy=policy, obligations=tuple(rules), calendar=calendar, weekly=weekly,
-                 accountability=_accountability(model.accountability))
+                 accountability=_accountability(model.accountability),
+                 letters=_letters(model.letters))
+
+
+def _letters(model: _Letters) -> LetterRules:
+    if model.reconcile <= model.issue:
+        raise _Problem((("letters", "reconcile"),), "must come after `issue` in the year")
+    return LetterRules(issue=model.issue, reconcile=model.reconcile)
 
 
 def _accountability(model: _Accountability) -> AccountabilityRules:

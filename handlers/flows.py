@@ -14,6 +14,7 @@ from messages import flows as flow_texts
 from messages.cases import case_recorded
 from messages.common import plain_text_hint
 from messages.items import item_created
+from messages.letters import reason_recorded
 from messages.people import group_bound, registered
 
 
@@ -46,6 +47,8 @@ def render(outcome: FlowOutcome, context: DutyContext, in_group: bool = False
             return work.talk_scheduled(line), None
         case FlowDone(flow="case_record", result=view):
             return case_recorded(view), None
+        case FlowDone(flow="reconcile_reason", result=(view, line_id)):
+            return reason_recorded(view, line_id), None
         case FlowDone(flow="bind_group", result=(group, unit_name)):
             return group_bound(group, unit_name), None
     raise ValueError(f"no rendering for {outcome!r}")

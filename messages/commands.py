@@ -14,7 +14,7 @@ class Command:
     ascii: str
     chinese: str | None
     description: str
-    audience: str  # "anyone", "bound", "admin", "creator", "secretary", "discipline", "leader", "approver"
+    audience: str  # "anyone", "bound", "admin", "creator", "secretary", "discipline", "leader", "approver", "confirmer"
 
 
 START = Command("start", None, "开始 / 用邀请码绑定身份", "anyone")
@@ -37,11 +37,14 @@ OVERDUE = Command("overdue", "逾期", "我管辖范围内的逾期事项", "lea
 EXPORT = Command("export", "导出", "导出 Excel 台账（清单、约谈、整改、履责纪实）", "discipline")
 EXTENSIONS = Command("extensions", "延期审批", "待我审批的延期申请，逐项批准或驳回", "approver")
 CASES = Command("cases", "问责", "问责案件（一案双查），仅私聊，按权限显示", "leader")
+LETTER = Command("letter", "责任书", "本人年度责任书：查看、签字背书、年终对账", "bound")
+RECONCILE = Command("reconcile", "对账", "待对账确认的事项（纪委、党委），逐项确认、结转", "confirmer")
 CHANNELS = Command("channels", "渠道", "办公群机器人（企业微信、钉钉、飞书）及其状态", "admin")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
-    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, WEEKLY, OVERDUE, CASES, EXPORT,
+    START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, WEEKLY, OVERDUE, CASES, LETTER,
+    RECONCILE, EXPORT,
     NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, CHANNELS, MEETING,
     CANCEL,
 )

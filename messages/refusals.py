@@ -8,8 +8,10 @@ from bot.services.export import EXPORT_SECONDS
 from messages.cases import case_refused
 from messages.channels import channel_refused
 from messages.format import INVISIBLE_KINDS, echo, esc
+from messages.letters import letter_refused
 
 _ACTIONS = {
+    "confirm_reconcile": "对账确认只能由纪委或党委（书记、党委办公室）作出（对账确认人）。",
     "register": "登记人员只能由管理员（党委办公室）操作。",
     "bind_group": "登记群只能由管理员（党委办公室）操作。",
     "create_item": "新建清单事项只能由管理员、纪委或党委书记操作。",
@@ -186,6 +188,8 @@ def refusal(error: e.ServiceError) -> str:
                     "发送 /我的清单 查看您能看到的事项。")
         case e.CaseRefused():
             return case_refused(error)
+        case e.LetterRefused():
+            return letter_refused(error)
         case e.ChannelRefused():  # the console's, in HTML should a chat ever need one
             return esc(channel_refused(error))
         case e.NothingToNote():

@@ -14,14 +14,14 @@ from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
-from messages import case_report, cases, outgoing, replies, summary
+from messages import case_report, cases, letters, outgoing, replies, summary
 from messages.format import days_phrase, esc, fmt_date
 from messages.markup import from_html
 from messages.telegram import Rendered, actions_of, rendered
 
 #: Kinds whose rendering is slow (a chart, a workbook): the sender renders them in a child
 #: process.
-SLOW_KINDS = frozenset({"weekly_chart", "case_draft"})
+SLOW_KINDS = frozenset({"weekly_chart", "case_draft", "letter", "reconcile_sheet"})
 
 
 def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
@@ -53,6 +53,12 @@ def outbox_message(kind: str, payload: dict[str, Any], today: date) -> Outgoing:
         return _message(cases.review_reminder(payload, today))
     if kind == "case_draft":
         return case_report.draft_message(payload)
+    if kind == "letter":
+        return letters.letter_message(payload)
+    if kind == "reconcile":
+        return letters.reconcile_message(payload)
+    if kind == "reconcile_sheet":
+        return letters.sheet_message(payload)
     if kind == "no_handle_notice":
         return outgoing.no_handle(payload)
     if kind == "robot_broken_notice":

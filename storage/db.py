@@ -33,6 +33,7 @@ from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
 from storage.items import ItemRepo
+from storage.letters import LetterRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PersonRepo, UnitRepo
@@ -66,6 +67,7 @@ class Tx:
         self.summary = SummaryRepo(conn)
         self.channels = ChannelRepo(conn)
         self.cases = CaseRepo(conn)
+        self.letters = LetterRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

@@ -212,6 +212,15 @@ class CaseRefused(ServiceError):
     detail: str = ""
 
 
+@dataclass
+class LetterRefused(ServiceError):
+    """A 责任书 or 对账 step that cannot be taken as asked; the field it is about
+    (bot/domain/letters.py LetterProblem, and letter, line for what was not found)."""
+
+    field: str
+    detail: str = ""
+
+
 def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
     """The refusal of a cleaned text (bot/domain/text.py) for this kind of field: the
     long-standing ones for empty and too long, BadCharacters for what cannot be seen."""

@@ -26,6 +26,7 @@ from bot.services.groups import GroupService
 from bot.services.imports import ImportService
 from bot.services.inbox import InboxService
 from bot.services.items import ItemService
+from bot.services.letters import LetterService
 from bot.services.people import PeopleService
 from bot.services.rectifications import RectificationService
 from bot.services.reminders import ReminderService
@@ -33,6 +34,7 @@ from bot.services.replies import ReplyService
 from bot.services.reply_flows import (
     ExtensionFlow,
     NoteFlow,
+    ReconcileReasonFlow,
     ReportFlow,
     SendBackFlow,
     TalkRecordFlow,
@@ -64,6 +66,7 @@ class Services:
     channels: ChannelService  # the office's group robots
     robots: RobotOutbox  # what each robot sends next, and when
     cases: CaseService  # the 问责 register (confidential)
+    letters: LetterService  # 责任书 签字背书 and the year-end 对账
     offload: Offloader  # heavy work (workbooks, charts) in child processes
 
     @classmethod
@@ -84,10 +87,12 @@ class Services:
         calendar = WorkCalendar(rules.calendar)
         reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
         cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy)
+        letters = LetterService(db, clock, rules.letters, calendar, reminders.policy)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
             TalkRecordFlow(talks), TalkScheduleFlow(talks), CaseRecordFlow(cases),
+            ReconcileReasonFlow(letters),
         ])
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         summary = SummaryService(db, clock, calendar, rules.weekly)
@@ -99,7 +104,7 @@ class Services:
                    inbox=InboxService(db, clock), offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
-                   cases=cases)
+                   cases=cases, letters=letters)
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
@@ -111,6 +116,7 @@ class Services:
             await self.summary.plan_week()
             await self.cases.plan_drafts()
             await self.cases.plan_review_reminders()
+            await self.letters.plan()
             await self.inbox.prune()
             await self.robots.prune()
 
