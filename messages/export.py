@@ -16,12 +16,15 @@ from bot.domain.ledger import (
     FIXES,
     OBLIGATIONS,
     PERFORMANCE,
+    RECONCILE,
     TALKS,
     LedgerWords,
 )
 from bot.domain.model import Duty
 from bot.domain.transitions import Action
 from bot.domain.vocabulary import (
+    ANSWER_NAMES,
+    CARRY_NAMES,
     DUTY_NAMES,
     GROUP_KIND_NAMES,
     KIND_NAMES,
@@ -62,6 +65,8 @@ _SHEET_HELP = {
     TALKS: "应开展的谈话（谈话人、谈话对象、期限、状态），以及已登记的谈话（日期、类型、情况）。",
     FIXES: "纪委交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
     CASES: "问责案件（保密，只在纪委成员的导出中）：追责情形、查明问题、处理、一案双查的倒查。",
+    RECONCILE: "责任书年终对账：每位班子成员和下级党组织书记的责任事项逐项报告（已完成/未完成及原因）、"
+               "纪委或党委的对账确认、未完成事项是否结转下一年度；另列签字背书时间。",
     EVENTS: "履责纪实：系统记录的每一次操作，按时间先后，只增不改。",
     PERFORMANCE: "履责指数：每人和每个单位的按时完成率、提醒回应率和综合得分。",
 }
@@ -114,6 +119,13 @@ EVENT_NAMES: dict[str, str] = {
     "case.typical": "标记典型案例",
     "case.review_done": "倒查结论",
     "case.report_drafted": "生成报告草稿",
+    "letter.issued": "发出责任书",
+    "letter.signed": "签字背书",
+    "letter.reconcile_opened": "开始年终对账",
+    "letter.answered": "对账报告",
+    "letter.confirmed": "对账确认",
+    "letter.carried": "结转下一年度",
+    "item.carried_over": "结转自上一年度",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
     "escalated": "逾期上报",
@@ -141,6 +153,8 @@ _KEY_NAMES = {
     "via": "方式", "file": "文件", "stage": "阶段", "recipients": "告知", "rule": "规则",
     "period": "周期", "value": "设置", "event": "会议", "old_chat_id": "原群号",
     "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
+    "year": "年度", "items": "事项", "answer": "报告", "carry": "结转",
+    "carried_from": "原编号", "carried_to": "结转后编号",
 }
 #: Events that trigger obligations (the rules file's `event`).
 TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
@@ -249,6 +263,8 @@ def _value(key: str, value: object) -> str:
         return "，".join(f"{_KEY_NAMES.get(k, k)} {_value(k, v)}" for k, v in value.items())
     if key == "via":
         return _VIA.get(str(value), str(value))
+    if key in ("answer", "carry"):  # a 对账 line's answer, its carry-over choice
+        return {**ANSWER_NAMES, **CARRY_NAMES}.get(str(value), str(value))
     names = _VALUE_NAMES.get(key)
     if names is not None:
         member = _enum_of(names, value)

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.channels.message import Attachment, Outgoing
 from bot.domain.letters import Answer, Carry, LineState
 from bot.domain.model import Duty, ListKind
-from bot.domain.vocabulary import DUTY_NAMES
+from bot.domain.vocabulary import ANSWER_NAMES, CARRY_NAMES, DUTY_NAMES
 from bot.services.errors import LetterRefused
 from bot.services.letters import Confirmed, LetterView, Waiting, view_payload
 from messages import callbacks as cb
@@ -23,8 +23,8 @@ from messages.replies import kind_label
 from messages.telegram import actions_of
 
 LETTER_TITLE = "党风廉政建设责任书"
-ANSWERS = {Answer.DONE: "已完成", Answer.UNDONE: "未完成"}
-CARRIES = {Carry.CARRY: "结转下一年度", Carry.DROP: "不结转"}
+ANSWERS = {a: ANSWER_NAMES[a.value] for a in Answer}
+CARRIES = {c: CARRY_NAMES[c.value] for c in Carry}
 SHOWN = 30  # lines listed in one message; the rest are counted
 BUTTON_TITLE = 10
 

@@ -159,8 +159,9 @@ def test_the_windows_of_issue_and_reconcile():
     issue, reconcile = date(2027, 1, 10), date(2027, 12, 1)
     assert not issue_due(date(2027, 1, 9), issue, reconcile)
     assert issue_due(date(2027, 1, 10), issue, reconcile)
-    assert issue_due(date(2027, 6, 1), issue, reconcile)
-    assert not issue_due(date(2027, 12, 1), issue, reconcile)
+    assert issue_due(date(2027, 2, 8), issue, reconcile)  # a bot down on the day catches up
+    assert not issue_due(date(2027, 6, 1), issue, reconcile)  # then: the console's
+    assert not issue_due(date(2027, 11, 20), issue, date(2027, 1, 20))
     assert reconcile_due(date(2027, 12, 31), reconcile)
     assert not reconcile_due(date(2027, 11, 30), reconcile)
 
@@ -406,6 +407,19 @@ async def test_from_signature_to_reconciliation_and_carry_over(bot, api, org, ye
     assert body[duty][5:] == ("未完成", "专项资金年底才到位，验收顺延", "刘纪委", "2027-12-01",
                               "结转下一年度", new_code)
     assert body[year["measure"]][5] == "已完成" and body[year["measure"]][7] == "刘纪委"
+    # the 台账 has the 对账 sheet, and the 履责纪实 the signature and the confirmations
+    await bot.send(liu, "/export")
+    ledger = openpyxl.load_workbook(io.BytesIO(api.last(liu.id).file))
+    rows = list(ledger["对账"].iter_rows(values_only=True))
+    assert rows[0][:8] == ("年度", "责任人", "所在单位", "编号", "事项", "截止日期", "签字背书",
+                           "责任人报告")
+    by_code = {r[3]: r for r in rows[1:]}
+    assert by_code[duty][7:9] == ("未完成", "专项资金年底才到位，验收顺延")
+    assert by_code[duty][10] == "刘纪委" and by_code[duty][12:] == ("结转下一年度", new_code)
+    assert {r[1] for r in rows[1:]} == {"李明", "周支书"}
+    events = [(r[3], r[5]) for r in ledger["履责纪实"].iter_rows(values_only=True)]
+    assert ("签字背书", next(e[1] for e in events if e[0] == "签字背书")) in events
+    assert any(kind == "结转自上一年度" and f"原编号：{duty}" in text for kind, text in events)
     # next year opens from the last: the carried item is on 李明's 2028 责任书
     clock.set(datetime(2028, 1, 10, 9, 0, tzinfo=TZ))
     await bot.tick()

@@ -28,6 +28,7 @@ from bot.domain.workbook import IMPORT_STATUSES
 
 OBLIGATIONS, TALKS, FIXES, EVENTS, PERFORMANCE = "履责事项", "约谈", "整改", "履责纪实", "履责指数"
 CASES = "问责"  # confidential: only in a 纪委 member's export (and the console's)
+RECONCILE = "对账"  # the year-end 对账 of the 责任书, line by line (once there is one)
 
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "人员": ("已绑定",),
@@ -45,6 +46,9 @@ LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
     EVENTS: ("序号", "时间", "操作人", "类型", "对象", "内容"),
     CASES: ("编号", "涉及人员", "所在单位", "追责情形", "查明问题", "处理", "处理日期",
             "一案双查", "典型案例", "状态", "倒查", "登记时间"),
+    RECONCILE: ("年度", "责任人", "所在单位", "编号", "事项", "截止日期", "签字背书",
+                "责任人报告", "未完成原因", "报告时间", "对账确认人", "对账确认时间", "结转",
+                "结转后编号"),
     PERFORMANCE: ("类别", "名称", "所在单位", "计入事项", "按时完成", "按时完成率", "提醒",
                   "已回应", "回应率", "履责指数"),
 }
@@ -146,6 +150,24 @@ class LedgerReview(NamedTuple):
     parties: tuple[int, ...]
 
 
+class LedgerLine(NamedTuple):
+    """One line of a 责任书's year-end 对账 (bot/domain/letters.py)."""
+
+    year: int
+    holder_id: int
+    code: str
+    title: str
+    due_date: date
+    signed_at: datetime | None  # the 责任书's 签字背书
+    answer: str | None  # "done", "undone"; None: not answered yet
+    reason: str | None
+    answered_at: datetime | None
+    confirmed_by: int | None  # None with confirmed_at: the 整改's 验收销号
+    confirmed_at: datetime | None
+    carry: str | None  # "carry", "drop"
+    carried_code: str | None
+
+
 class Verdict(NamedTuple):
     """A 销号 or 退回 of a 整改 (from the event log)."""
 
@@ -214,6 +236,7 @@ class Ledger:
     score_period: tuple[date, date] | None = None
     group_titles: Mapping[int, str] = field(default_factory=dict)
     cases: Sequence[LedgerCase] | None = None  # None: not this reader's (the sheet is left out)
+    reconciliation: Sequence[LedgerLine] = ()  # the 对账 sheet, when there is any
 
     @property
     def today(self) -> date:

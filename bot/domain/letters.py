@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.model import Actor, Item, ItemStatus, ListKind, Person, Role
@@ -31,6 +31,9 @@ LETTER_KINDS = (ListKind.RESPONSIBILITY, ListKind.MEASURE, ListKind.RECTIFICATIO
 #: Who may give the 对账确认: the 纪委, or the 党委 (书记, 党委办公室).
 CONFIRMER_ROLES = DISCIPLINE_ROLES | {Role.SECRETARY, Role.ADMIN}
 REASON_MAX = 500
+#: A bot that was down on the issue day sends the 责任书 when it is back, within this long;
+#: later in the year (a bot installed in June) the office sends them from the console.
+ISSUE_CATCH_UP = timedelta(days=30)
 
 
 class Answer(StrEnum):
@@ -184,9 +187,9 @@ def carried_due(due: date) -> date:
 
 
 def issue_due(today: date, issue_on: date, reconcile_on: date) -> bool:
-    """The 责任书 go out from their day until the 对账 begins (a bot that was down on the
-    day catches up)."""
-    return issue_on <= today < reconcile_on
+    """The 责任书 go out on their day (or the first workday after it: a bot that was down
+    catches up within ISSUE_CATCH_UP), never once the 对账 has begun."""
+    return issue_on <= today < min(reconcile_on, issue_on + ISSUE_CATCH_UP)
 
 
 def reconcile_due(today: date, reconcile_on: date) -> bool:

@@ -92,8 +92,8 @@ class LetterService(ServiceBase):
     # The clockwork ------------------------------------------------------------------------
 
     async def plan(self) -> int:
-        """Each tick: the year's 责任书 from their day until the 对账 opens, and the 对账
-        from its day to the year's end; a holder bound later gets theirs once bound. On
+        """Each tick: the year's 责任书 in the days after their day (domain `issue_due`), the
+        对账 from its day to the year's end; a holder bound later gets theirs once bound. On
         workdays, from the reminders' hour and never in quiet hours (a day off moves the
         push to the next workday).
         Returns how many messages were queued."""
@@ -107,23 +107,24 @@ class LetterService(ServiceBase):
                 return 0
         year = today.year
         queued = 0
-        if issue_due(today, self.rules.issue_on(year), self.rules.reconcile_on(year)):
-            queued += await self.issue(year)
+        queued += await self.issue(year, make=issue_due(today, self.rules.issue_on(year),
+                                                        self.rules.reconcile_on(year)))
         if reconcile_due(today, self.rules.reconcile_on(year)):
             queued += await self.reconcile(year)
         return queued
 
-    async def issue(self, year: int, actor: Actor = SYSTEM, again: bool = False) -> int:
+    async def issue(self, year: int, actor: Actor = SYSTEM, again: bool = False,
+                    make: bool = True) -> int:
         """Make the year's 责任书 (one per holder with items for the year), once a year —
         `again` (the office's console) makes those still missing — and send each to its
-        holder in private, once; a holder bound later gets theirs then. Returns how many
-        were queued."""
+        holder in private, once; a holder bound later gets theirs then (`make` False: only
+        that). Returns how many were queued."""
         now = self.now()
         async with self.db.read() as tx:
             letters = await tx.letters.of_year(year)
             people = await tx.persons.all()
             made: list[Person] = []
-            if again or not await tx.letters.ran(year, "issue"):
+            if make and (again or not await tx.letters.ran(year, "issue")):
                 have = {letter.person_id for letter in letters}
                 made = [p for p in holders(people) if p.id not in have
                         and await tx.letters.items_of(p.id, year)]
@@ -131,18 +132,19 @@ class LetterService(ServiceBase):
         unsent = [x for x in letters if f"{LETTER_KIND}:{x.id}" not in sent
                   and people.get(x.person_id) is not None
                   and people[x.person_id].telegram_user_id is not None]
-        if not made and not unsent and (again or await self._ran(year, "issue")):
+        if not made and not unsent and (not make or again or await self._ran(year, "issue")):
             return 0
         queued = 0
         async with self.db.transaction() as tx:
-            await tx.letters.mark_run(year, "issue", now)
+            if make:
+                await tx.letters.mark_run(year, "issue", now)
             for person in made:
                 letter = await tx.letters.add(person.id, year, self.today(), now)
                 if letter is None:
                     continue
                 items = await tx.letters.items_of(person.id, year)
                 await tx.events.record(actor, now, "letter.issued", "letter", letter.id,
-                                       holder=person.name, year=year,
+                                       owner=person.name, year=year,
                                        items=[i.code for i in items])
                 if person.telegram_user_id is not None:
                     unsent.append(letter)
