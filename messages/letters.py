@@ -327,3 +327,24 @@ def letter_refused(error: LetterRefused) -> str:
     if field == "letter":
         return "找不到这份责任书，可能已被更新。"
     return "无法按要求办理这项对账。"
+
+
+# -- the console (dutybot letters …) ------------------------------------------------------
+
+def console_lines(action: str, year: int, queued: int, views: list[LetterView]) -> list[str]:
+    """Plain lines for the office machine's console: no tags, no escapes."""
+    head = {"issue": f"{year}年度责任书：本次排队发送 {queued} 份（已绑定的人在机器人运行时收到）。",
+            "reconcile": f"{year}年度对账：本次排队发送 {queued} 份对账清单。",
+            "list": f"{year}年度责任书共 {len(views)} 份。"}[action]
+    lines = [head]
+    for view in views:
+        signed = (f"已于 {view.letter.signed_at.strftime('%Y-%m-%d %H:%M')} 签字背书"
+                  if view.letter.signed_at else "未签字背书")
+        text = f"· {view.person.name}（{view.unit}）：{len(view.items)} 项，{signed}"
+        if view.reconciling:
+            states = [x.state for x in view.lines]
+            text += (f"；对账 {len(states)} 项，待报告 {states.count(LineState.WAITING)}，"
+                     f"待确认 {states.count(LineState.ANSWERED)}，"
+                     f"已确认 {states.count(LineState.CONFIRMED)}")
+        lines.append(text)
+    return lines

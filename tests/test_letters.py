@@ -493,3 +493,81 @@ async def test_an_answered_line_waits_on_the_confirmers_never_the_holder(bot, ap
     assert {chen_id, liu_id} <= set(one.decider_ids)
     assert one.since == date(2027, 12, 3) and one.discipline is False
     assert one.key == f"reconcile:{(await _line_ids(bot, '李明'))[year['duty']]}"
+
+
+def test_the_console_sends_the_years_letters_now_and_lists_them(tmp_path):
+    """`dutybot letters issue --year 2027`: for an office that set up after the issue day;
+    once more changes nothing; `list` says who signed."""
+    import subprocess
+
+    from tests.botprocess import DUTYBOT, clean_env
+
+    env = clean_env(DUTYBOT_DB_PATH=str(tmp_path / "bot.db"))
+
+    def dutybot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(DUTYBOT), *args], cwd=tmp_path, env=env, text=True,
+                              capture_output=True, timeout=60)
+
+    book = tmp_path / "people.xlsx"
+    assert dutybot("template", str(book)).returncode == 0
+    wb = openpyxl.load_workbook(book)
+    for ws in (wb["单位"], wb["人员"], wb["清单"]):
+        ws.delete_rows(2, ws.max_row)
+    for row in (("某局党委", None, "党委"), ("财务科", "某局党委", "部门"),
+                ("财务科党支部", "财务科", "党支部")):
+        wb["单位"].append(row)
+    for row in (("陈书记", "党委书记", "某局党委"), ("周支书", "支部书记", "财务科党支部")):
+        wb["人员"].append(row)
+    wb["清单"].append((None, "措施", "开展支部廉政教育", "一岗双责", "周支书", "财务科党支部",
+                       None, None, "2027-05-31", None))
+    wb.save(book)
+    loaded = dutybot("import", str(book))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    issued = dutybot("letters", "issue", "--year", "2027")
+    assert issued.returncode == 0, issued.stderr
+    assert issued.stdout.splitlines() == [
+        "2027年度责任书：本次排队发送 0 份（已绑定的人在机器人运行时收到）。",
+        "· 周支书（财务科党支部）：1 项，未签字背书"]
+    again = dutybot("letters", "issue", "--year", "2027")
+    assert again.stdout == issued.stdout  # nobody gets a second one
+    listed = dutybot("letters", "list", "--year", "2027")
+    assert listed.stdout.splitlines()[0] == "2027年度责任书共 1 份。"
+    assert dutybot("letters", "issue").returncode == 2  # --year is required
+
+
+async def test_a_holder_bound_later_gets_their_letter_once_bound(bot, api, org, clock):
+    from tests.conftest import invite_code
+
+    wu = await org.person(20, "吴书记", "/登记 吴书记 支部书记 财务科党支部", bind=False)
+    await org.item("措施", "支部廉政风险排查", "一岗双责", "吴书记", "财务科党支部", "2027-04-30")
+    clock.set(ISSUE_DAY)
+    await bot.tick()
+    assert not letters_of(api, wu)
+    clock.set(datetime(2027, 3, 1, 9, 0, tzinfo=TZ))
+    await bot.send(org.admin, "/邀请 吴书记")
+    await bot.send(wu, f"/start {invite_code(api.last(org.admin.id).plain)}")
+    await bot.tick()
+    [letter] = letters_of(api, wu)
+    assert "支部廉政风险排查" in letter.plain and letter.buttons
+
+
+async def test_a_verified_fix_is_reconciled_without_asking(bot, api, org, year, clock):
+    """A 整改 already 验收销号 needs no 对账确认; the holder is not asked about it."""
+    li = org.users["李明"]
+    services = bot.app.bot_data.services
+    async with services.db.transaction() as tx:
+        person = next(p for p in (await tx.persons.all()).values() if p.name == "李明")
+        fix = await tx.items.add(kind=ListKind.RECTIFICATION, title="整改公务接待超标问题",
+                                 duty=Duty.DUAL, owner_id=person.id, unit_id=person.unit_id,
+                                 parent_id=None, source="巡察", due_date=date(2027, 3, 31),
+                                 now=clock.now(), status=ItemStatus.VERIFIED)
+    clock.set(ISSUE_DAY)
+    await bot.tick()
+    clock.set(RECONCILE_DAY)
+    await bot.tick()
+    rec = next(m for m in api.bot_messages(li.id) if "年度责任书 年终对账" in m.plain)
+    assert f"{fix.code} 整改公务接待超标问题\n　已验收销号（视为已对账）" in rec.plain
+    assert not [label for label, _ in rec.buttons if label.startswith(fix.code)]
+    async with services.db.read() as tx:
+        pending = await tx.letters.pending_decisions(date(2027, 12, 2))
+    assert fix.code not in {d.code for d in pending}

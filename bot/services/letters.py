@@ -214,6 +214,11 @@ class LetterService(ServiceBase):
                 return None
             return await self._view(tx, letter)
 
+    async def of_year(self, year: int) -> list[LetterView]:
+        """Every 责任书 of the year, with its 对账 (the console's list)."""
+        async with self.db.read() as tx:
+            return [await self._view(tx, letter) for letter in await tx.letters.of_year(year)]
+
     async def view(self, letter_id: int) -> LetterView:
         async with self.db.read() as tx:
             letter = await tx.letters.get(letter_id)
