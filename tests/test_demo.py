@@ -56,6 +56,13 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
     assert "已登记问责案件 A0001，并按一案双查开启主体责任和监督责任倒查" in text
     assert "没有您可以查看的问责案件" in text
     assert "监督责任倒查：孙丽负责" in text  # not 刘洋, whose own responsibility it examines
+    # one 责任书 from 签字背书 to 对账: signed, reconciled, confirmed, carried over
+    letters = text.split("══════ 责任书：从签字背书到年终对账（模拟 2027 年） ══════")[1]
+    assert "✅ 已签字背书：2027年度党风廉政建设责任书（2 项）" in letters
+    assert "📎 2027年度党风廉政建设责任书_李明.xlsx" in letters
+    assert "未完成，原因：车辆处置需上级审批" in letters
+    assert "📎 2027年度对账表_李明.xlsx" in letters
+    assert "🧾 2027年度对账表" in letters
     assert "出了点问题" not in text  # no handler crashed along the way
     assert "══════ 局纪委工作群 ══════" in capsys.readouterr().out
     ledger = tmp_path / "demo-output" / "四责协同台账_2026-12-06.xlsx"
