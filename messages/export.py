@@ -154,7 +154,7 @@ _KEY_NAMES = {
     "period": "周期", "value": "设置", "event": "会议", "old_chat_id": "原群号",
     "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
     "year": "年度", "items": "事项", "answer": "报告", "carry": "结转",
-    "carried_from": "原编号", "carried_to": "结转后编号",
+    "carried_from": "原编号", "carried_to": "结转后编号", "reconciled": "年终对账确认",
 }
 #: Events that trigger obligations (the rules file's `event`).
 TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}

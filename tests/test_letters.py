@@ -462,6 +462,13 @@ async def test_reconcile_refusals_name_the_field_and_change_nothing(bot, api, or
     await bot.press_data(chen, api.last(chen.id), f"dq:carry:{duty}")
     assert "已完成，无需选择结转" in api.callback_answers[-1].text
     assert await snapshot(bot) == before
+    # confirmed 已完成: the item, still open, is closed with the confirmation
+    await bot.press_data(chen, api.last(chen.id), f"dq:ok:{duty}")
+    async with services.db.read() as tx:
+        closed = await tx.items.by_code(year["duty"])
+        events = await tx.events.for_subject("item", closed.id)
+    assert closed.status is ItemStatus.DONE
+    assert events[-1].kind == "item.status" and events[-1].data["reconciled"] is True
     with pytest.raises(NotAllowed):
         await services.letters.waiting(li_actor)
 

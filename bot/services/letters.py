@@ -37,7 +37,7 @@ from bot.domain.letters import (
     opening,
     reconcile_due,
 )
-from bot.domain.model import ACTIVE_STATUSES, Actor, Item, ItemStatus, Person
+from bot.domain.model import ACTIVE_STATUSES, Actor, Item, ItemStatus, ListKind, Person
 from bot.domain.policy import ReminderPolicy
 from bot.domain.target import Target
 from bot.domain.text import TextRefused, clean_note
@@ -307,7 +307,8 @@ class LetterService(ServiceBase):
                 for line in lines if can_confirm(actor, line.holder_id)]
 
     async def confirm(self, actor: Actor, line_id: int, carry: Carry | None) -> Confirmed:
-        """对账确认 of one line; for a 未完成 line, with 结转 or 不结转. 结转 makes the item
+        """对账确认 of one line; for a 未完成 line, with 结转 or 不结转; a 已完成 line closes its
+        item if still open (not a 整改: that is 验收's). 结转 makes the item
         anew in next year's list (same owner, unit, kind and chain; the same day a year on),
         cancels the old one, and links the two in the 履责纪实."""
         async with self.change(actor) as tx:
@@ -326,6 +327,8 @@ class LetterService(ServiceBase):
             carried = None
             if carry is Carry.CARRY:
                 carried = await self._carry(tx, actor, line)
+            elif line.answer is Answer.DONE:
+                await self._close(tx, actor, line)
             people = await tx.persons.directory()
             letter = await tx.letters.get(line.letter_id)
             lines = await tx.letters.lines(letter.id)
@@ -333,6 +336,18 @@ class LetterService(ServiceBase):
                 await self._send_sheet(tx, letter, lines)
             return Confirmed(await tx.letters.line(line.id), people[line.holder_id].name,
                              carried)
+
+    async def _close(self, tx: Tx, actor: Actor, line: Line) -> None:
+        """A 已完成 confirmed at the 对账 closes an item still open (a 整改 is left to the
+        纪委's 验收销号: 对账确认 is not 销号)."""
+        item = await tx.items.get(line.item_id)
+        if item.kind is ListKind.RECTIFICATION or item.status not in ACTIVE_STATUSES:
+            return
+        now = self.now()
+        await tx.items.set_status(item.id, ItemStatus.DONE, now)
+        await tx.events.record(actor, now, "item.status", "item", item.id, code=item.code,
+                               action="complete", to=ItemStatus.DONE.value, reconciled=True,
+                               **{"from": item.status.value})
 
     async def _carry(self, tx: Tx, actor: Actor, line: Line) -> Item:
         old = await tx.items.get(line.item_id)
