@@ -122,21 +122,24 @@ class LetterService(ServiceBase):
         now = self.now()
         async with self.db.read() as tx:
             letters = await tx.letters.of_year(year)
+            making = make and (again or not await tx.letters.ran(year, "issue"))
+            sent = await tx.outbox.queued(f"{LETTER_KIND}:{x.id}" for x in letters)
+            if not making and all(f"{LETTER_KIND}:{x.id}" in sent for x in letters):
+                return 0  # most ticks: nothing to make, nothing left to send
             people = await tx.persons.all()
             made: list[Person] = []
-            if make and (again or not await tx.letters.ran(year, "issue")):
+            if making:
                 have = {letter.person_id for letter in letters}
                 made = [p for p in holders(people) if p.id not in have
                         and await tx.letters.items_of(p.id, year)]
-            sent = await tx.outbox.queued(f"{LETTER_KIND}:{x.id}" for x in letters)
         unsent = [x for x in letters if f"{LETTER_KIND}:{x.id}" not in sent
                   and people.get(x.person_id) is not None
                   and people[x.person_id].telegram_user_id is not None]
-        if not made and not unsent and (not make or again or await self._ran(year, "issue")):
+        if not made and not unsent and not (making and not again):
             return 0
         queued = 0
         async with self.db.transaction() as tx:
-            if make:
+            if making:
                 await tx.letters.mark_run(year, "issue", now)
             for person in made:
                 letter = await tx.letters.add(person.id, year, self.today(), now)
@@ -159,10 +162,6 @@ class LetterService(ServiceBase):
                     payload=letter_payload(letter, person, units[person.unit_id].name, items))
                 queued += added is not None
         return queued
-
-    async def _ran(self, year: int, step: str) -> bool:
-        async with self.db.read() as tx:
-            return await tx.letters.ran(year, step)
 
     async def reconcile(self, year: int, actor: Actor = SYSTEM) -> int:
         """Open the year's 对账: lay out each 责任书's lines (once) and send each holder
