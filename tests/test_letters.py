@@ -359,6 +359,8 @@ async def test_from_signature_to_reconciliation_and_carry_over(bot, api, org, ye
     await bot.send(wang, "/对账")
     assert "对账确认只能由纪委或党委" in api.last(wang.id).plain
     before = await snapshot(bot)
+    await bot.press_data(wang, api.last(wang.id), f"dq:ok:{lines[year['measure']]}")
+    assert "对账确认只能由纪委或党委" in api.callback_answers[-1].text
     await bot.press_data(li, rec, f"dq:ok:{lines[year['measure']]}")
     assert "是您本人的事项" in api.callback_answers[-1].text
     assert await snapshot(bot) == before
@@ -578,3 +580,16 @@ async def test_a_verified_fix_is_reconciled_without_asking(bot, api, org, year, 
     async with services.db.read() as tx:
         pending = await tx.letters.pending_decisions(date(2027, 12, 2))
     assert fix.code not in {d.code for d in pending}
+
+
+async def test_help_names_the_letter_to_holders_and_the_reconciliation_to_confirmers(bot, api,
+                                                                                    org):
+    li, liu = org.users["李明"], org.users["刘纪委"]
+    await bot.send(li, "/help")
+    assert "/责任书（/letter）" in api.last(li.id).plain
+    assert "/对账（/reconcile）" not in api.last(li.id).plain
+    await bot.send(liu, "/help")
+    assert "/对账（/reconcile）" in api.last(liu.id).plain
+    assert "/责任书（/letter）" not in api.last(liu.id).plain
+    await bot.send(liu, "/责任书")
+    assert "您还没有责任书" in api.last(liu.id).plain
