@@ -50,7 +50,7 @@ from messages.export import WORDS
 from storage.db import Database
 from storage.ledger import LedgerSnapshot
 
-TALK_KINDS = ("廉政谈话", "提醒谈话", "约谈")
+TALK_KINDS = ("廉政谈话", "提醒谈话", "工作约谈")  # of the one list (SPEC §11)
 
 
 def seed_all(path: Path, items: int, people: int) -> None:

@@ -35,11 +35,13 @@ from handlers import (
     answers,
     cases,
     channels,
+    delegation,
     export,
     fallback,
     flows,
     guard,
     imports,
+    inspections,
     items,
     letters,
     people,
@@ -110,6 +112,8 @@ def register_handlers(app: Application) -> None:
     channels.register(app)  # /渠道: the office's group robots, keys masked
     cases.register(app)  # /问责: the 问责 register, private chat only
     letters.register(app)  # /责任书, /对账: 签字背书 and the year-end 对账, private only
+    delegation.register(app)  # /分解, /传导: 责任传导 across owners
+    inspections.register(app)  # /监督检查, /考核 and the finding buttons
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note

@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, NetworkError
 from bot.cli_cases import add_case_parser, cmd_case
 from bot.cli_letters import add_letters_parser, cmd_letters
 from bot.config import ConfigError, Settings, load_settings
+from bot.domain.vocabulary import configure_body
 from bot.rules import load_rules
 from bot.runlock import RunLocked, hold_run_lock
 from storage.backup import BackupError, backup
@@ -485,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--max-size", type=_megabytes, metavar="MB",
                       help="allow a file bigger than the bot's 5 MB (the other limits stay)")
     dump = sub.add_parser("export", help="write the Excel 台账 (lists, talks, rectifications, "
-                                         "the event log, 履责指数)")
+                                         "the event log, 完成与响应)")
     dump.add_argument("file", help="where to write it (.xlsx)")
     dump.add_argument("--force", action="store_true", help="replace the file if it exists")
     _add_channel_parser(sub)
@@ -494,6 +495,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        # the supervising body's words, in every text the console prints or writes
+        # (bot/domain/bodies.py); a bad rules file stops here, in one line
+        configure_body(load_rules(settings.rules).body)
         if args.command == "run":
             return cmd_run(settings)
         if args.command == "migrate":

@@ -201,18 +201,9 @@ class Demo:
         await self.bot.send(chen, "/民主生活会 11月20日")  # its report is due in 7 days
         await self.bot.send(self.admin, "/提醒设置")
         log: list[str] = []
-        seen = {chat: len(self.api.bot_messages(chat)) for chat in self.api.messages}
         for offset in range(FORTNIGHT_DAYS):
             day = START.date() + timedelta(days=offset)
-            clock.set(datetime.combine(day, START.timetz()))
-            await self.bot.tick()
-            pushes = await self.robot_pushes()
-            for chat_id in list(self.api.messages):
-                fresh = self.api.bot_messages(chat_id)[seen.get(chat_id, 0):]
-                seen[chat_id] = len(self.api.bot_messages(chat_id))
-                pushes += [f"　📨 {self._chat_name(chat_id)}：{_summary(m.plain)}" for m in fresh]
-            log.append(fmt_date(day) + ("" if pushes else QUIET_DAY))
-            log += pushes
+            log += await self.day(clock, day)
             if offset == 1:  # 周涛 confirms the first reminder he got, with one tap
                 digest = next(m for m in self.api.bot_messages(zhou.id) if "今日提醒" in m.plain)
                 await self.bot.press(zhou, digest, "收到")
@@ -222,6 +213,33 @@ class Demo:
                 await self.rectification()
         await self.bot.send(chen, "/待办")  # what is still open after two weeks
         return log
+
+    async def day(self, clock: ManualClock, day: date) -> list[str]:
+        """One day at 09:00: the bot plans and sends; a line per push, chat by chat."""
+        seen = {chat: len(self.api.bot_messages(chat)) for chat in self.api.messages}
+        clock.set(datetime.combine(day, START.timetz()))
+        await self.bot.tick()
+        pushes = await self.robot_pushes()
+        for chat_id in list(self.api.messages):
+            fresh = self.api.bot_messages(chat_id)[seen.get(chat_id, 0):]
+            pushes += [f"　📨 {self._chat_name(chat_id)}：{_summary(m.plain)}" for m in fresh]
+        return [fmt_date(day) + ("" if pushes else QUIET_DAY), *pushes]
+
+    async def quarter_end(self, clock: ManualClock, folder: Path) -> tuple[list[str], list[Path]]:
+        """A week before the quarter's 责任追究情况报告 (and the bimonthly 典型案例通报) fall
+        due, the 纪委书记 gets each drafted from the 问责 register, in private, with its
+        workbook; the case recorded earlier is in it, marked 典型案例."""
+        liu = self.users["刘洋"]
+        await self.bot.send(liu, "/问责 典型 A0001")
+        log = await self.day(clock, QUARTER_DRAFT_DAY)
+        await self.bot.sender.drain()
+        written = []
+        for m in self.api.bot_messages(liu.id):
+            if m.file is not None and m.file_name and "草稿" in m.file_name:
+                folder.mkdir(parents=True, exist_ok=True)
+                written.append(folder / m.file_name)
+                written[-1].write_bytes(m.file)
+        return log, written
 
     async def rectification(self) -> None:
         """The 纪委 sets 李明 a 整改 found by 巡察; he reports its plan done; the 纪委 销号 it."""
@@ -319,6 +337,8 @@ class Demo:
 FORTNIGHT_DAYS = 14
 QUIET_DAY = "　（非工作日或无到期事项，不发送）"
 FORTNIGHT_TITLE = "══════ 模拟两周：每个工作日 09:00 的推送 ══════"
+QUARTER_DRAFT_DAY = date(2026, 12, 24)  # a week before the quarter's report is due
+QUARTER_TITLE = "══════ 季度末：问责台账自动生成报告初稿（仅发纪委书记私聊） ══════"
 LETTER_TITLE = "══════ 责任书：从签字背书到年终对账（模拟 2027 年） ══════"
 
 
@@ -449,11 +469,14 @@ async def _play() -> str:
                 await demo.play()
                 log = await demo.fortnight(clock)
                 files = await demo.weekly(FILES)
+                quarter, drafts = await demo.quarter_end(clock, FILES)
+                files += drafts
                 letter_log = await demo.letter(clock)
     finally:
         server.stop()
     text = "\n\n".join((transcript(api), robot_transcript(fake),
                         FORTNIGHT_TITLE + "\n" + "\n".join(log),
+                        QUARTER_TITLE + "\n" + "\n".join(quarter),
                         LETTER_TITLE + "\n" + "\n".join(letter_log)))
     if files:
         text += "\n\n══════ 写出的文件 ══════\n" + "\n".join(f"📄 {f}" for f in files)

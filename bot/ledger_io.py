@@ -27,10 +27,12 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.domain.display import columns
 from bot.domain.ledger import (
+    ASSESSMENTS,
     CASES,
     EVENTS,
     EXTRA_COLUMNS,
     FIXES,
+    INSPECTIONS,
     LEDGER_COLUMNS,
     OBLIGATIONS,
     PERFORMANCE,
@@ -67,7 +69,7 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _EXTRA_FILL = PatternFill("solid", fgColor="EDEDED")  # columns the import does not read
 _PERCENT = "0.0%"
-_SCORE = "0"  # the 履责指数 is 0–100
+_SCORE = "0"  # the ranking score is 0–100
 
 
 class LedgerFile(NamedTuple):
@@ -113,6 +115,10 @@ class _Writer:
             self._sheet(RECONCILE, LEDGER_COLUMNS[RECONCILE], self._reconciliation())
         if ledger.cases is not None:
             self._sheet(CASES, LEDGER_COLUMNS[CASES], self._cases())
+        if ledger.inspections is not None:
+            self._sheet(INSPECTIONS, LEDGER_COLUMNS[INSPECTIONS], self._inspections())
+        if ledger.assessments is not None:
+            self._sheet(ASSESSMENTS, LEDGER_COLUMNS[ASSESSMENTS], self._assessments())
         self._sheet(EVENTS, LEDGER_COLUMNS[EVENTS], self._events())
         self._sheet(PERFORMANCE, LEDGER_COLUMNS[PERFORMANCE], self._scores(),
                     formats={5: _PERCENT, 8: _PERCENT, 9: _SCORE})
@@ -153,7 +159,9 @@ class _Writer:
             yield (i.code, LIST_NAMES[i.kind], i.title, DUTY_NAMES[i.duty],
                    self.owner_label.get(i.owner_id), self.unit_name.get(i.unit_id),
                    i.parent_code, i.source, i.due_date,
-                   STATUS_NAMES[status] if status else None, STATUS_NAMES[i.status], chain_of(i),
+                   STATUS_NAMES[status] if status else None, STATUS_NAMES[i.status],
+                   chain_of(i, self.ledger.delegated_from.get(i.id),
+                            self.ledger.delegated_to.get(i.id, ())),
                    overdue_days(i.due_date, i.status, self.today), i.updated_at)
 
     def _obligations(self) -> Iterator[tuple[object, ...]]:
@@ -233,7 +241,7 @@ class _Writer:
                    CARRY_NAMES.get(x.carry or ""), x.carried_code)
 
     def _cases(self) -> Iterator[tuple[object, ...]]:
-        review = self.words.review
+        review, follow = self.words.review, self.words.follow_up
         for c in self.ledger.cases or ():
             told = [review(r.duty, self.person_name.get(r.owner_id) or "", r.due_date, r.done,
                            [self.person_name.get(p) or "" for p in r.parties])
@@ -242,7 +250,23 @@ class _Writer:
                    c.situation, c.finding, c.handling, c.decided_on,
                    "是" if c.misconduct else "否", "是" if c.typical else "否",
                    "已办结" if c.closed else "办理中", "；".join(told) or None,
-                   self._local(c.created_at))
+                   self._local(c.created_at), "；".join(
+                       follow(f.kind, self.person_name.get(f.owner_id) or "", f.due_date,
+                              f.done_on) for f in c.follow_ups) or None if follow else None)
+
+    def _inspections(self) -> Iterator[tuple[object, ...]]:
+        """One row per point of each 监督检查."""
+        for x in self.ledger.inspections or ():
+            for f in x.findings:
+                yield (x.code, x.held_on, self.unit_name.get(x.unit_id), x.kind, f.point,
+                       f.finding or "无问题", f.item_code, f.fix_code,
+                       self.person_name.get(x.recorder_id) if x.recorder_id else None)
+
+    def _assessments(self) -> Iterator[tuple[object, ...]]:
+        for a in self.ledger.assessments or ():
+            yield (a.year, self.unit_name.get(a.unit_id), a.grade,
+                   self.person_name.get(a.led_by) if a.led_by else None, a.remarks or None,
+                   self._local(a.created_at))
 
     def _events(self) -> Iterator[tuple[object, ...]]:
         groups = self.ledger.group_titles

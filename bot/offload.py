@@ -42,6 +42,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any, TypeVar
 
+from bot.domain import bodies
+from bot.domain.vocabulary import configure_body
+
 log = logging.getLogger("dutybot.offload")
 
 T = TypeVar("T")
@@ -161,7 +164,8 @@ def _serve(conn: Connection, nice: int, preload: Sequence[str], parent: int) -> 
             continue
         if job is None:
             return
-        fn, args, memory = job
+        fn, args, memory, body = job
+        configure_body(body)  # the parent's configured body's words (bot/domain/bodies.py)
         _cap(base + memory if base is not None and memory else None, given)
         out_of_memory = False
         try:
@@ -275,7 +279,7 @@ class Offloader:
             raise RuntimeError("the offloader is closed")
         limit = memory if memory is not None else self.memory
         # pickled here, so that a function that cannot go to a child fails at once
-        job = _Job(bytes(ForkingPickler.dumps((fn, args, limit or 0))),
+        job = _Job(bytes(ForkingPickler.dumps((fn, args, limit or 0, bodies.current()))),
                    seconds if seconds is not None else self.seconds, limit or 0)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -31,9 +31,13 @@ from pydantic import (
 )
 
 from bot.config import ConfigError
+from bot.domain.assessments import DEFAULT_GRADES
+from bot.domain.bodies import DEFAULT as DEFAULT_BODY
+from bot.domain.bodies import BodyNames, UnknownBody, body_named
 from bot.domain.calendar import YearOverride
 from bot.domain.cases import Situation
-from bot.domain.model import Duty, Role
+from bot.domain.inspections import FollowUpTerms
+from bot.domain.model import TALK_KINDS, Duty, Role
 from bot.domain.obligations import (
     TITLE_FIELDS,
     TRIGGER_NAMES,
@@ -56,6 +60,7 @@ from bot.domain.vocabulary import DUTY_NAMES, ROLE_NAMES, parse_term
 ENV = "DUTYBOT_RULES"
 DEFAULT_RULES = "default_rules.toml"
 DAYS_AFTER_MAX = 90
+TALK_KIND_MAX = 12  # a talk kind is a button label
 
 Loc = tuple[str | int, ...]
 
@@ -71,6 +76,16 @@ class AccountabilityRules:
     situations: dict[str, Situation] = field(default_factory=dict)
     handlings: tuple[str, ...] = ()
     review_days: int = 30
+    concerned_see_after_closing: bool = True  # False: the people a case concerns never see it
+
+
+@dataclass(frozen=True)
+class InspectionRules:
+    """监督检查 and 考核: the 考核 grades; a finding's 整改 and 整改方案 days."""
+
+    grades: tuple[str, ...] = DEFAULT_GRADES
+    fix_days: int = 60
+    plan_days: int = 15
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,10 @@ class Rules:
     calendar: dict[int, YearOverride] = field(default_factory=dict)
     weekly: WeeklyPolicy = field(default_factory=WeeklyPolicy)
     accountability: AccountabilityRules = field(default_factory=AccountabilityRules)
+    body: BodyNames = DEFAULT_BODY  # the supervising body's words (bot/domain/bodies.py)
+    talk_kinds: tuple[str, ...] = TALK_KINDS  # the kinds of talk one records (SPEC §11)
+    inspections: InspectionRules = field(default_factory=InspectionRules)
+    followups: FollowUpTerms = field(default_factory=FollowUpTerms)
     letters: LetterRules = field(default_factory=LetterRules)
 
 
@@ -204,7 +223,8 @@ def _show_path(loc: Loc) -> str:
 
 # Merging ---------------------------------------------------------------------------------
 
-_SECTIONS = ("reminders", "escalation", "summary", "accountability", "letters")
+_SECTIONS = ("reminders", "escalation", "summary", "accountability", "names", "talks",
+             "inspections", "followups", "letters")
 _SCHEDULE_FIELDS = ("due", "event", "days_after")
 _WHOLE = frozenset({"key", "title", "kind", "duty", "who", "schedule"})
 
@@ -633,6 +653,60 @@ class _Accountability(_Model):
     situations: list[_Situation]
     handlings: list[Annotated[str, AfterValidator(_nonempty)]]
     review_days: int = Field(ge=1, le=365)
+    concerned_see: Literal["after_closing", "never"] = "after_closing"
+
+
+def _body(text: str) -> BodyNames:
+    try:
+        return body_named(text)
+    except UnknownBody as exc:
+        raise ValueError(str(exc)) from None
+
+
+class _Names(_Model):
+    supervisor: Annotated[InstanceOf[BodyNames], BeforeValidator(_text(_body))]
+
+
+def _talk_kinds(words: list[str]) -> list[str]:
+    if not words:
+        raise ValueError("须至少列出一种谈话类型，如 [\"廉政谈话\"]")
+    for word in words:
+        if words.count(word) > 1:
+            raise ValueError(f"谈话类型“{word}”重复列出")
+        if len(word) > TALK_KIND_MAX or "\n" in word:
+            raise ValueError(f"谈话类型“{word}”须在一行内、最多{TALK_KIND_MAX}字（它是一个按钮）")
+    return words
+
+
+class _Talks(_Model):
+    kinds: Annotated[list[Annotated[str, AfterValidator(_nonempty)]],
+                     AfterValidator(_talk_kinds)]
+
+
+class _Inspections(_Model):
+    grades: list[Annotated[str, AfterValidator(_nonempty)]] = Field(min_length=1)
+    fix_days: int = Field(ge=1, le=365)
+    plan_days: int = Field(ge=1, le=365)
+
+
+def _meeting_due(value: Any) -> tuple[int | None, tuple[int, int] | None]:
+    """"quarter_end", a number of days, or "MM-DD": (days, month-day)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f'must be "quarter_end", a number of days or "MM-DD", '
+                         f"got {_show(value)}")
+    if isinstance(value, int):
+        if not 1 <= value <= 365:
+            raise ValueError(f"must be 1..365 days, got {value}")
+        return value, None
+    if value.strip() == "quarter_end":
+        return None, None
+    return None, _month_day(value)
+
+
+class _FollowUps(_Model):
+    written_days: int = Field(ge=1, le=365)
+    meeting_due: Annotated[tuple[int | None, tuple[int, int] | None],
+                           BeforeValidator(_meeting_due)]
 
 
 class _Letters(_Model):
@@ -645,6 +719,10 @@ class _RulesFile(_Model):
     escalation: _Escalation
     summary: _Summary
     accountability: _Accountability
+    names: _Names
+    talks: _Talks
+    inspections: _Inspections
+    followups: _FollowUps
     letters: _Letters
     calendar: dict[Annotated[str, AfterValidator(_year)], _Year] = {}
     obligation: list[_Obligation] = []
@@ -656,6 +734,10 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "escalation": tuple(_Escalation.model_fields),
     "summary": tuple(_Summary.model_fields),
     "accountability": tuple(_Accountability.model_fields),
+    "names": tuple(_Names.model_fields),
+    "talks": tuple(_Talks.model_fields),
+    "inspections": tuple(_Inspections.model_fields),
+    "followups": tuple(_FollowUps.model_fields),
     "letters": tuple(_Letters.model_fields),
     "calendar": tuple(_Year.model_fields),
     "obligation": tuple(f.alias or n for n, f in _Obligation.model_fields.items()),
@@ -691,7 +773,23 @@ def _build(model: _RulesFile) -> Rules:
     weekly = WeeklyPolicy(weekday=model.summary.weekday, at=model.summary.send_time)
     return Rules(policy=policy, obligations=tuple(rules), calendar=calendar, weekly=weekly,
                  accountability=_accountability(model.accountability),
+                 body=model.names.supervisor, talk_kinds=tuple(model.talks.kinds),
+                 inspections=_inspections(model.inspections),
+                 followups=_followups(model.followups),
                  letters=_letters(model.letters))
+
+
+def _inspections(model: _Inspections) -> InspectionRules:
+    if len(set(model.grades)) != len(model.grades):
+        raise _Problem((("inspections", "grades"),), "a grade is listed twice")
+    return InspectionRules(grades=tuple(model.grades), fix_days=model.fix_days,
+                           plan_days=model.plan_days)
+
+
+def _followups(model: _FollowUps) -> FollowUpTerms:
+    days, month_day = model.meeting_due
+    return FollowUpTerms(written_days=model.written_days, meeting_days=days,
+                         meeting_date=month_day)
 
 
 def _letters(model: _Letters) -> LetterRules:
@@ -710,7 +808,8 @@ def _accountability(model: _Accountability) -> AccountabilityRules:
         raise _Problem((("accountability", "handlings"),), "a 处理 is listed twice")
     return AccountabilityRules(
         situations={s.code: Situation(s.code, s.text) for s in model.situations},
-        handlings=tuple(model.handlings), review_days=model.review_days)
+        handlings=tuple(model.handlings), review_days=model.review_days,
+        concerned_see_after_closing=model.concerned_see == "after_closing")
 
 
 def _policy(model: _RulesFile) -> ReminderPolicy:

@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.vocabulary import DUTY_NAMES, LIST_NAMES, UNIT_KIND_NAMES
 from bot.domain.workbook import (
+    ALL_SHEETS,
     COLUMNS,
     EXAMPLES,
     HELP,
@@ -25,7 +26,6 @@ from bot.domain.workbook import (
     ITEMS,
     LIMITS,
     REQUIRED,
-    SHEETS,
     UNITS,
     RawWorkbook,
     Sheet,
@@ -73,7 +73,7 @@ def read_workbook(source: bytes | Path, limits: WorkbookLimits = LIMITS) -> RawW
         raise WorkbookUnreadable(UploadProblem.CORRUPT) from exc
     try:
         sheets = {}
-        for name in SHEETS:
+        for name in ALL_SHEETS:
             if name in book.sheetnames:
                 sheet = book[name]
                 if not hasattr(sheet, "iter_rows"):  # a chart sheet of that name
@@ -144,7 +144,7 @@ def write_template(path: Path | IO[bytes], help_rows: list[tuple[str, ...]]) -> 
     drop-down lists where the values are fixed, and the 说明 sheet (`help_rows`)."""
     book = openpyxl.Workbook()
     book.remove(book.active)
-    for name in SHEETS:
+    for name in ALL_SHEETS:
         sheet = book.create_sheet(name)
         columns = COLUMNS[name]
         sheet.append(list(columns))
@@ -160,7 +160,8 @@ def write_template(path: Path | IO[bytes], help_rows: list[tuple[str, ...]]) -> 
             span = f"{letter}2:{letter}{_ROWS_WITH_CHOICES}"
             if column == "截止日期":
                 sheet.cell(2, index).number_format = "yyyy-mm-dd"
-            if column in ("编号", "手机号", "上级事项编号", "企业微信账号", "飞书ID"):
+            if column in ("编号", "手机号", "上级事项编号", "下级事项编号", "企业微信账号",
+                          "飞书ID"):
                 sheet.cell(2, index).number_format = "@"
             names = _CHOICES.get((name, column))
             if names:

@@ -2,7 +2,8 @@
 
 `/问责` lists the cases the sender may see; `/问责 登记` records one, guided (纪委);
 `/问责 典型 A0001` marks a 典型案例, `/问责 倒查 A0001 主体 结论` concludes a 倒查 and
-`/问责 办结 A0001` closes a case (纪委).
+`/问责 办结 A0001` closes a case (纪委); `/问责 检讨 A0001` and `/问责 检查 A0001` mark the
+书面检讨 handed in and the 深刻检查 made (the person held accountable, or the 纪委).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.domain.cases import can_record_cases
+from bot.services.followups import FOLLOW_UP_WORDS
 from handlers.commands import add_command, command_args
 from handlers.common import actor_of, refusing, reply
 from handlers.context import DutyContext
@@ -23,6 +25,7 @@ from messages.cases import (
     cases_need_private_chat,
     review_done,
 )
+from messages.inspections import follow_up_done
 
 CLOSE_WORDS = ("办结", "close")
 RECORD_WORDS = ("登记", "新建", "new")
@@ -51,6 +54,10 @@ async def cases(update: Update, context: DutyContext) -> None:
     if len(words) == 2 and words[0].lower() in TYPICAL_WORDS:
         view = await context.services.cases.mark_typical(actor, words[1])
         await reply(update, case_marked_typical(view))
+        return
+    if len(words) >= 2 and words[0].lower() in FOLLOW_UP_WORDS:  # 检讨 A0001 [已交]
+        code, done = await context.services.followups.mark_done(actor, words[1], words[0].lower())
+        await reply(update, follow_up_done(code, done))
         return
     if len(words) == 2 and words[0].lower() in CLOSE_WORDS:
         await reply(update, case_closed(await context.services.cases.close(actor, words[1])))

@@ -13,6 +13,7 @@ from messages import callbacks, keyboards, replies, work
 from messages import flows as flow_texts
 from messages.cases import case_recorded
 from messages.common import plain_text_hint
+from messages.inspections import findings_keyboard, inspection_recorded
 from messages.items import item_created
 from messages.letters import reason_recorded
 from messages.people import group_bound, registered
@@ -49,6 +50,8 @@ def render(outcome: FlowOutcome, context: DutyContext, in_group: bool = False
             return case_recorded(view), None
         case FlowDone(flow="reconcile_reason", result=(view, line_id)):
             return reason_recorded(view, line_id), None
+        case FlowDone(flow="inspection_record", result=view):
+            return inspection_recorded(view), findings_keyboard([view])
         case FlowDone(flow="bind_group", result=(group, unit_name)):
             return group_bound(group, unit_name), None
     raise ValueError(f"no rendering for {outcome!r}")

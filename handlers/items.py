@@ -13,6 +13,7 @@ from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
 from handlers.flows import show
 from messages import callbacks, commands, keyboards
+from messages import decisions as decision_texts
 from messages.common import admin_not_person_hint
 from messages.items import card as card_text
 from messages.items import my_list as my_list_text
@@ -63,12 +64,16 @@ async def turn_page(update: Update, context: DutyContext) -> None:
 
 @refusing
 async def todo(update: Update, context: DutyContext) -> None:
-    """Own items overdue or due within 14 days."""
+    """Own items overdue or due within 14 days, and the decisions waiting on this person."""
     actor = await _bound(update, context)
     if actor is None:
         return
     views, today = await context.services.items.todo(actor.person)
-    await reply(update, todo_text(views, today, actor.person.id))
+    waiting, _ = await context.services.decisions.waiting_for(actor.person)
+    text = todo_text(views, today, actor.person.id)
+    if waiting:  # the decisions waiting on this person are duties too (issue 22 §6)
+        text += "\n\n" + decision_texts.todo_part(waiting, today)
+    await reply(update, text, decision_texts.todo_keyboard(waiting))
 
 
 @refusing

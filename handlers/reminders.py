@@ -11,7 +11,7 @@ from handlers.commands import add_command, command_args
 from handlers.common import actor_of, refusing, reply
 from handlers.context import DutyContext
 from messages import commands
-from messages.refusals import USAGE
+from messages.refusals import usage
 from messages.reminders import meeting_recorded, remind_settings
 
 # What an admin may type after /提醒设置, in Chinese or English.
@@ -36,7 +36,7 @@ async def settings(update: Update, context: DutyContext) -> None:
     if not args:
         policy = await service.policy()
         text = remind_settings(policy, await service.overridden(), "当前提醒设置")
-        await reply(update, text + "\n\n" + USAGE["remind_settings"])
+        await reply(update, text + "\n\n" + usage("remind_settings"))
         return
     if " ".join(args) in _RESET_WORDS:
         policy = await service.reset_settings(actor)

@@ -132,6 +132,12 @@ async def on_extension_button(update: Update, context: DutyContext) -> None:
         return
     decided = await replies.decide_extension(actor, request_id, act == texts.APPROVE)
     await toast(update, texts.extension_toast(decided))
+    if surface == callbacks.DIGEST:  # a digest's 待您决定: only this request's row changes
+        markup = texts.replace_request_row(_markup(update), request_id,
+                                           texts.decided_row(decided))
+        if markup is not None and markup != _markup(update):
+            await edit_markup(update, markup)
+        return
     if surface == texts.PENDING:  # the /延期审批 list: what is still waiting, re-read
         pending = await replies.pending_extensions(actor)
         await edit(update, texts.pending_extensions(pending),

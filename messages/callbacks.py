@@ -13,12 +13,15 @@ too; this only decides whether the data is one of ours):
     it:<act>:<item id>:<surface>     an item's buttons: act ack, go, done, ext or st;
                                      surface d (rows of a digest or notice), c (a card)
                                      or l<page> (a page of /我的清单)
-    ex:<ok|no>:<request id>[:p]      decide a 延期 request (p: on the /延期审批 list)
+    ex:<ok|no>:<request id>[:p|:g]   decide a 延期 request (p: on the /延期审批 list;
+                                     g: in a digest's section 待您决定)
     ex:wd:<request id>               the applicant withdraws it
     zg:<ok|back>:<item id>           the 纪委's 销号 or 退回 of a 整改
     qz:<letter id>                   签字背书 of a 责任书
     dz:<done|undone>:<line id>       the holder's 已完成 / 未完成 on an 对账 line
     dq:<ok|carry|drop>:<line id>     对账确认 of a line (a 未完成 one: 结转 or 不结转)
+    jc:<finding id>                  a 监督检查's finding becomes a 问题 and a 整改
+    hf:<follow-up id>                a 问责 case's 书面检讨 or 深刻检查 marked done
 
 Ids are ASCII digits without a leading zero, 1 to 2**63 - 1 (SQLite's integers); pages
 0–9999. Anything else — another field count, another action, '٣' or '03' for an id,
@@ -45,6 +48,8 @@ CHECK = "zg"
 SIGN = "qz"
 ANSWER = "dz"
 CONFIRM = "dq"
+FINDING = "jc"
+FOLLOW_UP = "hf"
 
 # The item buttons' actions, 延期 decisions, 销号/退回.
 ACK, START, DONE, EXTEND, STATUS = "ack", "go", "done", "ext", "st"
@@ -55,6 +60,7 @@ CONFIRM_OK, CONFIRM_CARRY, CONFIRM_DROP = "ok", "carry", "drop"  # 对账确认 
 # Where the buttons sit, so a tap redraws the right thing: rows in a digest or a notice,
 # one item's card, the /延期审批 list, or a page of /我的清单 (l<page>).
 ROWS, CARD, PENDING = "d", "c", "p"
+DIGEST = "g"  # a 延期 decision in a digest's section 待您决定: only its row is redrawn
 # A flow button's choice besides an option's index.
 FLOW_OK, FLOW_SKIP, FLOW_CANCEL = "ok", "skip", "x"
 
@@ -76,13 +82,15 @@ _GRAMMAR = {
     FIX_FILTER: re.compile(rf"{FIX_FILTER}:{_words(*FixFilter)}:{_VIEWER}", re.ASCII),
     ITEM: re.compile(rf"{ITEM}:{_words(ACK, START, DONE, EXTEND, STATUS)}:{_ID}:"
                      rf"({ROWS}|{CARD}|l(?:0|[1-9][0-9]{{0,3}}))", re.ASCII),
-    EXTENSION: re.compile(rf"{EXTENSION}:(?:{_words(APPROVE, REJECT)}:{_ID}(?::({PENDING}))?"
+    EXTENSION: re.compile(rf"{EXTENSION}:(?:{_words(APPROVE, REJECT)}:{_ID}(?::({PENDING}|{DIGEST}))?"
                           rf"|({WITHDRAW}):{_ID})", re.ASCII),
     CHECK: re.compile(rf"{CHECK}:{_words(VERIFY, RETURN)}:{_ID}", re.ASCII),
     SIGN: re.compile(rf"{SIGN}:{_ID}", re.ASCII),
     ANSWER: re.compile(rf"{ANSWER}:{_words(ANSWER_DONE, ANSWER_UNDONE)}:{_ID}", re.ASCII),
     CONFIRM: re.compile(rf"{CONFIRM}:{_words(CONFIRM_OK, CONFIRM_CARRY, CONFIRM_DROP)}:{_ID}",
                         re.ASCII),
+    FINDING: re.compile(rf"{FINDING}:{_ID}", re.ASCII),
+    FOLLOW_UP: re.compile(rf"{FOLLOW_UP}:{_ID}", re.ASCII),
 }
 
 
@@ -115,7 +123,7 @@ class ItemPress:
 class ExtensionPress:
     act: str
     request_id: int
-    surface: str  # ROWS or PENDING
+    surface: str  # ROWS, PENDING or DIGEST
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +204,18 @@ def parse_answer(data: object) -> LinePress:
 def parse_confirm(data: object) -> LinePress:
     act, line = _match(CONFIRM, data).groups()
     return LinePress(act, _id(line))
+
+
+def parse_finding(data: object) -> int:
+    """`jc:<finding id>`: the finding's id."""
+    (finding,) = _match(FINDING, data).groups()
+    return _id(finding)
+
+
+def parse_follow_up(data: object) -> int:
+    """`hf:<follow-up id>`: the follow-up's id."""
+    (follow_up,) = _match(FOLLOW_UP, data).groups()
+    return _id(follow_up)
 
 
 def list_surface(page: int) -> str:

@@ -14,10 +14,12 @@ from bot.services.errors import CaseRefused
 from messages import commands as c
 from messages.export import REVIEW_NAMES
 from messages.format import days_phrase, echo, esc, fmt_date
+from messages.inspections import follow_up_lines
+from messages.names import body, say
 
 STATUS = {CaseStatus.OPEN: "办理中", CaseStatus.CLOSED: "已办结"}
 PARTY_ROLES = {PartyRole.BRANCH_SECRETARY: "党组织书记", PartyRole.SECRETARY: "党委书记",
-               PartyRole.OVERSEER: "分管班子成员", PartyRole.DISCIPLINE_SECRETARY: "纪委书记"}
+               PartyRole.OVERSEER: "分管班子成员", PartyRole.DISCIPLINE_SECRETARY: "{纪委书记}"}
 SHOWN = 20
 
 
@@ -32,12 +34,13 @@ def case_lines(view: CaseView) -> list[str]:
              "　处理：" + (esc(case.handling) if case.handling else "尚未决定")
              + (f"（{fmt_date(case.decided_on)}）" if case.decided_on else "")]
     for review in view.reviews:
-        parties = "、".join(f"{esc(view.names.get(p.person_id, '?'))}（{PARTY_ROLES[p.role]}）"
+        parties = "、".join(f"{esc(view.names.get(p.person_id, '?'))}（{say(PARTY_ROLES[p.role])}）"
                             for p in review.parties) or "无"
         done = "已完成" if review.status is ReviewStatus.DONE else \
             f"截止 {fmt_date(review.due_date)}"
         lines.append(f"　{REVIEW_NAMES[review.duty]}：{esc(view.names.get(review.owner_id, '?'))}"
                      f"负责，{done}；涉及 {parties}")
+    lines += follow_up_lines(view.follow_ups, {view.case.person_id: view.person.name})
     return lines
 
 
@@ -54,7 +57,9 @@ def case_list(views: list[CaseView], can_record: bool) -> str:
         head += ["", f"登记案件：/{c.CASES.chinese} 登记（逐项引导填写）。"
                  f"标记典型案例：/{c.CASES.chinese} 典型 编号；"
                  f"登记倒查结论：/{c.CASES.chinese} 倒查 编号 主体|监督 结论；"
-                 f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"]
+                 f"办结案件：/{c.CASES.chinese} 办结 编号（如 /{c.CASES.chinese} 办结 A0001）。"
+                 f"登记被问责人的书面检讨已交、深刻检查已做：/{c.CASES.chinese} 检讨 编号、"
+                 f"/{c.CASES.chinese} 检查 编号。"]
     return "\n".join(head)
 
 
@@ -78,7 +83,7 @@ def review_reminder(payload: dict[str, Any], today: date) -> str:
                 f"{esc(payload['code'])} {'主体' if payload['duty'] == 'principal' else '监督'} "
                 "结论，登记倒查结论。")
     return (f"🔒 <b>倒查督办</b>\n{what}（负责人 {esc(payload.get('owner', ''))}）{when}，"
-            "请督促办理。此消息仅在纪委内部发送。")
+            f"请督促办理。此消息仅在{body()}内部发送。")
 
 
 def review_done(view: CaseView) -> str:

@@ -23,9 +23,9 @@ from bot.services.channels import ChannelAdded, ChannelEntry, ChannelTested
 from bot.services.errors import ChannelRefused
 from messages import commands as c
 from messages.format import echo, esc
+from messages.names import body, group
 
 KIND_NAMES = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
-SUPERVISION_NAME = "纪委"
 
 #: Where each messenger's robot webhook lives, as an admin copies it from the group.
 WEBHOOK_FORMS = {
@@ -63,7 +63,7 @@ def _plain(text: object, limit: int = 30) -> str:
 
 def _whose(entry: ChannelEntry) -> str:
     if entry.unit_name is None:
-        return f"{SUPERVISION_NAME}群"
+        return group()
     return f"{entry.unit_name}的单位群" + ("（主渠道）" if entry.channel.primary else "")
 
 
@@ -110,7 +110,7 @@ def channel_rows(entries: list[ChannelEntry]) -> list[str]:
         channel = entry.channel
         rows.append("\t".join((
             kind_name(channel.kind), channel.name,
-            SUPERVISION_NAME if entry.unit_name is None else entry.unit_name,
+            body() if entry.unit_name is None else entry.unit_name,
             "是" if channel.primary else "—",
             mask_webhook(channel.webhook),
             mask_secret(channel.secret) if channel.secret else "—",
@@ -157,7 +157,7 @@ def channel_refused(error: ChannelRefused) -> str:
                     "并须与机器人安全设置里的一致。没有保存。")
         case "primary_for_supervision":
             return ("--primary 只用于单位的群（--for 单位名称）：单位人员的提醒改发到那个群。"
-                    "纪委群不需要。没有保存。")
+                    f"{group()}不需要。没有保存。")
         case "primary_taken":
             return (f"“{_plain(error.word, 40)}”已有主渠道“{_plain(error.other, 40)}”，一个单位只能有一个。"
                     "没有保存。")

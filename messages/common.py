@@ -13,13 +13,14 @@ from bot.domain.permissions import (
 from bot.domain.vocabulary import ROLE_NAMES
 from messages import commands as c
 from messages.format import echo, esc
+from messages.names import body
 from messages.refusals import DATE_HELP
 
 
 def _line(cmd: c.Command) -> str:
     if cmd.chinese:
-        return f"/{cmd.chinese}（/{cmd.ascii}）— {cmd.description}"
-    return f"/{cmd.ascii} — {cmd.description}"
+        return f"/{cmd.chinese}（/{cmd.ascii}）— {cmd.words}"
+    return f"/{cmd.ascii} — {cmd.words}"
 
 
 def roles_text(roles: frozenset[Role]) -> str:
@@ -29,7 +30,7 @@ def roles_text(roles: frozenset[Role]) -> str:
 def welcome_unbound() -> str:
     return (
         "您好，我是<b>四责协同助手</b>。\n"
-        "我负责把党委主体责任、纪委监督责任、书记第一责任、班子成员一岗双责的各项任务"
+        f"我负责把党委主体责任、{body()}监督责任、书记第一责任、班子成员一岗双责的各项任务"
         "按时提醒到人。\n\n"
         "您还没有绑定身份：请向党委办公室索取邀请链接，点开即可完成绑定。"
     )
@@ -68,6 +69,14 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.RECONCILE)
     if roles & (DISCIPLINE_ROLES | {Role.ADMIN}):
         cmds.append(c.EXPORT)
+    if roles & {Role.SECRETARY, Role.MEMBER, Role.ADMIN}:
+        cmds.append(c.DELEGATE)
+    if roles & (DISCIPLINE_ROLES | {Role.SECRETARY, Role.ADMIN}):
+        cmds.append(c.CHAIN)
+    if roles & DISCIPLINE_ROLES:
+        cmds.append(c.INSPECT)
+    if roles & (DISCIPLINE_ROLES | {Role.ADMIN, Role.SECRETARY, Role.MEMBER}):
+        cmds.append(c.ASSESS)
     if roles & CREATE_ITEM_ROLES:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:

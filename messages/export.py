@@ -10,10 +10,13 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
+from bot.domain.inspections import KIND_WORDS, POINT_WORDS
 from bot.domain.ledger import (
+    ASSESSMENTS,
     CASES,
     EVENTS,
     FIXES,
+    INSPECTIONS,
     OBLIGATIONS,
     PERFORMANCE,
     RECONCILE,
@@ -33,7 +36,9 @@ from bot.domain.vocabulary import (
     UNIT_KIND_NAMES,
 )
 from bot.domain.workbook import FIELD_COLUMNS, ITEMS, MAX_ROWS, PEOPLE, UNITS
+from messages.decisions import label as decision_label
 from messages.format import esc
+from messages.names import say
 
 # -- the chat ----------------------------------------------------------------------------------
 
@@ -59,16 +64,22 @@ _SHEET_HELP = {
     UNITS: "全部单位（与导入模板同列）。",
     PEOPLE: "在册人员（与导入模板同列，含群机器人@提醒用的手机号、企业微信账号、飞书ID）；"
             "右侧“已绑定”表示是否已用邀请链接绑定 Telegram。",
-    ITEMS: "问题、责任、措施三张清单（与导入模板同列）。右侧附当前状态、传导链（问题 → 责任 → 措施）、"
+    ITEMS: "问题、责任、措施三张清单（与导入模板同列）。右侧附当前状态、传导链（问题 → 责任 → 措施；"
+           "分解的事项另注“分解自”上级事项、“分解给”下级事项）、"
            "逾期天数和最后更新时间，导入时不读取。",
     OBLIGATIONS: "按规则生成的履责事项（谈话、报告等），以及临时安排的约谈。",
     TALKS: "应开展的谈话（谈话人、谈话对象、期限、状态），以及已登记的谈话（日期、类型、情况）。",
-    FIXES: "纪委交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
-    CASES: "问责案件（保密，只在纪委成员的导出中）：追责情形、查明问题、处理、一案双查的倒查。",
+    FIXES: "{纪委}交办的整改：来源、责任领导、整改方案和完成两个期限、状态、验收。",
+    CASES: "问责案件（保密，只在{纪委委员}的导出中）：追责情形、查明问题、处理、一案双查的倒查，"
+           "以及被问责人的书面检讨和深刻检查。",
+    INSPECTIONS: "{纪委}的监督检查：每次检查按四个方面（责任分解是否明确、责任项目是否落实、"
+                 "责任履行是否协同、责任追究是否严格）各占一行，以及发现转成的问题和整改。",
+    ASSESSMENTS: "年度检查考核结果（党委登记）：等次、牵头班子成员、党委评语。",
     RECONCILE: "责任书年终对账：每位班子成员和下级党组织书记的责任事项逐项报告（已完成/未完成及原因）、"
-               "纪委或党委的对账确认、未完成事项是否结转下一年度；另列签字背书时间。",
+               "{纪委}或党委的对账确认、未完成事项是否结转下一年度；另列签字背书时间。",
     EVENTS: "履责纪实：系统记录的每一次操作，按时间先后，只增不改。",
-    PERFORMANCE: "履责指数：每人和每个单位的按时完成率、提醒回应率和综合得分。",
+    PERFORMANCE: ("每人和每个单位的按时完成率、提醒回应率，以及据此排名用的计分"
+                  "（按时完成率×70% + 提醒回应率×30%，0–100；不是考核得分）。"),
 }
 
 
@@ -86,10 +97,10 @@ def ledger_help(made_at: str, counts: Mapping[str, int],
         ("日期为 Excel 日期，时间为北京时间；逾期天数只计仍在办理中的事项。",),
     ]
     if period is not None:
-        notes.append((f"履责指数统计期间：{period[0].isoformat()} 至 {period[1].isoformat()}。",))
+        notes.append((f"按时完成率和提醒回应率的统计期间：{period[0].isoformat()} 至 {period[1].isoformat()}。",))
     notes.append(("",))
     table: list[tuple[object, ...]] = [("工作表", "内容", "行数")]
-    table += [(sheet, _SHEET_HELP.get(sheet, ""), n) for sheet, n in counts.items()]
+    table += [(sheet, say(_SHEET_HELP.get(sheet, "")), n) for sheet, n in counts.items()]
     return notes + table
 
 
@@ -103,6 +114,8 @@ EVENT_NAMES: dict[str, str] = {
     "item.extension_requested": "申请延期",
     "item.extension_decided": "延期审批",
     "item.extension_withdrawn": "撤回延期申请",
+    "item.delegated": "分解事项",
+    "item.delegation_override": "下级未完成时办结",
     "talk.held": "登记谈话",
     "unit.created": "新建单位",
     "unit.updated": "修改单位",
@@ -119,6 +132,11 @@ EVENT_NAMES: dict[str, str] = {
     "case.typical": "标记典型案例",
     "case.review_done": "倒查结论",
     "case.report_drafted": "生成报告草稿",
+    "case.followups_opened": "问责后续事项（书面检讨、深刻检查）",
+    "case.followup_done": "问责后续事项完成",
+    "inspection.recorded": "登记监督检查",
+    "inspection.finding_fixed": "检查发现转为问题和整改",
+    "assessment.recorded": "登记检查考核结果",
     "letter.issued": "发出责任书",
     "letter.signed": "签字背书",
     "letter.reconcile_opened": "开始年终对账",
@@ -128,7 +146,8 @@ EVENT_NAMES: dict[str, str] = {
     "item.carried_over": "结转自上一年度",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
-    "escalated": "逾期上报",
+    "escalated": "逾期督办",
+    "decision.escalated": "待决定督办",
     "obligation_created": "生成履责事项",
     "policy_changed": "修改提醒设置",
     "policy_reset": "恢复提醒设置",
@@ -153,6 +172,8 @@ _KEY_NAMES = {
     "via": "方式", "file": "文件", "stage": "阶段", "recipients": "告知", "rule": "规则",
     "period": "周期", "value": "设置", "event": "会议", "old_chat_id": "原群号",
     "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
+    "delegated_from": "分解自",
+    "led_by": "牵头班子成员",
     "year": "年度", "items": "事项", "answer": "报告", "carry": "结转",
     "carried_from": "原编号", "carried_to": "结转后编号", "reconciled": "年终对账确认",
 }
@@ -195,6 +216,11 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "item.extension_decided":
             verdict = "批准" if d.pop("approved", False) else "驳回"
             head = f"{verdict}延期：{d.pop('old_due', '')} → {d.pop('new_due', '')}"
+        case "item.delegated":
+            head = f"分解给下级：{'、'.join(map(str, d.pop('children', []) or []))}"
+        case "item.delegation_override":
+            head = ("下级事项未完成时确认办结："
+                    f"{'、'.join(map(str, d.pop('open_children', []) or []))}")
         case "talk.held":
             head = (f"{d.pop('kind', '谈话')}：{d.pop('holder', '')} 与 {d.pop('counterpart', '')}，"
                     f"{d.pop('held_on', '')}")
@@ -216,6 +242,11 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
                 told = [d.pop("recipient")]
             head = f"阶段 {stage}" + (f"，告知 {'、'.join(who(k) for k in told or [])}"
                                       if told else "")
+        case "decision.escalated":
+            what = decision_label({"kind": d.pop("decision", "")})
+            stage, told = d.pop("stage", ""), d.pop("recipients", None) or []
+            head = (f"{what}自 {d.pop('since', '')} 起未决定，阶段 {stage}"
+                    + (f"，告知 {'、'.join(who(k) for k in told)}" if told else ""))
         case "import.applied":
             counts = d.pop("counts", {}) or {}
             sheets = {"units": UNITS, "people": PEOPLE, "items": ITEMS}
@@ -232,6 +263,26 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "meeting_held":
             event = d.pop("event", "")
             head = f"登记{TRIGGER_NAMES.get(event, event)}召开"
+        case "inspection.recorded":
+            kind = _enum_of(KIND_WORDS, d.pop("kind", None))
+            found = [POINT_WORDS[p] for p in (_enum_of(POINT_WORDS, v)
+                                              for v in d.pop("problems", []) or []) if p]
+            head = (f"{d.pop('code', '')} {d.pop('held_on', '')} {d.pop('unit', '')} "
+                    f"{KIND_WORDS.get(kind, '')}；"
+                    + (f"发现问题：{'、'.join(found)}" if found else "四个方面均无问题"))
+        case "inspection.finding_fixed":
+            point = _enum_of(POINT_WORDS, d.pop("point", None))
+            head = (f"{d.pop('code', '')}“{POINT_WORDS.get(point, '')}”方面的问题转为问题 "
+                    f"{d.pop('item', '')}、整改 {d.pop('fix', '')}")
+        case "case.followups_opened":
+            due = d.pop("due", {}) or {}
+            head = "；".join(f"{_FOLLOW_UP_NAMES.get(k, k)}截止 {v}" for k, v in due.items())
+        case "case.followup_done":
+            kind = d.pop("kind", "")
+            head = f"{_FOLLOW_UP_NAMES.get(kind, kind)}已完成"
+        case "assessment.recorded":
+            head = (f"{d.pop('year', '')} 年度 {d.pop('unit', '')}：{d.pop('grade', '')}"
+                    + ("（替换此前登记的结果）" if d.pop("replaced", False) else ""))
     rest = "；".join(f"{_KEY_NAMES.get(k, k)}：{_value(k, v)}" for k, v in d.items()
                     if v not in (None, "", [], {}))
     return "；".join(p for p in (head, rest) if p)
@@ -307,6 +358,12 @@ def subject_name(subject_type: str, subject_id: str, name: str | None) -> str:
             return f"台账 {subject_id}"
         case "case":
             return f"问责案件（序号 {subject_id}）"
+        case "extension":
+            return f"延期申请（序号 {subject_id}）"
+        case "inspection":
+            return f"监督检查（序号 {subject_id}）"
+        case "assessment":
+            return f"检查考核（序号 {subject_id}）"
     return f"{subject_type} {subject_id}"
 
 
@@ -328,5 +385,15 @@ def case_review(duty: Duty, owner: str, due: date, done: bool, parties: list[str
     return f"{what}：{owner}负责，{state}；涉及 {'、'.join(parties) or '无'}"
 
 
+_FOLLOW_UP_NAMES = {"written": "书面检讨", "meeting": "深刻检查"}
+
+
+def case_follow_up(kind: str, owner: str, due: date, done_on: date | None) -> str:
+    """One follow-up of a person held accountable in the 问责 sheet's cell."""
+    state = f"已完成 {done_on.isoformat()}" if done_on else f"截止 {due.isoformat()}"
+    return f"{_FOLLOW_UP_NAMES.get(kind, kind)}：{owner}，{state}"
+
+
 WORDS = LedgerWords(help=ledger_help, actor=actor_name, event=event_name, subject=subject_name,
-                    details=event_details, recipient=recipient_name, review=case_review)
+                    details=event_details, recipient=recipient_name, review=case_review,
+                    follow_up=case_follow_up)

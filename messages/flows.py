@@ -9,7 +9,8 @@ from messages.refusals import DATE_EXAMPLE, refusal
 _TITLES = {"register": "登记人员", "new_item": "新建清单事项", "bind_group": "登记本群",
            "report": "汇报进展", "extension": "申请延期", "send_back": "退回整改",
            "note": "添加进展说明", "talk_record": "登记谈话", "talk_schedule": "安排约谈",
-           "case_record": "登记问责案件", "reconcile_reason": "对账：未完成原因"}
+           "case_record": "登记问责案件", "inspection_record": "登记监督检查",
+           "reconcile_reason": "对账：未完成原因"}
 
 _QUESTIONS: dict[tuple[str, str], str] = {
     ("register", "name"): "请输入要登记人员的<b>姓名</b>：",
@@ -42,12 +43,19 @@ _QUESTIONS: dict[tuple[str, str], str] = {
     ("talk_schedule", "talk"): "请选择<b>谈话类型</b>：",
     ("talk_schedule", "due"): f"请输入<b>完成期限</b>。{DATE_EXAMPLE}",
     ("bind_group", "unit"): "请选择本群对应的<b>单位</b>：",
-    ("reconcile_reason", "reason"): "请写明这项<b>未完成的原因</b>（最多500字），报告后待纪委或党委对账确认：",
+    ("reconcile_reason", "reason"): "请写明这项<b>未完成的原因</b>（最多500字），报告后等待对账确认：",
     ("case_record", "concerned"): "问责案件涉及<b>哪一位</b>？（可输入姓名，重名时写 姓名@单位）",
     ("case_record", "situation"): "适用哪一种<b>追责情形</b>？（可点选或输入编号）",
     ("case_record", "misconduct"): "是否为<b>违纪违法</b>案件？是则按“一案双查”同时开启主体责任和监督责任倒查：",
     ("case_record", "handling"): "<b>处理</b>方式（尚未决定可点“跳过”）：",
     ("case_record", "finding"): "请简要写明<b>查明的问题</b>（最多500字）。案件内容保密，只在私聊中显示：",
+    ("inspection_record", "unit"): "检查的是<b>哪个单位</b>？",
+    ("inspection_record", "kind"): "请选择<b>检查类型</b>：",
+    ("inspection_record", "inspected_on"): "检查是<b>哪天</b>进行的？（如 11月20日、昨天）",
+    ("inspection_record", "point_division"): "<b>责任分解是否明确</b>？没有问题点“无问题”，有问题请写明（最多500字）：",
+    ("inspection_record", "point_items"): "<b>责任项目是否落实</b>？没有问题点“无问题”，有问题请写明（最多500字）：",
+    ("inspection_record", "point_coordination"): "<b>责任履行是否协同</b>？没有问题点“无问题”，有问题请写明（最多500字）：",
+    ("inspection_record", "point_pursuit"): "<b>责任追究是否严格</b>？没有问题点“无问题”，有问题请写明（最多500字）：",
 }
 
 _LABELS = {
@@ -56,6 +64,8 @@ _LABELS = {
     "source": "来源", "due": "截止日期", "item": "事项", "status": "状态", "note": "说明",
     "reason": "理由", "held_on": "谈话日期", "talk": "谈话类型", "person": "约谈对象",
     "found_by": "来源", "plan_due": "整改方案期限",
+    "point_division": "责任分解", "point_items": "责任落实", "point_coordination": "责任协同",
+    "point_pursuit": "责任追究", "inspected_on": "检查日期",
     "concerned": "涉及人员", "situation": "追责情形", "misconduct": "违纪违法", "handling": "处理", "finding": "查明问题",
 }
 

@@ -9,18 +9,21 @@ import re
 from collections.abc import Iterable
 
 from bot.domain.channels import Handle
-from bot.domain.model import SOURCES, ListKind
+from bot.domain.model import ListKind
 from bot.domain.vocabulary import (
     DUTY_NAMES,
     KIND_NAMES,
     LIST_NAMES,
     ROLE_NAMES,
     UNIT_KIND_NAMES,
+    problem_sources,
 )
 from bot.domain.workbook import (
+    ALL_SHEETS,
     CODE_EXAMPLE,
     CODE_PREFIX,
     COLUMNS,
+    DELEGATIONS,
     FIELD_COLUMNS,
     IMPORT_STATUSES,
     ITEMS,
@@ -292,7 +295,35 @@ def problem_text(error: RowError) -> str:
             return f"与第{n}行是同一事项（{v}）"
         case Problem.AMBIGUOUS_ITEM:
             return f"系统中已有多项相同的事项（{_names(choices)}），请在编号列填写是哪一项"
+        case Problem.UNKNOWN_ITEM:
+            return f"找不到事项“{_short(v)}”（清单表和系统中都没有这个编号）"
+        case Problem.DELEGATION:
+            return _delegation_words(v, *(*choices, "", "")[:2])
     return "无法导入"
+
+
+def _delegation_words(code: str, field: str, detail: str) -> str:
+    """A 分解 line the rules of bot/domain/delegation.py refuse (plain text)."""
+    match field, detail:
+        case "parent", "kind":
+            return f"“{code}”不是问题、责任、措施清单中的事项，不能分解"
+        case "parent", _:
+            return (f"“{code}”的责任人不是党委书记或班子成员，不能向下分解"
+                    "（党委 → 班子成员 → 下级党组织）")
+        case "owner", "oversees":
+            return f"“{code}”的责任人不是上级事项责任人分管单位的下级党组织书记"
+        case "owner", _:
+            return (f"“{code}”的责任人必须比上级事项的责任人低一级（党委书记 → 班子成员 → "
+                    "下级党组织书记）")
+        case "due", due:
+            return f"“{code}”的截止日期不能晚于上级事项的截止日期（{due}）"
+        case "kind", _:
+            return f"“{code}”必须和上级事项在同一张清单上"
+        case "cycle", "other_parent":
+            return f"“{code}”已分解自另一个事项，一个事项只能有一个上级事项"
+        case "cycle", _:
+            return f"“{code}”会形成循环（下级事项不能是上级事项本身或它的上级）"
+    return f"“{code}”不能这样分解"
 
 
 _HANDLE_RULES = {
@@ -384,6 +415,8 @@ def import_summary(result: ImportResult) -> str:
         lines += updates[:UPDATES_SHOWN]
         if len(updates) > UPDATES_SHOWN:
             lines.append(f"…另有 {len(updates) - UPDATES_SHOWN} 项")
+    if result.delegations:
+        lines.append(f"分解：新增 {result.delegations} 条")
     if plan.examples_skipped:
         lines.append(f"与模板示例完全相同的 {plan.examples_skipped} 行没有导入。")
     lines += ["", "系统中已有、但文件中没有的单位、人员和事项保持不变：导入不会删除任何内容。"]
@@ -422,7 +455,7 @@ def no_invite_links(reason: str) -> str:
 
 
 def template_written(path: str) -> str:
-    return (f"{path}: 导入模板已生成（工作表 单位、人员、清单、说明）。"
+    return (f"{path}: 导入模板已生成（工作表 单位、人员、清单、分解、说明）。"
             f"填好后用 dutybot import {path} 导入，或由管理员私聊发给机器人。")
 
 
@@ -434,7 +467,8 @@ _COLUMN_HELP: dict[tuple[str, str], str] = {
     (UNITS, "类型"): f"可填：{_names(UNIT_KIND_NAMES.values())}。留空时，有上级单位的为部门，没有的为党委；"
                      "已有单位留空则类型不变。",
     (PEOPLE, "姓名"): "最多40字。同一单位内不能重名；按“姓名 + 所在单位”对应已登记的人员。",
-    (PEOPLE, "角色"): f"可填：{_names(ROLE_NAMES.values())}；多个角色用“、”或“,”分隔。",
+    (PEOPLE, "角色"): "可填：{角色}；多个角色用“、”或“,”分隔。支部书记、党支部书记也认作下级党组织书记；"
+                     "监督机构的职务按四种机构名称（见规则文件 [names]）中任一种写法都认。",
     (PEOPLE, "所在单位"): "单位表或系统中已有的单位名称。",
     (PEOPLE, "分管单位"): "班子成员分管的单位，多个用“、”分隔；其他角色留空。",
     (PEOPLE, "手机号"): "可选，最多40个字符。群机器人@提醒时，钉钉按手机号@本人；"
@@ -456,8 +490,13 @@ _COLUMN_HELP: dict[tuple[str, str], str] = {
     (ITEMS, "所在单位"): "事项所属的单位；留空时为责任人所在单位。",
     (ITEMS, "上级事项编号"): "按“问题 → 责任 → 措施”传导：责任清单事项的上级是问题清单事项，措施清单事项的上级是"
                            "责任清单事项，问题清单事项留空。可填本表或系统中已有事项的编号。",
-    (ITEMS, "来源"): f"可选，如 {_names(SOURCES)}，也可自填。",
+    (ITEMS, "来源"): "可选，如 {来源}，也可自填。",
     (ITEMS, "截止日期"): "Excel 日期，或文字 2026-03-31、2026/3/31、2026年3月31日；必须含年份。",
+    (DELEGATIONS, "上级事项编号"): "分解（责任传导）：被分解的事项编号，清单表或系统中已有的事项。"
+                                  "党委书记的事项分解给班子成员，班子成员的事项分解给其分管单位的下级党组织书记。",
+    (DELEGATIONS, "下级事项编号"): "分解出的事项编号（清单表或系统中已有的事项）：与上级事项同一张清单，"
+                                  "截止日期不晚于上级事项；一个事项只能有一个上级事项，不能循环。"
+                                  "这张表可以没有；与“上级事项编号”列（问题 → 责任 → 措施）是两种不同的关系。",
     (ITEMS, "状态"): f"可选：{_names(IMPORT_STATUSES.values())}。新事项留空为未开始；已有事项留空则状态不变。"
                      "延期审批中、待验收等要在机器人中办理，不能导入。",
 }
@@ -465,7 +504,7 @@ _COLUMN_HELP: dict[tuple[str, str], str] = {
 
 def template_help() -> list[tuple[str, ...]]:
     """The 说明 sheet: notes (one cell each), then one row per column of every sheet."""
-    missing = [(s, c) for s in SHEETS for c in COLUMNS[s] if (s, c) not in _COLUMN_HELP]
+    missing = [(s, c) for s in ALL_SHEETS for c in COLUMNS[s] if (s, c) not in _COLUMN_HELP]
     if missing:
         raise LookupError(f"no help text for {missing}")
     notes = [
@@ -481,9 +520,14 @@ def template_help() -> list[tuple[str, ...]]:
         "群机器人@提醒：钉钉按手机号，企业微信按企业微信账号（markdown）或手机号，飞书只能按飞书ID（open_id）。"
         "“人员”表的手机号、企业微信账号、飞书ID都可不填，不填的人在群消息中只写姓名、不@；"
         "旧模板没有企业微信账号、飞书ID两列也能导入，系统中已有的值保持不变。",
+        "“分解”表（可选）记录责任传导：哪个事项分解给了哪个下级事项，两列都填事项编号；"
+        "按与机器人中 /分解 相同的规则检查（下一级责任人、截止日期不晚于上级、不能循环），"
+        "有一行不合规则整个文件都不导入。旧模板没有这张表也能导入。",
         "",
     ]
     table = [("工作表", "列名", "必填", "说明与可填的值")]
-    table += [(s, c, "必填" if c in REQUIRED[s] else "", _COLUMN_HELP[(s, c)])
-              for s in SHEETS for c in COLUMNS[s]]
+    # the roles and sources as configured now (messages/names.py), not at import time
+    words = {"角色": _names(ROLE_NAMES.values()), "来源": _names(problem_sources())}
+    table += [(s, c, "必填" if c in REQUIRED[s] else "", _COLUMN_HELP[(s, c)].format_map(words))
+              for s in ALL_SHEETS for c in COLUMNS[s]]
     return [(n,) for n in notes] + table

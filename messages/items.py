@@ -8,6 +8,7 @@ from datetime import date
 from bot.domain.model import Item, ItemStatus, ListKind
 from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES, LIST_NAMES, STATUS_NAMES
 from bot.services.items import ItemCard, ItemPage, ItemView
+from messages.delegation import card_lines
 from messages.format import days_phrase, esc, fmt_date
 from messages.replies import kind_label
 
@@ -126,6 +127,8 @@ def card(c: ItemCard) -> str:
     if item.source:
         lines.append(f"来源：{esc(item.source)}")
     lines += [_chain_line(parent) for parent in view.chain]
+    if c.delegation is not None:
+        lines += card_lines(c.delegation)
     lines.append("")
     if c.notes:
         more = f"（共{c.note_count}条，显示最近{len(c.notes)}条）" if c.note_count > len(c.notes) \

@@ -19,6 +19,7 @@ from messages import callbacks as cb
 from messages import commands as c
 from messages.format import echo, esc, fmt_date
 from messages.markup import from_html
+from messages.names import body
 from messages.replies import kind_label
 from messages.telegram import actions_of
 
@@ -134,7 +135,7 @@ def reconcile_text(payload: dict[str, Any]) -> str:
                   f"　{_line_state(entry)}"]
     if len(entries) > SHOWN:
         lines.append(f"……另有 {len(entries) - SHOWN} 项，发送 /{c.LETTER.chinese} 查看。")
-    lines += ["", "点“已完成”或“未完成”（未完成须写明原因）。每项报告后由纪委或党委对账确认；"
+    lines += ["", f"点“已完成”或“未完成”（未完成须写明原因）。每项报告后由{body()}或党委对账确认；"
                   "全部确认后您会收到对账表。"]
     return "\n".join(lines)
 
@@ -175,7 +176,7 @@ def answer_toast(view: LetterView, line_id: int) -> str:
 def reason_recorded(view: LetterView, line_id: int) -> str:
     line = next(x for x in view.lines if x.id == line_id)
     return (f"✅ 已记录：<code>{esc(line.code)}</code> 未完成，原因：{esc(line.reason or '')}。"
-            "待纪委或党委对账确认。")
+            f"待{body()}或党委对账确认。")
 
 
 # -- /责任书 --------------------------------------------------------------------------------
@@ -313,9 +314,10 @@ def letter_refused(error: LetterRefused) -> str:
     if field == "confirmed":
         return f"{detail} 已经对账确认，不能再更改（对账确认只做一次）。"
     if field == "own":
-        return f"⛔ {detail} 是您本人的事项，对账确认须由纪委或党委（书记、党委办公室）其他人作出（对账确认人）。"
+        return (f"⛔ {detail} 是您本人的事项，对账确认须由{body()}或党委（书记、党委办公室）"
+                "其他人作出（对账确认人）。")
     if field == "confirmer":
-        return "⛔ 对账确认只能由纪委或党委（书记、党委办公室）作出（对账确认人）。"
+        return f"⛔ 对账确认只能由{body()}或党委（书记、党委办公室）作出（对账确认人）。"
     if field == "answer":
         return f"{detail} 责任人还没有报告完成情况，暂不能对账确认（责任人报告）。"
     if field == "carry":

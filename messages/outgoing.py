@@ -30,6 +30,7 @@ from messages.channels import BROKEN, BROKEN_ADVICE, KIND_NAMES
 from messages.chart import unit_rows
 from messages.format import days_phrase, fmt_date
 from messages.markup import from_html
+from messages.names import body, say
 
 NO_CHAT_HINT = "请向党委办公室报告进展。"
 LEDGER_HINT = "完整台账请在 Telegram 私聊机器人发送 /导出，或向党委办公室索取。"
@@ -49,7 +50,7 @@ def robot_message(kind: str, payload: dict[str, Any], today: date,
             return weekly_counts(weekly)
         # the Telegram text ends on how to ask for the 台账 there; a robot group cannot ask
         lines = [one for one in from_html(summary.weekly(weekly))
-                 if plain(one) != summary.EXPORT_HINT]
+                 if plain(one) != say(summary.EXPORT_HINT)]
         return Outgoing(title=f"四责协同周报 {weekly.today.isoformat()}",
                         lines=_trimmed(lines),
                         hint=LEDGER_HINT)
@@ -80,7 +81,7 @@ def _entry_lines(number: int, entry: dict[str, Any], today: date, confidential: 
     when = f"截止 {fmt_date(due)} · {days_phrase(due, today)}"
     if confidential:  # the code, where it stands, when: nothing that says what it is about,
         # nor whose it is (the one who must act is the person the push is addressed to)
-        urge = " · 请督促" if not entry.get("own", True) else ""
+        urge = " · 请督办" if not entry.get("own", True) else ""
         return [line(f"{number}. ", code(entry["code"]), f" · {_status(entry)} · {when}{urge}")]
     head = line(f"{number}. ", code(entry["code"]), f" {entry['title']}")
     meta = line(f"　{_kind(entry)} · ", *((*owner, " · ") if owner else ()), when)
@@ -100,7 +101,7 @@ def unit_digest(payload: dict[str, Any], today: date, confidential: bool) -> Out
         count = len(section["entries"]) + section.get("more", 0)
         lines += [BLANK, line(who, f"：{count} 项")]
         for number, entry in enumerate(section["entries"], start=1):
-            mark = "（请督促）" if not entry.get("own", True) else ""
+            mark = "（请督办）" if not entry.get("own", True) else ""
             entry_lines = _entry_lines(number, entry, today, confidential,
                                        line(entry["owner"]) if mark else ())
             lines += entry_lines
@@ -116,7 +117,7 @@ def overdue_notice(payload: dict[str, Any], today: date, confidential: bool) -> 
     more = payload.get("more", 0)
     lines: list[Line] = [
         line(bold(f"🔴 逾期事项通报 · {fmt_date(today)}")),
-        line(f"以下 {len(entries) + more} 项事项逾期已久，提请纪委督办："), BLANK,
+        line(f"以下 {len(entries) + more} 项事项逾期已久，提请{body()}督办："), BLANK,
     ]
     for number, entry in enumerate(entries, start=1):
         # 保密: the 纪委 is asked to act; whose item it is stays in the 台账

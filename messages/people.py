@@ -9,6 +9,7 @@ from bot.domain.model import Group, GroupKind, Invite, Person, Unit
 from bot.domain.vocabulary import GROUP_KIND_NAMES, UNIT_KIND_NAMES
 from messages.common import roles_text
 from messages.format import esc
+from messages.names import body
 
 
 def invite_link(bot_username: str, code: str) -> str:
@@ -72,7 +73,7 @@ def unit_tree(units: Mapping[int, Unit]) -> str:
 def group_bound(group: Group, unit_name: str | None) -> str:
     if group.kind is GroupKind.DISCIPLINE:
         return (f"✅ 本群“{esc(group.title)}”已登记为<b>{GROUP_KIND_NAMES[group.kind]}</b>。"
-                "纪委周报和逾期通报将发到这里。")
+                f"{body()}周报和逾期通报将发到这里。")
     return (f"✅ 本群“{esc(group.title)}”已登记为“{esc(unit_name or '')}”的"
             f"<b>{GROUP_KIND_NAMES[group.kind]}</b>。")
 

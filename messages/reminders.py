@@ -10,11 +10,23 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot.channels.message import Outgoing, plain
+from bot.domain.decision_escalation import ESCALATION_KIND
 from bot.domain.model import Item, ListKind, Person
 from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
-from messages import case_report, cases, letters, outgoing, replies, summary
+from messages import (
+    case_report,
+    cases,
+    decisions,
+    delegation,
+    inspections,
+    letters,
+    names,
+    outgoing,
+    replies,
+    summary,
+)
 from messages.format import days_phrase, esc, fmt_date
 from messages.markup import from_html
 from messages.telegram import Rendered, actions_of, rendered
@@ -34,8 +46,9 @@ def outbox_message(kind: str, payload: dict[str, Any], today: date) -> Outgoing:
     (a Telegram chat): with its buttons. A push-only robot group gets its own versions of
     the kinds it carries (messages/outgoing.py)."""
     if kind == "digest":
-        return _message(digest(payload, today),
-                        replies.rows_keyboard(_ordered(payload["entries"])))
+        return _message(digest(payload, today), digest_keyboard(payload))
+    if kind == ESCALATION_KIND:
+        return _message(decisions.escalation(payload, today))
     if kind == "group_digest":
         return _message(group_digest(payload, today))
     if kind == "weekly_summary":
@@ -51,6 +64,9 @@ def outbox_message(kind: str, payload: dict[str, Any], today: date) -> Outgoing:
         return _message(undeliverable_notice(payload))
     if kind == "review_reminder":
         return _message(cases.review_reminder(payload, today))
+    if kind == "followup_reminder":
+        return _message(inspections.follow_up_reminder(payload, today),
+                        inspections.follow_up_keyboard(payload))
     if kind == "case_draft":
         return case_report.draft_message(payload)
     if kind == "letter":
@@ -85,6 +101,7 @@ _NOTICES: dict[str, tuple[Callable[[dict[str, Any], date], str],
     "verify_request": (replies.verify_request, lambda p: replies.verify_keyboard(p["item"])),
     "item_verified": (replies.item_verified, None),
     "item_returned": (replies.item_returned, replies.returned_keyboard),
+    "item_delegated": (delegation.delegated_notice, delegation.delegated_keyboard),
 }
 
 
@@ -108,12 +125,14 @@ def digest(payload: dict[str, Any], today: date) -> str:
     coming = [e for e in own if date.fromisoformat(e["due"]) >= today]
     others = [e for e in entries if not e["own"]]
     more = payload.get("more", 0)
+    waiting = payload.get("decisions", [])
+    count = len(entries) + more + len(waiting) + payload.get("decisions_more", 0)
     lines = [f"<b>📋 今日提醒</b> · {fmt_date(today)}",
-             f"{esc(payload['name'])}，您有 {len(entries) + more} 项事项需要关注："]
+             f"{esc(payload['name'])}，您有 {count} 项事项需要关注："]
     number = 0
     for title, group, with_owner in (("🔴 已逾期", overdue, False),
                                      ("⏰ 即将到期", coming, False),
-                                     ("📢 请督促（您分管或主管范围内的逾期事项）", others, True)):
+                                     ("📢 请督办（您分管或主管范围内的逾期事项）", others, True)):
         if not group:
             continue
         lines += ["", f"<b>{title}</b>"]
@@ -122,9 +141,22 @@ def digest(payload: dict[str, Any], today: date) -> str:
             lines += _line(number, entry, today, with_owner)
     if more:
         lines += ["", f"……另有 {more} 项，发送 /待办 查看全部"]
-    lines += ["", "请点下方按钮：收到、进行中、已完成或申请延期；"
-                  "回复（引用）本消息写一句话即记为进展说明。发送 /待办 查看全部待办。"]
+    lines += decisions.section(waiting, today, number + 1, payload.get("decisions_more", 0))
+    if entries:
+        lines += ["", "请点下方按钮：收到、进行中、已完成或申请延期；"
+                      "回复（引用）本消息写一句话即记为进展说明。发送 /待办 查看全部待办。"]
+    if waiting:
+        lines += ["", "待您决定的事项可直接点下方按钮办理（销号/退回、批准/驳回延期）。"]
     return "\n".join(lines)
+
+
+def digest_keyboard(payload: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    """A row per item (its buttons), then a row per decision waiting on the reader."""
+    items = replies.rows_keyboard(_ordered(payload["entries"]))
+    rows = [list(r) for r in items.inline_keyboard] if items else []
+    room = decisions.BUTTONS_MAX - sum(len(r) for r in rows)
+    rows += decisions.rows(payload.get("decisions", []), room)
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 def _ordered(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,7 +170,7 @@ def group_digest(payload: dict[str, Any], today: date) -> str:
     entries = payload["entries"]
     more = payload.get("more", 0)
     lines = [f"<b>🔴 逾期事项通报</b> · {fmt_date(today)}",
-             f"以下 {len(entries) + more} 项事项逾期已久，提请纪委督办：", ""]
+             f"以下 {len(entries) + more} 项事项逾期已久，提请{names.body()}督办：", ""]
     for number, entry in enumerate(entries, start=1):
         lines += _line(number, entry, today, with_owner=True)
     if more:
@@ -189,9 +221,9 @@ def remind_settings(policy: ReminderPolicy, changed: set[str], title: str) -> st
         f"到期前提醒：{lead}{mark('lead_days')}",
         f"发送时间：每个工作日 {format_time(policy.send_time)}{mark('send_time')}",
         f"免打扰：{quiet}{mark('quiet_hours')}",
-        "逾期：" + "；".join((_after(policy.owner_after_days, "本人"),
+        "逾期督办：" + "；".join((_after(policy.owner_after_days, "本人"),
                             _after(policy.leaders_after_days, "分管领导和书记"),
-                            _after(policy.discipline_after_days, "纪委群"))) + mark("escalation"),
+                            _after(policy.discipline_after_days, names.group()))) + mark("escalation"),
         "",
         "提醒日如遇周末或法定节假日，提前到之前最近的工作日；调休上班日照常提醒。",
     ]

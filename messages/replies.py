@@ -11,10 +11,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.domain.model import Item, ItemStatus, ListKind
 from bot.domain.transitions import Action, owner_actions
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
+from bot.services.errors import StaleButton
 from bot.services.replies import Changed, Decided, PendingExtension
 from bot.services.reply_flows import Reported
 from messages import callbacks as cb
 from messages.format import days_phrase, esc, fmt_date
+from messages.names import body
 
 # Callback data (messages/callbacks.py has the grammar): an action and ids only,
 # re-checked on every press.
@@ -119,7 +121,7 @@ def items_named(markup: InlineKeyboardMarkup | None) -> set[int]:
 def moved(changed: Changed) -> str:
     item = changed.item
     if item.status is ItemStatus.PENDING_VERIFICATION:
-        return f"{item.code} 已提交纪委验收，验收通过后销号"
+        return f"{item.code} 已提交{body()}验收，验收通过后销号"
     if item.status is ItemStatus.DONE:
         return f"{item.code} 已完成，辛苦了"
     return f"{item.code} 已标记为“{STATUS_NAMES[item.status]}”"
@@ -233,6 +235,31 @@ def pending_keyboard(pending: list[PendingExtension]) -> InlineKeyboardMarkup | 
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def decided_row(decided: Decided) -> list[InlineKeyboardButton]:
+    """A decided request's row in a digest: where the item stands now (re-checked on press)."""
+    what = {"approved": "已批准延期", "rejected": "延期已驳回",
+            "withdrawn": "延期已撤回"}.get(decided.request.state, "已处理")
+    return [InlineKeyboardButton(f"{decided.item.code} · {what}",
+                                 callback_data=f"{ITEM}:{STATUS}:{decided.item.id}:{ROWS}")]
+
+
+def replace_request_row(markup: InlineKeyboardMarkup | None, request_id: int,
+                        row: list[InlineKeyboardButton]) -> InlineKeyboardMarkup | None:
+    """The same keyboard with the row of that 延期 request's 批准/驳回 redrawn."""
+    if markup is None:
+        return None
+    rows = []
+    for old in markup.inline_keyboard:
+        ids = set()
+        for button in old:
+            try:
+                ids.add(cb.parse_extension(button.callback_data).request_id)
+            except StaleButton:
+                continue
+        rows.append(row if request_id in ids else list(old))
+    return InlineKeyboardMarkup(rows)
+
+
 def extension_outcome(decided: Decided, by: str | None = None) -> str:
     request = decided.request
     what = {"approved": "✅ 已批准", "rejected": "❌ 已驳回",
@@ -268,9 +295,9 @@ def rectification_assigned(p: dict[str, Any], today: date) -> str:
             f"来源：{esc(p['source'])}\n"
             f"<code>{esc(p['code'])}</code> {esc(p['title'])}\n"
             f"• 整改方案 <code>{esc(plan['code'])}</code> 请于 "
-            f"{fmt_date(date.fromisoformat(plan['due']))} 前报纪委\n"
+            f"{fmt_date(date.fromisoformat(plan['due']))} 前报{body()}\n"
             f"• 整改完成期限：{fmt_date(date.fromisoformat(p['due']))}\n"
-            "完成后点“已完成”提交纪委验收，验收通过后销号。")
+            f"完成后点“已完成”提交{body()}验收，验收通过后销号。")
 
 
 def rectification_keyboard(p: dict[str, Any]) -> InlineKeyboardMarkup:

@@ -10,11 +10,12 @@ from bot.domain.summary import ItemLine, Ranked, Row, Summary
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
 from messages.chart import Bar, ChartData, render_chart
 from messages.format import esc, fmt_date
+from messages.names import say
 
 UNITS_SHOWN = 10
 SILENT_SHOWN = 10
 
-EXPORT_HINT = "完整台账请发送 /导出（/export，纪委和管理员可用）。"
+EXPORT_HINT = "完整台账请发送 /导出（/export，{纪委}和管理员可用）。"
 
 
 def percent(rate: float | None) -> str:
@@ -132,14 +133,14 @@ def weekly(summary: Summary) -> str:
               f"办结 {c.finished} 项 · 整改销号 {c.verified} 项 · 新增逾期 {c.newly_overdue} 项"
               f" · 升级督办 {c.escalated} 项"]
 
-    lines += ["", f"<b>十、履责指数</b>（{today.year}年，按期完成{ON_TIME_WEIGHT:.0%}"
-                  f" + 提醒响应{RESPONSE_WEIGHT:.0%}）"]
+    lines += ["", f"<b>十、按期完成与提醒响应</b>（{today.year}年；排名计分 = 按期完成率×"
+                  f"{ON_TIME_WEIGHT:.0%} + 提醒响应率×{RESPONSE_WEIGHT:.0%}）"]
     if s.best_people or s.best_units:
         lines += [f"个人靠前：{_ranked(s.best_people)}", f"个人靠后：{_ranked(s.worst_people)}",
                   f"单位靠前：{_ranked(s.best_units)}", f"单位靠后：{_ranked(s.worst_units)}"]
     else:
         lines.append("数据还不够（每人至少 3 个已到期事项或提醒），暂不排名。")
-    lines += ["", EXPORT_HINT]
+    lines += ["", say(EXPORT_HINT)]
     return "\n".join(lines)
 
 

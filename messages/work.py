@@ -12,6 +12,7 @@ from messages import callbacks as cb
 from messages import keyboards
 from messages.format import days_phrase, esc, fmt_date
 from messages.items import badge
+from messages.names import body
 from messages.replies import CHECK, DONE, ITEM, MAX_ITEM_ROWS, ROWS, row_for
 
 FILTER_NAMES = {FixFilter.OPEN: "未销号", FixFilter.OVERDUE: "逾期", FixFilter.PENDING: "待验收",
@@ -71,7 +72,7 @@ def rectification_created(result: Rectification) -> str:
             f"来源：{esc(main.source or '')}\n"
             f"整改方案 <code>{esc(plan.code)}</code> 期限：{fmt_date(plan.due_date)}\n"
             f"整改完成期限：{fmt_date(main.due_date)}\n"
-            "已通知责任人；到期前会按规则提醒，完成后由纪委验收销号。")
+            f"已通知责任人；到期前会按规则提醒，完成后由{body()}验收销号。")
 
 
 def talks_text(view: TalkOverview) -> str:

@@ -28,10 +28,13 @@ from storage.cases import CaseRepo
 from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
 from storage.connect import closed_on_failure
+from storage.decisions import DecisionRepo
+from storage.delegations import DelegationRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
 from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
+from storage.inspections import InspectionRepo
 from storage.items import ItemRepo
 from storage.letters import LetterRepo
 from storage.obligations import ObligationRepo, PolicyRepo
@@ -68,6 +71,9 @@ class Tx:
         self.channels = ChannelRepo(conn)
         self.cases = CaseRepo(conn)
         self.letters = LetterRepo(conn)
+        self.decisions = DecisionRepo(conn)  # decisions waiting on someone (issue 22 §6)
+        self.delegations = DelegationRepo(conn)
+        self.inspections = InspectionRepo(conn)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

@@ -17,10 +17,15 @@ from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 
+from bot.domain.inspections import KIND_WORDS, POINT_WORDS, InspectionKind, Point
 from bot.domain.ledger import (
     Ledger,
+    LedgerAssessment,
     LedgerCase,
     LedgerEvent,
+    LedgerFinding,
+    LedgerFollowUp,
+    LedgerInspection,
     LedgerItem,
     LedgerLine,
     LedgerPerson,
@@ -100,12 +105,14 @@ class LedgerSnapshot:
         The 问责 cases only `with_cases` (a 纪委 member's export, or the console's)."""
         return Ledger(
             cases=self.cases() if with_cases else None,
+            inspections=self.inspections(), assessments=self.assessments(),
             made_at=made_at, units=self.units(), people=self.people(), lists=self.lists(),
             obligations=self.obligations(), talk_items=list(self.talk_items()),
             talks=self.talks(), fixes=list(self.fixes()), verdicts=self.verdicts(),
             events=self.events(), person_scores=person_scores, unit_scores=unit_scores,
             score_period=score_period, group_titles=self.group_titles(),
-            reconciliation=self.reconciliation())
+            reconciliation=self.reconciliation(),
+            **self.delegations())
 
     def _rows(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple]:
         cur = self._conn.execute(sql, params)
@@ -125,10 +132,16 @@ class LedgerSnapshot:
                             "FROM case_reviews ORDER BY id"):
             reviews[r[1]].append(LedgerReview(Duty(r[2]), r[3], date.fromisoformat(r[4]),
                                               r[5] == "done", tuple(parties[r[0]])))
+        owed: dict[int, list[LedgerFollowUp]] = defaultdict(list)
+        for r in self._rows("SELECT case_id, kind, owner_id, due_date, done_at "
+                            "FROM case_followups ORDER BY case_id, id"):
+            owed[r[0]].append(LedgerFollowUp(r[1], r[2], date.fromisoformat(r[3]),
+                                             datetime.fromisoformat(r[4]).date()
+                                             if r[4] else None))
         return [LedgerCase(r[1], r[2], r[3], r[4], r[5], r[6],
                            date.fromisoformat(r[7]) if r[7] else None, bool(r[8]), bool(r[9]),
                            r[10] == "closed", tuple(reviews[r[0]]),
-                           datetime.fromisoformat(r[11]))
+                           datetime.fromisoformat(r[11]), tuple(owed[r[0]]))
                 for r in self._rows(
                     "SELECT id, code, person_id, unit_id, situation_text, finding, handling, "
                     "decided_on, misconduct, typical, status, created_at FROM cases ORDER BY id")]
@@ -147,6 +160,24 @@ class LedgerSnapshot:
                     "JOIN items i ON i.id = l.item_id "
                     "LEFT JOIN items c ON c.id = l.carried_item_id "
                     "ORDER BY t.year, t.person_id, i.due_date, i.id")]
+
+    def inspections(self) -> list[LedgerInspection]:
+        """The 监督检查, newest first, each with its four findings and what they became."""
+        findings: dict[int, list[LedgerFinding]] = defaultdict(list)
+        for r in self._rows(
+                "SELECT f.inspection_id, f.point, f.finding, i.code, x.code "
+                "FROM inspection_findings f LEFT JOIN items i ON i.id = f.item_id "
+                "LEFT JOIN items x ON x.id = f.fix_id ORDER BY f.inspection_id, f.id"):
+            findings[r[0]].append(LedgerFinding(POINT_WORDS[Point(r[1])], r[2], r[3], r[4]))
+        return [LedgerInspection(r[1], date.fromisoformat(r[2]), r[3],
+                                 KIND_WORDS[InspectionKind(r[4])], r[5], tuple(findings[r[0]]))
+                for r in self._rows("SELECT id, code, held_on, unit_id, kind, created_by "
+                                    "FROM inspections ORDER BY held_on DESC, id DESC")]
+
+    def assessments(self) -> list[LedgerAssessment]:
+        return [LedgerAssessment(r[0], r[1], r[2], r[3], r[4], datetime.fromisoformat(r[5]))
+                for r in self._rows("SELECT year, unit_id, grade, led_by, remarks, created_at "
+                                    "FROM assessments ORDER BY year DESC, unit_id")]
 
     def units(self) -> dict[int, LedgerUnit]:
         return {r[0]: LedgerUnit(r[0], r[1], UnitKind(r[2]), r[3]) for r in self._rows(
@@ -211,6 +242,19 @@ class LedgerSnapshot:
             subject_type = kinds.setdefault(r[5], r[5])
             yield LedgerEvent(r[0], datetime.fromisoformat(r[1]), r[2], r[3], kind,
                               subject_type, r[6], r[7], r[8])
+
+    def delegations(self) -> dict[str, dict]:
+        """The 分解 relation by item id: the code each was handed down from, and the codes
+        handed down from each (the 传导链 column)."""
+        delegated_from: dict[int, str] = {}
+        delegated_to: dict[int, list[str]] = defaultdict(list)
+        for child_id, parent_id, parent_code, child_code in self._rows(
+                "SELECT d.child_id, d.parent_id, p.code, c.code FROM delegations d "
+                "JOIN items p ON p.id = d.parent_id JOIN items c ON c.id = d.child_id "
+                "ORDER BY c.code"):
+            delegated_from[child_id] = parent_code
+            delegated_to[parent_id].append(child_code)
+        return {"delegated_from": delegated_from, "delegated_to": dict(delegated_to)}
 
     def group_titles(self) -> dict[int, str]:
         return {r[0]: r[1] for r in self._rows("SELECT chat_id, title FROM groups")}

@@ -159,16 +159,20 @@ class LetterRepo:
         await self._conn.execute("UPDATE letter_lines SET carried_item_id = ? WHERE id = ?",
                                  (item_id, line_id))
 
-    async def pending_decisions(self, today: date) -> list[PendingDecision]:
+    async def pending_decisions(self, today: date | None = None) -> list[PendingDecision]:
         """The decisions 责任书 and 对账 leave waiting (issue 22 §6): each 责任书 of this
-        year not signed yet (its holder decides, since it went out), and each 对账 line
-        answered but not confirmed (the 纪委 and the 党委 decide — any one of them, never
-        the holder — since the holder answered)."""
+        year (without `today`: of the latest year issued) not signed yet — its holder
+        decides, since it went out; and each 对账 line answered but not confirmed — the 纪委
+        and the 党委 decide, any one of them, never the holder, since the holder answered."""
         people = await PersonRepo(self._conn).all()
         found: list[PendingDecision] = []
+        if today is None:
+            where, args = "year = (SELECT MAX(year) FROM letters)", ()
+        else:
+            where, args = "year = ? AND issued_on <= ?", (today.year, to_text(today))
         async with self._conn.execute(
-            f"SELECT {_LETTER} FROM letters WHERE signed_at IS NULL AND year = ? "
-            "AND issued_on <= ? ORDER BY id", (today.year, to_text(today))) as cur:
+            f"SELECT {_LETTER} FROM letters WHERE signed_at IS NULL AND {where} ORDER BY id",
+            args) as cur:
             unsigned = [_letter(r) for r in await cur.fetchall()]
         for letter in unsigned:
             holder = people.get(letter.person_id)
@@ -177,15 +181,17 @@ class LetterRepo:
             found.append(PendingDecision(
                 kind=DecisionKind.SIGNATURE, key=f"letter:{letter.id}",
                 code=f"{letter.year}年度责任书", title=f"{letter.year}年度党风廉政建设责任书",
-                decider_ids=(holder.id,), since=letter.issued_on, unit_id=holder.unit_id))
+                decider_ids=(holder.id,), since=letter.issued_on, unit_id=holder.unit_id,
+                subject_id=holder.id, ref=letter.id))
         for line in await self.waiting():
             deciders = tuple(p.id for p in people.values()
                              if can_confirm(Actor(p.telegram_user_id, p), line.holder_id))
             found.append(PendingDecision(
                 kind=DecisionKind.RECONCILIATION, key=f"reconcile:{line.id}", code=line.code,
                 title=line.title, decider_ids=deciders,
-                since=line.answered_at.date() if line.answered_at else today,
-                unit_id=line.unit_id, discipline=False))
+                since=line.answered_at.date() if line.answered_at else line.due_date,
+                unit_id=line.unit_id, discipline=False, subject_id=line.holder_id,
+                ref=line.id))
         return found
 
 

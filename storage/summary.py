@@ -1,4 +1,4 @@
-"""The questions the 纪委's summary and the 履责指数 ask, each one set-based query.
+"""The questions the 纪委's summary and the 完成与响应 rates ask, each one set-based query.
 
 No query per item: the database groups and counts, and hands back only the heads of the
 red and yellow lists (the summary shows a few, then "…另有 N 项").

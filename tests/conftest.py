@@ -11,7 +11,9 @@ import pytest
 
 from bot.clock import ManualClock
 from bot.config import Settings, load_settings
+from bot.domain.bodies import BODIES, DEFAULT
 from bot.domain.permissions import Scope
+from bot.domain.vocabulary import configure_body
 from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
 from bot.services.registry import Services
@@ -20,6 +22,14 @@ TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
 ADMIN_ID = 1
 DISCIPLINE_GROUP = -1001
+
+
+@pytest.fixture(autouse=True)
+def body_names():
+    """The supervising body's words (bot/domain/bodies.py) for one test: `body_names("纪工委")`
+    names it so; every test ends with the default again, whatever it set."""
+    yield lambda word: configure_body(BODIES[word])
+    configure_body(DEFAULT)
 
 
 @pytest.fixture

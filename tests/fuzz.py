@@ -29,7 +29,7 @@ from tests.conftest import DISCIPLINE_GROUP, Org
 DOMAIN_TABLES = (
     "units", "persons", "person_roles", "person_oversight", "invites", "groups", "items",
     "events", "extension_requests", "talks", "reminders", "policy_overrides", "triggers",
-    "plan_runs", "summary_runs", "response_tallies",
+    "plan_runs", "summary_runs", "response_tallies", "delegations",
 )
 CONVERSATIONS = "conversations"
 UNIT_GROUP = -2002
@@ -208,8 +208,13 @@ FLOW_STEPS: tuple[FlowStep, ...] = tuple([
     *_walk("extension", ZHOU, (("due", "2026-12-31"), ("reason", "材料未齐"))),
     *_walk("send_back", LIU, (("reason", "方案不完整"),)),
     *_walk("note", ZHOU, (("item", "{code}"),)),
-    *_walk("talk_record", LIU, (("held_on", "今天"), ("talk", "约谈"), ("note", "已谈"))),
-    *_walk("talk_schedule", LIU, (("person", ZHOU), ("talk", "约谈"), ("due", "2026-12-20"))),
+    *_walk("talk_record", LIU, (("held_on", "今天"), ("talk", "工作约谈"), ("note", "已谈"))),
+    *_walk("talk_schedule", LIU, (("person", ZHOU), ("talk", "工作约谈"), ("due", "2026-12-20"))),
+    *_walk("inspection_record", LIU, (("unit", "财务科党支部"), ("kind", "巡察"),
+                                      ("inspected_on", "昨天"), ("point_division", "无问题"),
+                                      ("point_items", "台账未核对"),
+                                      ("point_coordination", "无问题"),
+                                      ("point_pursuit", "无问题"))),
 ])
 
 
@@ -285,6 +290,8 @@ class FlowDriver:
             case "talk_schedule":
                 await send(user, "/约谈")
                 await w.bot.press(user, w.api.last(user.id), "安排约谈")
+            case "inspection_record":
+                await send(user, "/监督检查 登记")
         return ""
 
     async def _item(self, key: str) -> str:
@@ -314,7 +321,7 @@ class FlowDriver:
             w, liu = self.w, self.w.user(LIU)
             await w.bot.send(liu, "/约谈")
             await w.bot.press(liu, w.api.last(liu.id), "安排约谈")
-            for answer in (ZHOU, "约谈", "2026-12-20"):
+            for answer in (ZHOU, "工作约谈", "2026-12-20"):
                 await w.bot.send(liu, answer)
             self.subjects["talk_record"] = re.search(
                 r"已安排 ([A-Z][0-9]+)", w.api.last(liu.id).plain).group(1)

@@ -80,6 +80,20 @@ REVIEWS = [Review(1, 1, Duty.PRINCIPAL, 3, 13, date(2027, 1, 4),
 def test_who_sees_a_case(pid, open_, closed):
     assert can_see_case(actor(pid), case(), REVIEWS, UNITS) is open_
     assert can_see_case(actor(pid), case(CaseStatus.CLOSED), REVIEWS, UNITS) is closed
+    # `concerned_see = "never"`: those it concerns never see it, 办结 or not
+    never = closed and pid not in (10, 11)
+    assert can_see_case(actor(pid), case(CaseStatus.CLOSED), REVIEWS, UNITS,
+                        after_closing=False) is never
+
+
+def test_the_rules_file_says_when_those_concerned_may_see_a_case(tmp_path):
+    assert RULES.concerned_see_after_closing is True
+    path = tmp_path / "rules.toml"
+    path.write_text('[accountability]\nconcerned_see = "never"\n', encoding="utf-8")
+    assert load_rules(path).accountability.concerned_see_after_closing is False
+    path.write_text('[accountability]\nconcerned_see = "sometimes"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="concerned_see"):
+        load_rules(path)
 
 
 def test_a_case_needs_a_situation_of_the_list_a_known_handling_and_a_finding():
@@ -224,7 +238,7 @@ async def test_the_cases_migration_upgrades_a_database_of_the_previous_version(t
     build_to(path, 7)
     db = await Database.open(path)
     try:
-        assert await db.migrate() == [8]
+        assert (await db.migrate())[0] == 8  # and any later ones
         async with db.read() as tx:
             assert await tx.cases.all() == [] and await tx.cases.reviews() == {}
     finally:

@@ -56,6 +56,12 @@ def shows_no_secret(*texts: str) -> None:
 HIGHEST = migration_scripts()[-1][0]
 
 
+def numbers_after(version: int) -> list[int]:
+    """The migrations a database of `version` still lacks (numbers may skip: issue 22's
+    parts were numbered ahead, e.g. 0013_talk_kinds)."""
+    return [number for number, _name, _sql in migration_scripts() if number > version]
+
+
 def build_to(path: Path, version: int) -> None:
     """The schema as an older release left it, with plain sqlite3."""
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
@@ -66,7 +72,7 @@ def build_to(path: Path, version: int) -> None:
 
 def test_the_channels_migration_is_the_next_number() -> None:
     numbers = [number for number, _name, _sql in migration_scripts()]
-    assert numbers == list(range(1, len(numbers) + 1))
+    assert numbers == sorted(set(numbers)) and numbers[:8] == list(range(1, 9))
     assert [(n, name) for n, name, _sql in migration_scripts()][5:8] == [
         (6, "channels"), (7, "targets"), (8, "cases")]
 
@@ -77,7 +83,7 @@ async def test_upgrading_from_each_older_version_adds_the_channels(tmp_path, ver
     build_to(path, version)
     db = await Database.open(path)
     try:
-        assert await db.migrate() == list(range(version + 1, HIGHEST + 1))
+        assert await db.migrate() == numbers_after(version)
         async with db.transaction() as tx:
             await tx.channels.add("纪委工作群", "wecom", WECOM_URL, None, None, None, False, NOW)
         async with db.read() as tx:
@@ -496,7 +502,7 @@ async def test_the_targets_migration_keeps_waiting_messages_on_their_telegram_ch
                      "'2026-12-04', '{\"entries\": []}', ?, ?)", (NOW.isoformat(),) * 2)
     db = await Database.open(path)
     try:
-        assert await db.migrate() == list(range(7, HIGHEST + 1))
+        assert await db.migrate() == numbers_after(6)
         async with db.read() as tx:
             waiting = await tx.outbox.next_ready(NOW)
         assert waiting is not None and waiting.target == Target.telegram(-1001)

@@ -25,7 +25,8 @@ def test_export_writes_the_ledger_and_never_overwrites(tmp_path, cli, capsys):  
     made = cli(capsys, "export", "台账.xlsx")
     assert made.returncode == 0, made.stderr
     (line,) = lines(made.stdout)
-    assert line.startswith("台账.xlsx: 台账已导出（单位 5、人员 5、清单 3、履责事项 0、约谈 0、整改 0、问责 0、履责纪实 ")
+    assert line.startswith("台账.xlsx: 台账已导出（单位 5、人员 5、清单 3、履责事项 0、约谈 0、整改 0、问责 0、监督检查 0、考核 0、"
+                           "履责纪实 ")
     book = openpyxl.load_workbook(tmp_path / "台账.xlsx")
     assert [r[0].value for r in book[UNITS].iter_rows(min_row=2)][:2] == ["某局党委", "财务科"]
     assert len(list(book[PEOPLE].iter_rows(min_row=2))) == 5

@@ -44,9 +44,9 @@ def test_template_writes_a_new_file_and_never_overwrites(tmp_path, cli, capsys):
     made = cli(capsys, "template", "模板.xlsx")
     assert made.returncode == 0, made.stderr
     assert lines(made.stdout) == [
-        "模板.xlsx: 导入模板已生成（工作表 单位、人员、清单、说明）。"
+        "模板.xlsx: 导入模板已生成（工作表 单位、人员、清单、分解、说明）。"
         "填好后用 dutybot import 模板.xlsx 导入，或由管理员私聊发给机器人。"]
-    assert openpyxl.load_workbook(tmp_path / "模板.xlsx").sheetnames == ["单位", "人员", "清单", "说明"]
+    assert openpyxl.load_workbook(tmp_path / "模板.xlsx").sheetnames == ["单位", "人员", "清单", "分解", "说明"]
     again = cli(capsys, "template", "模板.xlsx")
     assert again.returncode == 1 and "already exists" in again.stderr
     wrong = cli(capsys, "template", "模板.xls")

@@ -42,7 +42,7 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         "已通过验收并销号",
         # the 纪委's weekly picture: pushed on Mondays, and asked for at the end
         "📊 四责协同周报",
-        "十、履责指数",
+        "十、按期完成与提醒响应",
     ):
         assert expected in text, expected
     # the 纪委's 企业微信 group, through its group robot: the Monday summary as it reads there
@@ -56,6 +56,15 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
     assert "已登记问责案件 A0001，并按一案双查开启主体责任和监督责任倒查" in text
     assert "没有您可以查看的问责案件" in text
     assert "监督责任倒查：孙丽负责" in text  # not 刘洋, whose own responsibility it examines
+    # the quarter's end: the 纪委书记's drafts come from the register, in private only
+    quarter = text.split("季度末：问责台账自动生成报告初稿")[1]
+    assert "　📨 刘洋：📝 责任追究情况报告（草稿）（L" in quarter
+    assert "　📨 刘洋：📝 典型案例通报（草稿）（L" in quarter
+    assert "1. A0001 吴敏（机关第二党支部）" in text  # marked 典型案例 in private chat
+    group = text.split("══════ 局纪委工作群 ══════")[1].split("══════")[0]
+    assert "草稿" not in group and "草稿" not in wecom and "A0001" not in group  # never a group
+    draft = tmp_path / "demo-output" / "责任追究情况报告草稿_2026-12-31.xlsx"
+    assert openpyxl.load_workbook(draft).sheetnames
     # one 责任书 from 签字背书 to 对账: signed, reconciled, confirmed, carried over
     letters = text.split("══════ 责任书：从签字背书到年终对账（模拟 2027 年） ══════")[1]
     assert "✅ 已签字背书：2027年度党风廉政建设责任书（2 项）" in letters

@@ -1,4 +1,4 @@
-"""The weekly summary and the 履责指数, computed from a census with known answers."""
+"""The weekly summary and the 完成与响应 rates, computed from a census with known answers."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def sample() -> SummaryInput:
                       ItemStatus.OPEN)],
         yellow=[],
         talks=TalkCount(required=6, required_held=2, adhoc=1, adhoc_held=0,
-                        held_by_kind={"廉政谈话": 2, "约谈": 1}),
+                        held_by_kind={"廉政谈话": 2, "工作约谈": 1}),
         changes=WeekChanges(finished=2, verified=1, newly_overdue=3, escalated=1),
         silent=[NonResponder(11, 2, date(2026, 11, 24)), NonResponder(99, 1, date(2026, 11, 24))],
         people=PEOPLE,

@@ -237,7 +237,7 @@ async def test_a_removed_discipline_group_falls_back_to_the_discipline_secretary
     clock.set(at(date(2026, 12, 9)))  # the second item at T+7: to the 纪委书记 in private
     await bot.tick()
     liu = org.users["刘纪委"]
-    assert group_b in api.last(liu.id).plain and "请督促" in api.last(liu.id).plain
+    assert group_b in api.last(liu.id).plain and "请督办" in api.last(liu.id).plain
     api.kicked.clear()  # the bot is added back and the group registered again
     await bot.send(admin, "/bindgroup 纪委", chat=world["group"])
     async with bot.app.bot_data.services.db.read() as tx:

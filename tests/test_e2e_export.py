@@ -50,7 +50,7 @@ async def test_a_discipline_member_gets_the_ledger_in_private(bot, api, org, wor
     assert ["人员", "周支书", "财务科党支部"] in [r[:3] for r in scores]
     assert ["单位", "财务科", "某局党委"] in [r[:3] for r in scores]
     notes = [row[0].value for row in book[HELP].iter_rows()]
-    assert "履责指数统计期间：2026-01-01 至 2026-11-23。" in notes
+    assert "按时完成率和提醒回应率的统计期间：2026-01-01 至 2026-11-23。" in notes
     (event,) = events_of(bot, "ledger.exported")
     assert event["via"] == "chat" and event["counts"][ITEMS] == 2
 

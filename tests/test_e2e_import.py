@@ -45,7 +45,7 @@ async def test_an_uploaded_workbook_is_imported_and_its_people_can_bind(bot, api
     assert "单位：新建 5 · 更新 0 · 未变 0" in text
     assert "人员：新建 5 · 更新 0 · 未变 0" in text
     assert "清单事项：新建 3 · 更新 0 · 未变 0" in text
-    assert "与模板示例完全相同的 3 行没有导入" in text and "不会删除任何内容" in text
+    assert "与模板示例完全相同的 4 行没有导入" in text and "不会删除任何内容" in text
     assert "新登记 5 人" in text
     links = {line.split("（")[0]: invite_code(line) for line in text.splitlines()
              if "start=" in line}

@@ -51,7 +51,7 @@ async def test_digest_reads_clearly_and_has_a_button_per_item(bot, api, org, clo
     digest = api.last(org.users["李明"].id)
     text = digest.plain
     assert "今日提醒" in text and "李明，您有 1 项事项需要关注" in text
-    assert "请督促" in text and "责任人 周支书（财务科党支部）" in text
+    assert "请督办" in text and "责任人 周支书（财务科党支部）" in text
     assert "逐笔核查公务接待报销凭证" in text and "逾期3天" in text
     item_id = int(world["a"][1:])
     # a leader asked to 督促 may confirm and look; the owner's buttons are the owner's

@@ -222,7 +222,7 @@ def test_the_help_sheet_counts_every_sheet():
 
 def test_control_characters_are_dropped_and_long_text_cut():
     ledger = hand_made()
-    long = LedgerTalk(2, None, 3, 4, "约谈", date(2026, 11, 19), "记\x07录" + "长" * 40_000, UPDATED)
+    long = LedgerTalk(2, None, 3, 4, "工作约谈", date(2026, 11, 19), "记\x07录" + "长" * 40_000, UPDATED)
     ledger = Ledger(made_at=MADE, units=ledger.units, people=ledger.people, lists=[],
                     talks=[long])
     sheet = openpyxl.load_workbook(io.BytesIO(write_ledger(ledger, WORDS)))[TALKS]

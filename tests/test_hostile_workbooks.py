@@ -37,7 +37,7 @@ WORDS = {
     "over the unpacked budget": "解压后太大（内容超过 256 KB）",
     "huge declared size": "与记录的大小或校验值不符",
     "data beyond its declared size": "与记录的大小或校验值不符",
-    "many members": "内部文件太多（53 个，最多 40 个）",
+    "many members": "内部文件太多（54 个，最多 40 个）",
     "external link": "外部链接",
     "vbaProject.bin": "含有宏",
     "macro-enabled content type": "含有宏",

@@ -18,7 +18,16 @@ import pytest
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.domain.model import Actor, Duty, ListKind, Role, UnitKind
-from bot.domain.workbook import COLUMNS, EXAMPLES, HELP, ITEMS, PEOPLE, SHEETS, UNITS
+from bot.domain.workbook import (
+    ALL_SHEETS,
+    COLUMNS,
+    EXAMPLES,
+    HELP,
+    ITEMS,
+    PEOPLE,
+    SHEETS,
+    UNITS,
+)
 from bot.offload import MiB, OutOfMemory, OutOfTime, WorkerDied
 from bot.services.errors import NotAllowed
 from bot.services.imports import ImportRejected, UploadProblem, WorkbookRefused, check_upload
@@ -60,15 +69,15 @@ def test_the_template_has_the_sheets_headers_examples_and_help(tmp_path):
     path = tmp_path / "模板.xlsx"
     write_template(path, template_help())
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == [*SHEETS, HELP]
-    for name in SHEETS:
+    assert book.sheetnames == [*ALL_SHEETS, HELP]
+    for name in ALL_SHEETS:
         sheet = book[name]
         assert [c.value for c in sheet[1]] == list(COLUMNS[name])
         assert sheet.max_row == 2  # the header and one example
         example = [c.value for c in sheet[2]]
         assert [v.date() if hasattr(v, "date") else v for v in example] == list(EXAMPLES[name])
     help_text = "\n".join(str(c.value) for row in book[HELP].iter_rows() for c in row if c.value)
-    for name in SHEETS:
+    for name in ALL_SHEETS:
         for column in COLUMNS[name]:
             assert any(r[0].value == name and r[1].value == column
                        for r in book[HELP].iter_rows(min_row=2)), (name, column)
@@ -81,7 +90,7 @@ async def test_the_blank_template_imports_nothing(services, tmp_path):
     path = tmp_path / "模板.xlsx"
     write_template(path, template_help())
     result = await services.imports.import_file(OFFICE, path.read_bytes(), path.name)
-    assert result.plan.is_empty() and result.plan.examples_skipped == 3
+    assert result.plan.is_empty() and result.plan.examples_skipped == len(ALL_SHEETS)
     assert rows(tmp_path / "bot.db")["events"] == []
 
 

@@ -216,8 +216,8 @@ RECONCILE_DAY = datetime(2027, 12, 1, 9, 0, tzinfo=TZ)
 
 
 def letters_of(api, user) -> list:
-    return [m for m in api.bot_messages(user.id) if "党风廉政建设责任书" in m.plain
-            and m.file is None]
+    return [m for m in api.bot_messages(user.id) if m.plain.startswith("📜 ")
+            and "党风廉政建设责任书" in m.plain and m.file is None]
 
 
 def files_of(api, user, word: str) -> list:
@@ -593,3 +593,28 @@ async def test_help_names_the_letter_to_holders_and_the_reconciliation_to_confir
     assert "/责任书（/letter）" not in api.last(liu.id).plain
     await bot.send(liu, "/责任书")
     assert "您还没有责任书" in api.last(liu.id).plain
+
+
+async def test_what_waits_is_in_todo_the_signature_with_its_button(bot, api, org, year, clock):
+    """The pending decisions reach /待办 (issue 22 §6): 周支书's unsigned 责任书, signed from
+    there; later 李明's answered line, waiting on the 纪委's 对账确认."""
+    zhou, li, liu = org.users["周支书"], org.users["李明"], org.users["刘纪委"]
+    clock.set(ISSUE_DAY)
+    await bot.tick()
+    clock.set(datetime(2027, 1, 14, 10, 0, tzinfo=TZ))
+    await bot.send(zhou, "/待办")
+    todo = next(m for m in reversed(api.bot_messages(zhou.id)) if "待签字背书" in m.plain)
+    assert "待签字背书 · 2027年度责任书 2027年度党风廉政建设责任书 · 已等 3 天" in todo.plain
+    await bot.press(zhou, todo, "✍️ 签字背书")
+    assert api.last(zhou.id).plain.startswith("✅ 已签字背书")
+    await bot.send(zhou, "/待办")
+    assert "待签字背书" not in api.last(zhou.id).plain
+    clock.set(RECONCILE_DAY)
+    await bot.tick()
+    rec = next(m for m in api.bot_messages(li.id) if "年度责任书 年终对账" in m.plain)
+    await bot.press(li, rec, f"{year['duty']} 已完成")
+    await bot.send(liu, "/待办")
+    assert f"待对账确认 · {year['duty']} 落实财务科廉政风险防控责任 · 今天提交\n　责任人 李明" \
+        in api.last(liu.id).plain
+    await bot.send(li, "/待办")
+    assert "待对账确认" not in api.last(li.id).plain  # never the holder's own decision

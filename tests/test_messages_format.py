@@ -16,7 +16,7 @@ import pytest
 import bot.services
 from bot.services import errors as e
 from messages.format import MESSAGE_LIMIT, days_phrase, esc, fmt_date, split_message, tg_len
-from messages.refusals import USAGE, refusal
+from messages.refusals import USAGE, refusal, usage
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERIC = "操作没有完成，请稍后再试。"
@@ -273,7 +273,7 @@ def test_bad_parent_has_a_text_for_every_reason(reason, expected, needle):
 
 @pytest.mark.parametrize("command", sorted(USAGE))
 def test_usage_error_shows_the_usage(command):
-    assert refusal(e.UsageError(command)) == USAGE[command]
+    assert refusal(e.UsageError(command)) == usage(command)
 
 
 @pytest.mark.parametrize("what", ["person", "unit"])

@@ -122,7 +122,7 @@ def test_a_my_list_answers_in_chinese_and_ascii(world: World) -> None:
 def test_a_command_menu_is_ascii_with_chinese_descriptions(world: World) -> None:
     api = world.api
     assert any(method.lower() == "setmycommands" for method, _ in list(api.calls))
-    assert api.commands == [{"command": c.ascii, "description": c.description}
+    assert api.commands == [{"command": c.ascii, "description": c.words}
                             for c in commands.ALL]
     for entry in api.commands:
         assert re.fullmatch(r"[a-z0-9_]{1,32}", entry["command"]), entry
@@ -303,7 +303,7 @@ def test_ef_sigterm_is_clean_and_a_restart_keeps_everything(tmp_path: Path) -> N
         bot = second.start()
         bot.settle()  # nothing the first process handled is answered again
         assert bot_message_counts(api) == counts
-        assert bot.reply_to(zhang, "/start") == "张三，您好！您已绑定为支部书记。\n发送 /帮助 查看您可以做的事。"
+        assert bot.reply_to(zhang, "/start") == "张三，您好！您已绑定为下级党组织书记。\n发送 /帮助 查看您可以做的事。"
         assert bot.reply_to(zhang, "/mylist") == list_before
         assert bot.reply_to(zhang, "/我的清单") == list_before
         assert bot.reply_to(api.user(22, "别人"), f"/start {code}") == INVITE_USED

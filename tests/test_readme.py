@@ -21,6 +21,7 @@ def test_the_rules_file_example_loads(tmp_path):
     assert rules.policy.lead_days == (5, 1, 0)
     assert "typical_cases_bimonthly" not in {r.key for r in rules.obligations}
     assert 2027 in rules.calendar
+    assert rules.body.head == "纪工委书记"
 
 
 @pytest.mark.parametrize("command", sorted(set(re.findall(

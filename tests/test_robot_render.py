@@ -532,7 +532,7 @@ def _entry(n: int, s: dict, owner: int, own: bool) -> dict:
 
 
 def unit_digest_payload(s: dict) -> dict:
-    """Two sections: 0 has their own item and one of 2's to urge (请督促); 1 has theirs."""
+    """Two sections: 0 has their own item and one of 2's to urge (请督办); 1 has theirs."""
     return {"unit": s["units"][0], "sections": [
         {"person": 1, "name": s["names"][0], "bound": True,
          "handles": {"mobile": "13800000001"},
@@ -602,7 +602,7 @@ def test_confidential_pushes_show_codes_statuses_and_dates_only():
                 assert CODES[n] in shown["notice"] and CODES[n] in shown["weekly"]
                 assert fmt_date(TODAY + timedelta(days=s["dues"][n])) in shown["notice"]
             assert markup_safe(s["names"][1]) in shown["digest"]
-            assert "请督促" in shown["digest"]  # 0 is told to urge, not whom
+            assert "请督办" in shown["digest"]  # 0 is told to urge, not whom
 
     check()
 

@@ -199,16 +199,18 @@ def concerns(case: Case, reviews: list[Review], person_id: int) -> bool:
 
 
 def can_see_case(actor: Actor, case: Case, reviews: list[Review],
-                 units: Mapping[int, Unit]) -> bool:
+                 units: Mapping[int, Unit], after_closing: bool = True) -> bool:
     """The 纪委 sees every case. The 书记 and the office see all but those that concern
-    them before 办结; a 班子成员, those in their 分管 units (and below), likewise. Nobody
+    them before 办结 (never, if `after_closing` is off: the rules file's
+    `concerned_see`); a 班子成员, those in their 分管 units (and below), likewise. Nobody
     else sees any."""
     if actor.roles & DISCIPLINE_ROLES:
         return True
     person = actor.person
     if person is None:
         return bool(actor.bootstrap_admin)
-    if case.status is not CaseStatus.CLOSED and concerns(case, reviews, person.id):
+    if (case.status is not CaseStatus.CLOSED or not after_closing) and concerns(
+            case, reviews, person.id):
         return False
     if person.roles & {Role.SECRETARY, Role.ADMIN}:
         return True

@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.bodies import BODIES
+
 SUPERVISION = "supervision"  # the group of the supervising body (纪委, 纪工委…)
 
 #: What an admin may write after `--for` for the supervising body's own group.
 SUPERVISION_WORDS = ("supervision", "纪委", "纪工委", "纪检组", "纪委监委", "纪检监察组",
-                     "纪委群")
+                     "纪委群", *(w for b in BODIES.values() for w in (b.body, b.group)
+                                if w not in ("纪委", "纪工委", "纪检组", "纪委群")))
 
 CHANNEL_NAME_MAX = 40
 KEYWORD_MAX = 20

@@ -32,3 +32,5 @@ class PendingDecision:
     since: date  # waiting since (its age counts from here)
     unit_id: int | None = None  # whose unit it concerns, for scopes
     discipline: bool = False  # the 纪委's own decision: escalates within the 纪委 only
+    subject_id: int | None = None  # whose work or request it is (never told of its escalation)
+    ref: int | None = None  # what its buttons carry: an item (验收), a 延期 request

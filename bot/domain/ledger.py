@@ -26,9 +26,13 @@ from bot.domain.workbook import IMPORT_STATUSES
 # header columns first, so that importing an exported file changes nothing; the import reads
 # columns by their header and ignores the extra ones to their right.
 
-OBLIGATIONS, TALKS, FIXES, EVENTS, PERFORMANCE = "履责事项", "约谈", "整改", "履责纪实", "履责指数"
+# PERFORMANCE: the two rates and the ranking score made of them (issue 22 §7: not an
+# "index" — the sheet is named for what it holds; its 说明 gives the formula)
+OBLIGATIONS, TALKS, FIXES, EVENTS = "履责事项", "约谈", "整改", "履责纪实"
+PERFORMANCE = "完成与响应"
 CASES = "问责"  # confidential: only in a 纪委 member's export (and the console's)
 RECONCILE = "对账"  # the year-end 对账 of the 责任书, line by line (once there is one)
+INSPECTIONS, ASSESSMENTS = "监督检查", "考核"
 
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
     "人员": ("已绑定",),
@@ -45,12 +49,15 @@ LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
             "验收时间", "退回次数"),
     EVENTS: ("序号", "时间", "操作人", "类型", "对象", "内容"),
     CASES: ("编号", "涉及人员", "所在单位", "追责情形", "查明问题", "处理", "处理日期",
-            "一案双查", "典型案例", "状态", "倒查", "登记时间"),
+            "一案双查", "典型案例", "状态", "倒查", "登记时间", "后续义务"),
+    INSPECTIONS: ("编号", "检查日期", "被检查单位", "检查类型", "检查方面", "检查发现",
+                  "问题清单编号", "整改编号", "登记人"),
+    ASSESSMENTS: ("年度", "单位", "考核结果", "牵头班子成员", "党委评语", "登记时间"),
     RECONCILE: ("年度", "责任人", "所在单位", "编号", "事项", "截止日期", "签字背书",
                 "责任人报告", "未完成原因", "报告时间", "对账确认人", "对账确认时间", "结转",
                 "结转后编号"),
     PERFORMANCE: ("类别", "名称", "所在单位", "计入事项", "按时完成", "按时完成率", "提醒",
-                  "已回应", "回应率", "履责指数"),
+                  "已回应", "回应率", "排名计分"),
 }
 
 
@@ -138,6 +145,43 @@ class LedgerCase(NamedTuple):
     closed: bool
     reviews: tuple[LedgerReview, ...]
     created_at: datetime
+    follow_ups: tuple[LedgerFollowUp, ...] = ()  # 书面检讨, 深刻检查
+
+
+class LedgerFollowUp(NamedTuple):
+    """One follow-up of a person held accountable (bot/domain/inspections.py)."""
+
+    kind: str  # a FollowUpKind value
+    owner_id: int
+    due_date: date
+    done_on: date | None
+
+
+class LedgerFinding(NamedTuple):
+    point: str  # the point's words
+    finding: str | None  # None: 无问题
+    item_code: str | None
+    fix_code: str | None
+
+
+class LedgerInspection(NamedTuple):
+    """A 监督检查 with its four findings."""
+
+    code: str
+    held_on: date
+    unit_id: int
+    kind: str  # the kind's words
+    recorder_id: int | None
+    findings: tuple[LedgerFinding, ...]
+
+
+class LedgerAssessment(NamedTuple):
+    year: int
+    unit_id: int
+    grade: str
+    led_by: int | None
+    remarks: str
+    created_at: datetime
 
 
 class LedgerReview(NamedTuple):
@@ -178,7 +222,7 @@ class Verdict(NamedTuple):
 
 
 class Score(NamedTuple):
-    """One line of the 履责指数: a person (with their unit) or a unit."""
+    """One line of the 完成与响应 sheet: a person (with their unit) or a unit."""
 
     name: str
     unit: str | None
@@ -197,7 +241,7 @@ class LedgerWords:
     whoever asks for the 台账, since the writer stands below messages/. Module-level
     functions, so that the bundle pickles (the workbook is written in a child process)."""
 
-    #: the 说明 sheet: (made at, rows per sheet, the 履责指数's period) → its rows
+    #: the 说明 sheet: (made at, rows per sheet, the period of the rates) → its rows
     help: Callable[[str, Mapping[str, int], tuple[date, date] | None], list[tuple[object, ...]]]
     #: who did it: (person, Telegram id, the event's "via")
     actor: Callable[[str | None, int | None, object], str]
@@ -211,6 +255,8 @@ class LedgerWords:
     recipient: Callable[[str, str | None, str], str]
     #: one 倒查 of a 问责 case: (duty, who leads it, due, done, whose responsibility)
     review: Callable[[Duty, str, date, bool, list[str]], str] | None = None
+    #: a case's follow-up in the 问责 sheet's cell: (kind, owner, due, done on)
+    follow_up: Callable[[str, str, date, date | None], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +282,12 @@ class Ledger:
     score_period: tuple[date, date] | None = None
     group_titles: Mapping[int, str] = field(default_factory=dict)
     cases: Sequence[LedgerCase] | None = None  # None: not this reader's (the sheet is left out)
+    # 分解 (bot/domain/delegation.py): item id → the code it was handed down from, and
+    # item id → the codes handed down from it
+    delegated_from: Mapping[int, str] = field(default_factory=dict)
+    delegated_to: Mapping[int, Sequence[str]] = field(default_factory=dict)
+    inspections: Sequence[LedgerInspection] | None = None  # None: no such sheet
+    assessments: Sequence[LedgerAssessment] | None = None
     reconciliation: Sequence[LedgerLine] = ()  # the 对账 sheet, when there is any
 
     @property
@@ -260,9 +312,17 @@ def import_status(status: ItemStatus) -> ItemStatus | None:
     return status if status in IMPORT_STATUSES else None
 
 
-def chain_of(item: LedgerItem) -> str:
-    """The 传导 chain of an item on the three lists: 问题 → 责任 → 措施, by 编号."""
-    return " → ".join(c for c in (item.grandparent_code, item.parent_code, item.code) if c)
+def chain_of(item: LedgerItem, delegated_from: str | None = None,
+             delegated_to: Sequence[str] = ()) -> str:
+    """The 传导 chain of an item on the three lists: 问题 → 责任 → 措施, by 编号; then,
+    when it is in the 分解 relation, where it was handed down from and to."""
+    chain = " → ".join(c for c in (item.grandparent_code, item.parent_code, item.code) if c)
+    parts = [chain]
+    if delegated_from:
+        parts.append(f"分解自 {delegated_from}")
+    if delegated_to:
+        parts.append(f"分解给 {'、'.join(delegated_to)}")
+    return "；".join(parts)
 
 
 def person_labels(people: Mapping[int, LedgerPerson],

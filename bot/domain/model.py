@@ -92,8 +92,11 @@ SOURCES = ("自查", "巡察", "审计", "专项检查", "纪委监督", "民主
 #: Where a 整改 comes from (issue 4); free text is allowed too.
 RECTIFICATION_SOURCES = ("巡察", "审计", "专项检查", "日常监督", "廉情抄告")
 
-#: The kinds of talk one records as held (SPEC §4 廉政谈话, 逐级约谈; and ad-hoc ones).
-TALK_KINDS = ("廉政谈话", "提醒谈话", "约谈", "诫勉谈话")
+#: The kinds of talk one records as held or sets (SPEC §11: one list; the rules file's
+#: `[talks] kinds` default, which the services use). 提醒告诫 and 责令纠错 are outcomes a talk
+#: records, not kinds of talk.
+TALK_KINDS = ("廉政谈话", "逐级约谈", "谈心谈话", "工作约谈", "提醒谈话", "履职约谈", "诫勉谈话",
+              "任前谈话")
 
 TITLE_MAX = 200
 NOTE_MAX = 500  # a progress note, a 延期 reason, a 退回 reason

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from bot.domain import bodies
 from bot.domain.model import Duty, Person, Role, Unit
 from bot.domain.permissions import descendants
 
@@ -33,7 +34,8 @@ class Pairing(StrEnum):
     """For talks: with whom each owner must hold one."""
 
     MEMBERS = "members"  # every 班子成员
-    OVERSEEN_UNIT_HEADS = "overseen_unit_heads"  # the 支部书记 of the units one 分管, and below
+    # the 下级党组织书记 of the units one 分管, and below
+    OVERSEEN_UNIT_HEADS = "overseen_unit_heads"
     BRANCH_SECRETARIES = "branch_secretaries"  # every 下级党组织书记
 
 
@@ -44,7 +46,7 @@ TRIGGER_NAMES: dict[str, str] = {
 
 #: Placeholders a rule's title may use.
 TITLE_FIELDS = frozenset({"year", "prev_year", "report_year", "quarter", "month", "date",
-                          "with"})
+                          "with", "纪委"})  # {纪委}: the configured body (bot/domain/bodies.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +141,8 @@ def title_of(rule: ObligationRule, due: date, event_day: date | None = None,
         quarter=(due.month - 1) // 3 + 1,
         month=due.month,
         date=f"{event_day.month}月{event_day.day}日" if event_day else "",
-        **{"with": counterpart.name if counterpart else ""},  # `with` is a keyword
+        **{"with": counterpart.name if counterpart else "",  # `with` is a keyword
+           "纪委": bodies.current().body},
     )
 
 

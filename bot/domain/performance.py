@@ -1,4 +1,5 @@
-"""履责指数: how well a person or a unit keeps its duties over a period.
+"""完成与响应 (once called 履责指数, issue 22 §7: it is two rates and a ranking score made
+of them, not an index): how well a person or a unit keeps its duties over a period.
 
 Two rates, then one score:
 - on time (按期完成率): of the items that fell due in the period (or were finished early),

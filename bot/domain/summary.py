@@ -21,7 +21,7 @@ from bot.domain.performance import OnTime, Responses, Tally, best_and_worst, tal
 from bot.domain.responsiveness import NonResponder
 
 SOON_DAYS = 7  # yellow: due within a week
-RANKED = 3  # best and worst in the 履责指数
+RANKED = 3  # best and worst by the ranking score (完成与响应)
 FINISHED = frozenset({ItemStatus.DONE, ItemStatus.PENDING_VERIFICATION, ItemStatus.VERIFIED})
 
 

@@ -1,6 +1,8 @@
 """The Chinese names of the domain's terms, for reading user input and for display.
 
 These are the words the 四责协同 documents use; the Excel template (issue 6) uses the same.
+The supervising body's words (纪委书记, 纪委委员, 纪委群) are the configured body's
+(`configure_body`, see bot/domain/bodies.py); input accepts every body's words.
 """
 
 from __future__ import annotations
@@ -8,14 +10,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from bot.domain.model import Duty, GroupKind, ItemStatus, ListKind, Role, UnitKind
+from bot.domain import bodies
+from bot.domain.bodies import BodyNames
+from bot.domain.model import SOURCES, Duty, GroupKind, ItemStatus, ListKind, Role, UnitKind
 
 ROLE_NAMES: dict[Role, str] = {
     Role.SECRETARY: "党委书记",
     Role.MEMBER: "班子成员",
     Role.DISCIPLINE_SECRETARY: "纪委书记",
     Role.DISCIPLINE: "纪委委员",
-    Role.BRANCH_SECRETARY: "支部书记",
+    Role.BRANCH_SECRETARY: "下级党组织书记",
     Role.ADMIN: "管理员",
 }
 
@@ -66,8 +70,8 @@ _SYNONYMS: dict[str, StrEnum] = {
     "领导班子成员": Role.MEMBER,
     "纪检干部": Role.DISCIPLINE,
     "纪检委员": Role.DISCIPLINE,
-    "党支部书记": Role.BRANCH_SECRETARY,
-    "下级党组织书记": Role.BRANCH_SECRETARY,
+    "党支部书记": Role.BRANCH_SECRETARY,  # one case of 下级党组织书记; older sheets say so
+    "支部书记": Role.BRANCH_SECRETARY,
     "办公室": Role.ADMIN,
     "党委主体责任": Duty.PRINCIPAL,
     "纪委监督责任": Duty.SUPERVISION,
@@ -81,6 +85,29 @@ _SYNONYMS: dict[str, StrEnum] = {
     "纪委": GroupKind.DISCIPLINE,
     "单位": GroupKind.UNIT,
 }
+# Every supervising body's words, whichever is configured: a sheet or a habit keeps working.
+for _names in bodies.BODIES.values():
+    _SYNONYMS.setdefault(_names.head, Role.DISCIPLINE_SECRETARY)
+    _SYNONYMS.setdefault(_names.member, Role.DISCIPLINE)
+    _SYNONYMS.setdefault(_names.group, GroupKind.DISCIPLINE)
+    _SYNONYMS.setdefault(_names.body, GroupKind.DISCIPLINE)
+    _SYNONYMS.setdefault(f"{_names.body}监督责任", Duty.SUPERVISION)
+
+
+def configure_body(names: BodyNames) -> None:
+    """Name the supervising body `names` from now on: in the role and group-kind names
+    shown (and written to sheets), and in `messages.names`. Set once at assembly (see
+    bot/domain/bodies.py); reading input accepts every body's words whatever is set."""
+    bodies.set_current(names)
+    ROLE_NAMES[Role.DISCIPLINE_SECRETARY] = names.head
+    ROLE_NAMES[Role.DISCIPLINE] = names.member
+    GROUP_KIND_NAMES[GroupKind.DISCIPLINE] = names.group
+
+
+def problem_sources() -> tuple[str, ...]:
+    """Where a problem comes from (SPEC §1), with the configured body's 监督 among them."""
+    return tuple(f"{bodies.current().body}监督" if s == "纪委监督" else s for s in SOURCES)
+
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -22,6 +22,14 @@ from typing import TypeVar
 
 from bot.domain.channels import Handle, is_handle
 from bot.domain.dates import YEARS, DateParseError, parse_due_date, parse_full_date
+from bot.domain.delegation import (
+    DelegationProblem,
+    check_due,
+    check_kind,
+    check_link,
+    check_owner,
+)
+from bot.domain.delegation import check_parent as check_delegated
 from bot.domain.model import (
     CODE_PREFIX,
     NAME_MAX,
@@ -52,17 +60,24 @@ from bot.domain.vocabulary import (
 
 UNITS, PEOPLE, ITEMS, HELP = "单位", "人员", "清单", "说明"
 SHEETS = (UNITS, PEOPLE, ITEMS)
+DELEGATIONS = "分解"  # 责任传导 (bot/domain/delegation.py): which item was handed down from which
+#: Sheets a file may lack altogether (a template made before they were added): nothing of
+#: theirs is then imported.
+OPTIONAL_SHEETS = (DELEGATIONS,)
+ALL_SHEETS = (*SHEETS, *OPTIONAL_SHEETS)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     UNITS: ("名称", "上级单位", "类型"),
     PEOPLE: ("姓名", "角色", "所在单位", "分管单位", "手机号", "备注", "企业微信账号", "飞书ID"),
     ITEMS: ("编号", "清单类型", "标题", "责任类型", "责任人", "所在单位", "上级事项编号",
             "来源", "截止日期", "状态"),
+    DELEGATIONS: ("上级事项编号", "下级事项编号"),
 }
 REQUIRED: dict[str, frozenset[str]] = {
     UNITS: frozenset({"名称"}),
     PEOPLE: frozenset({"姓名", "角色", "所在单位"}),
     ITEMS: frozenset({"清单类型", "标题", "责任类型", "责任人", "截止日期"}),
+    DELEGATIONS: frozenset({"上级事项编号", "下级事项编号"}),
 }
 #: Columns a file may lack altogether (a template or an export made before they were
 #: added): a person's stored value is then left as it is.
@@ -70,6 +85,7 @@ OPTIONAL_HEADERS: dict[str, frozenset[str]] = {
     UNITS: frozenset(),
     PEOPLE: frozenset({"企业微信账号", "飞书ID"}),
     ITEMS: frozenset(),
+    DELEGATIONS: frozenset(),
 }
 #: The messenger handles a person may be given in the 人员 sheet, by column.
 HANDLE_COLUMNS: dict[str, Handle] = {
@@ -85,6 +101,7 @@ EXAMPLES: dict[str, tuple[object, ...]] = {
              None, None),
     ITEMS: (None, "问题", "（示例）公务接待超标准问题整改", "主体责任", "（示例）张三",
             "（示例）某局党委", None, "巡察", date(2026, 3, 31), "未开始"),
+    DELEGATIONS: ("（示例）Z0001", "（示例）Z0002"),
 }
 
 #: The statuses a workbook may set. The others (延期审批中, 待验收, 已销号, 已退回) are steps of
@@ -290,6 +307,8 @@ class Problem(StrEnum):
     KIND_CHANGED = "kind_changed"
     SAME_ITEM = "same_item"
     AMBIGUOUS_ITEM = "ambiguous_item"
+    UNKNOWN_ITEM = "unknown_item"  # a 分解 code that is neither in the file nor stored
+    DELEGATION = "delegation"  # a 分解 the rules refuse; choices: (field, detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +326,7 @@ class RowError:
     def sort_key(self) -> tuple[int, int, int]:
         columns = COLUMNS.get(self.sheet, ())
         column = columns.index(self.column) if self.column in columns else -1
-        sheet = SHEETS.index(self.sheet) if self.sheet in SHEETS else len(SHEETS)
+        sheet = ALL_SHEETS.index(self.sheet) if self.sheet in ALL_SHEETS else len(ALL_SHEETS)
         return sheet, self.row or 0, column
 
 
@@ -351,6 +370,15 @@ class ItemRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DelegationRow:
+    """One line of the 分解 sheet: `child` was handed down from `parent`, by 编号."""
+
+    row: int
+    parent: str
+    child: str
+
+
+@dataclass(frozen=True, slots=True)
 class Rows:
     """The rows that read well, and what the rows that did not were about (so that naming
     them elsewhere in the file is not reported a second time)."""
@@ -363,6 +391,7 @@ class Rows:
     broken_units: frozenset[str] = frozenset()
     broken_people: frozenset[tuple[str, str]] = frozenset()
     broken_codes: frozenset[str] = frozenset()
+    delegations: tuple[DelegationRow, ...] = ()
 
     def codes(self) -> set[str]:
         """Every item code the file names, as 编号 or as 上级事项编号."""
@@ -553,10 +582,11 @@ def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
     errors: list[RowError] = []
     tables: dict[str, list[dict[str, object]]] = {}
     examples = 0
-    for name in SHEETS:
+    for name in ALL_SHEETS:
         sheet = book.sheets.get(name)
         if sheet is None:
-            errors.append(RowError(name, None, None, Problem.SHEET_MISSING))
+            if name not in OPTIONAL_SHEETS:
+                errors.append(RowError(name, None, None, Problem.SHEET_MISSING))
             continue
         header = [cell_text(v) for v in sheet.header]
         where = {text: index for index, text in reversed(list(enumerate(header))) if text}
@@ -592,8 +622,10 @@ def read_rows(book: RawWorkbook) -> tuple[Rows, list[RowError]]:
     units = _read_units(tables.get(UNITS, []), errors, broken[UNITS])
     people = _read_people(tables.get(PEOPLE, []), errors, broken[PEOPLE])
     items = _read_items(tables.get(ITEMS, []), errors, broken[ITEMS])
+    delegations = _read_delegations(tables.get(DELEGATIONS, []), errors)
     return Rows(units, people, items, examples, complete, frozenset(broken[UNITS]),
-                frozenset(broken[PEOPLE]), frozenset(broken[ITEMS])), errors
+                frozenset(broken[PEOPLE]), frozenset(broken[ITEMS]),
+                delegations=delegations), errors
 
 
 _STRUCTURE = {Problem.SHEET_MISSING, Problem.HEADER_MISSING, Problem.TOO_MANY_ROWS}
@@ -700,6 +732,24 @@ def _read_items(table: list[dict[str, object]], errors: list[RowError],
         elif code:
             first.setdefault(code, c.row)
             broken.add(code)
+    return tuple(rows)
+
+
+def _read_delegations(table: list[dict[str, object]], errors: list[RowError]
+                      ) -> tuple[DelegationRow, ...]:
+    """Each line two codes; a 下级事项 has one 上级事项, so it is named once. What the codes
+    stand for is checked when the import is applied (check_delegations)."""
+    rows: list[DelegationRow] = []
+    first: dict[str, int] = {}
+    for values in table:
+        c = _Cells(DELEGATIONS, int(values[""]), values, errors)
+        parent = _code(c, "上级事项编号")
+        child = _code(c, "下级事项编号")
+        if child and child in first:
+            c.fail("下级事项编号", Problem.DUPLICATE_ROW, child, number=first[child])
+        if c.ok and parent and child:
+            first[child] = c.row
+            rows.append(DelegationRow(c.row, parent, child))
     return tuple(rows)
 
 
@@ -1158,3 +1208,46 @@ class _ItemPlanner:
     def _unit(self, unit_id: int) -> str:
         unit = self.stored.units.get(unit_id)
         return unit.name if unit else str(unit_id)
+
+
+# -- the 分解 sheet, checked against the items as they are once the rest is applied -------
+
+
+def check_delegations(rows: Iterable[DelegationRow], items: Mapping[str, Item],
+                      people: Mapping[int, Person], units: Mapping[int, Unit],
+                      parent_of: Mapping[int, int]
+                      ) -> tuple[list[tuple[Item, Item]], list[RowError]]:
+    """The 分解 lines with the rules of bot/domain/delegation.py (a handed-down item may
+    be closed already: the relation is history too); `items` by code, `parent_of` the
+    stored relation (child id → parent id). The (parent, child) pairs to add — a line
+    already stored adds nothing — or every problem, each naming its row and column."""
+    links = dict(parent_of)
+    new: list[tuple[Item, Item]] = []
+    errors: list[RowError] = []
+    for r in rows:
+        parent, child = items.get(r.parent), items.get(r.child)
+        missing = [(column, code) for column, code, found in (
+            ("上级事项编号", r.parent, parent), ("下级事项编号", r.child, child)) if found is None]
+        for column, code in missing:
+            errors.append(RowError(DELEGATIONS, r.row, column, Problem.UNKNOWN_ITEM, code))
+        if parent is None or child is None:
+            continue
+        if links.get(child.id) == parent.id:
+            continue  # stored already: nothing to do
+        try:
+            parent_owner, child_owner = people[parent.owner_id], people[child.owner_id]
+            check_link(parent.id, child.id, links)
+            check_delegated(parent, parent_owner, require_open=False)
+            check_kind(child, parent)
+            check_owner(parent_owner, child_owner, units)
+            check_due(child.due_date, parent.due_date)
+        except DelegationProblem as problem:
+            on_parent = problem.field == "parent"
+            errors.append(RowError(DELEGATIONS, r.row,
+                                   "上级事项编号" if on_parent else "下级事项编号",
+                                   Problem.DELEGATION, r.parent if on_parent else r.child,
+                                   (problem.field, problem.detail)))
+            continue
+        links[child.id] = parent.id
+        new.append((parent, child))
+    return new, errors

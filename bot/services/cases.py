@@ -9,7 +9,7 @@ entitled (bot/domain/cases.py `can_see_case`), in private, and never pushed to a
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.clock import Clock
@@ -29,12 +29,14 @@ from bot.domain.cases import (
     review_recipients,
 )
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
+from bot.domain.inspections import FollowUp, FollowUpTerms
 from bot.domain.model import Actor, Duty, Person, Unit
 from bot.domain.planner import PlanItem, horizon, plan
 from bot.domain.policy import ReminderPolicy
 from bot.domain.target import Target
 from bot.domain.text import TextRefused, clean_note
 from bot.rules import AccountabilityRules
+from bot.services import followups
 from bot.services.base import ServiceBase
 from bot.services.errors import (
     CaseRefused,
@@ -79,14 +81,17 @@ class CaseView:
     situation_text: str
     reviews: list[Review]
     names: dict[int, str]  # the parties' and investigators' names
+    follow_ups: list[FollowUp] = field(default_factory=list)  # 书面检讨, 深刻检查
 
 
 class CaseService(ServiceBase):
     def __init__(self, db: Database, clock: Clock, rules: AccountabilityRules,
                  calendar: WorkCalendar | None = None,
-                 policy: Callable[[], Awaitable[ReminderPolicy]] | None = None) -> None:
+                 policy: Callable[[], Awaitable[ReminderPolicy]] | None = None,
+                 follow_up_terms: FollowUpTerms | None = None) -> None:
         super().__init__(db, clock)
         self.rules = rules
+        self.follow_up_terms = follow_up_terms or FollowUpTerms()
         self.calendar = calendar  # the 倒查's reminders follow the reminder policy's days
         self._policy = policy
 
@@ -134,6 +139,8 @@ class CaseService(ServiceBase):
                 await tx.events.record(actor, now, "case.review_opened", "case", case.id,
                                        review=review.id, duty=plan.duty.value,
                                        parties=[p.person_id for p in plan.parties])
+        # held accountable: the 书面检讨 and the 深刻检查 (001 §四(三))
+        await followups.open_in(tx, actor, case, self.follow_up_terms, now)
         return (await self._views_in(tx, [case]))[0]
 
     async def visible(self, actor: Actor) -> list[CaseView]:
@@ -142,7 +149,8 @@ class CaseService(ServiceBase):
             cases = await tx.cases.all()
             reviews = await tx.cases.reviews()
             units = await tx.units.all()
-        shown = [c for c in cases if can_see_case(actor, c, reviews.get(c.id, []), units)]
+        shown = [c for c in cases if can_see_case(
+            actor, c, reviews.get(c.id, []), units, self.rules.concerned_see_after_closing)]
         return await self._views(sorted(shown, key=lambda c: c.id, reverse=True))
 
     async def close(self, actor: Actor, code: str) -> CaseView:
@@ -292,6 +300,7 @@ class CaseService(ServiceBase):
 
     async def _views_in(self, tx: Tx, cases: list[Case]) -> list[CaseView]:
         reviews = await tx.cases.reviews(c.id for c in cases)
+        owed = await tx.inspections.follow_ups(c.id for c in cases)
         people = await tx.persons.directory()
         units = await tx.units.all()
         views = []
@@ -303,7 +312,8 @@ class CaseService(ServiceBase):
             views.append(CaseView(
                 case=case, person=people[case.person_id], unit=units[case.unit_id],
                 situation_text=situation.text if situation else case.situation,
-                reviews=own, names={i: people[i].name for i in ids if i in people}))
+                reviews=own, names={i: people[i].name for i in ids if i in people},
+                follow_ups=owed.get(case.id, [])))
         return views
 
 

@@ -221,6 +221,17 @@ class LetterRefused(ServiceError):
     detail: str = ""
 
 
+@dataclass
+class DelegationRefused(ServiceError):
+    """A 分解 that cannot be made as asked, or a parent closed over open children; the
+    field it is about (bot/domain/delegation.py DelegationProblem), words in
+    messages/delegation.py."""
+
+    field: str  # parent, owner, due, kind, cycle, children, code
+    detail: str = ""
+    code: str = ""  # the item concerned (or the code typed)
+
+
 def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
     """The refusal of a cleaned text (bot/domain/text.py) for this kind of field: the
     long-standing ones for empty and too long, BadCharacters for what cannot be seen."""
@@ -255,3 +266,14 @@ class ChannelRefused(ServiceError):
     kind: str = ""  # the robot kind concerned (wecom, dingtalk, feishu)
     other: str = ""  # the channel already holding that webhook or that unit's primary
     known: list[str] = field(default_factory=list)  # the channels there are
+
+
+@dataclass
+class InspectionRefused(ServiceError):
+    """A 监督检查, a 考核 result or a case's follow-up that cannot be recorded or found as
+    asked; `field` names what to fix (texts in messages/inspections.py)."""
+
+    # kind, point, point_missing, finding, finding_id, linked, no_head (监督检查); year,
+    # grade, led_by, scope (考核); follow_up, follow_up_done (a case's follow-ups)
+    field: str
+    detail: str = ""

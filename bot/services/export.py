@@ -24,7 +24,7 @@ from bot.services.summary import Performance
 from storage.db import Database
 from storage.ledger import LedgerSnapshot
 
-#: The 履责指数 over a period: SummaryService.performance.
+#: The on-time and response rates (完成与响应) over a period: SummaryService.performance.
 Scores = Callable[[date, date], Awaitable[Performance]]
 
 #: What a bot may send as a document (Telegram's limit for bots); a bigger 台账 is for
@@ -50,7 +50,7 @@ def check_export(actor: Actor, group: Group | None) -> None:
 
 
 def scores_of(performance: Performance) -> tuple[list[Score], list[Score]]:
-    """The 履责指数 as the 台账 lists it: everyone, then every unit."""
+    """The 完成与响应 rates as the 台账 lists them: everyone, then every unit."""
     units = {u.unit.id: u.unit for u in performance.units}
 
     def parent_of(unit: Unit) -> str | None:

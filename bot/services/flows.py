@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from bot.clock import Clock
 from bot.domain import permissions
-from bot.domain.model import RECTIFICATION_SOURCES, SOURCES, Actor, GroupKind, ListKind, Role
+from bot.domain.model import RECTIFICATION_SOURCES, Actor, GroupKind, ListKind, Role
 from bot.domain.vocabulary import (
     DUTY_NAMES,
     GROUP_KIND_NAMES,
@@ -25,6 +25,7 @@ from bot.domain.vocabulary import (
     LIST_NAMES,
     ROLE_NAMES,
     parse_term,
+    problem_sources,
     split_words,
 )
 from bot.services.base import ServiceBase
@@ -243,7 +244,7 @@ class NewItemFlow(FlowSpec):
             candidates = await tx.items.candidates_for_parent(parent_kind, MAX_BUTTONS)
             return [[i.code, f"{i.code} {short(i.title)}"] for i in candidates]
         if step.key == "source":
-            return [[s, s] for s in SOURCES]
+            return [[s, s] for s in problem_sources()]
         if step.key == "found_by":
             return [[s, s] for s in RECTIFICATION_SOURCES]
         if step.key == "confirm":

@@ -24,6 +24,7 @@ from bot.domain.workbook import (
     Rows,
     UploadProblem,
     WorkbookLimits,
+    check_delegations,
     plan_import,
     read_rows,
 )
@@ -32,7 +33,7 @@ from bot.services.base import ServiceBase
 from bot.services.errors import NotAllowed
 from bot.services.people import PeopleService
 from bot.workbook_io import WorkbookUnreadable, file_kind, read_file, read_workbook
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.imports import Applied
 
 __all__ = ["LIMITS", "MAX_UPLOAD_BYTES", "PARSE_SECONDS", "ImportService", "UploadProblem",
@@ -94,6 +95,7 @@ class ImportResult:
     source: str
     plan: ImportPlan
     invites: tuple[NewInvite, ...]
+    delegations: int = 0  # 分解 lines added
 
 
 def check_upload(file_name: str | None, mime_type: str | None, size: int | None,
@@ -208,7 +210,7 @@ class ImportService(ServiceBase):
             plan, errors = await asyncio.to_thread(plan_import, rows, stored, read_errors)
             if plan is None:
                 raise ImportRejected(errors, rows.examples_skipped)
-            if plan.is_empty():
+            if plan.is_empty() and not rows.delegations:
                 return ImportResult(source, plan, ())
             now = self.now()
             applied = await tx.imports.apply(plan, now)
@@ -216,7 +218,29 @@ class ImportService(ServiceBase):
             invites = [NewInvite(person.name, change.unit, invite.code, invite.expires_at)
                        for (change, person), invite in zip(applied.people, made, strict=True)]
             await tx.events.record_many(actor, now, _events(plan, applied, source))
-        return ImportResult(source, plan, tuple(invites))
+            delegated = await self._delegations_in(tx, actor, rows, source, now)
+        return ImportResult(source, plan, tuple(invites), delegated)
+
+    async def _delegations_in(self, tx: Tx, actor: Actor, rows: Rows, source: str,
+                              now: datetime) -> int:
+        """The 分解 sheet, checked with the rules of bot/domain/delegation.py against the
+        items as the rest of the file leaves them (in this same transaction); one bad line
+        and ImportRejected undoes everything. How many links were added."""
+        if not rows.delegations:
+            return 0
+        codes = {c for r in rows.delegations for c in (r.parent, r.child)}
+        items = {code: item for code in sorted(codes)
+                 if (item := await tx.items.by_code(code)) is not None}
+        new, errors = check_delegations(rows.delegations, items, await tx.persons.all(),
+                                        await tx.units.all(), await tx.delegations.parent_map())
+        if errors:
+            raise ImportRejected(sorted(errors, key=RowError.sort_key), rows.examples_skipped)
+        via = {"via": "import", "file": source}
+        for parent, child in new:
+            await tx.delegations.add(parent.id, child.id, actor.person_id, now)
+            await tx.events.record(actor, now, "item.delegated", "item", parent.id,
+                                   code=parent.code, children=[child.code], **via)
+        return len(new)
 
 
 def _events(plan: ImportPlan, applied: Applied,

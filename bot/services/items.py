@@ -11,6 +11,7 @@ from bot.domain.dates import DateParseError, parse_due_date
 from bot.domain.model import TITLE_MAX, Actor, Duty, Item, ListKind, Person, Unit
 from bot.domain.text import TextRefused, clean_title
 from bot.services.base import ServiceBase
+from bot.services.delegation import Delegation, delegation_in
 from bot.services.errors import (
     BadParent,
     InvalidDate,
@@ -82,6 +83,7 @@ class ItemCard:
     note_count: int
     today: date
     own: bool
+    delegation: Delegation | None = None  # its 分解 parent and children, if any
 
 
 def check_title(text: str, what: str = "title") -> str:
@@ -191,8 +193,11 @@ class ItemService(ServiceBase):
             Note(at=e.at.astimezone(tz), author=people[e.actor_person_id].name
                  if e.actor_person_id in people else None, text=str(e.data.get("text", "")))
             for e in reversed(events))
+        delegation = await delegation_in(tx, item, self.today())
         return ItemCard(view=view, notes=notes, note_count=count, today=self.today(),
-                        own=permissions.can_work_on(actor, item))
+                        own=permissions.can_work_on(actor, item),
+                        delegation=delegation if delegation.parent or delegation.children
+                        else None)
 
     async def todo(self, person: Person | None) -> tuple[list[ItemView], date]:
         """The person's own active items overdue or due within 14 days."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from bot.domain import permissions
+from bot.domain import bodies, permissions
 from bot.domain.model import TITLE_MAX, Actor, Duty, Item, ItemStatus, ListKind, Person, Role
 from bot.services.base import ServiceBase
 from bot.services.errors import BadPlanDue, NotAllowed, NotBound
@@ -103,7 +103,7 @@ class RectificationService(ServiceBase):
                 kind=item.kind.value, title=item.title, duty=item.duty.value,
                 owner=leader.name, parent=main.code if item is plan else None,
                 source=draft.source, due_date=item.due_date.isoformat())
-        by = actor.person.name if actor.person else "纪委"
+        by = actor.person.name if actor.person else bodies.current().body
         await notify(tx, [leader], "rectification_assigned", str(main.id),
                      await item_payload(tx, main, by=by, source=draft.source, plan={
                          "item": plan.id, "code": plan.code, "title": plan.title,

@@ -14,17 +14,23 @@ from bot.channels.robots.wire import RobotWire
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.domain.calendar import WorkCalendar
+from bot.domain.vocabulary import configure_body
 from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
 from bot.services.case_flow import CaseRecordFlow
 from bot.services.cases import CaseService
 from bot.services.channels import ChannelService
+from bot.services.decisions import DecisionService
+from bot.services.delegation import DelegationService
 from bot.services.delivery import DeliveryService
 from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
+from bot.services.followups import FollowUpService
 from bot.services.groups import GroupService
 from bot.services.imports import ImportService
 from bot.services.inbox import InboxService
+from bot.services.inspection_flow import InspectionRecordFlow
+from bot.services.inspections import AssessmentService, InspectionService
 from bot.services.items import ItemService
 from bot.services.letters import LetterService
 from bot.services.people import PeopleService
@@ -66,8 +72,13 @@ class Services:
     channels: ChannelService  # the office's group robots
     robots: RobotOutbox  # what each robot sends next, and when
     cases: CaseService  # the 问责 register (confidential)
+    decisions: DecisionService  # decisions waiting on someone: digests, /待办, escalation
+    delegation: DelegationService  # 责任传导: 分解 and the 温差落差 report
     letters: LetterService  # 责任书 签字背书 and the year-end 对账
     offload: Offloader  # heavy work (workbooks, charts) in child processes
+    inspections: InspectionService  # 监督检查 (the 纪委's)
+    assessments: AssessmentService  # 检查考核 results (the 党委's)
+    followups: FollowUpService  # a case's 书面检讨 and 深刻检查 (confidential)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None,
@@ -75,6 +86,7 @@ class Services:
         """`offload`: the child processes for heavy work; by default the process's own,
         which outlives these services (tests open many, and share its children)."""
         rules = rules or load_rules(settings.rules)
+        configure_body(rules.body)  # every text names the configured body (bot/domain/bodies.py)
         offload = offload or shared()
         db = await Database.open(settings.db_path)
         await db.migrate()
@@ -83,15 +95,21 @@ class Services:
         groups = GroupService(db, clock)
         replies = ReplyService(db, clock, settings.admin_ids)
         fixes = RectificationService(items)
-        talks = TalkService(replies)
+        talks = TalkService(replies, rules.talk_kinds)
         calendar = WorkCalendar(rules.calendar)
-        reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids)
-        cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy)
+        decisions = DecisionService(db, clock, calendar, rules.policy)
+        reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids,
+                                    decisions=decisions.pending_in)
+        cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy,
+                            rules.followups)
+        inspections = InspectionService(db, clock, items, fixes, rules.inspections.fix_days,
+                                        rules.inspections.plan_days)
         letters = LetterService(db, clock, rules.letters, calendar, reminders.policy)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
             TalkRecordFlow(talks), TalkScheduleFlow(talks), CaseRecordFlow(cases),
+            InspectionRecordFlow(inspections),
             ReconcileReasonFlow(letters),
         ])
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
@@ -104,7 +122,12 @@ class Services:
                    inbox=InboxService(db, clock), offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
-                   cases=cases, letters=letters)
+                   cases=cases, letters=letters, decisions=decisions,
+                   delegation=DelegationService(db, clock, replies),
+                   inspections=inspections,
+                   assessments=AssessmentService(db, clock, rules.inspections.grades,
+                                                 summary.performance),
+                   followups=FollowUpService(db, clock, calendar, reminders.policy))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
@@ -116,6 +139,8 @@ class Services:
             await self.summary.plan_week()
             await self.cases.plan_drafts()
             await self.cases.plan_review_reminders()
+            await self.decisions.plan_escalations()
+            await self.followups.plan_reminders()
             await self.letters.plan()
             await self.inbox.prune()
             await self.robots.prune()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from bot.domain import permissions
 from bot.domain.calendar import DaySource, WorkCalendar
 from bot.domain.channels import Routes
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
+from bot.domain.decisions import PendingDecision
 from bot.domain.model import Actor, Item, ListKind, Person, Role, Unit
 from bot.domain.obligations import Schedule, Trigger, occurrences
 from bot.domain.planner import Lane, Org, Recipient, finished, horizon, plan, recipients
@@ -28,6 +30,7 @@ from bot.domain.policy import (
 from bot.domain.target import Target
 from bot.rules import Rules
 from bot.services.base import ServiceBase
+from bot.services.decisions import decision_entry
 from bot.services.errors import (
     BadSetting,
     FutureDate,
@@ -65,9 +68,13 @@ class MeetingRecorded:
 
 class ReminderService(ServiceBase):
     def __init__(self, db: Database, clock: Clock, rules: Rules, calendar: WorkCalendar,
-                 admin_ids: frozenset[int]) -> None:
+                 admin_ids: frozenset[int],
+                 decisions: Callable[[Tx], Awaitable[list[PendingDecision]]] | None = None
+                 ) -> None:
         super().__init__(db, clock)
         self.rules = rules
+        # the decisions waiting on someone (bot/services/decisions.py), for the digests
+        self.decisions = decisions
         self.calendar = calendar
         self.admin_ids = admin_ids
         # only a shortcut: the database decides what exists and what ran
@@ -255,6 +262,7 @@ class ReminderService(ServiceBase):
             payload["entries"] = entries
             if more:
                 payload["more"] = more
+        await self._add_decisions(tx, today, people, units, digests)
         queued = await tx.outbox.add_many(digests.values(), now)
         # a recipient without a digest (not reachable, or one was queued today already)
         # keeps its reminders unsent, for the next day's digest
@@ -263,6 +271,33 @@ class ReminderService(ServiceBase):
                                       box.get(r.recipient)) for r in fresh), today)
         await tx.reminders.attach((r.id, box[r.recipient]) for r in earlier
                                   if r.recipient in box)
+
+    async def _add_decisions(self, tx: Tx, today: date, people: dict[int, Person],
+                             units: dict[int, Unit], digests: dict[str, NewMessage]) -> None:
+        """The section 待您决定 (issue 22 §6): each decision waiting on a person goes into
+        their private digest, made for it when they have no reminder today. Always in
+        private (never a unit's robot group): a decision may concern someone's 整改."""
+        if self.decisions is None:
+            return
+        waiting: dict[int, list[PendingDecision]] = defaultdict(list)
+        for decision in await self.decisions(tx):
+            for pid in decision.decider_ids:
+                waiting[pid].append(decision)
+        day = today.isoformat()
+        for pid in sorted(waiting):
+            person = people.get(pid)
+            if person is None or person.telegram_user_id is None:
+                continue  # not bound yet: tomorrow's digest shows it again
+            key = f"digest:{Recipient.person(pid).key}:{day}"
+            message = digests.setdefault(key, NewMessage(
+                dedup_key=key, target=Target.telegram(person.telegram_user_id),
+                person_id=pid, kind="digest", day=today,
+                payload={"name": person.name, "entries": []}))
+            mine = waiting[pid]
+            message.payload["decisions"] = [decision_entry(d, people, units)
+                                            for d in mine[:DIGEST_ENTRIES]]
+            if len(mine) > DIGEST_ENTRIES:
+                message.payload["decisions_more"] = len(mine) - DIGEST_ENTRIES
 
     async def _digest_for(self, tx: Tx, recipient: Recipient, people: dict[int, Person],
                           routes: Routes, units: dict[int, Unit],

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from bot.clock import Clock
 from bot.domain import permissions
+from bot.domain.delegation import DelegationProblem, check_close
 from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, ListKind, Person
 from bot.domain.planner import Recipient
 from bot.domain.text import TextRefused, clean_note
@@ -23,6 +24,7 @@ from bot.services.errors import (
     BadNewDue,
     BadPlanDue,
     CannotNow,
+    DelegationRefused,
     NotAllowed,
     NotBound,
     NothingToNote,
@@ -151,10 +153,15 @@ class ReplyService(ServiceBase):
         return item
 
     async def move_in(self, tx: Tx, actor: Actor, item: Item, action: Action,
-                      previous: ItemStatus | None = None, **data: object) -> Changed:
-        """Take `action` on `item` (rights already checked): status, event, 收到, notices."""
+                      previous: ItemStatus | None = None, *, override: bool = False,
+                      **data: object) -> Changed:
+        """Take `action` on `item` (rights already checked): status, event, 收到, notices.
+        An item handed down (分解) is 已完成 only once its children are, or with the
+        owner's explicit `override`, recorded as its own event."""
         moved = check_transition(item, action, previous)
         now = self.now()
+        if action is Action.COMPLETE:
+            await self._children_first(tx, actor, item, override, now)
         await tx.items.set_status(item.id, moved.after, now)
         await tx.events.record(actor, now, "item.status", "item", item.id, code=item.code,
                                action=action.value, to=moved.after.value,
@@ -165,6 +172,22 @@ class ReplyService(ServiceBase):
         if moved.after is ItemStatus.PENDING_VERIFICATION:
             await self._ask_verification(tx, after, _once(actor, now))
         return Changed(item=after, before=moved.before)
+
+    async def _children_first(self, tx: Tx, actor: Actor, item: Item, override: bool,
+                              now: datetime) -> None:
+        """SPEC §11 责任传导: a parent is not 已完成 while a child is open, unless
+        overridden; the override names the children it passed over."""
+        child_ids = await tx.delegations.children_of(item.id)
+        if not child_ids:
+            return
+        children = (await tx.items.by_ids(child_ids)).values()
+        try:
+            passed = check_close(children, override)
+        except DelegationProblem as problem:
+            raise DelegationRefused(problem.field, problem.detail, item.code) from None
+        if passed:
+            await tx.events.record(actor, now, "item.delegation_override", "item", item.id,
+                                   code=item.code, open_children=[c.code for c in passed])
 
     async def _ask_verification(self, tx: Tx, item: Item, once: str) -> None:
         """A 整改 reported done: every 纪委 member is asked to 销号 or 退回 it (the 书记,
@@ -383,8 +406,13 @@ async def plan_limit(tx: Tx, item: Item) -> date | None:
 
 
 async def check_new_due_in(tx: Tx, item: Item, new_due: date, today: date) -> None:
-    """check_new_due, with the completion date of the 整改 a 整改方案 belongs to."""
+    """check_new_due, with the completion date of the 整改 a 整改方案 belongs to; and an
+    item handed down (分解) not later than the item it was handed down from."""
     check_new_due(item, new_due, today, await plan_limit(tx, item))
+    parent_id = await tx.delegations.parent_of(item.id)
+    parent = await tx.items.get(parent_id) if parent_id is not None else None
+    if parent is not None and new_due > parent.due_date:
+        raise DelegationRefused("due", parent.due_date.isoformat(), parent.code)
 
 
 def _once(actor: Actor, now: datetime) -> str:

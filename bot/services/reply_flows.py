@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from bot.domain import permissions
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
 from bot.domain.letters import Answer
-from bot.domain.model import TALK_KINDS, Actor, Item
+from bot.domain.model import Actor, Item
 from bot.domain.transitions import Action, owner_actions
 from bot.services.errors import FutureDate, InvalidDate, StaleButton, UnknownTerm
 from bot.services.flows import MAX_BUTTONS, FlowSpec, FlowState, Step, StepKind, short
@@ -204,8 +204,8 @@ class TalkRecordFlow(FlowSpec):
                     [(today - timedelta(days=1)).isoformat(), "昨天"]]
         if step.key == "talk":
             item = await _item(tx, state)
-            first = next((k for k in TALK_KINDS if k in item.title), None)
-            kinds = sorted(TALK_KINDS, key=lambda k: k != first)  # the item's own kind first
+            first = next((k for k in self.talks.kinds if k in item.title), None)
+            kinds = sorted(self.talks.kinds, key=lambda k: k != first)  # the item's own kind first
             return [[k, k] for k in kinds]
         return []
 
@@ -221,7 +221,7 @@ class TalkRecordFlow(FlowSpec):
                 raise InvalidDate(text.strip()) from None
             return held.isoformat(), held.isoformat()
         if step.key == "talk":
-            kind = talk_kind(text)
+            kind = talk_kind(text, self.talks.kinds)
             return kind, kind
         note = check_text(text, "note")
         return note, note
@@ -257,7 +257,7 @@ class TalkScheduleFlow(FlowSpec):
             return [[f"{p.name}@{units[p.unit_id].name}", f"{p.name}（{units[p.unit_id].name}）"]
                     for p in (await tx.persons.all()).values() if p.id != me]
         if step.key == "talk":
-            return [[k, k] for k in TALK_KINDS]
+            return [[k, k] for k in self.talks.kinds]
         return []
 
     async def parse_text(self, tx: Tx, step: Step, text: str, state: FlowState) -> tuple[Any, str]:
@@ -268,7 +268,7 @@ class TalkScheduleFlow(FlowSpec):
             unit = (await tx.units.all())[person.unit_id]
             return f"{person.name}@{unit.name}", f"{person.name}（{unit.name}）"
         if step.key == "talk":
-            kind = talk_kind(text)
+            kind = talk_kind(text, self.talks.kinds)
             return kind, kind
         due = parse_date(text, self.talks.today())
         return due.isoformat(), due.isoformat()

@@ -1,4 +1,4 @@
-"""The 纪委's picture: the weekly summary (on demand and pushed), /逾期, the 履责指数."""
+"""The 纪委's picture: the weekly summary (on demand and pushed), /逾期, the 完成与响应 rates."""
 
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ class SummaryService(ServiceBase):
         return [(people[n.person_id], n) for n in longest_waiting(found)
                 if n.person_id in people]
 
-    # 履责指数 -------------------------------------------------------------------------
+    # 完成与响应 -------------------------------------------------------------------------
 
     async def performance(self, start: date, end: date) -> Performance:
         """Per person and per unit: on-time completion and reminder response in

@@ -44,17 +44,19 @@ class TalkHeld:
     counterpart: Person
 
 
-def talk_kind(text: str) -> str:
+def talk_kind(text: str, kinds: tuple[str, ...] = TALK_KINDS) -> str:
+    """One of the talk kinds (the rules file's `[talks] kinds`), as typed or picked."""
     word = text.strip()
-    if word not in TALK_KINDS:
-        raise UnknownTerm(word, list(TALK_KINDS))
+    if word not in kinds:
+        raise UnknownTerm(word, list(kinds))
     return word
 
 
 class TalkService(ServiceBase):
-    def __init__(self, replies: ReplyService) -> None:
+    def __init__(self, replies: ReplyService, kinds: tuple[str, ...] = TALK_KINDS) -> None:
         super().__init__(replies.db, replies.clock)
         self.replies = replies
+        self.kinds = kinds  # the talk kinds one may pick (SPEC §11: the rules file's list)
 
     async def overview(self, actor: Actor) -> TalkOverview:
         if actor.person is None:
