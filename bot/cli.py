@@ -13,6 +13,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.cli_cases import add_case_parser, cmd_case
+from bot.cli_letters import add_letters_parser, cmd_letters
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.vocabulary import configure_body
 from bot.rules import load_rules
@@ -490,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     dump.add_argument("--force", action="store_true", help="replace the file if it exists")
     _add_channel_parser(sub)
     add_case_parser(sub)
+    add_letters_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -514,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_channel(settings, args)
         if args.command == "case":
             return cmd_case(settings, args)
+        if args.command == "letters":
+            return cmd_letters(settings, args)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)

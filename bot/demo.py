@@ -275,6 +275,50 @@ class Demo:
             written[-1].write_bytes(ledger.file)
         return written
 
+    async def letter(self, clock: ManualClock) -> list[str]:
+        """One 责任书 from 签字背书 to 对账, a year in a few steps: in January 李明 gets his
+        2027 责任书 (message and .xlsx) and signs it with one tap; in December he reports
+        one item 已完成 and one 未完成 with its reason; 刘洋 (纪委) gives the 对账确认,
+        carrying the unfinished one into 2028; 李明 gets his 对账表. Returns a log."""
+        services = self.bot.app.bot_data.services
+        li, liu, api = self.users["李明"], self.users["刘洋"], self.api
+        seen = {chat: len(api.bot_messages(chat)) for chat in api.messages}
+        log: list[str] = []
+
+        def pushes(step: str) -> None:
+            log.append(step)
+            for chat_id in list(api.messages):
+                fresh = api.bot_messages(chat_id)[seen.get(chat_id, 0):]
+                seen[chat_id] = len(api.bot_messages(chat_id))
+                log.extend(f"　📨 {self._chat_name(chat_id)}：{_summary(m.plain)}" for m in fresh)
+
+        zone = START.tzinfo
+        clock.set(datetime(2027, 1, 11, 9, 0, tzinfo=zone))
+        admin = await services.people.actor_for(ADMIN_ID)
+        extra = await services.items.create(admin, ItemDraft(
+            kind=ListKind.RESPONSIBILITY, title="推动局机关公务用车制度改革落地",
+            duty=Duty.DUAL, owner="李明", unit="局办公室", due_date=date(2027, 9, 30)))
+        await services.letters.issue(2027)
+        await self.bot.sender.drain()
+        letter = next(m for m in reversed(api.bot_messages(li.id)) if m.buttons
+                      and "党风廉政建设责任书" in m.plain)
+        await self.bot.press(li, letter, "✍️ 签字背书")
+        pushes("2027-01-11（周一） 年初：责任书发出，李明签字背书")
+        clock.set(datetime(2027, 12, 1, 9, 0, tzinfo=zone))
+        await services.letters.reconcile(2027)
+        await self.bot.sender.drain()
+        listing = next(m for m in reversed(api.bot_messages(li.id)) if "年终对账" in m.plain
+                       and m.buttons)
+        await self.bot.press(li, listing, f"{self.codes['r1']} 已完成")
+        await self.bot.press(li, listing, f"{extra.item.code} 未完成")
+        await self.bot.send(li, "车辆处置需上级审批，年内未完成")
+        await self.bot.send(liu, "/对账")
+        await self.bot.press(liu, api.last(liu.id), f"{self.codes['r1']} 确认")
+        await self.bot.press(liu, api.last(liu.id), f"{extra.item.code} 确认·结转")
+        await self.bot.sender.drain()
+        pushes("2027-12-01（周三） 年终：逐项对账，纪委对账确认，未完成事项结转 2028 年")
+        return log
+
     async def robot_pushes(self) -> list[str]:
         """What the 企业微信 group robot sent at this tick, a line each."""
         if self.robots is None or self.fake is None:
@@ -295,6 +339,7 @@ QUIET_DAY = "　（非工作日或无到期事项，不发送）"
 FORTNIGHT_TITLE = "══════ 模拟两周：每个工作日 09:00 的推送 ══════"
 QUARTER_DRAFT_DAY = date(2026, 12, 24)  # a week before the quarter's report is due
 QUARTER_TITLE = "══════ 季度末：问责台账自动生成报告初稿（仅发纪委书记私聊） ══════"
+LETTER_TITLE = "══════ 责任书：从签字背书到年终对账（模拟 2027 年） ══════"
 
 
 def _summary(text: str) -> str:
@@ -426,11 +471,13 @@ async def _play() -> str:
                 files = await demo.weekly(FILES)
                 quarter, drafts = await demo.quarter_end(clock, FILES)
                 files += drafts
+                letter_log = await demo.letter(clock)
     finally:
         server.stop()
     text = "\n\n".join((transcript(api), robot_transcript(fake),
                         FORTNIGHT_TITLE + "\n" + "\n".join(log),
-                        QUARTER_TITLE + "\n" + "\n".join(quarter)))
+                        QUARTER_TITLE + "\n" + "\n".join(quarter),
+                        LETTER_TITLE + "\n" + "\n".join(letter_log)))
     if files:
         text += "\n\n══════ 写出的文件 ══════\n" + "\n".join(f"📄 {f}" for f in files)
     return text

@@ -36,6 +36,7 @@ from bot.domain.ledger import (
     LEDGER_COLUMNS,
     OBLIGATIONS,
     PERFORMANCE,
+    RECONCILE,
     TALKS,
     Ledger,
     LedgerItem,
@@ -50,6 +51,8 @@ from bot.domain.ledger import (
 )
 from bot.domain.model import ItemStatus
 from bot.domain.vocabulary import (
+    ANSWER_NAMES,
+    CARRY_NAMES,
     DUTY_NAMES,
     LIST_NAMES,
     ROLE_NAMES,
@@ -108,6 +111,8 @@ class _Writer:
         self._sheet(OBLIGATIONS, LEDGER_COLUMNS[OBLIGATIONS], self._obligations())
         self._sheet(TALKS, LEDGER_COLUMNS[TALKS], self._talks())
         self._sheet(FIXES, LEDGER_COLUMNS[FIXES], self._fixes())
+        if ledger.reconciliation:
+            self._sheet(RECONCILE, LEDGER_COLUMNS[RECONCILE], self._reconciliation())
         if ledger.cases is not None:
             self._sheet(CASES, LEDGER_COLUMNS[CASES], self._cases())
         if ledger.inspections is not None:
@@ -220,6 +225,20 @@ class _Writer:
                    STATUS_NAMES[i.status] if i.status in shown else None,
                    self._person(last.actor_person_id) if last else None,
                    last.at if last else None, returned or None)
+
+    def _reconciliation(self) -> Iterator[tuple[object, ...]]:
+        people = self.ledger.people
+        for x in self.ledger.reconciliation:
+            holder = people.get(x.holder_id)
+            verified = x.confirmed_at is not None and x.confirmed_by is None
+            yield (x.year, self._person(x.holder_id),
+                   self.unit_name.get(holder.unit_id) if holder else None, x.code, x.title,
+                   x.due_date, self._local(x.signed_at) if x.signed_at else "未签字背书",
+                   ANSWER_NAMES.get(x.answer or "", "未报告"), x.reason,
+                   self._local(x.answered_at) if x.answered_at else None,
+                   "验收销号" if verified else self._person(x.confirmed_by),
+                   self._local(x.confirmed_at) if x.confirmed_at else None,
+                   CARRY_NAMES.get(x.carry or ""), x.carried_code)
 
     def _cases(self) -> Iterator[tuple[object, ...]]:
         review, follow = self.words.review, self.words.follow_up

@@ -89,6 +89,22 @@ class InspectionRules:
 
 
 @dataclass(frozen=True)
+class LetterRules:
+    """责任书 and 对账 (SPEC §11): the day each year the 责任书 go out, and the day the
+    year-end 对账 begins, as (month, day). Both defaults: the source texts say 年初 and
+    年终, not a date."""
+
+    issue: tuple[int, int] = (1, 10)
+    reconcile: tuple[int, int] = (12, 1)
+
+    def issue_on(self, year: int) -> date:
+        return date(year, *self.issue)
+
+    def reconcile_on(self, year: int) -> date:
+        return date(year, *self.reconcile)
+
+
+@dataclass(frozen=True)
 class Rules:
     policy: ReminderPolicy
     obligations: tuple[ObligationRule, ...]  # the enabled ones, in file order
@@ -99,6 +115,7 @@ class Rules:
     talk_kinds: tuple[str, ...] = TALK_KINDS  # the kinds of talk one records (SPEC §11)
     inspections: InspectionRules = field(default_factory=InspectionRules)
     followups: FollowUpTerms = field(default_factory=FollowUpTerms)
+    letters: LetterRules = field(default_factory=LetterRules)
 
 
 def load_rules(path: Path | None = None) -> Rules:
@@ -207,7 +224,7 @@ def _show_path(loc: Loc) -> str:
 # Merging ---------------------------------------------------------------------------------
 
 _SECTIONS = ("reminders", "escalation", "summary", "accountability", "names", "talks",
-             "inspections", "followups")
+             "inspections", "followups", "letters")
 _SCHEDULE_FIELDS = ("due", "event", "days_after")
 _WHOLE = frozenset({"key", "title", "kind", "duty", "who", "schedule"})
 
@@ -692,6 +709,11 @@ class _FollowUps(_Model):
                            BeforeValidator(_meeting_due)]
 
 
+class _Letters(_Model):
+    issue: Annotated[tuple[int, int], BeforeValidator(_text(_month_day))]
+    reconcile: Annotated[tuple[int, int], BeforeValidator(_text(_month_day))]
+
+
 class _RulesFile(_Model):
     reminders: _Reminders
     escalation: _Escalation
@@ -701,6 +723,7 @@ class _RulesFile(_Model):
     talks: _Talks
     inspections: _Inspections
     followups: _FollowUps
+    letters: _Letters
     calendar: dict[Annotated[str, AfterValidator(_year)], _Year] = {}
     obligation: list[_Obligation] = []
 
@@ -715,6 +738,7 @@ _KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "talks": tuple(_Talks.model_fields),
     "inspections": tuple(_Inspections.model_fields),
     "followups": tuple(_FollowUps.model_fields),
+    "letters": tuple(_Letters.model_fields),
     "calendar": tuple(_Year.model_fields),
     "obligation": tuple(f.alias or n for n, f in _Obligation.model_fields.items()),
 }
@@ -751,7 +775,8 @@ def _build(model: _RulesFile) -> Rules:
                  accountability=_accountability(model.accountability),
                  body=model.names.supervisor, talk_kinds=tuple(model.talks.kinds),
                  inspections=_inspections(model.inspections),
-                 followups=_followups(model.followups))
+                 followups=_followups(model.followups),
+                 letters=_letters(model.letters))
 
 
 def _inspections(model: _Inspections) -> InspectionRules:
@@ -765,6 +790,12 @@ def _followups(model: _FollowUps) -> FollowUpTerms:
     days, month_day = model.meeting_due
     return FollowUpTerms(written_days=model.written_days, meeting_days=days,
                          meeting_date=month_day)
+
+
+def _letters(model: _Letters) -> LetterRules:
+    if model.reconcile <= model.issue:
+        raise _Problem((("letters", "reconcile"),), "must come after `issue` in the year")
+    return LetterRules(issue=model.issue, reconcile=model.reconcile)
 
 
 def _accountability(model: _Accountability) -> AccountabilityRules:

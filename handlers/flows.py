@@ -15,6 +15,7 @@ from messages.cases import case_recorded
 from messages.common import plain_text_hint
 from messages.inspections import findings_keyboard, inspection_recorded
 from messages.items import item_created
+from messages.letters import reason_recorded
 from messages.people import group_bound, registered
 
 
@@ -47,6 +48,8 @@ def render(outcome: FlowOutcome, context: DutyContext, in_group: bool = False
             return work.talk_scheduled(line), None
         case FlowDone(flow="case_record", result=view):
             return case_recorded(view), None
+        case FlowDone(flow="reconcile_reason", result=(view, line_id)):
+            return reason_recorded(view, line_id), None
         case FlowDone(flow="inspection_record", result=view):
             return inspection_recorded(view), findings_keyboard([view])
         case FlowDone(flow="bind_group", result=(group, unit_name)):

@@ -17,6 +17,9 @@ too; this only decides whether the data is one of ours):
                                      g: in a digest's section 待您决定)
     ex:wd:<request id>               the applicant withdraws it
     zg:<ok|back>:<item id>           the 纪委's 销号 or 退回 of a 整改
+    qz:<letter id>                   签字背书 of a 责任书
+    dz:<done|undone>:<line id>       the holder's 已完成 / 未完成 on an 对账 line
+    dq:<ok|carry|drop>:<line id>     对账确认 of a line (a 未完成 one: 结转 or 不结转)
     jc:<finding id>                  a 监督检查's finding becomes a 问题 and a 整改
     hf:<follow-up id>                a 问责 case's 书面检讨 or 深刻检查 marked done
 
@@ -42,6 +45,9 @@ TALK_NEW = "tk:new"
 ITEM = "it"
 EXTENSION = "ex"
 CHECK = "zg"
+SIGN = "qz"
+ANSWER = "dz"
+CONFIRM = "dq"
 FINDING = "jc"
 FOLLOW_UP = "hf"
 
@@ -49,6 +55,8 @@ FOLLOW_UP = "hf"
 ACK, START, DONE, EXTEND, STATUS = "ack", "go", "done", "ext", "st"
 APPROVE, REJECT, WITHDRAW = "ok", "no", "wd"  # 批准, 驳回, the applicant's 撤回申请
 VERIFY, RETURN = "ok", "back"
+ANSWER_DONE, ANSWER_UNDONE = "done", "undone"  # the holder's 已完成 / 未完成
+CONFIRM_OK, CONFIRM_CARRY, CONFIRM_DROP = "ok", "carry", "drop"  # 对账确认 (结转 / 不结转)
 # Where the buttons sit, so a tap redraws the right thing: rows in a digest or a notice,
 # one item's card, the /延期审批 list, or a page of /我的清单 (l<page>).
 ROWS, CARD, PENDING = "d", "c", "p"
@@ -77,6 +85,10 @@ _GRAMMAR = {
     EXTENSION: re.compile(rf"{EXTENSION}:(?:{_words(APPROVE, REJECT)}:{_ID}(?::({PENDING}|{DIGEST}))?"
                           rf"|({WITHDRAW}):{_ID})", re.ASCII),
     CHECK: re.compile(rf"{CHECK}:{_words(VERIFY, RETURN)}:{_ID}", re.ASCII),
+    SIGN: re.compile(rf"{SIGN}:{_ID}", re.ASCII),
+    ANSWER: re.compile(rf"{ANSWER}:{_words(ANSWER_DONE, ANSWER_UNDONE)}:{_ID}", re.ASCII),
+    CONFIRM: re.compile(rf"{CONFIRM}:{_words(CONFIRM_OK, CONFIRM_CARRY, CONFIRM_DROP)}:{_ID}",
+                        re.ASCII),
     FINDING: re.compile(rf"{FINDING}:{_ID}", re.ASCII),
     FOLLOW_UP: re.compile(rf"{FOLLOW_UP}:{_ID}", re.ASCII),
 }
@@ -171,6 +183,27 @@ def parse_extension(data: object) -> ExtensionPress:
 def parse_check(data: object) -> CheckPress:
     act, item = _match(CHECK, data).groups()
     return CheckPress(act, _id(item))
+
+
+@dataclass(frozen=True, slots=True)
+class LinePress:
+    act: str
+    line_id: int
+
+
+def parse_sign(data: object) -> int:
+    (letter,) = _match(SIGN, data).groups()
+    return _id(letter)
+
+
+def parse_answer(data: object) -> LinePress:
+    act, line = _match(ANSWER, data).groups()
+    return LinePress(act, _id(line))
+
+
+def parse_confirm(data: object) -> LinePress:
+    act, line = _match(CONFIRM, data).groups()
+    return LinePress(act, _id(line))
 
 
 def parse_finding(data: object) -> int:

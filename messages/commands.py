@@ -16,7 +16,7 @@ class Command:
     ascii: str
     chinese: str | None
     description: str  # a template: {纪委} etc. are the configured body's words (messages/names.py)
-    audience: str  # "anyone", "bound", "admin", "creator", "secretary", "discipline", "leader", "approver"
+    audience: str  # "anyone", "bound", "admin", "creator", "secretary", "discipline", "leader", "approver", "confirmer"
 
     @property
     def words(self) -> str:
@@ -49,12 +49,14 @@ DELEGATE = Command("delegate", "分解", "把我的事项分解给下一级（�
 CHAIN = Command("chain", "传导", "责任传导温差落差：各层级完成率、按时率和落后事项", "discipline")
 INSPECT = Command("inspect", "监督检查", "监督检查记录：四个方面的检查发现，可一键转为问题和整改", "discipline")
 ASSESS = Command("assess", "考核", "年度检查考核结果，及机器人记录的数据", "leader")
+LETTER = Command("letter", "责任书", "本人年度责任书：查看、签字背书、年终对账", "bound")
+RECONCILE = Command("reconcile", "对账", "待对账确认的事项（{纪委}、党委），逐项确认、结转", "confirmer")
 CHANNELS = Command("channels", "渠道", "办公群机器人（企业微信、钉钉、飞书）及其状态", "admin")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
     START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, WEEKLY, OVERDUE, CASES, EXPORT,
-    DELEGATE, CHAIN, INSPECT, ASSESS,
+    DELEGATE, CHAIN, INSPECT, ASSESS, LETTER, RECONCILE,
     NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, CHANNELS, MEETING,
     CANCEL,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.letters import CONFIRMER_ROLES, HOLDER_ROLES
 from bot.domain.model import Actor, Person, Role
 from bot.domain.permissions import (
     APPROVER_ROLES,
@@ -62,6 +63,10 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.WEEKLY)
     if roles & (SEE_ALL_ROLES | {Role.MEMBER}):
         cmds.append(c.OVERDUE)
+    if roles & HOLDER_ROLES:
+        cmds.append(c.LETTER)
+    if roles & CONFIRMER_ROLES:
+        cmds.append(c.RECONCILE)
     if roles & (DISCIPLINE_ROLES | {Role.ADMIN}):
         cmds.append(c.EXPORT)
     if roles & {Role.SECRETARY, Role.MEMBER, Role.ADMIN}:

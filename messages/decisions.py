@@ -26,6 +26,7 @@ LABELS = {
 _SUBJECT = {
     DecisionKind.ACCEPTANCE: "责任人",
     DecisionKind.EXTENSION: "申请人",
+    DecisionKind.RECONCILIATION: "责任人",
 }
 
 
@@ -90,7 +91,9 @@ def rows(entries: list[dict[str, Any]], room: int) -> list[list[InlineKeyboardBu
                    InlineKeyboardButton(
                        f"驳回 {code}",
                        callback_data=f"{cb.EXTENSION}:{cb.REJECT}:{ref}:{cb.DIGEST}")]
-        else:
+        elif entry["kind"] == DecisionKind.SIGNATURE:  # the holder's own 责任书
+            row = [InlineKeyboardButton("✍️ 签字背书", callback_data=f"{cb.SIGN}:{ref}")]
+        else:  # 对账确认: /对账 lists each line with its answer and buttons
             continue
         if room < len(row):
             break

@@ -19,12 +19,15 @@ from bot.domain.ledger import (
     INSPECTIONS,
     OBLIGATIONS,
     PERFORMANCE,
+    RECONCILE,
     TALKS,
     LedgerWords,
 )
 from bot.domain.model import Duty
 from bot.domain.transitions import Action
 from bot.domain.vocabulary import (
+    ANSWER_NAMES,
+    CARRY_NAMES,
     DUTY_NAMES,
     GROUP_KIND_NAMES,
     KIND_NAMES,
@@ -72,6 +75,8 @@ _SHEET_HELP = {
     INSPECTIONS: "{纪委}的监督检查：每次检查按四个方面（责任分解是否明确、责任项目是否落实、"
                  "责任履行是否协同、责任追究是否严格）各占一行，以及发现转成的问题和整改。",
     ASSESSMENTS: "年度检查考核结果（党委登记）：等次、牵头班子成员、党委评语。",
+    RECONCILE: "责任书年终对账：每位班子成员和下级党组织书记的责任事项逐项报告（已完成/未完成及原因）、"
+               "{纪委}或党委的对账确认、未完成事项是否结转下一年度；另列签字背书时间。",
     EVENTS: "履责纪实：系统记录的每一次操作，按时间先后，只增不改。",
     PERFORMANCE: ("每人和每个单位的按时完成率、提醒回应率，以及据此排名用的计分"
                   "（按时完成率×70% + 提醒回应率×30%，0–100；不是考核得分）。"),
@@ -132,6 +137,13 @@ EVENT_NAMES: dict[str, str] = {
     "inspection.recorded": "登记监督检查",
     "inspection.finding_fixed": "检查发现转为问题和整改",
     "assessment.recorded": "登记检查考核结果",
+    "letter.issued": "发出责任书",
+    "letter.signed": "签字背书",
+    "letter.reconcile_opened": "开始年终对账",
+    "letter.answered": "对账报告",
+    "letter.confirmed": "对账确认",
+    "letter.carried": "结转下一年度",
+    "item.carried_over": "结转自上一年度",
     "reminder_sent": "提醒送达",
     "overdue_notice": "逾期告知",
     "escalated": "逾期督办",
@@ -162,6 +174,8 @@ _KEY_NAMES = {
     "revoked": "作废旧邀请", "item": "事项", "request": "延期申请号", "counts": "数量",
     "delegated_from": "分解自",
     "led_by": "牵头班子成员",
+    "year": "年度", "items": "事项", "answer": "报告", "carry": "结转",
+    "carried_from": "原编号", "carried_to": "结转后编号", "reconciled": "年终对账确认",
 }
 #: Events that trigger obligations (the rules file's `event`).
 TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
@@ -300,6 +314,8 @@ def _value(key: str, value: object) -> str:
         return "，".join(f"{_KEY_NAMES.get(k, k)} {_value(k, v)}" for k, v in value.items())
     if key == "via":
         return _VIA.get(str(value), str(value))
+    if key in ("answer", "carry"):  # a 对账 line's answer, its carry-over choice
+        return {**ANSWER_NAMES, **CARRY_NAMES}.get(str(value), str(value))
     names = _VALUE_NAMES.get(key)
     if names is not None:
         member = _enum_of(names, value)

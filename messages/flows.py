@@ -9,7 +9,8 @@ from messages.refusals import DATE_EXAMPLE, refusal
 _TITLES = {"register": "登记人员", "new_item": "新建清单事项", "bind_group": "登记本群",
            "report": "汇报进展", "extension": "申请延期", "send_back": "退回整改",
            "note": "添加进展说明", "talk_record": "登记谈话", "talk_schedule": "安排约谈",
-           "case_record": "登记问责案件", "inspection_record": "登记监督检查"}
+           "case_record": "登记问责案件", "inspection_record": "登记监督检查",
+           "reconcile_reason": "对账：未完成原因"}
 
 _QUESTIONS: dict[tuple[str, str], str] = {
     ("register", "name"): "请输入要登记人员的<b>姓名</b>：",
@@ -42,6 +43,7 @@ _QUESTIONS: dict[tuple[str, str], str] = {
     ("talk_schedule", "talk"): "请选择<b>谈话类型</b>：",
     ("talk_schedule", "due"): f"请输入<b>完成期限</b>。{DATE_EXAMPLE}",
     ("bind_group", "unit"): "请选择本群对应的<b>单位</b>：",
+    ("reconcile_reason", "reason"): "请写明这项<b>未完成的原因</b>（最多500字），报告后等待对账确认：",
     ("case_record", "concerned"): "问责案件涉及<b>哪一位</b>？（可输入姓名，重名时写 姓名@单位）",
     ("case_record", "situation"): "适用哪一种<b>追责情形</b>？（可点选或输入编号）",
     ("case_record", "misconduct"): "是否为<b>违纪违法</b>案件？是则按“一案双查”同时开启主体责任和监督责任倒查：",

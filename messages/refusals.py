@@ -12,9 +12,11 @@ from messages.channels import channel_refused
 from messages.delegation import delegation_refused
 from messages.format import INVISIBLE_KINDS, echo, esc
 from messages.inspections import inspect_usage, inspection_refused
+from messages.letters import letter_refused
 from messages.names import say
 
 _ACTIONS = {
+    "confirm_reconcile": "对账确认只能由{纪委}或党委（书记、党委办公室）作出（对账确认人）。",
     "register": "登记人员只能由管理员（党委办公室）操作。",
     "bind_group": "登记群只能由管理员（党委办公室）操作。",
     "create_item": "新建清单事项只能由管理员、{纪委}或党委书记操作。",
@@ -207,6 +209,8 @@ def refusal(error: e.ServiceError) -> str:
                     "发送 /我的清单 查看您能看到的事项。")
         case e.CaseRefused():
             return case_refused(error)
+        case e.LetterRefused():
+            return letter_refused(error)
         case e.DelegationRefused():
             return delegation_refused(error)
         case e.InspectionRefused():

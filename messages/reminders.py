@@ -21,6 +21,7 @@ from messages import (
     decisions,
     delegation,
     inspections,
+    letters,
     names,
     outgoing,
     replies,
@@ -32,7 +33,7 @@ from messages.telegram import Rendered, actions_of, rendered
 
 #: Kinds whose rendering is slow (a chart, a workbook): the sender renders them in a child
 #: process.
-SLOW_KINDS = frozenset({"weekly_chart", "case_draft"})
+SLOW_KINDS = frozenset({"weekly_chart", "case_draft", "letter", "reconcile_sheet"})
 
 
 def render_outbox(kind: str, payload: dict[str, Any], today: date) -> Rendered:
@@ -68,6 +69,12 @@ def outbox_message(kind: str, payload: dict[str, Any], today: date) -> Outgoing:
                         inspections.follow_up_keyboard(payload))
     if kind == "case_draft":
         return case_report.draft_message(payload)
+    if kind == "letter":
+        return letters.letter_message(payload)
+    if kind == "reconcile":
+        return letters.reconcile_message(payload)
+    if kind == "reconcile_sheet":
+        return letters.sheet_message(payload)
     if kind == "no_handle_notice":
         return outgoing.no_handle(payload)
     if kind == "robot_broken_notice":

@@ -36,6 +36,7 @@ from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
 from storage.inspections import InspectionRepo
 from storage.items import ItemRepo
+from storage.letters import LetterRepo
 from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PersonRepo, UnitRepo
@@ -69,6 +70,7 @@ class Tx:
         self.summary = SummaryRepo(conn)
         self.channels = ChannelRepo(conn)
         self.cases = CaseRepo(conn)
+        self.letters = LetterRepo(conn)
         self.decisions = DecisionRepo(conn)  # decisions waiting on someone (issue 22 §6)
         self.delegations = DelegationRepo(conn)
         self.inspections = InspectionRepo(conn)

@@ -27,6 +27,7 @@ from bot.domain.ledger import (
     LedgerFollowUp,
     LedgerInspection,
     LedgerItem,
+    LedgerLine,
     LedgerPerson,
     LedgerReview,
     LedgerTalk,
@@ -110,6 +111,7 @@ class LedgerSnapshot:
             talks=self.talks(), fixes=list(self.fixes()), verdicts=self.verdicts(),
             events=self.events(), person_scores=person_scores, unit_scores=unit_scores,
             score_period=score_period, group_titles=self.group_titles(),
+            reconciliation=self.reconciliation(),
             **self.delegations())
 
     def _rows(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple]:
@@ -143,6 +145,21 @@ class LedgerSnapshot:
                 for r in self._rows(
                     "SELECT id, code, person_id, unit_id, situation_text, finding, handling, "
                     "decided_on, misconduct, typical, status, created_at FROM cases ORDER BY id")]
+
+    def reconciliation(self) -> list[LedgerLine]:
+        """The 责任书's 对账 lines, by year, holder and due date."""
+        def at(text: str | None) -> datetime | None:
+            return datetime.fromisoformat(text) if text else None
+
+        return [LedgerLine(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), at(r[5]), r[6],
+                           r[7], at(r[8]), r[9], at(r[10]), r[11], r[12])
+                for r in self._rows(
+                    "SELECT t.year, t.person_id, i.code, i.title, i.due_date, t.signed_at, "
+                    "l.answer, l.reason, l.answered_at, l.confirmed_by, l.confirmed_at, "
+                    "l.carry, c.code FROM letter_lines l JOIN letters t ON t.id = l.letter_id "
+                    "JOIN items i ON i.id = l.item_id "
+                    "LEFT JOIN items c ON c.id = l.carried_item_id "
+                    "ORDER BY t.year, t.person_id, i.due_date, i.id")]
 
     def inspections(self) -> list[LedgerInspection]:
         """The 监督检查, newest first, each with its four findings and what they became."""

@@ -65,6 +65,13 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
     assert "草稿" not in group and "草稿" not in wecom and "A0001" not in group  # never a group
     draft = tmp_path / "demo-output" / "责任追究情况报告草稿_2026-12-31.xlsx"
     assert openpyxl.load_workbook(draft).sheetnames
+    # one 责任书 from 签字背书 to 对账: signed, reconciled, confirmed, carried over
+    letters = text.split("══════ 责任书：从签字背书到年终对账（模拟 2027 年） ══════")[1]
+    assert "✅ 已签字背书：2027年度党风廉政建设责任书（2 项）" in letters
+    assert "📎 2027年度党风廉政建设责任书_李明.xlsx" in letters
+    assert "未完成，原因：车辆处置需上级审批" in letters
+    assert "📎 2027年度对账表_李明.xlsx" in letters
+    assert "🧾 2027年度对账表" in letters
     assert "出了点问题" not in text  # no handler crashed along the way
     assert "══════ 局纪委工作群 ══════" in capsys.readouterr().out
     ledger = tmp_path / "demo-output" / "四责协同台账_2026-12-06.xlsx"

@@ -31,6 +31,7 @@ from bot.domain.workbook import IMPORT_STATUSES
 OBLIGATIONS, TALKS, FIXES, EVENTS = "履责事项", "约谈", "整改", "履责纪实"
 PERFORMANCE = "完成与响应"
 CASES = "问责"  # confidential: only in a 纪委 member's export (and the console's)
+RECONCILE = "对账"  # the year-end 对账 of the 责任书, line by line (once there is one)
 INSPECTIONS, ASSESSMENTS = "监督检查", "考核"
 
 EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -52,6 +53,9 @@ LEDGER_COLUMNS: dict[str, tuple[str, ...]] = {
     INSPECTIONS: ("编号", "检查日期", "被检查单位", "检查类型", "检查方面", "检查发现",
                   "问题清单编号", "整改编号", "登记人"),
     ASSESSMENTS: ("年度", "单位", "考核结果", "牵头班子成员", "党委评语", "登记时间"),
+    RECONCILE: ("年度", "责任人", "所在单位", "编号", "事项", "截止日期", "签字背书",
+                "责任人报告", "未完成原因", "报告时间", "对账确认人", "对账确认时间", "结转",
+                "结转后编号"),
     PERFORMANCE: ("类别", "名称", "所在单位", "计入事项", "按时完成", "按时完成率", "提醒",
                   "已回应", "回应率", "排名计分"),
 }
@@ -190,6 +194,24 @@ class LedgerReview(NamedTuple):
     parties: tuple[int, ...]
 
 
+class LedgerLine(NamedTuple):
+    """One line of a 责任书's year-end 对账 (bot/domain/letters.py)."""
+
+    year: int
+    holder_id: int
+    code: str
+    title: str
+    due_date: date
+    signed_at: datetime | None  # the 责任书's 签字背书
+    answer: str | None  # "done", "undone"; None: not answered yet
+    reason: str | None
+    answered_at: datetime | None
+    confirmed_by: int | None  # None with confirmed_at: the 整改's 验收销号
+    confirmed_at: datetime | None
+    carry: str | None  # "carry", "drop"
+    carried_code: str | None
+
+
 class Verdict(NamedTuple):
     """A 销号 or 退回 of a 整改 (from the event log)."""
 
@@ -266,6 +288,7 @@ class Ledger:
     delegated_to: Mapping[int, Sequence[str]] = field(default_factory=dict)
     inspections: Sequence[LedgerInspection] | None = None  # None: no such sheet
     assessments: Sequence[LedgerAssessment] | None = None
+    reconciliation: Sequence[LedgerLine] = ()  # the 对账 sheet, when there is any
 
     @property
     def today(self) -> date:

@@ -130,3 +130,9 @@ def split_words(text: str) -> list[str]:
     for sep in "，,；;/":
         text = text.replace(sep, "、")
     return [w.strip() for w in text.split("、") if w.strip()]
+
+
+#: The holder's answer on a year-end 对账 line, and the confirmer's carry-over choice
+#: (bot/domain/letters.py Answer, Carry values).
+ANSWER_NAMES: dict[str, str] = {"done": "已完成", "undone": "未完成"}
+CARRY_NAMES: dict[str, str] = {"carry": "结转下一年度", "drop": "不结转"}

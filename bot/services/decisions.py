@@ -81,8 +81,14 @@ async def extensions(tx: Tx) -> list[PendingDecision]:
     return found
 
 
+async def letters(tx: Tx) -> list[PendingDecision]:
+    """责任书 not signed yet (their holder decides) and 对账 lines waiting for their
+    对账确认 (the 纪委 or the 党委 decide): storage/letters.py."""
+    return await tx.letters.pending_decisions()
+
+
 #: Where pending decisions come from. The 责任书 / 对账 sources join with one line each.
-SOURCES: tuple[DecisionSource, ...] = (acceptances, extensions)
+SOURCES: tuple[DecisionSource, ...] = (acceptances, extensions, letters)
 
 
 def decision_entry(decision: PendingDecision, people: Mapping[int, Person],

@@ -213,6 +213,15 @@ class CaseRefused(ServiceError):
 
 
 @dataclass
+class LetterRefused(ServiceError):
+    """A 责任书 or 对账 step that cannot be taken as asked; the field it is about
+    (bot/domain/letters.py LetterProblem, and letter, line for what was not found)."""
+
+    field: str
+    detail: str = ""
+
+
+@dataclass
 class DelegationRefused(ServiceError):
     """A 分解 that cannot be made as asked, or a parent closed over open children; the
     field it is about (bot/domain/delegation.py DelegationProblem), words in

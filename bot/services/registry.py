@@ -32,6 +32,7 @@ from bot.services.inbox import InboxService
 from bot.services.inspection_flow import InspectionRecordFlow
 from bot.services.inspections import AssessmentService, InspectionService
 from bot.services.items import ItemService
+from bot.services.letters import LetterService
 from bot.services.people import PeopleService
 from bot.services.rectifications import RectificationService
 from bot.services.reminders import ReminderService
@@ -39,6 +40,7 @@ from bot.services.replies import ReplyService
 from bot.services.reply_flows import (
     ExtensionFlow,
     NoteFlow,
+    ReconcileReasonFlow,
     ReportFlow,
     SendBackFlow,
     TalkRecordFlow,
@@ -72,6 +74,7 @@ class Services:
     cases: CaseService  # the 问责 register (confidential)
     decisions: DecisionService  # decisions waiting on someone: digests, /待办, escalation
     delegation: DelegationService  # 责任传导: 分解 and the 温差落差 report
+    letters: LetterService  # 责任书 签字背书 and the year-end 对账
     offload: Offloader  # heavy work (workbooks, charts) in child processes
     inspections: InspectionService  # 监督检查 (the 纪委's)
     assessments: AssessmentService  # 检查考核 results (the 党委's)
@@ -101,11 +104,13 @@ class Services:
                             rules.followups)
         inspections = InspectionService(db, clock, items, fixes, rules.inspections.fix_days,
                                         rules.inspections.plan_days)
+        letters = LetterService(db, clock, rules.letters, calendar, reminders.policy)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
             TalkRecordFlow(talks), TalkScheduleFlow(talks), CaseRecordFlow(cases),
             InspectionRecordFlow(inspections),
+            ReconcileReasonFlow(letters),
         ])
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         summary = SummaryService(db, clock, calendar, rules.weekly)
@@ -117,7 +122,7 @@ class Services:
                    inbox=InboxService(db, clock), offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
-                   cases=cases, decisions=decisions,
+                   cases=cases, letters=letters, decisions=decisions,
                    delegation=DelegationService(db, clock, replies),
                    inspections=inspections,
                    assessments=AssessmentService(db, clock, rules.inspections.grades,
@@ -136,6 +141,7 @@ class Services:
             await self.cases.plan_review_reminders()
             await self.decisions.plan_escalations()
             await self.followups.plan_reminders()
+            await self.letters.plan()
             await self.inbox.prune()
             await self.robots.prune()
 

@@ -9,11 +9,13 @@ from typing import Any, ClassVar
 
 from bot.domain import permissions
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
+from bot.domain.letters import Answer
 from bot.domain.model import Actor, Item
 from bot.domain.transitions import Action, owner_actions
 from bot.services.errors import FutureDate, InvalidDate, StaleButton, UnknownTerm
 from bot.services.flows import MAX_BUTTONS, FlowSpec, FlowState, Step, StepKind, short
 from bot.services.items import parse_date
+from bot.services.letters import LetterService
 from bot.services.people import resolve_person
 from bot.services.replies import Changed, ReplyService, check_new_due_in, check_text
 from bot.services.talks import TalkService, talk_kind
@@ -275,3 +277,27 @@ class TalkScheduleFlow(FlowSpec):
         a = state.answers
         return await self.talks.schedule_in(tx, actor, a["person"], a["talk"],
                                             date.fromisoformat(a["due"]))
+
+
+class ReconcileReasonFlow(FlowSpec):
+    """对账 未完成: the holder says why (the 未完成 button asks; the line is preset)."""
+
+    name = "reconcile_reason"
+    action = "reconcile"
+    steps: ClassVar[tuple[Step, ...]] = (Step("reason", StepKind.TEXT),)
+
+    def __init__(self, letters: LetterService) -> None:
+        self.letters = letters
+
+    def allowed(self, actor: Actor) -> bool:
+        return _bound(actor)  # the line's own check follows
+
+    async def parse_text(self, tx: Tx, step: Step, text: str, state: FlowState) -> tuple[Any, str]:
+        reason = check_text(text, "reason")
+        return reason, reason
+
+    async def finish(self, tx: Tx, actor: Actor, state: FlowState) -> Any:
+        line_id = int(state.answers["line"])
+        view = await self.letters.answer_in(tx, actor, line_id, Answer.UNDONE,
+                                            state.answers["reason"])
+        return view, line_id
