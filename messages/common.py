@@ -69,6 +69,8 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.RECONCILE)
     if roles & (DISCIPLINE_ROLES | {Role.ADMIN}):
         cmds.append(c.EXPORT)
+    if roles & (DISCIPLINE_ROLES | {Role.SECRETARY, Role.MEMBER, Role.ADMIN}):
+        cmds.append(c.CASES)  # what each sees is decided by bot/domain/cases.py
     if roles & {Role.SECRETARY, Role.MEMBER, Role.ADMIN}:
         cmds.append(c.DELEGATE)
     if roles & (DISCIPLINE_ROLES | {Role.SECRETARY, Role.ADMIN}):

@@ -24,7 +24,7 @@ from bot.channels.robots import dingtalk, feishu, wecom
 from bot.channels.robots.kinds import ROBOT_KINDS
 from bot.channels.robots.model import Handle, RobotKind, json_body, markup_safe, usable
 from bot.channels.robots.render import render
-from bot.domain.model import Duty, ItemStatus, ListKind, Person, Role, Unit, UnitKind
+from bot.domain.model import NAME_MAX, Duty, ItemStatus, ListKind, Person, Role, Unit, UnitKind
 from bot.domain.performance import OnTime, Responses
 from bot.domain.responsiveness import NonResponder
 from bot.domain.summary import (
@@ -37,6 +37,7 @@ from bot.domain.summary import (
     summarize,
     to_payload,
 )
+from bot.domain.text import TextRefused, clean_name
 from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES, STATUS_NAMES
 from messages.format import fmt_date
 from messages.outgoing import robot_message
@@ -104,11 +105,20 @@ def handle_values(n: int):
         lambda d: {k: v for k, v in d.items() if v is not None})
 
 
+def stored_name(text: str) -> str | None:
+    """A name as the bot stores one (bot/domain/text.py): never blank, one line, nothing
+    invisible; None for a text that could never be a person's name."""
+    try:
+        return clean_name(text, NAME_MAX)
+    except TextRefused:
+        return None
+
+
 @st.composite
 def people(draw) -> list[Mention]:
     count = draw(st.integers(0, 5))
-    names = draw(st.lists(WORDS.filter(bool), min_size=count, max_size=count,
-                          unique_by=lambda s: s))
+    names = draw(st.lists(WORDS.map(stored_name).filter(bool), min_size=count,
+                          max_size=count, unique_by=lambda s: s))
     return [Mention(name, draw(handle_values(n))) for n, name in enumerate(names)]
 
 
