@@ -138,7 +138,7 @@ _WIDTHS = {"名称": 24, "上级单位": 24, "姓名": 12, "角色": 20, "所在
 _YES_NO = {True: YES, False: NO}
 _CHOICES = {(UNITS, "类型"): UNIT_KIND_NAMES, (ITEMS, "清单类型"): LIST_NAMES,
             (ITEMS, "责任类型"): DUTY_NAMES, (ITEMS, "状态"): IMPORT_STATUSES,
-            (CASES, "违纪违法"): _YES_NO, (CASES, "典型案例"): _YES_NO}
+            (CASES, "一案双查"): _YES_NO, (CASES, "典型案例"): _YES_NO}
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _REQUIRED_FILL = PatternFill("solid", fgColor="FCE4D6")
 _EXAMPLE_FONT = Font(italic=True, color="808080")

@@ -15,7 +15,7 @@ from tests.conftest import snapshot
 from tests.workbooks import to_bytes, workbook
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# 被问责人, 所在单位, 追责情形, 查明问题, 处理, 处理日期, 违纪违法, 典型案例, 登记人
+# 被问责人, 所在单位, 追责情形, 查明问题, 处理, 处理日期, 一案双查, 典型案例, 登记人
 GOOD = [
     ("周支书", None, "4", "对公务接待超标准问题压案不查", "诫勉", date(2026, 11, 2), "是", "是",
      "刘纪委"),
@@ -73,7 +73,7 @@ async def test_cases_are_recorded_with_their_reviews_and_a_second_import_adds_no
     (("周支书", None, "4", "x", None, date(2027, 1, 5), None, None, "刘纪委"),
      "问责 第3行 处理日期: 处理日期 2027-01-05 晚于今天"),
     (("周支书", None, "4", "x", None, None, "可能", None, "刘纪委"),
-     "问责 第3行 违纪违法: 不认识“可能”，可填：是、否"),
+     "问责 第3行 一案双查: 不认识“可能”，可填：是、否"),
     (("周支书", None, "4", "x" * 501, None, None, None, None, "刘纪委"),
      "问责 第3行 查明问题: 太长了（最多500字）"),
 ])
@@ -124,7 +124,7 @@ async def test_the_template_has_the_cases_sheet_explained(services):
     book = workbook()
     assert book.sheetnames[:5] == ["单位", "人员", "清单", "分解", "问责"]
     header = [c.value for c in book["问责"][1]]
-    assert header == ["被问责人", "所在单位", "追责情形", "查明问题", "处理", "处理日期", "违纪违法",
+    assert header == ["被问责人", "所在单位", "追责情形", "查明问题", "处理", "处理日期", "一案双查",
                       "典型案例", "登记人"]
     explained = {(r[0], r[1]) for r in template_help() if len(r) == 4}
     assert all(("问责", column) in explained for column in header)
@@ -145,3 +145,18 @@ async def test_an_office_upload_with_cases_is_refused_in_chat_and_changes_nothin
     text = api.last(admin.id).plain
     assert text.startswith("❌ 没有导入") and "问责案件只能由纪委成员本人导入" in text
     assert await snapshot(bot) == before
+
+
+async def test_the_committee_s_exported_ledger_imports_back_unchanged(services):
+    """The 纪委's 台账 has a 问责 sheet of the same headers (and more): importing it back
+    records nothing twice, even without a 登记人 column."""
+    await services.imports.import_file(CONSOLE, case_book(GOOD), "问责.xlsx")
+    from messages.export import WORDS
+
+    export = await services.export.export_for_console(WORDS)
+    async with services.db.read() as tx:
+        events = await tx.events.count()
+    result = await services.imports.import_file(CONSOLE, export.data, "台账.xlsx")
+    assert (result.cases, result.cases_unchanged) == (0, 2)
+    async with services.db.read() as tx:
+        assert len(await tx.cases.all()) == 2 and await tx.events.count() == events + 1

@@ -262,7 +262,7 @@ async def test_the_ledger_has_a_cases_sheet_for_the_discipline_body_only(bot, ap
     await bot.send(liu, "/export")
     book = book_of(liu)
     rows = list(book["问责"].iter_rows(values_only=True))
-    assert rows[0][:4] == ("编号", "涉及人员", "所在单位", "追责情形")
+    assert rows[0][:4] == ("编号", "被问责人", "所在单位", "追责情形")
     assert rows[1][0] == "A0001" and rows[1][1] == "周支书" and rows[1][7] == "是"
     assert "主体责任倒查：刘纪委负责" in rows[1][10] and "陈书记" in rows[1][10]
     events = [r[3] for r in book["履责纪实"].iter_rows(values_only=True)]

@@ -74,7 +74,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ITEMS: ("编号", "清单类型", "标题", "责任类型", "责任人", "所在单位", "上级事项编号",
             "来源", "截止日期", "状态"),
     DELEGATIONS: ("上级事项编号", "下级事项编号"),
-    CASES: ("被问责人", "所在单位", "追责情形", "查明问题", "处理", "处理日期", "违纪违法",
+    CASES: ("被问责人", "所在单位", "追责情形", "查明问题", "处理", "处理日期", "一案双查",
             "典型案例", "登记人"),
 }
 REQUIRED: dict[str, frozenset[str]] = {
@@ -91,7 +91,7 @@ OPTIONAL_HEADERS: dict[str, frozenset[str]] = {
     PEOPLE: frozenset({"企业微信账号", "飞书ID"}),
     ITEMS: frozenset(),
     DELEGATIONS: frozenset(),
-    CASES: frozenset(),
+    CASES: frozenset({"登记人"}),  # the 纪委's 台账 export has none: its cases are stored
 }
 #: The messenger handles a person may be given in the 人员 sheet, by column.
 HANDLE_COLUMNS: dict[str, Handle] = {
@@ -403,7 +403,7 @@ class CaseRow:
     finding: str
     handling: str | None
     decided_on: date | None
-    misconduct: bool  # 违纪违法: 一案双查
+    misconduct: bool  # a 违纪违法 case: 一案双查
     typical: bool
     recorder: str | None  # the 纪委 member who records it; None: whoever imports
 
@@ -801,7 +801,7 @@ def _read_cases(table: list[dict[str, object]], errors: list[RowError]
         finding = c.limited("查明问题", CASE_FINDING_MAX) or ""
         handling = c.text("处理") or None
         decided_on = c.due("处理日期")
-        misconduct = _yes_no(c, "违纪违法")
+        misconduct = _yes_no(c, "一案双查")
         typical = _yes_no(c, "典型案例")
         recorder = c.name("登记人") or None
         if c.ok:

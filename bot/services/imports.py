@@ -11,9 +11,10 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain import permissions
-from bot.domain.cases import CaseProblem, can_record_cases, check_case
+from bot.domain.cases import FINDING_MAX, CaseProblem, can_record_cases, check_case
 from bot.domain.model import Actor, Person
 from bot.domain.permissions import DISCIPLINE_ROLES
+from bot.domain.text import TextRefused, clean_note
 from bot.domain.workbook import (
     CASES,
     ITEMS,
@@ -245,7 +246,12 @@ class ImportService(ServiceBase):
         if self.cases is None:
             raise RuntimeError("the import has no 问责 register")
         rules = self.cases.rules
-        stored = {(c.person_id, c.unit_id, c.situation, c.finding) for c in await tx.cases.all()}
+        stored_cases = await tx.cases.all()
+        stored = {(c.person_id, c.unit_id, c.situation, c.finding) for c in stored_cases}
+        # a 情形 by its code, or by its words (the 台账's 问责 sheet writes the words as
+        # recorded, which the rules file may have changed since)
+        words = {c.situation_text: c.situation for c in stored_cases} | {
+            s.text: s.code for s in rules.situations.values()}
         errors: list[RowError] = []
         wanted: list[tuple[Actor, CaseDraft]] = []
         first: dict[tuple[int, int, str, str], int] = {}
@@ -254,6 +260,18 @@ class ImportService(ServiceBase):
             line = _CaseLine(r, errors)
             person = await line.person(tx, "被问责人", r.person)
             unit = await line.unit(tx, r.unit) if r.unit else None
+            situation = r.situation if r.situation in rules.situations \
+                else words.get(r.situation, r.situation)
+            if line.ok and person is not None:
+                key = (person.id, person.unit_id if unit is None else unit, situation,
+                       _as_stored(r.finding))
+                if key in first:
+                    line.fail("查明问题", Problem.CASE, "", ("duplicate", str(first[key])))
+                    continue
+                first[key] = r.row
+                if key in stored:  # recorded already (a 台账 imported back): left as it is
+                    known += 1
+                    continue
             recorder = await line.person(tx, "登记人", r.recorder) if r.recorder \
                 else actor.person
             if recorder is None:
@@ -261,7 +279,7 @@ class ImportService(ServiceBase):
             elif not recorder.roles & DISCIPLINE_ROLES:
                 line.fail("登记人", Problem.CASE, recorder.name, ("recorder",))
             try:
-                check_case(r.situation, rules.situations, r.handling, rules.handlings,
+                check_case(situation, rules.situations, r.handling, rules.handlings,
                            r.finding)
             except CaseProblem as problem:
                 column = _CASE_COLUMNS.get(problem.field, "查明问题")
@@ -270,18 +288,9 @@ class ImportService(ServiceBase):
                 line.fail("处理日期", Problem.CASE, r.decided_on.isoformat(), ("decided_on",))
             if not line.ok or person is None or recorder is None:
                 continue
-            key = (person.id, person.unit_id if unit is None else unit, r.situation,
-                   r.finding.strip())
-            if key in first:
-                line.fail("查明问题", Problem.CASE, "", ("duplicate", str(first[key])))
-                continue
-            first[key] = r.row
-            if key in stored:
-                known += 1
-                continue
             wanted.append((Actor(telegram_user_id=recorder.telegram_user_id, person=recorder),
                            CaseDraft(person=f"{person.name}@{line.units[person.unit_id]}",
-                                     situation=r.situation, finding=r.finding,
+                                     situation=situation, finding=r.finding,
                                      handling=r.handling,
                                      decided_on=r.decided_on.isoformat()
                                      if r.decided_on else None,
@@ -324,6 +333,14 @@ def may_import_cases(actor: Actor) -> bool:
 
 #: The column a 问责 line's problem is about, by the register's field (CaseProblem).
 _CASE_COLUMNS = {"situation": "追责情形", "handling": "处理", "finding": "查明问题"}
+
+
+def _as_stored(finding: str) -> str:
+    """查明问题 as the register stores it (cleaned), to tell a case already recorded."""
+    try:
+        return clean_note(finding, FINDING_MAX)
+    except TextRefused:
+        return finding
 
 
 class _CaseLine:
