@@ -8,9 +8,10 @@ entitled (bot/domain/cases.py `can_see_case`), in private, and never pushed to a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from bot.clock import Clock
 from bot.domain.calendar import WorkCalendar
@@ -31,7 +32,6 @@ from bot.domain.cases import (
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
 from bot.domain.inspections import FollowUp, FollowUpTerms
 from bot.domain.model import Actor, Duty, Person, Unit
-from bot.domain.planner import PlanItem, horizon, plan
 from bot.domain.policy import ReminderPolicy
 from bot.domain.target import Target
 from bot.domain.text import TextRefused, clean_note
@@ -47,6 +47,7 @@ from bot.services.errors import (
     text_refused,
 )
 from bot.services.people import resolve_person, resolve_unit
+from bot.services.private_duties import PrivateDuty, plan_private
 from bot.services.reminders import SYSTEM
 from storage.cases import NewCase
 from storage.db import Database, Tx
@@ -207,48 +208,12 @@ class CaseService(ServiceBase):
     async def plan_review_reminders(self) -> int:
         """The 倒查 are duties too: on the reminder policy's days their owner is reminded,
         and once overdue the 纪委书记 and then the 纪委 — in private only, never a group, a
-        robot, the 分管领导 or the 书记. Each stage once (its messages' keys say which went).
-        Returns how many messages were queued."""
+        robot, the 分管领导 or the 书记 (bot/services/private_duties.py). Returns how many
+        messages were queued."""
         if self.calendar is None or self._policy is None:
             return 0
-        now = self.now()
-        today = now.date()
-        policy = await self._policy()
-        if not (self.calendar.is_workday(today) and now.time() >= policy.send_time
-                and not policy.is_quiet(now.time())):
-            return 0
-        async with self.db.read() as tx:
-            open_ = await tx.cases.open_reviews(today + timedelta(days=horizon(policy)))
-            if not open_:
-                return 0
-            keys = await tx.outbox.keys_starting(f"{REVIEW_KIND}:")
-        planned: dict[int, set[str]] = {}
-        for key in keys:  # review_reminder:<review>:<stage>:<person>
-            _, review_id, stage, _ = key.split(":")
-            planned.setdefault(int(review_id), set()).add(stage)
-        by_id = {r.id: (r, code) for r, code in open_}
-        pushes = plan([PlanItem(r.id, r.owner_id, r.unit_id, r.due_date) for r, _ in open_],
-                      planned, today, self.calendar, policy)
-        queued = 0
-        async with self.db.transaction() as tx:
-            people = await tx.persons.all()
-            for push in pushes:
-                review, code = by_id[push.item_id]
-                owner = people.get(review.owner_id)
-                for person_id in review_recipients(review, push.stage.lane.value, people):
-                    person = people.get(person_id)
-                    if person is None or person.telegram_user_id is None:
-                        continue  # private chats only: not bound yet, not told
-                    added = await tx.outbox.add(
-                        dedup_key=f"{REVIEW_KIND}:{review.id}:{push.stage.label}:{person_id}",
-                        target=Target.telegram(person.telegram_user_id), person_id=person_id,
-                        kind=REVIEW_KIND, day=today, now=now, payload={
-                            "code": code, "duty": review.duty.value,
-                            "due": review.due_date.isoformat(), "stage": push.stage.label,
-                            "own": person_id == review.owner_id,
-                            "owner": owner.name if owner else ""})
-                    queued += added is not None
-        return queued
+        return await plan_private(self.db, self.now(), self.calendar, await self._policy(),
+                                  REVIEW_KIND, _open_reviews)
 
     async def finish_review(self, actor: Actor, code: str, duty_word: str,
                             conclusion: str) -> CaseView:
@@ -315,6 +280,21 @@ class CaseService(ServiceBase):
                 reviews=own, names={i: people[i].name for i in ids if i in people},
                 follow_ups=owed.get(case.id, [])))
         return views
+
+
+async def _open_reviews(tx: Tx, due_by: date) -> list[PrivateDuty]:
+    return [_review_duty(review, code) for review, code in await tx.cases.open_reviews(due_by)]
+
+
+def _review_duty(review: Review, code: str) -> PrivateDuty:
+    def payload(stage: str, person_id: int, people: Mapping[int, Person]) -> dict[str, Any]:
+        owner = people.get(review.owner_id)
+        return {"code": code, "duty": review.duty.value, "due": review.due_date.isoformat(),
+                "stage": stage, "own": person_id == review.owner_id,
+                "owner": owner.name if owner else ""}
+
+    return PrivateDuty(review.id, review.owner_id, review.unit_id, review.due_date,
+                       lambda lane, people: review_recipients(review, lane, people), payload)
 
 
 async def _by_code(tx: Tx, code: str) -> Case:

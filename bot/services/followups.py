@@ -9,8 +9,9 @@ once overdue to the 纪委 only, as a 倒查's do; the owner or the 纪委 marks
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import date, datetime
+from typing import Any
 
 from bot.clock import Clock
 from bot.domain.calendar import WorkCalendar
@@ -23,12 +24,11 @@ from bot.domain.inspections import (
     follow_up_dues,
     follow_up_recipients,
 )
-from bot.domain.model import Actor
-from bot.domain.planner import PlanItem, horizon, plan
+from bot.domain.model import Actor, Person
 from bot.domain.policy import ReminderPolicy
-from bot.domain.target import Target
 from bot.services.base import ServiceBase
 from bot.services.errors import CaseRefused, InspectionRefused, NotBound, StaleButton
+from bot.services.private_duties import PrivateDuty, plan_private
 from storage.db import Database, Tx
 
 FOLLOW_UP_KIND = "followup_reminder"  # the outbox's kind: in private only
@@ -106,51 +106,35 @@ class FollowUpService(ServiceBase):
 
     async def plan_reminders(self) -> int:
         """On the reminder policy's days the owner is reminded in private; once overdue,
-        the 纪委书记 and then the 纪委 — never the 分管领导, the 书记, a group or a robot.
-        Each stage once. Returns how many messages were queued."""
+        the 纪委书记 and then the 纪委 — never the 分管领导, the 书记, a group or a robot
+        (bot/services/private_duties.py). Returns how many messages were queued."""
         if self.calendar is None or self._policy is None:
             return 0
-        now = self.now()
-        today = now.date()
-        policy = await self._policy()
-        if not (self.calendar.is_workday(today) and now.time() >= policy.send_time
-                and not policy.is_quiet(now.time())):
-            return 0
-        async with self.db.read() as tx:
-            open_ = await tx.inspections.open_follow_ups(today + timedelta(days=horizon(policy)))
-            if not open_:
-                return 0
-            keys = await tx.outbox.keys_starting(f"{FOLLOW_UP_KIND}:")
-            people = await tx.persons.all()
-        planned: dict[int, set[str]] = {}
-        for key in keys:  # followup_reminder:<follow-up>:<stage>:<person>
-            _, follow_up_id, stage, _ = key.split(":")
-            planned.setdefault(int(follow_up_id), set()).add(stage)
-        by_id = {f.id: (f, code) for f, code in open_}
-        pushes = plan([PlanItem(f.id, f.owner_id, people[f.owner_id].unit_id
-                                if f.owner_id in people else 0, f.due_date)
-                       for f, _ in open_], planned, today, self.calendar, policy)
-        queued = 0
-        async with self.db.transaction() as tx:
-            people = await tx.persons.all()
-            for push in pushes:
-                follow_up, code = by_id[push.item_id]
-                owner = people.get(follow_up.owner_id)
-                for person_id in follow_up_recipients(follow_up, push.stage.lane.value, people):
-                    person = people.get(person_id)
-                    if person is None or person.telegram_user_id is None:
-                        continue  # private chats only: not bound yet, not told
-                    added = await tx.outbox.add(
-                        dedup_key=f"{FOLLOW_UP_KIND}:{follow_up.id}:{push.stage.label}:"
-                                  f"{person_id}",
-                        target=Target.telegram(person.telegram_user_id), person_id=person_id,
-                        kind=FOLLOW_UP_KIND, day=today, now=now, payload={
-                            "id": follow_up.id, "code": code, "kind": follow_up.kind.value,
-                            "due": follow_up.due_date.isoformat(), "stage": push.stage.label,
-                            "own": person_id == follow_up.owner_id,
-                            "owner": owner.name if owner else ""})
-                    queued += added is not None
-        return queued
+        return await plan_private(self.db, self.now(), self.calendar, await self._policy(),
+                                  FOLLOW_UP_KIND, _open_follow_ups)
+
+
+async def _open_follow_ups(tx: Tx, due_by: date) -> list[PrivateDuty]:
+    open_ = await tx.inspections.open_follow_ups(due_by)
+    if not open_:
+        return []
+    people = await tx.persons.all()
+    return [_follow_up_duty(f, code, people) for f, code in open_]
+
+
+def _follow_up_duty(follow_up: FollowUp, code: str,
+                    people: Mapping[int, Person]) -> PrivateDuty:
+    def payload(stage: str, person_id: int, people: Mapping[int, Person]) -> dict[str, Any]:
+        owner = people.get(follow_up.owner_id)
+        return {"id": follow_up.id, "code": code, "kind": follow_up.kind.value,
+                "due": follow_up.due_date.isoformat(), "stage": stage,
+                "own": person_id == follow_up.owner_id, "owner": owner.name if owner else ""}
+
+    owner = people.get(follow_up.owner_id)
+    return PrivateDuty(follow_up.id, follow_up.owner_id, owner.unit_id if owner else 0,
+                       follow_up.due_date,
+                       lambda lane, people: follow_up_recipients(follow_up, lane, people),
+                       payload)
 
 
 def due_of(follow_ups: list[FollowUp], kind: FollowUpKind) -> date | None:
