@@ -250,6 +250,10 @@ def restore(path: Path, database: Path, stamp: str) -> Restored:
     try:
         if database.exists():
             aside = database.with_name(f"{database.name}.before-restore-{stamp}")
+            n = 1
+            while aside.exists() or Path(f"{aside}-wal").exists():  # never over an earlier one
+                n += 1
+                aside = database.with_name(f"{database.name}.before-restore-{stamp}-{n}")
             os.rename(database, aside)
             for extra in ("-wal", "-shm"):
                 side = Path(f"{database}{extra}")
