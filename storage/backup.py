@@ -77,6 +77,9 @@ def backup(source: Path, target: Path) -> BackupResult:
                                      timeout=30)) as src, \
                 closing(sqlite3.connect(partial)) as dst:
             src.backup(dst, pages=PAGES_PER_STEP)
+            # a file that stands alone: opening it (to check or restore it) leaves no -wal
+            # or -shm beside it; a restored database is put in WAL mode again when opened
+            dst.execute("PRAGMA journal_mode = DELETE").fetchone()
             (check,) = dst.execute("PRAGMA integrity_check").fetchone()
             (version,) = dst.execute("PRAGMA user_version").fetchone()
         if check != "ok":
@@ -169,6 +172,8 @@ def remove_file(path: Path) -> bool:
     """Remove one of our old backups; False (and the file stays) if the system refuses."""
     try:
         path.unlink(missing_ok=True)
+        for extra in ("-wal", "-shm"):  # left by someone who opened it in place
+            Path(f"{path}{extra}").unlink(missing_ok=True)
         return True
     except OSError:
         return False

@@ -456,3 +456,38 @@ def test_kill_9_during_backups_leaves_no_half_file_under_a_final_name(tmp_path):
     from storage.backup import remove_leftovers
     assert remove_leftovers(folder, ".bot-", datetime.now(TZ) + timedelta(hours=2))
     assert [n for n in os.listdir(folder) if "partial" in n] == []
+
+
+# --- the real `dutybot run` -------------------------------------------------------------
+
+def test_dutybot_run_takes_one_at_start_restore_waits_for_it_to_stop(tmp_path):
+    from bot.fake_telegram import FakeTelegram
+    from bot.fake_telegram.server import FakeTelegramServer
+    from tests.botprocess import BotProcess
+
+    api = FakeTelegram()
+    server = FakeTelegramServer(api).start()
+    db = tmp_path / "dutybot.db"
+    folder = tmp_path / "backups"
+    bot = BotProcess(api, server, db, tmp_path)
+    try:
+        bot.start()  # no backup yet: the first tick takes one
+        bot.wait_for(lambda: "daily backup" in bot.output(), "the first backup")
+        [name] = [n for n in os.listdir(folder) if not n.startswith(".")]
+        assert BackupNaming("dutybot", ".db").moment(name, TZ).date() == datetime.now(TZ).date()
+        assert f"daily backup {folder / name}: " in bot.output()
+        refusal = dutybot(tmp_path, "restore", str(folder / name), "--yes",
+                          DUTYBOT_DB_PATH=str(db))
+        assert refusal.returncode == 1 and "请先停止 dutybot run" in refusal.stderr
+        bot.settle()
+        bot.stop()
+        bot.start()  # a restart the same day takes none
+        bot.settle()
+        time.sleep(1.5)
+        assert os.listdir(folder) == [name]
+        bot.stop()
+        done = dutybot(tmp_path, "restore", str(folder / name), "--yes", DUTYBOT_DB_PATH=str(db))
+        assert done.returncode == 0, done.stderr
+    finally:
+        bot.kill_if_running()
+        server.stop()
