@@ -403,6 +403,39 @@ def test_restore_of_a_good_backup_says_so_in_one_line(office, capsys):
     assert "原数据库另存为" in out[0]
 
 
+def test_an_older_backup_is_brought_up_to_the_current_schema(office, capsys):
+    old = office / "old.db"
+    with closing(sqlite3.connect(old)) as conn:
+        for version, _name, sql in migration_scripts():
+            if version > 8:
+                break
+            conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+        with conn:
+            conn.execute("INSERT INTO units (name, kind, created_at) "
+                         "VALUES ('旧单位', 'department', '2026-01-05')")
+    capsys.readouterr()
+    assert restore(str(old), "--yes") == 0
+    assert f"结构版本 8 已升级到 {LATEST}" in capsys.readouterr().out
+    with closing(sqlite3.connect(office / "bot.db")) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+        assert conn.execute("SELECT name FROM units").fetchall() == [("旧单位",)]
+
+
+@pytest.mark.parametrize(("answer", "code"), [("no", 1), ("", 1), ("yes", 0)])
+def test_in_a_terminal_restore_asks_first(office, capsys, monkeypatch, answer, code):
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True, raising=False)
+    asked = []
+    monkeypatch.setattr("builtins.input", lambda prompt: asked.append(prompt) or answer)
+    capsys.readouterr()
+    assert restore(str(office / "good.db")) == code
+    assert len(asked) == 1 and "输入 yes 确认" in asked[0]
+    if code:
+        assert "已取消" in refused(capsys)
+        assert unchanged(office)
+    else:
+        assert not unchanged(office)  # the old database was kept aside
+
+
 # --- kill -9 in the middle of a copy ----------------------------------------------------
 
 _COPIER = """
