@@ -13,7 +13,6 @@ import sqlite3
 import tempfile
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Protocol
@@ -150,9 +149,10 @@ def make_folder(folder: Path) -> None:
 LEFTOVER_AGE = 3600  # seconds: a partial copy this old is no copy in progress
 
 
-def remove_leftovers(folder: Path, prefix: str, now: datetime) -> list[str]:
+def remove_leftovers(folder: Path, prefix: str, now: float) -> list[str]:
     """Partial copies (`<prefix>….partial` and their journals) left by a process killed
-    while copying, once they are an hour old; what was removed."""
+    while copying, once they are an hour old by the files' own time (`now`: time.time());
+    what was removed."""
     removed = []
     for name in folder_names(folder):
         if not (name.startswith(prefix) and name.endswith(
@@ -160,7 +160,7 @@ def remove_leftovers(folder: Path, prefix: str, now: datetime) -> list[str]:
             continue
         path = folder / name
         try:
-            if now.timestamp() - path.stat().st_mtime > LEFTOVER_AGE:
+            if now - path.stat().st_mtime > LEFTOVER_AGE:
                 path.unlink()
                 removed.append(name)
         except OSError:

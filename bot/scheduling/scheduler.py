@@ -40,6 +40,9 @@ class Scheduler:
         self._backup: asyncio.Task[object] | None = None  # the daily backup, while it runs
 
     def start(self) -> None:
+        policy = self.services.backups.policy
+        log.info("daily backups into %s at %s (keeping %d daily, %d weekly)", policy.folder,
+                 policy.at.strftime("%H:%M"), policy.keep_daily, policy.keep_weekly)
         if self.app is not None:
             # coalesce + no misfire limit: a tick missed while busy or asleep runs once, late
             self.app.job_queue.run_repeating(

@@ -113,7 +113,7 @@ class BackupService:
     def _take(self, target: Path) -> BackupResult:
         make_folder(self.policy.folder)
         # halves of copies a killed run left under hidden names (never under a final one)
-        remove_leftovers(self.policy.folder, f".{self.naming.stem}-", self.clock.now())
+        remove_leftovers(self.policy.folder, f".{self.naming.stem}-", time.time())
         return self.engine.take(target)
 
     async def _tell_admins(self, now: datetime, error: BackupError,
