@@ -1,4 +1,5 @@
-"""`dutybot run | demo | migrate | backup | invite | template | import | export | channel`."""
+"""`dutybot run | demo | migrate | backup | restore | invite | template | import | export |
+channel`."""
 
 from __future__ import annotations
 
@@ -141,6 +142,81 @@ def cmd_migrate(settings: Settings) -> int:
     applied = asyncio.run(_migrate(settings))
     print(f"{settings.db_path}: applied migrations {applied}" if applied
           else f"{settings.db_path}: schema is up to date")
+    return 0
+
+
+async def _after_restore(settings: Settings, source: Path, version: int,
+                         aside: Path | None) -> list[int]:
+    """The restored copy brought up to this program's schema, and the restore recorded in
+    its 履责纪实."""
+    from datetime import datetime
+
+    from bot.domain.model import CONSOLE
+
+    db = await Database.open(settings.db_path)
+    try:
+        applied = await db.migrate()
+        async with db.transaction() as tx:
+            await tx.events.record(CONSOLE, datetime.now(settings.tz), "database_restored",
+                                   "database", settings.db_path.name, file=str(source),
+                                   schema_version=version,
+                                   kept_as=str(aside) if aside is not None else None)
+        return applied
+    finally:
+        await db.close()
+
+
+def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
+    """A backup put back in the database's place, after checking it is a whole dutybot
+    database of this program's schema or older; never while a bot runs on the database
+    (its run lock is held until the restore is done, so none starts meanwhile). The
+    database it replaces is kept as `<name>.before-restore-<time>`. Without a terminal to
+    ask, `--yes` is required: nothing is replaced on a guess."""
+    from datetime import datetime
+
+    from messages.cli import (
+        restore_declined,
+        restore_locked,
+        restore_needs_yes,
+        restore_not_copied,
+        restore_question,
+        restore_refused,
+        restored,
+    )
+    from storage.backup import RestoreError, check_backup, restore
+    from storage.db import migration_scripts
+
+    path = Path(source)
+    latest = migration_scripts()[-1][0]
+    try:
+        version = check_backup(path, latest, settings.db_path)
+    except RestoreError as exc:
+        print(f"dutybot: restore: {restore_refused(exc)}", file=sys.stderr)
+        return 1
+    settings.check_db_writable()
+    try:
+        with hold_run_lock(settings.db_path):
+            if not yes:
+                if not sys.stdin.isatty():
+                    print(f"dutybot: restore: {restore_needs_yes(settings.db_path)}",
+                          file=sys.stderr)
+                    return 1
+                answer = input(restore_question(path, settings.db_path, version))
+                if answer.strip().lower() not in ("yes", "y", "是"):
+                    print(f"dutybot: restore: {restore_declined()}", file=sys.stderr)
+                    return 1
+            stamp = datetime.now(settings.tz).strftime("%Y%m%d-%H%M%S")
+            try:
+                done = restore(path, settings.db_path, stamp)
+            except BackupError as exc:
+                print(f"dutybot: restore: {restore_not_copied(path, str(exc))}",
+                      file=sys.stderr)
+                return 1
+            asyncio.run(_after_restore(settings, path, version, done.aside))
+    except RunLocked as other:
+        print(f"dutybot: restore: {restore_locked(other.db_path, other.pid)}", file=sys.stderr)
+        return 1
+    print(restored(path, settings.db_path, version, latest, done.aside))
     return 0
 
 
@@ -477,6 +553,11 @@ def main(argv: list[str] | None = None) -> int:
     copy = sub.add_parser("backup", help="copy the live database consistently, even while "
                                          "the bot runs")
     copy.add_argument("file", help="where to write the copy (must not exist yet)")
+    back = sub.add_parser("restore", help="put a backup back in the database's place "
+                                          "(checked first; the bot must be stopped)")
+    back.add_argument("file", help="the backup file (dutybot backup or the daily backup)")
+    back.add_argument("--yes", action="store_true",
+                      help="do not ask for confirmation (required when not run in a terminal)")
     template = sub.add_parser("template", help="write a blank import workbook (.xlsx) with "
                                                "its 说明 sheet")
     template.add_argument("file", help="where to write it (must not exist yet)")
@@ -504,6 +585,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_migrate(settings)
         if args.command == "backup":
             return cmd_backup(settings, args.file)
+        if args.command == "restore":
+            return cmd_restore(settings, args.file, args.yes)
         if args.command == "invite":
             return cmd_invite(settings, args.name, args.unit, args.all_unbound)
         if args.command == "template":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -39,6 +40,11 @@ class Settings(BaseSettings):
     invite_days: int = Field(default=7, ge=1, le=365, alias="DUTYBOT_INVITE_DAYS")
     # 保密 mode: pushes to office group robots carry codes, statuses and dates only
     confidential: bool = Field(default=False, alias="DUTYBOT_CONFIDENTIAL")
+    # the daily backup `dutybot run` takes (bot/services/backups.py): where, when, how many
+    backup_dir: Path | None = Field(default=None, alias="DUTYBOT_BACKUP_DIR")
+    backup_time: str = Field(default="02:30", alias="DUTYBOT_BACKUP_TIME")
+    backup_keep_daily: int = Field(default=7, ge=1, le=366, alias="DUTYBOT_BACKUP_KEEP_DAILY")
+    backup_keep_weekly: int = Field(default=4, ge=0, le=520, alias="DUTYBOT_BACKUP_KEEP_WEEKLY")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -53,6 +59,14 @@ class Settings(BaseSettings):
                     f"got {value!r}"
                 ) from exc
         return value
+
+    @field_validator("backup_time")
+    @classmethod
+    def _check_backup_time(cls, value: str) -> str:
+        match = re.fullmatch(r"\s*([01]?[0-9]|2[0-3])[:：]([0-5][0-9])\s*", value)
+        if match is None:
+            raise ValueError(f"应为办公时区的时:分（如 02:30），现为 {value!r}")
+        return f"{int(match[1]):02d}:{match[2]}"
 
     @field_validator("timezone")
     @classmethod
@@ -94,6 +108,17 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def backup_folder(self) -> Path:
+        """Where the daily backups go: DUTYBOT_BACKUP_DIR, else `backups/` beside the
+        database."""
+        return self.backup_dir or self.db_path.absolute().parent / "backups"
+
+    @property
+    def backup_at(self) -> time:
+        hour, minute = self.backup_time.split(":")
+        return time(int(hour), int(minute))
 
     @property
     def api_url(self) -> str:

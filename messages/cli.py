@@ -9,7 +9,7 @@ import errno as errnos
 import os
 from pathlib import Path
 
-from storage.backup import BackupError, BackupProblem
+from storage.backup import BackupError, BackupProblem, RestoreError, RestoreProblem
 
 _REASONS = {
     errnos.EACCES: "没有写入权限",
@@ -70,3 +70,60 @@ def run_locked(db_path: Path, pid: int | None) -> str:
     who = f"进程 {pid}" if pid is not None else "另一个进程"
     return (f"数据库 {db_path} 已有一个机器人在运行（{who}），本次不启动：同一个数据库只能由"
             "一个 dutybot run 使用，否则提醒会发两遍。如要重启，请先停止正在运行的那个。")
+
+
+# --- dutybot restore FILE ---------------------------------------------------------------
+
+def restore_refused(error: RestoreError) -> str:
+    """Why a backup is not restored, and what to do instead; nothing was changed."""
+    path = error.path
+    match error.problem:
+        case RestoreProblem.NO_FILE:
+            return f"找不到备份文件 {path}：请检查路径（自动备份在 DUTYBOT_BACKUP_DIR 里）。数据库未改动。"
+        case RestoreProblem.SAME_FILE:
+            return f"{path} 就是当前数据库本身：请给出一个备份文件。数据库未改动。"
+        case RestoreProblem.UNREADABLE:
+            return f"无法读取 {path}（{error.detail}）：请检查文件权限。数据库未改动。"
+        case RestoreProblem.NOT_A_DATABASE:
+            return f"{path} 不是 SQLite 数据库文件：请选择 dutybot 备份（.db）文件。数据库未改动。"
+        case RestoreProblem.FOREIGN:
+            return (f"{path} 是 SQLite 数据库，但不是 dutybot 的数据库（没有它的表和结构版本）："
+                    "请选择 dutybot backup 或自动备份生成的文件。数据库未改动。")
+        case RestoreProblem.DAMAGED:
+            return (f"备份 {path} 未通过完整性检查（{error.detail}）：请换一个较早的备份。"
+                    "数据库未改动。")
+        case RestoreProblem.NEWER:
+            return (f"备份 {path} 来自更新版本的 dutybot（结构版本 {error.version}，本程序最高 "
+                    f"{error.latest}）：请先升级 dutybot 再恢复。数据库未改动。")
+    raise ValueError(f"no text for {error.problem}")
+
+
+def restore_locked(db_path: Path, pid: int | None) -> str:
+    who = f"进程 {pid}" if pid is not None else "另一个进程"
+    return (f"数据库 {db_path} 正由运行中的机器人使用（{who}）：请先停止 dutybot run，"
+            "再恢复。数据库未改动。")
+
+
+def restore_needs_yes(db_path: Path) -> str:
+    return (f"恢复会替换数据库 {db_path}（原文件会另存）：不在终端中运行时，请加 --yes 确认。"
+            "数据库未改动。")
+
+
+def restore_question(path: Path, db_path: Path, version: int) -> str:
+    return (f"将用备份 {path}（结构版本 {version}）替换数据库 {db_path}，"
+            "原数据库另存为 *.before-restore-时间。输入 yes 确认：")
+
+
+def restore_declined() -> str:
+    return "未确认，已取消。数据库未改动。"
+
+
+def restore_not_copied(path: Path, reason: str) -> str:
+    return f"无法把 {path} 复制到数据库位置（{reason}）：请检查磁盘空间和权限。数据库未改动。"
+
+
+def restored(path: Path, db_path: Path, version: int, latest: int, aside: Path | None) -> str:
+    schema = (f"结构版本 {version} 已升级到 {latest}" if version < latest
+              else f"结构版本 {latest}")
+    kept = f"；原数据库另存为 {aside}" if aside is not None else ""
+    return f"已从 {path} 恢复数据库 {db_path}（{schema}，完整性检查通过）{kept}。"

@@ -125,6 +125,7 @@ EVENT_NAMES: dict[str, str] = {
     "invite.reissued": "重发邀请",
     "group.bound": "登记群",
     "group_moved": "群升级",
+    "database_restored": "从备份恢复数据库",
     "import.applied": "导入台账",
     "case.recorded": "登记问责案件",
     "case.review_opened": "开启倒查",

@@ -16,6 +16,7 @@ from bot.domain.obligations import TRIGGER_NAMES
 from bot.domain.policy import ReminderPolicy, format_quiet_hours, format_time
 from bot.domain.summary import from_payload
 from messages import (
+    backups,
     case_report,
     cases,
     decisions,
@@ -102,6 +103,7 @@ _NOTICES: dict[str, tuple[Callable[[dict[str, Any], date], str],
     "item_verified": (replies.item_verified, None),
     "item_returned": (replies.item_returned, replies.returned_keyboard),
     "item_delegated": (delegation.delegated_notice, delegation.delegated_keyboard),
+    "backup_failed_notice": (backups.backup_failed_notice, None),  # bot/services/backups.py
 }
 
 

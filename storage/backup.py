@@ -1,7 +1,7 @@
 """A consistent copy of the live database, taken while the bot runs.
 
-SQLite's online backup API copies page by page and restarts a step when a writer changed
-what it had copied, so the copy is one moment's state, not a torn file. The copy is made
+SQLite's online backup API copies the database as one read transaction sees it, so the
+copy is one moment's state, not a torn file. The copy is made
 under a fresh hidden name beside the target and gets the target's name only when whole
 and checked; whatever fails, nothing half-written stays behind.
 """
@@ -15,8 +15,13 @@ from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Protocol
 
-PAGES_PER_STEP = 1024  # let the bot's writes in between steps
+# All at once, in one read transaction: the bot's database is in WAL mode, where a reader
+# never holds up a writer, so the copy is one moment's state and the bot writes on
+# meanwhile. (Copied in steps, every write in between would restart the copy from the
+# beginning: on a busy bot a large database might never finish.)
+PAGES_PER_STEP = -1
 
 
 class BackupProblem(Enum):
@@ -71,6 +76,9 @@ def backup(source: Path, target: Path) -> BackupResult:
                                      timeout=30)) as src, \
                 closing(sqlite3.connect(partial)) as dst:
             src.backup(dst, pages=PAGES_PER_STEP)
+            # a file that stands alone: opening it (to check or restore it) leaves no -wal
+            # or -shm beside it; a restored database is put in WAL mode again when opened
+            dst.execute("PRAGMA journal_mode = DELETE").fetchone()
             (check,) = dst.execute("PRAGMA integrity_check").fetchone()
             (version,) = dst.execute("PRAGMA user_version").fetchone()
         if check != "ok":
@@ -83,6 +91,181 @@ def backup(source: Path, target: Path) -> BackupResult:
     except OSError as exc:
         raise BackupError(BackupProblem.NOT_WRITABLE, folder, errno=exc.errno) from None
     finally:
-        for leftover in (partial, Path(f"{partial}-journal")):
+        for leftover in (partial, *(Path(f"{partial}{e}") for e in ("-journal", "-wal", "-shm"))):
             leftover.unlink(missing_ok=True)
     return BackupResult(path=target, size=target.stat().st_size, schema_version=version)
+
+
+# --- the engine's backup: one seam, chosen by the database in use --------------------------
+
+class BackupEngine(Protocol):
+    """How this database is copied while it runs. SQLite: the online backup API (below).
+    PostgreSQL (`DUTYBOT_DATABASE_URL`, a later step) adds its own engine here, running
+    `pg_dump --format=custom`, and `backup_engine` picks it; the schedule, the names, the
+    rotation and the admins' notice (bot/services/backups.py) stay as they are."""
+
+    suffix: str  # what the engine's files end in
+
+    def take(self, target: Path) -> BackupResult: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SqliteBackup:
+    database: Path
+    suffix: str = ".db"
+
+    def take(self, target: Path) -> BackupResult:
+        return backup(self.database, target)
+
+
+def backup_engine(db_path: Path) -> BackupEngine:
+    """The backup of the database in use (only SQLite so far)."""
+    return SqliteBackup(db_path)
+
+
+# --- the backup folder ------------------------------------------------------------------
+
+def folder_names(folder: Path) -> list[str]:
+    """The names in the backup folder (none when it does not exist yet or cannot be read:
+    then the backup itself fails, and says why)."""
+    try:
+        return [entry.name for entry in os.scandir(folder) if entry.is_file()]
+    except OSError:
+        return []
+
+
+def make_folder(folder: Path) -> None:
+    """The backup folder, made if missing; a BackupError when it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise BackupError(BackupProblem.NOT_A_FOLDER, folder) from None
+    except OSError as exc:
+        raise BackupError(BackupProblem.NOT_WRITABLE, folder, errno=exc.errno) from None
+    if not folder.is_dir():
+        raise BackupError(BackupProblem.NOT_A_FOLDER, folder)
+
+
+LEFTOVER_AGE = 3600  # seconds: a partial copy this old is no copy in progress
+
+
+def remove_leftovers(folder: Path, prefix: str, now: float) -> list[str]:
+    """Partial copies (`<prefix>….partial` and their journals) left by a process killed
+    while copying, once they are an hour old by the files' own time (`now`: time.time());
+    what was removed."""
+    removed = []
+    for name in folder_names(folder):
+        if not (name.startswith(prefix) and name.endswith(
+                (".partial", ".partial-journal", ".partial-wal", ".partial-shm"))):
+            continue
+        path = folder / name
+        try:
+            if now - path.stat().st_mtime > LEFTOVER_AGE:
+                path.unlink()
+                removed.append(name)
+        except OSError:
+            continue
+    return removed
+
+
+def remove_file(path: Path) -> bool:
+    """Remove one of our old backups; False (and the file stays) if the system refuses."""
+    try:
+        path.unlink(missing_ok=True)
+        for extra in ("-wal", "-shm"):  # left by someone who opened it in place
+            Path(f"{path}{extra}").unlink(missing_ok=True)
+        return True
+    except OSError:
+        return False
+
+
+# --- restore ----------------------------------------------------------------------------
+
+#: Tables every dutybot database has (storage/migrations/0001_initial.sql): a file without
+#: them is someone else's SQLite database.
+OUR_TABLES = frozenset({"units", "persons", "items", "events", "processed_updates"})
+
+
+class RestoreProblem(Enum):
+    NO_FILE = "no such file"
+    SAME_FILE = "the file is the database itself"
+    UNREADABLE = "cannot read"
+    NOT_A_DATABASE = "not an SQLite database"
+    FOREIGN = "not a dutybot database"
+    DAMAGED = "integrity check failed"
+    NEWER = "newer schema"
+
+
+class RestoreError(Exception):
+    def __init__(self, problem: RestoreProblem, path: Path, *, detail: str = "",
+                 version: int = 0, latest: int = 0) -> None:
+        super().__init__(f"{problem.value}: {path}" + (f": {detail}" if detail else ""))
+        self.problem = problem
+        self.path = path
+        self.detail = detail
+        self.version = version
+        self.latest = latest
+
+
+def check_backup(path: Path, latest: int, database: Path | None = None) -> int:
+    """The schema version of a dutybot backup that may be restored; a RestoreError naming
+    why not otherwise. Our schema version is SQLite's `user_version`, which every migration
+    sets (storage/db.py); nothing is written to the file."""
+    if not path.is_file():
+        raise RestoreError(RestoreProblem.NO_FILE, path)
+    if database is not None and database.exists() and path.resolve() == database.resolve():
+        raise RestoreError(RestoreProblem.SAME_FILE, path)
+    try:
+        with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                                     timeout=30)) as conn:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version < 1 or not tables >= OUR_TABLES:
+                raise RestoreError(RestoreProblem.FOREIGN, path)
+            if version > latest:
+                raise RestoreError(RestoreProblem.NEWER, path, version=version, latest=latest)
+            (check,) = conn.execute("PRAGMA integrity_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise RestoreError(RestoreProblem.NOT_A_DATABASE, path, detail=str(exc)) from None
+        raise RestoreError(RestoreProblem.UNREADABLE, path, detail=str(exc)) from None
+    if check != "ok":
+        raise RestoreError(RestoreProblem.DAMAGED, path, detail=str(check))
+    return version
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    database: Path
+    version: int  # of the backup, before it was migrated
+    aside: Path | None  # where the database it replaced now is
+
+
+def restore(path: Path, database: Path, stamp: str) -> Restored:
+    """Put a checked backup in the database's place; the database it replaces (with its
+    WAL and shared-memory files) is renamed to `<name>.before-restore-<stamp>`, not
+    removed. The caller holds the run lock and has checked the file (check_backup). The
+    copy is made with the backup API under a hidden name beside the database, so the
+    database's name only ever holds a whole file: the one before, or the restored one."""
+    database = database.absolute()
+    staging = database.with_name(f".{database.name}.restore-{stamp}")
+    result = backup(path, staging)  # a whole, checked copy (the backup's WAL included)
+    aside = None
+    try:
+        if database.exists():
+            aside = database.with_name(f"{database.name}.before-restore-{stamp}")
+            n = 1
+            while aside.exists() or Path(f"{aside}-wal").exists():  # never over an earlier one
+                n += 1
+                aside = database.with_name(f"{database.name}.before-restore-{stamp}-{n}")
+            os.rename(database, aside)
+            for extra in ("-wal", "-shm"):
+                side = Path(f"{database}{extra}")
+                if side.exists():
+                    os.rename(side, f"{aside}{extra}")
+        os.rename(staging, database)
+    except BaseException:
+        staging.unlink(missing_ok=True)
+        raise
+    return Restored(database=database, version=result.schema_version, aside=aside)

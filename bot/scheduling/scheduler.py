@@ -37,8 +37,12 @@ class Scheduler:
         self._task: asyncio.Task[None] | None = None
         self._robots_task: asyncio.Task[None] | None = None
         self._ticks: asyncio.Task[None] | None = None
+        self._backup: asyncio.Task[object] | None = None  # the daily backup, while it runs
 
     def start(self) -> None:
+        policy = self.services.backups.policy
+        log.info("daily backups into %s at %s (keeping %d daily, %d weekly)", policy.folder,
+                 policy.at.strftime("%H:%M"), policy.keep_daily, policy.keep_weekly)
         if self.app is not None:
             # coalesce + no misfire limit: a tick missed while busy or asleep runs once, late
             self.app.job_queue.run_repeating(
@@ -62,6 +66,7 @@ class Scheduler:
             self._ticks.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticks
+        await self.backup_done()  # a copy under way is finished (or its half removed)
         for task in (self._task, self._robots_task):
             if task is None:
                 continue
@@ -73,6 +78,7 @@ class Scheduler:
                     await task
 
     async def tick(self) -> None:
+        self._start_backup()
         try:
             planned = await self.services.tick()
         except Exception:
@@ -82,6 +88,26 @@ class Scheduler:
             log.info("planned %s reminders", planned)
         self._wake.set()
         self._robots_wake.set()
+
+    def _start_backup(self) -> None:
+        """The daily backup, when due, beside the planning: it runs in a thread of its own
+        (bot/services/backups.py), so neither the tick nor any chat waits for it."""
+        if self._stopping or (self._backup is not None and not self._backup.done()):
+            return
+        self._backup = asyncio.create_task(self._backup_if_due(), name="dutybot-backup")
+
+    async def _backup_if_due(self) -> object:
+        try:
+            return await self.services.backups.run_if_due()
+        except Exception:
+            log.exception("daily backup failed; the next tick tries again")
+            return None
+
+    async def backup_done(self) -> object:
+        """Wait for the backup under way, if any; what it returned."""
+        if self._backup is None:
+            return None
+        return await asyncio.shield(self._backup)
 
     async def _tick(self, _context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.tick()

@@ -17,6 +17,7 @@ from bot.domain.calendar import WorkCalendar
 from bot.domain.vocabulary import configure_body
 from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
+from bot.services.backups import BackupPolicy, BackupService
 from bot.services.case_flow import CaseRecordFlow
 from bot.services.cases import CaseService
 from bot.services.channels import ChannelService
@@ -49,6 +50,7 @@ from bot.services.reply_flows import (
 from bot.services.robots import RobotOutbox
 from bot.services.summary import SummaryService
 from bot.services.talks import TalkService
+from storage.backup import backup_engine
 from storage.db import Database
 
 
@@ -79,6 +81,7 @@ class Services:
     inspections: InspectionService  # 监督检查 (the 纪委's)
     assessments: AssessmentService  # 检查考核 results (the 党委's)
     followups: FollowUpService  # a case's 书面检讨 and 深刻检查 (confidential)
+    backups: BackupService  # the daily backup `dutybot run` takes by itself
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None,
@@ -127,7 +130,8 @@ class Services:
                    inspections=inspections,
                    assessments=AssessmentService(db, clock, rules.inspections.grades,
                                                  summary.performance),
-                   followups=FollowUpService(db, clock, calendar, reminders.policy))
+                   followups=FollowUpService(db, clock, calendar, reminders.policy),
+                   backups=_backups(settings, db, clock))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
@@ -159,3 +163,11 @@ class Services:
 
     async def close(self) -> None:
         await self.db.close()
+
+
+def _backups(settings: Settings, db: Database, clock: Clock) -> BackupService:
+    policy = BackupPolicy(folder=settings.backup_folder, at=settings.backup_at,
+                          keep_daily=settings.backup_keep_daily,
+                          keep_weekly=settings.backup_keep_weekly)
+    return BackupService(db, clock, backup_engine(settings.db_path), policy,
+                         settings.admin_ids, stem=settings.db_path.stem)
