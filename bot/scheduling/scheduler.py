@@ -75,6 +75,7 @@ class Scheduler:
     async def tick(self) -> None:
         try:
             planned = await self.services.tick()
+            await self.services.webhook.note_tick()  # what GET /healthz reports
         except Exception:
             log.exception("planning tick failed; the next tick tries again")
             return

@@ -47,6 +47,7 @@ from bot.services.reply_flows import (
 from bot.services.robots import RobotOutbox
 from bot.services.summary import SummaryService
 from bot.services.talks import TalkService
+from bot.services.webhook import WebhookService
 from storage.db import Database
 
 
@@ -76,6 +77,7 @@ class Services:
     inspections: InspectionService  # 监督检查 (the 纪委's)
     assessments: AssessmentService  # 检查考核 results (the 党委's)
     followups: FollowUpService  # a case's 书面检讨 and 深刻检查 (confidential)
+    webhook: WebhookService  # the webhook's secret token, /healthz (issue 23)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None,
@@ -122,7 +124,8 @@ class Services:
                    inspections=inspections,
                    assessments=AssessmentService(db, clock, rules.inspections.grades,
                                                  summary.performance),
-                   followups=FollowUpService(db, clock, calendar, reminders.policy))
+                   followups=FollowUpService(db, clock, calendar, reminders.policy),
+                   webhook=WebhookService(db, clock))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
