@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -27,7 +28,7 @@ from bot.config import Settings
 from bot.inbound.dispatcher import Dispatcher
 from bot.inbound.handling import handle
 from bot.inbound.poller import ALLOWED_UPDATES, Poller
-from bot.inbound.webhook import WebhookServer
+from bot.inbound.webhook import WebhookFailed, WebhookServer
 from bot.scheduling.rate_limit import SlidingWindowRateLimiter
 from bot.scheduling.robot_sender import RobotSender
 from bot.scheduling.scheduler import Scheduler
@@ -53,6 +54,7 @@ from handlers import (
 )
 from handlers.common import reply, toast
 from handlers.context import BotData, DutyContext
+from messages.cli import webhook_listen_failed, webhook_refused
 from messages.commands import menu
 from messages.common import internal_error
 
@@ -161,9 +163,17 @@ async def start_webhook(app: Application) -> None:
     host, port = settings.listen_address
     data.webhook = WebhookServer(data.services.inbox, secret, settings.webhook_path, host, port,
                                  data.services.webhook.health, data.dispatcher.wake)
-    await data.webhook.start()
-    await app.bot.set_webhook(str(settings.webhook_url), secret_token=secret,
-                              allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    try:
+        await data.webhook.start()
+    except OSError as exc:
+        raise WebhookFailed(webhook_listen_failed(settings.listen, exc.strerror or str(exc))
+                            ) from None
+    try:
+        await app.bot.set_webhook(str(settings.webhook_url), secret_token=secret,
+                                  allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    except TelegramError as exc:
+        await data.webhook.stop()
+        raise WebhookFailed(webhook_refused(exc.message)) from None
     log.info("webhook mode: listening on %s:%s; Telegram posts to https://%s",
              host, data.webhook.port, urlsplit(str(settings.webhook_url)).netloc)
 
@@ -215,7 +225,11 @@ async def serve(app: Application) -> None:
         loop.add_signal_handler(signum, stop.set)
     await app.initialize()
     try:
-        await on_run(app)
+        try:
+            await on_run(app)
+        except BaseException:  # webhook mode could not start: what did start stops first
+            await on_stop(app)
+            raise
         await app.start()
         try:
             await stop.wait()

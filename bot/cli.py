@@ -95,6 +95,7 @@ def cmd_run(settings: Settings) -> int:
 
 def _run(settings: Settings, token: str) -> int:
     from bot.app import build_application, serve
+    from bot.inbound.webhook import WebhookFailed
 
     load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
     problem = asyncio.run(_check_api(settings, token))
@@ -102,7 +103,11 @@ def _run(settings: Settings, token: str) -> int:
         print(f"dutybot: {problem}", file=sys.stderr)
         return 1
     setup_logging(token)
-    asyncio.run(serve(build_application(settings, token)))
+    try:
+        asyncio.run(serve(build_application(settings, token)))
+    except WebhookFailed as exc:  # webhook mode could not start: one line, no traceback
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -70,3 +70,15 @@ def run_locked(db_path: Path, pid: int | None) -> str:
     who = f"进程 {pid}" if pid is not None else "另一个进程"
     return (f"数据库 {db_path} 已有一个机器人在运行（{who}），本次不启动：同一个数据库只能由"
             "一个 dutybot run 使用，否则提醒会发两遍。如要重启，请先停止正在运行的那个。")
+
+
+def webhook_listen_failed(address: str, reason: str) -> str:
+    """Webhook mode: the --listen address cannot be bound."""
+    return (f"无法在 {address} 上监听（{reason}）：请检查 --listen / DUTYBOT_LISTEN，"
+            "端口是否已被占用，或另有一个 dutybot 在运行。")
+
+
+def webhook_refused(description: str) -> str:
+    """Webhook mode: Telegram refused setWebhook (its own words kept, for the operator)."""
+    return (f"Telegram 拒绝设置 Webhook（{description}）：请检查 --webhook-url / "
+            "DUTYBOT_WEBHOOK_URL 是否为公网可访问的 https 地址，端口为 443、80、88 或 8443。")

@@ -524,3 +524,61 @@ def test_healthz_answers_503_when_the_database_is_not_reachable(tmp_path):
         assert response.json() == {"ok": False, "database": "unreachable", "last_tick": None,
                                    "outbox_backlog": None}
         hosted.services = None  # closed already
+
+
+def test_a_chunked_body_over_the_limit_and_a_huge_declared_one_get_413(hosted):
+    """Without a Content-Length (chunked), refused once the body passes 1 MB; one that
+    declares more than the server would ever drain is answered at once and cut off."""
+    before = stored_ids(hosted.db_path)
+    assert hosted.server is not None
+    port = hosted.server.port
+    head = (b"POST /tg HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            + SECRET_HEADER.encode() + b": " + SECRET.encode() + b"\r\n\r\n")
+    chunk = b" " * 65_536
+    body = b"".join(b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(17)) + b"0\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as conn:
+        conn.sendall(head + body)
+        assert conn.recv(4096).startswith(b"HTTP/1.1 413 ")
+    head = (b"POST /tg HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000000\r\n"
+            + SECRET_HEADER.encode() + b": " + SECRET.encode() + b"\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as conn:
+        conn.sendall(head + b"{" * 1000)
+        assert conn.recv(4096).startswith(b"HTTP/1.1 413 ")
+    assert stored_ids(hosted.db_path) == before
+
+
+def test_webhook_mode_that_cannot_start_says_why_in_one_line(tmp_path):
+    """The --listen address taken, or Telegram refusing the URL: one Chinese line, exit 1,
+    no traceback, and the secret nowhere in the output."""
+    import subprocess
+
+    from tests.botprocess import DUTYBOT, clean_env
+
+    api = FakeTelegram()
+    server = FakeTelegramServer(api).start()
+    env = clean_env(TELEGRAM_BOT_TOKEN=api.token, TELEGRAM_API_BASE_URL=server.root,
+                    DUTYBOT_DB_PATH=str(tmp_path / "bot.db"),
+                    DUTYBOT_WEBHOOK_SECRET="the-Secret_of-this-test")
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            done = subprocess.run([str(DUTYBOT), "run", "--webhook-url", WEBHOOK_URL,
+                                   "--listen", f"127.0.0.1:{port}"], env=env, cwd=tmp_path,
+                                  capture_output=True, text=True, timeout=DEADLINE * 2)
+        assert done.returncode == 1, done.stderr
+        assert f"无法在 127.0.0.1:{port} 上监听" in done.stderr
+        api.fail_next("setWebhook", 400, "Bad Request: bad webhook: Failed to resolve host: "
+                                         "Name or service not known")
+        done = subprocess.run([str(DUTYBOT), "run", "--webhook-url", WEBHOOK_URL,
+                               "--listen", "127.0.0.1:0"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=DEADLINE * 2)
+        assert done.returncode == 1, done.stderr
+        assert "Telegram 拒绝设置 Webhook（" in done.stderr  # with Telegram's words (PTB's case)
+        assert "failed to resolve host" in done.stderr.lower()
+        for output in (done.stdout, done.stderr):
+            assert "Traceback" not in output and "the-Secret_of-this-test" not in output
+    finally:
+        api.webhook = None
+        server.stop()

@@ -45,6 +45,10 @@ DISCARD_LIMIT = 16 * MAX_BODY  # declared larger than this: cut off at once, not
 MAX_UPDATE_ID = 2**63 - 1  # what the inbox can keep
 
 
+class WebhookFailed(Exception):
+    """Webhook mode could not start (the address, or Telegram's refusal); one line."""
+
+
 class WebhookServer:
     """The HTTP side of webhook mode, on the running bot's event loop."""
 
