@@ -582,3 +582,12 @@ def test_webhook_mode_that_cannot_start_says_why_in_one_line(tmp_path):
     finally:
         api.webhook = None
         server.stop()
+
+
+def test_a_malformed_secret_header_is_refused_and_not_logged(hosted, caplog):
+    assert hosted.server is not None
+    near = SECRET.encode() + b"\x00"
+    with caplog.at_level("INFO"):
+        status = raw_post(hosted.server.port, json.dumps(_VALID).encode(), near)
+    assert status == 400
+    assert SECRET not in caplog.text and "malformed HTTP request" in caplog.text
