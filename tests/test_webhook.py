@@ -58,9 +58,9 @@ def kept_secret(db_path: Path) -> str:
     return secret
 
 
-def start_webhook_bot(bot: BotProcess, *args: str, **env: str) -> str:
+def start_webhook_bot(bot: BotProcess, args: tuple[str, ...] = WEBHOOK_ARGS, **env: str) -> str:
     """Start in webhook mode; point "the reverse proxy" at its port; its root URL."""
-    bot.start(*(args or WEBHOOK_ARGS), **env)
+    bot.start(*args, **env)
     match = _LISTENING.search(bot.output())
     assert match, bot.output()[-2000:]
     root = f"http://127.0.0.1:{match.group(1)}"
@@ -262,7 +262,8 @@ def test_a_kill_right_after_the_200_loses_nothing_and_polling_removes_the_webhoo
         # the six answered 200 are in the inbox, whether handled before the kill or not
         answered = [i for i, s in api.deliveries if s == 200]
         assert len(answered) == 6 and set(answered) <= stored_ids(bot.db_path)
-        start_webhook_bot(bot)  # the same secret, from the database: not a new one
+        # restarted from the settings this time; the same secret, from the database
+        start_webhook_bot(bot, (), DUTYBOT_WEBHOOK_URL=WEBHOOK_URL, DUTYBOT_LISTEN="127.0.0.1:0")
         assert kept_secret(bot.db_path) == secret
         bot.wait_for(lambda: all(api.bot_messages(u.id) for u in users)
                      and len(api.bot_messages(ADMIN_ID)) >= 6,
