@@ -154,8 +154,12 @@ def test_a_wrong_or_missing_secret_is_refused_with_403_and_nothing_stored(world,
     assert response.status_code == 403
     assert 800_001 not in stored_ids(world.bot.db_path)
     assert not world.api.bot_messages(4242)  # nobody was answered
-    time.sleep(0.1)
-    lines = [ln for ln in world.bot.output()[len(before):].splitlines() if "webhook:" in ln]
+    def logged() -> list[str]:
+        return [ln for ln in world.bot.output()[len(before):].splitlines() if "webhook:" in ln]
+
+    world.bot.wait_for(logged, "the refusal's log line")
+    time.sleep(0.05)  # and nothing more
+    lines = logged()
     assert len(lines) == 1 and "403" in lines[0] and "secret" in lines[0]
     assert world.secret not in lines[0] and (not secret or secret not in lines[0])
 
