@@ -8,10 +8,12 @@ import os
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -25,7 +27,8 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.inbound.dispatcher import Dispatcher
 from bot.inbound.handling import handle
-from bot.inbound.poller import Poller
+from bot.inbound.poller import ALLOWED_UPDATES, Poller
+from bot.inbound.webhook import WebhookFailed, WebhookServer
 from bot.scheduling.rate_limit import SlidingWindowRateLimiter
 from bot.scheduling.robot_sender import RobotSender
 from bot.scheduling.scheduler import Scheduler
@@ -52,6 +55,7 @@ from handlers import (
 )
 from handlers.common import reply, toast
 from handlers.context import BotData, DutyContext
+from messages.cli import webhook_listen_failed, webhook_refused
 from messages.commands import menu
 from messages.common import internal_error
 
@@ -138,8 +142,11 @@ async def on_run(app: Application) -> None:
     await data.services.delivery.release_answers()
     data.dispatcher = Dispatcher(data.services.inbox, lambda row: handle(app, row))
     data.dispatcher.start()
-    data.poller = Poller(app.bot, data.services.inbox, data.dispatcher.wake)
-    data.poller.start()
+    if data.settings.webhook_url:
+        await start_webhook(app)
+    else:  # polling: a webhook left from an earlier run is removed first (bot/inbound/poller.py)
+        data.poller = Poller(app.bot, data.services.inbox, data.dispatcher.wake)
+        data.poller.start()
     data.http = httpx.AsyncClient()  # to the office group robots
     robots = RobotSender(data.services.robots, data.services.clock, data.http,
                          data.services.offload)
@@ -147,9 +154,37 @@ async def on_run(app: Application) -> None:
     data.scheduler.start()
 
 
+async def start_webhook(app: Application) -> None:
+    """Webhook mode (bot/inbound/webhook.py): the server listens first, then Telegram is told
+    where to post, with the one secret every process shares (bot/services/webhook.py). The
+    webhook stays set when the bot stops: Telegram keeps the updates until it is back."""
+    data: BotData = app.bot_data
+    settings = data.settings
+    configured = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    secret = await data.services.webhook.secret(configured)
+    host, port = settings.listen_address
+    data.webhook = WebhookServer(data.services.inbox, secret, settings.webhook_path, host, port,
+                                 data.services.webhook.health, data.dispatcher.wake)
+    try:
+        await data.webhook.start()
+    except OSError as exc:
+        raise WebhookFailed(webhook_listen_failed(settings.listen, exc.strerror or str(exc))
+                            ) from None
+    try:
+        await app.bot.set_webhook(str(settings.webhook_url), secret_token=secret,
+                                  allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+    except TelegramError as exc:
+        await data.webhook.stop()
+        raise WebhookFailed(webhook_refused(exc.message)) from None
+    log.info("webhook mode: listening on %s:%s; Telegram posts to https://%s",
+             host, data.webhook.port, urlsplit(str(settings.webhook_url)).netloc)
+
+
 async def on_stop(app: Application) -> None:
     """Stop taking updates, finish those in hand, then stop the clockwork."""
     data: BotData = app.bot_data
+    if data.webhook is not None:
+        await data.webhook.stop()
     if data.poller is not None:
         await data.poller.stop()
     if data.dispatcher is not None:
@@ -192,7 +227,11 @@ async def serve(app: Application) -> None:
         loop.add_signal_handler(signum, stop.set)
     await app.initialize()
     try:
-        await on_run(app)
+        try:
+            await on_run(app)
+        except BaseException:  # webhook mode could not start: what did start stops first
+            await on_stop(app)
+            raise
         await app.start()
         try:
             await stop.wait()

@@ -97,6 +97,7 @@ def cmd_run(settings: Settings) -> int:
 
 def _run(settings: Settings, token: str) -> int:
     from bot.app import build_application, serve
+    from bot.inbound.webhook import WebhookFailed
 
     load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
     problem = asyncio.run(_check_api(settings, token))
@@ -104,7 +105,11 @@ def _run(settings: Settings, token: str) -> int:
         print(f"dutybot: {problem}", file=sys.stderr)
         return 1
     setup_logging(token)
-    asyncio.run(serve(build_application(settings, token)))
+    try:
+        asyncio.run(serve(build_application(settings, token)))
+    except WebhookFailed as exc:  # webhook mode could not start: one line, no traceback
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -540,7 +545,14 @@ def _megabytes(text: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dutybot", description="四责协同助手")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (long polling)")
+    run = sub.add_parser("run", help="run the bot (long polling, or a webhook with "
+                                     "--webhook-url)")
+    run.add_argument("--webhook-url", metavar="URL",
+                     help="webhook mode: the public https address Telegram posts to "
+                          "(DUTYBOT_WEBHOOK_URL)")
+    run.add_argument("--listen", metavar="HOST:PORT",
+                     help="where the webhook server listens, behind the reverse proxy "
+                          "(DUTYBOT_LISTEN, default 127.0.0.1:8443)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     demo = sub.add_parser("demo", help="play a scripted demo, no token or network needed")
     demo.add_argument("--output", help="also write the transcript to this file")
@@ -575,7 +587,11 @@ def main(argv: list[str] | None = None) -> int:
     add_letters_parser(sub)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings()
+        overrides = {}
+        if args.command == "run":  # the command line wins over the environment
+            overrides = {k: v for k, v in (("webhook_url", args.webhook_url),
+                                           ("listen", args.listen)) if v is not None}
+        settings = load_settings(**overrides)
         # the supervising body's words, in every text the console prints or writes
         # (bot/domain/bodies.py); a bad rules file stops here, in one line
         configure_body(load_rules(settings.rules).body)

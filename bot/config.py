@@ -18,6 +18,10 @@ DEFAULT_API_ROOT = "https://api.telegram.org"
 TOKEN_SHAPE = re.compile(r"[0-9]{1,20}:[A-Za-z0-9_-]{30,200}")
 _TOKEN_INSIDE = re.compile(r"[0-9]{3,20}:[A-Za-z0-9_-]{30,}")
 _BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f<>\"{}|\\^`]")
+# setWebhook's secret_token: 1–256 of these, sent back by Telegram in every request
+SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram posts to
+DEFAULT_LISTEN = "127.0.0.1:8443"
 
 
 class ConfigError(Exception):
@@ -45,6 +49,11 @@ class Settings(BaseSettings):
     backup_time: str = Field(default="02:30", alias="DUTYBOT_BACKUP_TIME")
     backup_keep_daily: int = Field(default=7, ge=1, le=366, alias="DUTYBOT_BACKUP_KEEP_DAILY")
     backup_keep_weekly: int = Field(default=4, ge=0, le=520, alias="DUTYBOT_BACKUP_KEEP_WEEKLY")
+    # webhook mode (issue 23): the public https address Telegram posts to, the address the
+    # reverse proxy passes it on to, and the secret token (none: made once, kept in the db)
+    webhook_url: str | None = Field(default=None, alias="DUTYBOT_WEBHOOK_URL")
+    listen: str = Field(default=DEFAULT_LISTEN, alias="DUTYBOT_LISTEN")
+    webhook_secret: SecretStr | None = Field(default=None, alias="DUTYBOT_WEBHOOK_SECRET")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -105,6 +114,58 @@ class Settings(BaseSettings):
             raise ValueError(f"不能带 ? 或 # 之后的部分，只填服务器的根地址：{value!r}")
         return root
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip()
+        if _TOKEN_INSIDE.search(url):
+            raise ValueError("网址里不要带机器人令牌（任何能看到访问日志的人都会看到它）；"
+                             "请求由 DUTYBOT_WEBHOOK_SECRET 的密钥验证")
+        if not url.startswith("https://"):
+            raise ValueError(f"必须以 https:// 开头（Telegram 只向 HTTPS 地址推送），现为 {url!r}")
+        if _BAD_URL_CHARS.search(url) or not url.isascii():
+            raise ValueError(f"含有空格、控制字符、全角或网址中不允许的字符：{url!r}")
+        parts = urlsplit(url)
+        try:
+            port = parts.port or 443
+        except ValueError:
+            raise ValueError(f"端口不对：{url!r}") from None
+        if not parts.hostname:
+            raise ValueError(f"缺少服务器地址（主机名）：{url!r}")
+        if port not in WEBHOOK_PORTS:
+            raise ValueError(f"Telegram 只向 443、80、88 或 8443 端口推送，现为 {port}")
+        if parts.fragment or "#" in url:
+            raise ValueError(f"不能带 # 之后的部分：{url!r}")
+        return url
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        host, port = _split_listen(value)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not SECRET_SHAPE.fullmatch(value.get_secret_value()):
+            raise ValueError("应为 1–256 个字母、数字、_ 或 -"
+                             "（Telegram 的 secret_token 只接受这些）")
+        return value
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """(host, port) the webhook server binds (port 0: any free one)."""
+        return _split_listen(self.listen)
+
+    @property
+    def webhook_path(self) -> str:
+        """The path of the webhook URL: what the reverse proxy passes on unchanged."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -152,6 +213,18 @@ class Settings(BaseSettings):
         target = self.db_path if self.db_path.exists() else folder
         if not os.access(target, os.W_OK):
             raise ConfigError(f"DUTYBOT_DB_PATH: {self.db_path} is not writable")
+
+
+def _split_listen(value: str) -> tuple[str, int]:
+    """`127.0.0.1:8443`, `[::1]:8443` or `:8443` (every address): (host, port)."""
+    text = value.strip()
+    host, sep, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]") if host.startswith("[") else host
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"应为“地址:端口”，如 127.0.0.1:8443，现为 {value!r}")
+    if _BAD_URL_CHARS.search(host) or "/" in host:
+        raise ValueError(f"地址不对（应为 IP 或主机名，如 127.0.0.1）：{value!r}")
+    return host or "0.0.0.0", int(port)
 
 
 def load_settings(**overrides: object) -> Settings:

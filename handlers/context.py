@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from bot.inbound.dispatcher import Dispatcher
     from bot.inbound.poller import Poller
+    from bot.inbound.webhook import WebhookServer
     from bot.scheduling.scheduler import Scheduler
     from bot.scheduling.sender import OutboxSender
 
@@ -29,6 +30,7 @@ class BotData:
     scheduler: Scheduler | None = None  # only in a real run; tests drive the clock themselves
     dispatcher: Dispatcher | None = None  # only in a real run; tests hand updates in themselves
     poller: Poller | None = None
+    webhook: WebhookServer | None = None  # webhook mode's HTTP server (issue 23)
     http: httpx.AsyncClient | None = None  # only in a real run: to the office group robots
 
 

@@ -127,3 +127,13 @@ def restored(path: Path, db_path: Path, version: int, latest: int, aside: Path |
               else f"结构版本 {latest}")
     kept = f"；原数据库另存为 {aside}" if aside is not None else ""
     return f"已从 {path} 恢复数据库 {db_path}（{schema}，完整性检查通过）{kept}。"
+def webhook_listen_failed(address: str, reason: str) -> str:
+    """Webhook mode: the --listen address cannot be bound."""
+    return (f"无法在 {address} 上监听（{reason}）：请检查 --listen / DUTYBOT_LISTEN，"
+            "端口是否已被占用，或另有一个 dutybot 在运行。")
+
+
+def webhook_refused(description: str) -> str:
+    """Webhook mode: Telegram refused setWebhook (its own words kept, for the operator)."""
+    return (f"Telegram 拒绝设置 Webhook（{description}）：请检查 --webhook-url / "
+            "DUTYBOT_WEBHOOK_URL 是否为公网可访问的 https 地址，端口为 443、80、88 或 8443。")

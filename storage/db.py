@@ -41,6 +41,7 @@ from storage.obligations import ObligationRepo, PolicyRepo
 from storage.outbox import OutboxRepo
 from storage.people import InviteRepo, PersonRepo, UnitRepo
 from storage.reminders import ReminderRepo
+from storage.state import StateRepo
 from storage.summary import SummaryRepo
 from storage.talks import TalkRepo
 
@@ -74,6 +75,7 @@ class Tx:
         self.decisions = DecisionRepo(conn)  # decisions waiting on someone (issue 22 §6)
         self.delegations = DelegationRepo(conn)
         self.inspections = InspectionRepo(conn)
+        self.state = StateRepo(conn)  # the webhook's secret, the last tick (issue 23)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

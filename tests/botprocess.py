@@ -111,17 +111,21 @@ class BotProcess:
 
     # -- the process ------------------------------------------------------------------------
 
-    def start(self) -> BotProcess:
+    def start(self, *args: str, **env: str) -> BotProcess:
+        """`dutybot run [args]`, with `env` added to its environment (webhook mode:
+        tests/test_webhook.py)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         rules_path = self.workdir / "rules.toml"
         rules_path.write_text(self.rules, encoding="utf-8")
+        extra = env
         env = clean_env(TELEGRAM_BOT_TOKEN=self.api.token,
                         TELEGRAM_API_BASE_URL=self.server.root,
                         DUTYBOT_DB_PATH=str(self.db_path),
                         DUTYBOT_ADMIN_IDS=self.admin_ids,
-                        DUTYBOT_RULES=str(rules_path))
+                        DUTYBOT_RULES=str(rules_path), **extra)
         with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen([str(DUTYBOT), "run"], env=env, cwd=self.workdir,
+            self.proc = subprocess.Popen([str(DUTYBOT), "run", *args], env=env,
+                                         cwd=self.workdir,
                                          stdout=log, stderr=subprocess.STDOUT)
         self.wait_for(lambda: "Application started" in self.output(), "the bot to start polling")
         return self

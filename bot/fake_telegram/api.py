@@ -8,7 +8,9 @@ keeps every chat's history, and makes the updates users would cause.
 from __future__ import annotations
 
 import html
+import http.client
 import io
+import json
 import re
 import threading
 import time
@@ -16,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a",
                 "tg-spoiler", "span", "blockquote"}
@@ -24,6 +27,11 @@ DOWNLOAD_LIMIT = 20 * 1024 * 1024  # the Bot API lets bots fetch files up to 20 
 UPLOAD_LIMIT = 50 * 1024 * 1024  # and send files up to 50 MB
 CAPTION_LIMIT = 1024
 _SENDS = {"sendmessage", "sendphoto", "senddocument"}  # what the flood limit counts
+WEBHOOK_PORTS = (443, 80, 88, 8443)
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]*")
+WEBHOOK_CONFLICT = ("Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first")
+WEBHOOK_RETRY = 0.1  # seconds before a refused or failed delivery is tried again
 
 
 class ApiError(Exception):
@@ -210,6 +218,12 @@ class FakeTelegram:
     # (None: no limit)
     send_rate_limit: float | None = None
     throttled: int = 0  # how many of those calls were answered 429
+    # webhook mode: what setWebhook registered, and where "the office's reverse proxy"
+    # listens (the root, e.g. http://127.0.0.1:8443, to which the webhook URL's path is
+    # posted: the fake never posts to the https address itself). None: unreachable.
+    webhook: dict[str, Any] | None = None
+    webhook_proxy: str | None = None
+    deliveries: list[tuple[int, int]] = field(default_factory=list)  # (update_id, status)
 
     def __post_init__(self) -> None:
         self._failures: list[tuple[str, ApiError]] = []
@@ -222,6 +236,11 @@ class FakeTelegram:
         self._files: dict[str, tuple[str, int]] = {}  # file_id → (file_path, claimed size)
         self._contents: dict[str, bytes] = {}  # file_path → bytes
         self.downloads: list[str] = []  # file paths the bot fetched
+        self._delivery: threading.Thread | None = None
+        self._last_error: str | None = None
+        # a test's hook, called on the delivery thread after each webhook delivery with
+        # the update and the status the bot answered
+        self.after_delivery: Any = None
 
     # -- people and chats ------------------------------------------------------------------
 
@@ -467,6 +486,54 @@ class FakeTelegram:
         """The chat as its members see it, one entry per message."""
         return [m.plain for m in self.messages.get(chat_id, [])]
 
+    # -- webhook delivery: Telegram posts each update, in order, until it is answered 2xx --
+
+    def _deliver_forever(self) -> None:
+        while True:
+            with self._lock:
+                if self.webhook is None:
+                    return
+                if not self._pending or self.webhook_proxy is None:
+                    self._lock.wait(WEBHOOK_RETRY)
+                    continue
+                update = self._pending[0]
+                hook = dict(self.webhook)
+                proxy = self.webhook_proxy
+            status = self._post_update(proxy, hook, update)
+            with self._lock:
+                self.deliveries.append((update["update_id"], status))
+                if 200 <= status < 300:
+                    self._pending = [u for u in self._pending if u is not update]
+                    self._last_error = None
+                else:
+                    self._last_error = (f"Wrong response from the webhook: {status}" if status
+                                        else "Connection refused")
+            if self.after_delivery is not None:
+                self.after_delivery(update, status)
+            if not 200 <= status < 300:
+                time.sleep(WEBHOOK_RETRY)
+
+    @staticmethod
+    def _post_update(proxy: str, hook: dict[str, Any], update: dict[str, Any]) -> int:
+        """One POST as Telegram makes it; the status, or 0 when nobody answered."""
+        target = urlsplit(proxy)
+        url = urlsplit(hook["url"])
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        headers = {"Content-Type": "application/json"}
+        if hook["secret_token"]:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+        conn = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port or 80,
+                                          timeout=10)
+        try:
+            conn.request("POST", path, json.dumps(update, ensure_ascii=False).encode(), headers)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        except OSError:
+            return 0
+        finally:
+            conn.close()
+
     # -- the Bot API -----------------------------------------------------------------------
 
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -515,10 +582,71 @@ class FakeTelegram:
     def _m_getmycommands(self, params: dict[str, Any]) -> list[dict[str, str]]:
         return list(self.commands)
 
-    def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+    def _m_setwebhook(self, params: dict[str, Any]) -> bool:
+        """As the Bot API checks it: an https URL on one of its ports, a secret token of
+        1–256 allowed characters, 1–100 connections. An empty URL removes the webhook."""
+        url = str(params.get("url") or "")
+        if not url:
+            return self._m_deletewebhook(params)
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided "
+                                "for webhook")
+        try:
+            port = parts.port or 443
+        except ValueError:
+            port = 0
+        if port not in WEBHOOK_PORTS:
+            raise ApiError(400, "Bad Request: bad webhook: Webhook can be set up only on "
+                                "ports 80, 88, 443 or 8443")
+        secret = params.get("secret_token")
+        if secret is not None:
+            secret = str(secret)
+            if not secret:
+                raise ApiError(400, "Bad Request: secret token is too short")  # sic
+            if len(secret) > 256:
+                raise ApiError(400, "Bad Request: secret token is too long")
+            if not _SECRET_TOKEN.fullmatch(secret):
+                raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        connections = int(params.get("max_connections") or 40)
+        if not 1 <= connections <= 100:
+            raise ApiError(400, "Bad Request: bad webhook: max_connections must be between 1 "
+                                "and 100")
+        if _flag(params.get("drop_pending_updates")):
+            self._pending.clear()
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
+        self.webhook = {"url": url, "secret_token": secret, "max_connections": connections,
+                        "allowed_updates": allowed}
+        if self._delivery is None or not self._delivery.is_alive():
+            self._delivery = threading.Thread(target=self._deliver_forever, daemon=True,
+                                              name="fake-telegram-webhook")
+            self._delivery.start()
         return True
 
+    def _m_deletewebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        if _flag(params.get("drop_pending_updates")):
+            self._pending.clear()
+        self._lock.notify_all()
+        return True
+
+    def _m_getwebhookinfo(self, params: dict[str, Any]) -> dict[str, Any]:
+        info: dict[str, Any] = {"url": "", "has_custom_certificate": False,
+                                "pending_update_count": len(self._pending)}
+        if self.webhook is not None:
+            info.update(url=self.webhook["url"], max_connections=self.webhook["max_connections"],
+                        ip_address="127.0.0.1")
+            if self.webhook["allowed_updates"] is not None:
+                info["allowed_updates"] = self.webhook["allowed_updates"]
+            if self._last_error is not None:
+                info.update(last_error_date=1_790_000_000, last_error_message=self._last_error)
+        return info
+
     def _m_getupdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(409, WEBHOOK_CONFLICT)
         self._confirm(params.get("offset"))
         return list(self._pending[:100])
 
@@ -759,6 +887,10 @@ class FakeTelegram:
         if offset is not None:
             offset = int(offset)
             self._pending = [u for u in self._pending if u["update_id"] >= offset]
+
+
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
 
 
 def _image_size(content: bytes) -> tuple[int, int]:

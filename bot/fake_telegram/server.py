@@ -95,7 +95,7 @@ class FakeTelegramServer(LocalServer):
         if self.before_call is not None and not self.before_call(method):
             request.close_connection = True
             return None
-        if method.lower() == "getupdates":
+        if method.lower() == "getupdates" and self.api.webhook is None:
             timeout = min(float(params.get("timeout") or 0), LONG_POLL_CAP)
             updates = self.api.wait_for_updates(params.get("offset"), timeout)
             self.api.calls.append((method, params))

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import warnings
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from telegram import Bot
 from telegram.error import Conflict, RetryAfter
@@ -64,7 +65,7 @@ class Poller:
                     last = await self.inbox.last_received()
                     offset, started = (last + 1 if last is not None else None), True
                 # polling and a webhook exclude each other
-                webhook_gone = webhook_gone or await self.bot.delete_webhook()
+                webhook_gone = webhook_gone or await self._remove_webhook()
                 batch = await self._poll(offset)
                 failures = 0
             except RetryAfter as exc:
@@ -88,6 +89,17 @@ class Poller:
                 continue
             offset = batch[-1]["update_id"] + 1  # the next poll confirms the batch
             self.stored()
+
+    async def _remove_webhook(self) -> bool:
+        """A webhook left from an earlier webhook run would have Telegram answer 409 to
+        every poll: removed, keeping the updates it holds, and said so in one line."""
+        info = await self.bot.get_webhook_info()
+        if info.url:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            log.warning("removed the webhook of an earlier webhook run (to %s, %s updates "
+                        "waiting): polling now", urlsplit(info.url).netloc,
+                        info.pending_update_count)
+        return True
 
     async def _poll(self, offset: int | None) -> list[dict]:
         """The raw updates, as Telegram sent them."""

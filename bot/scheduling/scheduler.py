@@ -81,6 +81,7 @@ class Scheduler:
         self._start_backup()
         try:
             planned = await self.services.tick()
+            await self.services.webhook.note_tick()  # what GET /healthz reports
         except Exception:
             log.exception("planning tick failed; the next tick tries again")
             return

@@ -50,6 +50,7 @@ from bot.services.reply_flows import (
 from bot.services.robots import RobotOutbox
 from bot.services.summary import SummaryService
 from bot.services.talks import TalkService
+from bot.services.webhook import WebhookService
 from storage.backup import backup_engine
 from storage.db import Database
 
@@ -82,6 +83,7 @@ class Services:
     assessments: AssessmentService  # 检查考核 results (the 党委's)
     followups: FollowUpService  # a case's 书面检讨 and 深刻检查 (confidential)
     backups: BackupService  # the daily backup `dutybot run` takes by itself
+    webhook: WebhookService  # the webhook's secret token, /healthz (issue 23)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None,
@@ -131,7 +133,8 @@ class Services:
                    assessments=AssessmentService(db, clock, rules.inspections.grades,
                                                  summary.performance),
                    followups=FollowUpService(db, clock, calendar, reminders.policy),
-                   backups=_backups(settings, db, clock))
+                   backups=_backups(settings, db, clock),
+                   webhook=WebhookService(db, clock))
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
