@@ -70,3 +70,9 @@ def run_locked(db_path: Path, pid: int | None) -> str:
     who = f"进程 {pid}" if pid is not None else "另一个进程"
     return (f"数据库 {db_path} 已有一个机器人在运行（{who}），本次不启动：同一个数据库只能由"
             "一个 dutybot run 使用，否则提醒会发两遍。如要重启，请先停止正在运行的那个。")
+
+
+def database_unreachable(where: str, reason: str) -> str:
+    """Start-up could not reach the database server (PostgreSQL); `where` has no password."""
+    return (f"连不上数据库 {where}：{reason.strip() or '原因未知'}。请检查 DUTYBOT_DATABASE_URL"
+            f"（地址、端口、用户名、密码、库名）和数据库服务器是否已启动。")

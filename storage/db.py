@@ -44,6 +44,12 @@ from storage.summary import SummaryRepo
 from storage.talks import TalkRepo
 
 BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseUnreachable(Exception):
+    """The database server (PostgreSQL) could not be reached or refused the login; the
+    message is the driver's first line, without the password."""
+
 READERS = 3  # reading connections, opened as needed
 
 
@@ -138,6 +144,12 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
+        """The SQLite file at `path`, or the PostgreSQL server a `postgresql://` URL names
+        (storage/postgres.py)."""
+        if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+            from storage.postgres import PgDatabase
+
+            return await PgDatabase.open(path)
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         async with closed_on_failure(conn):
             conn.row_factory = sqlite3.Row
