@@ -133,6 +133,8 @@ _scope: ContextVar[UpdateScope | None] = ContextVar("dutybot_update_scope", defa
 
 
 class Database:
+    engine = "sqlite"  # or "postgresql" (storage/postgres.py)
+
     def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()

@@ -12,6 +12,7 @@ The dialect difference lives here, in one place:
 
 - placeholders: `?` becomes `%s` (and a literal `%` becomes `%%`), outside quoted text;
 - `INSERT OR IGNORE INTO` becomes `INSERT INTO … ON CONFLICT DO NOTHING`;
+- `a IS NOT b` / `a IS b` between two values becomes `IS [NOT] DISTINCT FROM`;
 - `lastrowid`: an INSERT into a table with an identity column (`id`, or `rowid` where the
   SQLite text used the implicit rowid: robot_sends, case_parties) gets `RETURNING` it;
   an INSERT that gives the ids itself (the imports' `next_id` + `add_many`) moves the
@@ -144,6 +145,9 @@ async def _configure(conn: psycopg.AsyncConnection) -> None:
 
 _INSERT = re.compile(r"^\s*INSERT\s+(OR\s+IGNORE\s+)?INTO\s+(\w+)\s*(\(([^)]*)\))?", re.I)
 _RETURNING = re.compile(r"\bRETURNING\b", re.I)
+# SQLite's `a IS NOT b` / `a IS b` between values (not NULL): PostgreSQL's DISTINCT FROM
+_IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.I)
+_IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.I)
 
 
 def _placeholders(sql: str) -> str:
@@ -191,6 +195,8 @@ class _Statement:
             elif key and not many and not _RETURNING.search(text):
                 text += f" RETURNING {key}"
                 self.returning = key
+        text = _IS_NOT.sub("IS DISTINCT FROM ", text)
+        text = _IS.sub("IS NOT DISTINCT FROM ", text)
         self.query = _placeholders(text)
 
 

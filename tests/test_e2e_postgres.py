@@ -1,0 +1,42 @@
+"""End to end on PostgreSQL (issue 23 §2): the real Application and the fake Bot API, the
+services opened on a throwaway PostgreSQL database instead of the SQLite file. People are
+registered and bound, an item is made through the guided /新建 flow, the clock travels and
+reminders are planned and sent — some of the SQLite suite's own tests, run again here with
+`DUTYBOT_DATABASE_URL` set (tests/postgres_cluster.py: skipped loudly without PostgreSQL,
+failed in CI)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from bot.config import Settings, load_settings
+from tests.conftest import ADMIN_ID, snapshot
+from tests.test_e2e_reminders import (  # noqa: F401 - collected again, on PostgreSQL
+    test_a_fortnight_of_reminders,
+    test_after_downtime_the_plan_catches_up_once,
+    test_nothing_on_weekends_or_twice_a_day,
+)
+from tests.travel import at
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch, pg_url) -> Settings:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    return load_settings(DUTYBOT_DB_PATH=tmp_path / "unused.db", DUTYBOT_DATABASE_URL=pg_url,
+                         DUTYBOT_ADMIN_IDS=str(ADMIN_ID),
+                         TELEGRAM_API_BASE_URL="https://api.telegram.org")
+
+
+async def test_the_bot_runs_on_postgresql_and_never_touches_the_sqlite_file(
+        bot, api, org, clock, world, settings):
+    assert bot.app.bot_data.services.db.engine == "postgresql"
+    units, people, items, events = await snapshot(bot)
+    assert (units, people, items) == (5, 5, 2) and events > 0
+    # the owner's reminder of the item made above goes out at 09:00
+    clock.set(at(date(2026, 11, 23)))
+    await bot.tick()
+    digest = api.last(org.users["周支书"].id)
+    assert "今日提醒" in digest.plain and world["a"] in digest.plain
+    assert not settings.db_path.exists()
