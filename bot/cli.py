@@ -343,6 +343,12 @@ def cmd_export(settings: Settings, target: str, force: bool) -> int:
         print(f"dutybot: export: {target} already exists (not overwritten; --force to replace)",
               file=sys.stderr)
         return 1
+    if settings.database_url is not None:
+        from messages.cli import export_not_on_postgres
+
+        asyncio.run(_reachable(settings))  # an unreachable server says so first
+        print(f"dutybot: export: {export_not_on_postgres()}", file=sys.stderr)
+        return 1
     if not settings.db_path.is_file():
         print(f"dutybot: export: no database at {settings.db_path} (check DUTYBOT_DB_PATH)",
               file=sys.stderr)

@@ -451,3 +451,42 @@ async def test_the_inbox_stores_once_and_hands_out_in_arrival_order(db):
     assert await inbox.old_waiting(NOW + timedelta(days=1)) == [10]
     assert await inbox.prune(NOW + timedelta(days=1), [10]) == 2
     assert [u.update_id for u in await inbox.waiting(0, 10)] == [20]
+
+
+async def test_postgresql_upgrades_from_every_older_version(pg_cluster):
+    numbers = [n for n, _name, _sql in migration_scripts()]
+    for version in numbers[:-1]:
+        url = pg_cluster.new_database()
+        db = await Database.open(url)
+        try:
+            assert await db.migrate(upto=version) == [n for n in numbers if n <= version]
+            assert await db.schema_version() == version
+            assert await db.migrate() == [n for n in numbers if n > version]
+            assert await db.schema_version() == LATEST
+        finally:
+            await db.close()
+            pg_cluster.drop_database(url)
+
+
+async def test_both_engines_have_the_same_tables_and_columns(tmp_path, pg_url):
+    """The PostgreSQL migrations say what the SQLite ones say (SQLite's implicit rowid is a
+    column there, and the schema version a table)."""
+    sqlite_db = await Database.open(tmp_path / "schema.db")
+    pg_db = await Database.open(pg_url)
+    try:
+        await sqlite_db.migrate()
+        await pg_db.migrate()
+        cur = await sqlite_db._conn.execute(
+            "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+            "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'")
+        lite = {(t, c) for t, c in await cur.fetchall()}
+        async with pg_db._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema = current_schema() AND column_name <> 'rowid' "
+                "AND table_name <> 'dutybot_schema'")
+            pg = {(t, c) for t, c in await cur.fetchall()}
+        assert pg == lite
+    finally:
+        await sqlite_db.close()
+        await pg_db.close()
