@@ -34,9 +34,11 @@ PostgreSQL sorts NULLs last, SQLite first: a query whose order matters with NULL
 The database should be created with `LC_COLLATE 'C'` (or `initdb --locale=C`), so text
 sorts by code point as SQLite's does (names in Chinese included).
 
-Transactions keep the SQLite design: one write transaction at a time in this process (the
-lock), BEGIN … COMMIT on a pooled connection, savepoints inside an update's scope; reads
-on pooled connections of their own, each a REPEATABLE READ READ ONLY snapshot. The durable
+Transactions keep the SQLite design: one writing connection and one write transaction at
+a time in this process (the lock), BEGIN … COMMIT, savepoints inside an update's scope;
+reads on a pool of connections of their own (psycopg_pool), each a REPEATABLE READ READ
+ONLY snapshot. `PgConnection.dialect` lets a repository choose a per-dialect snippet where
+one text cannot serve (e.g. `FOR UPDATE SKIP LOCKED`, which SQLite lacks). The durable
 inbox is a table in the same database (storage/inbox.py's InboxStore on a connection of
 its own). Several processes on one database (leadership by advisory lock, outbox and inbox
 rows claimed with `FOR UPDATE SKIP LOCKED`) are a later step of issue 23: nothing here
@@ -63,7 +65,7 @@ from psycopg_pool import AsyncConnectionPool
 from storage.db import Database, DatabaseUnreachable, Tx
 from storage.inbox import InboxStore
 
-POOL_SIZE = 6  # the writer, the readers, an export; the inbox has a connection of its own
+READERS = 4  # pooled reading connections; the writer and the inbox have one each
 CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = 0x64757479  # pg_advisory_xact_lock key while migrating ("duty")
 
@@ -271,6 +273,8 @@ class _Result:
 class PgConnection:
     """The connection protocol the repositories use, over one psycopg connection."""
 
+    dialect = "postgresql"  # an aiosqlite connection has none: getattr(conn, "dialect", …)
+
     def __init__(self, conn: psycopg.AsyncConnection, keys: dict[str, str],
                  statements: dict[tuple[str, bool], _Statement]) -> None:
         self.raw = conn
@@ -399,7 +403,8 @@ class PgDatabase(Database):
         self._lock = asyncio.Lock()
         self._keys: dict[str, str] = {}
         self._statements: dict[tuple[str, bool], _Statement] = {}
-        self._writer: Any = None  # (pool connection, PgConnection) holding the lock
+        self._write: PgConnection | None = None  # the one writing connection
+        self._writer: Any = None  # (raw, PgConnection) while a write transaction is open
         self._inbox: InboxStore | None = None
         self._inbox_conn: psycopg.AsyncConnection | None = None
         self._inbox_opening = asyncio.Lock()
@@ -411,7 +416,7 @@ class PgDatabase(Database):
             keys = await _identity_columns(first)
         finally:
             await first.close()
-        pool = AsyncConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=False,
+        pool = AsyncConnectionPool(url, min_size=1, max_size=READERS, open=False,
                                    kwargs={"autocommit": True}, configure=_configure,
                                    timeout=30)
         await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
@@ -423,6 +428,9 @@ class PgDatabase(Database):
         if self._inbox is not None:
             await self._inbox.close()
             self._inbox = None
+        if self._write is not None:
+            await self._write.close()
+            self._write = None
         await self._pool.close()
 
     def _wrap(self, conn: psycopg.AsyncConnection) -> PgConnection:
@@ -483,17 +491,29 @@ class PgDatabase(Database):
             else:
                 await self._commit()
 
+    async def _writing(self) -> PgConnection:
+        """The one writing connection (as SQLite has one): never from the readers' pool, so
+        a write never waits for a reader to give a connection back; opened again when the
+        server dropped it."""
+        if self._write is not None and (self._write.raw.closed or self._write.raw.broken):
+            with contextlib.suppress(Exception):
+                await self._write.close()
+            self._write = None
+        if self._write is None:
+            self._write = self._wrap(await connect(self.url))
+        return self._write
+
     async def _begin(self) -> PgConnection:
-        """BEGIN on a pooled connection (the lock held); it stays ours until COMMIT
-        or ROLLBACK."""
-        raw = await self._pool.getconn()
+        """BEGIN on the writing connection (the lock held)."""
+        conn = await self._writing()
         try:
-            await raw.execute("BEGIN")
+            await conn.raw.execute("BEGIN")
         except BaseException:
-            await self._pool.putconn(raw)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(conn.raw.execute("ROLLBACK"))
             raise
-        self._writer = (raw, self._wrap(raw))
-        return self._writer[1]
+        self._writer = (conn.raw, conn)
+        return conn
 
     async def _commit(self) -> None:
         raw, _ = self._writer
@@ -503,7 +523,6 @@ class PgDatabase(Database):
             await asyncio.shield(self._undo())
             raise
         self._writer = None
-        await self._pool.putconn(raw)
 
     async def _undo(self) -> None:
         if self._writer is None:
@@ -512,7 +531,6 @@ class PgDatabase(Database):
         self._writer = None
         with contextlib.suppress(psycopg.Error):
             await raw.execute("ROLLBACK")
-        await self._pool.putconn(raw)
 
     @asynccontextmanager
     async def _savepoint(self, scope: Any) -> AsyncIterator[Tx]:

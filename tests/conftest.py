@@ -170,3 +170,11 @@ def pg_url(pg_cluster) -> str:
     url = pg_cluster.new_database()
     yield url
     pg_cluster.drop_database(url)
+
+
+@pytest.fixture
+def pg_migrated_url(pg_cluster) -> str:
+    """A fresh PostgreSQL database already at the latest schema: its URL."""
+    url = pg_cluster.new_database(migrated=True)
+    yield url
+    pg_cluster.drop_database(url)

@@ -22,9 +22,9 @@ from tests.travel import at
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch, pg_url) -> Settings:
+def settings(tmp_path, monkeypatch, pg_migrated_url) -> Settings:
     monkeypatch.chdir(tmp_path)  # no stray .env
-    return load_settings(DUTYBOT_DB_PATH=tmp_path / "unused.db", DUTYBOT_DATABASE_URL=pg_url,
+    return load_settings(DUTYBOT_DB_PATH=tmp_path / "unused.db", DUTYBOT_DATABASE_URL=pg_migrated_url,
                          DUTYBOT_ADMIN_IDS=str(ADMIN_ID),
                          TELEGRAM_API_BASE_URL="https://api.telegram.org")
 

@@ -47,7 +47,10 @@ def target(request, tmp_path) -> str:
 
 
 @pytest.fixture
-async def db(target) -> AsyncIterator[Database]:
+async def db(request, target) -> AsyncIterator[Database]:
+    """The database at the latest schema (on PostgreSQL a copy of one migrated once)."""
+    if target.startswith("postgresql://"):
+        target = request.getfixturevalue("pg_migrated_url")
     database = await Database.open(target)
     await database.migrate()
     try:
