@@ -1,8 +1,8 @@
 """End to end on PostgreSQL (issue 23 §2): the real Application and the fake Bot API, the
 services opened on a throwaway PostgreSQL database instead of the SQLite file. People are
 registered and bound, an item is made through the guided /新建 flow, the clock travels and
-reminders are planned and sent — some of the SQLite suite's own tests, run again here with
-`DUTYBOT_DATABASE_URL` set (tests/postgres_cluster.py: skipped loudly without PostgreSQL,
+reminders are planned and sent, taps, reports, 延期, talks, 问责 and the weekly summary —
+some of the SQLite suite's own tests, run again here with `DUTYBOT_DATABASE_URL` set (tests/postgres_cluster.py: skipped loudly without PostgreSQL,
 failed in CI)."""
 
 from __future__ import annotations
@@ -13,11 +13,28 @@ import pytest
 
 from bot.config import Settings, load_settings
 from tests.conftest import ADMIN_ID, snapshot
-from tests.test_e2e_reminders import (  # noqa: F401 - collected again, on PostgreSQL
+
+# the SQLite suite's own tests, collected again here, on PostgreSQL (F401: used by pytest)
+from tests.test_cases import (  # noqa: F401
+    recorded,
+    test_recording_a_misconduct_case_opens_both_reviews,
+)
+from tests.test_decisions import test_a_rectification_waiting_for_its_acceptance  # noqa: F401
+from tests.test_e2e_reminders import (  # noqa: F401
     test_a_fortnight_of_reminders,
     test_after_downtime_the_plan_catches_up_once,
     test_nothing_on_weekends_or_twice_a_day,
 )
+from tests.test_e2e_replies import (  # noqa: F401
+    test_an_extension_approved_moves_the_due_date_and_replans,
+    test_report_in_three_steps,
+    test_status_taps_edit_the_digest_in_place,
+)
+from tests.test_e2e_summary import (  # noqa: F401
+    test_finishing_on_time_raises_the_rate,
+    test_weekly_on_demand_counts_each_number,
+)
+from tests.test_e2e_talks import test_recording_a_required_talk_closes_it  # noqa: F401
 from tests.travel import at
 
 
