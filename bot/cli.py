@@ -151,8 +151,11 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_backup(settings: Settings, target: str) -> int:
-    from messages.cli import backup_refused
+    from messages.cli import backup_not_on_postgres, backup_refused
 
+    if settings.database_url is not None:  # pg_dump's, in a later step (issue 23)
+        print(f"dutybot: backup: {backup_not_on_postgres()}", file=sys.stderr)
+        return 1
     try:
         result = backup(settings.db_path, Path(target))
     except BackupError as exc:

@@ -81,3 +81,8 @@ def database_unreachable(where: str, reason: str) -> str:
 def export_not_on_postgres() -> str:
     return ("导出台账暂不支持 PostgreSQL 数据库（后续版本提供）；"
             "请暂时在 SQLite 上导出，或用 pg_dump 备份数据。")
+
+
+def backup_not_on_postgres() -> str:
+    return ("PostgreSQL 数据库暂不能用 dutybot backup 备份（后续版本提供）；请用 "
+            "pg_dump --format=custom 备份，pg_restore 恢复。")

@@ -414,14 +414,20 @@ class PgDatabase(Database):
         first = await connect(url)  # fails in one line before a pool retries forever
         try:
             keys = await _identity_columns(first)
-        finally:
+        except BaseException:
             await first.close()
+            raise
         pool = AsyncConnectionPool(url, min_size=1, max_size=READERS, open=False,
                                    kwargs={"autocommit": True}, configure=_configure,
                                    timeout=30)
-        await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+        try:
+            await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
+        except BaseException:
+            await first.close()
+            raise
         db = cls(url, pool)
         db._keys.update(keys)
+        db._write = db._wrap(first)  # the first connection becomes the writing one
         return db
 
     async def close(self) -> None:

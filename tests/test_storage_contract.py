@@ -467,8 +467,7 @@ async def test_postgresql_upgrades_from_every_older_version(pg_cluster):
             assert await db.migrate() == [n for n in numbers if n > version]
             assert await db.schema_version() == LATEST
         finally:
-            await db.close()
-            pg_cluster.drop_database(url)
+            await db.close()  # (dropped with the cluster)
 
 
 async def test_both_engines_have_the_same_tables_and_columns(tmp_path, pg_url):
