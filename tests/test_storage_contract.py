@@ -492,3 +492,72 @@ async def test_both_engines_have_the_same_tables_and_columns(tmp_path, pg_url):
     finally:
         await sqlite_db.close()
         await pg_db.close()
+
+
+# --- the reminder plan, obligations, policy, talks, 延期 ---------------------------------
+
+
+async def test_the_reminder_plan_runs_once_a_day_and_counts_what_it_adds(db):
+    org = await add_org(db)
+    item_id = await add_item(db, org, due=TODAY + timedelta(days=1))
+    due = TODAY + timedelta(days=1)
+    rows = [(f"p:{org['wang']}", item_id, "T-1", due, None),
+            (f"p:{org['wang']}", item_id, "T-3", due, None)]
+    async with db.transaction() as tx:
+        assert await tx.reminders.claim_day(TODAY, NOW) is True
+        assert await tx.reminders.claim_day(TODAY, NOW) is False
+        await tx.reminders.record_run(TODAY, 2)
+        assert await tx.reminders.add_many(rows, TODAY) == 2
+        assert await tx.reminders.add_many(rows[:1], TODAY) == 0  # planned before
+        items, planned = await tx.reminders.candidates(TODAY + timedelta(days=3))
+        assert [i.id for i in items] == [item_id]
+        assert planned == {item_id: {"T-1", "T-3"}}
+        await tx.reminders.mark_ended([(item_id, due)], ("T-1",))
+        assert (await tx.reminders.candidates(TODAY + timedelta(days=3), ("T-1",)))[0] == []
+        assert len((await tx.reminders.candidates(TODAY + timedelta(days=3), ("T+7",)))[0]) == 1
+        unsent = await tx.reminders.unsent()
+        assert [(u.stage, u.owner_id, u.item_due) for u in unsent] == [
+            ("T-1", org["wang"], due), ("T-3", org["wang"], due)]
+        outbox_id = await tx.outbox.add(dedup_key="digest", target=Target.telegram(5),
+                                        person_id=org["wang"], kind="digest", day=TODAY,
+                                        payload={}, now=NOW)
+        await tx.reminders.attach([(u.id, outbox_id) for u in unsent])
+        assert [r.stage for r in await tx.reminders.in_message(outbox_id)] == ["T-1", "T-3"]
+        await tx.reminders.mark_sent(outbox_id, TODAY)
+        await tx.reminders.mark_sent(outbox_id, TODAY)  # delivered twice: counted once
+        assert await tx.reminders.acknowledge(f"p:{org['wang']}", item_id, NOW) == 2
+        assert await tx.reminders.acknowledge(f"p:{org['wang']}", item_id, NOW) == 0
+        assert await tx.reminders.acknowledge("p:999", item_id, NOW) is None
+        await tx.reminders.detach_from([outbox_id])
+        assert await tx.reminders.in_message(outbox_id) == []
+
+
+async def test_triggers_policy_talks_and_extension_requests(db):
+    from bot.domain.obligations import Trigger
+
+    org = await add_org(db)
+    item_id = await add_item(db, org)
+    async with db.transaction() as tx:
+        assert await tx.obligations.add_trigger(Trigger("民主生活会", TODAY), NOW) is True
+        assert await tx.obligations.add_trigger(Trigger("民主生活会", TODAY), NOW) is False
+        before = await tx.obligations.fingerprint()
+        await tx.policy.put("send_time", "09:00", NOW)
+        await tx.policy.put("send_time", "08:30", NOW)
+        talk = await tx.talks.add(item_id=None, holder_id=org["chen"],
+                                  counterpart_id=org["wang"], kind="廉政谈话", held_on=TODAY,
+                                  note="", now=NOW)
+        request = await tx.extensions.add(item_id=item_id, requester_id=org["wang"],
+                                          old_due=TODAY, new_due=TODAY + timedelta(days=9),
+                                          reason="材料未齐", prev_status=ItemStatus.OPEN,
+                                          now=NOW)
+    assert talk.id > 0 and request.id > 0
+    async with db.read() as tx:
+        assert await tx.obligations.triggers() == [Trigger("民主生活会", TODAY)]
+        assert await tx.obligations.existing(["x"]) == set()
+        assert len(before) == 5 and before[0] == 3
+        assert await tx.policy.all() == {"send_time": "08:30"}
+        assert [t.kind for t in await tx.talks.held(TODAY, TODAY, org["chen"])] == ["廉政谈话"]
+        assert (await tx.extensions.pending_for(item_id)).reason == "材料未齐"
+        assert [r.id for r in await tx.extensions.pending()] == [request.id]
+    async with db.transaction() as tx:
+        assert await tx.policy.clear() == 1
