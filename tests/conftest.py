@@ -178,3 +178,12 @@ def pg_migrated_url(pg_cluster) -> str:
     url = pg_cluster.new_database(migrated=True)
     yield url
     pg_cluster.drop_database(url)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Skipped PostgreSQL tests are said at the end of every run, not only with -rs."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if "POSTGRESQL TESTS NOT RUN" in str(getattr(r, "longrepr", ""))]
+    if skipped:
+        reason = str(skipped[0].longrepr[2]).removeprefix("Skipped: ")
+        terminalreporter.write_line(f"!!! {len(skipped)} {reason}", yellow=True, bold=True)
