@@ -40,11 +40,20 @@ reads on a pool of connections of their own (psycopg_pool), each a REPEATABLE RE
 ONLY snapshot. `PgConnection.dialect` lets a repository choose a per-dialect snippet where
 one text cannot serve (e.g. `FOR UPDATE SKIP LOCKED`, which SQLite lacks). The durable
 inbox is a table in the same database (storage/inbox.py's InboxStore on a connection of
-its own). Several processes on one database (leadership by advisory lock, outbox and inbox
-rows claimed with `FOR UPDATE SKIP LOCKED`) are a later step of issue 23: nothing here
-assumes one process beyond the in-process write lock and the `next_id` of the imports,
-which a later step guards with an advisory lock (`pg_advisory_xact_lock`, already taken by
-`migrate` so that two processes never migrate at once).
+its own).
+
+Several processes on one database (leadership by advisory lock, outbox and inbox rows
+claimed with `FOR UPDATE SKIP LOCKED`) are a later step of issue 23. What still assumes a
+single writing process, as SQLite's design does: the in-process write lock, ids taken as
+MAX(id) + 1 (`items.add`, the imports' `next_id`), and `outbox.add_many` reading back the
+rows past the highest id. That step serialises writers across processes (an advisory
+transaction lock taken at BEGIN, as `migrate` already does, so two processes never migrate
+at once), or moves those to RETURNING.
+
+Why psycopg 3 (and not asyncpg): its adaptation is pluggable per connection (dumpers,
+loaders, row factories), which is what lets one small adapter give the repositories
+SQLite's loose typing and sqlite3.Row; it runs a migration's many statements in one call;
+and psycopg_pool is its own, maintained with it.
 """
 
 from __future__ import annotations
@@ -56,7 +65,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.adapt import Dumper, Loader
@@ -68,19 +77,6 @@ from storage.inbox import InboxStore
 READERS = 4  # pooled reading connections; the writer and the inbox have one each
 CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = 0x64757479  # pg_advisory_xact_lock key while migrating ("duty")
-
-
-def is_postgres_url(target: object) -> bool:
-    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for a log or an error line."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 # --- values in and out -----------------------------------------------------------------
@@ -406,7 +402,6 @@ class PgDatabase(Database):
         self._write: PgConnection | None = None  # the one writing connection
         self._writer: Any = None  # (raw, PgConnection) while a write transaction is open
         self._inbox: InboxStore | None = None
-        self._inbox_conn: psycopg.AsyncConnection | None = None
         self._inbox_opening = asyncio.Lock()
 
     @classmethod
