@@ -561,3 +561,39 @@ async def test_triggers_policy_talks_and_extension_requests(db):
         assert [r.id for r in await tx.extensions.pending()] == [request.id]
     async with db.transaction() as tx:
         assert await tx.policy.clear() == 1
+
+
+# --- office group robots ---------------------------------------------------------------
+
+
+async def test_robot_channels_and_their_rate_windows(db):
+    org = await add_org(db)
+    hook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
+    async with db.transaction() as tx:
+        unit = await tx.channels.add("财务科群", "wecom", hook + "b", None, None, org["fin"],
+                                     True, NOW, confidential=True)
+        body = await tx.channels.add("纪委工作群", "dingtalk", hook + "a", "SEC", "督办",
+                                     None, False, NOW)
+        first = await tx.channels.sent(unit.id, NOW)
+        second = await tx.channels.sent(unit.id, NOW + timedelta(seconds=1))
+        await tx.channels.resend_time(first, NOW + timedelta(seconds=2))
+        await tx.channels.unsend(second)
+        await tx.channels.pause(body.id, NOW + timedelta(minutes=1))
+        await tx.channels.mark_broken("纪委工作群", "关键词不符", NOW)
+        await tx.channels.mark_broken("纪委工作群", "签名不符", NOW + timedelta(hours=1))
+    assert second > first
+    async with db.read() as tx:
+        assert [c.name for c in await tx.channels.all()] == ["纪委工作群", "财务科群"]
+        assert (await tx.channels.primary_of(org["fin"])).id == unit.id
+        assert (await tx.channels.by_webhook(hook + "b")).confidential is True
+        stored = await tx.channels.by_name("纪委工作群")
+        assert (stored.broken_since, stored.broken_reason) == (NOW, "签名不符")
+        assert stored.resume_at == NOW + timedelta(minutes=1) and stored.secret == "SEC"
+        assert await tx.channels.sends_since(unit.id, NOW) == [NOW + timedelta(seconds=2)]
+    async with db.transaction() as tx:
+        await tx.channels.prune_sends(NOW + timedelta(seconds=5))
+        assert await tx.channels.remove("财务科群") is True
+        assert await tx.channels.remove("财务科群") is False
+    async with db.read() as tx:
+        assert await tx.channels.sends_since(unit.id, NOW - timedelta(days=1)) == []
+        assert await tx.channels.get(unit.id) is None
