@@ -414,7 +414,8 @@ class PgDatabase(Database):
             raise
         pool = AsyncConnectionPool(url, min_size=1, max_size=READERS, open=False,
                                    kwargs={"autocommit": True}, configure=_configure,
-                                   timeout=30)
+                                   # a connection the server dropped is replaced, not lent
+                                   check=AsyncConnectionPool.check_connection, timeout=30)
         try:
             await pool.open(wait=True, timeout=CONNECT_TIMEOUT_S)
         except BaseException:

@@ -597,3 +597,30 @@ async def test_robot_channels_and_their_rate_windows(db):
     async with db.read() as tx:
         assert await tx.channels.sends_since(unit.id, NOW - timedelta(days=1)) == []
         assert await tx.channels.get(unit.id) is None
+
+
+async def test_postgresql_connections_dropped_by_the_server_are_opened_again(pg_cluster,
+                                                                               pg_migrated_url):
+    """A server restart or an administrator ending sessions: the next write and the next
+    read open new connections instead of failing for ever."""
+    import psycopg
+
+    db = await Database.open(pg_migrated_url)
+    try:
+        async with db.transaction() as tx:
+            await tx.units.add("甲", UnitKind.DEPARTMENT, None, NOW)
+        async with db.read() as tx:
+            assert len(await tx.units.all()) == 1
+        name = pg_migrated_url.split("/")[3].split("?")[0]
+        with psycopg.connect(pg_cluster.url(), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+        with pytest.raises(psycopg.OperationalError):  # the one in flight fails …
+            async with db.transaction() as tx:
+                await tx.units.add("乙", UnitKind.DEPARTMENT, None, NOW)
+        async with db.transaction() as tx:  # … the next opens a new connection
+            await tx.units.add("丙", UnitKind.DEPARTMENT, None, NOW)
+        async with db.read() as tx:
+            assert [u.name for u in (await tx.units.all()).values()] == ["甲", "丙"]
+    finally:
+        await db.close()
