@@ -44,13 +44,12 @@ from storage.summary import SummaryRepo
 from storage.talks import TalkRepo
 
 BUSY_TIMEOUT_MS = 5000
+READERS = 3  # reading connections, opened as needed
 
 
 class DatabaseUnreachable(Exception):
     """The database server (PostgreSQL) could not be reached or refused the login; the
     message is the driver's first line, without the password."""
-
-READERS = 3  # reading connections, opened as needed
 
 
 class Tx:
