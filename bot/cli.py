@@ -20,7 +20,7 @@ from bot.domain.vocabulary import configure_body
 from bot.rules import load_rules
 from bot.runlock import RunLocked, hold_run_lock
 from storage.backup import BackupError, backup
-from storage.db import Database
+from storage.db import Database, DatabaseUnreachable
 
 log = logging.getLogger("dutybot")
 
@@ -82,6 +82,8 @@ def cmd_run(settings: Settings) -> int:
 
     token = settings.require_token() if settings.has_token() else None
     settings.check_db_writable()
+    if settings.database_url is not None:  # unreachable: one line now, not a traceback later
+        asyncio.run(_reachable(settings))
     try:
         with hold_run_lock(settings.db_path):
             if token is not None:
@@ -93,6 +95,11 @@ def cmd_run(settings: Settings) -> int:
     except RunLocked as other:
         print(f"dutybot: {run_locked(other.db_path, other.pid)}", file=sys.stderr)
         return 1
+
+
+async def _reachable(settings: Settings) -> None:
+    db = await Database.open(settings.database)
+    await db.close()
 
 
 def _run(settings: Settings, token: str) -> int:
@@ -114,9 +121,9 @@ def _run(settings: Settings, token: str) -> int:
 
 
 async def _has_robots(settings: Settings) -> bool:
-    if not settings.db_path.exists():  # nothing made for a run that cannot start
-        return False
-    db = await Database.open(settings.db_path)
+    if settings.database_url is None and not settings.db_path.exists():
+        return False  # nothing made for a run that cannot start
+    db = await Database.open(settings.database)
     try:
         await db.migrate()
         async with db.read() as tx:
@@ -135,7 +142,7 @@ def _run_robots(settings: Settings) -> int:
 
 
 async def _migrate(settings: Settings) -> list[int]:
-    db = await Database.open(settings.db_path)
+    db = await Database.open(settings.database)
     try:
         return await db.migrate()
     finally:
@@ -145,8 +152,8 @@ async def _migrate(settings: Settings) -> list[int]:
 def cmd_migrate(settings: Settings) -> int:
     settings.check_db_writable()
     applied = asyncio.run(_migrate(settings))
-    print(f"{settings.db_path}: applied migrations {applied}" if applied
-          else f"{settings.db_path}: schema is up to date")
+    print(f"{settings.database_name}: applied migrations {applied}" if applied
+          else f"{settings.database_name}: schema is up to date")
     return 0
 
 
@@ -226,8 +233,11 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
 
 
 def cmd_backup(settings: Settings, target: str) -> int:
-    from messages.cli import backup_refused
+    from messages.cli import backup_not_on_postgres, backup_refused
 
+    if settings.database_url is not None:  # pg_dump's, in a later step (issue 23)
+        print(f"dutybot: backup: {backup_not_on_postgres()}", file=sys.stderr)
+        return 1
     try:
         result = backup(settings.db_path, Path(target))
     except BackupError as exc:
@@ -417,6 +427,12 @@ def cmd_export(settings: Settings, target: str, force: bool) -> int:
     if path.exists() and not force:
         print(f"dutybot: export: {target} already exists (not overwritten; --force to replace)",
               file=sys.stderr)
+        return 1
+    if settings.database_url is not None:
+        from messages.cli import export_not_on_postgres
+
+        asyncio.run(_reachable(settings))  # an unreachable server says so first
+        print(f"dutybot: export: {export_not_on_postgres()}", file=sys.stderr)
         return 1
     if not settings.db_path.is_file():
         print(f"dutybot: export: no database at {settings.db_path} (check DUTYBOT_DB_PATH)",
@@ -621,6 +637,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)
         return 2
+    except DatabaseUnreachable as exc:
+        from messages.cli import database_unreachable
+
+        print(f"dutybot: {database_unreachable(settings.database_name, str(exc))}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

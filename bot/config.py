@@ -7,7 +7,7 @@ import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str = Field(default=DEFAULT_API_ROOT, alias="TELEGRAM_API_BASE_URL")
     db_path: Path = Field(default=Path("dutybot.db"), alias="DUTYBOT_DB_PATH")
+    # PostgreSQL instead of the SQLite file (issue 23): postgresql://user:password@host/db
+    database_url: str | None = Field(default=None, alias="DUTYBOT_DATABASE_URL")
     timezone: str = Field(default="Asia/Shanghai", alias="DUTYBOT_TIMEZONE")
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), alias="DUTYBOT_ADMIN_IDS"
@@ -165,6 +167,33 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str:
         """The path of the webhook URL: what the reverse proxy passes on unchanged."""
         return urlsplit(self.webhook_url or "").path or "/"
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("只支持 PostgreSQL，应以 postgresql:// 开头"
+                             "（如 postgresql://dutybot:密码@127.0.0.1:5432/dutybot）；"
+                             "用 SQLite 时不要设置它，改用 DUTYBOT_DB_PATH")
+        return value
+
+    @property
+    def database(self) -> str | Path:
+        """What `Database.open` takes: the PostgreSQL URL when one is set, else the file."""
+        return self.database_url or self.db_path
+
+    @property
+    def database_name(self) -> str:
+        """The database as a log or an answer names it (never with a password)."""
+        if self.database_url is None:
+            return str(self.db_path)
+        parts = urlsplit(self.database_url)
+        if parts.password is None:
+            return self.database_url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -207,6 +236,8 @@ class Settings(BaseSettings):
         return token
 
     def check_db_writable(self) -> None:
+        if self.database_url is not None:  # the server says, when connected
+            return
         folder = self.db_path.resolve().parent
         if not folder.is_dir():
             raise ConfigError(f"DUTYBOT_DB_PATH: folder {folder} does not exist")

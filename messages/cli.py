@@ -137,3 +137,17 @@ def webhook_refused(description: str) -> str:
     """Webhook mode: Telegram refused setWebhook (its own words kept, for the operator)."""
     return (f"Telegram 拒绝设置 Webhook（{description}）：请检查 --webhook-url / "
             "DUTYBOT_WEBHOOK_URL 是否为公网可访问的 https 地址，端口为 443、80、88 或 8443。")
+def database_unreachable(where: str, reason: str) -> str:
+    """Start-up could not reach the database server (PostgreSQL); `where` has no password."""
+    return (f"连不上数据库 {where}：{reason.strip() or '原因未知'}。请检查 DUTYBOT_DATABASE_URL"
+            f"（地址、端口、用户名、密码、库名）和数据库服务器是否已启动。")
+
+
+def export_not_on_postgres() -> str:
+    return ("导出台账暂不支持 PostgreSQL 数据库（后续版本提供）；"
+            "请暂时在 SQLite 上导出，或用 pg_dump 备份数据。")
+
+
+def backup_not_on_postgres() -> str:
+    return ("PostgreSQL 数据库暂不能用 dutybot backup 备份（后续版本提供）；请用 "
+            "pg_dump --format=custom 备份，pg_restore 恢复。")

@@ -49,6 +49,11 @@ BUSY_TIMEOUT_MS = 5000
 READERS = 3  # reading connections, opened as needed
 
 
+class DatabaseUnreachable(Exception):
+    """The database server (PostgreSQL) could not be reached or refused the login; the
+    message is the driver's first line, without the password."""
+
+
 class Tx:
     """A unit of work: the repositories, all on one transaction."""
 
@@ -131,6 +136,8 @@ _scope: ContextVar[UpdateScope | None] = ContextVar("dutybot_update_scope", defa
 
 
 class Database:
+    engine = "sqlite"  # or "postgresql" (storage/postgres.py)
+
     def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
@@ -142,6 +149,12 @@ class Database:
 
     @classmethod
     async def open(cls, path: str | Path) -> Database:
+        """The SQLite file at `path`, or the PostgreSQL server a `postgresql://` URL names
+        (storage/postgres.py)."""
+        if isinstance(path, str) and path.startswith(("postgresql://", "postgres://")):
+            from storage.postgres import PgDatabase
+
+            return await PgDatabase.open(path)
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         async with closed_on_failure(conn):
             conn.row_factory = sqlite3.Row

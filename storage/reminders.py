@@ -162,7 +162,8 @@ class ReminderRepo:
             "AND item_id = ? AND sent_on IS NOT NULL AND acknowledged_at IS NULL "
             "AND push_only = 0 "
             "GROUP BY recipient, month "
-            "ON CONFLICT (person_id, month) DO UPDATE SET answered = answered + excluded.answered",
+            "ON CONFLICT (person_id, month) DO UPDATE SET "
+            "answered = response_tallies.answered + excluded.answered",
             (recipient, item_id),
         )
         await self._conn.execute(
@@ -187,7 +188,8 @@ class ReminderRepo:
             "SUM(acknowledged_at IS NOT NULL) FROM reminders "
             "WHERE outbox_id = ? AND sent_on IS NULL AND recipient LIKE 'p:%' "
             "GROUP BY recipient ON CONFLICT (person_id, month) DO UPDATE SET "
-            "reminded = reminded + excluded.reminded, answered = answered + excluded.answered",
+            "reminded = response_tallies.reminded + excluded.reminded, "
+            "answered = response_tallies.answered + excluded.answered",
             (to_text(day)[:7], outbox_id),
         )
         await self._conn.execute(

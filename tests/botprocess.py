@@ -108,6 +108,7 @@ class BotProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "bot.log"
         self.sentinel = api.users.get(SENTINEL_ID) or api.user(SENTINEL_ID, "哨兵")
+        self.extra_env: dict[str, str] = {}  # more settings (DUTYBOT_DATABASE_URL, say)
 
     # -- the process ------------------------------------------------------------------------
 
@@ -122,7 +123,7 @@ class BotProcess:
                         TELEGRAM_API_BASE_URL=self.server.root,
                         DUTYBOT_DB_PATH=str(self.db_path),
                         DUTYBOT_ADMIN_IDS=self.admin_ids,
-                        DUTYBOT_RULES=str(rules_path), **extra)
+                        DUTYBOT_RULES=str(rules_path), **{**self.extra_env, **extra})
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen([str(DUTYBOT), "run", *args], env=env,
                                          cwd=self.workdir,

@@ -141,3 +141,49 @@ async def world(bot, api, admin, org, clock):
     b = await org.item("责任", "建立在建工程廉政风险点台账", "一岗双责", "王芳", "项目科",
                        "2026-12-02")
     return {"a": a, "b": b, "group": group}
+
+
+# --- PostgreSQL (issue 23): tests/postgres_cluster.py ----------------------------------
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the session (skipped loudly without PostgreSQL,
+    failed in CI)."""
+    from tests.postgres_cluster import Cluster, find_bin, unavailable
+
+    bindir = find_bin()
+    if bindir is None:
+        unavailable("initdb/pg_ctl not found")
+    cluster = Cluster(bindir)
+    try:
+        cluster.start()
+    except Exception as exc:  # pragma: no cover - the machine's problem, said in one line
+        cluster.stop()
+        unavailable(f"the throwaway cluster did not start: {exc}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """A fresh, empty PostgreSQL database for one test: its postgresql:// URL."""
+    url = pg_cluster.new_database()
+    yield url
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture
+def pg_migrated_url(pg_cluster) -> str:
+    """A fresh PostgreSQL database already at the latest schema: its URL."""
+    url = pg_cluster.new_database(migrated=True)
+    yield url
+    pg_cluster.drop_database(url)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Skipped PostgreSQL tests are said at the end of every run, not only with -rs."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if "POSTGRESQL TESTS NOT RUN" in str(getattr(r, "longrepr", ""))]
+    if skipped:
+        reason = str(skipped[0].longrepr[2]).removeprefix("Skipped: ")
+        terminalreporter.write_line(f"!!! {len(skipped)} {reason}", yellow=True, bold=True)

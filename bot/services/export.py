@@ -110,6 +110,8 @@ class ExportService(ServiceBase):
         if self.scores is not None:
             people_scores, unit_scores = scores_of(await self.scores(*period))
         path = self.db.path
+        if self.db.engine == "postgresql":  # the snapshot reads a SQLite file (issue 23)
+            raise ExportFailed("engine")
         if path is None:
             raise RuntimeError("the export reads the database file; this one has no path")
         async with self._building:

@@ -93,7 +93,7 @@ class Services:
         rules = rules or load_rules(settings.rules)
         configure_body(rules.body)  # every text names the configured body (bot/domain/bodies.py)
         offload = offload or shared()
-        db = await Database.open(settings.db_path)
+        db = await Database.open(settings.database)
         await db.migrate()
         people = PeopleService(db, clock, settings.admin_ids, settings.invite_days)
         items = ItemService(db, clock)
