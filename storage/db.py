@@ -16,14 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
+from storage.at_once import AtOnce, run_at_once
 from storage.cases import CaseRepo
 from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
@@ -42,6 +44,8 @@ from storage.people import InviteRepo, PersonRepo, UnitRepo
 from storage.reminders import ReminderRepo
 from storage.summary import SummaryRepo
 from storage.talks import TalkRepo
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 READERS = 3  # reading connections, opened as needed
@@ -206,6 +210,11 @@ class Database:
             scope.over = True
             await scope.rollback()
 
+    def written_in_update(self) -> bool:
+        """Whether the update being handled has written anything yet."""
+        scope = self._scope()
+        return scope is not None and scope.open
+
     def _scope(self) -> UpdateScope | None:
         scope = _scope.get()
         return scope if scope is not None and scope.db is self else None
@@ -301,6 +310,26 @@ class Database:
             yield Tx(conn)
         finally:  # even after a cancel: never back to the pool inside a transaction
             await asyncio.shield(_end(conn))
+            self._readers.put_nowait(conn)
+
+    async def read_at_once(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """`async with db.read() as tx: return await fn(tx)`, in one round trip to the
+        connection's thread instead of one per statement, fetch and cursor (storage/at_once.py):
+        for the reads a person waits on. `fn` may await nothing but tx's repositories."""
+
+        def body(conn: AtOnce) -> Awaitable[T]:
+            return fn(Tx(conn))  # type: ignore[arg-type]
+
+        scope = self._scope()
+        if scope is not None and scope.open:  # inside the update's transaction: its writes
+            return await run_at_once(self._conn, body)
+        if self.path is None:
+            async with self._lock:
+                return await run_at_once(self._conn, body, "BEGIN", "ROLLBACK")
+        conn = await self._reader()
+        try:
+            return await run_at_once(conn, body, "BEGIN", "ROLLBACK")
+        finally:  # cancelled meanwhile, the thread still ends the read before the next one
             self._readers.put_nowait(conn)
 
     async def _reader(self) -> aiosqlite.Connection:

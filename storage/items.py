@@ -214,6 +214,39 @@ class ItemRepo:
             rows = await cur.fetchall()
         return [_item(r) for r in rows]
 
+    async def page_with_total(
+        self, scope: Scope, today: date, offset: int, limit: int
+    ) -> tuple[list[Item], int]:
+        """`page_in_scope` and `count_in_scope` in one statement: the page, and how many
+        items the scope covers (0 when the page is past the end: count them then)."""
+        where, params = _scope_filter(scope)
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS}, COUNT(*) OVER () AS total FROM items WHERE {where} {_ORDER} "
+            "LIMIT ? OFFSET ?",
+            (*params, *_ACTIVE, to_text(today), limit, offset),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows], rows[0]["total"] if rows else 0
+
+    async def ancestors_of(self, ids: Iterable[int]) -> dict[int, Item]:
+        """Every item above these (their parents, the parents' parents…), in one statement
+        however deep the chains go."""
+        ids = sorted(set(ids))
+        found: dict[int, Item] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            async with self._conn.execute(
+                "WITH RECURSIVE up(id) AS ("
+                f"  SELECT parent_id FROM items WHERE id IN ({marks}) AND parent_id IS NOT NULL"
+                "  UNION"
+                "  SELECT i.parent_id FROM items i JOIN up ON i.id = up.id"
+                "  WHERE i.parent_id IS NOT NULL)"
+                f" SELECT {_COLUMNS} FROM items WHERE id IN (SELECT id FROM up)", chunk
+            ) as cur:
+                found.update({r["id"]: _item(r) for r in await cur.fetchall()})
+        return found
+
     async def due_for_owner(self, owner_id: int, until: date) -> list[Item]:
         """The owner's active items that are overdue or due by `until`, most urgent first."""
         async with self._conn.execute(
