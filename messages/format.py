@@ -41,22 +41,26 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     boundary is a safe cut. A single overlong line is cut hard (its tags, if any, are ours
     and short, and user text is escaped, so a cut never lands inside an entity we need).
     """
+    if not text.startswith("\n") and tg_len(text) <= limit:  # most texts: one part as it is
+        return [text]
     parts: list[str] = []
-    current = ""
+    current, size = "", 0  # size: tg_len(current), kept as lines are added
     for line in text.split("\n"):
         while tg_len(line) > limit:
             head = _cut(line, limit)
             if current:
                 parts.append(current)
-                current = ""
+                current, size = "", 0
             parts.append(head)
             line = line[len(head):]
-        candidate = f"{current}\n{line}" if current else line
-        if tg_len(candidate) > limit:
+        length = tg_len(line)
+        wanted = size + 1 + length if current else length
+        if wanted > limit:
             parts.append(current)
-            current = line
+            current, size = line, length
         else:
-            current = candidate
+            current = f"{current}\n{line}" if current else line
+            size = wanted
     if current.strip():
         parts.append(current)
     return parts or [text[:limit]]

@@ -14,6 +14,7 @@ Only the repositories may be awaited inside such a function: awaiting anything e
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from typing import Any, TypeVar
@@ -107,19 +108,26 @@ def _finish(coro: Awaitable[T]) -> T:
 
 
 async def run_at_once(conn: aiosqlite.Connection, fn: Callable[[AtOnce], Awaitable[T]],
-                      begin: str | None = None, end: str | None = None) -> T:
-    """`fn` on the connection's own thread, in one round trip; `begin` and `end` (BEGIN
-    and ROLLBACK, say) around it, `end` however it ends."""
+                      before: tuple[str, ...] = (), after: tuple[str, ...] = (),
+                      undo: tuple[str, ...] = ()) -> T:
+    """`fn` on the connection's own thread, in one round trip: the statements `before`
+    (BEGIN, say) first; then, if it succeeded, those `after` (COMMIT); if it or they
+    failed, those of `undo` (ROLLBACK), each as far as it applies, and the error goes on."""
 
     def in_thread() -> T:
         raw = conn._conn  # inside the worker thread: the sqlite3 connection is ours here
-        if begin:
-            raw.execute(begin)
+        for sql in before:
+            raw.execute(sql)
         try:
-            return _finish(fn(AtOnce(raw)))
-        finally:
-            if end and raw.in_transaction:
-                raw.execute(end)
+            result = _finish(fn(AtOnce(raw)))
+            for sql in after:
+                raw.execute(sql)
+            return result
+        except BaseException:
+            for sql in undo:
+                with contextlib.suppress(sqlite3.OperationalError):  # nothing left to undo
+                    raw.execute(sql)
+            raise
 
     # aiosqlite's one way onto its thread (the method every call of it goes through)
     return await conn._execute(in_thread)

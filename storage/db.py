@@ -323,14 +323,57 @@ class Database:
         scope = self._scope()
         if scope is not None and scope.open:  # inside the update's transaction: its writes
             return await run_at_once(self._conn, body)
+        read = {"before": ("BEGIN",), "after": ("ROLLBACK",), "undo": ("ROLLBACK",)}
         if self.path is None:
             async with self._lock:
-                return await run_at_once(self._conn, body, "BEGIN", "ROLLBACK")
+                return await run_at_once(self._conn, body, **read)
         conn = await self._reader()
         try:
-            return await run_at_once(conn, body, "BEGIN", "ROLLBACK")
+            return await run_at_once(conn, body, **read)
         finally:  # cancelled meanwhile, the thread still ends the read before the next one
             self._readers.put_nowait(conn)
+
+    async def transaction_at_once(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """`async with db.transaction() as tx: return await fn(tx)`, in one round trip to
+        the connection's thread (BEGIN, the statements and COMMIT, or inside an update its
+        savepoint, all in one): for the writes a person waits on. `fn` may await nothing
+        but tx's repositories; an error it raises undoes what it wrote, as `transaction`."""
+
+        def body(conn: AtOnce) -> Awaitable[T]:
+            return fn(Tx(conn))  # type: ignore[arg-type]
+
+        scope = self._scope()
+        if scope is None:
+            async with self._lock:
+                return await run_at_once(self._conn, body, ("BEGIN IMMEDIATE",), ("COMMIT",),
+                                         ("ROLLBACK",))
+        if scope.over:  # a task started inside a handler outlived its update
+            raise RuntimeError("a write in the name of an update already handled")
+        name = f"update_{scope.depth}"
+        savepoint = ((f"SAVEPOINT {name}",), (f"RELEASE {name}",),
+                     (f"ROLLBACK TO {name}", f"RELEASE {name}"))
+        scope.depth += 1
+        try:
+            if scope.open:
+                return await run_at_once(self._conn, body, *savepoint)
+            await self._lock.acquire()  # the update's transaction begins with this write
+            try:
+                result = await run_at_once(self._conn, body, ("BEGIN IMMEDIATE",) + savepoint[0],
+                                           *savepoint[1:])
+            except asyncio.CancelledError:
+                await asyncio.shield(self._undo())  # whatever the thread got to: undone
+                self._lock.release()
+                raise
+            except BaseException:
+                if self._conn.in_transaction:  # begun: the update holds it, as `_savepoint`
+                    scope.open = True
+                else:
+                    self._lock.release()
+                raise
+            scope.open = True
+            return result
+        finally:
+            scope.depth -= 1
 
     async def _reader(self) -> aiosqlite.Connection:
         if self._readers.empty() and len(self._opened) < READERS:
