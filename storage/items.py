@@ -278,19 +278,27 @@ def _scope_filter(scope: Scope) -> tuple[str, tuple[object, ...]]:
     return f"(owner_id = ? OR unit_id IN ({marks}))", (scope.person_id, *units)
 
 
+# stored value -> member, looked up in a dict (calling the Enum costs several times more,
+# and a page or /待办 reads dozens of rows)
+_KINDS = {k.value: k for k in ListKind}
+_DUTIES = {d.value: d for d in Duty}
+_STATUSES = {s.value: s for s in ItemStatus}
+
+
 def _item(row: sqlite3.Row) -> Item:
+    """A row whose first columns are _COLUMNS, in that order (by position: faster)."""
     return Item(
-        id=row["id"],
-        code=row["code"],
-        kind=ListKind(row["kind"]),
-        title=row["title"],
-        duty=Duty(row["duty"]),
-        owner_id=row["owner_id"],
-        unit_id=row["unit_id"],
-        parent_id=row["parent_id"],
-        source=row["source"],
-        due_date=to_date(row["due_date"]),
-        status=ItemStatus(row["status"]),
-        rule_key=row["rule_key"],
-        counterpart_id=row["counterpart_id"],
+        id=row[0],
+        code=row[1],
+        kind=_KINDS[row[2]],
+        title=row[3],
+        duty=_DUTIES[row[4]],
+        owner_id=row[5],
+        unit_id=row[6],
+        parent_id=row[7],
+        source=row[8],
+        due_date=to_date(row[9]),
+        status=_STATUSES[row[10]],
+        rule_key=row[11],
+        counterpart_id=row[12],
     )
