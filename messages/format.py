@@ -44,25 +44,31 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     if not text.startswith("\n") and tg_len(text) <= limit:  # most texts: one part as it is
         return [text]
     parts: list[str] = []
-    current, size = "", 0  # size: tg_len(current), kept as lines are added
+    current: list[str] = []  # the lines of the part being filled, joined when it is full
+    size = 0  # its tg_len, newlines included
+    filled = False  # whether "\n".join(current) is not ""
     for line in text.split("\n"):
-        while tg_len(line) > limit:
+        length = tg_len(line)
+        while length > limit:
             head = _cut(line, limit)
-            if current:
-                parts.append(current)
-                current, size = "", 0
+            if filled:
+                parts.append("\n".join(current))
+                current, size, filled = [], 0, False
             parts.append(head)
             line = line[len(head):]
-        length = tg_len(line)
-        wanted = size + 1 + length if current else length
+            length = tg_len(line)
+        wanted = size + 1 + length if filled else length
         if wanted > limit:
-            parts.append(current)
-            current, size = line, length
-        else:
-            current = f"{current}\n{line}" if current else line
+            parts.append("\n".join(current))
+            current, size, filled = [line], length, bool(line)
+        elif filled:
+            current.append(line)
             size = wanted
-    if current.strip():
-        parts.append(current)
+        else:
+            current, size, filled = [line], length, bool(line)
+    last = "\n".join(current)
+    if last.strip():
+        parts.append(last)
     return parts or [text[:limit]]
 
 
