@@ -47,7 +47,7 @@ import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 from zoneinfo import ZoneInfo
 
 # this file is named like the bot's `handlers` package: its folder must not hide it
@@ -333,8 +333,13 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - len(text) - wide)
 
 
+class OneLine(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.exit(f"handlers.py: {message}")
+
+
 def scales() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLine(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=50, help="items of the first 支部书记")
     parser.add_argument("--few", type=int, default=5, help="items of the second")
     parser.add_argument("--unit-items", type=int, default=1_000, help="items in all (/周报)")
