@@ -361,8 +361,11 @@ def main() -> None:
     args = scales()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # cleaned up as after Ctrl-C
     # made outside the event loop: removed however the run ends (Ctrl-C included)
-    with tempfile.TemporaryDirectory(prefix="dutybot-bench-") as tmp:
-        asyncio.run(bench(Path(tmp), args))
+    try:
+        with tempfile.TemporaryDirectory(prefix="dutybot-bench-") as tmp:
+            asyncio.run(bench(Path(tmp), args))
+    except KeyboardInterrupt:
+        sys.exit("handlers.py: interrupted; its temporary databases are removed")
 
 
 if __name__ == "__main__":
