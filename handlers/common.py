@@ -20,8 +20,15 @@ TOAST_LIMIT = 200
 
 
 async def actor_of(update: Update, context: DutyContext) -> Actor:
-    """Re-read on every update: rights are never cached in a chat or a button."""
+    """Re-read on every update: rights are never cached in a chat or a button. The guard's
+    read as the update arrived serves while the update has written nothing (it is the same
+    moment's); after a write it is read again."""
     user = update.effective_user
+    arrived = context.arrived
+    if arrived is not None and arrived.update_id == update.update_id \
+            and arrived.telegram_user_id == user.id \
+            and not context.services.db.written_in_update():
+        return arrived
     return await context.services.people.actor_for(user.id, update.update_id)
 
 

@@ -8,6 +8,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.model import Actor
 from bot.services.registry import Services
 
 if TYPE_CHECKING:
@@ -35,6 +36,9 @@ class BotData:
 
 
 class DutyContext(CallbackContext[ExtBot, dict, dict, BotData]):
+    #: who sent the update, as the guard read it when it arrived (handlers/common.py actor_of)
+    arrived: Actor | None = None
+
     @property
     def services(self) -> Services:
         return self.bot_data.services

@@ -44,7 +44,10 @@ _NOT_TEXT = ("sticker", "photo", "voice", "audio", "video", "video_note", "anima
 async def guard(update: Update, context: DutyContext) -> None:
     """Drop an update already handled before a crash; keep what the bot did not expect and
     unregistered groups quiet."""
-    if await context.services.people.is_processed(update.update_id):
+    user = update.effective_user
+    seen, context.arrived = await context.services.people.arrival(
+        update.update_id, user.id if user is not None else None)
+    if seen:
         raise ApplicationHandlerStop
     await _stop_unexpected(update, context.bot.username)
     chat = update.effective_chat

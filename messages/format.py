@@ -41,24 +41,34 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     boundary is a safe cut. A single overlong line is cut hard (its tags, if any, are ours
     and short, and user text is escaped, so a cut never lands inside an entity we need).
     """
+    if not text.startswith("\n") and tg_len(text) <= limit:  # most texts: one part as it is
+        return [text]
     parts: list[str] = []
-    current = ""
+    current: list[str] = []  # the lines of the part being filled, joined when it is full
+    size = 0  # its tg_len, newlines included
+    filled = False  # whether "\n".join(current) is not ""
     for line in text.split("\n"):
-        while tg_len(line) > limit:
+        length = tg_len(line)
+        while length > limit:
             head = _cut(line, limit)
-            if current:
-                parts.append(current)
-                current = ""
+            if filled:
+                parts.append("\n".join(current))
+                current, size, filled = [], 0, False
             parts.append(head)
             line = line[len(head):]
-        candidate = f"{current}\n{line}" if current else line
-        if tg_len(candidate) > limit:
-            parts.append(current)
-            current = line
+            length = tg_len(line)
+        wanted = size + 1 + length if filled else length
+        if wanted > limit:
+            parts.append("\n".join(current))
+            current, size, filled = [line], length, bool(line)
+        elif filled:
+            current.append(line)
+            size = wanted
         else:
-            current = candidate
-    if current.strip():
-        parts.append(current)
+            current, size, filled = [line], length, bool(line)
+    last = "\n".join(current)
+    if last.strip():
+        parts.append(last)
     return parts or [text[:limit]]
 
 

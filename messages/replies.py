@@ -3,6 +3,7 @@ notices these send (SPEC §5, issue 4)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -47,7 +48,7 @@ def item_row(item_id: int, code: str, status: ItemStatus, surface: str, *,
     """One item's buttons: 收到, 进行中, 已完成, 申请延期 while it is being worked on;
     afterwards a single button that shows where it stands."""
     def button(text: str, act: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(text, callback_data=f"{ITEM}:{act}:{item_id}:{surface}")
+        return _button(text, f"{ITEM}:{act}:{item_id}:{surface}")
 
     actions = owner_actions(status)
     if not own:  # a leader asked to 督促: confirm it, see where it stands
@@ -61,6 +62,13 @@ def item_row(item_id: int, code: str, status: ItemStatus, surface: str, *,
     row.append(button("登记谈话" if is_talk else "已完成", DONE))
     row.append(button("申请延期", EXTEND))
     return row
+
+
+@functools.lru_cache(maxsize=4096)
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    """A button, made once: PTB's buttons are immutable, and making one costs about as
+    much as rendering a line of text (a page of /我的清单 has some thirty)."""
+    return InlineKeyboardButton(text, callback_data=data)
 
 
 def row_for(item: Item, surface: str, acked: bool = False) -> list[InlineKeyboardButton]:

@@ -16,14 +16,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 
+from storage.at_once import AtOnce, run_at_once
 from storage.cases import CaseRepo
 from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
@@ -44,6 +46,8 @@ from storage.reminders import ReminderRepo
 from storage.state import StateRepo
 from storage.summary import SummaryRepo
 from storage.talks import TalkRepo
+
+T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 5000
 READERS = 3  # reading connections, opened as needed
@@ -223,6 +227,11 @@ class Database:
             scope.over = True
             await scope.rollback()
 
+    def written_in_update(self) -> bool:
+        """Whether the update being handled has written anything yet."""
+        scope = self._scope()
+        return scope is not None and scope.open
+
     def _scope(self) -> UpdateScope | None:
         scope = _scope.get()
         return scope if scope is not None and scope.db is self else None
@@ -319,6 +328,69 @@ class Database:
         finally:  # even after a cancel: never back to the pool inside a transaction
             await asyncio.shield(_end(conn))
             self._readers.put_nowait(conn)
+
+    async def read_at_once(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """`async with db.read() as tx: return await fn(tx)`, in one round trip to the
+        connection's thread instead of one per statement, fetch and cursor (storage/at_once.py):
+        for the reads a person waits on. `fn` may await nothing but tx's repositories."""
+
+        def body(conn: AtOnce) -> Awaitable[T]:
+            return fn(Tx(conn))  # type: ignore[arg-type]
+
+        scope = self._scope()
+        if scope is not None and scope.open:  # inside the update's transaction: its writes
+            return await run_at_once(self._conn, body)
+        read = {"before": ("BEGIN",), "after": ("ROLLBACK",), "undo": ("ROLLBACK",)}
+        if self.path is None:
+            async with self._lock:
+                return await run_at_once(self._conn, body, **read)
+        conn = await self._reader()
+        try:
+            return await run_at_once(conn, body, **read)
+        finally:  # cancelled meanwhile, the thread still ends the read before the next one
+            self._readers.put_nowait(conn)
+
+    async def transaction_at_once(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """`async with db.transaction() as tx: return await fn(tx)`, in one round trip to
+        the connection's thread (BEGIN, the statements and COMMIT, or inside an update its
+        savepoint, all in one): for the writes a person waits on. `fn` may await nothing
+        but tx's repositories; an error it raises undoes what it wrote, as `transaction`."""
+
+        def body(conn: AtOnce) -> Awaitable[T]:
+            return fn(Tx(conn))  # type: ignore[arg-type]
+
+        scope = self._scope()
+        if scope is None:
+            async with self._lock:
+                return await run_at_once(self._conn, body, ("BEGIN IMMEDIATE",), ("COMMIT",),
+                                         ("ROLLBACK",))
+        if scope.over:  # a task started inside a handler outlived its update
+            raise RuntimeError("a write in the name of an update already handled")
+        name = f"update_{scope.depth}"
+        savepoint = ((f"SAVEPOINT {name}",), (f"RELEASE {name}",),
+                     (f"ROLLBACK TO {name}", f"RELEASE {name}"))
+        scope.depth += 1
+        try:
+            if scope.open:
+                return await run_at_once(self._conn, body, *savepoint)
+            await self._lock.acquire()  # the update's transaction begins with this write
+            try:
+                result = await run_at_once(self._conn, body, ("BEGIN IMMEDIATE",) + savepoint[0],
+                                           *savepoint[1:])
+            except asyncio.CancelledError:
+                await asyncio.shield(self._undo())  # whatever the thread got to: undone
+                self._lock.release()
+                raise
+            except BaseException:
+                if self._conn.in_transaction:  # begun: the update holds it, as `_savepoint`
+                    scope.open = True
+                else:
+                    self._lock.release()
+                raise
+            scope.open = True
+            return result
+        finally:
+            scope.depth -= 1
 
     async def _reader(self) -> aiosqlite.Connection:
         if self._readers.empty() and len(self._opened) < READERS:

@@ -214,6 +214,41 @@ class ItemRepo:
             rows = await cur.fetchall()
         return [_item(r) for r in rows]
 
+    async def page_with_total(
+        self, scope: Scope, today: date, offset: int, limit: int
+    ) -> tuple[list[Item], int]:
+        """`page_in_scope` and `count_in_scope` in one statement: the page, and how many
+        items the scope covers (0 when the page is past the end: count them then)."""
+        where, params = _scope_filter(scope)
+        # the count as a subquery SQLite runs once, on the index (a window's COUNT(*) OVER ()
+        # would carry every row of the scope through the sort: slower, measured)
+        async with self._conn.execute(
+            f"SELECT {_COLUMNS}, (SELECT COUNT(*) FROM items WHERE {where}) AS total "
+            f"FROM items WHERE {where} {_ORDER} LIMIT ? OFFSET ?",
+            (*params, *params, *_ACTIVE, to_text(today), limit, offset),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_item(r) for r in rows], rows[0]["total"] if rows else 0
+
+    async def ancestors_of(self, ids: Iterable[int]) -> dict[int, Item]:
+        """Every item above these (their parents, the parents' parents…), in one statement
+        however deep the chains go."""
+        ids = sorted(set(ids))
+        found: dict[int, Item] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            async with self._conn.execute(
+                "WITH RECURSIVE up(id) AS ("
+                f"  SELECT parent_id FROM items WHERE id IN ({marks}) AND parent_id IS NOT NULL"
+                "  UNION"
+                "  SELECT i.parent_id FROM items i JOIN up ON i.id = up.id"
+                "  WHERE i.parent_id IS NOT NULL)"
+                f" SELECT {_COLUMNS} FROM items WHERE id IN (SELECT id FROM up)", chunk
+            ) as cur:
+                found.update({r["id"]: _item(r) for r in await cur.fetchall()})
+        return found
+
     async def due_for_owner(self, owner_id: int, until: date) -> list[Item]:
         """The owner's active items that are overdue or due by `until`, most urgent first."""
         async with self._conn.execute(
@@ -245,19 +280,27 @@ def _scope_filter(scope: Scope) -> tuple[str, tuple[object, ...]]:
     return f"(owner_id = ? OR unit_id IN ({marks}))", (scope.person_id, *units)
 
 
+# stored value -> member, looked up in a dict (calling the Enum costs several times more,
+# and a page or /待办 reads dozens of rows)
+_KINDS = {k.value: k for k in ListKind}
+_DUTIES = {d.value: d for d in Duty}
+_STATUSES = {s.value: s for s in ItemStatus}
+
+
 def _item(row: sqlite3.Row) -> Item:
+    """A row whose first columns are _COLUMNS, in that order (by position: faster)."""
     return Item(
-        id=row["id"],
-        code=row["code"],
-        kind=ListKind(row["kind"]),
-        title=row["title"],
-        duty=Duty(row["duty"]),
-        owner_id=row["owner_id"],
-        unit_id=row["unit_id"],
-        parent_id=row["parent_id"],
-        source=row["source"],
-        due_date=to_date(row["due_date"]),
-        status=ItemStatus(row["status"]),
-        rule_key=row["rule_key"],
-        counterpart_id=row["counterpart_id"],
+        id=row[0],
+        code=row[1],
+        kind=_KINDS[row[2]],
+        title=row[3],
+        duty=_DUTIES[row[4]],
+        owner_id=row[5],
+        unit_id=row[6],
+        parent_id=row[7],
+        source=row[8],
+        due_date=to_date(row[9]),
+        status=_STATUSES[row[10]],
+        rule_key=row[11],
+        counterpart_id=row[12],
     )

@@ -107,10 +107,10 @@ async def test_an_error_in_the_guard_does_not_let_the_handler_answer_a_rolled_ba
     unit was created, and it was not (and the replay check was skipped)."""
     people = bot.app.bot_data.services.people
 
-    async def broken(_update_id: int) -> bool:
+    async def broken(_update_id: int, _user_id: int | None) -> tuple[bool, None]:
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(people, "is_processed", broken)
+    monkeypatch.setattr(people, "arrival", broken)  # the guard's read: replayed? who sent it?
     await bot.send(admin, "/newunit 某局党委")
     assert await units_named(bot, "某局党委") == 0  # undone, as an error should
     assert texts(api, admin.id) == [internal_error()]  # and not also "✅ 已新建单位…"

@@ -126,12 +126,15 @@ class DecisionService(ServiceBase):
         """/待办: the decisions this person is one of the deciders of."""
         if person is None:
             raise NotBound()
-        async with self.db.read() as tx:
+
+        async def read(tx: Tx) -> list[dict[str, Any]]:
             mine = [d for d in await self.pending_in(tx) if person.id in d.decider_ids]
             if not mine:
-                return [], self.today()
+                return []
             people, units = await tx.persons.all(), await tx.units.all()
-        return [decision_entry(d, people, units) for d in mine], self.today()
+            return [decision_entry(d, people, units) for d in mine]
+
+        return await self.db.read_at_once(read), self.today()
 
     async def plan_escalations(self) -> int:
         """On a workday at the send time: each decision that has waited its T+3 workdays

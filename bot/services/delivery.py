@@ -17,7 +17,7 @@ from bot.domain.policy import ReminderPolicy
 from bot.domain.target import ROBOT, Target
 from bot.services.base import ServiceBase
 from bot.services.reminders import SYSTEM, admin_chats
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.outbox import OutboxMessage, OutboxStatus
 
 log = logging.getLogger("dutybot.delivery")
@@ -50,8 +50,7 @@ class DeliveryService(ServiceBase):
         """Answers a handler just queued, to send now (those not sent already)."""
         if not ids:
             return []
-        async with self.db.read() as tx:
-            return await tx.outbox.by_ids(ids)
+        return await self.db.read_at_once(lambda tx: tx.outbox.by_ids(ids))
 
     async def release_answers(self, ids: list[int] | None = None) -> int:
         """Answers held for their handler go now: at start-up all (their handler was
@@ -70,7 +69,8 @@ class DeliveryService(ServiceBase):
         (RobotOutbox.reserve); it now counts from the moment the robot answered."""
         now = self.now()
         robot = msg.target.channel == ROBOT
-        async with self.db.transaction() as tx:
+
+        async def write(tx: Tx) -> None:  # one round trip: storage/at_once.py
             await tx.outbox.part_sent(msg.id, parts_sent, last, now, telegram_message_id)
             if robot and robot_send is not None:
                 await tx.channels.resend_time(robot_send, now)
@@ -90,6 +90,8 @@ class DeliveryService(ServiceBase):
                 await tx.persons.clear_undeliverable(msg.person_id)
             elif msg.chat_id < 0:
                 await tx.groups.clear_undeliverable(msg.chat_id)
+
+        await self.db.transaction_at_once(write)
 
     async def retry(self, msg: OutboxMessage, delay: timedelta, error: str,
                     count_attempt: bool = True) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from bot.domain.target import Target
 from bot.services.base import ServiceBase
 from storage.codec import to_text
+from storage.db import Tx
 from storage.inbox import Inbound
 from storage.outbox import ANSWER_KIND
 
@@ -62,7 +63,8 @@ class InboxService(ServiceBase):
         id. Inside the update's unit of work this joins its change: all of it commits, or
         none."""
         now = self.now()
-        async with self.db.transaction() as tx:
+
+        async def write(tx: Tx) -> int | None:  # one round trip: storage/at_once.py
             await tx.updates.claim(update_id, now)
             if not answers:
                 return None
@@ -72,6 +74,8 @@ class InboxService(ServiceBase):
                 dedup_key=key, target=Target.telegram(int(answers[0]["chat_id"])), person_id=None,
                 kind=ANSWER_KIND, day=now.date(), payload={"calls": list(answers)}, now=now,
                 not_before=now + ANSWER_HOLD)
+
+        return await self.db.transaction_at_once(write)
 
     async def done(self, update_id: int) -> None:
         """After the commit: keeps the next look into the inbox short. Best effort: the

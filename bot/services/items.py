@@ -147,15 +147,24 @@ class ItemService(ServiceBase):
         if person is None:
             raise NotBound()
         today = self.today()
-        async with self.db.read() as tx:
-            scope = permissions.scope_of(person, await tx.units.all())
-            total = await tx.items.count_in_scope(scope)
+
+        async def read(tx: Tx) -> ItemPage:  # one round trip (storage/at_once.py)
+            units = await tx.units.all()
+            scope = permissions.scope_of(person, units)
+            shown = max(page, 0)
+            items, total = await tx.items.page_with_total(scope, today, shown * PAGE_SIZE,
+                                                          PAGE_SIZE)
+            if not items and shown > 0:  # past the end (items went since): the last page
+                total = await tx.items.count_in_scope(scope)
+                shown = max(1, -(-total // PAGE_SIZE)) - 1
+                items, total = await tx.items.page_with_total(scope, today, shown * PAGE_SIZE,
+                                                              PAGE_SIZE)
             pages = max(1, -(-total // PAGE_SIZE))
-            page = min(max(page, 0), pages - 1)
-            items = await tx.items.page_in_scope(scope, today, page * PAGE_SIZE, PAGE_SIZE)
-            views = await self.views_in(tx, items)
-        return ItemPage(views=views, page=page, pages=pages, total=total, today=today,
-                        viewer_id=person.id, everything=scope.everything)
+            views = await self.views_in(tx, items, units)
+            return ItemPage(views=views, page=shown, pages=pages, total=total, today=today,
+                            viewer_id=person.id, everything=scope.everything)
+
+        return await self.db.read_at_once(read)
 
     async def card_by_code(self, actor: Actor, code: str) -> ItemCard:
         """`/我的清单 C0003`: that item's card, if the asker may see it."""
@@ -204,24 +213,27 @@ class ItemService(ServiceBase):
         if person is None:
             raise NotBound()
         today = self.today()
-        async with self.db.read() as tx:
+
+        async def read(tx: Tx) -> list[ItemView]:  # one round trip (storage/at_once.py)
             items = await tx.items.due_for_owner(person.id, today + timedelta(days=TODO_DAYS))
-            return await self.views_in(tx, items), today
+            return await self.views_in(tx, items)
+
+        return await self.db.read_at_once(read), today
 
     async def parent_candidates(self, kind: ListKind, limit: int = 20) -> list[Item]:
         async with self.db.read() as tx:
             return await tx.items.candidates_for_parent(kind, limit)
 
-    async def views_in(self, tx: Tx, items: list[Item]) -> list[ItemView]:
-        """Owners, units and parent chains for a page of items, in a few queries."""
+    async def views_in(self, tx: Tx, items: list[Item],
+                       units: dict[int, Unit] | None = None) -> list[ItemView]:
+        """Owners, units and parent chains for a page of items, in a few queries whatever
+        the number of items and the depth of their chains (`units`: read already)."""
         known: dict[int, Item] = {i.id: i for i in items}
-        wanted = {i.parent_id for i in items if i.parent_id} - known.keys()
-        while wanted:  # walk up the chain one level per query
-            found = await tx.items.by_ids(wanted)
-            known.update(found)
-            wanted = {i.parent_id for i in found.values() if i.parent_id} - known.keys()
+        if any(i.parent_id for i in items):
+            known.update(await tx.items.ancestors_of(i.id for i in items if i.parent_id))
         people = await tx.persons.by_ids({i.owner_id for i in items})
-        units = await tx.units.all()
+        if units is None:
+            units = await tx.units.all()
         return [
             ItemView(item=i, owner=people[i.owner_id], unit=units[i.unit_id],
                      chain=tuple(ancestors(i, known)))

@@ -112,8 +112,8 @@ class PeopleService(ServiceBase):
     # -- identity --------------------------------------------------------------------------
 
     async def actor_for(self, telegram_user_id: int, update_id: int | None = None) -> Actor:
-        async with self.db.read() as tx:
-            person = await tx.persons.by_telegram_id(telegram_user_id)
+        person = await self.db.read_at_once(
+            lambda tx: tx.persons.by_telegram_id(telegram_user_id))
         return Actor(
             telegram_user_id=telegram_user_id,
             person=person,
@@ -121,9 +121,27 @@ class PeopleService(ServiceBase):
             update_id=update_id,
         )
 
+    async def arrival(self, update_id: int,
+                      telegram_user_id: int | None) -> tuple[bool, Actor | None]:
+        """What the guard reads of an update as it arrives, in one round trip: whether it
+        was handled before, and who sent it (as `actor_for` reads them)."""
+
+        async def read(tx: Tx) -> tuple[bool, Person | None]:
+            if await tx.updates.seen(update_id):
+                return True, None
+            if telegram_user_id is None:
+                return False, None
+            return False, await tx.persons.by_telegram_id(telegram_user_id)
+
+        seen, person = await self.db.read_at_once(read)
+        if seen or telegram_user_id is None:
+            return seen, None
+        return False, Actor(telegram_user_id=telegram_user_id, person=person,
+                            bootstrap_admin=telegram_user_id in self.admin_ids,
+                            update_id=update_id)
+
     async def is_processed(self, update_id: int) -> bool:
-        async with self.db.read() as tx:
-            return await tx.updates.seen(update_id)
+        return await self.db.read_at_once(lambda tx: tx.updates.seen(update_id))
 
     # -- units -----------------------------------------------------------------------------
 

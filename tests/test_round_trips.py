@@ -1,0 +1,129 @@
+"""The round trips to the database's threads a command a person waits on makes (issue 25):
+a few for a screen, the same however many items are on it — not one per item.
+
+Counted as bench/handlers.py counts them (storage/roundtrips.py), beside the floor every
+update pays through the same Application type and update path: PTB's echo handler."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+
+import pytest
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+
+from bot.app import build_application, running
+from bot.config import load_settings
+from bot.domain.model import Actor, Duty, ItemStatus, ListKind
+from bot.fake_telegram.driver import BotDriver
+from bot.fake_telegram.request import FakeRequest
+from bot.services.errors import NotYours
+from bot.services.items import ItemDraft
+from storage.roundtrips import counting
+
+OFFICE = Actor(telegram_user_id=None, bootstrap_admin=True)
+BEYOND_THE_FLOOR = 5  # issue 25: at most this many more than the echo floor
+
+
+async def items_for(bot, owner: str, unit: str, count: int, parent: str | None = None) -> None:
+    service = bot.app.bot_data.services.items
+    for n in range(count):
+        await service.create(OFFICE, ItemDraft(
+            ListKind.MEASURE, f"逐笔核查第{n + 1}批报销凭证", Duty.DUAL, owner, unit,
+            date(2026, 11, 16) + timedelta(days=n % 25), parent_code=parent if n % 2 else None))
+
+
+async def trips(bot, api, user, text: str) -> int:
+    update = api.send_text(user, text)
+    with counting() as counter:
+        await bot.feed(update)
+    return counter.count
+
+
+@pytest.fixture
+async def echo_floor(tmp_path, api, clock):
+    """The same kind of Application, transport and update path, with only an echo."""
+    settings = load_settings(DUTYBOT_DB_PATH=tmp_path / "echo.db",
+                             TELEGRAM_API_BASE_URL="https://api.telegram.org")
+    app = build_application(settings, api.token, clock=clock, request=FakeRequest(api),
+                            rate_limited=False)
+    for group, handlers in list(app.handlers.items()):
+        for handler in list(handlers):
+            app.remove_handler(handler, group)
+
+    async def echo(update, context):
+        await update.message.reply_text(update.message.text)
+
+    async def tap(update, context):
+        await update.callback_query.answer()
+
+    app.add_handler(MessageHandler(filters.ALL, echo))
+    app.add_handler(CallbackQueryHandler(tap))
+    async with running(app):
+        yield BotDriver(app, api)
+
+
+async def test_my_list_and_todo_make_as_many_round_trips_for_5_items_as_for_50(
+        bot, api, org, echo_floor):
+    zhou = org.users["周支书"]
+    parent = await org.item("责任", "督促财务科整改报销审核", "一岗双责", "李明", "财务科",
+                            "2026-12-20")
+    await items_for(bot, "周支书", "财务科党支部", 5, parent)
+    floor = await trips(echo_floor, api, zhou, "hello")
+    few = {cmd: await trips(bot, api, zhou, cmd) for cmd in ("/我的清单", "/待办")}
+    assert "逐笔核查第1批报销凭证" in api.last(zhou.id).plain  # /待办 shows them
+
+    await items_for(bot, "周支书", "财务科党支部", 45, parent)
+    many = {cmd: await trips(bot, api, zhou, cmd) for cmd in ("/我的清单", "/待办")}
+    await bot.send(zhou, "/我的清单")
+    assert "下一页" in str(api.last(zhou.id).buttons)  # 50 items: a page of several
+
+    assert few == many, (few, many)
+    for cmd, count in many.items():
+        assert count <= floor + BEYOND_THE_FLOOR, (cmd, count, floor)
+
+
+async def test_a_tap_on_done_makes_a_few_round_trips(bot, api, org, echo_floor):
+    """已完成 on a /我的清单 row: the change, the page redrawn, the answers queued and
+    delivered — each in one round trip, however many items the page shows."""
+    zhou = org.users["周支书"]
+    await items_for(bot, "周支书", "财务科党支部", 20)
+    floor = await trips(echo_floor, api, zhou, "hello")
+    await bot.send(zhou, "/我的清单")
+    page = api.last(zhou.id)
+    update = api.press_button(zhou, page, "已完成")
+    item_id = int(update["callback_query"]["data"].split(":")[2])
+    with counting() as counter:
+        await bot.feed(update)
+    async with bot.app.bot_data.services.db.read() as tx:
+        assert (await tx.items.get(item_id)).status is ItemStatus.DONE
+    # the change (1), the guard (1), the check (1), the page (1), the answers' delivery (2:
+    # the toast and the edit, each recorded once Telegram took it) beyond the floor
+    assert counter.count <= floor + 2 + BEYOND_THE_FLOOR, (counter.count, floor)
+
+
+async def test_a_read_at_once_refuses_to_await_anything_but_the_database(services):
+    async def strays(tx):
+        await tx.units.all()
+        await asyncio.sleep(0)
+
+    with pytest.raises(RuntimeError, match="other than the database"):
+        await services.db.read_at_once(strays)
+    assert await services.db.read_at_once(lambda tx: tx.units.all()) == {}
+
+
+async def test_a_write_at_once_that_fails_leaves_nothing(services):
+    """A refusal raised inside undoes what the write did before it, as `transaction`."""
+    now = services.clock.now()
+
+    async def refused(tx):
+        await tx.events.record(OFFICE, now, "unit.created", "unit", 1, name="x")
+        raise NotYours()
+
+    before = await services.db.read_at_once(lambda tx: tx.events.count())
+    with pytest.raises(NotYours):
+        await services.db.transaction_at_once(refused)
+    assert await services.db.read_at_once(lambda tx: tx.events.count()) == before
+    async with services.db.transaction() as tx:  # and the write lock is free again
+        await tx.events.record(OFFICE, now, "unit.created", "unit", 1, name="y")
+    assert await services.db.read_at_once(lambda tx: tx.events.count()) == before + 1
