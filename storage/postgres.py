@@ -61,10 +61,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import psycopg
@@ -73,6 +73,8 @@ from psycopg_pool import AsyncConnectionPool
 
 from storage.db import Database, DatabaseUnreachable, Tx
 from storage.inbox import InboxStore
+
+T = TypeVar("T")
 
 READERS = 4  # pooled reading connections; the writer and the inbox have one each
 CONNECT_TIMEOUT_S = 10
@@ -562,6 +564,17 @@ class PgDatabase(Database):
                 await conn.raw.execute(f"RELEASE SAVEPOINT {name}")
         finally:
             scope.depth -= 1
+
+    async def read_at_once(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """A plain read: psycopg's statements go to the server one by one whatever we do;
+        there is no connection thread to batch them into as on SQLite (storage/at_once.py)."""
+        async with self.read() as tx:
+            return await fn(tx)
+
+    async def transaction_at_once(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """A plain transaction (see read_at_once): an error `fn` raises undoes its writes."""
+        async with self.transaction() as tx:
+            return await fn(tx)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
