@@ -429,16 +429,13 @@ def cmd_export(settings: Settings, target: str, force: bool) -> int:
               file=sys.stderr)
         return 1
     if settings.database_url is not None:
-        from messages.cli import export_not_on_postgres
-
         asyncio.run(_reachable(settings))  # an unreachable server says so first
-        print(f"dutybot: export: {export_not_on_postgres()}", file=sys.stderr)
-        return 1
-    if not settings.db_path.is_file():
+    elif not settings.db_path.is_file():
         print(f"dutybot: export: no database at {settings.db_path} (check DUTYBOT_DB_PATH)",
               file=sys.stderr)
         return 1
-    settings.check_db_writable()  # the export is recorded in the 履责纪实
+    else:
+        settings.check_db_writable()  # the export is recorded in the 履责纪实
     try:
         result = asyncio.run(_export(settings, path))
     except _NotWritten as exc:

@@ -143,11 +143,6 @@ def database_unreachable(where: str, reason: str) -> str:
             f"（地址、端口、用户名、密码、库名）和数据库服务器是否已启动。")
 
 
-def export_not_on_postgres() -> str:
-    return ("导出台账暂不支持 PostgreSQL 数据库（后续版本提供）；"
-            "请暂时在 SQLite 上导出，或用 pg_dump 备份数据。")
-
-
 def backup_not_on_postgres() -> str:
     return ("PostgreSQL 数据库暂不能用 dutybot backup 备份（后续版本提供）；请用 "
             "pg_dump --format=custom 备份，pg_restore 恢复。")

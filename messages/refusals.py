@@ -200,8 +200,6 @@ def refusal(error: e.ServiceError) -> str:
                     "请稍后再试。")
         case e.ExportFailed(reason="memory"):
             return "⛔ 生成台账所需的内存超出上限，没有导出。请联系管理员。"
-        case e.ExportFailed(reason="engine"):
-            return "⛔ 本系统使用的 PostgreSQL 数据库暂不支持导出台账（后续版本提供），没有导出。请联系管理员。"
         case e.ExportFailed():
             return "⛔ 生成台账时出错，没有导出。请稍后再试。"
         case e.UnknownItem(code=code):

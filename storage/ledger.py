@@ -3,7 +3,10 @@ per item).
 
 The export runs in a child process on its own read-only connection: SQLite (in WAL mode)
 gives it a consistent snapshot while the bot's connection goes on reading and writing, so
-no user waits for an export. The long parts (the three lists, the obligations, the event
+no user waits for an export. On PostgreSQL (`source` a postgresql:// URL) the child opens
+a connection of its own, REPEATABLE READ READ ONLY: the same snapshot, one text of SQL
+(the placeholders translated as storage/postgres.py does), the long reads through
+server-side cursors. The long parts (the three lists, the obligations, the event
 log) are generators that fetch in chunks as the workbook is written; only the people, the
 units, the talks and the 整改 are held whole.
 """
@@ -16,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from bot.domain.inspections import KIND_WORDS, POINT_WORDS, InspectionKind, Point
 from bot.domain.ledger import (
@@ -54,18 +58,22 @@ _OBLIGATIONS = f"SELECT {_ITEM} FROM items i WHERE i.kind = ? ORDER BY i.due_dat
 _TALK_ITEMS = (f"SELECT {_ITEM} FROM items i WHERE i.counterpart_id IS NOT NULL "
                "ORDER BY i.due_date, i.code")
 _FIXES = f"SELECT {_ITEM} FROM items i WHERE i.kind = ? ORDER BY i.due_date, i.code"
+# An event's subject as an item's key: subject_id is text, items.id a number. SQLite would
+# compare them as they are, PostgreSQL refuses to; the explicit CAST serves both and, on
+# SQLite, still looks the item up by its key. Only an item's subject_id is cast (CASE
+# decides before the CAST): other subjects' ids need not be numbers.
+_SUBJECT_ITEM = ("CASE WHEN e.subject_type = 'item' THEN CAST(e.subject_id AS BIGINT) END")
 _VERDICTS = (
     "SELECT e.subject_id, e.at, e.actor_person_id, json_extract(e.data, '$.action') "
-    "FROM events e JOIN items i ON i.id = e.subject_id AND i.kind = ? "
+    f"FROM events e JOIN items i ON i.id = {_SUBJECT_ITEM} AND i.kind = ? "
     "WHERE e.kind = 'item.status' AND e.subject_type = 'item' "
     "AND json_extract(e.data, '$.action') IN ('verify', 'return') ORDER BY e.id"
 )
-# The subject's 编号 when it is an item (subject_id is text; the comparison with the
-# integer key converts it, and uses the key's index).
+# The subject's 编号 when it is an item.
 _EVENTS = (
     "SELECT e.id, e.at, e.actor_person_id, e.actor_telegram_id, e.kind, e.subject_type, "
     "e.subject_id, e.data, i.code FROM events e "
-    "LEFT JOIN items i ON e.subject_type = 'item' AND i.id = e.subject_id ORDER BY e.id"
+    f"LEFT JOIN items i ON i.id = {_SUBJECT_ITEM} ORDER BY e.id"
 )
 
 _KINDS = {k.value: k for k in ListKind}
@@ -77,11 +85,18 @@ class LedgerSnapshot:
     """One read transaction on a read-only connection of its own. Blocking: open, use and
     close it in one thread (the export's child process)."""
 
-    def __init__(self, path: str | Path) -> None:
-        uri = Path(path).resolve().as_uri() + "?mode=ro"
-        self._conn = sqlite3.connect(uri, uri=True, isolation_level=None)
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("BEGIN")
+    def __init__(self, source: str | Path) -> None:
+        """`source`: the SQLite file's path, or a postgresql:// URL."""
+        self._pg: Any = None  # the PostgreSQL snapshot (storage/postgres.py), if that
+        if str(source).startswith(("postgresql://", "postgres://")):
+            from storage.postgres import ReadSnapshot
+
+            self._pg = ReadSnapshot(str(source))
+        else:
+            uri = Path(source).resolve().as_uri() + "?mode=ro"
+            self._conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("BEGIN")
         self._days: dict[str, date] = {}  # due dates repeat: one date object per day
 
     def __enter__(self) -> LedgerSnapshot:
@@ -92,6 +107,9 @@ class LedgerSnapshot:
         self.close()
 
     def close(self) -> None:
+        if self._pg is not None:
+            self._pg.close()
+            return
         try:
             self._conn.execute("ROLLBACK")
         finally:
@@ -115,6 +133,9 @@ class LedgerSnapshot:
             **self.delegations())
 
     def _rows(self, sql: str, params: tuple[object, ...] = ()) -> Iterator[tuple]:
+        if self._pg is not None:
+            yield from self._pg.rows(sql, params, _FETCH)
+            return
         cur = self._conn.execute(sql, params)
         try:
             while chunk := cur.fetchmany(_FETCH):

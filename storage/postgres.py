@@ -61,7 +61,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any, TypeVar
@@ -396,7 +396,7 @@ class PgDatabase(Database):
 
     def __init__(self, url: str, pool: AsyncConnectionPool) -> None:
         self.url = url
-        self.path = None  # no file: the export reads through `read()`
+        self.path = None  # no file: the export's child reads through a ReadSnapshot
         self._pool = pool
         self._lock = asyncio.Lock()
         self._keys: dict[str, str] = {}
@@ -589,6 +589,44 @@ class PgDatabase(Database):
             finally:
                 with contextlib.suppress(psycopg.Error):
                     await asyncio.shield(raw.execute("ROLLBACK"))
+
+
+class ReadSnapshot:
+    """A blocking, read-only REPEATABLE READ snapshot on a connection of its own: what the
+    Excel 台账's child process reads (storage/ledger.py), as it reads a SQLite file with
+    sqlite3. The repositories' SQL text (`?` placeholders) is translated as above; rows
+    come as plain tuples, the long reads through server-side cursors, `size` at a time.
+    A failed connection says why without the password (DatabaseUnreachable)."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            self._conn = psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S)
+        except psycopg.OperationalError as exc:
+            secret = _password(url)
+            line = _first_line(exc)
+            raise DatabaseUnreachable(line.replace(secret, "***") if secret else line) from None
+        # text parameters typed from where they stand, as elsewhere; ints keep psycopg's
+        # own dumper here (a server-side cursor's FETCH needs a typed count)
+        self._conn.adapters.register_dumper(str, _Untyped)
+        self._conn.adapters.register_loader("numeric", _Number)
+        self._conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        self._conn.read_only = True  # the first statement opens the one transaction
+        self._cursors = 0
+
+    def rows(self, sql: str, params: Sequence[Any], size: int) -> Iterator[tuple]:
+        self._cursors += 1
+        with self._conn.cursor(name=f"ledger_{self._cursors}") as cur:
+            cur.itersize = size
+            cur.execute(_placeholders(sql), tuple(params))
+            while chunk := cur.fetchmany(size):
+                yield from chunk
+
+    def close(self) -> None:
+        try:
+            if not self._conn.closed and not self._conn.broken:
+                self._conn.rollback()
+        finally:
+            self._conn.close()
 
 
 async def _version(conn: psycopg.AsyncConnection) -> int:

@@ -70,13 +70,6 @@ async def _main(argv: list[str]) -> int:
     return await asyncio.to_thread(main, argv)
 
 
-async def test_the_export_says_in_one_line_it_is_not_on_postgresql_yet(env, pg_url, capsys):
-    env.setenv("DUTYBOT_DATABASE_URL", pg_url)
-    assert await _main(["export", "out.xlsx"]) == 1
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "暂不支持 PostgreSQL" in err
-
-
 def test_backup_says_in_one_line_to_use_pg_dump_for_now(env, capsys):
     env.setenv("DUTYBOT_DATABASE_URL", "postgresql://dutybot@127.0.0.1:5432/dutybot")
     assert main(["backup", "copy.db"]) == 1

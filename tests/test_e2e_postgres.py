@@ -72,11 +72,3 @@ async def test_the_bot_runs_on_postgresql_and_never_touches_the_sqlite_file(
     assert "今日提醒" in digest.plain and world["a"] in digest.plain
     assert not settings.db_path.exists()
 
-
-async def test_the_export_in_chat_says_in_one_line_it_is_not_on_postgresql_yet(
-        bot, api, org, world):
-    before = await snapshot(bot)
-    liu = org.users["刘纪委"]
-    await bot.send(liu, "/导出")
-    assert "PostgreSQL 数据库暂不支持导出台账" in api.last(liu.id).plain
-    assert await snapshot(bot) == before

@@ -251,7 +251,7 @@ def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
 @dataclass
 class ExportFailed(ServiceError):
     """The 台账 could not be written: its child process ran out of "memory" or "time",
-    or "died"; or the database is one it cannot read yet ("engine": PostgreSQL)."""
+    or "died"."""
 
     reason: str
 

@@ -109,15 +109,17 @@ class ExportService(ServiceBase):
         unit_scores: Sequence[Score] = ()
         if self.scores is not None:
             people_scores, unit_scores = scores_of(await self.scores(*period))
-        path = self.db.path
-        if self.db.engine == "postgresql":  # the snapshot reads a SQLite file (issue 23)
-            raise ExportFailed("engine")
-        if path is None:
-            raise RuntimeError("the export reads the database file; this one has no path")
+        # the child opens its own snapshot: the SQLite file, or the PostgreSQL server's URL
+        # (sent to the child through its pipe, never logged)
+        source = getattr(self.db, "url", None) if self.db.engine == "postgresql" \
+            else self.db.path
+        if source is None:
+            raise RuntimeError("the export reads the database on its own; this one has no "
+                               "path or URL")
         async with self._building:
             try:
                 written = await self.offload.run(
-                    build_ledger, str(path), now, people_scores, unit_scores,
+                    build_ledger, str(source), now, people_scores, unit_scores,
                     period if self.scores is not None else None, words, with_cases,
                     seconds=EXPORT_SECONDS)
             except OutOfMemory:
@@ -129,10 +131,11 @@ class ExportService(ServiceBase):
         return Export(written.data, now.date(), written.counts)
 
 
-def build_ledger(path: str, now: datetime, people_scores: Sequence[Score],
+def build_ledger(source: str, now: datetime, people_scores: Sequence[Score],
                  unit_scores: Sequence[Score], period: tuple[date, date] | None,
                  words: LedgerWords, with_cases: bool = False) -> LedgerFile:
-    """In the child process: the snapshot read and the workbook written from it."""
-    with LedgerSnapshot(path) as snapshot:
+    """In the child process: the snapshot read (`source`: the SQLite file's path or the
+    postgresql:// URL) and the workbook written from it."""
+    with LedgerSnapshot(source) as snapshot:
         ledger = snapshot.ledger(now, people_scores, unit_scores, period, with_cases)
         return write_ledger_file(ledger, words)
