@@ -17,7 +17,7 @@ from bot.cli import main
 from bot.clock import ManualClock
 from bot.config import Settings, load_settings
 from bot.domain.ledger import CASES, EVENTS, FIXES
-from bot.domain.model import Actor
+from bot.domain.model import Actor, UnitKind
 from bot.domain.workbook import ITEMS
 from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.driver import driven_bot
@@ -122,3 +122,48 @@ async def test_dutybot_export_on_postgresql_writes_the_file(env, tmp_path, pg_mi
     logged = [row[3] for row in sheets(again.read_bytes())[EVENTS]]
     assert logged[-1] == "导出台账"
     assert not (tmp_path / "bot.db").exists()
+
+
+async def test_the_childs_postgresql_snapshot_is_read_only_and_keeps_its_moment(
+        env, tmp_path, pg_migrated_url):
+    """What the export's child reads: one read-only REPEATABLE READ snapshot (a later
+    write is not in it); a server it cannot reach is said without the password."""
+    from storage.db import Database, DatabaseUnreachable
+    from storage.ledger import LedgerSnapshot
+
+    db = await Database.open(pg_migrated_url)
+    try:
+        async with db.transaction() as tx:
+            top = await tx.units.add("某局党委", UnitKind.COMMITTEE, None, MONDAY)
+
+        def read_then_look_again() -> tuple[int, int]:
+            with LedgerSnapshot(pg_migrated_url) as snapshot:
+                before = len(snapshot.units())
+                asyncio.run(add_one())
+                after = len(snapshot.units())
+                assert list(snapshot._rows(
+                    "SELECT current_setting('transaction_read_only'), "
+                    "current_setting('transaction_isolation')")) == [("on", "repeatable read")]
+                return before, after
+
+        async def add_one() -> None:
+            other = await Database.open(pg_migrated_url)
+            try:
+                async with other.transaction() as tx:
+                    await tx.units.add("财务科", UnitKind.DEPARTMENT, top.id, MONDAY)
+            finally:
+                await other.close()
+
+        assert await asyncio.to_thread(read_then_look_again) == (1, 1)
+        async with db.read() as tx:
+            assert len(await tx.units.all()) == 2
+    finally:
+        await db.close()
+    import socket
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with pytest.raises(DatabaseUnreachable) as refused:
+        LedgerSnapshot(f"postgresql://dutybot:s3cret-pw@127.0.0.1:{port}/dutybot")
+    assert "s3cret-pw" not in str(refused.value)
