@@ -19,7 +19,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.domain.vocabulary import configure_body
 from bot.rules import load_rules
 from bot.runlock import RunLocked, hold_run_lock
-from storage.backup import BackupError, backup
+from storage.backup import BackupError
 from storage.db import Database, DatabaseUnreachable
 
 log = logging.getLogger("dutybot")
@@ -198,6 +198,11 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
     from storage.backup import RestoreError, check_backup, restore
     from storage.db import migration_scripts
 
+    if settings.database_url is not None:  # pg_restore's, in a later step (issue 23)
+        from messages.cli import restore_not_on_postgres
+
+        print(f"dutybot: restore: {restore_not_on_postgres()}", file=sys.stderr)
+        return 1
     path = Path(source)
     latest = migration_scripts()[-1][0]
     try:
@@ -233,19 +238,21 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
 
 
 def cmd_backup(settings: Settings, target: str) -> int:
-    from messages.cli import backup_not_on_postgres, backup_refused
+    """A consistent copy now, while the bot runs: SQLite's backup API, or on PostgreSQL
+    `pg_dump --format=custom` (storage/backup.py)."""
+    from messages.cli import backup_refused
+    from storage.backup import backup_engine
 
-    if settings.database_url is not None:  # pg_dump's, in a later step (issue 23)
-        print(f"dutybot: backup: {backup_not_on_postgres()}", file=sys.stderr)
-        return 1
     try:
-        result = backup(settings.db_path, Path(target))
+        result = backup_engine(settings.db_path, settings.database_url).take(Path(target))
     except BackupError as exc:
         print(f"dutybot: backup: {backup_refused(exc)}", file=sys.stderr)
         return 1
-    print(f"{settings.db_path} → {result.path}: {result.size} bytes, "
-          f"schema version {result.schema_version}, integrity ok")
+    checked = "pg_restore --list ok" if settings.database_url else "integrity ok"
+    print(f"{settings.database_name} → {result.path}: {result.size} bytes, "
+          f"schema version {result.schema_version}, {checked}")
     return 0
+
 
 
 class _BadAddress(Exception):

@@ -48,6 +48,10 @@ def backup_refused(error: BackupError) -> str:
                     "没有留下任何文件。")
         case BackupProblem.DAMAGED:
             return f"备份副本未通过完整性检查（{error.detail}），已删除。请检查数据库 {path}。"
+        case BackupProblem.NO_PG_DUMP:
+            return ("没有找到 pg_dump，PostgreSQL 数据库无法备份：请安装 PostgreSQL 客户端"
+                    "（Debian/Ubuntu：apt-get install postgresql-client），"
+                    "版本不低于数据库服务器。没有写入任何文件。")
         case BackupProblem.FAILED:
             detail = "磁盘空间不足" if "disk is full" in error.detail else error.detail
             return f"备份 {path} 失败（{detail}），没有留下任何文件。"
@@ -149,9 +153,9 @@ def export_not_on_postgres() -> str:
             "请暂时在 SQLite 上导出，或用 pg_dump 备份数据。")
 
 
-def backup_not_on_postgres() -> str:
-    return ("PostgreSQL 数据库暂不能用 dutybot backup 备份（后续版本提供）；请用 "
-            "pg_dump --format=custom 备份，pg_restore 恢复。")
+def restore_not_on_postgres() -> str:
+    return ("PostgreSQL 数据库暂不支持 dutybot restore（后续版本提供）：请先停止 dutybot run，"
+            "再用 pg_restore --clean --if-exists --dbname=数据库地址 备份文件 恢复。数据库未改动。")
 
 
 # --- dutybot copy-db SOURCE TARGET (issue 23 §2) ------------------------------------------
