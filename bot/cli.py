@@ -291,7 +291,10 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
     """An office's data moved to another database (storage/copy.py), counts verified and
     printed table by table. A SQLite file a running bot holds is refused (its run lock is
     held for the copy, so none starts meanwhile)."""
+    import sqlite3
     from contextlib import ExitStack
+
+    import psycopg
 
     from messages.cli import (
         copy_db_bad_address,
@@ -318,6 +321,12 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
     if same:
         print(f"dutybot: copy-db: {copy_db_same(_shown(source))}", file=sys.stderr)
         return 1
+    if isinstance(target, Path) and not target.absolute().parent.is_dir():
+        from messages.cli import output_folder_missing
+
+        print(f"dutybot: copy-db: {output_folder_missing(target.absolute().parent)}",
+              file=sys.stderr)
+        return 1
     try:
         with ExitStack() as locks:
             for address in (source, target):
@@ -331,6 +340,16 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
         if exc.problem is CopyProblem.MISMATCH:
             print("\n".join(copy_db_counts(exc.counted)), file=sys.stderr)
         print(f"dutybot: copy-db: {copy_db_refused(exc, _shown(target))}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, psycopg.Error) as exc:  # not a database, a value refused
+        from messages.cli import copy_db_failed
+
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for address in (source, target):
+            shown = _shown(address)
+            if isinstance(address, str) and shown != address:
+                text = text.replace(address, shown)
+        print(f"dutybot: copy-db: {copy_db_failed(text, _shown(target))}", file=sys.stderr)
         return 1
     except DatabaseUnreachable as exc:
         from messages.cli import database_unreachable

@@ -196,6 +196,13 @@ def copy_db_refused(error: CopyRefused, target: str) -> str:
     raise ValueError(f"no text for {error.problem}")
 
 
+def copy_db_failed(reason: str, target: str) -> str:
+    """The database itself refused (a file that is no SQLite database, a value the target
+    will not take): the target's transaction was undone."""
+    return (f"复制失败（{reason}）：请检查两边是否都是 dutybot 的数据库。"
+            f"目标数据库 {target} 中本次复制的内容已全部撤销。")
+
+
 def copy_db_counts(counted: list[Counted] | tuple[Counted, ...]) -> list[str]:
     """The verification, one line a table: 表, 源条数, 目标条数."""
     width = max((len(c.table) for c in counted), default=4)

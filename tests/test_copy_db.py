@@ -142,3 +142,32 @@ async def test_a_count_that_differs_undoes_the_whole_copy(populated, pg_url, mon
     err = capsys.readouterr().err
     assert "已整体撤销" in err.strip().splitlines()[-1] and "✗ 不一致" in err
     assert all(rows == [] for rows in (await _everything(pg_url)).values())
+
+
+async def test_a_file_that_is_no_database_and_a_missing_folder_are_one_line_each(
+        tmp_path, capsys):
+    junk = tmp_path / "notes.db"
+    junk.write_text("这不是数据库\n" * 200, encoding="utf-8")
+    assert await _main("copy-db", str(junk), str(tmp_path / "new.db")) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "复制失败" in err, err
+    assert junk.read_text(encoding="utf-8").startswith("这不是数据库")
+    source = tmp_path / "a.db"
+    db = await Database.open(source)
+    await db.migrate()
+    await db.close()
+    assert await _main("copy-db", str(source), str(tmp_path / "nowhere" / "b.db")) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "不存在" in err, err
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_rows_that_point_at_their_own_table_go_in_after_what_they_point_at():
+    from storage.copy import parents_first
+
+    rows = [(1, None), (2, 5), (3, 1), (5, 3), (6, 6)]  # 2's parent came later
+    ordered = parents_first(rows, ["id", "parent_id"], ["parent_id"])
+    assert [r[0] for r in ordered] == [1, 3, 5, 6, 2]
+    assert parents_first(rows, ["id", "parent_id"], []) == rows
+    orphan = [(1, 9), (2, None)]  # pointing at a row that is not there: kept, at the end
+    assert parents_first(orphan, ["id", "parent_id"], ["parent_id"]) == [(2, None), (1, 9)]
