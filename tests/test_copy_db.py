@@ -171,3 +171,20 @@ def test_rows_that_point_at_their_own_table_go_in_after_what_they_point_at():
     assert parents_first(rows, ["id", "parent_id"], []) == rows
     orphan = [(1, 9), (2, None)]  # pointing at a row that is not there: kept, at the end
     assert parents_first(orphan, ["id", "parent_id"], ["parent_id"]) == [(2, None), (1, 9)]
+
+
+async def test_an_unreachable_target_is_one_line_without_its_password(tmp_path, capsys):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    source = tmp_path / "a.db"
+    db = await Database.open(source)
+    await db.migrate()
+    await db.close()
+    url = f"postgresql://dutybot:s3cret-pw@127.0.0.1:{port}/dutybot"
+    assert await _main("copy-db", str(source), url) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "连不上数据库" in err, err
+    assert "s3cret-pw" not in err and "dutybot:***@127.0.0.1" in err
