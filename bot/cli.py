@@ -254,7 +254,6 @@ def cmd_backup(settings: Settings, target: str) -> int:
     return 0
 
 
-
 class _BadAddress(Exception):
     pass
 
