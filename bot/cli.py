@@ -1,5 +1,5 @@
-"""`dutybot run | demo | migrate | backup | restore | invite | template | import | export |
-channel`."""
+"""`dutybot run | demo | migrate | backup | restore | copy-db | invite | template | import |
+export | channel`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.domain.vocabulary import configure_body
 from bot.rules import load_rules
 from bot.runlock import RunLocked, hold_run_lock
-from storage.backup import BackupError, backup
+from storage.backup import BackupError
 from storage.db import Database, DatabaseUnreachable
 
 log = logging.getLogger("dutybot")
@@ -198,6 +198,11 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
     from storage.backup import RestoreError, check_backup, restore
     from storage.db import migration_scripts
 
+    if settings.database_url is not None:  # pg_restore's, in a later step (issue 23)
+        from messages.cli import restore_not_on_postgres
+
+        print(f"dutybot: restore: {restore_not_on_postgres()}", file=sys.stderr)
+        return 1
     path = Path(source)
     latest = migration_scripts()[-1][0]
     try:
@@ -233,18 +238,127 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
 
 
 def cmd_backup(settings: Settings, target: str) -> int:
-    from messages.cli import backup_not_on_postgres, backup_refused
+    """A consistent copy now, while the bot runs: SQLite's backup API, or on PostgreSQL
+    `pg_dump --format=custom` (storage/backup.py)."""
+    from messages.cli import backup_refused
+    from storage.backup import backup_engine
 
-    if settings.database_url is not None:  # pg_dump's, in a later step (issue 23)
-        print(f"dutybot: backup: {backup_not_on_postgres()}", file=sys.stderr)
-        return 1
     try:
-        result = backup(settings.db_path, Path(target))
+        result = backup_engine(settings.db_path, settings.database_url).take(Path(target))
     except BackupError as exc:
         print(f"dutybot: backup: {backup_refused(exc)}", file=sys.stderr)
         return 1
-    print(f"{settings.db_path} → {result.path}: {result.size} bytes, "
-          f"schema version {result.schema_version}, integrity ok")
+    checked = "pg_restore --list ok" if settings.database_url else "integrity ok"
+    print(f"{settings.database_name} → {result.path}: {result.size} bytes, "
+          f"schema version {result.schema_version}, {checked}")
+    return 0
+
+
+class _BadAddress(Exception):
+    pass
+
+
+def _database_address(text: str) -> str | Path:
+    """A copy-db address: a `postgresql://` URL as it is, `sqlite:///path` or a plain path
+    as the file; anything else with a scheme is refused."""
+    if text.startswith(("postgresql://", "postgres://")):
+        return text
+    if text.startswith("sqlite://"):
+        rest = text.removeprefix("sqlite://")
+        if not rest.startswith("/") or len(rest) < 2:
+            raise _BadAddress(text)
+        return Path(rest[1:])  # sqlite:///old.db → old.db, sqlite:////srv/a.db → /srv/a.db
+    if "://" in text or not text.strip():
+        raise _BadAddress(text)
+    return Path(text)
+
+
+def _shown(address: str | Path) -> str:
+    """An address as a line names it: never with its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if isinstance(address, Path):
+        return str(address)
+    parts = urlsplit(address)
+    if parts.password is None:
+        return address
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def cmd_copy_db(source_text: str, target_text: str) -> int:
+    """An office's data moved to another database (storage/copy.py), counts verified and
+    printed table by table. A SQLite file a running bot holds is refused (its run lock is
+    held for the copy, so none starts meanwhile)."""
+    import sqlite3
+    from contextlib import ExitStack
+
+    import psycopg
+
+    from messages.cli import (
+        copy_db_bad_address,
+        copy_db_counts,
+        copy_db_done,
+        copy_db_locked,
+        copy_db_no_source,
+        copy_db_refused,
+        copy_db_same,
+    )
+    from storage.copy import CopyProblem, CopyRefused, copy_database
+
+    try:
+        source = _database_address(source_text)
+        target = _database_address(target_text)
+    except _BadAddress as exc:
+        print(f"dutybot: copy-db: {copy_db_bad_address(_shown(str(exc)))}", file=sys.stderr)
+        return 2
+    if isinstance(source, Path) and not source.is_file():
+        print(f"dutybot: copy-db: {copy_db_no_source(source)}", file=sys.stderr)
+        return 1
+    same = (source == target if isinstance(source, str) or isinstance(target, str)
+            else target.exists() and source.resolve() == target.resolve())
+    if same:
+        print(f"dutybot: copy-db: {copy_db_same(_shown(source))}", file=sys.stderr)
+        return 1
+    if isinstance(target, Path) and not target.absolute().parent.is_dir():
+        from messages.cli import output_folder_missing
+
+        print(f"dutybot: copy-db: {output_folder_missing(target.absolute().parent)}",
+              file=sys.stderr)
+        return 1
+    try:
+        with ExitStack() as locks:
+            for address in (source, target):
+                if isinstance(address, Path):
+                    locks.enter_context(hold_run_lock(address))
+            counted = asyncio.run(copy_database(source, target))
+    except RunLocked as other:
+        print(f"dutybot: copy-db: {copy_db_locked(other.db_path, other.pid)}", file=sys.stderr)
+        return 1
+    except CopyRefused as exc:
+        if exc.problem is CopyProblem.MISMATCH:
+            print("\n".join(copy_db_counts(exc.counted)), file=sys.stderr)
+        print(f"dutybot: copy-db: {copy_db_refused(exc, _shown(target))}", file=sys.stderr)
+        return 1
+    except (sqlite3.Error, psycopg.Error) as exc:  # not a database, a value refused
+        from messages.cli import copy_db_failed
+
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for address in (source, target):
+            shown = _shown(address)
+            if isinstance(address, str) and shown != address:
+                text = text.replace(address, shown)
+        print(f"dutybot: copy-db: {copy_db_failed(text, _shown(target))}", file=sys.stderr)
+        return 1
+    except DatabaseUnreachable as exc:
+        from messages.cli import database_unreachable
+
+        where = _shown(getattr(exc, "address", target))
+        print(f"dutybot: copy-db: {database_unreachable(where, str(exc))}", file=sys.stderr)
+        return 1
+    print("\n".join(copy_db_counts(counted)))
+    print(copy_db_done(_shown(source), _shown(target), len(counted),
+                       sum(c.target for c in counted)))
     return 0
 
 
@@ -583,6 +697,12 @@ def main(argv: list[str] | None = None) -> int:
     back.add_argument("file", help="the backup file (dutybot backup or the daily backup)")
     back.add_argument("--yes", action="store_true",
                       help="do not ask for confirmation (required when not run in a terminal)")
+    move = sub.add_parser("copy-db", help="copy all data into a new, empty database "
+                                          "(e.g. SQLite to PostgreSQL), counts verified")
+    move.add_argument("source", help="the database now: a SQLite file (or sqlite:///path) "
+                                     "or postgresql://…")
+    move.add_argument("target", help="the new, empty database: postgresql://… or a SQLite "
+                                     "file")
     template = sub.add_parser("template", help="write a blank import workbook (.xlsx) with "
                                                "its 说明 sheet")
     template.add_argument("file", help="where to write it (must not exist yet)")
@@ -616,6 +736,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_backup(settings, args.file)
         if args.command == "restore":
             return cmd_restore(settings, args.file, args.yes)
+        if args.command == "copy-db":
+            return cmd_copy_db(args.source, args.target)
         if args.command == "invite":
             return cmd_invite(settings, args.name, args.unit, args.all_unbound)
         if args.command == "template":

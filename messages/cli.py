@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from storage.backup import BackupError, BackupProblem, RestoreError, RestoreProblem
+from storage.copy import CopyProblem, CopyRefused, Counted
 
 _REASONS = {
     errnos.EACCES: "没有写入权限",
@@ -47,6 +48,10 @@ def backup_refused(error: BackupError) -> str:
                     "没有留下任何文件。")
         case BackupProblem.DAMAGED:
             return f"备份副本未通过完整性检查（{error.detail}），已删除。请检查数据库 {path}。"
+        case BackupProblem.NO_PG_DUMP:
+            return ("没有找到 pg_dump，PostgreSQL 数据库无法备份：请安装 PostgreSQL 客户端"
+                    "（Debian/Ubuntu：apt-get install postgresql-client），"
+                    "版本不低于数据库服务器。没有写入任何文件。")
         case BackupProblem.FAILED:
             detail = "磁盘空间不足" if "disk is full" in error.detail else error.detail
             return f"备份 {path} 失败（{detail}），没有留下任何文件。"
@@ -143,6 +148,66 @@ def database_unreachable(where: str, reason: str) -> str:
             f"（地址、端口、用户名、密码、库名）和数据库服务器是否已启动。")
 
 
-def backup_not_on_postgres() -> str:
-    return ("PostgreSQL 数据库暂不能用 dutybot backup 备份（后续版本提供）；请用 "
-            "pg_dump --format=custom 备份，pg_restore 恢复。")
+def restore_not_on_postgres() -> str:
+    return ("PostgreSQL 数据库暂不支持 dutybot restore（后续版本提供）：请先停止 dutybot run，"
+            "再用 pg_restore --clean --if-exists --dbname=数据库地址 备份文件 恢复。数据库未改动。")
+
+
+# --- dutybot copy-db SOURCE TARGET (issue 23 §2) ------------------------------------------
+
+def copy_db_bad_address(text: str) -> str:
+    return (f"无法识别数据库地址 {text}：请写 SQLite 文件路径（或 sqlite:///路径），"
+            "或 postgresql://用户:密码@主机:端口/库名。没有复制任何数据。")
+
+
+def copy_db_no_source(path: Path) -> str:
+    return f"源数据库 {path} 不存在：请检查路径。没有复制任何数据。"
+
+
+def copy_db_same(text: str) -> str:
+    return f"源和目标是同一个数据库 {text}：请给出另一个目标。没有复制任何数据。"
+
+
+def copy_db_locked(db_path: Path, pid: int | None) -> str:
+    who = f"进程 {pid}" if pid is not None else "另一个进程"
+    return (f"数据库 {db_path} 正由运行中的机器人使用（{who}）：请先停止 dutybot run，"
+            "再复制。没有复制任何数据。")
+
+
+def copy_db_refused(error: CopyRefused, target: str) -> str:
+    match error.problem:
+        case CopyProblem.NEWER:
+            return (f"源数据库来自更新版本的 dutybot（结构版本 {error.version}，本程序最高 "
+                    f"{error.latest}）：请先升级 dutybot 再复制。没有复制任何数据。")
+        case CopyProblem.NOT_EMPTY:
+            return (f"目标数据库 {target} 不是空的（{'、'.join(error.tables[:5])} 已有数据）："
+                    "复制只写入空数据库，请换一个新建的空库。目标未改动。")
+        case CopyProblem.COLUMNS:
+            return (f"目标数据库 {target} 缺少 {'、'.join(error.tables[:5])}：两边的结构不一致，"
+                    "请检查两边的 dutybot 版本。目标未改动。")
+        case CopyProblem.MISMATCH:
+            return (f"复制后条数不一致（{'、'.join(error.tables[:5])}），已整体撤销："
+                    f"目标数据库 {target} 未改动。请检查两边的数据库后重试。")
+    raise ValueError(f"no text for {error.problem}")
+
+
+def copy_db_failed(reason: str, target: str) -> str:
+    """The database itself refused (a file that is no SQLite database, a value the target
+    will not take): the target's transaction was undone."""
+    return (f"复制失败（{reason}）：请检查两边是否都是 dutybot 的数据库。"
+            f"目标数据库 {target} 中本次复制的内容已全部撤销。")
+
+
+def copy_db_counts(counted: list[Counted] | tuple[Counted, ...]) -> list[str]:
+    """The verification, one line a table: 表, 源条数, 目标条数."""
+    width = max((len(c.table) for c in counted), default=4)
+    lines = [f"{'表'.ljust(width - 1)}  {'源':>7}  {'目标':>6}"]
+    for c in counted:
+        mark = "" if c.source == c.target else "  ✗ 不一致"
+        lines.append(f"{c.table.ljust(width)}  {c.source:>8}  {c.target:>8}{mark}")
+    return lines
+
+
+def copy_db_done(source: str, target: str, tables: int, rows: int) -> str:
+    return (f"已把 {source} 复制到 {target}：{tables} 张表、共 {rows} 条，"
+            "逐表核对条数一致。")

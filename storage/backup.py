@@ -9,13 +9,16 @@ and checked; whatever fails, nothing half-written stays behind.
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import subprocess
 import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 # All at once, in one read transaction: the bot's database is in WAL mode, where a reader
 # never holds up a writer, so the copy is one moment's state and the bot writes on
@@ -32,6 +35,7 @@ class BackupProblem(Enum):
     NOT_WRITABLE = "not writable"
     FAILED = "copy failed"
     DAMAGED = "integrity check failed"
+    NO_PG_DUMP = "pg_dump not found"
 
 
 class BackupError(Exception):
@@ -99,10 +103,10 @@ def backup(source: Path, target: Path) -> BackupResult:
 # --- the engine's backup: one seam, chosen by the database in use --------------------------
 
 class BackupEngine(Protocol):
-    """How this database is copied while it runs. SQLite: the online backup API (below).
-    PostgreSQL (`DUTYBOT_DATABASE_URL`, a later step) adds its own engine here, running
-    `pg_dump --format=custom`, and `backup_engine` picks it; the schedule, the names, the
-    rotation and the admins' notice (bot/services/backups.py) stay as they are."""
+    """How this database is copied while it runs: SQLite's online backup API, or on
+    PostgreSQL (`DUTYBOT_DATABASE_URL`) `pg_dump --format=custom`; `backup_engine` picks
+    it; the schedule, the names, the rotation and the admins' notice
+    (bot/services/backups.py) are the same for both."""
 
     suffix: str  # what the engine's files end in
 
@@ -118,8 +122,114 @@ class SqliteBackup:
         return backup(self.database, target)
 
 
-def backup_engine(db_path: Path) -> BackupEngine:
-    """The backup of the database in use (only SQLite so far)."""
+PG_DUMP_TIMEOUT_S = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class PgDumpBackup:
+    """PostgreSQL's own backup: `pg_dump --format=custom` (one snapshot of the database,
+    taken while the bot writes on), read back with `pg_restore --list` before it gets the
+    target's name. The password goes to pg_dump in its environment (PGPASSWORD), never on
+    its command line, where every user of the machine could read it. No pg_dump on the
+    PATH: a BackupError saying so (never a dump of our own making)."""
+
+    url: str
+    suffix: str = ".dump"
+
+    def take(self, target: Path) -> BackupResult:
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise BackupError(BackupProblem.NO_PG_DUMP, target)
+        folder = _target_folder(target)
+        url, env = _without_password(self.url)
+        version = _pg_schema_version(self.url, target)
+        handle, name = _partial(target, folder)
+        partial = Path(name)
+        try:
+            try:
+                os.fchmod(handle, 0o600)  # the office's data: readable by its owner only
+            finally:
+                os.close(handle)
+            done = subprocess.run([pg_dump, "--format=custom", "--no-owner",
+                                   f"--file={partial}", f"--dbname={url}"],
+                                  env=env, capture_output=True, text=True,
+                                  timeout=PG_DUMP_TIMEOUT_S, check=False)
+            if done.returncode != 0:
+                raise BackupError(BackupProblem.FAILED, target,
+                                  detail=_first_line(done.stderr, self.url))
+            pg_restore = shutil.which("pg_restore")
+            if pg_restore is not None:  # the file reads back as a whole archive
+                check = subprocess.run([pg_restore, "--list", str(partial)],
+                                       capture_output=True, text=True, timeout=600,
+                                       check=False)
+                if check.returncode != 0:
+                    raise BackupError(BackupProblem.DAMAGED, target,
+                                      detail=_first_line(check.stderr, self.url))
+            if target.exists():  # someone took the name meanwhile: theirs stays
+                raise BackupError(BackupProblem.TARGET_EXISTS, target)
+            partial.rename(target)
+        except subprocess.TimeoutExpired:
+            raise BackupError(BackupProblem.FAILED, target, detail="pg_dump timed out") from None
+        except OSError as exc:
+            raise BackupError(BackupProblem.NOT_WRITABLE, folder, errno=exc.errno) from None
+        finally:
+            partial.unlink(missing_ok=True)
+        return BackupResult(path=target, size=target.stat().st_size, schema_version=version)
+
+
+def _target_folder(target: Path) -> Path:
+    if target.exists() or target.is_symlink():
+        raise BackupError(BackupProblem.TARGET_EXISTS, target)
+    folder = target.absolute().parent
+    if not folder.exists():
+        raise BackupError(BackupProblem.NO_FOLDER, folder)
+    if not folder.is_dir():
+        raise BackupError(BackupProblem.NOT_A_FOLDER, folder)
+    return folder
+
+
+def _partial(target: Path, folder: Path) -> tuple[int, str]:
+    try:  # a name of its own, so that no one else's file is ever overwritten or removed
+        return tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".partial")
+    except OSError as exc:
+        raise BackupError(BackupProblem.NOT_WRITABLE, folder, errno=exc.errno) from None
+
+
+def _without_password(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password, and pg_dump's environment with it (PGPASSWORD)."""
+    env = dict(os.environ)
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url, env
+    env["PGPASSWORD"] = unquote(parts.password)
+    netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
+    return urlunsplit(parts._replace(netloc=netloc)), env
+
+
+def _first_line(text: str, url: str) -> str:
+    password = urlsplit(url).password
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    line = lines[0] if lines else "pg_dump failed"
+    return line.replace(password, "***") if password else line
+
+
+def _pg_schema_version(url: str, target: Path) -> int:
+    """The schema version the dump will hold (what `dutybot_schema` says now)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=10) as conn:
+            row = conn.execute("SELECT version FROM dutybot_schema").fetchone()
+    except psycopg.Error as exc:
+        raise BackupError(BackupProblem.FAILED, target,
+                          detail=_first_line(str(exc), url)) from None
+    return int(row[0]) if row else 0
+
+
+def backup_engine(db_path: Path, database_url: str | None = None) -> BackupEngine:
+    """The backup of the database in use: pg_dump's on PostgreSQL, else SQLite's."""
+    if database_url is not None:
+        return PgDumpBackup(database_url)
     return SqliteBackup(db_path)
 
 

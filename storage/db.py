@@ -45,6 +45,7 @@ from storage.people import InviteRepo, PersonRepo, UnitRepo
 from storage.reminders import ReminderRepo
 from storage.state import StateRepo
 from storage.summary import SummaryRepo
+from storage.tables import TableRepo
 from storage.talks import TalkRepo
 
 T = TypeVar("T")
@@ -85,6 +86,7 @@ class Tx:
         self.delegations = DelegationRepo(conn)
         self.inspections = InspectionRepo(conn)
         self.state = StateRepo(conn)  # the webhook's secret, the last tick (issue 23)
+        self.tables = TableRepo(conn)  # the tables as tables, for copy-db (issue 23)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

@@ -70,8 +70,10 @@ async def _main(argv: list[str]) -> int:
     return await asyncio.to_thread(main, argv)
 
 
-def test_backup_says_in_one_line_to_use_pg_dump_for_now(env, capsys):
+def test_restore_says_in_one_line_to_use_pg_restore_for_now(env, tmp_path, capsys):
     env.setenv("DUTYBOT_DATABASE_URL", "postgresql://dutybot@127.0.0.1:5432/dutybot")
-    assert main(["backup", "copy.db"]) == 1
+    (tmp_path / "a.dump").write_bytes(b"PGDMP")
+    assert main(["restore", "a.dump", "--yes"]) == 1
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "pg_dump --format=custom" in err
+    assert len(err.splitlines()) == 1 and "pg_restore" in err and "数据库未改动" in err
+    assert not (tmp_path / "dutybot.db").exists()

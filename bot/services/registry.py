@@ -172,5 +172,6 @@ def _backups(settings: Settings, db: Database, clock: Clock) -> BackupService:
     policy = BackupPolicy(folder=settings.backup_folder, at=settings.backup_at,
                           keep_daily=settings.backup_keep_daily,
                           keep_weekly=settings.backup_keep_weekly)
-    return BackupService(db, clock, backup_engine(settings.db_path), policy,
-                         settings.admin_ids, stem=settings.db_path.stem)
+    engine = backup_engine(settings.db_path, settings.database_url)  # pg_dump on PostgreSQL
+    return BackupService(db, clock, engine, policy, settings.admin_ids,
+                         stem=settings.db_path.stem)
