@@ -229,6 +229,12 @@ def child_env(tmp: Path) -> dict[str, str]:
     return env
 
 
+def interruptible() -> None:
+    """In the child before it starts: SIGINT as Python's default (a run started in the
+    background has it ignored), so that `stop` can interrupt it and let it clean up."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def stop(child: subprocess.Popen[str]) -> None:
     """Interrupt the bench's whole process group (it cleans up as after Ctrl-C), then kill
     what is left of it."""
@@ -255,7 +261,8 @@ def run_one(bench: Bench, quick: bool, timeout: float, tmp: Path) -> Outcome:
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, str(script), *args], cwd=ROOT,
                              env=child_env(tmp), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+                             stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             preexec_fn=interruptible)
     try:
         out, err = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -360,6 +367,7 @@ def main(argv: list[str] | None = None, benches: tuple[Bench, ...] = BENCHES) ->
     tmp = Path(tempfile.mkdtemp(prefix="dutybot-bench-all-"))
     outcomes: list[Outcome] = []
     started, load_before = time.perf_counter(), load()
+    interrupted = False
     try:
         for bench in args.benches:
             timeout = args.timeout or (bench.quick_timeout if args.quick else bench.full_timeout)
@@ -368,17 +376,22 @@ def main(argv: list[str] | None = None, benches: tuple[Bench, ...] = BENCHES) ->
             print(f"  {'done' if outcomes[-1].ok else 'FAILED'} in "
                   f"{outcomes[-1].seconds:.1f} s", file=sys.stderr, flush=True)
     except (Interrupted, KeyboardInterrupt):
-        sys.exit("all.py: interrupted; the running bench was stopped and its files removed")
+        interrupted = True
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if interrupted and not outcomes:
+        sys.exit("all.py: interrupted; the running bench was stopped and its files removed")
     print(f"bench/all.py {'--quick' if args.quick else '(full scales)'}: "
           f"{len(outcomes)} benches in {time.perf_counter() - started:.0f} s; load average "
-          f"{load_before} before, {load()} after")
+          f"{load_before} before, {load()} after"
+          + ("; INTERRUPTED, the benches that finished:" if interrupted else ""))
     print(f"machine: {machine()}")
     print()
     print(table(outcomes))
     if benches is BENCHES and not [b for b in BENCHES if b not in args.benches]:
         print("\nnot measured by any bench yet: " + "; ".join(NOT_YET))
+    if interrupted:
+        sys.exit("all.py: interrupted; the running bench was stopped and its files removed")
     return 0 if all(o.ok for o in outcomes) else 1
 
 
