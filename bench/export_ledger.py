@@ -149,6 +149,12 @@ async def bench(path: Path) -> None:
         say(f"    the child that wrote it: address space {started_at['VmSize']} MiB at start, "
             f"peak {peak['VmPeak']} MiB (+{peak['VmPeak'] - started_at['VmSize']} MiB; the "
             f"cap is +{offload.memory // 2**20}); peak RSS {peak['VmHWM']} MiB")
+        say("RESULT " + json.dumps({"items": items, "events": events, "fetch_s": fetch_s,
+                                    "read_s": read_s, "export_s": whole_s,
+                                    "ratio_to_fetch": whole_s / fetch_s,
+                                    "size_mb": len(result.data) / 2**20,
+                                    "child_peak_rss_mb": peak["VmHWM"],
+                                    "maxrss_mb": maxrss_mb()}))
     finally:
         offload.close()
         await db.close()

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import statistics
 import sys
@@ -305,6 +306,7 @@ async def bench(tmp: Path, args: argparse.Namespace) -> None:
     print(f"{pad('command', 24)} {'bot':>7} {'replay':>7} {'×':>6} {'echo':>6} {'×':>6}   "
           f"{'bot':>7} {'replay':>7} {'×':>6} {'echo':>6} {'×':>6}  {'trips':>5} {'echo':>4} "
           f"{'+':>3}  goal")
+    result: dict[str, Any] = {"rounds": args.rounds, "per_round": args.per_round, "cases": []}
     for case in cases:
         figures = []
         for which in (0, 1):  # wall, CPU
@@ -320,11 +322,18 @@ async def bench(tmp: Path, args: argparse.Namespace) -> None:
                               for b, r, x, e, y in figures)
         print(f"{pad(case.name, 24)} {columns}  {case.trips['bot']:5} {case.trips['echo']:4} "
               f"{extra:+3}  {verdict}")
+        result["cases"].append({
+            "name": case.name, "goal": case.goal, "wall_ms": figures[0][0],
+            "replay_ratio": figures[0][2], "cpu_replay_ratio": figures[1][2],
+            "echo_ratio": figures[0][4], "trips": case.trips["bot"],
+            "echo_trips": case.trips["echo"]})
     sizes = {case.name: case.trips["bot"] for case in cases if case.name.startswith("/我的清单")}
     same = len(set(sizes.values())) == 1
     print(f"/我的清单 round trips the same for {args.few} and {args.items} items: "
           f"{'yes' if same else 'NO'} ({', '.join(str(v) for v in sizes.values())}); "
           f"{args.rounds} × {args.per_round} updates each")
+    result["list_trips_same"] = same
+    print("RESULT " + json.dumps(result, ensure_ascii=False), flush=True)
 
 
 def pad(text: str, width: int) -> str:

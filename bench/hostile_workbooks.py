@@ -177,13 +177,15 @@ def main() -> None:
         make(args.make[0], Path(args.make[1]))
         return
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    tally = {"files": 0, "refused": 0, "over_goal": 0, "accepted": 0,
+             "worst_refusal_s": 0.0, "worst_refusal_rss_mb": 0.0}
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "file.xlsx"
         subprocess.run([sys.executable, __file__, "--make", CASES[2][0], str(path)],
                        check=True, env=env)
-        _, rss = measure(path, "floor")
+        _, rss_floor = measure(path, "floor")
         print(f"floor (a child that imports the bot's modules and reads a file): "
-              f"{rss:.0f} MB peak RSS", flush=True)
+              f"{rss_floor:.0f} MB peak RSS", flush=True)
         for name, _, _ in CASES:
             if args.only not in name:
                 continue
@@ -194,12 +196,21 @@ def main() -> None:
             result, rss = measure(path)
             seconds = result["seconds"]
             ok = "ok" if seconds < GOAL_SECONDS and rss < GOAL_MB else "OVER THE GOAL"
+            tally["files"] += 1
             if result["outcome"].startswith("accepted"):
                 ok = "accepted: the goal is for refusals"
+                tally["accepted"] += 1
+            else:
+                tally["refused"] += 1
+                tally["over_goal"] += ok != "ok"
+                tally["worst_refusal_s"] = max(tally["worst_refusal_s"], seconds)
+                tally["worst_refusal_rss_mb"] = max(tally["worst_refusal_rss_mb"], rss)
             size = path.stat().st_size / 1024 / 1024
             print(f"- {name}: {size:.2f} MB file (made in {made:.1f} s); {seconds:.3f} s, "
                   f"{rss:.0f} MB peak RSS [{ok}]\n    {result['outcome'][:150]}", flush=True)
             path.unlink()
+    tally["floor_rss_mb"] = rss_floor
+    print("RESULT " + json.dumps(tally), flush=True)
 
 
 if __name__ == "__main__":

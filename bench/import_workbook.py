@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import random
+import resource
 import sqlite3
 import tempfile
 import time
@@ -143,7 +145,8 @@ async def bench(people: int, items: int) -> None:
     parsed, errors = read_rows(raw)
     plan, errors = plan_import(parsed, Stored({}, {}, {}, {}), errors)
     assert not errors, errors[:5]
-    print(f"(2) check every row and plan (pure): {time.perf_counter() - started:.2f} s  "
+    plan_s = time.perf_counter() - started
+    print(f"(2) check every row and plan (pure): {plan_s:.2f} s  "
           f"[{summary(plan)}]", flush=True)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -168,8 +171,18 @@ async def bench(people: int, items: int) -> None:
             changed = with_changes(rows, people)
             started = time.perf_counter()
             third = await services.imports.import_file(OFFICE, changed, "bench-v2.xlsx")
-            print(f"(5) one item in ten changed: {time.perf_counter() - started:.2f} s  "
+            changed_s = time.perf_counter() - started
+            print(f"(5) one item in ten changed: {changed_s:.2f} s  "
                   f"[{summary(third.plan)}]; stored {counts(db)}", flush=True)
+            # peak RSS of this process and of the child that read the file (bot/offload.py)
+            rss = max(resource.getrusage(who).ru_maxrss
+                      for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
+            print("RESULT " + json.dumps({"items": items, "people": people,
+                                          "size_mb": len(data) / 2**20, "read_s": read_s,
+                                          "plan_s": plan_s, "import_s": total,
+                                          "ratio_to_read": total / read_s,
+                                          "changed_s": changed_s, "peak_rss_mb": rss}),
+                  flush=True)
         finally:
             await services.close()
 

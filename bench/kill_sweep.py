@@ -11,6 +11,7 @@ more often than the kills allow."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -53,6 +54,7 @@ def main() -> int:
     print("total: " + ", ".join(f"{k} {totals[k]}" for k in (
         "kills", "operations", "changes_lost", "changes_duplicated", "answers_lost",
         "answers_again", "answers_over_allowed")))
+    print("RESULT " + json.dumps(dict(totals)), flush=True)
     bad = totals["changes_lost"] + totals["changes_duplicated"] + totals["answers_lost"] \
         + totals["answers_over_allowed"]
     return 1 if bad else 0

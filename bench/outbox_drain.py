@@ -26,9 +26,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import logging
 import os
 import sqlite3
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -38,6 +40,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+# the bot's folder first: bench/handlers.py must not hide the bot's `handlers` package
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from telegram.ext import AIORateLimiter
 
@@ -197,6 +202,10 @@ def report(api: TimedTelegram, count: int, ceiling: float, elapsed: float, left:
     print(f"still pending         {left}")
     print(f"pauses after a 429    {pauses}, {paused:.1f} s in all")
     print(f"busiest 1 s window    {busiest_second(accepted)} accepted sends")
+    print("RESULT " + json.dumps({"delivered": delivered, "count": count, "elapsed_s": elapsed,
+                                  "ratio": rate / ceiling, "throttled": api.throttled,
+                                  "lost": lost, "duplicated": duplicated, "pending": left}),
+          flush=True)
 
 
 def main() -> None:

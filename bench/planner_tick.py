@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import cProfile
 import dataclasses
+import json
 import multiprocessing
 import pstats
 import random
@@ -202,7 +203,7 @@ def seed(path: Path, items: int, people: int, history: bool, marked: bool = True
             if marked:
                 conn.executemany("UPDATE items SET plan_ended = ? WHERE id = ?", marks)
             conn.executemany(
-                "INSERT INTO outbox (id, dedup_key, chat_id, kind, day, payload, status, "
+                "INSERT INTO outbox (id, dedup_key, address, kind, day, payload, status, "
                 "parts_sent, next_attempt_at, created_at, sent_at) "
                 "VALUES (?, ?, ?, ?, ?, '{}', 'sent', 1, ?, ?, ?)", boxes)
             conn.executemany(
@@ -324,6 +325,9 @@ async def bench(path: Path, profile: bool) -> None:
     say(f"candidates {candidates}; pushes {pushes}; reminder rows written {written}; "
         f"events written {events_after - events_before}; "
         f"digests queued {pending_after - pending_before}")
+    say("RESULT " + json.dumps({"items": rows, "scan_s": scan_s, "plan_s": read_s,
+                                "plan_ratio": read_s / scan_s, "tick_s": tick_s,
+                                "tick_ratio": tick_s / scan_s, "pushes": pushes}))
     rss_timed = maxrss_mb()
 
     read_peak = await traced_peak(lambda: read_and_plan_on(path, until))

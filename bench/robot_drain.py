@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -118,6 +119,7 @@ async def run(count: int, real: bool) -> int:
     print(f"{'robot':10} {'msgs':>5} {'elapsed':>8} {'fastest':>8} {'ratio':>6} "
           f"{'refused':>7} {'lost':>4} {'dup':>4} {'first send':>10}")
     bad = 0
+    result: dict[str, dict[str, float | int | None]] = {}
     for _word, kind, ident, _name, _webhook, _secret, _keyword in robots:
         exchanges = families[kind].exchanges(ident)
         accepted = [e for e in exchanges if e.accepted]
@@ -134,6 +136,11 @@ async def run(count: int, real: bool) -> int:
         print(f"{kind:10} {len(accepted):5d} {elapsed:8.1f} {best:8.1f} {ratio:>6} "
               f"{refused:7d} {lost:4d} {duplicated:4d} {first:9.1f}s")
         bad += refused + lost + duplicated
+        result[kind] = {"messages": len(accepted), "elapsed_s": elapsed, "fastest_s": best,
+                        "ratio": best / elapsed if elapsed else None, "refused": refused,
+                        "lost": lost, "duplicated": duplicated}
+    print("RESULT " + json.dumps({"clock": "real" if real else "manual", "robots": result}),
+          flush=True)
     return 1 if bad else 0
 
 

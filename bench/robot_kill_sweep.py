@@ -12,6 +12,7 @@ the robots refused. Goal: 0 lost, 0 more often than the kills allow, 0 refused."
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -64,6 +65,7 @@ def main() -> int:
     print("total: " + ", ".join(f"{k} {totals[k]}" for k in (
         "kills", "kills_after", "parts", "accepted", "lost", "duplicated", "over_allowed",
         "rejected", "unfinished", "crashes")))
+    print("RESULT " + json.dumps(dict(totals)), flush=True)
     bad = totals["lost"] + totals["over_allowed"] + totals["rejected"] + totals["unfinished"] \
         + totals["crashes"]
     return 1 if bad else 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import sqlite3
 import tempfile
@@ -96,6 +97,8 @@ async def measure(path: Path) -> None:
     size = f"{len(png) // 1024} KiB" if png else "not drawn: no CJK font on this machine"
     print(f"(4) chart: {drawn:.3f} s, {size}", flush=True)
     print(f"maxrss {maxrss_mb():.0f} MiB")
+    print("RESULT " + json.dumps({"items": items, "bare_s": bare, "summary_s": took,
+                                  "chart_s": drawn, "maxrss_mb": maxrss_mb()}), flush=True)
 
 
 def main() -> None:
@@ -109,6 +112,8 @@ def main() -> None:
         child = multiprocessing.Process(target=seed, args=(path, args.items, args.people, True))
         child.start()
         child.join()
+        if child.exitcode:
+            raise SystemExit(f"seeding failed (exit code {child.exitcode})")
         give_history(path)
         print(f"seeded {args.items} items, {args.people} people in "
               f"{time.perf_counter() - started:.0f} s", flush=True)
