@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -290,21 +290,31 @@ class Database:
                 self._lock.release()
                 raise
             scope.open = True
+        conn = self._in_transaction()
         name = f"update_{scope.depth}"
         scope.depth += 1
-        try:
-            await self._conn.execute(f"SAVEPOINT {name}")
+        try:  # the standard words: SQLite and PostgreSQL both take them
+            await self._execute_bare(f"SAVEPOINT {name}")
             try:
-                yield Tx(self._conn)
+                yield Tx(conn)
             except BaseException:
                 if scope.open:
-                    await self._conn.execute(f"ROLLBACK TO {name}")
-                    await self._conn.execute(f"RELEASE {name}")
+                    await self._execute_bare(f"ROLLBACK TO SAVEPOINT {name}")
+                    await self._execute_bare(f"RELEASE SAVEPOINT {name}")
                 raise
             else:
-                await self._conn.execute(f"RELEASE {name}")
+                await self._execute_bare(f"RELEASE SAVEPOINT {name}")
         finally:
             scope.depth -= 1
+
+    def _in_transaction(self) -> Any:
+        """The connection an update's writes go through (once its transaction began)."""
+        return self._conn
+
+    async def _execute_bare(self, sql: str) -> None:
+        """A statement of the transaction's own (SAVEPOINT, RELEASE), on the writing
+        connection as the engine has it."""
+        await self._conn.execute(sql)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:

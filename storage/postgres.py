@@ -536,34 +536,11 @@ class PgDatabase(Database):
         with contextlib.suppress(psycopg.Error):
             await raw.execute("ROLLBACK")
 
-    @asynccontextmanager
-    async def _savepoint(self, scope: Any) -> AsyncIterator[Tx]:
-        if scope.over:
-            raise RuntimeError("a write in the name of an update already handled")
-        if not scope.open:
-            await self._lock.acquire()
-            try:
-                await self._begin()
-            except BaseException:
-                self._lock.release()
-                raise
-            scope.open = True
-        conn = self._writer[1]
-        name = f"update_{scope.depth}"
-        scope.depth += 1
-        try:
-            await conn.raw.execute(f"SAVEPOINT {name}")
-            try:
-                yield Tx(conn)
-            except BaseException:
-                if scope.open:
-                    await conn.raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                    await conn.raw.execute(f"RELEASE SAVEPOINT {name}")
-                raise
-            else:
-                await conn.raw.execute(f"RELEASE SAVEPOINT {name}")
-        finally:
-            scope.depth -= 1
+    def _in_transaction(self) -> PgConnection:
+        return self._writer[1]
+
+    async def _execute_bare(self, sql: str) -> None:
+        await self._writer[0].execute(sql)
 
     async def read_at_once(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
         """A plain read: psycopg's statements go to the server one by one whatever we do;
