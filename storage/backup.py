@@ -61,18 +61,9 @@ class BackupResult:
 def backup(source: Path, target: Path) -> BackupResult:
     if not source.is_file():
         raise BackupError(BackupProblem.NO_SOURCE, source)
-    if target.exists() or target.is_symlink():
-        raise BackupError(BackupProblem.TARGET_EXISTS, target)
-    folder = target.absolute().parent
-    if not folder.exists():
-        raise BackupError(BackupProblem.NO_FOLDER, folder)
-    if not folder.is_dir():
-        raise BackupError(BackupProblem.NOT_A_FOLDER, folder)
-    try:  # a name of its own, so that no one else's file is ever overwritten or removed
-        handle, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".partial")
-        os.close(handle)
-    except OSError as exc:
-        raise BackupError(BackupProblem.NOT_WRITABLE, folder, errno=exc.errno) from None
+    folder = _target_folder(target)
+    handle, name = _partial(target, folder)
+    os.close(handle)
     partial = Path(name)
     try:
         os.chmod(partial, source.stat().st_mode & 0o666)  # as private as the database
