@@ -249,7 +249,7 @@ class Database:
         async with self._lock:
             await self._begin()
             try:
-                yield Tx(self._conn)
+                yield Tx(self._in_transaction())
             except BaseException:
                 await self._undo()
                 raise
@@ -308,7 +308,7 @@ class Database:
             scope.depth -= 1
 
     def _in_transaction(self) -> Any:
-        """The connection an update's writes go through (once its transaction began)."""
+        """The connection a begun transaction writes through (an update's or its own)."""
         return self._conn
 
     async def _execute_bare(self, sql: str) -> None:

@@ -478,23 +478,6 @@ class PgDatabase(Database):
             self._keys.update(await _identity_columns(conn))
         return applied
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        scope = self._scope()
-        if scope is not None:
-            async with self._savepoint(scope) as tx:
-                yield tx
-            return
-        async with self._lock:
-            conn = await self._begin()
-            try:
-                yield Tx(conn)
-            except BaseException:
-                await self._undo()
-                raise
-            else:
-                await self._commit()
-
     async def _writing(self) -> PgConnection:
         """The one writing connection (as SQLite has one): never from the readers' pool, so
         a write never waits for a reader to give a connection back; opened again when the
