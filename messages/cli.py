@@ -70,9 +70,19 @@ def output_not_writable(path: Path, errno: int | None) -> str:
     return f"无法写入 {path}（{os_reason(errno)}）：请换一个位置。没有留下任何文件。"
 
 
+def _holder(pid: int | None) -> str:
+    """Who holds the run lock, as the refusals name it."""
+    return f"进程 {pid}" if pid is not None else "另一个进程"
+
+
+def _held(db_path: Path, pid: int | None, then: str) -> str:
+    """A database a running bot holds: stop it first, then `then`."""
+    return f"数据库 {db_path} 正由运行中的机器人使用（{_holder(pid)}）：请先停止 dutybot run，{then}"
+
+
 def run_locked(db_path: Path, pid: int | None) -> str:
     """A second `dutybot run` on the same database."""
-    who = f"进程 {pid}" if pid is not None else "另一个进程"
+    who = _holder(pid)
     return (f"数据库 {db_path} 已有一个机器人在运行（{who}），本次不启动：同一个数据库只能由"
             "一个 dutybot run 使用，否则提醒会发两遍。如要重启，请先停止正在运行的那个。")
 
@@ -104,9 +114,7 @@ def restore_refused(error: RestoreError) -> str:
 
 
 def restore_locked(db_path: Path, pid: int | None) -> str:
-    who = f"进程 {pid}" if pid is not None else "另一个进程"
-    return (f"数据库 {db_path} 正由运行中的机器人使用（{who}）：请先停止 dutybot run，"
-            "再恢复。数据库未改动。")
+    return _held(db_path, pid, "再恢复。数据库未改动。")
 
 
 def restore_needs_yes(db_path: Path) -> str:
@@ -169,9 +177,7 @@ def copy_db_same(text: str) -> str:
 
 
 def copy_db_locked(db_path: Path, pid: int | None) -> str:
-    who = f"进程 {pid}" if pid is not None else "另一个进程"
-    return (f"数据库 {db_path} 正由运行中的机器人使用（{who}）：请先停止 dutybot run，"
-            "再复制。没有复制任何数据。")
+    return _held(db_path, pid, "再复制。没有复制任何数据。")
 
 
 def copy_db_refused(error: CopyRefused, target: str) -> str:
