@@ -17,6 +17,7 @@ from bot.domain.vocabulary import configure_body
 from bot.fake_telegram import FakeTelegram, User, invite_code
 from bot.fake_telegram.driver import BotDriver, driven_bot
 from bot.services.registry import Services
+from tests.browser import browser, page  # noqa: F401  (fixtures: a real chromium, tests/browser.py)
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=TZ)
