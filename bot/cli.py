@@ -14,6 +14,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.cli_cases import add_case_parser, cmd_case
+from bot.cli_handover import add_handover_parser, cmd_handover
 from bot.cli_letters import add_letters_parser, cmd_letters
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.vocabulary import configure_body
@@ -718,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_channel_parser(sub)
     add_case_parser(sub)
     add_letters_parser(sub)
+    add_handover_parser(sub)
     args = parser.parse_args(argv)
     try:
         overrides = {}
@@ -752,6 +754,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_case(settings, args)
         if args.command == "letters":
             return cmd_letters(settings, args)
+        if args.command == "handover":
+            return cmd_handover(settings, args)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)

@@ -34,6 +34,7 @@ from storage.decisions import DecisionRepo
 from storage.delegations import DelegationRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
+from storage.handover import HandoverRepo
 from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
 from storage.inspections import InspectionRepo
@@ -87,6 +88,7 @@ class Tx:
         self.inspections = InspectionRepo(conn)
         self.state = StateRepo(conn)  # the webhook's secret, the last tick (issue 23)
         self.tables = TableRepo(conn)  # the tables as tables, for copy-db (issue 23)
+        self.handover = HandoverRepo(conn)  # 人员交接 (issue 24 §5)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
