@@ -184,7 +184,7 @@ _KEY_NAMES = {
     "year": "年度", "items": "事项", "answer": "报告", "carry": "结转",
     "carried_from": "原编号", "leaver": "离任", "successor": "继任", "fate": "去向",
     "attending": "参加的谈话", "cancelled": "取消", "roles_kept": "未移交角色",
-    "superseded": "作废的待发消息", "reminders": "转给继任者的提醒", "decision": "待决定事项", "carried_to": "结转后编号", "reconciled": "年终对账确认",
+    "superseded": "作废的待发消息", "why": "原因", "reminders": "转给继任者的提醒", "decision": "待决定事项", "carried_to": "结转后编号", "reconciled": "年终对账确认",
 }
 #: Why a 人员交接 left something behind (bot/domain/handover.py Why).
 _HANDOVER_WHY = {"already_held": "继任者已有同一履责事项，取消", "self_talk": "谈话对象是继任者本人，取消",
@@ -334,6 +334,8 @@ def _value(key: str, value: object) -> str:
         return "，".join(f"{_KEY_NAMES.get(k, k)} {_value(k, v)}" for k, v in value.items())
     if key == "via":
         return _VIA.get(str(value), str(value))
+    if key == "why":  # why a 人员交接 left something behind
+        return _HANDOVER_WHY.get(str(value), str(value))
     if key in ("answer", "carry"):  # a 对账 line's answer, its carry-over choice
         return {**ANSWER_NAMES, **CARRY_NAMES}.get(str(value), str(value))
     names = _VALUE_NAMES.get(key)

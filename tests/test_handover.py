@@ -395,3 +395,45 @@ def _add_people(book) -> None:
     wb = openpyxl.load_workbook(book)
     wb["人员"].append(("孙书记", "班子成员", "某局党委"))
     wb.save(book)
+
+
+async def test_a_leaver_with_nothing_to_move_is_still_unbound(bot, api, admin, org):
+    await org.person(16, "吴委员", "/登记 吴委员 班子成员 某局党委 分管:财务科")
+    await bot.send(admin, "/交接 李明 吴委员")
+    shown = api.last(admin.id)
+    assert "李明名下没有需要移交的内容。确认后只解除其绑定。" in shown.plain
+    await bot.press(admin, shown, "确认交接")
+    assert "李明的绑定已解除" in api.last(admin.id).plain
+    async with services_of(bot).db.read() as tx:
+        assert await tx.persons.by_telegram_id(11) is None
+        events = await tx.events.for_subject("person", (await people(bot))["吴委员"].id)
+    assert events[-1].kind == "person.took_over"
+
+
+def test_the_plan_escapes_what_people_typed_and_stays_within_telegrams_limit():
+    from bot.domain.model import Unit, UnitKind
+    from bot.services.handover import HandoverView, preview
+    from messages.format import split_message, tg_len
+    from messages.handover import plan_text
+
+    many = [Item(n, f"Z{n:04d}", ListKind.RESPONSIBILITY, "<b>标题</b>" * 20, Duty.DUAL, 11, 1,
+                 DUE) for n in range(1, 61)]
+    plan = plan_handover(LI, SUN, Holdings(owned=many))
+    view = HandoverView(plan=plan, units={1: Unit(1, "某局<党委>", UnitKind.COMMITTEE),
+                                          2: Unit(2, "财务科", UnitKind.DEPARTMENT, 1)},
+                        names={11: "李明", 15: "孙明"})
+    text = plan_text(preview(view))
+    assert "&lt;b&gt;标题&lt;/b&gt;" in text and "某局&lt;党委&gt;" in text
+    assert "…另有 30 项" in text
+    assert all(tg_len(part) <= 4096 for part in split_message(text))
+
+
+async def test_the_ledger_names_the_handover_in_words(bot, desk):
+    from messages.export import event_details, event_name
+
+    services = services_of(bot)
+    await services.handover.apply(CONSOLE, "李明", "孙明")
+    async with services.db.read() as tx:
+        event = [e for e in await tx.events.for_subject("item", desk["item"])][-1]
+    assert event_name(event.kind) == "人员交接"
+    assert event_details(event.kind, event.data, str) == "交接：责任人李明 → 孙明"
