@@ -437,3 +437,39 @@ async def test_the_ledger_names_the_handover_in_words(bot, desk):
         event = [e for e in await tx.events.for_subject("item", desk["item"])][-1]
     assert event_name(event.kind) == "人员交接"
     assert event_details(event.kind, event.data, str) == "交接：责任人李明 → 孙明"
+
+
+async def test_the_ledger_after_a_handover_imports_back_unchanged(bot, api, org, desk):
+    """The leaver's closed items keep their name in the 台账; exported and imported again,
+    nothing changes (the leaver is no longer among the 在册人员)."""
+    from messages.export import WORDS
+
+    services = services_of(bot)
+    closed = await org.item("措施", "已办完的旧事项", "一岗双责", "李明", "财务科", "2026-11-30")
+    async with services.db.transaction() as tx:
+        await tx.items.set_status((await tx.items.by_code(closed)).id, ItemStatus.DONE,
+                                  services.clock.now())
+    await services.handover.apply(CONSOLE, "李明", "孙明")
+    exported = await services.export.export_for_console(WORDS)
+    before = await snapshot(bot)
+    result = await services.imports.import_file(CONSOLE, exported.data, "台账.xlsx")
+    assert result.plan.is_empty(), result.plan
+    assert await snapshot(bot) == before
+    # a new row naming the leaver gives them nothing: they are not among the people
+    import io
+
+    import openpyxl
+
+    from bot.domain.workbook import ITEMS
+    from bot.services.imports import ImportRejected
+
+    book = openpyxl.load_workbook(io.BytesIO(exported.data))
+    sheet = book[ITEMS]
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == closed)
+    sheet.append((None, row[1], "交给已离任的人", *row[3:]))
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ImportRejected) as rejected:
+        await services.imports.import_file(CONSOLE, out.getvalue(), "台账.xlsx")
+    assert [e.problem.value for e in rejected.value.errors] == ["unknown_person"]
+    assert await snapshot(bot) == before
