@@ -473,3 +473,22 @@ async def test_the_ledger_after_a_handover_imports_back_unchanged(bot, api, org,
         await services.imports.import_file(CONSOLE, out.getvalue(), "台账.xlsx")
     assert [e.problem.value for e in rejected.value.errors] == ["unknown_person"]
     assert await snapshot(bot) == before
+
+
+async def test_a_plan_that_changed_before_the_tap_moves_nothing(bot, api, admin, org, desk):
+    await bot.send(admin, "/交接 李明 孙明")
+    preview = api.last(admin.id)
+    services = services_of(bot)
+    async with services.db.transaction() as tx:  # meanwhile, more work for 李明
+        await tx.items.add(kind=ListKind.MEASURE, title="确认前新派的事项", duty=Duty.DUAL,
+                           owner_id=desk["li"].id, unit_id=desk["li"].unit_id, parent_id=None,
+                           source=None, due_date=date(2026, 12, 10), now=services.clock.now())
+    before = await snapshot(bot)
+    await bot.press(admin, preview, "确认交接")
+    assert "交接内容在您确认前有了变化" in api.callback_answers[-1].text
+    assert await snapshot(bot) == before
+    async with services.db.read() as tx:
+        assert (await tx.items.get(desk["item"])).owner_id == desk["li"].id
+        assert await tx.persons.by_telegram_id(11) is not None
+    await bot.send(admin, "/交接 李明 孙明")  # asked again: the new item is in the plan
+    assert "确认前新派的事项" in api.last(admin.id).plain

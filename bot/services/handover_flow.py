@@ -86,5 +86,5 @@ class HandoverFlow(FlowSpec):
                                                 expected=a.get("fingerprint"))
         except HandoverRefused as refused:
             if refused.problem == "changed":
-                raise CannotNow("handover_changed") from None
+                raise CannotNow("handover_changed", "") from None
             raise
