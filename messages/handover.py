@@ -66,7 +66,7 @@ def plan_text(p: dict[str, Any]) -> str:
     leaver, successor = esc(p["leaver"]), esc(p["successor"])
     head = "已交接" if p["applied"] else "交接预览（尚未交接）"
     lines = [f"<b>人员交接：{leaver} → {successor}</b>（{esc(p['unit'])}）", head, ""]
-    if p["empty"]:
+    if p["empty"] and not p["roles_kept"]:
         lines.append(f"{leaver}名下没有需要移交的内容。"
                      + ("" if p["applied"] else "确认后只解除其绑定。"))
     if p["items"]:
@@ -91,7 +91,8 @@ def plan_text(p: dict[str, Any]) -> str:
     if p["roles"]:
         lines.append(f"角色：{esc('、'.join(_role(r) for r in p['roles']))}")
     for role, why in p["roles_kept"]:
-        lines.append(f"不能移交的角色：{esc(_role(role))} — {_fill(_ROLE_WHY[why], p)}")
+        lines.append(f"不能移交的角色：{esc(_role(role))} — {_fill(_ROLE_WHY[why], p)}；"
+                     f"交接后{leaver}不再担任，此角色暂无人担任，请另行登记新任人员。")
     if p["requests"]:
         lines.append(f"待审批的延期申请 {p['requests']} 项随事项移交，审批结果告知{successor}。")
     if p["decisions"]:

@@ -373,6 +373,9 @@ def test_the_console_dry_run_apply_and_bad_names(tmp_path):
     assert dry.returncode == 0, dry.stderr
     assert "交接预览（尚未交接）" in dry.stdout and "角色：党委书记" in dry.stdout
     assert "<b>" not in dry.stdout
+    conflict = dutybot("handover", "陈书记", "刘纪委", "--dry-run")
+    assert "不能移交的角色：党委书记 — 刘纪委担任的职务与之不能兼任" in conflict.stdout
+    assert "没有需要移交的内容" not in conflict.stdout
     declined = dutybot("handover", "陈书记", "孙书记", stdin="n\n")
     assert declined.returncode == 1 and "未交接" in declined.stderr
     assert "确认把陈书记" in declined.stdout
