@@ -303,7 +303,11 @@ async def test_a_typed_pair_shows_the_dry_run_at_once(bot, api, admin, desk):
 
 
 async def test_only_admins_hand_over_and_only_in_private(bot, api, admin, org, desk):
+    await bot.send(admin, "/help")
+    assert "/交接" in api.last(admin.id).plain
     chen = org.users["陈书记"]
+    await bot.send(chen, "/help")
+    assert "/交接" not in api.last(chen.id).plain
     before = await snapshot(bot)
     await bot.send(chen, "/交接")
     assert "人员交接只能由管理员" in api.last(chen.id).plain
@@ -369,26 +373,29 @@ def test_the_console_dry_run_apply_and_bad_names(tmp_path):
     _fill(book)
     _add_people(book)
     assert dutybot("import", str(book)).returncode == 0, "import"
-    dry = dutybot("handover", "陈书记", "孙书记", "--dry-run")
+    several = dutybot("handover", "陈书记", "孙书记", "--dry-run")  # two 孙书记
+    assert several.returncode == 1 and len(several.stderr.strip().splitlines()) == 1
+    assert "有多位“孙书记”" in several.stderr and "孙书记@某局党委" in several.stderr
+    dry = dutybot("handover", "陈书记", "孙书记@某局党委", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "交接预览（尚未交接）" in dry.stdout and "角色：党委书记" in dry.stdout
     assert "<b>" not in dry.stdout
     conflict = dutybot("handover", "陈书记", "刘纪委", "--dry-run")
     assert "不能移交的角色：党委书记 — 刘纪委担任的职务与之不能兼任" in conflict.stdout
     assert "没有需要移交的内容" not in conflict.stdout
-    declined = dutybot("handover", "陈书记", "孙书记", stdin="n\n")
+    declined = dutybot("handover", "陈书记", "孙书记@某局党委", stdin="n\n")
     assert declined.returncode == 1 and "未交接" in declined.stderr
     assert "确认把陈书记" in declined.stdout
-    for args, words in ((("无名氏", "孙书记"), "找不到人员“无名氏”"),
+    for args, words in ((("无名氏", "孙书记@某局党委"), "找不到人员“无名氏”"),
                         (("陈书记", "陈书记"), "不能是同一个人"),
                         (("陈书记", "周支书"), "须与离任人员同一单位")):
         bad = dutybot("handover", *args, "--yes")
         assert bad.returncode == 1 and words in bad.stderr, bad.stderr
         assert len(bad.stderr.strip().splitlines()) == 1
-    done = dutybot("handover", "陈书记", "孙书记", stdin="y\n")
+    done = dutybot("handover", "陈书记", "孙书记@某局党委", stdin="y\n")
     assert done.returncode == 0, done.stderr
-    assert "已交接" in done.stdout
-    again = dutybot("handover", "陈书记", "孙书记", "--yes")
+    assert "已交接" in done.stdout and "孙书记尚未绑定，绑定后发送 /待办" in done.stdout
+    again = dutybot("handover", "陈书记", "孙书记@某局党委", "--yes")
     assert again.returncode == 1 and "找不到人员“陈书记”" in again.stderr
 
 
@@ -397,6 +404,7 @@ def _add_people(book) -> None:
 
     wb = openpyxl.load_workbook(book)
     wb["人员"].append(("孙书记", "班子成员", "某局党委"))
+    wb["人员"].append(("孙书记", "支部书记", "财务科党支部"))  # the same name elsewhere
     wb.save(book)
 
 
