@@ -98,7 +98,7 @@ def test_pending_decisions_follow_the_roles_or_stay_with_the_other_deciders():
     to_sun = plan_handover(LIU, SUN, Holdings(decisions=[alone, shared, theirs, elsewhere]))
     assert [(d.decision.key, d.fate) for d in to_sun.decisions] == [
         ("item:9", DecisionFate.SUCCESSOR), ("extension:3", DecisionFate.SUCCESSOR),
-        ("item:8", DecisionFate.NOBODY)]  # never one's own work: the next in line decides
+        ("item:8", DecisionFate.OTHERS)]  # never one's own work: the next in line decides
     secretary = Person(19, "郑书记", 1, frozenset({Role.SECRETARY}))
     kept = plan_handover(LIU, secretary, Holdings(decisions=[alone, shared]))
     assert [d.fate for d in kept.decisions] == [DecisionFate.NOBODY, DecisionFate.OTHERS]
@@ -503,3 +503,29 @@ async def test_a_plan_that_changed_before_the_tap_moves_nothing(bot, api, admin,
         assert await tx.persons.by_telegram_id(11) is not None
     await bot.send(admin, "/交接 李明 孙明")  # asked again: the new item is in the plan
     assert "确认前新派的事项" in api.last(admin.id).plain
+
+
+async def test_a_decision_waiting_on_the_leaver_waits_on_the_successor(bot, org, clock):
+    """刘纪委, the only 纪委 member, has a 整改 to 验收; handed over to 吴纪委 (局纪委), the
+    验收 is 吴纪委's to decide, and the event names both."""
+    await org.person(17, "吴纪委", "/登记 吴纪委 纪委委员 局纪委")
+    services = services_of(bot)
+    named = await people(bot)
+    zhou = named["周支书"]
+    async with services.db.transaction() as tx:
+        fix = await tx.items.add(kind=ListKind.RECTIFICATION, title="整改公务接待问题",
+                                 duty=Duty.SUPERVISION, owner_id=zhou.id, unit_id=zhou.unit_id,
+                                 parent_id=None, source="巡察", due_date=date(2026, 12, 20),
+                                 now=clock.now(), status=ItemStatus.PENDING_VERIFICATION)
+    view = await services.handover.plan(CONSOLE, "刘纪委", "吴纪委")
+    moves = [(d.decision.key, d.fate) for d in view.plan.decisions]
+    assert (f"item:{fix.id}", DecisionFate.SUCCESSOR) in moves
+    # 吴纪委 is a 纪委委员 already; 纪委书记 moves to them
+    assert view.plan.roles == (Role.DISCIPLINE_SECRETARY,)
+    await services.handover.apply(CONSOLE, "刘纪委", "吴纪委")
+    wu = (await people(bot))["吴纪委"]
+    waiting, _ = await services.decisions.waiting_for(wu)
+    assert [e["code"] for e in waiting] == [fix.code]
+    async with services.db.read() as tx:
+        event = (await tx.events.for_subject("item", fix.id))[-1]
+    assert event.kind == "decision.handed_over" and event.data["successor"] == "吴纪委"

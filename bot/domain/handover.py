@@ -245,7 +245,10 @@ def _decision_fate(decision: PendingDecision, leaver: Person, successor: Person,
         return DecisionFate.SUCCESSOR if letter_fate is LetterFate.MOVES else (
             DecisionFate.OTHERS if others else DecisionFate.NOBODY)
     # decided by role: the successor takes it with the leaver's roles — never their own
-    # work or request, which the next in line decides
-    if not roles_kept and decision.subject_id != successor.id:
+    # work or request, which the next in line decides (the 书记, then the office: see
+    # permissions.rectification_checkers)
+    if decision.subject_id == successor.id:
+        return DecisionFate.OTHERS
+    if not roles_kept:
         return DecisionFate.SUCCESSOR
     return DecisionFate.OTHERS if others else DecisionFate.NOBODY
