@@ -125,6 +125,12 @@ class HandoverRepo:
             "UPDATE items SET counterpart_id = ?, updated_at = ? WHERE id = ?",
             [(successor_id, to_text(now), i) for i in ids])
 
+    async def retitle(self, titles: Sequence[tuple[int, str]], now: datetime) -> None:
+        """(item id, new title) for each."""
+        await self._conn.executemany(
+            "UPDATE items SET title = ?, updated_at = ? WHERE id = ?",
+            [(title, to_text(now), i) for i, title in titles])
+
     async def move_requests(self, ids: Sequence[int], successor_id: int) -> None:
         await self._conn.executemany(
             "UPDATE extension_requests SET requester_id = ? WHERE id = ? AND state = 'pending'",

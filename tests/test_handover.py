@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from bot.domain.handover import (
     LetterState,
     Why,
     plan_handover,
+    talk_title,
 )
 from bot.domain.model import CONSOLE, Actor, Duty, Item, ItemStatus, ListKind, Person, Role
 from bot.domain.target import Target
@@ -67,6 +69,13 @@ def test_open_items_talks_分管_and_roles_move_to_the_successor():
     assert plan.oversees == (2,) and plan.roles == (Role.MEMBER,) and plan.roles_kept == ()
     assert plan.requests == (7,)  # only a request on an item that moves
     assert not plan.empty and plan.left == ()
+
+
+def test_a_talk_the_successor_attends_is_retitled_only_where_it_names_the_leaver_once():
+    talk = item(3, owner=10, counterpart=11, kind=ListKind.OBLIGATION)
+    assert talk_title(replace(talk, title="逐级约谈：李明"), LI, SUN) == "逐级约谈：孙明"
+    assert talk_title(replace(talk, title="2026年度逐级约谈"), LI, SUN) is None
+    assert talk_title(replace(talk, title="李明与李明"), LI, SUN) is None
 
 
 def test_what_cannot_move_is_left_with_the_reason():
@@ -185,7 +194,8 @@ async def test_the_handover_moves_everything_in_one_step_each_move_an_event(bot,
     async with services.db.read() as tx:
         assert (await tx.items.get(desk["item"])).owner_id == sun_id
         assert (await tx.items.get(desk["talk"])).owner_id == sun_id
-        assert (await tx.items.get(desk["attend"])).counterpart_id == sun_id
+        attend = await tx.items.get(desk["attend"])
+        assert attend.counterpart_id == sun_id and attend.title == "逐级约谈：孙明"
         assert (await tx.extensions.get(desk["request"])).requester_id == sun_id
         sun = await tx.persons.get(sun_id)
         assert Role.MEMBER in sun.roles and len(sun.oversees) == 1

@@ -80,6 +80,7 @@ async def test_every_read_and_move_of_a_handover(db):
         h = tx.handover
         await h.move_items([mine.id], wang, NOW)
         await h.move_counterpart([talk.id], wang, NOW)
+        await h.retitle([(talk.id, "廉政谈话：王芳")], NOW)
         await h.move_requests([request.id], wang)
         await h.move_letter(letter.id, wang)
         assert await h.readdress_reminders(li, chen) == 1  # chen had duty's T-7 already
@@ -89,6 +90,7 @@ async def test_every_read_and_move_of_a_handover(db):
     async with db.read() as tx:
         assert (await tx.items.get(mine.id)).owner_id == wang
         assert (await tx.items.get(talk.id)).counterpart_id == wang
+        assert (await tx.items.get(talk.id)).title == "廉政谈话：王芳"
         assert (await tx.extensions.get(request.id)).requester_id == wang
         assert (await tx.letters.get(letter.id)).person_id == wang
         assert {r.recipient for r in await tx.reminders.unsent()} == {f"p:{chen}", f"p:{li}"}

@@ -224,6 +224,14 @@ def plan_handover(leaver: Person, successor: Person, holdings: Holdings) -> Hand
         letter=holdings.letter, letter_fate=letter_fate, cases=holdings.cases)
 
 
+def talk_title(item: Item, leaver: Person, successor: Person) -> str | None:
+    """A talk the successor attends instead names them: its title, made by the bot as
+    "<kind>：<name>" or by a rule's {with}, names the leaver once; None: leave it as is."""
+    if item.title.count(leaver.name) != 1:
+        return None
+    return item.title.replace(leaver.name, successor.name)
+
+
 def _order(item: Item) -> tuple:
     return (item.due_date, item.code)
 

@@ -24,6 +24,7 @@ from bot.domain.handover import (
     Holdings,
     LetterFate,
     plan_handover,
+    talk_title,
 )
 from bot.domain.model import Actor, ItemStatus, Person, Unit
 from bot.domain.target import Target
@@ -96,6 +97,8 @@ class HandoverService(ServiceBase):
         moved = [i.id for i in plan.items]
         await tx.handover.move_items(moved, successor.id, now)
         await tx.handover.move_counterpart([i.id for i in plan.attending], successor.id, now)
+        titles = {i.id: t for i in plan.attending if (t := talk_title(i, leaver, successor))}
+        await tx.handover.retitle(list(titles.items()), now)
         for left in plan.left:
             await tx.items.set_status(left.item.id, ItemStatus.CANCELLED, now)
         await tx.handover.move_requests(plan.requests, successor.id)
@@ -105,7 +108,9 @@ class HandoverService(ServiceBase):
         events += [("item.handed_over", "item", i.id, {**both, "code": i.code, "as": "owner"})
                    for i in plan.items]
         events += [("item.handed_over", "item", i.id,
-                    {**both, "code": i.code, "as": "counterpart"}) for i in plan.attending]
+                    {**both, "code": i.code, "as": "counterpart",
+                     **({"title": titles[i.id]} if i.id in titles else {})})
+                   for i in plan.attending]
         events += [("item.status", "item", x.item.id,
                     {"code": x.item.code, "action": "cancel", "from": x.item.status.value,
                      "to": ItemStatus.CANCELLED.value, "why": x.why.value, **both})
