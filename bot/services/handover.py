@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.clock import Clock
@@ -26,7 +27,7 @@ from bot.domain.handover import (
     plan_handover,
     talk_title,
 )
-from bot.domain.model import Actor, ItemStatus, Person, Unit
+from bot.domain.model import Actor, Item, ItemStatus, Person, Unit
 from bot.domain.target import Target
 from bot.services.base import ServiceBase
 from bot.services.errors import HandoverRefused, NotAllowed, UnknownPerson
@@ -168,7 +169,7 @@ class HandoverService(ServiceBase):
             cases=await tx.handover.cases_concerning(leaver.id))
 
     async def _tell_successor(self, tx: Tx, plan: HandoverPlan, units: dict[int, Unit],
-                              now) -> bool:
+                              now: datetime) -> bool:
         successor = plan.successor
         if successor.telegram_user_id is None:
             return False  # not bound yet: /待办 and /我的清单 show it all once they are
@@ -189,7 +190,7 @@ class HandoverService(ServiceBase):
             kind=SUCCESSOR_KIND, day=now.date(), payload=payload, now=now)
         return added is not None
 
-    async def _tell_leaver(self, tx: Tx, plan: HandoverPlan, now) -> bool:
+    async def _tell_leaver(self, tx: Tx, plan: HandoverPlan, now: datetime) -> bool:
         leaver = plan.leaver
         if leaver.telegram_user_id is None:
             return False
@@ -220,7 +221,7 @@ def _names(people: dict[int, Person]) -> dict[int, str]:
     return {pid: p.name for pid, p in people.items()}
 
 
-def _entry(item) -> dict[str, Any]:
+def _entry(item: Item) -> dict[str, Any]:
     return {"code": item.code, "title": item.title, "due": item.due_date.isoformat(),
             "talk": item.is_talk}
 
@@ -230,7 +231,7 @@ def preview(view: HandoverView) -> dict[str, Any]:
     guided flow keeps it with its state)."""
     plan, names, units = view.plan, view.names, view.units
 
-    def item(i, **more: Any) -> dict[str, Any]:
+    def item(i: Item, **more: Any) -> dict[str, Any]:
         return {"code": i.code, "title": i.title, "due": i.due_date.isoformat(), **more}
 
     return {
