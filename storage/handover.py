@@ -105,6 +105,11 @@ class HandoverRepo:
         return LetterState(id=row[0], year=row[1], signed=row[2] is not None,
                            successor_has_one=theirs > 0)
 
+    async def former(self) -> set[int]:
+        """Those who left (人员交接): no longer among the active people."""
+        async with self._conn.execute("SELECT id FROM persons WHERE active = 0") as cur:
+            return {r[0] for r in await cur.fetchall()}
+
     async def cases_concerning(self, person_id: int) -> int:
         async with self._conn.execute(
             "SELECT COUNT(*) FROM cases WHERE person_id = ?", (person_id,)

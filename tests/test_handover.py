@@ -539,3 +539,21 @@ async def test_a_decision_waiting_on_the_leaver_waits_on_the_successor(bot, org,
     async with services.db.read() as tx:
         event = (await tx.events.for_subject("item", fix.id))[-1]
     assert event.kind == "decision.handed_over" and event.data["successor"] == "吴纪委"
+
+
+async def test_someone_who_left_is_not_counted_among_those_who_do_not_answer(bot, desk, clock):
+    """李明 left a reminder unanswered before he left: after the handover he is not listed
+    as silent (he cannot answer any more); the reminder stays his, in the 履责纪实."""
+    services = services_of(bot)
+    li = desk["li"]
+    sent_on = date(2026, 11, 17)
+    async with services.db.transaction() as tx:
+        box = await tx.outbox.add(dedup_key="digest:old", target=Target.telegram(11),
+                                  person_id=li.id, kind="digest", day=sent_on,
+                                  payload={"name": "李明", "entries": []}, now=clock.now())
+        await tx.reminders.add_many([(f"p:{li.id}", desk["item"], "T-7", date(2026, 12, 2),
+                                      box)], sent_on)
+        await tx.reminders.mark_sent(box, sent_on)
+    assert li.id in {p.id for p, _ in await services.summary.non_responders()}
+    await services.handover.apply(CONSOLE, "李明", "孙明")
+    assert li.id not in {p.id for p, _ in await services.summary.non_responders()}

@@ -75,6 +75,7 @@ async def test_every_read_and_move_of_a_handover(db):
         assert state.id == letter.id and not state.signed and not state.successor_has_one
         assert await h.letter(wang, li, TODAY) is None
         assert await h.cases_concerning(li) == 0
+        assert await h.former() == set()
 
     async with db.transaction() as tx:
         h = tx.handover
@@ -102,3 +103,4 @@ async def test_every_read_and_move_of_a_handover(db):
         assert li not in await tx.persons.all() and li in await tx.persons.directory()
         assert (await tx.persons.get(li)).roles == frozenset()
         assert (await tx.invites.get("code-li")).revoked_at is not None
+        assert await tx.handover.former() == {li}
