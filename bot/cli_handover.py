@@ -15,13 +15,14 @@ from bot.config import Settings
 
 
 def add_handover_parser(sub: argparse._SubParsersAction) -> None:
-    from messages import handover as texts
-
-    handover = sub.add_parser("handover", help=texts.CLI_HELP)
-    handover.add_argument("leaver", metavar="旧姓名", help=texts.CLI_LEAVER)
-    handover.add_argument("successor", metavar="新姓名", help=texts.CLI_SUCCESSOR)
-    handover.add_argument("--dry-run", action="store_true", help=texts.CLI_DRY_RUN)
-    handover.add_argument("--yes", action="store_true", help=texts.CLI_YES)
+    handover = sub.add_parser("handover", help="人员交接: hand everything a leaver holds "
+                                               "(items, 分管, talks, decisions) to their successor")
+    handover.add_argument("leaver", metavar="旧姓名", help="who leaves: 姓名, or 姓名@单位")
+    handover.add_argument("successor", metavar="新姓名",
+                          help="who takes over: a registered person of the same unit")
+    handover.add_argument("--dry-run", action="store_true",
+                          help="only print what would move; change nothing")
+    handover.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 async def _handover(settings: Settings, leaver: str, successor: str, dry_run: bool,
@@ -43,32 +44,26 @@ async def _handover(settings: Settings, leaver: str, successor: str, dry_run: bo
 
 
 def cmd_handover(settings: Settings, args: argparse.Namespace) -> int:
-    return run_handover(settings, args.leaver, args.successor, args.dry_run, args.yes)
-
-
-def run_handover(settings: Settings, leaver: str, successor: str, dry_run: bool = False,
-                 yes: bool = False) -> int:
-    """The console's 人员交接: the exit code (0 done or dry run shown; 1 refused, a name
-    that matches nobody or several, or not confirmed — nothing changed)."""
     from bot.services.errors import ServiceError
     from messages.handover import console, console_declined, console_question
     from messages.refusals import refusal
 
     def confirm(shown: str) -> bool:
-        if yes:
+        if args.yes:
             return True
         print(shown)
-        print(console_question(leaver, successor), end="", flush=True)
+        print(console_question(args.leaver, args.successor), end="", flush=True)
         answer = sys.stdin.readline()
         return answer.strip().lower() in ("y", "yes", "是")
 
     settings.check_db_writable()
     try:
-        text, applied = asyncio.run(_handover(settings, leaver, successor, dry_run, confirm))
+        text, applied = asyncio.run(_handover(settings, args.leaver, args.successor,
+                                              args.dry_run, confirm))
     except ServiceError as exc:
         print(f"dutybot: handover: {console(refusal(exc))}", file=sys.stderr)
         return 1
-    if dry_run:
+    if args.dry_run:
         print(text)
         return 0
     if not applied:

@@ -183,12 +183,3 @@ def console_question(leaver: str, successor: str) -> str:
 
 def console_declined() -> str:
     return "没有确认，未交接，什么也没有改变。"
-
-
-#: `dutybot handover --help`, in Chinese (the console's other commands say theirs in
-#: messages/cli_help.py once the console is on click).
-CLI_HELP = "人员交接：把离任人员的未办结事项、分管单位、谈话、待决定事项一次移交继任者"
-CLI_LEAVER = "离任人员：姓名，重名时写 姓名@单位"
-CLI_SUCCESSOR = "继任人员：同一单位已登记的人员（新人请先登记或导入）"
-CLI_DRY_RUN = "只列出将移交的内容，不做任何改动"
-CLI_YES = "不再询问，直接交接"
