@@ -39,7 +39,7 @@ from bot.services.base import ServiceBase
 from bot.services.cases import CaseDraft, CaseService
 from bot.services.errors import AmbiguousPerson, NotAllowed, UnknownPerson, UnknownUnit
 from bot.services.people import PeopleService, resolve_person, resolve_unit
-from bot.workbook_io import WorkbookUnreadable, file_kind, read_file, read_workbook
+from bot.workbook_guard import WorkbookUnreadable, file_kind
 from storage.db import Database, Tx
 from storage.imports import Applied
 
@@ -146,6 +146,8 @@ def check_content(file_name: str, data: bytes) -> WorkbookRefused | None:
 def read_upload(path: Path, limits: WorkbookLimits = LIMITS) -> bytes:
     """A workbook's bytes from the console's path, or WorkbookRefused: a missing file, a
     folder, an unreadable or too big file, a name its content contradicts."""
+    from bot.workbook_io import read_file  # openpyxl loads when a workbook is first read
+
     try:
         data = read_file(path, limits)
     except WorkbookUnreadable as exc:
@@ -160,6 +162,8 @@ def parse_file(source: bytes | Path, limits: WorkbookLimits = LIMITS) -> RawWork
     """openpyxl's reading within `limits` (blocking: call it off the event loop; a plain
     module-level function of picklable arguments, so a child process may run it), its
     refusals as WorkbookRefused."""
+    from bot.workbook_io import read_workbook  # openpyxl: in the child that reads, when first used
+
     try:
         return read_workbook(source, limits)
     except WorkbookUnreadable as exc:
