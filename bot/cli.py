@@ -365,43 +365,63 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
     return 0
 
 
-async def _invites(settings: Settings, token: str, who: str | None,
-                   all_unbound: bool) -> list[str]:
-    """Fresh invites (older ones stop working), as 姓名, 单位, code, link lines."""
+async def _invites(settings: Settings, who: str | None, all_unbound: bool) -> list[str]:
+    """Fresh invites (older ones stop working), as 姓名, 单位, code, link lines (the link
+    empty when the bot's name is not known)."""
     from bot.domain.model import CONSOLE
     from bot.services.registry import Services
-    from messages.people import invite_link
 
-    username = await _bot_username(settings, token)
     async with Services.opened(settings) as services:
         units = await services.people.units()
         names = ([f"{p.name}@{units[p.unit_id].name}" for p in await services.people.unbound()]
                  if all_unbound else [who or ""])
-        lines = []
+        made = []
         for name in names:
             person, invite = await services.people.reinvite(CONSOLE, name)
-            lines.append("\t".join((person.name, units[person.unit_id].name, invite.code,
-                                    invite_link(username, invite.code))))
-        return lines
+            made.append((person.name, units[person.unit_id].name, invite.code))
+    username, reason = await _username(settings)
+    if reason is not None and made:
+        print(f"dutybot: invite: {H.no_invite_links(reason)}", file=sys.stderr)
+    return [_invite_line(name, unit, code, username) for name, unit, code in made]
+
+
+def _invite_line(name: str, unit: str, code: str, username: str | None) -> str:
+    from messages.people import invite_link
+
+    return "\t".join((name, unit, code, invite_link(username, code) if username else ""))
+
+
+async def _username(settings: Settings) -> tuple[str | None, str | None]:
+    """The bot's @username for invite links: DUTYBOT_BOT_USERNAME, else one getMe when a
+    token is set; else None and why (one clause for the line that says so)."""
+    if settings.bot_username:
+        return settings.bot_username, None
+    if not settings.has_token():
+        return None, H.NO_BOT_NAME
+    try:
+        return await _bot_username(settings, settings.require_token()), None
+    except ApiProblem as exc:
+        return None, str(exc)
 
 
 def cmd_invite(settings: Settings, name: str | None, unit: str | None,
                all_unbound: bool) -> int:
+    """Fresh invite codes, printed; their links too once the bot's name is known. No token
+    is needed (as for `dutybot import`); a malformed one still stops here, before anything
+    is opened or sent."""
     from bot.services.errors import ServiceError
     from messages.people import no_unbound_people
     from messages.refusals import refusal
 
     if bool(name) == all_unbound:
-        print("dutybot: invite: give a name (姓名 [--unit 单位]) or --all-unbound",
-              file=sys.stderr)
+        print(f"dutybot: invite: {H.INVITE_WHO}", file=sys.stderr)
         return 2
-    token = settings.require_token()
+    if settings.has_token() and not settings.bot_username:
+        settings.require_token()  # says in one line what is wrong with it
+    settings.check_db_writable()
     who = f"{name}@{unit}" if name and unit else name
     try:
-        lines = asyncio.run(_invites(settings, token, who, all_unbound))
-    except ApiProblem as exc:
-        print(f"dutybot: {exc}", file=sys.stderr)
-        return 1
+        lines = asyncio.run(_invites(settings, who, all_unbound))
     except ServiceError as exc:
         print(f"dutybot: invite: {html.unescape(refusal(exc))}", file=sys.stderr)
         return 1
@@ -438,14 +458,7 @@ async def _import(settings: Settings, data: bytes, source: str, limits):
 
 
 def _username_or_reason(settings: Settings) -> tuple[str | None, str | None]:
-    try:
-        token = settings.require_token()
-    except ConfigError as exc:
-        return None, str(exc)
-    try:
-        return asyncio.run(_bot_username(settings, token)), None
-    except ApiProblem as exc:
-        return None, str(exc)
+    return asyncio.run(_username(settings))
 
 
 def cmd_import(settings: Settings, source: str, max_size_mb: float | None = None) -> int:

@@ -20,6 +20,8 @@ _TOKEN_INSIDE = re.compile(r"[0-9]{3,20}:[A-Za-z0-9_-]{30,}")
 _BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f<>\"{}|\\^`]")
 # setWebhook's secret_token: 1–256 of these, sent back by Telegram in every request
 SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# a bot's @username: letters, digits and _, 5 to 32 of them, ending in "bot"
+BOT_USERNAME_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]")
 WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram posts to
 DEFAULT_LISTEN = "127.0.0.1:8443"
 
@@ -56,6 +58,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, alias="DUTYBOT_WEBHOOK_URL")
     listen: str = Field(default=DEFAULT_LISTEN, alias="DUTYBOT_LISTEN")
     webhook_secret: SecretStr | None = Field(default=None, alias="DUTYBOT_WEBHOOK_SECRET")
+    # the bot's @username, for invite links printed without a token (`dutybot invite`,
+    # `dutybot import`); unset: one getMe when a token is set
+    bot_username: str | None = Field(default=None, alias="DUTYBOT_BOT_USERNAME")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -157,6 +162,17 @@ class Settings(BaseSettings):
             raise ValueError("应为 1–256 个字母、数字、_ 或 -"
                              "（Telegram 的 secret_token 只接受这些）")
         return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _check_bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not BOT_USERNAME_SHAPE.fullmatch(name):
+            raise ValueError(f"应为机器人的用户名（@BotFather 给出的 5–32 个字母、数字或 _，"
+                             f"以 bot 结尾，如 dutybot_office_bot），现为 {value!r}")
+        return name
 
     @property
     def listen_address(self) -> tuple[str, int]:

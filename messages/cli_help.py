@@ -185,3 +185,14 @@ def internal_error(kind: str) -> str:
 
 def interrupted() -> str:
     return "已中断。"
+
+
+# --- dutybot invite ----------------------------------------------------------------------
+
+INVITE_WHO = "请给出一个姓名（姓名 [--unit 单位]），或用 --all-unbound 给所有还没绑定的人。"
+NO_BOT_NAME = "还不知道机器人的用户名：设置 DUTYBOT_BOT_USERNAME=机器人用户名，或设置 TELEGRAM_BOT_TOKEN"
+
+
+def no_invite_links(reason: str) -> str:
+    return (f"只打印了邀请码，没有邀请链接（{reason}）。邀请码已生效：本人可在机器人私聊中发送 "
+            "/start 邀请码 绑定。")
