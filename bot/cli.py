@@ -62,19 +62,16 @@ async def _bot_username(settings: Settings, token: str) -> str:
     from telegram import Bot
     from telegram.error import InvalidToken, NetworkError
 
+    from messages.cli import api_refused, api_unreachable
+
     bot = Bot(token, base_url=settings.api_url, base_file_url=settings.file_url)
     try:
         async with bot:
             return bot.username
     except InvalidToken:
-        raise ApiProblem(
-            "TELEGRAM_BOT_TOKEN was refused by the Bot API at "
-            f"{settings.telegram_api_base_url} (check the token and TELEGRAM_API_BASE_URL)"
-        ) from None
+        raise ApiProblem(api_refused(settings.telegram_api_base_url)) from None
     except NetworkError as exc:
-        raise ApiProblem(
-            f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc.message}"
-        ) from None
+        raise ApiProblem(api_unreachable(settings.telegram_api_base_url, exc.message)) from None
 
 
 def cmd_run(settings: Settings) -> int:
@@ -431,19 +428,24 @@ def cmd_invite(settings: Settings, name: str | None, unit: str | None,
 
 def cmd_template(target: str) -> int:
     from bot.workbook_io import write_template
+    from messages.cli import already_exists, not_xlsx, output_folder_missing, output_not_writable
     from messages.imports import template_help, template_written
 
     path = Path(target)
     if path.suffix.lower() != ".xlsx":
-        print(f"dutybot: template: {target}: the file name must end in .xlsx", file=sys.stderr)
+        print(f"dutybot: template: {not_xlsx(target)}", file=sys.stderr)
         return 2
     if path.exists():
-        print(f"dutybot: template: {target} already exists (not overwritten)", file=sys.stderr)
+        print(f"dutybot: template: {already_exists(target)}", file=sys.stderr)
+        return 1
+    if not path.absolute().parent.is_dir():
+        print(f"dutybot: template: {output_folder_missing(path.absolute().parent)}",
+              file=sys.stderr)
         return 1
     try:
         write_template(path, template_help())
     except OSError as exc:
-        print(f"dutybot: template: {target}: {exc.strerror}", file=sys.stderr)
+        print(f"dutybot: template: {output_not_writable(path, exc.errno)}", file=sys.stderr)
         return 1
     print(template_written(target))
     return 0
@@ -547,29 +549,29 @@ def cmd_export(settings: Settings, target: str, force: bool) -> int:
     """The whole 台账 as the bot sends it with /导出; one line with the counts. Recorded
     in the 履责纪实 (with the file's path) only once the file was written."""
     from bot.services.errors import ExportFailed
+    from messages.cli import already_exists, no_database, not_xlsx, output_not_writable
     from messages.export import export_written
     from messages.refusals import refusal
 
     path = Path(target)
     if path.suffix.lower() != ".xlsx":
-        print(f"dutybot: export: {target}: the file name must end in .xlsx", file=sys.stderr)
+        print(f"dutybot: export: {not_xlsx(target)}", file=sys.stderr)
         return 2
     if path.exists() and not force:
-        print(f"dutybot: export: {target} already exists (not overwritten; --force to replace)",
-              file=sys.stderr)
+        print(f"dutybot: export: {already_exists(target, force=True)}", file=sys.stderr)
         return 1
     if settings.database_url is not None:
         asyncio.run(_reachable(settings))  # an unreachable server says so first
     elif not settings.db_path.is_file():
-        print(f"dutybot: export: no database at {settings.db_path} (check DUTYBOT_DB_PATH)",
-              file=sys.stderr)
+        print(f"dutybot: export: {no_database(settings.db_path)}", file=sys.stderr)
         return 1
     else:
         settings.check_db_writable()  # the export is recorded in the 履责纪实
     try:
         result = asyncio.run(_export(settings, path))
     except _NotWritten as exc:
-        print(f"dutybot: export: {target}: {exc.error.strerror}", file=sys.stderr)
+        print(f"dutybot: export: {output_not_writable(path, exc.error.errno)}",
+              file=sys.stderr)
         return 1
     except ExportFailed as exc:
         print(f"dutybot: export: {html.unescape(refusal(exc))}", file=sys.stderr)

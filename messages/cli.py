@@ -217,3 +217,29 @@ def copy_db_counts(counted: list[Counted] | tuple[Counted, ...]) -> list[str]:
 def copy_db_done(source: str, target: str, tables: int, rows: int) -> str:
     return (f"已把 {source} 复制到 {target}：{tables} 张表、共 {rows} 条，"
             "逐表核对条数一致。")
+
+
+# --- the Bot API, and the files the console writes (issue 24: every failure in Chinese) --------
+
+def api_refused(where: str) -> str:
+    """getMe answered 401: the token is wrong (never repeated here)."""
+    return (f"Bot API（{where}）拒绝了 TELEGRAM_BOT_TOKEN：请检查令牌是否复制完整、是否已在 "
+            "@BotFather 重新生成过，以及 TELEGRAM_API_BASE_URL 是否正确。")
+
+
+def api_unreachable(where: str, reason: str) -> str:
+    return (f"连不上 Bot API（{where}）：{reason.strip() or '原因未知'}。请检查网络、代理和 "
+            "TELEGRAM_API_BASE_URL。")
+
+
+def not_xlsx(path: str) -> str:
+    return f"{path}：文件名必须以 .xlsx 结尾。没有写入任何文件。"
+
+
+def already_exists(path: str, force: bool = False) -> str:
+    more = "要替换它请加 --force。" if force else "请换一个新文件名。"
+    return f"{path} 已存在，不会覆盖：{more}"
+
+
+def no_database(path: Path) -> str:
+    return f"数据库 {path} 不存在：请检查 DUTYBOT_DB_PATH，或先运行 dutybot migrate / dutybot import。"
