@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli_progress import progress_bar
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.vocabulary import configure_body
 from bot.rules import load_rules
@@ -244,7 +245,9 @@ def cmd_backup(settings: Settings, target: str) -> int:
     from storage.backup import backup_engine
 
     try:
-        result = backup_engine(settings.db_path, settings.database_url).take(Path(target))
+        with progress_bar(H.BAR_BACKUP) as progress:
+            result = backup_engine(settings.db_path, settings.database_url).take(
+                Path(target), progress)
     except BackupError as exc:
         print(f"dutybot: backup: {backup_refused(exc)}", file=sys.stderr)
         return 1
@@ -331,7 +334,8 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
             for address in (source, target):
                 if isinstance(address, Path):
                     locks.enter_context(hold_run_lock(address))
-            counted = asyncio.run(copy_database(source, target))
+            with progress_bar(H.BAR_COPY) as progress:
+                counted = asyncio.run(copy_database(source, target, progress))
     except RunLocked as other:
         print(f"dutybot: copy-db: {copy_db_locked(other.db_path, other.pid)}", file=sys.stderr)
         return 1
@@ -455,8 +459,10 @@ async def _import(settings: Settings, data: bytes, source: str, limits):
     from bot.domain.model import CONSOLE
     from bot.services.registry import Services
 
-    async with Services.opened(settings) as services:
-        return await services.imports.import_file(CONSOLE, data, source, limits)
+    with progress_bar(H.BAR_IMPORT) as progress:
+        async with Services.opened(settings) as services:
+            return await services.imports.import_file(CONSOLE, data, source, limits,
+                                                      progress)
 
 
 def _username_or_reason(settings: Settings) -> tuple[str | None, str | None]:
@@ -518,14 +524,20 @@ async def _export(settings: Settings, path: Path):
     from bot.services.registry import Services
     from messages.export import WORDS
 
-    async with Services.opened(settings) as services:
-        result = await services.export.export_for_console(WORDS)
-        try:
-            _write_whole(path, result.data)
-        except OSError as exc:
-            raise _NotWritten(exc) from exc
-        await services.export.recorded(CONSOLE, result, str(path.resolve()), via="cli")
-        return result
+    with progress_bar(H.BAR_EXPORT) as progress:
+        step = progress or (lambda done, total: None)
+        async with Services.opened(settings) as services:
+            step(0, 3)
+            result = await services.export.export_for_console(WORDS)
+            step(1, 3)
+            try:
+                _write_whole(path, result.data)
+            except OSError as exc:
+                raise _NotWritten(exc) from exc
+            step(2, 3)
+            await services.export.recorded(CONSOLE, result, str(path.resolve()), via="cli")
+            step(3, 3)
+            return result
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -957,9 +969,20 @@ def _speak_chinese() -> None:
             module.ngettext = ngettext  # type: ignore[attr-defined]
 
 
-def _where(ctx: click.Context | None) -> tuple[str, str]:
-    """`dutybot: channel add` and `dutybot channel add --help` for a usage error's line."""
-    path = ctx.command_path.split() if ctx is not None else ["dutybot"]
+def _where(ctx: click.Context | None, args: list[str]) -> tuple[str, str]:
+    """`dutybot: channel add` and `dutybot channel add --help` for a usage error's line
+    (from the arguments when click's error has no context)."""
+    if ctx is not None:
+        path = ctx.command_path.split()
+    else:
+        path, group = ["dutybot"], dutybot
+        for arg in args:
+            if arg.startswith("-") or not isinstance(group, click.Group):
+                continue
+            if arg not in group.commands:
+                break
+            path.append(arg)
+            group = group.commands[arg]
     where = "dutybot: " + " ".join(path[1:]) if len(path) > 1 else "dutybot"
     return where, " ".join(path) + " --help"
 
@@ -982,7 +1005,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(wrong, getattr(click.exceptions, "NoArgsIsHelpError", ())):
             print(wrong.format_message())  # `dutybot` alone: its help
             return EXIT_OK
-        where, help_command = _where(wrong.ctx)
+        where, help_command = _where(wrong.ctx, args)
         _say(H.usage_error(where, wrong.format_message(), help_command))
         return EXIT_USAGE
     except click.ClickException as failed:

@@ -196,3 +196,11 @@ NO_BOT_NAME = "还不知道机器人的用户名：设置 DUTYBOT_BOT_USERNAME=�
 def no_invite_links(reason: str) -> str:
     return (f"只打印了邀请码，没有邀请链接（{reason}）。邀请码已生效：本人可在机器人私聊中发送 "
             "/start 邀请码 绑定。")
+
+
+# --- the progress bars' labels (bot/cli_progress.py) -----------------------------------------
+
+BAR_IMPORT = "导入（读取、检查、写入）"
+BAR_EXPORT = "导出台账（生成、写入、记录）"
+BAR_COPY = "复制数据（条）"
+BAR_BACKUP = "备份（页）"
