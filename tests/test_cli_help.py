@@ -209,6 +209,15 @@ def test_a_bad_setting_is_one_line_naming_it(tmp_path, cli, setting, value, says
     assert files_under(tmp_path) == []
 
 
+def test_an_unreachable_database_server(tmp_path, cli):
+    from tests.test_cli import closed_port
+
+    url = f"postgresql://duty:geheim@127.0.0.1:{closed_port()}/dutydb"
+    line = one_line(cli("migrate", DUTYBOT_DATABASE_URL=url), 1, "dutybot: 连不上数据库 ")
+    assert "geheim" not in line and "DUTYBOT_DATABASE_URL" in line
+    assert files_under(tmp_path) == []
+
+
 def test_without_a_token_run_says_where_to_get_one(tmp_path, cli):
     line = one_line(cli("run"), 2, "dutybot: 没有设置 TELEGRAM_BOT_TOKEN")
     assert "@BotFather" in line
