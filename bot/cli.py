@@ -687,6 +687,31 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
+def _wrap(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
+          preserve_paragraphs: bool = False) -> str:
+    """click's wrap_text by columns on a terminal: Chinese may break between any two
+    characters, a run of ASCII (an option, a setting's name, a URL) stays whole."""
+    import re
+
+    paragraphs = re.split(r"\n\s*\n", text.strip()) if preserve_paragraphs else [text]
+    wrapped = []
+    for paragraph in paragraphs:
+        lines, line, indent = [], "", initial_indent
+        for token in re.findall(r"[!-~]+|\s+|.", " ".join(paragraph.split())):
+            if token.isspace():
+                if line:
+                    line += " "
+                continue
+            if line and _width(indent + line + token) > width:
+                lines.append(indent + line.rstrip())
+                line, indent = "", subsequent_indent
+            line += token
+        lines.append(indent + line.rstrip())
+        wrapped.append("\n".join(lines))
+        initial_indent = subsequent_indent
+    return "\n\n".join(wrapped)
+
+
 class _Formatter(click.HelpFormatter):
     """click's help layout with Chinese headings (用法：, 选项：)."""
 
@@ -961,6 +986,7 @@ def _speak_chinese() -> None:
         return gettext(singular if n == 1 else plural)
 
     click.formatting.term_len = _width  # type: ignore[attr-defined]  # the option tables line up
+    click.formatting.wrap_text = _wrap  # type: ignore[attr-defined]
     for module in (click.core, click.decorators, click.exceptions, click.formatting,
                    click.parser, click.termui, click.types):
         if hasattr(module, "_"):

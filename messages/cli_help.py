@@ -26,11 +26,12 @@ RUN_LISTEN = ("Webhook 服务在反向代理之后监听的 地址:端口"
 
 MIGRATE = "把数据库结构升级到最新版本\n\n新数据库会被建好；已是最新时什么也不改。"
 
-DEMO = ("播放一段演示：一个示例单位从导入到周报的全过程，不需要令牌，也不联网\n\n"
+DEMO = ("播放一段演示（示例单位从导入到周报），不需要令牌，也不联网\n\n"
         "演示用的是内存里的临时数据库，不会改动你的数据库。")
 DEMO_OUTPUT = "把演示记录另外写入这个文件"
 
-INVITE = ("打印新的邀请码（知道机器人用户名时也打印邀请链接；旧的邀请码随即失效）\n\n"
+INVITE = ("打印新的邀请码和邀请链接（旧的邀请码随即失效）\n\n"
+          "知道机器人的用户名时才有链接。"
           "给一个姓名，或用 --all-unbound 给所有还没绑定的人。不需要令牌：机器人用户名取自 "
           "DUTYBOT_BOT_USERNAME，或在设置了令牌时向 Telegram 查询一次。")
 INVITE_NAME = "此人的姓名"
@@ -47,7 +48,7 @@ RESTORE = ("用备份替换当前数据库（先检查备份；机器人必须�
 RESTORE_FILE = "备份文件（dutybot backup 或每日自动备份生成的）"
 RESTORE_YES = "不再询问确认（不在终端中运行时必须加）"
 
-COPY_DB = ("把全部数据复制到一个新的空数据库（如从 SQLite 到 PostgreSQL），逐表核对条数\n\n"
+COPY_DB = ("把全部数据复制到新的空数据库（如 SQLite 到 PostgreSQL），核对条数\n\n"
            "地址可以是 SQLite 文件路径（或 sqlite:///路径），或 postgresql://用户:密码@主机:端口/库名。")
 COPY_DB_SOURCE = "现在的数据库"
 COPY_DB_TARGET = "新的空数据库"
@@ -55,7 +56,7 @@ COPY_DB_TARGET = "新的空数据库"
 TEMPLATE = "生成一个空白的导入模板（.xlsx），带“说明”工作表"
 TEMPLATE_FILE = "写到哪个文件（.xlsx，不能已存在）"
 
-IMPORT = ("从 Excel 工作簿导入单位、人员和清单：要么全部导入，要么一条也不导入\n\n"
+IMPORT = ("从 Excel 导入单位、人员和清单：全部导入，或一条也不导入\n\n"
           "导入摘要和新人员的邀请码打印在标准输出；每一行错误打印在标准错误。")
 IMPORT_FILE = "填好的导入模板（.xlsx）"
 IMPORT_MAX_SIZE = "允许超过机器人 5 MB 上限的文件，单位 MB（其他上限不变）"

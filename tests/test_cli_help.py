@@ -114,6 +114,18 @@ def test_every_command_has_chinese_help_listing_its_options(cli, path):
     assert "-h, --help" in shown.stdout and "显示本帮助并退出" in shown.stdout
 
 
+@pytest.mark.parametrize("path", [(), *(p for p, _ in COMMANDS)], ids=lambda p: " ".join(p) or "dutybot")
+def test_help_fits_an_80_column_terminal(cli, monkeypatch, path):
+    """A Chinese character takes two columns: click's own measure counts one."""
+    from bot.cli import _width
+
+    monkeypatch.setenv("COLUMNS", "80")
+    shown = cli(*path, "--help")
+    assert max(_width(line) for line in lines(shown.stdout)) <= 80, shown.stdout
+    if not path:  # each command's summary on one line
+        assert all(re.match(r"  [a-z-]+ ", line) for line in lines(shown.stdout.split("命令：")[1]))
+
+
 def test_run_help_lists_its_options():
     """Today's point 1: `dutybot run --help` was empty."""
     result = dutybot(Path.cwd(), "run", "--help")
