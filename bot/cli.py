@@ -153,8 +153,10 @@ async def _migrate(settings: Settings) -> list[int]:
 def cmd_migrate(settings: Settings) -> int:
     settings.check_db_writable()
     applied = asyncio.run(_migrate(settings))
-    print(f"{settings.database_name}: applied migrations {applied}" if applied
-          else f"{settings.database_name}: schema is up to date")
+    from messages.cli import migrated, up_to_date
+
+    print(migrated(settings.database_name, applied) if applied
+          else up_to_date(settings.database_name))
     return 0
 
 
@@ -241,7 +243,7 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
 def cmd_backup(settings: Settings, target: str) -> int:
     """A consistent copy now, while the bot runs: SQLite's backup API, or on PostgreSQL
     `pg_dump --format=custom` (storage/backup.py)."""
-    from messages.cli import backup_refused
+    from messages.cli import backed_up, backup_refused
     from storage.backup import backup_engine
 
     try:
@@ -251,9 +253,8 @@ def cmd_backup(settings: Settings, target: str) -> int:
     except BackupError as exc:
         print(f"dutybot: backup: {backup_refused(exc)}", file=sys.stderr)
         return 1
-    checked = "pg_restore --list ok" if settings.database_url else "integrity ok"
-    print(f"{settings.database_name} → {result.path}: {result.size} bytes, "
-          f"schema version {result.schema_version}, {checked}")
+    print(backed_up(settings.database_name, result.path, result.size, result.schema_version,
+                    settings.database_url is not None))
     return 0
 
 

@@ -243,3 +243,19 @@ def already_exists(path: str, force: bool = False) -> str:
 
 def no_database(path: Path) -> str:
     return f"数据库 {path} 不存在：请检查 DUTYBOT_DB_PATH，或先运行 dutybot migrate / dutybot import。"
+
+
+# --- success lines of migrate and backup -----------------------------------------------------
+
+def migrated(database: str, applied: list[int]) -> str:
+    numbers = ", ".join(str(n) for n in applied)
+    return f"{database}：已执行数据库迁移 [{numbers}]，结构已是最新。"
+
+
+def up_to_date(database: str) -> str:
+    return f"{database}：数据库结构已是最新，没有改动。"
+
+
+def backed_up(database: str, path: Path, size: int, version: int, postgres: bool) -> str:
+    checked = "pg_restore --list 检查通过" if postgres else "完整性检查通过"
+    return f"已备份 {database} → {path}：{size} 字节，结构版本 {version}，{checked}。"

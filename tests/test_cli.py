@@ -156,12 +156,12 @@ def test_migrate_applies_then_reports_up_to_date(tmp_path: Path) -> None:
     first = dutybot(tmp_path, "migrate", DUTYBOT_DB_PATH=str(db))
     assert first.returncode == 0, first.stderr
     assert len(lines(first.stdout)) == 1, first.stdout
-    assert re.fullmatch(rf"{re.escape(str(db))}: applied migrations \[1(, \d+)*\]",
+    assert re.fullmatch(rf"{re.escape(str(db))}：已执行数据库迁移 \[1(, \d+)*\]，结构已是最新。",
                         lines(first.stdout)[0]), first.stdout
     assert first.stderr == "" and db.exists()
     second = dutybot(tmp_path, "migrate", DUTYBOT_DB_PATH=str(db))
     assert second.returncode == 0, second.stderr
-    assert lines(second.stdout) == [f"{db}: schema is up to date"]
+    assert lines(second.stdout) == [f"{db}：数据库结构已是最新，没有改动。"]
     assert second.stderr == ""
 
 
