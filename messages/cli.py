@@ -1,6 +1,5 @@
-"""The command line's failure lines: one line each, plain text, for the operator.
-
-(The rest of the command line still speaks English; a later issue gives it Chinese help.)
+"""The command line's failure and result lines: one line each, plain text, for the operator.
+(Its help, and click's own words, are in messages/cli_help.py.)
 """
 
 from __future__ import annotations
