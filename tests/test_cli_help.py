@@ -263,6 +263,16 @@ def test_an_unexpected_error_is_one_line_and_exit_70(tmp_path, cli, monkeypatch)
     assert lines(loud.stderr)[-1] == line
 
 
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path, cli, monkeypatch):
+    def interrupted(settings):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(console, "cmd_migrate", interrupted)
+    stopped = cli("migrate")
+    assert stopped.returncode == 130 and "Traceback" not in stopped.stderr
+    assert lines(stopped.stderr)[-1] == "已中断。"
+
+
 # -- progress bars: a terminal only --------------------------------------------------------------
 
 
