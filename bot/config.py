@@ -20,6 +20,8 @@ _TOKEN_INSIDE = re.compile(r"[0-9]{3,20}:[A-Za-z0-9_-]{30,}")
 _BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f<>\"{}|\\^`]")
 # setWebhook's secret_token: 1–256 of these, sent back by Telegram in every request
 SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# a bot's @username: letters, digits and _, 5 to 32 of them, ending in "bot"
+BOT_USERNAME_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]")
 WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram posts to
 DEFAULT_LISTEN = "127.0.0.1:8443"
 
@@ -56,6 +58,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, alias="DUTYBOT_WEBHOOK_URL")
     listen: str = Field(default=DEFAULT_LISTEN, alias="DUTYBOT_LISTEN")
     webhook_secret: SecretStr | None = Field(default=None, alias="DUTYBOT_WEBHOOK_SECRET")
+    # the bot's @username, for invite links printed without a token (`dutybot invite`,
+    # `dutybot import`); unset: one getMe when a token is set
+    bot_username: str | None = Field(default=None, alias="DUTYBOT_BOT_USERNAME")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -66,8 +71,8 @@ class Settings(BaseSettings):
                 return frozenset(int(p) for p in parts)
             except ValueError as exc:
                 raise ValueError(
-                    f"DUTYBOT_ADMIN_IDS must be Telegram user ids separated by commas, "
-                    f"got {value!r}"
+                    f"应为 Telegram 用户 ID（数字），多个用英文逗号分隔，如 123456789,987654321；"
+                    f"现为 {value!r}"
                 ) from exc
         return value
 
@@ -85,7 +90,8 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"DUTYBOT_TIMEZONE {value!r} is not a known time zone") from exc
+            raise ValueError(f"DUTYBOT_TIMEZONE {value!r} 不是已知的时区：请写成 Asia/Shanghai "
+                             "这样的时区名") from exc
         return value
 
     @field_validator("telegram_api_base_url")
@@ -158,6 +164,17 @@ class Settings(BaseSettings):
                              "（Telegram 的 secret_token 只接受这些）")
         return value
 
+    @field_validator("bot_username")
+    @classmethod
+    def _check_bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not BOT_USERNAME_SHAPE.fullmatch(name):
+            raise ValueError(f"应为机器人的用户名（@BotFather 给出的 5–32 个字母、数字或 _，"
+                             f"以 bot 结尾，如 dutybot_office_bot），现为 {value!r}")
+        return name
+
     @property
     def listen_address(self) -> tuple[str, int]:
         """(host, port) the webhook server binds (port 0: any free one)."""
@@ -226,7 +243,8 @@ class Settings(BaseSettings):
         """The token, refused before any network call unless it has Telegram's shape (the
         refusal never repeats the token)."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
-            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather")
+            raise ConfigError("没有设置 TELEGRAM_BOT_TOKEN：请向 @BotFather 申请机器人令牌，"
+                              "写在 .env 或环境变量 TELEGRAM_BOT_TOKEN 里")
         token = self.telegram_bot_token.get_secret_value()
         if not TOKEN_SHAPE.fullmatch(token):
             raise ConfigError(
@@ -240,10 +258,12 @@ class Settings(BaseSettings):
             return
         folder = self.db_path.resolve().parent
         if not folder.is_dir():
-            raise ConfigError(f"DUTYBOT_DB_PATH: folder {folder} does not exist")
+            raise ConfigError(f"DUTYBOT_DB_PATH: 文件夹 {folder} 不存在：请先建好，"
+                              "或把 DUTYBOT_DB_PATH 改到已有的文件夹")
         target = self.db_path if self.db_path.exists() else folder
         if not os.access(target, os.W_OK):
-            raise ConfigError(f"DUTYBOT_DB_PATH: {self.db_path} is not writable")
+            raise ConfigError(f"DUTYBOT_DB_PATH: {self.db_path} 没有写入权限：请换一个位置，"
+                              "或用有权限的用户运行")
 
 
 def _split_listen(value: str) -> tuple[str, int]:
@@ -265,8 +285,33 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = _env_name(first)
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = _in_words(first)
         raise ConfigError(f"{name}: {message}" if name not in message else message) from None
+
+
+# pydantic's own refusals of a setting's type or range, in the console's words
+_REFUSALS = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+    "bool_parsing": "应为 true 或 false（也可写 1/0、yes/no、on/off）",
+    "path_type": "应为文件路径",
+    "string_type": "应为文字",
+}
+
+
+def _in_words(error: dict) -> str:
+    """One refusal in Chinese: our validators' own words, or pydantic's type and range
+    checks by their kind, with the value given."""
+    if error.get("type") == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    text = _REFUSALS.get(str(error.get("type")))
+    if text is None:
+        return str(error["msg"])
+    text = text.format(**(error.get("ctx") or {}))
+    given = error.get("input")
+    return f"{text}，现为 {given!r}" if isinstance(given, str | int | float) else text
 
 
 def _env_name(error: dict) -> str:
