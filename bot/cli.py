@@ -15,6 +15,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.cli_cases import add_case_parser, cmd_case
 from bot.cli_letters import add_letters_parser, cmd_letters
+from bot.cli_sandbox import add_sandbox_parser, cmd_sandbox
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.vocabulary import configure_body
 from bot.rules import load_rules
@@ -718,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
     _add_channel_parser(sub)
     add_case_parser(sub)
     add_letters_parser(sub)
+    add_sandbox_parser(sub)
     args = parser.parse_args(argv)
     try:
         overrides = {}
@@ -752,6 +754,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_case(settings, args)
         if args.command == "letters":
             return cmd_letters(settings, args)
+        if args.command == "sandbox":
+            return cmd_sandbox(settings, args.port, not args.no_open)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)
