@@ -202,10 +202,14 @@ async def upload(request: web.Request) -> web.Response:
     """The file streams in: what is over Telegram's limit is counted, not kept (the bot
     refuses it by the size Telegram reports, as it would in a real chat)."""
     sandbox = request.app[SANDBOX]
-    try:
-        reader = await request.multipart()
-    except (AssertionError, ValueError, KeyError):
-        return _refusal(request, Refused(t.no_file(), 400))
+    if not request.content_type.startswith("multipart/"):  # a form without its file
+        form = await request.post()
+        try:
+            person, group = _where(sandbox, form)
+        except Refused as refused:
+            return _refusal(request, refused)
+        return _back(person, group, t.no_file())
+    reader = await request.multipart()
     fields: dict[str, str] = {}
     person: Person | None = None
     while (part := await reader.next()) is not None:

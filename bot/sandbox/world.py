@@ -139,6 +139,11 @@ class Sandbox:
         try:
             await on_run(app)
             await app.start()
+            # the morning's pushes are there before the page opens (the scheduler's own
+            # first tick then finds them planned and sent)
+            await app.bot_data.scheduler.tick()
+            self.app = app
+            await self._pushes_sent()
         except BaseException:
             await on_stop(app)
             await on_shutdown(app)
