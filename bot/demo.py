@@ -425,6 +425,8 @@ async def run_demo(output: str | None = None) -> int:
             return 1
     try:
         text = await _play()
+        from bot.sandbox.screenshot import sandbox_screenshot  # the sandbox page, as a picture
+        text += "\n" + await sandbox_screenshot(FILES)
         print(f"四责协同助手 · 演示（模拟时间 {START:%Y-%m-%d %H:%M}，无需令牌和网络）\n")
         print(text)
         if output and partial:
