@@ -16,8 +16,10 @@ import pytest
 from bot.cli_sandbox import port_number
 from bot.fake_telegram.api import DOWNLOAD_LIMIT
 from bot.sandbox.render import telegram_html
+from bot.sandbox.screenshot import sandbox_screenshot
 from bot.sandbox.server import running_sandbox
 from bot.sandbox.world import Sandbox
+from tests.browser import chromium_path, unavailable
 
 LI_MING = 1003  # 班子成员, owner of three items in the demo unit
 WANG_FANG = 1004  # 班子成员, whose 措施 falls due on the Friday of the first week
@@ -300,3 +302,21 @@ async def test_in_a_browser_pick_a_person_list_tap_done_and_move_the_clock(page)
         assert "王芳 1 条" in await page.text_content("#note")
         assert await page.locator(".msg").count() == shown + 1  # the push, in her chat
         assert "今日提醒" in await page.locator(".msg").last.text_content()
+
+
+# -- the demo's picture of the page ------------------------------------------------------------
+
+async def test_without_chromium_the_demo_says_so_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUTYBOT_CHROMIUM", str(tmp_path / "no-such-browser"))
+    line = await sandbox_screenshot(tmp_path / "demo-output")
+    assert line == "（未生成试用沙盒截图：本机没有 chromium 浏览器（apt-get install -y chromium））"
+    assert not (tmp_path / "demo-output").exists()
+
+
+async def test_the_demo_takes_a_picture_of_the_sandbox_page(tmp_path):
+    if chromium_path() is None:
+        unavailable("chromium not found")
+    line = await sandbox_screenshot(tmp_path / "demo-output")
+    picture = tmp_path / "demo-output" / "sandbox.png"
+    assert line == f"📄 {picture}"
+    assert picture.read_bytes().startswith(b"\x89PNG")
