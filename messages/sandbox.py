@@ -64,6 +64,12 @@ def unknown_message() -> str:
     return "这条消息或按钮已经不在了，页面已刷新，请再点一次。"
 
 
+def not_local(host: str) -> str:
+    shown = host if len(host) <= 40 else host[:39] + "…"
+    return (f"试用沙盒只在本机地址上打开（如 http://127.0.0.1:端口/），不接受“{shown}”。"
+            "请用 dutybot sandbox 打印的地址。")
+
+
 def empty_message() -> str:
     return "消息不能为空：请输入文字或命令，如 /我的清单。"
 

@@ -320,3 +320,14 @@ async def test_the_demo_takes_a_picture_of_the_sandbox_page(tmp_path):
     picture = tmp_path / "demo-output" / "sandbox.png"
     assert line == f"📄 {picture}"
     assert picture.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_a_page_asked_for_under_another_name_is_refused(sandbox):
+    world, client = sandbox
+    before = _everything(world)
+    for host in ("evil.example.org", "evil.example.org:8080", "127.0.0.1.nip.io"):
+        page = await client.post("/send", data={"as": LI_MING, "text": "/我的清单"},
+                                 headers={"Host": host})
+        assert page.status_code == 421 and "试用沙盒只在本机地址上打开" in page.text
+    assert (await client.get("/", headers={"Host": "localhost:1234"})).status_code == 200
+    assert _everything(world) == before

@@ -23,8 +23,22 @@ TEXT_LIMIT = 4096  # what Telegram takes in one message
 CHUNK = 256 * 1024
 
 
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+@web.middleware
+async def local_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Only a page opened as this machine's address is served: a web site whose name was
+    pointed at 127.0.0.1 (DNS rebinding) gets nothing from the sandbox."""
+    host = (request.host or "").lower()
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if name not in LOCAL_NAMES:
+        return _page(request, "error.html", status=421, problem=t.not_local(host))
+    return await handler(request)
+
+
 def make_app(sandbox: Sandbox) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[local_only])
     app[SANDBOX] = sandbox
     app[TEMPLATES] = jinja2.Environment(
         loader=jinja2.PackageLoader("bot.sandbox", "templates"),

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -188,32 +188,23 @@ class Sandbox:
     def history(self, chat_id: int) -> list[Sent]:
         """The chat's messages as they are now (copies: the fake changes them on its own
         thread when the bot edits one)."""
-        with self.api._lock:
-            return [replace(m) for m in self.api.messages.get(chat_id, [])]
+        return self.api.history(chat_id)
 
     def version(self, chat_id: int) -> str:
         """Changes whenever the chat does: a message added or edited."""
-        with self.api._lock:
-            messages = self.api.messages.get(chat_id, [])
-            return f"{len(messages)}.{sum(m.edits for m in messages)}"
+        messages = self.api.history(chat_id)
+        return f"{len(messages)}.{sum(m.edits for m in messages)}"
 
     def message(self, chat_id: int, message_id: object) -> Sent | None:
         try:
             wanted = int(str(message_id))
         except ValueError:
             return None
-        with self.api._lock:
-            return next((m for m in self.api.messages.get(chat_id, [])
-                         if m.message_id == wanted), None)
+        return next((m for m in self.api.history(chat_id) if m.message_id == wanted), None)
 
     def sender_name(self, message: Sent) -> str:
         user = self.api.users.get(message.sender_id or 0)
         return user.first_name if user else ""
-
-    def toast(self, query_id: str) -> str | None:
-        with self.api._lock:
-            return next((a.text for a in reversed(self.api.callback_answers)
-                         if a.callback_query_id == query_id and a.text), None)
 
     # -- what a person does ----------------------------------------------------------------
 
@@ -231,7 +222,7 @@ class Sandbox:
         async with self._lock:
             update = self.api.press(self.user(person), message, data)
             await self._settle(update)
-        return self.toast(update["callback_query"]["id"])
+        return self.api.toast(update["callback_query"]["id"])
 
     async def upload(self, person: Person, content: bytes, file_name: str | None,
                      size: int, mime_type: str | None = None) -> dict[str, Any] | None:
