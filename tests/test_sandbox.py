@@ -331,3 +331,24 @@ async def test_a_page_asked_for_under_another_name_is_refused(sandbox):
         assert page.status_code == 421 and "试用沙盒只在本机地址上打开" in page.text
     assert (await client.get("/", headers={"Host": "localhost:1234"})).status_code == 200
     assert _everything(world) == before
+
+
+def test_a_port_in_use_is_one_chinese_line_before_anything_starts(settings, capsys, tmp_path,
+                                                                   monkeypatch):
+    import socket
+
+    from bot.cli_sandbox import cmd_sandbox
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        port = taken.getsockname()[1]
+        assert cmd_sandbox(settings, port, open_browser=False) == 1
+    finally:
+        taken.close()
+    err = capsys.readouterr().err
+    assert err.startswith(f"dutybot: sandbox: 端口 {port} 无法使用（")
+    assert "--port 0" in err and "Traceback" not in err
+    assert not any(p.name.startswith("dutybot-sandbox-") for p in tmp_path.iterdir())
