@@ -425,8 +425,6 @@ async def run_demo(output: str | None = None) -> int:
             return 1
     try:
         text = await _play()
-        from bot.sandbox.screenshot import sandbox_screenshot  # the sandbox page, as a picture
-        text += "\n" + await sandbox_screenshot(FILES)
         print(f"四责协同助手 · 演示（模拟时间 {START:%Y-%m-%d %H:%M}，无需令牌和网络）\n")
         print(text)
         if output and partial:
@@ -482,7 +480,8 @@ async def _play() -> str:
                         LETTER_TITLE + "\n" + "\n".join(letter_log)))
     if files:
         text += "\n\n══════ 写出的文件 ══════\n" + "\n".join(f"📄 {f}" for f in files)
-    return text
+    from bot.sandbox.screenshot import sandbox_screenshot  # the sandbox page, as a picture
+    return text + "\n" + await sandbox_screenshot(FILES)
 
 
 __all__ = ["run_demo"]
