@@ -136,20 +136,24 @@ class Sandbox:
         _no_proxy_for_loopback()
         app = build_application(self.settings, self.api.token, clock=self.clock)
         await app.initialize()
+        self.app = app
         try:
             await on_run(app)
             await app.start()
             # the morning's pushes are there before the page opens (the scheduler's own
             # first tick then finds them planned and sent)
             await app.bot_data.scheduler.tick()
-            self.app = app
             await self._pushes_sent()
         except BaseException:
-            await on_stop(app)
-            await on_shutdown(app)
-            await app.shutdown()
+            self.app = None
+            try:
+                await on_stop(app)
+                if app.running:
+                    await app.stop()
+            finally:
+                await on_shutdown(app)
+                await app.shutdown()
             raise
-        self.app = app
 
     async def stop(self) -> None:
         try:
