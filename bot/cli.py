@@ -835,6 +835,15 @@ def demo_command(output: str | None) -> int:
     return cmd_demo(settings(), output)
 
 
+@command("sandbox", H.SANDBOX)
+@click.option("--port", default="0", metavar="端口", help=H.SANDBOX_PORT)
+@click.option("--no-open", is_flag=True, help=H.SANDBOX_NO_OPEN)
+def sandbox_command(port: str, no_open: bool) -> int:
+    from bot.cli_sandbox import cmd_sandbox, port_number  # lazy: the run path never loads it
+
+    return cmd_sandbox(settings(), port_number(port), not no_open)
+
+
 @command("invite", H.INVITE)
 @click.argument("name", required=False, metavar="[姓名]")
 @click.option("--unit", metavar="单位", help=H.INVITE_UNIT)

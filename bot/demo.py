@@ -480,7 +480,8 @@ async def _play() -> str:
                         LETTER_TITLE + "\n" + "\n".join(letter_log)))
     if files:
         text += "\n\n══════ 写出的文件 ══════\n" + "\n".join(f"📄 {f}" for f in files)
-    return text
+    from bot.sandbox.screenshot import sandbox_screenshot  # the sandbox page, as a picture
+    return text + "\n" + await sandbox_screenshot(FILES)
 
 
 __all__ = ["run_demo"]
