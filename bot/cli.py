@@ -13,6 +13,7 @@ from pathlib import Path
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
+from bot.cli_board import add_board_parser, cmd_board_link
 from bot.cli_cases import add_case_parser, cmd_case
 from bot.cli_letters import add_letters_parser, cmd_letters
 from bot.config import ConfigError, Settings, load_settings
@@ -680,6 +681,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--listen", metavar="HOST:PORT",
                      help="where the webhook server listens, behind the reverse proxy "
                           "(DUTYBOT_LISTEN, default 127.0.0.1:8443)")
+    run.add_argument("--board", metavar="HOST:PORT",
+                     help="also serve the 纪委 看板 there, e.g. 127.0.0.1:8080 "
+                          "(DUTYBOT_BOARD_LISTEN; off by default)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     demo = sub.add_parser("demo", help="play a scripted demo, no token or network needed")
     demo.add_argument("--output", help="also write the transcript to this file")
@@ -718,12 +722,14 @@ def main(argv: list[str] | None = None) -> int:
     _add_channel_parser(sub)
     add_case_parser(sub)
     add_letters_parser(sub)
+    add_board_parser(sub)
     args = parser.parse_args(argv)
     try:
         overrides = {}
         if args.command == "run":  # the command line wins over the environment
             overrides = {k: v for k, v in (("webhook_url", args.webhook_url),
-                                           ("listen", args.listen)) if v is not None}
+                                           ("listen", args.listen),
+                                           ("board_listen", args.board)) if v is not None}
         settings = load_settings(**overrides)
         # the supervising body's words, in every text the console prints or writes
         # (bot/domain/bodies.py); a bad rules file stops here, in one line
@@ -752,6 +758,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_case(settings, args)
         if args.command == "letters":
             return cmd_letters(settings, args)
+        if args.command == "board-link":
+            return cmd_board_link(settings, args.name)
         return cmd_demo(settings, args.output)
     except ConfigError as exc:
         print(f"dutybot: {exc}", file=sys.stderr)
