@@ -111,9 +111,9 @@ def page_words() -> dict[str, str]:
         "soon": "7天内到期",
         "on_track": "正常推进",
         "on_time_rate": "按时完成率",
-        "red": "🔴 逾期事项",
-        "yellow": "🟡 7天内到期",
-        "green": "🟢 正常推进",
+        "red": "逾期事项",
+        "yellow": "7天内到期",
+        "green": "正常推进",
         "green_line": "项正常推进，未到期（7天以后到期）。",
         "more": "另有 {n} 项，完整清单请用 /导出。",
         "none": "无",
@@ -148,3 +148,12 @@ def page_words() -> dict[str, str]:
         "levels": "党委|班子成员|下级党组织",
     }
     return {k: say(v) if "{n}" not in v else v for k, v in words.items()}
+
+
+def screenshot_skipped(why: str, detail: str = "") -> str:
+    """The demo's one line when it cannot photograph the 看板."""
+    if why == "chromium":
+        return "（未找到 chromium 浏览器，跳过看板截图；安装：apt-get install -y chromium）"
+    if why == "playwright":
+        return "（未安装 Playwright，跳过看板截图；安装：pip install playwright）"
+    return f"（看板截图失败（{detail}），已跳过）"

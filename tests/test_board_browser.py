@@ -67,3 +67,20 @@ async def test_a_members_link_shows_only_their_scope(bot, api, org, world, clock
     assert world["a"] in body  # 周支书's, in 财务科党支部
     assert world["b"] not in body  # 王芳's, in 项目科
     await context.close()
+
+
+async def test_the_demo_photographs_the_board(bot, org, world, settings, tmp_path,  # noqa: F811
+                                              monkeypatch):
+    from bot.board.screenshot import board_screenshot
+    from tests.browser import chromium_path, unavailable
+
+    if chromium_path() is None:
+        unavailable("chromium not found")
+    services = bot.app.bot_data.services
+    shot, skipped = await board_screenshot(services, settings, tmp_path / "out", "刘纪委")
+    assert skipped is None and shot == tmp_path / "out" / "board.png"
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    # without a browser: one line, and the demo goes on
+    monkeypatch.setenv("DUTYBOT_CHROMIUM", str(tmp_path / "no-such-browser"))
+    shot, skipped = await board_screenshot(services, settings, tmp_path / "out2", "刘纪委")
+    assert shot is None and "chromium" in skipped and len(skipped.splitlines()) == 1

@@ -13,7 +13,7 @@ from bot.services.board import Board
 
 # the trend's drawing area, in SVG user units (the SVG scales to the screen's width)
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 30
+LEFT, RIGHT, TOP, BOTTOM = 44, 24, 14, 30
 
 
 def percent(rate: float | None) -> str:
