@@ -280,9 +280,13 @@ async def serve_robots(settings: Settings, clock: Clock | None = None) -> None:
             scheduler = Scheduler(None, services, None, robots)
             scheduler.start()
             log.info("dutybot started without Telegram: pushing to the office's group robots")
+            board = None
             try:
+                board = await start_board(settings, services)  # links: dutybot board-link
                 await stop.wait()
             finally:
+                if board is not None:
+                    await board.stop()
                 await scheduler.stop()
     finally:
         await services.close()

@@ -135,10 +135,15 @@ async def _has_robots(settings: Settings) -> bool:
 
 def _run_robots(settings: Settings) -> int:
     from bot.app import serve_robots
+    from bot.inbound.webhook import WebhookFailed
 
     load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
     setup_logging()
-    asyncio.run(serve_robots(settings))
+    try:
+        asyncio.run(serve_robots(settings))
+    except WebhookFailed as exc:  # the 看板's address cannot be bound: one line
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -225,7 +225,7 @@ async def test_a_get_shows_the_button_and_uses_nothing_up(bot, api, org, web, se
         page = await answer.text()
         assert answer.status == 200 and "进入看板" in page and "刘纪委" in page
         assert 'method="post"' in page
-        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert answer.headers["Referrer-Policy"] == "same-origin"
         assert answer.headers["Cache-Control"] == "no-store"
     assert rows(settings, "SELECT used_at FROM board_links") == [(None,)]
     assert rows(settings, "SELECT COUNT(*) FROM events") == events
@@ -312,6 +312,18 @@ async def test_a_wrong_host_is_refused(bot, api, org, web, settings):
         answer = await web.post(path_of(url), headers={"Host": wrong}, allow_redirects=False)
         assert answer.status == 421
     assert rows(settings, "SELECT used_at FROM board_links") == [(None,)]
+
+
+async def test_a_post_from_another_site_is_refused(bot, api, org, web, settings):
+    url = await link_for(bot, api, org.users["刘纪委"])
+    answer = await web.post(path_of(url), headers=host(settings) | {
+        "Origin": "https://evil.example.org"}, allow_redirects=False)
+    assert answer.status == 403 and COOKIE not in answer.cookies
+    assert rows(settings, "SELECT used_at FROM board_links") == [(None,)]
+    same = "http://" + next(iter(settings.board_hosts))
+    answer = await web.post(path_of(url), headers=host(settings) | {"Origin": same},
+                            allow_redirects=False)
+    assert answer.status == 303
 
 
 async def test_rights_are_read_again_on_every_view(bot, api, org, web, settings):

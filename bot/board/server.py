@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from importlib import resources
+from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
@@ -36,7 +37,9 @@ RUNNER = {"access_log": None}
 MAX_BODY = 16 * 1024  # the only form posts nothing
 HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",  # a login path never travels on in a Referer
+    # a login path never travels to another site in a Referer (and a same-site POST keeps
+    # its Origin, which the server checks)
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; "
@@ -129,8 +132,18 @@ class BoardServer:
         return self._render("enter.html", title=page_words()["board_title"], name=person.name,
                             action=self.prefix + LOGIN_PATH + token)
 
+    def _foreign(self, request: web.Request) -> bool:
+        """A POST sent by another site's page (its Origin names that site): refused, so
+        no page elsewhere can log a browser in with a link of its own choosing."""
+        origin = request.headers.get("Origin")
+        if not origin or origin == "null":
+            return False
+        return urlsplit(origin).netloc.lower() not in self.hosts
+
     async def _login(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
+        if self._foreign(request):
+            return self._refused(request, Denied.UNKNOWN)
         try:
             opened = await self.board.enter(token)
         except BoardDenied as denied:
@@ -157,6 +170,8 @@ class BoardServer:
                             logout=self.prefix + "/logout")
 
     async def _logout(self, request: web.Request) -> web.Response:
+        if self._foreign(request):
+            return self._refused(request, Denied.UNKNOWN)
         await self.board.logout(request.cookies.get(COOKIE))
         title, text = not_logged_in()
         response = self._render("message.html", title=title, text=text)
