@@ -154,6 +154,22 @@ def test_the_trend_sums_twelve_weeks_by_week():
     assert weeks[5].rate is None
 
 
+def test_the_trend_is_drawn_with_gaps_where_nothing_fell_due():
+    from bot.board.view import trend
+    from bot.domain.board import WeekRate
+
+    monday = date(2026, 9, 7)
+    weeks = [WeekRate(monday + timedelta(weeks=i), n, good)
+             for i, (n, good) in enumerate([(2, 2), (4, 1), (0, 0), (1, 0)])]
+    drawn = trend(weeks)
+    assert [p.value for p in drawn.points] == ["100%", "25%", "0%"]
+    assert len(drawn.paths) == 2 and len(drawn.paths[0].split()) == 2  # broken at week 3
+    assert [label for _, label in drawn.ticks] == ["9/14", "9/28"]  # every other, the last
+    top, bottom = drawn.points[0].y, drawn.points[2].y
+    assert top < bottom  # 100% above 0%
+    assert trend([WeekRate(monday, 0, 0)]).points == []
+
+
 def test_board_settings_are_checked(tmp_path):
     good = load_settings(DUTYBOT_DB_PATH=tmp_path / "x.db",
                          DUTYBOT_BOARD_URL="https://Board.Example.org/kanban/")

@@ -13,7 +13,7 @@ from bot.services.board import Board
 
 # the trend's drawing area, in SVG user units (the SVG scales to the screen's width)
 WIDTH, HEIGHT = 640, 220
-LEFT, RIGHT, TOP, BOTTOM = 44, 24, 14, 30
+LEFT, RIGHT, TOP, BOTTOM = 52, 28, 14, 34
 
 
 def percent(rate: float | None) -> str:
@@ -67,6 +67,8 @@ class Trend:
     ticks: list[tuple[float, str]]  # x and label of each week
     grid: list[tuple[float, str]]  # y and label: 0%, 50%, 100%
     base_y: float
+    left: int = LEFT  # the grid lines run from here
+    right: int = WIDTH - RIGHT  # to here
 
 
 def _line(line: ItemLine, today: date) -> Line:
@@ -92,7 +94,8 @@ def trend(weeks: list[WeekRate]) -> Trend:
     for i, week in enumerate(weeks):
         x = round(LEFT + step * i, 1)
         label = f"{week.monday.month}/{week.monday.day}"
-        ticks.append((x, label))
+        if i % 2 == (len(weeks) - 1) % 2:  # every other week labelled, this week always
+            ticks.append((x, label))
         if week.rate is None:
             if current:
                 paths.append(" ".join(current))
