@@ -155,6 +155,10 @@ EVENT_NAMES: dict[str, str] = {
     "acknowledged": "确认收到提醒",
     "meeting_held": "民主生活会",
     "ledger.exported": "导出台账",
+    "board.link": "看板登录链接",  # the 纪委 看板 (issue 24): link made, login, view, logout
+    "board.login": "登录看板",
+    "board.view": "查看看板",
+    "board.logout": "退出看板",
 }
 
 ACTION_NAMES = {
