@@ -403,3 +403,14 @@ async def test_board_link_prints_a_link_for_a_named_person(org, settings, capsys
         assert await asyncio.to_thread(cmd_board_link, settings, name) == 1
         assert words in capsys.readouterr().err
     assert rows(settings, "SELECT COUNT(*) FROM board_links") == [(1,)]
+
+
+def test_the_boards_events_read_in_words_in_the_ledger():
+    from messages.export import event_details, event_name
+
+    assert event_name("board.view") == "查看看板"
+    assert event_details("board.link", {"via": "cli", "link": 3,
+                                        "expires_at": "2026-11-23T09:10:00+08:00"},
+                         None) == "控制台生成，09:10 前有效"
+    assert event_details("board.view", {"session": 1, "path": "/board/", "scope": "oversees"},
+                         None) == "范围：本人和分管单位"
