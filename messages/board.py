@@ -48,7 +48,8 @@ def console_link(name: str, url: str, expires_at: datetime) -> str:
 
 
 def console_no_url() -> str:
-    return "board-link: " + board_no_url()
+    return ("board-link: 看板还没有对外地址，链接无从生成：请设置 DUTYBOT_BOARD_URL"
+            "（办公室反向代理的网址，如 https://dutybot.example.gov.cn/board）。")
 
 
 def board_listen_failed(address: str, reason: str) -> str:
