@@ -138,7 +138,13 @@ def _run_robots(settings: Settings) -> int:
 
     load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
     setup_logging()
-    asyncio.run(serve_robots(settings))
+    from bot.inbound.webhook import WebhookFailed
+
+    try:
+        asyncio.run(serve_robots(settings))
+    except WebhookFailed as exc:  # the 看板's address cannot be bound: one line
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -818,8 +824,10 @@ class _Year(click.ParamType):
 @command("run", H.RUN)
 @click.option("--webhook-url", metavar="URL", help=H.RUN_WEBHOOK_URL)
 @click.option("--listen", metavar="地址:端口", help=H.RUN_LISTEN)
-def run_command(webhook_url: str | None, listen: str | None) -> int:
-    overrides = {k: v for k, v in (("webhook_url", webhook_url), ("listen", listen))
+@click.option("--board", metavar="地址:端口", help=H.RUN_BOARD)
+def run_command(webhook_url: str | None, listen: str | None, board: str | None) -> int:
+    overrides = {k: v for k, v in (("webhook_url", webhook_url), ("listen", listen),
+                                   ("board_listen", board))
                  if v is not None}  # the command line wins over the environment
     return cmd_run(settings(**overrides))
 
@@ -833,6 +841,14 @@ def migrate_command() -> int:
 @click.option("--output", metavar="文件", help=H.DEMO_OUTPUT)
 def demo_command(output: str | None) -> int:
     return cmd_demo(settings(), output)
+
+
+@command("board-link", H.BOARD_LINK)
+@click.argument("name", metavar="姓名")
+def board_link_command(name: str) -> int:
+    from bot.cli_board import cmd_board_link
+
+    return cmd_board_link(settings(), name)
 
 
 @command("sandbox", H.SANDBOX)

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # the bot's @username, for invite links printed without a token (`dutybot invite`,
     # `dutybot import`); unset: one getMe when a token is set
     bot_username: str | None = Field(default=None, alias="DUTYBOT_BOT_USERNAME")
+    # the 纪委 看板 (issue 24 §3): where its web server listens (off when unset), and the
+    # public base URL its one-time login links are built from (the reverse proxy's address)
+    board_listen: str | None = Field(default=None, alias="DUTYBOT_BOARD_LISTEN")
+    board_url: str | None = Field(default=None, alias="DUTYBOT_BOARD_URL")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -153,6 +157,69 @@ class Settings(BaseSettings):
     def _check_listen(cls, value: str) -> str:
         host, port = _split_listen(value)
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @field_validator("board_listen")
+    @classmethod
+    def _check_board_listen(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, port = _split_listen(value)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @field_validator("board_url")
+    @classmethod
+    def _check_board_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"必须以 https:// 或 http:// 开头（如 https://dutybot.example.gov.cn/board），"
+                             f"现为 {url!r}")
+        if _BAD_URL_CHARS.search(url) or not url.isascii():
+            raise ValueError(f"含有空格、控制字符、全角或网址中不允许的字符：{url!r}")
+        parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018 (urlsplit checks the port only when asked)
+        except ValueError:
+            raise ValueError(f"端口不对（应为 1–65535 的数字）：{url!r}") from None
+        if not parts.hostname:
+            raise ValueError(f"缺少服务器地址（主机名或 IP）：{url!r}")
+        if parts.query or parts.fragment or "?" in url or "#" in url:
+            raise ValueError(f"不能带 ? 或 # 之后的部分：{url!r}")
+        return url
+
+    @property
+    def board_address(self) -> tuple[str, int] | None:
+        """(host, port) the 看板 binds, or None: no board."""
+        return _split_listen(self.board_listen) if self.board_listen else None
+
+    @property
+    def board_path(self) -> str:
+        """The path the board's pages live under (the base URL's path, '' for the root)."""
+        return urlsplit(self.board_url or "").path.rstrip("/")
+
+    @property
+    def board_hosts(self) -> frozenset[str]:
+        """The Host headers the board answers: the base URL's host (with its port, and
+        without it when it is the scheme's default), else the listen address itself."""
+        if self.board_url:
+            parts = urlsplit(self.board_url)
+            host = (parts.hostname or "").lower()
+            shown = f"[{host}]" if ":" in host else host
+            default = 443 if parts.scheme == "https" else 80
+            port = parts.port or default
+            names = {f"{shown}:{port}"}
+            if port == default:
+                names.add(shown)
+            return frozenset(names)
+        if self.board_listen:
+            host, port = _split_listen(self.board_listen)
+            return frozenset({f"{host}:{port}", f"localhost:{port}"})
+        return frozenset()
+
+    @property
+    def board_secure(self) -> bool:
+        return (self.board_url or "").startswith("https://")
 
     @field_validator("webhook_secret")
     @classmethod

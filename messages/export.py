@@ -155,6 +155,10 @@ EVENT_NAMES: dict[str, str] = {
     "acknowledged": "确认收到提醒",
     "meeting_held": "民主生活会",
     "ledger.exported": "导出台账",
+    "board.link": "看板登录链接",  # the 纪委 看板 (issue 24): link made, login, view, logout
+    "board.login": "登录看板",
+    "board.view": "查看看板",
+    "board.logout": "退出看板",
 }
 
 ACTION_NAMES = {
@@ -259,6 +263,17 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "ledger.exported":
             counts = d.pop("counts", {}) or {}
             head = "、".join(f"{k} {v}" for k, v in counts.items())
+        case "board.link":
+            via = d.pop("via", "")
+            expires = str(d.pop("expires_at", ""))[11:16]
+            d.pop("link", None)
+            head = ("控制台生成" if via == "cli" else "私聊发送") + (
+                f"，{expires} 前有效" if expires else "")
+        case "board.login" | "board.view" | "board.logout":
+            for key in ("link", "session", "via", "path"):
+                d.pop(key, None)
+            scope = d.pop("scope", None)
+            head = {"all": "范围：全部", "oversees": "范围：本人和分管单位"}.get(scope, "")
         case "policy_reset":
             head = "恢复规则文件中的提醒设置"
         case "meeting_held":
