@@ -60,7 +60,7 @@ RESTORE = ("用备份替换当前数据库（先检查备份；机器人必须�
 RESTORE_FILE = "备份文件（dutybot backup 或每日自动备份生成的）"
 RESTORE_YES = "不再询问确认（不在终端中运行时必须加）"
 
-COPY_DB = ("把全部数据复制到新的空数据库（如 SQLite 到 PostgreSQL），核对条数\n\n"
+COPY_DB = ("把全部数据复制到新的空数据库并核对条数（如换到 PostgreSQL）\n\n"
            "地址可以是 SQLite 文件路径（或 sqlite:///路径），或 postgresql://用户:密码@主机:端口/库名。")
 COPY_DB_SOURCE = "现在的数据库"
 COPY_DB_TARGET = "新的空数据库"
