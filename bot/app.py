@@ -44,6 +44,7 @@ from handlers import (
     fallback,
     flows,
     guard,
+    handover,
     imports,
     inspections,
     items,
@@ -116,6 +117,7 @@ def register_handlers(app: Application) -> None:
     export.register(app)  # /导出: the Excel 台账 as a document
     channels.register(app)  # /渠道: the office's group robots, keys masked
     cases.register(app)  # /问责: the 问责 register, private chat only
+    handover.register(app)  # /交接: 人员交接, private chat only (admins)
     letters.register(app)  # /责任书, /对账: 签字背书 and the year-end 对账, private only
     delegation.register(app)  # /分解, /传导: 责任传导 across owners
     inspections.register(app)  # /监督检查, /考核 and the finding buttons

@@ -843,6 +843,17 @@ def demo_command(output: str | None) -> int:
     return cmd_demo(settings(), output)
 
 
+@command("handover", H.HANDOVER)
+@click.argument("leaver", metavar="旧姓名")
+@click.argument("successor", metavar="新姓名")
+@click.option("--dry-run", is_flag=True, help=H.HANDOVER_DRY_RUN)
+@click.option("--yes", is_flag=True, help=H.HANDOVER_YES)
+def handover_command(leaver: str, successor: str, dry_run: bool, yes: bool) -> int:
+    from bot.cli_handover import cmd_handover
+
+    return cmd_handover(settings(), leaver, successor, dry_run, yes)
+
+
 @command("board-link", H.BOARD_LINK)
 @click.argument("name", metavar="姓名")
 def board_link_command(name: str) -> int:

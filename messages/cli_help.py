@@ -24,6 +24,11 @@ RUN_WEBHOOK_URL = ("Webhook 模式：Telegram 推送更新的公网 https 地址
 RUN_LISTEN = ("Webhook 服务在反向代理之后监听的 地址:端口"
               "（同 DUTYBOT_LISTEN，默认 127.0.0.1:8443）")
 
+HANDOVER = ("人员交接：把离任者的事项和职责一次交给继任者\n\n"
+            "移交清单事项、分管单位、谈话和待决定事项。先打印交接方案（移交什么、什么不能移交及原因）；--dry-run 到此为止，什么也不改。"
+            "不加 --yes 时要在这里输入 y 确认。姓名重名时写 姓名@单位；继任者须是同一单位已登记的人。")
+HANDOVER_DRY_RUN = "只打印交接方案，什么也不改"
+HANDOVER_YES = "不再询问，直接交接"
 RUN_BOARD = ("同时在此 地址:端口 提供纪委看板，如 127.0.0.1:8080"
              "（同 DUTYBOT_BOARD_LISTEN；默认不开）")
 BOARD_LINK = ("为某人打印一个看板登录链接（一次有效，10 分钟内）\n\n"

@@ -85,7 +85,7 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:
         cmds += [c.REGISTER, c.INVITE, c.UNITS, c.NEW_UNIT, c.BIND_GROUP, c.REMIND_SETTINGS,
-                 c.CHANNELS]
+                 c.CHANNELS, c.HANDOVER]
     if roles & {Role.ADMIN, Role.SECRETARY}:
         cmds.append(c.MEETING)
     cmds += [c.CANCEL, c.HELP]

@@ -159,6 +159,12 @@ EVENT_NAMES: dict[str, str] = {
     "board.login": "登录看板",
     "board.view": "查看看板",
     "board.logout": "退出看板",
+    "item.handed_over": "人员交接",
+    "extension.handed_over": "人员交接（延期申请）",
+    "decision.handed_over": "人员交接（待决定事项）",
+    "letter.handed_over": "人员交接（责任书）",
+    "person.handed_over": "人员交接（离任）",
+    "person.took_over": "人员交接（接任）",
 }
 
 ACTION_NAMES = {
@@ -181,7 +187,14 @@ _KEY_NAMES = {
     "led_by": "牵头班子成员",
     "year": "年度", "items": "事项", "answer": "报告", "carry": "结转",
     "carried_from": "原编号", "carried_to": "结转后编号", "reconciled": "年终对账确认",
+    "leaver": "离任", "successor": "继任", "fate": "去向",
+    "attending": "参加的谈话", "cancelled": "取消", "roles_kept": "未移交角色",
+    "superseded": "作废的待发消息", "why": "原因", "reminders": "转给继任者的提醒",
+    "decision": "待决定事项",
 }
+#: Why a 人员交接 left something behind (bot/domain/handover.py Why).
+_HANDOVER_WHY = {"already_held": "继任者已有同一履责事项，取消", "self_talk": "谈话对象是继任者本人，取消",
+                 "role_conflict": "职务不能兼任"}
 #: Events that trigger obligations (the rules file's `event`).
 TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
 _VIA = {"import": "Excel 导入", "cli": "命令行", "chat": "聊天"}
@@ -296,6 +309,14 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "case.followup_done":
             kind = d.pop("kind", "")
             head = f"{_FOLLOW_UP_NAMES.get(kind, kind)}已完成"
+        case "item.handed_over" | "extension.handed_over" | "decision.handed_over" | \
+                "letter.handed_over" | "person.handed_over" | "person.took_over":
+            what = {"owner": "责任人", "counterpart": "谈话对象"}.get(d.pop("as", ""), "")
+            head = f"交接：{what}{d.pop('leaver', '')} → {d.pop('successor', '')}"
+            d.pop("via", None)
+            why = d.pop("why", None)
+            if why:
+                head += "（" + _HANDOVER_WHY.get(why, why) + "）"
         case "assessment.recorded":
             head = (f"{d.pop('year', '')} 年度 {d.pop('unit', '')}：{d.pop('grade', '')}"
                     + ("（替换此前登记的结果）" if d.pop("replaced", False) else ""))
@@ -330,6 +351,8 @@ def _value(key: str, value: object) -> str:
         return "，".join(f"{_KEY_NAMES.get(k, k)} {_value(k, v)}" for k, v in value.items())
     if key == "via":
         return _VIA.get(str(value), str(value))
+    if key == "why":  # why a 人员交接 left something behind
+        return _HANDOVER_WHY.get(str(value), str(value))
     if key in ("answer", "carry"):  # a 对账 line's answer, its carry-over choice
         return {**ANSWER_NAMES, **CARRY_NAMES}.get(str(value), str(value))
     names = _VALUE_NAMES.get(key)

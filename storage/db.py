@@ -35,6 +35,7 @@ from storage.decisions import DecisionRepo
 from storage.delegations import DelegationRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
+from storage.handover import HandoverRepo
 from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
 from storage.inspections import InspectionRepo
@@ -89,6 +90,7 @@ class Tx:
         self.state = StateRepo(conn)  # the webhook's secret, the last tick (issue 23)
         self.tables = TableRepo(conn)  # the tables as tables, for copy-db (issue 23)
         self.board = BoardRepo(conn)  # the 纪委 看板's links, sessions, figures (issue 24)
+        self.handover = HandoverRepo(conn)  # 人员交接 (issue 24 §5)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

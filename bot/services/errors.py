@@ -232,6 +232,19 @@ class DelegationRefused(ServiceError):
     code: str = ""  # the item concerned (or the code typed)
 
 
+@dataclass
+class HandoverRefused(ServiceError):
+    """A 人员交接 that cannot be made as asked (bot/domain/handover.py): the two are one
+    person, of different units, or what would move changed since the plan was shown;
+    words in messages/handover.py."""
+
+    problem: str  # same_person, wrong_unit, changed
+    leaver: str = ""
+    successor: str = ""
+    leaver_unit: str = ""
+    successor_unit: str = ""
+
+
 def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
     """The refusal of a cleaned text (bot/domain/text.py) for this kind of field: the
     long-standing ones for empty and too long, BadCharacters for what cannot be seen."""
