@@ -6,23 +6,11 @@ nothing. A name that matches nobody or several people: one line, exit 1, nothing
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 from collections.abc import Callable
 
 from bot.config import Settings
-
-
-def add_handover_parser(sub: argparse._SubParsersAction) -> None:
-    handover = sub.add_parser("handover", help="人员交接: hand everything a leaver holds "
-                                               "(items, 分管, talks, decisions) to their successor")
-    handover.add_argument("leaver", metavar="旧姓名", help="who leaves: 姓名, or 姓名@单位")
-    handover.add_argument("successor", metavar="新姓名",
-                          help="who takes over: a registered person of the same unit")
-    handover.add_argument("--dry-run", action="store_true",
-                          help="only print what would move; change nothing")
-    handover.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 async def _handover(settings: Settings, leaver: str, successor: str, dry_run: bool,
@@ -43,27 +31,28 @@ async def _handover(settings: Settings, leaver: str, successor: str, dry_run: bo
         return console(plan_text(preview(done))), True
 
 
-def cmd_handover(settings: Settings, args: argparse.Namespace) -> int:
+def cmd_handover(settings: Settings, leaver: str, successor: str, dry_run: bool = False,
+                 yes: bool = False) -> int:
     from bot.services.errors import ServiceError
     from messages.handover import console, console_declined, console_question
     from messages.refusals import refusal
 
     def confirm(shown: str) -> bool:
-        if args.yes:
+        if yes:
             return True
         print(shown)
-        print(console_question(args.leaver, args.successor), end="", flush=True)
+        print(console_question(leaver, successor), end="", flush=True)
         answer = sys.stdin.readline()
         return answer.strip().lower() in ("y", "yes", "是")
 
     settings.check_db_writable()
     try:
-        text, applied = asyncio.run(_handover(settings, args.leaver, args.successor,
-                                              args.dry_run, confirm))
+        text, applied = asyncio.run(_handover(settings, leaver, successor, dry_run,
+                                              confirm))
     except ServiceError as exc:
         print(f"dutybot: handover: {console(refusal(exc))}", file=sys.stderr)
         return 1
-    if args.dry_run:
+    if dry_run:
         print(text)
         return 0
     if not applied:

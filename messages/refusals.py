@@ -7,6 +7,7 @@ from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
 from bot.domain.vocabulary import ROLE_NAMES
 from bot.services import errors as e
 from bot.services.export import EXPORT_SECONDS
+from messages.board import board_refused
 from messages.cases import case_refused
 from messages.channels import channel_refused
 from messages.delegation import delegation_refused
@@ -220,6 +221,8 @@ def refusal(error: e.ServiceError) -> str:
             return case_refused(error)
         case e.LetterRefused():
             return letter_refused(error)
+        case e.BoardRefused():
+            return board_refused(error)
         case e.DelegationRefused():
             return delegation_refused(error)
         case e.HandoverRefused():

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from storage.at_once import AtOnce, run_at_once
+from storage.board import BoardRepo
 from storage.cases import CaseRepo
 from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
@@ -88,6 +89,7 @@ class Tx:
         self.inspections = InspectionRepo(conn)
         self.state = StateRepo(conn)  # the webhook's secret, the last tick (issue 23)
         self.tables = TableRepo(conn)  # the tables as tables, for copy-db (issue 23)
+        self.board = BoardRepo(conn)  # the 纪委 看板's links, sessions, figures (issue 24)
         self.handover = HandoverRepo(conn)  # 人员交接 (issue 24 §5)
 
 

@@ -290,3 +290,11 @@ class InspectionRefused(ServiceError):
     # grade, led_by, scope (考核); follow_up, follow_up_done (a case's follow-ups)
     field: str
     detail: str = ""
+
+
+@dataclass
+class BoardRefused(ServiceError):
+    """A 看板 login link that cannot be given (issue 24 §3); texts in messages/board.py."""
+
+    reason: str  # no_rights (no board for this person), no_url (DUTYBOT_BOARD_URL unset)
+    name: str = ""  # whom the link was asked for (the console names someone)

@@ -18,6 +18,7 @@ from bot.domain.vocabulary import configure_body
 from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
 from bot.services.backups import BackupPolicy, BackupService
+from bot.services.board import BoardService
 from bot.services.case_flow import CaseRecordFlow
 from bot.services.cases import CaseService
 from bot.services.channels import ChannelService
@@ -86,6 +87,7 @@ class Services:
     followups: FollowUpService  # a case's 书面检讨 and 深刻检查 (confidential)
     backups: BackupService  # the daily backup `dutybot run` takes by itself
     webhook: WebhookService  # the webhook's secret token, /healthz (issue 23)
+    board: BoardService  # the 纪委 看板's links, sessions and figures (issue 24)
     handover: HandoverService  # 人员交接 (issue 24 §5)
 
     @classmethod
@@ -138,7 +140,8 @@ class Services:
                                                  summary.performance),
                    followups=FollowUpService(db, clock, calendar, reminders.policy),
                    backups=_backups(settings, db, clock),
-                   webhook=WebhookService(db, clock), handover=handover)
+                   webhook=WebhookService(db, clock),
+                   board=BoardService(db, clock), handover=handover)
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then
