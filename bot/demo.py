@@ -27,6 +27,7 @@ from bot.fake_telegram.driver import BotDriver, driven_bot
 from bot.scheduling.robot_sender import RobotSender
 from bot.services.items import ItemDraft
 from messages.format import fmt_date
+from messages.summary import DETAILS_BUTTON
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 ADMIN_ID = 1001
@@ -261,6 +262,9 @@ class Demo:
         the group gets."""
         group = self.api.chats[DISCIPLINE_GROUP]
         await self.bot.send(self.users["刘洋"], "/weekly", chat=group)
+        text = next(m for m in reversed(self.api.bot_messages(group.id))
+                    if m.plain.startswith("📊 四责协同周报 · "))
+        await self.bot.press(self.users["刘洋"], text, DETAILS_BUTTON)  # the rest, one tap
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         chart = next((m for m in reversed(self.api.bot_messages(group.id)) if m.photo), None)

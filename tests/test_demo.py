@@ -47,11 +47,11 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         assert expected in text, expected
     # the 纪委's 企业微信 group, through its group robot: the Monday summary as it reads there
     wecom = text.split("══════ 企业微信 · 纪委工作群（群机器人推送） ══════")[1].split("══════")[0]
-    assert "🤖 📊 四责协同周报 · 2026-11-23（周一）" in wecom
-    assert "🤖 📊 四责协同周报 · 2026-11-30（周一）" in wecom
+    assert "🤖 📊 四责协同周报 · 上周 11月16日—11月22日" in wecom
+    assert "🤖 📊 四责协同周报 · 上周 11月23日—11月29日" in wecom
     assert "🔴 逾期事项通报" in wecom and "**" not in wecom
-    assert "完整台账请在 Telegram 私聊机器人发送 /导出" in wecom
-    assert "　📨 企业微信·纪委工作群：📊 四责协同周报 · 2026-11-30（周一）" in text
+    assert "私聊机器人发送 /周报 看详细周报" in wecom and "发送 /导出 取完整台账" in wecom
+    assert "　📨 企业微信·纪委工作群：📊 四责协同周报 · 上周 11月23日—11月29日" in text
     # a 问责 case with 一案双查, confidential: the examined 书记 does not see it
     assert "已登记问责案件 A0001，并按一案双查开启主体责任和监督责任倒查" in text
     assert "没有您可以查看的问责案件" in text

@@ -156,3 +156,15 @@ def test_payload_round_trip():
 def test_iso_week():
     assert iso_week(date(2026, 11, 30)) == "2026-W49"
     assert iso_week(date(2027, 1, 1)) == "2026-W53"
+
+
+def test_week_period_is_last_complete_week_or_this_week_so_far() -> None:
+    from bot.domain.summary import Period, week_period
+
+    thursday = date(2026, 12, 3)
+    assert week_period(thursday, last_week=False) == Period(date(2026, 11, 30), thursday, False)
+    for pushed_on in (date(2026, 11, 30), thursday, date(2026, 12, 6)):  # any weekday
+        assert week_period(pushed_on, last_week=True) == Period(
+            date(2026, 11, 23), date(2026, 11, 29), True)
+    assert week_period(date(2027, 1, 4), True) == Period(date(2026, 12, 28),
+                                                         date(2027, 1, 3), True)
