@@ -180,10 +180,12 @@ async def on_check_button(update: Update, context: DutyContext) -> None:
 @refusing
 async def on_reply(update: Update, context: DutyContext) -> None:
     """Text replying to one of the bot's messages about items: a progress note.
-    In a group, where many talk to the bot and to each other, only a reply to a message
-    with item buttons (a list page, a notice, /整改) or to an item's card (which says a
-    reply is a note, and has no buttons when shown to someone not its owner) is a note;
-    one that merely names a code (/待办, a 纪委 group digest, a confirmation) is not.
+    In a group, where many talk to the bot and to each other, a reply to a message with
+    item buttons (a list page, a notice, /整改), to an item's card (which says a reply is a
+    note, and has no buttons when shown to someone not its owner) or to a message listing
+    several items (/待办, a 纪委 group digest: the writer is asked which one) is a note;
+    one to a message that merely names one code (a one-item notice, a confirmation) is not.
+    A reply about several items asks which one, with a button per item.
     A reply to a card is about that one item, not the parents its chain names.
     Anything else goes on to the guided flows."""
     message = update.effective_message
@@ -200,8 +202,9 @@ async def on_reply(update: Update, context: DutyContext) -> None:
     if card is not None:  # an item's card, with or without buttons: a note on that item
         codes = {card}
     else:
-        codes = set() if flow_prompt or (in_group(update) and not ids) else set(
-            _CODE.findall(replied.text or ""))
+        codes = set() if flow_prompt else set(_CODE.findall(replied.text or ""))
+        if in_group(update) and not ids and len(codes) < 2:
+            codes = set()  # a group's chatter under a one-item notice is not a note
     if not ids and not codes:
         await on_text(update, context)
         return
