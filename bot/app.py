@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
@@ -57,7 +58,7 @@ from handlers.common import reply, toast
 from handlers.context import BotData, DutyContext
 from messages.cli import webhook_listen_failed, webhook_refused
 from messages.commands import menu
-from messages.common import internal_error
+from messages.common import internal_error, no_admin_warning
 
 log = logging.getLogger("dutybot")
 
@@ -138,6 +139,7 @@ async def on_run(app: Application) -> None:
     and sends."""
     await on_startup(app)
     data: BotData = app.bot_data
+    warn_if_no_admins(data.settings)
     # answers of a run killed before it sent them go first
     await data.services.delivery.release_answers()
     data.dispatcher = Dispatcher(data.services.inbox, lambda row: handle(app, row))
@@ -152,6 +154,16 @@ async def on_run(app: Application) -> None:
                          data.services.offload)
     data.scheduler = Scheduler(app, data.services, data.sender, robots)
     data.scheduler.start()
+
+
+def warn_if_no_admins(settings: Settings) -> None:
+    """Nobody can set the bot up from the chat without a bootstrap admin: said in the log
+    and on the console, once, at start-up."""
+    if settings.admin_ids:
+        return
+    log.warning("DUTYBOT_ADMIN_IDS is empty: no bootstrap admin can register units, people "
+                "or groups from the chat")
+    print(no_admin_warning(), file=sys.stderr, flush=True)
 
 
 async def start_webhook(app: Application) -> None:
