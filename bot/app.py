@@ -7,8 +7,10 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
 import httpx
@@ -139,6 +141,7 @@ async def on_run(app: Application) -> None:
     and sends."""
     await on_startup(app)
     data: BotData = app.bot_data
+    office_time_in_logs(data.settings.tz)
     warn_if_no_admins(data.settings)
     # answers of a run killed before it sent them go first
     await data.services.delivery.release_answers()
@@ -154,6 +157,18 @@ async def on_run(app: Application) -> None:
                          data.services.offload)
     data.scheduler = Scheduler(app, data.services, data.sender, robots)
     data.scheduler.start()
+
+
+def office_time_in_logs(tz: tzinfo) -> None:
+    """Every log line's time in the office's time zone (DUTYBOT_TIMEZONE), whatever the
+    server's own zone: the times people read in chat and in the log are the same."""
+    def converter(seconds: float | None) -> time.struct_time:
+        moment = datetime.fromtimestamp(time.time() if seconds is None else seconds, tz)
+        return moment.timetuple()
+
+    for handler in logging.getLogger().handlers:
+        if handler.formatter is not None:
+            handler.formatter.converter = converter  # type: ignore[method-assign]
 
 
 def warn_if_no_admins(settings: Settings) -> None:

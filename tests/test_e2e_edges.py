@@ -4,11 +4,17 @@ the words of guided /整改 新建, cut titles, rankings and the demo transcript
 
 from __future__ import annotations
 
+import logging
+import time
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.server import FakeTelegramServer
+from bot.scheduling.scheduler import Scheduler
 from tests.botprocess import ADMIN_ID, BotProcess
+from tests.travel import at
 
 
 async def test_the_bootstrap_admins_start_says_they_are_an_admin_and_what_to_do(bot, api,
@@ -40,9 +46,18 @@ def test_start_up_warns_when_no_admin_is_configured(tmp_path: Path) -> None:
     with_admin = BotProcess(api, server, tmp_path / "b.db", tmp_path / "with",
                             admin_ids=str(ADMIN_ID))
     try:
-        output = without.start().output()
-        assert "DUTYBOT_ADMIN_IDS is empty" in output  # the log line
+        # the server's clock in UTC, the office in Shanghai: the log speaks the office's time
+        output = without.start(TZ="UTC", DUTYBOT_TIMEZONE="Asia/Shanghai").output()
+        warning = next(line for line in output.splitlines()
+                       if "DUTYBOT_ADMIN_IDS is empty" in line)  # the log line
+        logged = datetime.strptime(warning[:19], "%Y-%m-%d %H:%M:%S")
+        office = datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
+        assert abs((office - logged).total_seconds()) < 120, (warning, office)
         assert "⚠️ 没有配置管理员：DUTYBOT_ADMIN_IDS 为空" in output  # the console line
+        time.sleep(2.5)  # the first tick ran (one second after start): nothing to say
+        output = without.output()
+        assert "Running job" not in output and "executed successfully" not in output
+        assert " tick " not in output
         without.stop()
         output = with_admin.start().output()
         assert "DUTYBOT_ADMIN_IDS" not in output
@@ -51,3 +66,32 @@ def test_start_up_warns_when_no_admin_is_configured(tmp_path: Path) -> None:
         for process in (without, with_admin):
             process.kill_if_running()
         server.stop()
+
+
+async def test_one_log_line_per_tick_only_when_something_was_planned_or_sent(
+        bot, api, org, clock, world, caplog):
+    services = bot.app.bot_data.services
+    scheduler = Scheduler(bot.app, services, bot.sender)
+    caplog.set_level(logging.INFO, logger="dutybot.scheduler")
+
+    def lines() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "dutybot.scheduler"]
+
+    clock.set(at(date(2026, 11, 23)))  # 周支书's item a is due on the 27th: T-3 reminders
+    await scheduler.tick()
+    await scheduler.backup_done()
+    assert len(lines()) == 1
+    assert lines()[0].startswith("tick 2026-11-23 09:00 CST: planned ")
+    assert "sent 0 Telegram messages" in lines()[0]
+    await scheduler._drain_until_stopped()  # the sender's loop
+    clock.set(at(date(2026, 11, 23), 9, 1))
+    await scheduler.tick()
+    assert len(lines()) == 2 and "planned 0 reminders" in lines()[1]
+    sent = int(lines()[1].split("sent ")[1].split(" ")[0])
+    assert sent == len([m for c in api.messages for m in api.bot_messages(c)
+                        if "今日提醒" in m.plain or "四责协同周报" in m.plain
+                        or m.photo is not None])
+    for minute in (2, 3):  # idle ticks: nothing in the log
+        clock.set(at(date(2026, 11, 23), 9, minute))
+        await scheduler.tick()
+    assert len(lines()) == 2
