@@ -19,7 +19,15 @@ from bot.services.errors import NotAllowed, NotBound, NotYours
 from bot.services.flows import FlowOutcome
 from bot.services.rectifications import FixFilter
 from handlers.commands import add_command, command_args
-from handlers.common import actor_of, edit, edit_markup, refusing, reply, toast
+from handlers.common import (
+    actor_of,
+    edit,
+    edit_markup,
+    edit_markup_in,
+    refusing,
+    reply,
+    toast,
+)
 from handlers.context import DutyContext
 from handlers.flows import in_group, on_text, render, show
 from messages import callbacks, commands, keyboards
@@ -175,6 +183,10 @@ async def on_check_button(update: Update, context: DutyContext) -> None:
                                texts.row_for(changed.item, texts.ROWS))
     if markup is not None:
         await edit_markup(update, markup)
+    # and the owner's 整改通知 shows it signed off, not its old buttons
+    for notice in await replies.fix_notices(changed.item):
+        await edit_markup_in(update, notice.chat_id, notice.message_id,
+                             texts.items_keyboard(notice.items))
 
 
 @refusing

@@ -95,3 +95,57 @@ async def test_one_log_line_per_tick_only_when_something_was_planned_or_sent(
         clock.set(at(date(2026, 11, 23), 9, minute))
         await scheduler.tick()
     assert len(lines()) == 2
+
+
+async def test_guided_fix_asks_in_the_words_of_a_fix(bot, api, org):
+    ji = org.users["刘纪委"]
+    seen = len(api.bot_messages(ji.id))
+    await bot.send(ji, "/整改 新建")
+    first = api.last(ji.id).plain
+    assert first.startswith("新建整改\n") and "新建清单事项" not in first
+    assert "请输入需要整改的问题" in first
+    await bot.send(ji, "财务科公务接待超标准问题整改")
+    owner = api.last(ji.id).plain
+    assert "整改问题：财务科公务接待超标准问题整改" in owner and "请选择整改责任人" in owner
+    for answer in ("李明", "巡察", "2026-12-04"):
+        await bot.send(ji, answer)
+    due = api.last(ji.id).plain
+    assert "整改责任人：李明（某局党委）" in due and "请输入整改完成期限。例如 2027-01-31" in due
+    await bot.send(ji, "2026-12-31")
+    confirm = api.last(ji.id).plain
+    assert "整改完成期限：2026-12-31" in confirm and "截止日期" not in confirm
+    assert "新建清单事项" not in "\n".join(m.plain for m in api.bot_messages(ji.id)[seen:])
+    await bot.send(org.users["陈书记"], "/新建")  # an ordinary item keeps its own words
+    assert api.last(org.users["陈书记"].id).plain.startswith("新建清单事项\n")
+
+
+async def test_a_fix_notice_is_redrawn_after_it_is_signed_off(bot, api, org):
+    from tests.test_e2e_fixes import create_fix
+    from tests.test_e2e_replies import item_state
+
+    ji, li = org.users["刘纪委"], org.users["李明"]
+    main, plan = await create_fix(bot, api, ji)
+    await bot.sender.drain()
+    notice = api.last(li.id)
+    assert "整改通知" in notice.plain
+    plan_item, _ = await item_state(bot, plan)
+    await bot.press_data(li, notice, f"it:done:{plan_item.id}:d")
+    await bot.sender.drain()
+    assert (f"{plan} · 待验收", f"it:st:{plan_item.id}:d") in notice.buttons
+    await bot.press(ji, api.last(ji.id), "销号")
+    await bot.sender.drain()
+    labels = [label for label, _ in notice.buttons]
+    assert labels[0] == f"{plan} · 已销号"  # no longer waiting: redrawn in 李明's chat
+    assert labels[1:] == [f"收到 {main}", "进行中", "已完成", "申请延期"]
+
+
+async def test_a_supervision_row_shows_its_status_as_a_status(bot, api, org, clock, world):
+    li = org.users["李明"]
+    clock.set(at(date(2026, 11, 30)))
+    await bot.tick()
+    digest = api.last(li.id)
+    assert "请督办" in digest.plain
+    labels = [label for label, _ in digest.buttons]
+    assert labels == [f"收到 {world['a']}", "状态：未开始"]
+    await bot.press(li, digest, "状态：未开始")  # it tells, and changes nothing
+    assert "未开始" in api.callback_answers[-1].text
