@@ -8,7 +8,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.domain.display import clip
 from bot.domain.model import ItemStatus
-from bot.domain.performance import ON_TIME_WEIGHT, RESPONSE_WEIGHT
+from bot.domain.performance import ON_TIME_WEIGHT, RESPONSE_WEIGHT, Tally, ties
 from bot.domain.summary import ItemLine, Ranked, Row, Summary
 from bot.domain.vocabulary import KIND_NAMES, STATUS_NAMES
 from messages import callbacks
@@ -72,9 +72,18 @@ def _items_section(title: str, shown: list[ItemLine], total: int, today: date,
 
 
 def _ranked(entries: list[Ranked]) -> str:
+    """Names by score; those tied say so: "甲、乙 并列 90 分；丙 80 分"."""
     if not entries:
         return "—"
-    return "；".join(f"{esc(e.name)}{_unit_suffix(e)} {e.tally.score} 分" for e in entries)
+    parts = []
+    for group in ties(entries, _tally_of):
+        names = "、".join(f"{esc(e.name)}{_unit_suffix(e)}" for e in group)
+        parts.append(f"{names} {'并列 ' if len(group) > 1 else ''}{group[0].tally.score} 分")
+    return "；".join(parts)
+
+
+def _tally_of(entry: Ranked) -> Tally:
+    return entry.tally
 
 
 def _unit_suffix(entry: Ranked) -> str:
@@ -109,7 +118,12 @@ def _short_items(title: str, shown: list[ItemLine], total: int, today: date,
 
 
 def _short_ranked(entries: list[Ranked]) -> str:
-    return "、".join(f"{esc(e.name)} {e.tally.score} 分" for e in entries)
+    parts = []
+    for group in ties(entries, _tally_of):
+        names = "、".join(esc(e.name) for e in group[:SILENT_BRIEF])
+        more = f"等 {len(group)} 人" if len(group) > SILENT_BRIEF else ""
+        parts.append(f"{names}{more} {'并列 ' if len(group) > 1 else ''}{group[0].tally.score} 分")
+    return "；".join(parts)
 
 
 def weekly(summary: Summary, pushed: bool = False, buttons: bool = False) -> str:
@@ -234,11 +248,12 @@ def weekly_details(summary: Summary) -> str:
 
     lines += ["", f"<b>十、按期完成与提醒响应</b>（{today.year}年；排名计分 = 按期完成率×"
                   f"{ON_TIME_WEIGHT:.0%} + 提醒响应率×{RESPONSE_WEIGHT:.0%}）"]
-    if s.best_people or s.best_units:
-        lines += [f"个人靠前：{_ranked(s.best_people)}", f"个人靠后：{_ranked(s.worst_people)}",
-                  f"单位靠前：{_ranked(s.best_units)}", f"单位靠后：{_ranked(s.worst_units)}"]
-    else:
-        lines.append("数据还不够（每人至少 3 个已到期事项或提醒），暂不排名。")
+    if s.best_people:
+        lines += [f"个人靠前：{_ranked(s.best_people)}", f"个人靠后：{_ranked(s.worst_people)}"]
+    if s.best_units:
+        lines += [f"单位靠前：{_ranked(s.best_units)}", f"单位靠后：{_ranked(s.worst_units)}"]
+    if not (s.best_people or s.best_units):
+        lines.append("暂不排名：数据还不够（每人至少 3 个已到期事项或提醒），或各人计分相同。")
     lines += ["", say(EXPORT_HINT)]
     return "\n".join(lines)
 

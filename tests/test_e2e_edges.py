@@ -149,3 +149,52 @@ async def test_a_supervision_row_shows_its_status_as_a_status(bot, api, org, clo
     assert labels == [f"收到 {world['a']}", "状态：未开始"]
     await bot.press(li, digest, "状态：未开始")  # it tells, and changes nothing
     assert "未开始" in api.callback_answers[-1].text
+
+
+async def test_long_titles_are_cut_at_a_character_boundary(bot, api, org, clock, world):
+    title = "甲" * 16 + "q\u0301" + "乙" * 3  # q with a combining accent at the cut
+    code = await org.item("问题", title, "主体责任", "陈书记", "某局党委", "2026-11-24")
+    clock.set(at(date(2026, 11, 30)))
+    liu = org.users["刘纪委"]
+    await bot.send(liu, "/周报")
+    text = next(m.plain for m in api.bot_messages(liu.id) if "四责协同周报" in m.plain)
+    line = next(line for line in text.splitlines() if code in line)
+    assert "甲" * 16 + "… · 陈书记" in line and "q" not in line  # not a bare q, accent lost
+    chen = org.users["陈书记"]
+    await bot.send(chen, "/汇报")  # the item buttons cut titles the same way
+    labels = [label for label, _ in api.last(chen.id).buttons if label.startswith(code)]
+    assert labels == [f"{code} " + "甲" * 15 + "…"]
+
+
+async def test_ties_in_a_ranking_are_shown_as_ties_and_a_flat_one_not_at_all(
+        bot, api, org, clock, world):
+    from tests.test_e2e_summary import details, finish
+
+    clock.set(at(date(2026, 11, 20)))
+    for name, unit in (("李明", "某局党委"), ("王芳", "某局党委")):
+        for n in range(3):  # three each, left open past their day: 0 分 alike
+            await org.item("措施", f"{name}的措施{n}", "一岗双责", name, unit, "2026-11-24")
+    liu = org.users["刘纪委"]
+    clock.set(at(date(2026, 11, 30)))
+    await bot.send(liu, "/周报")
+    assert "靠后" not in weekly_text(api, liu.id)  # everyone alike: no ranking
+    more = await details(bot, api, liu)
+    assert "个人靠前" not in more and "个人靠后" not in more and "暂不排名" in more
+    # 周支书 finishes all of his on time: now there is something to rank, and a tie
+    clock.set(at(date(2026, 11, 20)))
+    for n in range(3):
+        await org.item("措施", f"周支书的措施{n}", "一岗双责", "周支书", "财务科党支部",
+                       "2026-11-25")
+    for _ in range(4):  # and item a, due on the 27th
+        await finish(bot, api, org.users["周支书"], "")
+    clock.set(at(date(2026, 11, 30)))
+    await bot.send(liu, "/周报")
+    assert "按期与响应靠后：李明、王芳 并列 0 分" in api.bot_messages(liu.id)[-2].plain
+    more = await details(bot, api, liu)
+    assert "个人靠前：周支书（财务科党支部） 100 分" in more
+    assert "个人靠后：李明（某局党委）、王芳（某局党委） 并列 0 分" in more
+
+
+def weekly_text(api, chat_id: int) -> str:
+    return next(m.plain for m in reversed(api.bot_messages(chat_id))
+                if m.plain.startswith("📊 四责协同周报 · "))
