@@ -13,6 +13,12 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
     out = tmp_path / "demo.txt"
     assert await run_demo(str(out)) == 0
     text = out.read_text(encoding="utf-8")
+    # each button tap is shown as the user's action, where it happened, with its toast
+    assert "👆 郑晓 点了［纪委委员］\n👆 郑晓 点了［完成］" in text
+    assert "👆 李明 点了［已完成］　💬 G0036 已提交纪委验收" in text
+    assert "👆 刘洋 点了［销号］　💬 " in text
+    assert "👆 刘洋 点了［📄 详细周报（四责、各单位、全部逾期、排名）］" in text
+    assert "══════ 按钮提示（toast） ══════" not in text
     for expected in (
         "══════ 李明 的私聊 ══════",
         "绑定成功！欢迎您，李明",
