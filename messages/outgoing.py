@@ -148,7 +148,8 @@ def weekly_counts(s: Summary) -> Outgoing:
                           f" · 已销号 {f.verified}"),
               line(f"约谈：制度要求应谈 {t.required} 次，已谈 {t.required_held} 次"),
               line(f"提醒未回应：{len(s.silent)} 人"),
-              BLANK, line("保密模式下群内不显示事项名称和人员姓名，详情请查看台账。")]
+              BLANK, line("保密模式下群内不显示事项名称和人员姓名。"),
+              line(summary.PUSH_HINT)]  # where the rest is
     return Outgoing(title=f"四责协同周报 {today.isoformat()}", lines=tuple(lines))
 
 
