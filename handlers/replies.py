@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.domain import permissions
 from bot.domain.model import Actor
 from bot.domain.transitions import Action
-from bot.services.errors import NotAllowed, NotBound, NotYours
+from bot.services.errors import NotAllowed, NotBound, NothingToNote, NotYours
 from bot.services.flows import FlowOutcome
 from bot.services.rectifications import FixFilter
 from handlers.commands import add_command, command_args
@@ -222,7 +222,13 @@ async def on_reply(update: Update, context: DutyContext) -> None:
         return
     actor = await actor_of(update, context)
     replies = context.services.replies
-    targets = await replies.note_targets(actor, ids, codes)
+    try:
+        targets = await replies.note_targets(actor, ids, codes)
+    except (NothingToNote, NotBound):
+        if in_group(update) and not ids and card is None:  # a list others wrote under:
+            await on_text(update, context)  # not this writer's to note, and no reply
+            return
+        raise
     if len(targets) == 1:
         item = await replies.add_note(actor, targets[0].id, message.text)
         await reply(update, texts.note_added(item))

@@ -304,6 +304,12 @@ async def test_a_reply_to_a_list_of_several_items_asks_which_one(bot, api, org, 
     assert await notes_on(bot, world["b"]) == []
     await bot.press(wang, ask, b_label)
     assert f"📝 已记入 {world['b']}" in api.last(unit_group.id).plain
+    # someone with nothing there to note on, under the same list: no answer in the group
+    seen = len(api.bot_messages(unit_group.id))
+    before = await snapshot(bot)
+    await bot.send(org.users["周支书"], "哈哈", chat=unit_group, reply_to=todo)
+    assert len(api.bot_messages(unit_group.id)) == seen
+    assert await snapshot(bot) == before
     assert await notes_on(bot, world["b"]) == ["本周完成"]
     assert await notes_on(bot, second) == []
 
