@@ -6,8 +6,11 @@ import asyncio
 import logging
 import os
 import signal
+import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, tzinfo
 from urllib.parse import urlsplit
 
 import httpx
@@ -59,7 +62,7 @@ from handlers.common import reply, toast
 from handlers.context import BotData, DutyContext
 from messages.cli import webhook_listen_failed, webhook_refused
 from messages.commands import menu
-from messages.common import internal_error
+from messages.common import internal_error, no_admin_warning
 
 log = logging.getLogger("dutybot")
 
@@ -142,6 +145,8 @@ async def on_run(app: Application) -> None:
     and sends."""
     await on_startup(app)
     data: BotData = app.bot_data
+    office_time_in_logs(data.settings.tz)
+    warn_if_no_admins(data.settings)
     # answers of a run killed before it sent them go first
     await data.services.delivery.release_answers()
     data.dispatcher = Dispatcher(data.services.inbox, lambda row: handle(app, row))
@@ -157,6 +162,28 @@ async def on_run(app: Application) -> None:
     data.scheduler = Scheduler(app, data.services, data.sender, robots)
     data.scheduler.start()
     data.board = await start_board(data.settings, data.services)
+
+
+def office_time_in_logs(tz: tzinfo) -> None:
+    """Every log line's time in the office's time zone (DUTYBOT_TIMEZONE), whatever the
+    server's own zone: the times people read in chat and in the log are the same."""
+    def converter(seconds: float | None) -> time.struct_time:
+        moment = datetime.fromtimestamp(time.time() if seconds is None else seconds, tz)
+        return moment.timetuple()
+
+    for handler in logging.getLogger().handlers:
+        if handler.formatter is not None:
+            handler.formatter.converter = converter  # type: ignore[method-assign]
+
+
+def warn_if_no_admins(settings: Settings) -> None:
+    """Nobody can set the bot up from the chat without a bootstrap admin: said in the log
+    and on the console, once, at start-up."""
+    if settings.admin_ids:
+        return
+    log.warning("DUTYBOT_ADMIN_IDS is empty: no bootstrap admin can register units, people "
+                "or groups from the chat")
+    print(no_admin_warning(), file=sys.stderr, flush=True)
 
 
 async def start_webhook(app: Application) -> None:

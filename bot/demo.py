@@ -24,10 +24,12 @@ from bot.config import load_settings
 from bot.domain.model import CONSOLE, Duty, ListKind
 from bot.fake_robots import FakeRobots, FakeRobotServer
 from bot.fake_telegram import FakeTelegram, User, invite_code
+from bot.fake_telegram.api import Tap
 from bot.fake_telegram.driver import BotDriver, driven_bot
 from bot.scheduling.robot_sender import RobotSender
 from bot.services.items import ItemDraft
 from messages.format import fmt_date
+from messages.summary import DETAILS_BUTTON
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday
 ADMIN_ID = 1001
@@ -262,6 +264,9 @@ class Demo:
         the group gets."""
         group = self.api.chats[DISCIPLINE_GROUP]
         await self.bot.send(self.users["刘洋"], "/weekly", chat=group)
+        text = next(m for m in reversed(self.api.bot_messages(group.id))
+                    if m.plain.startswith("📊 四责协同周报 · "))
+        await self.bot.press(self.users["刘洋"], text, DETAILS_BUTTON)  # the rest, one tap
         folder.mkdir(parents=True, exist_ok=True)
         written = []
         chart = next((m for m in reversed(self.api.bot_messages(group.id)) if m.photo), None)
@@ -351,7 +356,12 @@ def _summary(text: str) -> str:
 
 
 def transcript(api: FakeTelegram) -> str:
-    """Every chat, as its members would read it."""
+    """Every chat, as its members would read it: each message, and each button tap as
+    the action of the one who tapped (with the toast it got), where it happened."""
+    toasts = {a.callback_query_id: a.text for a in api.callback_answers if a.text}
+    taps: dict[int, list[Tap]] = {}
+    for tap in api.taps:
+        taps.setdefault(tap.chat_id, []).append(tap)
     blocks = []
     for chat_id, chat in api.chats.items():
         messages = api.messages.get(chat_id, [])
@@ -359,18 +369,26 @@ def transcript(api: FakeTelegram) -> str:
             continue
         title = chat.title if chat.type != "private" else f"{api.users[chat_id].first_name} 的私聊"
         lines = [f"══════ {title} ══════"]
-        for m in messages:
+        pending = list(taps.get(chat_id, []))
+        for index, m in enumerate(messages):
+            while pending and pending[0].position <= index:
+                lines.append(_tap_line(api, pending.pop(0), toasts))
             if m.from_bot:
                 lines.append("🤖 " + m.plain.replace("\n", "\n   "))
                 if m.buttons:
                     lines.append("   " + " ".join(f"[{label}]" for label, _ in m.buttons))
             else:
                 lines.append(f"👤 {api.users[m.sender_id].first_name}：{m.text}")
+        lines += [_tap_line(api, tap, toasts) for tap in pending]
         blocks.append("\n".join(lines))
-    toasts = [a.text for a in api.callback_answers if a.text]
-    if toasts:
-        blocks.append("══════ 按钮提示（toast） ══════\n" + "\n".join(f"💬 {t}" for t in toasts))
     return "\n\n".join(blocks)
+
+
+def _tap_line(api: FakeTelegram, tap: Tap, toasts: dict[str, str | None]) -> str:
+    """"👆 刘洋 点了［销号］", and the toast it got."""
+    toast = toasts.get(tap.callback_query_id)
+    said = f"　💬 {toast}" if toast else ""
+    return f"👆 {api.users[tap.user_id].first_name} 点了［{tap.label}］{said}"
 
 
 def _as_seen(payload: dict) -> str:

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from bot.domain.display import columns
+from bot.domain.display import clip, columns
 from bot.domain.ledger import (
     ASSESSMENTS,
     CASES,
@@ -439,7 +439,7 @@ def _data(text: str) -> dict[str, Any]:
 def _text(value: str) -> str:
     """What a cell can hold: no control characters, at most 32 767 characters."""
     value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    return value if len(value) <= CELL_MAX else value[:CELL_MAX - 1] + "…"
+    return clip(value, CELL_MAX)
 
 
 def display_width(value: object) -> int:

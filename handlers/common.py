@@ -78,6 +78,14 @@ async def edit_markup(update: Update, markup: InlineKeyboardMarkup | None) -> No
                   reply_markup=markup)
 
 
+async def edit_markup_in(update: Update, chat_id: int, message_id: int,
+                         markup: InlineKeyboardMarkup | None) -> None:
+    """Replace the buttons of another message of ours (a notice in someone else's chat),
+    sent with this update's answers."""
+    await _answer(update, answers.EDIT_MARKUP, chat_id, message_id=message_id,
+                  reply_markup=markup)
+
+
 async def toast(update: Update, text: str | None = None) -> None:
     """Answer a button press: a short toast, or (no text) just stop its spinner."""
     chat = update.effective_chat  # where the press came from: the outbox files it there

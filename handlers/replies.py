@@ -15,11 +15,19 @@ from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filt
 from bot.domain import permissions
 from bot.domain.model import Actor
 from bot.domain.transitions import Action
-from bot.services.errors import NotAllowed, NotBound, NotYours
+from bot.services.errors import NotAllowed, NotBound, NothingToNote, NotYours
 from bot.services.flows import FlowOutcome
 from bot.services.rectifications import FixFilter
 from handlers.commands import add_command, command_args
-from handlers.common import actor_of, edit, edit_markup, refusing, reply, toast
+from handlers.common import (
+    actor_of,
+    edit,
+    edit_markup,
+    edit_markup_in,
+    refusing,
+    reply,
+    toast,
+)
 from handlers.context import DutyContext
 from handlers.flows import in_group, on_text, render, show
 from messages import callbacks, commands, keyboards
@@ -175,15 +183,21 @@ async def on_check_button(update: Update, context: DutyContext) -> None:
                                texts.row_for(changed.item, texts.ROWS))
     if markup is not None:
         await edit_markup(update, markup)
+    # and the owner's 整改通知 shows it signed off, not its old buttons
+    for notice in await replies.fix_notices(changed.item):
+        await edit_markup_in(update, notice.chat_id, notice.message_id,
+                             texts.items_keyboard(notice.items))
 
 
 @refusing
 async def on_reply(update: Update, context: DutyContext) -> None:
     """Text replying to one of the bot's messages about items: a progress note.
-    In a group, where many talk to the bot and to each other, only a reply to a message
-    with item buttons (a list page, a notice, /整改) or to an item's card (which says a
-    reply is a note, and has no buttons when shown to someone not its owner) is a note;
-    one that merely names a code (/待办, a 纪委 group digest, a confirmation) is not.
+    In a group, where many talk to the bot and to each other, a reply to a message with
+    item buttons (a list page, a notice, /整改), to an item's card (which says a reply is a
+    note, and has no buttons when shown to someone not its owner) or to a message listing
+    several items (/待办, a 纪委 group digest: the writer is asked which one) is a note;
+    one to a message that merely names one code (a one-item notice, a confirmation) is not.
+    A reply about several items asks which one, with a button per item.
     A reply to a card is about that one item, not the parents its chain names.
     Anything else goes on to the guided flows."""
     message = update.effective_message
@@ -200,14 +214,21 @@ async def on_reply(update: Update, context: DutyContext) -> None:
     if card is not None:  # an item's card, with or without buttons: a note on that item
         codes = {card}
     else:
-        codes = set() if flow_prompt or (in_group(update) and not ids) else set(
-            _CODE.findall(replied.text or ""))
+        codes = set() if flow_prompt else set(_CODE.findall(replied.text or ""))
+        if in_group(update) and not ids and len(codes) < 2:
+            codes = set()  # a group's chatter under a one-item notice is not a note
     if not ids and not codes:
         await on_text(update, context)
         return
     actor = await actor_of(update, context)
     replies = context.services.replies
-    targets = await replies.note_targets(actor, ids, codes)
+    try:
+        targets = await replies.note_targets(actor, ids, codes)
+    except (NothingToNote, NotBound):
+        if in_group(update) and not ids and card is None:  # a list others wrote under:
+            await on_text(update, context)  # not this writer's to note, and no reply
+            return
+        raise
     if len(targets) == 1:
         item = await replies.add_note(actor, targets[0].id, message.text)
         await reply(update, texts.note_added(item))

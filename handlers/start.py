@@ -9,7 +9,14 @@ from handlers.commands import add_command, command_args
 from handlers.common import actor_of, refusing, reply
 from handlers.context import DutyContext
 from messages import commands
-from messages.common import bound, cancelled, help_text, welcome_back, welcome_unbound
+from messages.common import (
+    bound,
+    cancelled,
+    help_text,
+    welcome_admin,
+    welcome_back,
+    welcome_unbound,
+)
 from messages.flows import cancelled as flow_cancelled
 
 
@@ -22,7 +29,10 @@ async def start(update: Update, context: DutyContext) -> None:
         return
     if not args:
         actor = await actor_of(update, context)
-        await reply(update, welcome_back(actor.person) if actor.person else welcome_unbound())
+        if actor.person is not None:
+            await reply(update, welcome_back(actor.person))
+        else:
+            await reply(update, welcome_admin() if actor.bootstrap_admin else welcome_unbound())
         return
     people = context.services.people
     person = await people.bind(update.effective_user.id, args[0], update.update_id)

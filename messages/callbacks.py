@@ -22,6 +22,7 @@ too; this only decides whether the data is one of ours):
     dq:<ok|carry|drop>:<line id>     对账确认 of a line (a 未完成 one: 结转 or 不结转)
     jc:<finding id>                  a 监督检查's finding becomes a 问题 and a 整改
     hf:<follow-up id>                a 问责 case's 书面检讨 or 深刻检查 marked done
+    wk:more                          the weekly summary's details (/周报)
 
 Ids are ASCII digits without a leading zero, 1 to 2**63 - 1 (SQLite's integers); pages
 0–9999. Anything else — another field count, another action, '٣' or '03' for an id,
@@ -42,6 +43,7 @@ FLOW = "f"
 LIST_PAGE = "lp"
 FIX_FILTER = "zl"
 TALK_NEW = "tk:new"
+WEEKLY_MORE = "wk:more"
 ITEM = "it"
 EXTENSION = "ex"
 CHECK = "zg"
@@ -165,6 +167,11 @@ def parse_fix_filter(data: object) -> FilterPress:
 
 def parse_talk_new(data: object) -> None:
     if data != TALK_NEW:
+        raise StaleButton()
+
+
+def parse_weekly_more(data: object) -> None:
+    if data != WEEKLY_MORE:
         raise StaleButton()
 
 

@@ -18,7 +18,7 @@ import logging
 import os
 import subprocess
 import threading
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ CJK_FAMILIES = (
     "Source Han Sans SC", "Source Han Sans CN", "SimHei", "Microsoft YaHei", "PingFang SC",
     "Noto Sans CJK JP", "Noto Sans CJK TC", "Droid Sans Fallback", "AR PL UMing CN",
 )
+SIZE = (800, 750)  # pixels: the two plots, the trend below them
 MAX_UNITS = 12  # rows in the by-unit plot; the rest are summed into one row
 LABEL_WIDTH = 16  # display columns (a Chinese character takes two) before a label is cut
 # (field, legend text, colour), in the order the bars stack
@@ -73,19 +74,42 @@ class Bar:
 
 
 @dataclass(frozen=True, slots=True)
+class Point:
+    """One week of the trend: its label (e.g. "11/29") and the on-time rate then (None:
+    nothing had fallen due yet)."""
+
+    label: str
+    rate: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.label, str):
+            raise ValueError(f"a point's label must be text, not {self.label!r}")
+        if self.rate is not None and (isinstance(self.rate, bool)
+                                      or not isinstance(self.rate, (int, float))
+                                      or not 0 <= self.rate <= 1):
+            raise ValueError(f"a rate must be from 0 to 1, not {self.rate!r}")
+
+
+@dataclass(frozen=True, slots=True)
 class ChartData:
-    """The chart's input: a title and the rows of its two plots, in the order shown."""
+    """The chart's input: a title and the rows of its two plots, in the order shown; the
+    figures that matter beside the counts (the on-time rate, 整改, 约谈: one short line
+    each) and the trend of the on-time rate, oldest week first."""
 
     title: str
     by_duty: list[Bar]
     by_unit: list[Bar]
+    facts: list[str] = field(default_factory=list)
+    trend: list[Point] = field(default_factory=list)
 
 
 def to_payload(data: ChartData) -> dict[str, Any]:
     """ChartData as JSON-safe plain data, for an outbox row."""
     return {"title": data.title,
             "by_duty": [asdict(bar) for bar in data.by_duty],
-            "by_unit": [asdict(bar) for bar in data.by_unit]}
+            "by_unit": [asdict(bar) for bar in data.by_unit],
+            "facts": list(data.facts),
+            "trend": [asdict(point) for point in data.trend]}
 
 
 def from_payload(payload: dict[str, Any]) -> ChartData:
@@ -97,7 +121,14 @@ def from_payload(payload: dict[str, Any]) -> ChartData:
         raise ValueError(f"not a chart payload: {exc!r}") from exc
     if not isinstance(title, str):
         raise ValueError(f"a chart's title must be text, not {title!r}")
-    return ChartData(title, rows["by_duty"], rows["by_unit"])
+    facts = payload.get("facts", [])
+    if not isinstance(facts, list) or not all(isinstance(f, str) for f in facts):
+        raise ValueError(f"a chart's facts must be lines of text, not {facts!r}")
+    try:
+        trend = [Point(**point) for point in payload.get("trend", [])]
+    except TypeError as exc:
+        raise ValueError(f"not a chart's trend: {exc!r}") from exc
+    return ChartData(title, rows["by_duty"], rows["by_unit"], facts, trend)
 
 
 def _bar(row: dict[str, Any]) -> Bar:
@@ -227,7 +258,7 @@ def unit_rows(bars: list[Bar], limit: int = MAX_UNITS) -> list[Bar]:
 
 def render_chart(data: ChartData, font_path: str | os.PathLike[str] | None = None,
                  ) -> bytes | None:
-    """The chart as PNG bytes (800×600), or None when no CJK font is available (logged once
+    """The chart as PNG bytes (SIZE), or None when no CJK font is available (logged once
     per process). Blocking: run it off the event loop. Labels are drawn literally (no
     mathtext)."""
     font = find_cjk_font(font_path)
@@ -259,22 +290,52 @@ def _draw(data: ChartData, font: str) -> bytes:
               for bars in (duty, units)]
     # fixed margins, not a layout engine (which draws everything twice): labels are cut
     # to LABEL_WIDTH columns, which fit in the left margin
-    figure = Figure(figsize=(8, 6), dpi=100, facecolor="white")
+    figure = Figure(figsize=(SIZE[0] / 100, SIZE[1] / 100), dpi=100, facecolor="white")
     FigureCanvasAgg(figure)
-    grid = figure.add_gridspec(2, 1, left=0.16, right=0.95, top=0.85, bottom=0.05,
-                               hspace=0.28, height_ratios=[max(len(duty), 1) + 1.5,
-                                                           max(len(units), 1) + 1.5])
+    grid = figure.add_gridspec(3, 1, left=0.16, right=0.95, top=0.80, bottom=0.05,
+                               hspace=0.42, height_ratios=[max(len(duty), 1) + 1.5,
+                                                           max(len(units), 1) + 1.5, 4])
     for spec, bars, names, heading in ((grid[0], duty, labels[0], "按四责"),
                                        (grid[1], units, labels[1], "按单位")):
         _plot(figure.add_subplot(spec), bars, names, heading, props)
+    _trend(figure.add_subplot(grid[2]), data.trend, props)
     title = _fit(" ".join(data.title.split()), measure, 14, 760)
-    figure.suptitle(title, y=0.975, fontproperties=props(14, "bold"), parse_math=False)
+    figure.suptitle(title, y=0.98, fontproperties=props(14, "bold"), parse_math=False)
+    facts = _fit("　".join(" ".join(f.split()) for f in data.facts), measure, 10, 760)
+    if facts:
+        figure.text(0.5, 0.925, facts, ha="center", va="center", fontproperties=props(10),
+                    color="#333333", parse_math=False)
     handles = [Patch(facecolor=colour, label=text) for _, text, colour in STATUSES]
-    figure.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.935),
+    figure.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.905),
                   ncols=len(STATUSES), prop=props(10), frameon=False)
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=100, metadata={"Software": None})
     return out.getvalue()
+
+
+def _trend(ax: Any, points: list[Point], props: Any) -> None:
+    """The on-time rate week by week, in percent; a week with nothing due is a gap."""
+    ax.set_title("按期完成率走势", fontproperties=props(11), loc="left", parse_math=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    positions = list(range(len(points)))
+    values = [float("nan") if p.rate is None else p.rate * 100 for p in points]
+    if not points or all(p.rate is None for p in points):
+        ax.text(0.5, 0.5, "暂无已到期事项", transform=ax.transAxes, ha="center",
+                va="center", fontproperties=props(10), color="#777777", parse_math=False)
+    else:
+        ax.plot(positions, values, color="#3a6ea5", marker="o", linewidth=1.6, markersize=4)
+        for x, value in zip(positions, values, strict=True):
+            if value == value:  # not a gap
+                ax.text(x, value + 6, f"{value:.0f}%", ha="center", va="bottom",
+                        fontproperties=props(8), color="#333333", parse_math=False)
+    ax.set_xticks(positions, [p.label for p in points], fontproperties=props(8),
+                  parse_math=False)
+    ax.set_ylim(0, 118)
+    ax.set_yticks([0, 50, 100], ["0%", "50%", "100%"], fontproperties=props(8),
+                  parse_math=False)
+    ax.set_xlim(-0.5, max(len(points), 1) - 0.5)
+    ax.grid(axis="y", color="#e5e5e5", linewidth=0.6)
+    ax.set_axisbelow(True)
 
 
 def _plot(ax: Any, bars: list[Bar], labels: list[str], heading: str, props: Any) -> None:

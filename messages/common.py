@@ -36,6 +36,22 @@ def welcome_unbound() -> str:
     )
 
 
+def welcome_admin() -> str:
+    """/start from a bootstrap admin (DUTYBOT_ADMIN_IDS) not bound to a person yet: they
+    are the office, not someone waiting for an invite."""
+    return (
+        "您好，我是<b>四责协同助手</b>。\n"
+        "您是配置中的<b>管理员</b>（DUTYBOT_ADMIN_IDS），不需要邀请链接，可以直接开始：\n"
+        f"1. 建单位和人员：在这里发送按导入模板填好的 Excel（.xlsx），或用 /{c.NEW_UNIT.chinese}"
+        f"（/{c.NEW_UNIT.ascii}）、/{c.REGISTER.chinese}（/{c.REGISTER.ascii}）逐个添加；\n"
+        f"2. 每登记一人都会生成邀请链接，发给本人点开即可绑定（/{c.INVITE.chinese} 可重发）；\n"
+        f"3. 在{body()}工作群里发送 /{c.BIND_GROUP.ascii}，把它登记为{body()}群，"
+        "周报和逾期通报就会发到那里；\n"
+        f"4. 发送 /{c.HELP.chinese}（/{c.HELP.ascii}）查看全部管理员命令。\n\n"
+        f"如需自己的个人清单，也用 /{c.REGISTER.chinese} 登记自己，再打开邀请链接绑定。"
+    )
+
+
 def welcome_back(person: Person) -> str:
     return (
         f"{esc(person.name)}，您好！您已绑定为{esc(roles_text(person.roles))}。\n"
@@ -110,9 +126,17 @@ def help_text(actor: Actor) -> str:
             f"{_line(c.START)}\n{_line(c.HELP)}\n\n"
             "请向党委办公室索取邀请链接，点开后即可使用全部功能。" + privacy
         )
+    # each role once: a bootstrap admin with no person is "管理员", not "管理员（管理员）"
     who = f"{esc(actor.person.name)}（{esc(roles_text(actor.roles))}）" if actor.person \
-        else f"管理员（{esc(roles_text(actor.roles))}）"
+        else esc(roles_text(actor.roles))
     return f"<b>四责协同助手</b> · {who}\n\n{help_body(actor.roles)}\n\n{DATE_HELP}" + privacy
+
+
+def no_admin_warning() -> str:
+    """The console line at start-up when DUTYBOT_ADMIN_IDS is empty."""
+    return ("⚠️ 没有配置管理员：DUTYBOT_ADMIN_IDS 为空，聊天中没有人能登记单位和人员、绑定群。"
+            "请把办公室操作员的 Telegram 用户 ID（多个用逗号分隔）写入 DUTYBOT_ADMIN_IDS "
+            "（环境变量或 .env），然后重启；已经用导入模板登记了管理员并绑定的，可忽略本提示。")
 
 
 def not_bound_hint() -> str:

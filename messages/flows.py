@@ -76,24 +76,43 @@ _LABELS = {
 }
 
 
+#: Guided /整改 新建 (the new-item flow with the kind 整改 chosen): its own words.
+_FIX_TITLE = "新建整改"
+_FIX_QUESTIONS: dict[str, str] = {
+    "title": "请输入需要整改的<b>问题</b>（整改事项的标题，最多200字）：",
+    "owner": "请选择<b>整改责任人</b>（负责整改、报送整改方案的人）：",
+    "due": f"请输入<b>整改完成期限</b>。{DATE_EXAMPLE}",
+    "confirm": "请核对以上整改信息，无误后点“确认创建”，随即通知整改责任人：",
+}
+_FIX_LABELS = {"title": "整改问题", "owner": "整改责任人", "due": "整改完成期限"}
+
+
 def question_keys() -> set[tuple[str, str]]:
     return set(_QUESTIONS)
+
+
+def _is_fix(state: object) -> bool:
+    return getattr(state, "flow", None) == "new_item" \
+        and getattr(state, "answers", {}).get("kind") == "rectification"
 
 
 def prompt(p: FlowPrompt, in_group: bool = False) -> str:
     """A flow's question. In a group (privacy mode on) only a reply to the bot reaches it,
     so a typed answer must quote the question: `in_group` says so."""
     state = p.state
-    lines = [f"<b>{_TITLES[state.flow]}</b>"]
-    answered = [(k, v) for k, v in state.labels.items() if v]
+    fix = _is_fix(state)
+    lines = [f"<b>{_FIX_TITLE if fix else _TITLES[state.flow]}</b>"]
+    answered = [(k, v) for k, v in state.labels.items() if v and not (fix and k == "kind")]
     if answered:
-        lines += [f"{_LABELS.get(k, k)}：{esc(v)}" for k, v in answered]
+        labels = {**_LABELS, **_FIX_LABELS} if fix else _LABELS
+        lines += [f"{labels.get(k, k)}：{esc(v)}" for k, v in answered]
     lines.append("")
     if p.error is not None:
         lines += [f"⚠️ {refusal(p.error)}", ""]
     if "preview" in state.answers and state.step == "confirm":  # /交接: the dry run
         lines += [plan_text(state.answers["preview"]), ""]
-    lines.append(_QUESTIONS[(state.flow, state.step)])
+    question = _FIX_QUESTIONS.get(state.step) if fix else None
+    lines.append(question or _QUESTIONS[(state.flow, state.step)])
     if p.kind is StepKind.MULTI and state.picked:
         chosen = dict(map(tuple, state.options))
         lines.append("已选：" + esc("、".join(chosen[v] for v in state.picked)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
+from bot.domain.display import clip
 from bot.domain.text import char_problem
 
 #: What kind of invisible character a text carries (bot/domain/text.py's problems), in words
@@ -25,7 +26,7 @@ def echo(text: object, limit: int = 30) -> str:
     characters (with …) so that a pasted page does not come back as a page, anything
     invisible (a control, a bidi override, a zero-width space) shown as �, escaped."""
     text = str(text)
-    text = text if len(text) <= limit else text[:limit - 1] + "…"
+    text = clip(text, limit)
     return esc("".join("�" if char_problem(c) is not None else c for c in text))
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from bot.domain import bodies
 from bot.domain.channels import Handle
+from bot.domain.display import clip
 from bot.domain.model import ListKind
 from bot.domain.vocabulary import (
     DUTY_NAMES,
@@ -380,7 +381,7 @@ def _why_not(why: tuple[str, ...]) -> str:
 
 
 def _short(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
+    return clip(text, limit + 1)
 
 
 def error_line(error: RowError) -> str:

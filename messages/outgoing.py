@@ -20,7 +20,6 @@ from bot.channels.message import (
     bold,
     code,
     line,
-    plain,
 )
 from bot.domain.model import ItemStatus, ListKind
 from bot.domain.summary import Summary, from_payload
@@ -30,7 +29,7 @@ from messages.channels import BROKEN, BROKEN_ADVICE, KIND_NAMES
 from messages.chart import unit_rows
 from messages.format import days_phrase, fmt_date
 from messages.markup import from_html
-from messages.names import body, say
+from messages.names import body
 
 NO_CHAT_HINT = "请向党委办公室报告进展。"
 LEDGER_HINT = "完整台账请在 Telegram 私聊机器人发送 /导出，或向党委办公室索取。"
@@ -48,12 +47,10 @@ def robot_message(kind: str, payload: dict[str, Any], today: date,
         weekly = from_payload(payload)
         if confidential:
             return weekly_counts(weekly)
-        # the Telegram text ends on how to ask for the 台账 there; a robot group cannot ask
-        lines = [one for one in from_html(summary.weekly(weekly))
-                 if plain(one) != say(summary.EXPORT_HINT)]
-        return Outgoing(title=f"四责协同周报 {weekly.today.isoformat()}",
-                        lines=_trimmed(lines),
-                        hint=LEDGER_HINT)
+        # a robot group has no buttons: the text ends by saying where the rest is
+        lines = list(from_html(summary.weekly(weekly, pushed=True)))
+        return Outgoing(title=f"四责协同周报 {summary.period_label(weekly)}",
+                        lines=_trimmed(lines))
     if kind == "weekly_chart":
         return chart(from_payload(payload), confidential)
     if kind == "robot_broken_notice":
@@ -133,7 +130,7 @@ def weekly_counts(s: Summary) -> Outgoing:
     today = s.today
     overall = s.overall
     lines: list[Line] = [
-        line(bold(f"📊 四责协同周报（保密模式） · {fmt_date(today)}")),
+        line(bold(f"📊 四责协同周报（保密模式） · {summary.period_label(s)}")),
         line(f"在办和已办事项共 {overall.total} 项；按期完成率 "
              f"{summary.percent(overall.on_time.on_time_rate)}"),
         line(f"🔴 逾期 {s.red_total} · 🟡 7天内到期 {s.yellow_total} · 🟢 正常推进 "
@@ -151,7 +148,8 @@ def weekly_counts(s: Summary) -> Outgoing:
                           f" · 已销号 {f.verified}"),
               line(f"约谈：制度要求应谈 {t.required} 次，已谈 {t.required_held} 次"),
               line(f"提醒未回应：{len(s.silent)} 人"),
-              BLANK, line("保密模式下群内不显示事项名称和人员姓名，详情请查看台账。")]
+              BLANK, line("保密模式下群内不显示事项名称和人员姓名。"),
+              line(summary.PUSH_HINT)]  # where the rest is
     return Outgoing(title=f"四责协同周报 {today.isoformat()}", lines=tuple(lines))
 
 
@@ -161,7 +159,7 @@ def chart(s: Summary, confidential: bool = False) -> Outgoing:
     the units), the table by duty only."""
     data = summary.chart_data(s)
     if confidential:
-        caption = (f"📊 {fmt_date(s.today)} 各责任类型事项状态（逾期 {s.red_total} 项，"
+        caption = (f"📊 {summary.period_label(s)} 各责任类型事项状态（逾期 {s.red_total} 项，"
                    f"7天内到期 {s.yellow_total} 项）")
         table = [line(bold("按责任类型（完成/正常/临期/逾期）"))]
         table += [line(f"· {b.label}：{b.done}/{b.on_track}/{b.due_soon}/{b.overdue}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.domain import bodies
-from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
+from bot.domain.dates import DUE_EXAMPLES, NEXT_WEEK_EXAMPLE, PROMPT_EXAMPLES, RELATIVE_DAYS
 from bot.domain.vocabulary import ROLE_NAMES
 from bot.services import errors as e
 from bot.services.export import EXPORT_SECONDS
@@ -110,11 +110,14 @@ def usage(command: str) -> str:
 
 #: The date grammar of bot/domain/dates.py, as everyone is told it: the prompts and
 #: refusals (DATE_EXAMPLE), /帮助 (DATE_HELP) and the README (tests/test_readme.py).
-DATE_FORMS = "、".join(DUE_EXAMPLES[:-1]) + " 或 " + DUE_EXAMPLES[-1]
+DATE_FORMS = "、".join((*DUE_EXAMPLES, NEXT_WEEK_EXAMPLE)[:-1]) + " 或 " + NEXT_WEEK_EXAMPLE
 PAST_WORDS = "、".join(w for w in RELATIVE_DAYS if w.endswith("天"))
-DATE_EXAMPLE = f"请按这样的格式输入日期：{DATE_FORMS}（不写年份即今天起最近的这一天）。"
+NEXT_WEEK_MEANS = f"{NEXT_WEEK_EXAMPLE}是下周（周一到周日）的周五"
+DATE_EXAMPLE = ("例如 " + "、".join(PROMPT_EXAMPLES[:-1]) + f" 或 {PROMPT_EXAMPLES[-1]}"
+                f"（不写年份即今天起最近的这一天，{NEXT_WEEK_MEANS}）。")
 DATE_HELP = (f"日期可以写成 {DATE_FORMS}，数字用半角或全角均可；不写年份，截止日期是今天起最近的"
-             f"这一天，已发生的事（如谈话日期）是最近过去的这一天，也可以写{PAST_WORDS}。")
+             f"这一天，{NEXT_WEEK_MEANS}（下周一到下周日同理）；已发生的事（如谈话日期）是最近"
+             f"过去的这一天，也可以写{PAST_WORDS}。")
 
 
 _FIELDS = {"person": "姓名", "unit": "单位名称", "title": "标题", "source": "来源",

@@ -54,7 +54,8 @@ def outbox_message(kind: str, payload: dict[str, Any], today: date) -> Outgoing:
     if kind == "group_digest":
         return _message(group_digest(payload, today))
     if kind == "weekly_summary":
-        return _message(summary.weekly(from_payload(payload)))
+        return _message(summary.weekly(from_payload(payload), buttons=True),
+                        summary.details_keyboard())
     if kind == "weekly_chart":
         weekly = from_payload(payload)
         caption = summary.chart_caption(weekly)

@@ -51,9 +51,10 @@ def item_row(item_id: int, code: str, status: ItemStatus, surface: str, *,
         return _button(text, f"{ITEM}:{act}:{item_id}:{surface}")
 
     actions = owner_actions(status)
-    if not own:  # a leader asked to 督促: confirm it, see where it stands
+    if not own:  # a leader asked to 督促: confirm it, see where it stands (a status, which
+        # says so: a bare "未开始" or "进行中" would read as something to press)
         return [button(f"{'✅ ' if acked else ''}收到 {code}", ACK),
-                button(STATUS_NAMES[status], STATUS)]
+                button(f"状态：{STATUS_NAMES[status]}", STATUS)]
     if not actions:
         return [button(f"{code} · {STATUS_NAMES[status]}", STATUS)]
     row = [button(f"{'✅ ' if acked else ''}收到 {code}", ACK)]
@@ -74,6 +75,11 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
 def row_for(item: Item, surface: str, acked: bool = False) -> list[InlineKeyboardButton]:
     return item_row(item.id, item.code, item.status, surface, is_talk=item.is_talk,
                     acked=acked)
+
+
+def items_keyboard(items: list[Item]) -> InlineKeyboardMarkup:
+    """A notice's rows (the owner's), redrawn from the items as they stand now."""
+    return InlineKeyboardMarkup([row_for(item, ROWS) for item in items])
 
 
 def rows_keyboard(entries: list[dict[str, Any]]) -> InlineKeyboardMarkup | None:

@@ -131,6 +131,18 @@ class OutboxRepo:
         ) as cur:
             return [r[0] for r in await cur.fetchall()]
 
+    async def sent_telegram(self, prefix: str) -> list[tuple[int, int, dict[str, Any]]]:
+        """(chat id, Telegram message id of its last part, payload) of every Telegram
+        message sent whose dedup key begins with `prefix`: a notice to redraw."""
+        after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        async with self._conn.execute(
+            "SELECT address, message_id, payload FROM outbox WHERE dedup_key >= ? "
+            "AND dedup_key < ? AND channel = 'telegram' AND message_id IS NOT NULL "
+            "ORDER BY id", (prefix, after),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(int(r[0]), int(r[1]), from_json(r[2])) for r in rows]
+
     async def queued(self, keys: Iterable[str]) -> set[str]:
         """Which of these dedup keys were queued before (sent or not)."""
         wanted = list(keys)

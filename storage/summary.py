@@ -6,7 +6,7 @@ red and yellow lists (the summary shows a few, then "…另有 N 项").
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import aiosqlite
 
@@ -171,28 +171,38 @@ class SummaryRepo:
         return TalkCount(required=required, required_held=required_held, adhoc=adhoc,
                          adhoc_held=adhoc_held, held_by_kind=held)
 
-    async def changes(self, since: datetime, today: date) -> WeekChanges:
-        """What happened from `since` up to now."""
-        week_ago = today - timedelta(days=7)
+    async def changes(self, since: datetime, today: date,
+                      until: datetime | None = None) -> WeekChanges:
+        """What happened from `since` up to `until` (default: now). Newly overdue: items
+        still open that fell due in that span, before today."""
+        week_ago = since.date()
+        if until is None:
+            upto, before = today, ""
+            params: tuple[str, ...] = (to_text(since),)
+        else:
+            upto, before = min(today, until.date()), " AND at < ?"
+            params = (to_text(since), to_text(until))
         async with self._conn.execute(  # only finished items have a finished_at (its trigger)
-            "SELECT COUNT(*) FROM items WHERE finished_at IS NOT NULL AND finished_at >= ?",
-            (to_text(since),),
+            "SELECT COUNT(*) FROM items WHERE finished_at IS NOT NULL AND finished_at >= ?"
+            + before.replace("at <", "finished_at <"),
+            params,
         ) as cur:
             (finished,) = await cur.fetchone()
         async with self._conn.execute(
             "SELECT COUNT(DISTINCT subject_id) FROM events WHERE kind = 'item.status' "
-            "AND at >= ? AND json_extract(data, '$.to') = 'verified'",
-            (to_text(since),),
+            f"AND at >= ?{before} AND json_extract(data, '$.to') = 'verified'",
+            params,
         ) as cur:
             (verified,) = await cur.fetchone()
         async with self._conn.execute(
             f"SELECT COUNT(*) FROM items WHERE {_ACTIVE_IN} AND due_date >= ? AND due_date < ?",
-            (*_ACTIVE, to_text(week_ago), to_text(today)),
+            (*_ACTIVE, to_text(week_ago), to_text(upto)),
         ) as cur:
             (newly_overdue,) = await cur.fetchone()
         async with self._conn.execute(
-            "SELECT COUNT(DISTINCT subject_id) FROM events WHERE kind = 'escalated' AND at >= ?",
-            (to_text(since),),
+            "SELECT COUNT(DISTINCT subject_id) FROM events WHERE kind = 'escalated' "
+            f"AND at >= ?{before}",
+            params,
         ) as cur:
             (escalated,) = await cur.fetchone()
         return WeekChanges(finished=finished, verified=verified, newly_overdue=newly_overdue,

@@ -61,7 +61,7 @@ def fresh_warnings(monkeypatch) -> None:
 def test_renders_a_small_png() -> None:
     png = render_chart(weekly())
     assert png is not None
-    assert image_size(png) == (800, 600)
+    assert image_size(png) == chart.SIZE
     assert len(png) < 200_000
 
 
@@ -78,9 +78,9 @@ def test_chinese_labels_have_their_glyphs() -> None:
 @NEEDS_FONT
 def test_nothing_to_count_still_renders() -> None:
     zeros = ChartData("本周无事项", [Bar("主体责任"), Bar("监督责任")], [Bar("财务科")])
-    assert image_size(render_chart(zeros) or b"") == (800, 600)
+    assert image_size(render_chart(zeros) or b"") == chart.SIZE
     nothing = ChartData("", [], [])
-    assert image_size(render_chart(nothing) or b"") == (800, 600)
+    assert image_size(render_chart(nothing) or b"") == chart.SIZE
 
 
 @NEEDS_FONT
@@ -92,7 +92,7 @@ def test_hostile_labels_render_literally() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         png = render_chart(data)
-    assert png is not None and image_size(png) == (800, 600)
+    assert png is not None and image_size(png) == chart.SIZE
 
 
 @NEEDS_FONT
@@ -110,7 +110,7 @@ async def test_renders_in_threads_side_by_side() -> None:
     data = [weekly(), ChartData("另一张", [Bar("监督责任", 1, 0, 0, 0)], [])]
     pngs = await asyncio.gather(*(asyncio.to_thread(render_chart, d) for d in data * 2))
     assert pngs[0] == pngs[2] and pngs[1] == pngs[3] and pngs[0] != pngs[1]
-    assert all(image_size(png or b"") == (800, 600) for png in pngs)
+    assert all(image_size(png or b"") == chart.SIZE for png in pngs)
 
 
 def test_without_a_cjk_font_no_chart_and_one_warning(monkeypatch, caplog, fresh_warnings) -> None:
@@ -194,3 +194,28 @@ def test_long_names_are_shortened() -> None:
     assert shorten("  财务科\n党支部 ") == "财务科 党支部"
     assert shorten("a" * 16) == "a" * 16
     assert shorten("a" * 17) == "a" * 14 + "…"
+
+
+def test_the_trend_and_the_figures_travel_in_the_payload() -> None:
+    data = ChartData("四责协同周报 上周 11月23日—11月29日", weekly().by_duty, [],
+                     facts=["按期完成率 62%", "整改 未销号 3（逾期 1）· 待验收 2"],
+                     trend=[chart.Point("11/22", None), chart.Point("11/29", 0.62)])
+    assert from_payload(json.loads(json.dumps(to_payload(data)))) == data
+    with pytest.raises(ValueError):
+        from_payload({**to_payload(data), "trend": [{"label": "11/29", "rate": 1.5}]})
+    with pytest.raises(ValueError):
+        from_payload({**to_payload(data), "facts": [3]})
+
+
+@NEEDS_FONT
+def test_the_chart_draws_the_trend_and_the_figures(tmp_path) -> None:
+    data = ChartData("四责协同周报 上周 11月23日—11月29日", weekly().by_duty,
+                     weekly().by_unit,
+                     facts=["按期完成率 62%", "整改 未销号 3（逾期 1）· 待验收 2",
+                            "约谈 已谈 4/应谈 10"],
+                     trend=[chart.Point("10/11", None)]
+                     + [chart.Point(f"11/{d}", 0.5 + d / 100) for d in (1, 8, 15, 22, 29)])
+    png = render_chart(data)
+    assert png is not None and image_size(png) == chart.SIZE
+    assert png != render_chart(ChartData(data.title, data.by_duty, data.by_unit))
+    (tmp_path / "weekly.png").write_bytes(png)

@@ -13,6 +13,12 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
     out = tmp_path / "demo.txt"
     assert await run_demo(str(out)) == 0
     text = out.read_text(encoding="utf-8")
+    # each button tap is shown as the user's action, where it happened, with its toast
+    assert "👆 郑晓 点了［纪委委员］\n👆 郑晓 点了［完成］" in text
+    assert "👆 李明 点了［已完成］　💬 G0036 已提交纪委验收" in text
+    assert "👆 刘洋 点了［销号］　💬 " in text
+    assert "👆 刘洋 点了［📄 详细周报（四责、各单位、全部逾期、排名）］" in text
+    assert "══════ 按钮提示（toast） ══════" not in text
     for expected in (
         "══════ 李明 的私聊 ══════",
         "绑定成功！欢迎您，李明",
@@ -47,11 +53,11 @@ async def test_demo_plays_through_and_shows_each_chat(tmp_path, capsys, monkeypa
         assert expected in text, expected
     # the 纪委's 企业微信 group, through its group robot: the Monday summary as it reads there
     wecom = text.split("══════ 企业微信 · 纪委工作群（群机器人推送） ══════")[1].split("══════")[0]
-    assert "🤖 📊 四责协同周报 · 2026-11-23（周一）" in wecom
-    assert "🤖 📊 四责协同周报 · 2026-11-30（周一）" in wecom
+    assert "🤖 📊 四责协同周报 · 上周 11月16日—11月22日" in wecom
+    assert "🤖 📊 四责协同周报 · 上周 11月23日—11月29日" in wecom
     assert "🔴 逾期事项通报" in wecom and "**" not in wecom
-    assert "完整台账请在 Telegram 私聊机器人发送 /导出" in wecom
-    assert "　📨 企业微信·纪委工作群：📊 四责协同周报 · 2026-11-30（周一）" in text
+    assert "私聊机器人发送 /周报 看详细周报" in wecom and "发送 /导出 取完整台账" in wecom
+    assert "　📨 企业微信·纪委工作群：📊 四责协同周报 · 上周 11月23日—11月29日" in text
     # a 问责 case with 一案双查, confidential: the examined 书记 does not see it
     assert "已登记问责案件 A0001，并按一案双查开启主体责任和监督责任倒查" in text
     assert "没有您可以查看的问责案件" in text

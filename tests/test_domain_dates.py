@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.domain.dates import (
     DUE_EXAMPLES,
     MAX_LENGTH,
+    PROMPT_EXAMPLES,
     RELATIVE_DAYS,
     DateParseError,
     FutureDateError,
@@ -108,9 +109,42 @@ def test_date_parse_error_names_the_input_and_is_a_value_error():
 
 # -- the grammar, exactly (issue 20, item 4) ------------------------------------------------
 
-@pytest.mark.parametrize("text", DUE_EXAMPLES)
-def test_every_documented_example_is_the_fifth_of_december(text):
-    assert parse_due_date(text, TODAY) == date(2026, 12, 5)
+@pytest.mark.parametrize("text", DUE_EXAMPLES + PROMPT_EXAMPLES[:-1])
+def test_every_documented_example_is_the_last_of_january(text):
+    assert parse_due_date(text, TODAY) == date(2027, 1, 31)
+
+
+# -- 下周X: a day of the next Monday-to-Sunday week (issue 24) -------------------------------
+
+@pytest.mark.parametrize(("today", "text", "expected"), [
+    (date(2026, 11, 21), "下周五", date(2026, 11, 27)),  # a Saturday: Friday of 23–29
+    (date(2026, 11, 23), "下周五", date(2026, 12, 4)),  # a Monday: not this Friday
+    (date(2026, 11, 27), "下周五", date(2026, 12, 4)),  # a Friday: a week away
+    (date(2026, 11, 29), "下周五", date(2026, 12, 4)),  # a Sunday
+    (date(2026, 11, 25), "下周一", date(2026, 11, 30)),
+    (date(2026, 11, 25), "下周日", date(2026, 12, 6)),
+    (date(2026, 11, 25), "下周天", date(2026, 12, 6)),
+    (date(2026, 12, 30), "  下周三 ", date(2027, 1, 6)),
+])
+def test_a_day_of_next_week(today, text, expected):
+    assert parse_due_date(text, today) == expected
+
+
+@pytest.mark.parametrize("text", ["下周", "下周5", "下周八", "下下周五", "下周五日", "下星期五",
+                                  "本周五", "周五", "下周 五", "上周五", "下周五下午"])
+def test_only_the_documented_next_week_form(text):
+    with pytest.raises(DateParseError):
+        parse_due_date(text, TODAY)
+
+
+def test_next_week_is_never_a_day_gone_by():
+    with pytest.raises(FutureDateError):
+        parse_past_date("下周五", TODAY)
+
+
+def test_a_month_and_day_is_the_next_such_day_today_included():
+    assert parse_due_date("1月31日", date(2027, 1, 31)) == date(2027, 1, 31)
+    assert parse_due_date("1月31日", date(2027, 2, 1)) == date(2028, 1, 31)
 
 
 @pytest.mark.parametrize("text", ["２０２６年１２月５日", "１２－０５", "１２／５", "２０２６．１２．５",
@@ -163,7 +197,8 @@ def test_a_spreadsheet_date_needs_its_year():
 
 
 #: The grammar restated as one regular expression, from the module's docstring.
-_GRAMMAR = re.compile(r"(?:[0-9]{4} *[-/.年] *)?[0-9]{1,2} *[-/.月] *[0-9]{1,2} *日?")
+_GRAMMAR = re.compile(r"(?:[0-9]{4} *[-/.年] *)?[0-9]{1,2} *[-/.月] *[0-9]{1,2} *日?"
+                      r"|下周[一二三四五六日天]")
 _FOLD = str.maketrans("０１２３４５６７８９－／．\u3000", "0123456789-/. ")
 
 
@@ -171,7 +206,8 @@ _FOLD = str.maketrans("０１２３４５６７８９－／．\u3000", "01234567
 @given(st.one_of(
     st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
     st.lists(st.sampled_from(["2026", "12", "5", "05", "-", "/", ".", "年", "月", "日", " ",
-                              "٣", "²", "１２", "－", "\u3000", "\n", "0", "2027", "31"]),
+                              "٣", "²", "１２", "－", "\u3000", "\n", "0", "2027", "31",
+                              "下周", "五", "天", "下", "周"]),
              max_size=8).map("".join),
 ))
 def test_whatever_parses_is_in_the_documented_grammar(text):

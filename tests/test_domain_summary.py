@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 
 from bot.domain.model import Duty, ItemStatus, ListKind, Person, Role, Unit, UnitKind
-from bot.domain.performance import MIN_SAMPLE, OnTime, Responses, Tally, best_and_worst
+from bot.domain.performance import (
+    MIN_SAMPLE,
+    OnTime,
+    Responses,
+    Tally,
+    best_and_worst,
+    ties,
+)
 from bot.domain.responsiveness import NonResponder
 from bot.domain.summary import (
     Census,
@@ -137,7 +144,28 @@ def test_best_and_worst_never_overlap():
     top, bottom = best_and_worst(entries[:5], lambda e: e[1], lambda e: e[0], 3)
     assert [e[0] for e in top] == ["p4", "p3", "p2"] and [e[0] for e in bottom] == ["p0", "p1"]
     top, bottom = best_and_worst(entries[:1], lambda e: e[1], lambda e: e[0], 3)
-    assert [e[0] for e in top] == ["p0"] and bottom == []
+    assert top == [] and bottom == []  # one alone is no ranking (issue 24)
+
+
+def test_ties_stay_together_and_a_flat_ranking_is_none():
+    def tally(on_time: int) -> Tally:
+        return Tally(counted=10, on_time=on_time)
+
+    def names(entries) -> list[str]:
+        return [e[0] for e in entries]
+
+    flat = [(f"p{i}", tally(5)) for i in range(6)]
+    assert best_and_worst(flat, lambda e: e[1], lambda e: e[0], 3) == ([], [])
+    nothing = [(f"p{i}", Tally()) for i in range(6)]
+    assert best_and_worst(nothing, lambda e: e[1], lambda e: e[0], 3) == ([], [])
+    # 甲 and 乙 tie at the top, 丙 丁 戊 at the bottom: no tie is split, none in both
+    entries = [("甲", tally(9)), ("乙", tally(9)), ("丙", tally(2)), ("丁", tally(2)),
+               ("戊", tally(2)), ("己", tally(6))]
+    top, bottom = best_and_worst(entries, lambda e: e[1], lambda e: e[0], 1)
+    assert names(top) == ["乙", "甲"] and names(bottom) == ["丁", "丙", "戊"]
+    top, bottom = best_and_worst(entries, lambda e: e[1], lambda e: e[0], 3)
+    assert names(top) == ["乙", "甲", "己"] and names(bottom) == ["丁", "丙", "戊"]
+    assert [names(g) for g in ties(top, lambda e: e[1])] == [["乙", "甲"], ["己"]]
 
 
 def test_timing_buckets_match_the_sql():
@@ -156,3 +184,15 @@ def test_payload_round_trip():
 def test_iso_week():
     assert iso_week(date(2026, 11, 30)) == "2026-W49"
     assert iso_week(date(2027, 1, 1)) == "2026-W53"
+
+
+def test_week_period_is_last_complete_week_or_this_week_so_far() -> None:
+    from bot.domain.summary import Period, week_period
+
+    thursday = date(2026, 12, 3)
+    assert week_period(thursday, last_week=False) == Period(date(2026, 11, 30), thursday, False)
+    for pushed_on in (date(2026, 11, 30), thursday, date(2026, 12, 6)):  # any weekday
+        assert week_period(pushed_on, last_week=True) == Period(
+            date(2026, 11, 23), date(2026, 11, 29), True)
+    assert week_period(date(2027, 1, 4), True) == Period(date(2026, 12, 28),
+                                                         date(2027, 1, 3), True)

@@ -281,3 +281,50 @@ async def test_private_prompts_do_not_ask_for_a_reply(bot, api, org, world):
     await bot.press(wang, api.last(wang.id), "申请延期")
     assert "新截止日期" in api.last(wang.id).plain
     assert "回复（引用）" not in api.last(wang.id).plain
+
+
+async def test_a_reply_to_a_list_of_several_items_asks_which_one(bot, api, org, world,
+                                                               unit_group):
+    """Issue 24: a reply to /待办 (or a digest) naming several items asks which item the
+    note is for, one button per item; the choice records it as a one-item reply would."""
+    wang = org.users["王芳"]
+    second = await org.item("责任", "项目科廉政谈话记录", "一岗双责", "王芳", "项目科",
+                            "2026-11-25")
+    await bot.send(wang, "/todo", chat=unit_group)
+    todo = api.last(unit_group.id)
+    assert world["b"] in todo.plain and second in todo.plain and not todo.buttons
+    await bot.send(wang, "本周完成", chat=unit_group, reply_to=todo)
+    ask = api.last(unit_group.id)
+    assert "请选择您的说明是关于<b>哪一项</b>的" in ask.text
+    labels = [label for label, _ in ask.buttons]
+    b_label = f"{world['b']} 建立在建工程廉政风险点台账"
+    assert sorted(labels) == sorted([f"{second} 项目科廉政谈话记录", b_label, "取消"])
+    assert await notes_on(bot, world["b"]) == []
+    await bot.press(org.users["周支书"], ask, b_label)  # another member: not theirs to choose
+    assert await notes_on(bot, world["b"]) == []
+    await bot.press(wang, ask, b_label)
+    assert f"📝 已记入 {world['b']}" in api.last(unit_group.id).plain
+    # someone with nothing there to note on, under the same list: no answer in the group
+    seen = len(api.bot_messages(unit_group.id))
+    before = await snapshot(bot)
+    await bot.send(org.users["周支书"], "哈哈", chat=unit_group, reply_to=todo)
+    assert len(api.bot_messages(unit_group.id)) == seen
+    assert await snapshot(bot) == before
+    assert await notes_on(bot, world["b"]) == ["本周完成"]
+    assert await notes_on(bot, second) == []
+
+
+async def test_in_private_a_reply_to_a_digest_of_several_items_asks_which_one(
+        bot, api, org, clock, world):
+    zhou = org.users["周支书"]
+    third = await org.item("措施", "报销凭证抽查", "一岗双责", "周支书", "财务科党支部",
+                           "2026-11-24")
+    clock.set(at(date(2026, 11, 25)))
+    await bot.tick()
+    digest = api.last(zhou.id)
+    assert "今日提醒" in digest.plain and third in digest.plain and world["a"] in digest.plain
+    await bot.send(zhou, "已联系财务", reply_to=digest)
+    ask = api.last(zhou.id)
+    assert "哪一项" in ask.plain and len(ask.buttons) == 3  # two items and 取消
+    await bot.press(zhou, ask, ask.buttons[0][0])
+    assert "📝 已记入" in api.last(zhou.id).plain

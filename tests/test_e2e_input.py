@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
+from bot.domain.dates import DUE_EXAMPLES, PROMPT_EXAMPLES, RELATIVE_DAYS
 from messages.refusals import DATE_EXAMPLE
 from tests.conftest import snapshot
 
@@ -167,6 +167,9 @@ async def test_one_date_grammar_in_help_prompts_and_readme(bot, api, admin, org)
     await bot.send(admin, "跳过")
     due_prompt = api.last(admin.id).plain
     for example in DUE_EXAMPLES:
+        assert example in help_text
+        assert f"`{example}`" in readme.group(1)
+    for example in PROMPT_EXAMPLES:  # every date prompt shows these
         assert example in help_text and example in DATE_EXAMPLE and example in due_prompt
         assert f"`{example}`" in readme.group(1)
     for word in RELATIVE_DAYS:
@@ -179,3 +182,27 @@ async def test_visible_markup_in_a_name_is_kept_and_shown_escaped(bot, api, admi
     done = api.last(admin.id)
     assert "姓名：<i>赵强</i>&amp;" in done.plain
     assert "&lt;i&gt;赵强&lt;/i&gt;&amp;amp;" in done.text
+
+
+@pytest.mark.parametrize(("typed", "due"), [
+    ("2027-01-31", "2027-01-31"), ("2027/1/31", "2027-01-31"), ("1月31日", "2027-01-31"),
+    ("下周五", "2026-12-11"),  # asked on Thursday 3 December 2026
+])
+async def test_a_guided_due_date_in_every_documented_form(bot, api, admin, org, clock,
+                                                         typed, due):
+    from datetime import date
+
+    from tests.travel import at
+
+    clock.set(at(date(2026, 12, 3)))
+    for step in ("/new", "问题", "一个问题", "主体责任", "陈书记", "某局党委", "跳过"):
+        await bot.send(admin, step)
+    prompt = api.last(admin.id).plain
+    assert "例如 2027-01-31、2027/1/31、1月31日 或 下周五" in prompt
+    before = await snapshot(bot)
+    await bot.send(admin, "下下周五")  # not in the grammar: one line naming the field
+    refused = api.last(admin.id).plain
+    assert "下下周五" in refused and "例如 2027-01-31" in refused
+    assert await snapshot(bot) == before
+    await bot.send(admin, typed)
+    assert due in api.last(admin.id).plain

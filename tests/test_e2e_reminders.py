@@ -56,7 +56,7 @@ async def test_digest_reads_clearly_and_has_a_button_per_item(bot, api, org, clo
     item_id = int(world["a"][1:])
     # a leader asked to 督促 may confirm and look; the owner's buttons are the owner's
     assert digest.buttons == [(f"收到 {world['a']}", f"it:ack:{item_id}:d"),
-                              ("未开始", f"it:st:{item_id}:d")]
+                              ("状态：未开始", f"it:st:{item_id}:d")]
     assert api.last(org.users["周支书"].id).buttons == [
         (f"收到 {world['a']}", f"it:ack:{item_id}:d"), ("进行中", f"it:go:{item_id}:d"),
         ("已完成", f"it:done:{item_id}:d"), ("申请延期", f"it:ext:{item_id}:d")]

@@ -262,7 +262,7 @@ async def test_a_leader_told_to_urge_gets_only_ack_and_status(bot, api, org, clo
     clock.set(at(date(2026, 11, 30)))
     await bot.tick()
     digest = api.last(li.id)
-    assert [b for b, _ in digest.buttons] == [f"收到 {world['a']}", "未开始"]
+    assert [b for b, _ in digest.buttons] == [f"收到 {world['a']}", "状态：未开始"]
     await bot.send(li, "请抓紧核查", reply_to=digest)  # a 督促 note answers his reminder
     names = [p.name for p, _ in await bot.app.bot_data.services.summary.non_responders()]
     assert "李明" not in names

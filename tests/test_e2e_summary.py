@@ -9,6 +9,7 @@ import pytest
 from bot.domain.model import Duty, ListKind
 from bot.offload import Offloader
 from bot.services.items import ItemDraft
+from messages import summary as summary_texts
 from messages.chart import find_cjk_font
 from tests.conftest import DISCIPLINE_GROUP, snapshot
 from tests.travel import at
@@ -43,24 +44,76 @@ async def finish(bot, api, user, code: str) -> None:
     assert "已完成" in api.callback_answers[-1].text, api.callback_answers[-1].text
 
 
+def weekly_text(api, chat_id: int) -> str:
+    return next(m.plain for m in api.bot_messages(chat_id) if "四责协同周报" in m.plain)
+
+
+async def details(bot, api, user, chat=None) -> str:
+    """Taps the summary's details button; the details it sends."""
+    where = chat.id if chat is not None else user.id
+    message = next(m for m in reversed(api.bot_messages(where))
+                   if m.plain.startswith("📊 四责协同周报 · "))
+    seen = len(api.bot_messages(where))
+    await bot.press(user, message, summary_texts.DETAILS_BUTTON)
+    return "\n".join(texts(api, where, seen))
+
+
 async def test_weekly_on_demand_counts_each_number(bot, api, org, clock, world):
     clock.set(at(date(2026, 11, 30)))  # Monday: a (due 11-27) is 3 days late, b due 12-02
     liu = org.users["刘纪委"]
     await bot.send(liu, "/周报")
-    text = next(m.plain for m in api.bot_messages(liu.id) if "四责协同周报" in m.plain)
-    assert "四责协同周报 · 2026-11-30（周一）" in text
-    assert "在办和已办事项共 2 项" in text
+    text = weekly_text(api, liu.id)
+    assert text.startswith("📊 四责协同周报 · 本周 11月30日\n")
+    assert "事项 2 项 · 按期完成率 0%（2026年应完成 1 项，按期 0 项）" in text
     assert "🔴 逾期 1 · 🟡 7天内到期 1 · 🟢 正常推进 0 · ✅ 已完成 0" in text
-    assert "按期完成率（2026年已到期事项）：0%（应完成 1 项，按期完成 0 项）" in text
-    assert f"1. {world['a']} 逐笔核查公务接待报销凭证（措施）" in text
-    assert "责任人 周支书（财务科党支部）· 逾期 3 天" in text
-    assert f"1. {world['b']} 建立在建工程廉政风险点台账（责任）" in text
-    assert "12月2日到期（还剩 2 天）" in text
-    assert "· 一岗双责 2 项：已完成 0，逾期 1，临期 1，正常 0，按期率 0%" in text
-    assert "· 主体责任 0 项" in text  # every duty is shown, even an empty one
-    assert "未销号 0 项（其中逾期 0 项）· 待验收 0 项 · 已销号 0 项" in text
-    assert "新增逾期 1 项" in text
-    assert "/导出" in text
+    assert f"1. {world['a']} 逐笔核查公务接待报销凭证 · 周支书 · 逾期 3 天" in text
+    assert f"1. {world['b']} 建立在建工程廉政风险点台账 · 王芳 · 12月2日到期" in text
+    assert "四责（逾期/在办）：主体责任 0/0 · 监督责任 0/0 · 第一责任 0/0 · 一岗双责 1/2" in text
+    assert "整改：未销号 0（逾期 0）· 待验收 0 · 已销号 0" in text
+    assert "本周变化：办结 0 · 整改销号 0 · 新增逾期 0 · 升级督办 0" in text
+    assert "约谈（2026年）：应谈" in text
+    assert "/导出" in text and "/看板" in text
+    # the rest, one tap away
+    more = await details(bot, api, liu)
+    assert "📊 四责协同周报 · 详细 · 本周 11月30日" in more
+    assert "· 一岗双责 2 项：已完成 0，逾期 1，临期 1，正常 0，按期率 0%" in more
+    assert "· 主体责任 0 项" in more  # every duty is shown, even an empty one
+    assert "责任人 周支书（财务科党支部）· 逾期 3 天" in more
+    assert "未销号 0 项（其中逾期 0 项）· 待验收 0 项 · 已销号 0 项" in more
+
+
+async def test_weekly_mid_week_covers_this_week_so_far_on_one_screen(bot, api, org, clock,
+                                                                    world):
+    await many_overdue(bot, 40)
+    clock.set(at(date(2026, 12, 3)))  # Thursday
+    liu = org.users["刘纪委"]
+    seen = len(api.bot_messages(liu.id))
+    await bot.send(liu, "/weekly")
+    sent = [m for m in api.bot_messages(liu.id)[seen:] if m.photo is None]
+    assert len(sent) == 1  # one message, one phone screen
+    text = sent[0].plain
+    assert text.startswith("📊 四责协同周报 · 本周 11月30日—12月3日\n")
+    assert len(text.splitlines()) <= summary_texts.SCREEN_LINES
+    assert "🔴 逾期最久（共 42 项）" in text and "…另有 37 项" in text
+    assert "新增逾期 1" in text  # b fell due on Wednesday 2 December
+    assert [label for label, _ in sent[0].buttons] == [summary_texts.DETAILS_BUTTON]
+    assert "很长的标题很长的标题很… · 陈书记 · 逾期 32 天" in text.split("\n")[9]
+
+
+async def test_details_button_rechecks_the_right(bot, api, org, world):
+    group = world["group"]
+    await bot.send(org.users["刘纪委"], "/weekly", chat=group)
+    message = next(m for m in api.bot_messages(group.id) if "四责协同周报" in m.plain)
+    seen = len(api.bot_messages(group.id))
+    before = await snapshot(bot)
+    await bot.press(org.users["李明"], message, summary_texts.DETAILS_BUTTON)
+    assert api.callback_answers[-1].text == "⛔ 周报只提供给纪委和党委书记。"
+    assert len(api.bot_messages(group.id)) == seen
+    await bot.press_data(org.users["刘纪委"], message, "wk:more:1")  # forged
+    assert len(api.bot_messages(group.id)) == seen
+    assert await snapshot(bot) == before
+    more = await details(bot, api, org.users["陈书记"], group)
+    assert "四责协同周报 · 详细" in more
 
 
 @needs_font
@@ -77,8 +130,8 @@ async def test_an_item_due_today_is_not_late_yet(bot, api, org, clock, world):
     clock.set(at(date(2026, 12, 2)))  # b is due today and open; a is overdue
     liu = org.users["刘纪委"]
     await bot.send(liu, "/weekly")
-    text = next(m.plain for m in api.bot_messages(liu.id) if "四责协同周报" in m.plain)
-    assert "按期完成率（2026年已到期事项）：0%（应完成 1 项，按期完成 0 项）" in text
+    text = weekly_text(api, liu.id)
+    assert "按期完成率 0%（2026年应完成 1 项，按期 0 项）" in text
     assert "今天到期" in text
 
 async def test_finishing_on_time_raises_the_rate(bot, api, org, clock, world):
@@ -86,8 +139,8 @@ async def test_finishing_on_time_raises_the_rate(bot, api, org, clock, world):
     await finish(bot, api, org.users["王芳"], world["b"])  # due 12-02, done early
     await bot.send(org.users["陈书记"], "/weekly")
     text = api.bot_messages(org.users["陈书记"].id)[-2].plain
-    assert "按期完成率（2026年已到期事项）：50%（应完成 2 项，按期完成 1 项）" in text
-    assert "✅ 已完成 1" in text and "办结 1 项" in text
+    assert "按期完成率 50%（2026年应完成 2 项，按期 1 项）" in text
+    assert "✅ 已完成 1" in text and "办结 1" in text
 
 
 async def test_weekly_is_refused_to_others_and_elsewhere_with_no_data(bot, api, org, admin,
@@ -158,9 +211,9 @@ async def test_long_sections_are_cut_and_split_under_the_limit(bot, api, org, cl
     seen = len(api.bot_messages(liu.id))
     await bot.send(liu, "/weekly")
     parts = [m for m in api.bot_messages(liu.id)[seen:] if m.photo is None]
-    assert len(parts) >= 2  # split; the fake Bot API refuses anything over 4096
-    whole = "\n".join(p.plain for p in parts)
-    assert "🔴 逾期 41" in whole
+    assert len(parts) == 1 and "🔴 逾期 41" in parts[0].plain
+    whole = await details(bot, api, liu)
+    assert whole.count("📊") == 1  # split; the fake Bot API refuses anything over 4096
     assert "…另有 26 项，发送 /导出 查看完整台账" in whole  # 15 of 41 shown
 
 
@@ -239,7 +292,7 @@ async def test_monday_push_once_per_week_with_chart(bot, api, org, clock, world)
     await bot.tick()  # a second tick the same morning sends nothing more
     got = group_summaries(api)
     assert len(got) == 4 and got[2].photo is None and got[3].photo.startswith(PNG)
-    assert "四责协同周报 · 2026-11-30（周一）" in got[2].plain
+    assert got[2].plain.startswith("📊 四责协同周报 · 上周 11月23日—11月29日\n")
 
 
 async def test_push_skips_a_holiday_monday(bot, api, org, clock, world):
@@ -250,7 +303,7 @@ async def test_push_skips_a_holiday_monday(bot, api, org, clock, world):
         if group_summaries(api):
             break
     assert n == 8
-    assert "四责协同周报 · 2026-10-08（周四）" in group_summaries(api)[0].plain
+    assert "四责协同周报 · 上周 9月28日—10月4日" in group_summaries(api)[0].plain
 
 
 async def test_push_after_downtime_catches_up_once(bot, api, org, clock, world, settings):

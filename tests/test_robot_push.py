@@ -140,9 +140,11 @@ async def test_the_supervision_group_gets_escalations_and_the_weekly_summary(
     texts = contents([p for p in seen if p["msgtype"] != "image"])
     notices = [t for t in texts if "逾期事项通报" in t]
     assert notices and world["a"] in notices[0]  # 7 days late on 12-04
-    weekly = [t for t in texts if "四责协同周报" in t and "一、总体情况" in t]
+    weekly = [t for t in texts if "四责协同周报" in t and "上周" in t and "按期完成率" in t]
     assert len(weekly) == 3  # Monday 11-23, 11-30 and 12-07, once each
     assert re.search(r"另有 [1-9]\d* 人只在办公群机器人中收到提醒", weekly[-1])
+    assert weekly[-1].rstrip().endswith("发送 /导出 取完整台账。")  # where the rest is
+    assert len(weekly[-1].strip().splitlines()) <= 30
     # the Telegram 纪委 group got its own copy, as before
     assert any("四责协同周报" in m.plain for m in api.bot_messages(DISCIPLINE_GROUP))
     kinds = [p["msgtype"] for p in seen]

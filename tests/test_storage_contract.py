@@ -434,6 +434,42 @@ async def test_outbox_digests_answers_and_moves(db):
             "5", "-90"]
 
 
+async def test_sent_telegram_messages_of_a_key_family(db):
+    """The notices to redraw (issue 24): sent, to Telegram, with their message id."""
+    async with db.transaction() as tx:
+        sent = await tx.outbox.add(dedup_key="rectification_assigned:1:10",
+                                   target=Target.telegram(10), person_id=None,
+                                   kind="rectification_assigned", day=TODAY,
+                                   payload={"item": 1}, now=NOW)
+        for key, target in (("rectification_assigned:1:11", Target.telegram(11)),
+                            ("rectification_assigned:12:10", Target.telegram(10)),
+                            ("rectification_assigned:1:r", Target.robot(3))):
+            row = await tx.outbox.add(dedup_key=key, target=target, person_id=None,
+                                      kind="rectification_assigned", day=TODAY,
+                                      payload={}, now=NOW)
+            if key.endswith(":10") or key.endswith(":r"):
+                await tx.outbox.part_sent(row, 1, True, NOW, 88)
+        await tx.outbox.part_sent(sent, 1, True, NOW, 77)
+    async with db.read() as tx:
+        assert await tx.outbox.sent_telegram("rectification_assigned:1:") == [
+            (10, 77, {"item": 1})]
+        assert await tx.outbox.sent_telegram("rectification_assigned:9:") == []
+
+
+async def test_summary_changes_within_a_period(db):
+    """Newly overdue: open items that fell due in [since, until) before today (issue 24:
+    the summary's period); without `until`, up to today."""
+    org = await add_org(db)
+    for days in (3, 10, -1):
+        await add_item(db, org, title=f"事项{days}", due=TODAY - timedelta(days=days))
+    async with db.read() as tx:
+        week = await tx.summary.changes(NOW - timedelta(days=7), TODAY)
+        assert week.newly_overdue == 1
+        start = datetime.combine(TODAY - timedelta(days=10), datetime.min.time(), TZ)
+        period = await tx.summary.changes(start, TODAY, start + timedelta(days=5))
+        assert period.newly_overdue == 1 and period.finished == 0 and period.escalated == 0
+
+
 # --- the durable inbox -----------------------------------------------------------------
 
 

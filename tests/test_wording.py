@@ -222,8 +222,10 @@ async def test_the_screens_say_纪工委_and_never_纪委(bot, api, admin, offic
     await bot.tick()
     screens["group"] = "\n".join(m.plain for m in api.bot_messages(DISCIPLINE_GROUP))
     await bot.send(liu, "/周报")
-    screens["weekly"] = next(m.plain for m in reversed(api.bot_messages(liu.id))
-                             if "四责协同周报" in m.plain)
+    weekly = next(m for m in reversed(api.bot_messages(liu.id)) if "四责协同周报" in m.plain)
+    screens["weekly"] = weekly.plain
+    await bot.press(liu, weekly, weekly.buttons[0][0])  # the details, one tap away
+    screens["details"] = api.last(liu.id).plain
     for name, text in screens.items():
         assert "纪委" not in others(text).replace("配合市纪委开展专项检查", ""), (name, text)
     assert "纪工委周报" in screens["help"]
@@ -231,8 +233,9 @@ async def test_the_screens_say_纪工委_and_never_纪委(bot, api, admin, offic
     assert "纪工委群" in screens["settings"] and "逾期督办" in screens["settings"]
     assert "配合市纪委开展专项检查" in screens["digest"]
     assert "提请纪工委督办" in screens["group"]
-    assert "（/export，纪工委和管理员可用）" in screens["weekly"]
-    assert "十、按期完成与提醒响应" in screens["weekly"] and "履责指数" not in screens["weekly"]
+    assert "/导出" in screens["weekly"]
+    assert "（/export，纪工委和管理员可用）" in screens["details"]
+    assert "十、按期完成与提醒响应" in screens["details"] and "履责指数" not in screens["details"]
 
     # the 台账, written in a child process: its words are the configured body's too
     await bot.send(liu, "/export")

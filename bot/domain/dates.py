@@ -10,6 +10,9 @@ to ASCII: the digits ０–９, the separators － ／ ． and the ideographic s
 - a day without its year: month and day the same way: 12月5日, 12-05, 12/5, 12.5.
   A due date (`parse_due_date`) is its next occurrence, today included; a day something
   happened (`parse_past_date`) its latest occurrence up to today.
+- a due date may also be a day of next week: 下周 and the day's name, 下周一 … 下周六,
+  下周日 (or 下周天), the day of the Monday-to-Sunday week after this one (下周五 said on a
+  Friday is a week away, said on a Sunday five days away).
 - a day something happened may also be 今天/今日, 昨天/昨日 or 前天.
 
 Digits are ASCII digits only (after the folding): other scripts' digits, superscripts and
@@ -24,8 +27,14 @@ import re
 from datetime import date, timedelta
 
 #: Every form, as the help shows it (each one parses: tests/test_domain_dates.py).
-DUE_EXAMPLES = ("2026-12-05", "2026/12/5", "2026.12.5", "2026年12月5日", "12月5日", "12-05",
-                "12/5")
+DUE_EXAMPLES = ("2027-01-31", "2027/1/31", "2027.1.31", "2027年1月31日", "1月31日", "01-31",
+                "1/31")
+#: A day of next week, as the prompts show it.
+NEXT_WEEK_EXAMPLE = "下周五"
+#: What a date prompt shows: a few forms, each of which parses.
+PROMPT_EXAMPLES = ("2027-01-31", "2027/1/31", "1月31日", NEXT_WEEK_EXAMPLE)
+#: 下周 and a day's name: how many days after next week's Monday.
+NEXT_WEEK_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
 #: The words for a day gone by, and how many days ago each is.
 RELATIVE_DAYS = {"今天": 0, "今日": 0, "昨天": 1, "昨日": 1, "前天": 2}
 MAX_LENGTH = 32
@@ -35,6 +44,7 @@ _SEP = r" *[-/.{}] *"
 _FULL = re.compile(rf"([0-9]{{4}}){_SEP.format('年')}([0-9]{{1,2}}){_SEP.format('月')}"
                    r"([0-9]{1,2}) *日?", re.ASCII)
 _SHORT = re.compile(rf"([0-9]{{1,2}}){_SEP.format('月')}([0-9]{{1,2}}) *日?", re.ASCII)
+_NEXT_WEEK = re.compile("下周([" + "".join(NEXT_WEEK_DAYS) + "])")
 
 # Full-width digits and separators that Chinese input methods produce, and its space.
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－／．\u3000", "0123456789-/. ")
@@ -66,6 +76,9 @@ def parse_due_date(text: str, today: date) -> date:
             candidate = _make_or_none(year, month, day)
             if candidate is not None and candidate >= today:
                 return candidate
+    if match := _NEXT_WEEK.fullmatch(cleaned):
+        next_monday = today + timedelta(days=7 - today.weekday())
+        return next_monday + timedelta(days=NEXT_WEEK_DAYS[match.group(1)])
     raise DateParseError(text)
 
 

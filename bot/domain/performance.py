@@ -122,12 +122,43 @@ def total(tallies: Iterable[Tally]) -> Tally:
 
 def best_and_worst(entries: Iterable[T], tally_of: Callable[[T], Tally],
                    name_of: Callable[[T], str], count: int) -> tuple[list[T], list[T]]:
-    """The `count` best and the `count` worst of the rankable entries (worst first). With
-    too few for both, the better half leads and the rest trail: never one in both lists,
-    never a single 0 shown as "best". Ties go by name, so the order is stable."""
-    ranked = [e for e in entries if tally_of(e).rankable]
-    ranked.sort(key=lambda e: (-(tally_of(e).score or 0), name_of(e)))
-    lead = min(count, (len(ranked) + 1) // 2)
-    top, rest = ranked[:lead], ranked[lead:]
-    bottom = sorted(rest, key=lambda e: (tally_of(e).score or 0, name_of(e)))[:count]
+    """The best and the worst of the rankable entries (worst first), by score level: a
+    level is never cut, so those tied with one shown are shown with it (the list may
+    then be longer than `count`), and no level is in both lists. With too few levels for
+    both, the better half of the levels leads and the rest trail. When everyone ranked
+    has the same score (or only one is ranked) there is no ranking: ([], []). Within a
+    level, by name, so the order is stable."""
+    def score(entry: T) -> int:
+        return tally_of(entry).score or 0
+
+    levels: dict[int, list[T]] = {}
+    for entry in sorted((e for e in entries if tally_of(e).rankable), key=name_of):
+        levels.setdefault(score(entry), []).append(entry)
+    if len(levels) < 2:
+        return [], []
+    scores = sorted(levels, reverse=True)
+    top: list[T] = []
+    lead = 0
+    for level in scores[:(len(scores) + 1) // 2]:
+        if len(top) >= count:
+            break
+        top += levels[level]
+        lead += 1
+    bottom: list[T] = []
+    for level in reversed(scores[lead:]):
+        if len(bottom) >= count:
+            break
+        bottom += levels[level]
     return top, bottom
+
+
+def ties(entries: list[T], tally_of: Callable[[T], Tally]) -> list[list[T]]:
+    """Consecutive entries of a ranked list grouped by equal score: each group is a tie
+    (of one or more)."""
+    groups: list[list[T]] = []
+    for entry in entries:
+        if groups and tally_of(groups[-1][0]).score == tally_of(entry).score:
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    return groups

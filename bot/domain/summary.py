@@ -106,6 +106,8 @@ class SummaryInput:
     people: Mapping[int, Person]
     units: Mapping[int, Unit]
     push_only: int = 0  # people reminded only in push-only robot groups (not counted silent)
+    period: Period | None = None
+    trend: list[TrendPoint] = field(default_factory=list)
 
 
 # -- the summary --------------------------------------------------------------------------
@@ -153,6 +155,39 @@ class SilentLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Period:
+    """The week a summary speaks of: the last complete Monday-to-Sunday week (a scheduled
+    push, whatever weekday it goes out) or this week so far (/周报 asked mid-week)."""
+
+    start: date
+    end: date
+    last_week: bool  # True: 上周 (complete); False: 本周 so far
+
+
+def week_period(today: date, last_week: bool) -> Period:
+    """The period of a summary made on `today`: the previous Monday-to-Sunday week when
+    `last_week`, else this week from Monday up to today."""
+    monday = today - timedelta(days=today.weekday())
+    if last_week:
+        return Period(monday - timedelta(days=7), monday - timedelta(days=1), True)
+    return Period(monday, today, False)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    """The on-time rate (this year, items due up to the week's Sunday) at the end of a
+    week, for the chart's trend."""
+
+    week_end: date
+    counted: int
+    on_time: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.on_time / self.counted if self.counted else None
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     today: date
     week_start: date  # the changes cover [week_start, today)
@@ -175,6 +210,13 @@ class Summary:
     best_units: list[Ranked]
     worst_units: list[Ranked]
     push_only: int = 0  # people reached only through push-only robot groups
+    period: Period | None = None  # None: a summary stored before periods (the 7 days to today)
+    trend: list[TrendPoint] = field(default_factory=list)  # oldest first
+
+    @property
+    def span(self) -> Period:
+        """The period the summary speaks of."""
+        return self.period or Period(self.week_start, self.today, False)
 
 
 LIST_ORDER = (ListKind.PROBLEM, ListKind.RESPONSIBILITY, ListKind.MEASURE, ListKind.OBLIGATION,
@@ -244,7 +286,7 @@ def summarize(data: SummaryInput, list_names: Mapping[ListKind, str],
     everyone = overall.row("all", "合计", everything)
     return Summary(
         today=data.today,
-        week_start=data.today - timedelta(days=7),
+        week_start=data.period.start if data.period else data.today - timedelta(days=7),
         overall=everyone,
         by_list=[by_kind.row(k, list_names[k], Tally()) for k in LIST_ORDER
                  if k in by_kind.counts],
@@ -265,6 +307,8 @@ def summarize(data: SummaryInput, list_names: Mapping[ListKind, str],
         best_people=best_people, worst_people=worst_people,
         best_units=best_units, worst_units=worst_units,
         push_only=data.push_only,
+        period=data.period,
+        trend=list(data.trend),
     )
 
 

@@ -144,6 +144,18 @@ class CallbackAnswer:
     show_alert: bool
 
 
+@dataclass
+class Tap:
+    """A user tapped a button: who, on which chat's message, what the button said, and
+    where in the chat it happened (the number of messages the chat had then)."""
+
+    chat_id: int
+    user_id: int
+    label: str
+    position: int
+    callback_query_id: str
+
+
 class _HtmlChecker(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -209,6 +221,7 @@ class FakeTelegram:
     chats: dict[int, Chat] = field(default_factory=dict)
     messages: dict[int, list[Sent]] = field(default_factory=dict)
     callback_answers: list[CallbackAnswer] = field(default_factory=list)
+    taps: list[Tap] = field(default_factory=list)  # every button tap, in order
     commands: list[dict[str, str]] = field(default_factory=list)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     started: set[int] = field(default_factory=set)  # users who opened the bot
@@ -441,6 +454,10 @@ class FakeTelegram:
         with self._lock:
             query_id = str(self._next_callback)
             self._next_callback += 1
+            label = next((text for text, data in message.buttons if data == callback_data),
+                         callback_data)
+            self.taps.append(Tap(message.chat_id, user.id, label,
+                                 len(self.messages.get(message.chat_id, [])), query_id))
             return self._enqueue({"callback_query": {
                 "id": query_id,
                 "from": user.to_dict(),

@@ -38,8 +38,13 @@ class Scheduler:
         self._robots_task: asyncio.Task[None] | None = None
         self._ticks: asyncio.Task[None] | None = None
         self._backup: asyncio.Task[object] | None = None  # the daily backup, while it runs
+        self._sent = 0  # messages sent (Telegram and robots) since the last tick's log line
+        self._robots_sent = 0
 
     def start(self) -> None:
+        # APScheduler logs two lines at INFO for every tick ("Running job", "executed
+        # successfully"): the tick's own line says what it did, and only when it did something
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         policy = self.services.backups.policy
         log.info("daily backups into %s at %s (keeping %d daily, %d weekly)", policy.folder,
                  policy.at.strftime("%H:%M"), policy.keep_daily, policy.keep_weekly)
@@ -85,10 +90,21 @@ class Scheduler:
         except Exception:
             log.exception("planning tick failed; the next tick tries again")
             return
-        if planned:
-            log.info("planned %s reminders", planned)
+        self.log_tick(planned or 0)
         self._wake.set()
         self._robots_wake.set()
+
+    def log_tick(self, planned: int) -> None:
+        """One line for a tick that planned or sent something (what went out since the
+        last tick's line), at the office's time; nothing for an idle tick."""
+        sent, robots = self._sent, self._robots_sent
+        if not (planned or sent or robots):
+            return
+        self._sent = self._robots_sent = 0
+        now = self.services.clock.now()
+        log.info("tick %s: planned %d reminders; sent %d Telegram messages and %d robot "
+                 "messages since the last tick", now.strftime("%Y-%m-%d %H:%M %Z"), planned,
+                 sent, robots)
 
     def _start_backup(self) -> None:
         """The daily backup, when due, beside the planning: it runs in a thread of its own
@@ -136,8 +152,11 @@ class Scheduler:
     async def _drain_until_stopped(self) -> None:
         # a batch at a time, so a stop request is seen between messages
         assert self.sender is not None
-        while not self._stopping and await self.sender.drain(limit=20):
-            pass
+        while not self._stopping:
+            sent = await self.sender.drain(limit=20)
+            self._sent += sent
+            if not sent:
+                break
 
     async def _robots_forever(self) -> None:
         """The office group robots, each at its own pace, beside Telegram's sender."""
@@ -145,6 +164,7 @@ class Scheduler:
         while not self._stopping:
             try:
                 sent, wait = await self.robots.drain()
+                self._robots_sent += sent
             except Exception:
                 log.exception("sending to robots failed; trying again shortly")
                 sent, wait = 0, IDLE_SECONDS

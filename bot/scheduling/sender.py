@@ -93,8 +93,16 @@ class OutboxSender:
     async def _send(self, msg: OutboxMessage) -> bool:
         if msg.kind == ANSWER_KIND:  # in order, part by part, to the chat as it is now
             calls = msg.payload["calls"]
+            first = int(calls[0]["chat_id"]) if calls else msg.chat_id
+
+            def chat_of(call: dict[str, Any]) -> int:
+                # the update's own chat as it is now (a group may have moved); another chat
+                # (a notice redrawn in its owner's chat) as the call names it
+                return msg.chat_id if int(call["chat_id"]) == first else int(call["chat_id"])
+
             return await self._send_parts(
-                msg, len(calls), lambda index, _last: self._call(calls[index], msg.chat_id))
+                msg, len(calls),
+                lambda index, _last: self._call(calls[index], chat_of(calls[index])))
         today = self.clock.now().date()
         if msg.kind in SLOW_KINDS:  # a chart: drawn in a child process
             rendered = await self.offload.run(render_outbox, msg.kind, msg.payload, today)

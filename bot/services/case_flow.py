@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from bot.domain.cases import can_record_cases
+from bot.domain.display import clip
 from bot.domain.model import Actor
 from bot.services.cases import CaseDraft, CaseService
 from bot.services.errors import UnknownTerm
@@ -61,7 +62,7 @@ class CaseRecordFlow(FlowSpec):
                     return value, label
             raise UnknownTerm(word, [v for v, _ in state.options])
         if step.key == "finding":
-            return text, text.strip()[:30]
+            return text, clip(text.strip(), 30)
         return await super().parse_text(tx, step, text, state)
 
     async def finish(self, tx: Tx, actor: Actor, state: FlowState) -> Any:
@@ -72,4 +73,4 @@ class CaseRecordFlow(FlowSpec):
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= SITUATION_LABEL else text[:SITUATION_LABEL - 1] + "…"
+    return clip(text, SITUATION_LABEL)

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from bot.clock import Clock
 from bot.domain import permissions
+from bot.domain.display import clip
 from bot.domain.model import RECTIFICATION_SOURCES, Actor, GroupKind, ListKind, Role
 from bot.domain.vocabulary import (
     DUTY_NAMES,
@@ -333,7 +334,7 @@ class BindGroupFlow(FlowSpec):
 
 
 def short(text: str, limit: int = 16) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 class FlowService(ServiceBase):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from bot.domain.display import clip
 from bot.domain.inspections import (
     FINDING_MAX,
     KIND_WORDS,
@@ -63,7 +64,7 @@ class InspectionRecordFlow(FlowSpec):
                 finding = clean_note(text, FINDING_MAX)
             except TextRefused as refused:
                 raise text_refused("note", text, refused) from None
-            return finding, finding[:30]
+            return finding, clip(finding, 30)
         return await super().parse_text(tx, step, text, state)
 
     async def finish(self, tx: Tx, actor: Actor, state: FlowState) -> Any:

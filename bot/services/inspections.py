@@ -27,6 +27,7 @@ from bot.domain.assessments import (
 )
 from bot.domain.cases import can_see_case
 from bot.domain.dates import DateParseError, FutureDateError, parse_past_date
+from bot.domain.display import clip
 from bot.domain.inspections import (
     FINDING_MAX,
     POINT_WORDS,
@@ -231,7 +232,7 @@ class InspectionService(ServiceBase):
 
 def _title(point: str, finding: str) -> str:
     title = " ".join(f"{point}：{finding}".split())
-    return title if len(title) <= TITLE_MAX else title[:TITLE_MAX - 1] + "…"
+    return clip(title, TITLE_MAX)
 
 
 def past_date(text: str, today: date) -> date:

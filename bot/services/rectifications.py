@@ -9,6 +9,7 @@ from datetime import date
 from enum import StrEnum
 
 from bot.domain import bodies, permissions
+from bot.domain.display import clip
 from bot.domain.model import TITLE_MAX, Actor, Duty, Item, ItemStatus, ListKind, Person, Role
 from bot.services.base import ServiceBase
 from bot.services.errors import BadPlanDue, NotAllowed, NotBound
@@ -94,7 +95,7 @@ class RectificationService(ServiceBase):
         common = dict(kind=ListKind.RECTIFICATION, duty=duty_of(leader), owner_id=leader.id,
                       unit_id=leader.unit_id, source=draft.source, now=now)
         main = await tx.items.add(title=title, parent_id=None, due_date=draft.due, **common)
-        plan_title = PLAN_PREFIX + title[:TITLE_MAX - len(PLAN_PREFIX)]
+        plan_title = PLAN_PREFIX + clip(title, TITLE_MAX - len(PLAN_PREFIX))
         plan = await tx.items.add(title=plan_title, parent_id=main.id, due_date=draft.plan_due,
                                   **common)
         for item in (main, plan):

@@ -37,6 +37,15 @@ from bot.services.notices import item_payload, notify
 from storage.db import Database, Tx
 from storage.extensions import ExtensionRequest
 
+
+@dataclass(frozen=True, slots=True)
+class FixNotice:
+    """A 整改通知 in a chat: its plan and its 整改, as they stand now."""
+
+    chat_id: int
+    message_id: int
+    items: list[Item]
+
 MAX_NOTE_TARGETS = 24  # a reply to a digest offers at most this many items to pick from
 
 
@@ -367,6 +376,24 @@ class ReplyService(ServiceBase):
                          str(item.id), await item_payload(tx, changed.item, by=actor.person.name),
                          self.now())
             return changed
+
+    async def fix_notices(self, item: Item) -> list[FixNotice]:
+        """The 整改通知 sent for this 整改 (or the one whose 整改方案 it is), with the
+        items they carry as they stand now: redrawn after a 验收, so that the owner's
+        notice no longer offers what is done."""
+        if item.kind is not ListKind.RECTIFICATION:
+            return []
+        async with self.db.read() as tx:
+            sent = []
+            for main in {item.id, item.parent_id} - {None}:
+                sent += await tx.outbox.sent_telegram(f"rectification_assigned:{main}:")
+            found = []
+            for chat_id, message_id, payload in sent:
+                ids = [payload["plan"]["item"], payload["item"]]
+                items = dict(await tx.items.by_ids(ids))
+                if all(i in items for i in ids):
+                    found.append(FixNotice(chat_id, message_id, [items[i] for i in ids]))
+        return found
 
     async def send_back_in(self, tx: Tx, actor: Actor, item_id: int, reason_text: str
                            ) -> Changed:

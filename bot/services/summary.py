@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from bot.clock import Clock
 from bot.domain import permissions
@@ -14,12 +14,15 @@ from bot.domain.performance import Tally, tallies
 from bot.domain.responsiveness import NonResponder, answer_window, longest_waiting
 from bot.domain.summary import (
     ItemLine,
+    Period,
     Summary,
     SummaryInput,
+    TrendPoint,
     WeeklyPolicy,
     iso_week,
     summarize,
     to_payload,
+    week_period,
     year_start,
 )
 from bot.domain.target import TELEGRAM, Target
@@ -31,6 +34,7 @@ from storage.db import Database, Tx
 RED_SHOWN = 15  # the worst overdue items the summary lists by name
 YELLOW_SHOWN = 10
 OVERDUE_SHOWN = 40  # /逾期
+TREND_WEEKS = 8  # the chart's trend of the on-time rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +80,20 @@ class SummaryService(ServiceBase):
         check_reader(actor, group, "weekly", permissions.can_see_weekly)
         return await self.summary()
 
-    async def summary(self) -> Summary:
+    async def summary(self, last_week: bool = False) -> Summary:
+        """The picture now; its period is this week so far, or (`last_week`, the scheduled
+        push) the last complete Monday-to-Sunday week."""
+        now = self.now()
         async with self.db.read() as tx:
-            data = await self._gather(tx, self.now())
+            data = await self._gather(tx, now, week_period(now.date(), last_week))
         return summarize(data, KIND_NAMES, DUTY_NAMES)
 
-    async def _gather(self, tx: Tx, now: datetime) -> SummaryInput:
+    async def _gather(self, tx: Tx, now: datetime, period: Period) -> SummaryInput:
         today = now.date()
         start = year_start(today)
+        since = datetime.combine(period.start, time(0), now.tzinfo)
+        until = datetime.combine(period.end + timedelta(days=1), time(0), now.tzinfo) \
+            if period.last_week else None
         red, _ = await tx.summary.overdue_lines(today, RED_SHOWN)
         yellow, _ = await tx.summary.soon_lines(today, YELLOW_SHOWN)
         window = answer_window(today, self.calendar)
@@ -95,11 +105,13 @@ class SummaryService(ServiceBase):
             responses=await tx.summary.responses(start, today),
             red=red, yellow=yellow,
             talks=await tx.summary.talks(start, date(today.year, 12, 31)),
-            changes=await tx.summary.changes(now - timedelta(days=7), today),
+            changes=await tx.summary.changes(since, today, until),
             silent=found,
             people=await tx.persons.directory(),
             units=await tx.units.all(),
             push_only=await tx.summary.push_only(*window),
+            period=period,
+            trend=await _trend(tx, period, today),
         )
 
     async def overdue_for(self, actor: Actor, group: Group | None) -> OverdueView:
@@ -169,7 +181,7 @@ class SummaryService(ServiceBase):
             # no 纪委 group yet: nothing is claimed, so one bound later this week gets it
             if await tx.summary.week_claimed(week) or not await _supervision(tx):
                 return None
-        summary = await self.summary()
+        summary = await self.summary(last_week=True)
         async with self.db.transaction() as tx:
             if not await tx.summary.claim_week(week, now):
                 return None
@@ -189,6 +201,22 @@ class SummaryService(ServiceBase):
             await tx.outbox.add(dedup_key=f"{kind}:{where}:{week}", target=target,
                                 person_id=None, kind=kind, day=now.date(), payload=payload,
                                 now=now)
+
+
+async def _trend(tx: Tx, period: Period, today: date) -> list[TrendPoint]:
+    """This year's on-time rate at the end of each of the last TREND_WEEKS weeks up to the
+    period's (the current week: up to today)."""
+    start = year_start(today)
+    sunday = period.start + timedelta(days=6)
+    points = []
+    for back in range(TREND_WEEKS - 1, -1, -1):
+        week_end = sunday - timedelta(days=7 * back)
+        if week_end < start:
+            continue
+        rows = await tx.summary.on_time(start, min(week_end + timedelta(days=1), today))
+        points.append(TrendPoint(week_end, sum(r.counted for r in rows),
+                                 sum(r.on_time for r in rows)))
+    return points
 
 
 async def _supervision(tx: Tx) -> list[Target]:
