@@ -134,9 +134,13 @@ class _Writer:
 
     def write(self, target: BinaryIO | str, compresslevel: int = 6) -> None:
         book = xlsx.Workbook(target, compresslevel, made=self.ledger.made_at)
-        for plan in self.plan():
-            self._sheet(book, plan)
-        self._help(book, self.help_rows(self.counts))
+        try:
+            for plan in self.plan():
+                self._sheet(book, plan)
+            self._help(book, self.help_rows(self.counts))
+        except BaseException:
+            book.abort()
+            raise
         book.close()
 
     def plan(self) -> Iterator[SheetPlan]:

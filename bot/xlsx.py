@@ -13,6 +13,9 @@ Strings are always inline text (`t="inlineStr"`): a value such as `=1+1` or `#N/
 never a formula or an error value. The caller cleans its text of the control characters
 XML cannot carry (bot/ledger_io.py `_text`).
 
+Deflating is a third of the work; zlib lets go of the interpreter lock while it works, so
+a thread of the sheet's own deflates and writes one chunk while the next is made.
+
 One sheet is open at a time: `sheet()` closes the one before. A sheet's XML is kept under
 the zip's 2 GiB entry limit: `Sheet.full` says when to start a continuation sheet.
 """
@@ -20,6 +23,8 @@ the zip's 2 GiB entry limit: `Sheet.full` says when to start a continuation shee
 from __future__ import annotations
 
 import math
+import queue
+import threading
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -35,6 +40,7 @@ FORMATS = {DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd h:mm:ss", PERCENT: "0.0%", 
 #: without ZIP64, which not every spreadsheet program reads)
 SHEET_BYTES = 1_900_000_000
 _CHUNK = 1 << 20  # characters of XML gathered before they are encoded and deflated
+_QUEUED = 4  # chunks waiting for the deflating thread at most (memory stays flat)
 
 _EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (the 1900 date system)
 _EPOCH_DAY = _EPOCH.toordinal()
@@ -103,6 +109,14 @@ class Workbook:
         self._open = Sheet(stream, widths, freeze_header, selected=number == 1)
         return self._open
 
+    def abort(self) -> None:
+        """Stop after a failure: the deflating thread ends and the file is closed, its
+        last sheet cut short (the caller throws it away)."""
+        if self._open is not None:
+            self._open.stop()
+            self._open = None
+        self._zip.close()
+
     def close(self) -> None:
         if self._open is not None:
             self._open.close()
@@ -145,6 +159,11 @@ class Sheet:
     def __init__(self, stream: BinaryIO, widths: Sequence[float], freeze_header: bool,
                  selected: bool) -> None:
         self._stream = stream
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
+        self._failed: BaseException | None = None
+        self._deflater = threading.Thread(target=self._deflate, name="xlsx-deflate",
+                                          daemon=True)
+        self._deflater.start()
         self.row = 0  # rows written
         self.size = 0  # bytes of XML written
         self._letters: list[str] = []
@@ -205,12 +224,36 @@ class Sheet:
         if not self._closed:
             self._closed = True
             self._write("</sheetData></worksheet>")
+            self._chunks.put(None)
+            self._deflater.join()
+            if self._failed is not None:
+                raise self._failed
+            self._stream.close()
+
+    def stop(self) -> None:
+        """The thread ended without finishing the sheet (after a failure)."""
+        if not self._closed:
+            self._closed = True
+            self._failed = self._failed or RuntimeError("the sheet was abandoned")
+            self._chunks.put(None)
+            self._deflater.join()
             self._stream.close()
 
     def _write(self, text: str) -> None:
         data = text.encode("utf-8", "replace")
         self.size += len(data)
-        self._stream.write(data)
+        if self._failed is not None:
+            raise self._failed
+        self._chunks.put(data)
+
+    def _deflate(self) -> None:
+        """The thread: each chunk into the zip entry, in order, until None."""
+        while (data := self._chunks.get()) is not None:
+            if self._failed is None:
+                try:
+                    self._stream.write(data)
+                except BaseException as exc:  # the writer's thread raises it
+                    self._failed = exc
 
     def _letters_for(self, n: int) -> list[str]:
         while len(self._letters) < n:
@@ -221,30 +264,33 @@ class Sheet:
 def _plain_row(row: int, values: Sequence[object], letters: list[str],
                numbers: dict[int, int]) -> str:
     """The hot path: one row's XML, each cell by its type."""
+    r = f'{row}"'  # the row's number and the attribute's closing quote
     cells = [f'<row r="{row}">']
     add = cells.append
-    for n, value in enumerate(values):
+    n = -1
+    for value in values:
+        n += 1
         if value is None:
             continue
         kind = type(value)
         if kind is str:
-            if "&" in value or "<" in value or ">" in value:
-                value = escape(value)
-            if value[:1].isspace() or value[-1:].isspace():
-                add(f'<c r="{letters[n]}{row}" t="inlineStr"><is><t xml:space="preserve">'
+            if "&" in value or "<" in value or ">" in value:  # type: ignore[operator]
+                value = escape(value)  # type: ignore[arg-type]
+            if value[:1].isspace() or value[-1:].isspace():  # type: ignore[index]
+                add(f'<c r="{letters[n]}{r} t="inlineStr"><is><t xml:space="preserve">'
                     f"{value}</t></is></c>")
             else:
-                add(f'<c r="{letters[n]}{row}" t="inlineStr"><is><t>{value}</t></is></c>')
+                add(f'<c r="{letters[n]}{r} t="inlineStr"><is><t>{value}</t></is></c>')
         elif kind is int:
             style = numbers.get(n)
             if style:
-                add(f'<c r="{letters[n]}{row}" s="{style}"><v>{value}</v></c>')
+                add(f'<c r="{letters[n]}{r} s="{style}"><v>{value}</v></c>')
             else:
-                add(f'<c r="{letters[n]}{row}"><v>{value}</v></c>')
+                add(f'<c r="{letters[n]}{r}><v>{value}</v></c>')
         elif kind is datetime:
-            add(f'<c r="{letters[n]}{row}" s="2"><v>{moment_serial(value)!r}</v></c>')  # type: ignore[arg-type]
+            add(f'<c r="{letters[n]}{r} s="2"><v>{moment_serial(value)!r}</v></c>')  # type: ignore[arg-type]
         elif kind is date:
-            add(f'<c r="{letters[n]}{row}" s="1"><v>{day_serial(value)}</v></c>')  # type: ignore[arg-type]
+            add(f'<c r="{letters[n]}{r} s="1"><v>{day_serial(value)}</v></c>')  # type: ignore[arg-type]
         else:
             add(_cell(f"{letters[n]}{row}", value, numbers.get(n, PLAIN)))
     cells.append("</row>")
