@@ -60,8 +60,9 @@ EXCEL_ROWS = 1_048_576  # a worksheet's rows, its header included
 CELL_MAX = 32_767  # characters in one cell
 _SAMPLE = 300  # rows looked at to size the columns
 _MIN_WIDTH, _MAX_WIDTH = 6, 60
-#: what XML 1.0 cannot carry (as openpyxl refuses it): the C0 controls but tab, LF and CR
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+#: what XML 1.0 cannot carry: the C0 controls but tab, LF and CR (as openpyxl refuses
+#: them), lone surrogates, U+FFFE and U+FFFF
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010\013\014\016-\037\ud800-\udfff\ufffe\uffff]")
 _PERFORMANCE_NUMBERS = {5: xlsx.PERCENT, 8: xlsx.PERCENT, 9: xlsx.INTEGER}  # 0–100 score
 
 
@@ -404,7 +405,7 @@ class _Writer:
             sheet.append(columns, header)
             written = sheet.rows(remaining, plan.numbers, limit=EXCEL_ROWS - 1)
             total += written
-            if written < EXCEL_ROWS - 1 and not sheet.full:
+            if written < EXCEL_ROWS - 1 and not sheet.cut:
                 break
             part += 1
         self.counts[name] = total

@@ -165,6 +165,7 @@ class Sheet:
                                           daemon=True)
         self._deflater.start()
         self.row = 0  # rows written
+        self.cut = False  # `rows` stopped because the sheet was full
         self.size = 0  # bytes of XML written
         self._letters: list[str] = []
         self._closed = False
@@ -194,7 +195,8 @@ class Sheet:
     def rows(self, rows: Iterable[Sequence[object]], numbers: dict[int, int] | None = None,
              limit: int | None = None) -> int:
         """Rows of plain cells (`numbers`: column index → style of a number in it), at most
-        `limit` of them or until the sheet is `full`; how many were written."""
+        `limit` of them or until the sheet is `full` (then `cut` is set: the rest, if any,
+        is for a continuation sheet); how many were written."""
         numbers = numbers or {}
         letters = self._letters_for(256)
         parts: list[str] = []
@@ -212,6 +214,7 @@ class Sheet:
                 parts.clear()
                 gathered = 0
                 if self.size >= SHEET_BYTES:
+                    self.cut = True
                     break
             if written == limit:
                 break
