@@ -38,6 +38,7 @@ import json
 import multiprocessing
 import os
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -231,6 +232,10 @@ def measure(name: str, db: Path, tmp: Path, before: Path | None) -> dict[str, An
         result = receive.recv()
     except EOFError:
         result = {"error": "the child died"}
+    except BaseException:
+        child.kill()  # interrupted: the child goes too, before its folder does
+        child.join()
+        raise
     child.join()
     if child.exitcode and "error" not in result:
         result = {"error": f"exit code {child.exitcode}"}
@@ -247,6 +252,8 @@ def load() -> str:
 
 
 def main() -> None:
+    # SIGTERM as Ctrl-C: the temporary folder (the database, the workbooks) is removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=500_000)
     parser.add_argument("--people", type=int, default=10_000)

@@ -330,7 +330,7 @@ def _cell(ref: str, value: object, style: int) -> str:
     return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-_FONT = '<sz val="{size}"/><name val="Calibri"/><family val="2"/><scheme val="minor"/>'
+_FONT = '<sz val="{size}"/><name val="Calibri"/><family val="2"/>'
 
 
 def _fill(rgb: str) -> str:
