@@ -13,8 +13,10 @@ Strings are always inline text (`t="inlineStr"`): a value such as `=1+1` or `#N/
 never a formula or an error value. The caller cleans its text of the control characters
 XML cannot carry (bot/ledger_io.py `_text`).
 
-Deflating is a third of the work; zlib lets go of the interpreter lock while it works, so
-a thread of the sheet's own deflates and writes one chunk while the next is made.
+Rows are gathered into chunks of about 1 MB of XML, then encoded and deflated into the
+zip entry. (A thread that deflated one chunk while the next was made gained nothing
+measurable on a busy two-core machine and cost the child some 70 MiB more address space —
+a malloc arena and a stack — against its RLIMIT_AS cap: not done.)
 
 One sheet is open at a time: `sheet()` closes the one before. A sheet's XML is kept under
 the zip's 2 GiB entry limit: `Sheet.full` says when to start a continuation sheet.
@@ -23,8 +25,6 @@ the zip's 2 GiB entry limit: `Sheet.full` says when to start a continuation shee
 from __future__ import annotations
 
 import math
-import queue
-import threading
 import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -40,7 +40,6 @@ FORMATS = {DATE: "yyyy-mm-dd", DATETIME: "yyyy-mm-dd h:mm:ss", PERCENT: "0.0%", 
 #: without ZIP64, which not every spreadsheet program reads)
 SHEET_BYTES = 1_900_000_000
 _CHUNK = 1 << 20  # characters of XML gathered before they are encoded and deflated
-_QUEUED = 4  # chunks waiting for the deflating thread at most (memory stays flat)
 
 _EPOCH = datetime(1899, 12, 30)  # Excel's day 0 (the 1900 date system)
 _EPOCH_DAY = _EPOCH.toordinal()
@@ -110,8 +109,8 @@ class Workbook:
         return self._open
 
     def abort(self) -> None:
-        """Stop after a failure: the deflating thread ends and the file is closed, its
-        last sheet cut short (the caller throws it away)."""
+        """Stop after a failure: the file is closed, its last sheet cut short (the caller
+        throws it away)."""
         if self._open is not None:
             self._open.stop()
             self._open = None
@@ -159,11 +158,6 @@ class Sheet:
     def __init__(self, stream: BinaryIO, widths: Sequence[float], freeze_header: bool,
                  selected: bool) -> None:
         self._stream = stream
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
-        self._failed: BaseException | None = None
-        self._deflater = threading.Thread(target=self._deflate, name="xlsx-deflate",
-                                          daemon=True)
-        self._deflater.start()
         self.row = 0  # rows written
         self.cut = False  # `rows` stopped because the sheet was full
         self.size = 0  # bytes of XML written
@@ -227,36 +221,18 @@ class Sheet:
         if not self._closed:
             self._closed = True
             self._write("</sheetData></worksheet>")
-            self._chunks.put(None)
-            self._deflater.join()
-            if self._failed is not None:
-                raise self._failed
             self._stream.close()
 
     def stop(self) -> None:
-        """The thread ended without finishing the sheet (after a failure)."""
+        """The sheet left unfinished (after a failure): its zip entry closed as it is."""
         if not self._closed:
             self._closed = True
-            self._failed = self._failed or RuntimeError("the sheet was abandoned")
-            self._chunks.put(None)
-            self._deflater.join()
             self._stream.close()
 
     def _write(self, text: str) -> None:
         data = text.encode("utf-8", "replace")
         self.size += len(data)
-        if self._failed is not None:
-            raise self._failed
-        self._chunks.put(data)
-
-    def _deflate(self) -> None:
-        """The thread: each chunk into the zip entry, in order, until None."""
-        while (data := self._chunks.get()) is not None:
-            if self._failed is None:
-                try:
-                    self._stream.write(data)
-                except BaseException as exc:  # the writer's thread raises it
-                    self._failed = exc
+        self._stream.write(data)
 
     def _letters_for(self, n: int) -> list[str]:
         while len(self._letters) < n:

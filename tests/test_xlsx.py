@@ -85,7 +85,7 @@ def test_a_sheet_near_the_zip_limit_is_continued(monkeypatch: pytest.MonkeyPatch
     assert all(book[name].freeze_panes == "A2" for name in parts)
 
 
-def test_a_failure_mid_sheet_leaves_no_thread_behind() -> None:
+def test_a_failure_mid_sheet_leaves_nothing_running() -> None:
     before = threading.active_count()
 
     def rows() -> Iterator[list[object]]:
