@@ -95,8 +95,13 @@ def summary_rows(r: dict[str, Any]) -> list[Row]:
 def import_rows(r: dict[str, Any]) -> list[Row]:
     return [Row(f"import seconds ({r['items']} rows, {r['size_mb']:.2f} MB)",
                 f"{r['import_s']:.2f} s", "", "< 10 s", r["import_s"] < 10),
+            # the goal is set at 20 000 rows; at the quick scale a child's start dominates
+            Row("import / its floor (read-only read + one executemany per table)",
+                f"{r['ratio_to_floor']:.2f}×", f"floor {r['floor_s']:.2f} s",
+                "≤ 2× at 20 000 rows", at_most(r["ratio_to_floor"], 2)
+                if r["items"] >= 19_999 else None),
             Row("import / openpyxl read-only read", f"{r['ratio_to_read']:.2f}×",
-                f"read {r['read_s']:.2f} s", "≤ 2× read + executemany (floor not built)"),
+                f"read {r['read_s']:.2f} s"),
             Row("peak RSS (process, reaped children)", f"{r['peak_rss_mb']:.0f} MB")]
 
 
@@ -198,6 +203,35 @@ def robot_kill_rows(r: dict[str, Any]) -> list[Row]:
             zero("unsent or crashed", r.get("unfinished", 0) + r.get("crashes", 0))]
 
 
+def growth_rows(r: dict[str, Any]) -> list[Row]:
+    rows = []
+    for bench in r["benches"]:
+        for step in bench.get("steps", []):
+            k, fk = step["k"], step["floor_k"]
+            rows.append(Row(f"{bench['name']} growth exponent {step['from']} → {step['to']}",
+                            "—" if k is None else f"{k:.2f}",
+                            "" if fk is None else f"its floor's {fk:.2f}", "≤ 1.1",
+                            None if k is None else at_most(k, 1.1)))
+        if "error" in bench:
+            rows.append(Row(f"{bench['name']}", f"FAILED: {bench['error']}", "", "", False))
+    for items, ratio in zip(r["scales"], r["planner_ratios"], strict=False):
+        rows.append(Row(f"planner tick / bare scan at {items} items", f"{ratio:.2f}×", "",
+                        "≤ 3×", at_most(ratio, 3)))
+    return rows
+
+
+def startup_rows(r: dict[str, Any]) -> list[Row]:
+    rows = [Row(f"`dutybot run` start to first answer ({r['items']} items) / echo bot",
+                f"{r['ratio']:.2f}× ({r['run_s']:.2f} s)", f"echo {r['echo_s']:.2f} s", "≤ 2×",
+                at_most(r["ratio"], 2)),
+            Row("`dutybot run` idle RSS", f"{r['idle_rss_mb']:.0f} MiB", "", "≤ 90 MB",
+                at_most(r["idle_rss_mb"], 90))]
+    if "demo_peak_mb" in r:
+        rows.append(Row("`dutybot demo`'s own peak RSS", f"{r['demo_peak_mb']:.0f} MiB", "",
+                        "≤ 150 MB", at_most(r["demo_peak_mb"], 150)))
+    return rows
+
+
 SMALL = ("--items", "20000", "--people", "1000")
 BENCHES: tuple[Bench, ...] = (
     Bench("outbox_drain", "outbox_drain.py", ("--count", "150"), (), 60, 1800, outbox_rows),
@@ -221,13 +255,13 @@ BENCHES: tuple[Bench, ...] = (
     Bench("robot_kill_sweep", "robot_kill_sweep.py",
           ("--rounds", "1", "--kills", "3", "--per-robot", "4", "--no-feishu"), (), 60, 3600,
           robot_kill_rows),
+    Bench("startup", "startup.py", ("--rounds", "1", "--no-demo"), (), 120, 1800,
+          startup_rows),
+    Bench("growth", "growth.py", ("--scales", "2000,6000"), (), 120, 4 * 3600, growth_rows),
 )
 
 # what issue 25 asks for and no bench measures yet (printed under the table)
-NOT_YET = ("start-up ratio and idle RSS (`dutybot run`, `dutybot demo`)",
-           "the import's floor (openpyxl read-only + one executemany)",
-           "growth exponents at 50 000 / 150 000 / 500 000 items",
-           "the outbox drain with 1/2/4 workers and the PostgreSQL planner tick")
+NOT_YET = ("the outbox drain with 1/2/4 workers and the PostgreSQL planner tick",)
 
 
 # -- running ---------------------------------------------------------------------------------

@@ -15,6 +15,11 @@ and as text, a few statuses. Then, on a temporary database with the real migrati
   (4) the same file again: nothing changes;
   (5) the file with one row in ten changed: those rows updated, each with its event.
 
+And the floor of (3) (issue 25, point 3: goal (3) ≤ 2× it): (1) plus one `executemany` per
+table of the same rows into the same tables of an empty migrated database (units, persons,
+items; names and codes resolved to ids with dicts, one transaction) — what any importer of
+this file must pay, with no checking, no events, no invites.
+
 Prints the file's size (an upload must stay under 5 MB) and, for each step, what it did.
 """
 
@@ -123,6 +128,40 @@ def counts(db: Path) -> tuple[int, ...]:
                      for t in ("units", "persons", "items", "invites", "events"))
 
 
+def floor_write(db: Path, raw, now: datetime) -> None:
+    """The same rows into the same tables, bare: one executemany per table, one commit."""
+    at = now.isoformat()
+    units_sheet, people_sheet, items_sheet = (
+        [(n, (*v, *(None,) * (12 - len(v)))) for n, v in raw.sheets[name].rows
+         if not str(v[0] if v[0] is not None else v[2]).startswith("（示例）")]  # as the import
+        for name in SHEETS)
+    unit_ids = {values[0]: n for n, (_, values) in enumerate(units_sheet, start=1)}
+    units = [(unit_ids[v[0]], v[0], v[2] or "党支部", unit_ids.get(v[1]), at)
+             for _, v in units_sheet]
+    person_ids = {values[0]: n for n, (_, values) in enumerate(people_sheet, start=1)}
+    persons = [(person_ids[v[0]], v[0], unit_ids[v[2]], None if v[4] is None else str(v[4]),
+                at) for _, v in people_sheet]
+    codes = {}
+    items = []
+    for n, (_, v) in enumerate(items_sheet, start=1):
+        code = v[0] or f"C{n:06d}"
+        codes[code] = n
+        due = v[8] if isinstance(v[8], str) else v[8].date().isoformat() \
+            if isinstance(v[8], datetime) else str(v[8])
+        items.append([n, code, v[1], v[2], v[3], person_ids[v[4]], unit_ids[v[5]], v[6],
+                      v[7], due, v[9] or "未开始", at, at])
+    for row in items:
+        row[7] = codes.get(row[7])
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.executemany("INSERT INTO units (id, name, kind, parent_id, created_at) "
+                         "VALUES (?, ?, ?, ?, ?)", units)
+        conn.executemany("INSERT INTO persons (id, name, unit_id, phone, created_at) "
+                         "VALUES (?, ?, ?, ?, ?)", persons)
+        conn.executemany("INSERT INTO items (id, code, kind, title, duty, owner_id, unit_id, "
+                         "parent_id, source, due_date, status, created_at, updated_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
+
+
 def summary(plan) -> str:
     return " · ".join(f"{s} +{plan.created(s)} ~{plan.updated(s)} ={plan.unchanged[s]}"
                       for s in SHEETS)
@@ -174,6 +213,18 @@ async def bench(people: int, items: int) -> None:
             changed_s = time.perf_counter() - started
             print(f"(5) one item in ten changed: {changed_s:.2f} s  "
                   f"[{summary(third.plan)}]; stored {counts(db)}", flush=True)
+            floor_db = Path(folder) / "floor.db"
+            floor_services = await Services.open(load_settings(DUTYBOT_DB_PATH=floor_db),
+                                                 ManualClock(NOW))  # the same migrations
+            await floor_services.close()
+            started = time.perf_counter()
+            floor_raw = read_workbook(data)
+            floor_write(floor_db, floor_raw, NOW)
+            floor_s = time.perf_counter() - started
+            floor_rows = counts(floor_db)[:3]
+            print(f"    floor: openpyxl read-only + one executemany per table: {floor_s:.2f} s "
+                  f"(units, persons, items = {floor_rows}); the import is "
+                  f"{total / floor_s:.2f}x it (goal ≤ 2x)", flush=True)
             # peak RSS of this process and of the child that read the file (bot/offload.py)
             rss = max(resource.getrusage(who).ru_maxrss
                       for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
@@ -181,6 +232,8 @@ async def bench(people: int, items: int) -> None:
                                           "size_mb": len(data) / 2**20, "read_s": read_s,
                                           "plan_s": plan_s, "import_s": total,
                                           "ratio_to_read": total / read_s,
+                                          "floor_s": floor_s,
+                                          "ratio_to_floor": total / floor_s,
                                           "changed_s": changed_s, "peak_rss_mb": rss}),
                   flush=True)
         finally:

@@ -36,6 +36,7 @@ from bot.scheduling.sender import OutboxSender
 from bot.services.registry import Services
 from handlers import (
     answers,
+    board,
     cases,
     channels,
     delegation,
@@ -43,6 +44,7 @@ from handlers import (
     fallback,
     flows,
     guard,
+    handover,
     imports,
     inspections,
     items,
@@ -115,9 +117,11 @@ def register_handlers(app: Application) -> None:
     export.register(app)  # /导出: the Excel 台账 as a document
     channels.register(app)  # /渠道: the office's group robots, keys masked
     cases.register(app)  # /问责: the 问责 register, private chat only
+    handover.register(app)  # /交接: 人员交接, private chat only (admins)
     letters.register(app)  # /责任书, /对账: 签字背书 and the year-end 对账, private only
     delegation.register(app)  # /分解, /传导: 责任传导 across owners
     inspections.register(app)  # /监督检查, /考核 and the finding buttons
+    board.register(app)  # /看板: a one-time login link to the 纪委 看板, private only
     imports.register(app)  # documents: an .xlsx to import
     flows.register(app)  # flow buttons
     replies.register_replies(app)  # text replying to the bot about items: a note
@@ -152,6 +156,7 @@ async def on_run(app: Application) -> None:
                          data.services.offload)
     data.scheduler = Scheduler(app, data.services, data.sender, robots)
     data.scheduler.start()
+    data.board = await start_board(data.settings, data.services)
 
 
 async def start_webhook(app: Application) -> None:
@@ -180,9 +185,29 @@ async def start_webhook(app: Application) -> None:
              host, data.webhook.port, urlsplit(str(settings.webhook_url)).netloc)
 
 
+async def start_board(settings: Settings, services: Services):
+    """The 纪委 看板 (bot/board/), when `--board` / DUTYBOT_BOARD_LISTEN says where."""
+    if settings.board_address is None:
+        return None
+    from bot.board.server import BoardServer
+
+    host, port = settings.board_address
+    server = BoardServer(services.board, settings, host, port)
+    try:
+        await server.start()
+    except OSError as exc:
+        from messages.board import board_listen_failed
+
+        raise WebhookFailed(board_listen_failed(settings.board_listen or "",
+                                                exc.strerror or str(exc))) from None
+    return server
+
+
 async def on_stop(app: Application) -> None:
     """Stop taking updates, finish those in hand, then stop the clockwork."""
     data: BotData = app.bot_data
+    if data.board is not None:
+        await data.board.stop()
     if data.webhook is not None:
         await data.webhook.stop()
     if data.poller is not None:
@@ -257,9 +282,13 @@ async def serve_robots(settings: Settings, clock: Clock | None = None) -> None:
             scheduler = Scheduler(None, services, None, robots)
             scheduler.start()
             log.info("dutybot started without Telegram: pushing to the office's group robots")
+            board = None
             try:
+                board = await start_board(settings, services)  # links: dutybot board-link
                 await stop.wait()
             finally:
+                if board is not None:
+                    await board.stop()
                 await scheduler.stop()
     finally:
         await services.close()

@@ -1,5 +1,6 @@
-"""`dutybot run | demo | migrate | backup | restore | copy-db | invite | template | import |
-export | channel`."""
+"""`dutybot run | migrate | demo | invite | backup | restore | copy-db | template | import |
+export | channel | case | letters`: the console, on click, in Chinese (help texts in
+messages/cli_help.py; how to add a command: see "the command line" below)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ import asyncio
 import html
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from telegram import Bot
-from telegram.error import InvalidToken, NetworkError
+import click
 
-from bot.cli_cases import add_case_parser, cmd_case
-from bot.cli_letters import add_letters_parser, cmd_letters
+from bot.cli_progress import progress_bar
 from bot.config import ConfigError, Settings, load_settings
 from bot.domain.vocabulary import configure_body
 from bot.rules import load_rules
 from bot.runlock import RunLocked, hold_run_lock
+from messages import cli_help as H
 from storage.backup import BackupError
 from storage.db import Database, DatabaseUnreachable
 
@@ -59,19 +60,19 @@ class ApiProblem(Exception):
 
 
 async def _bot_username(settings: Settings, token: str) -> str:
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    from messages.cli import api_refused, api_unreachable
+
     bot = Bot(token, base_url=settings.api_url, base_file_url=settings.file_url)
     try:
         async with bot:
             return bot.username
     except InvalidToken:
-        raise ApiProblem(
-            "TELEGRAM_BOT_TOKEN was refused by the Bot API at "
-            f"{settings.telegram_api_base_url} (check the token and TELEGRAM_API_BASE_URL)"
-        ) from None
+        raise ApiProblem(api_refused(settings.telegram_api_base_url)) from None
     except NetworkError as exc:
-        raise ApiProblem(
-            f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc.message}"
-        ) from None
+        raise ApiProblem(api_unreachable(settings.telegram_api_base_url, exc.message)) from None
 
 
 def cmd_run(settings: Settings) -> int:
@@ -137,7 +138,13 @@ def _run_robots(settings: Settings) -> int:
 
     load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
     setup_logging()
-    asyncio.run(serve_robots(settings))
+    from bot.inbound.webhook import WebhookFailed
+
+    try:
+        asyncio.run(serve_robots(settings))
+    except WebhookFailed as exc:  # the 看板's address cannot be bound: one line
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -152,8 +159,10 @@ async def _migrate(settings: Settings) -> list[int]:
 def cmd_migrate(settings: Settings) -> int:
     settings.check_db_writable()
     applied = asyncio.run(_migrate(settings))
-    print(f"{settings.database_name}: applied migrations {applied}" if applied
-          else f"{settings.database_name}: schema is up to date")
+    from messages.cli import migrated, up_to_date
+
+    print(migrated(settings.database_name, applied) if applied
+          else up_to_date(settings.database_name))
     return 0
 
 
@@ -240,17 +249,18 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
 def cmd_backup(settings: Settings, target: str) -> int:
     """A consistent copy now, while the bot runs: SQLite's backup API, or on PostgreSQL
     `pg_dump --format=custom` (storage/backup.py)."""
-    from messages.cli import backup_refused
+    from messages.cli import backed_up, backup_refused
     from storage.backup import backup_engine
 
     try:
-        result = backup_engine(settings.db_path, settings.database_url).take(Path(target))
+        with progress_bar(H.BAR_BACKUP) as progress:
+            result = backup_engine(settings.db_path, settings.database_url).take(
+                Path(target), progress)
     except BackupError as exc:
         print(f"dutybot: backup: {backup_refused(exc)}", file=sys.stderr)
         return 1
-    checked = "pg_restore --list ok" if settings.database_url else "integrity ok"
-    print(f"{settings.database_name} → {result.path}: {result.size} bytes, "
-          f"schema version {result.schema_version}, {checked}")
+    print(backed_up(settings.database_name, result.path, result.size, result.schema_version,
+                    settings.database_url is not None))
     return 0
 
 
@@ -331,7 +341,8 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
             for address in (source, target):
                 if isinstance(address, Path):
                     locks.enter_context(hold_run_lock(address))
-            counted = asyncio.run(copy_database(source, target))
+            with progress_bar(H.BAR_COPY) as progress:
+                counted = asyncio.run(copy_database(source, target, progress))
     except RunLocked as other:
         print(f"dutybot: copy-db: {copy_db_locked(other.db_path, other.pid)}", file=sys.stderr)
         return 1
@@ -362,43 +373,63 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
     return 0
 
 
-async def _invites(settings: Settings, token: str, who: str | None,
-                   all_unbound: bool) -> list[str]:
-    """Fresh invites (older ones stop working), as 姓名, 单位, code, link lines."""
+async def _invites(settings: Settings, who: str | None, all_unbound: bool) -> list[str]:
+    """Fresh invites (older ones stop working), as 姓名, 单位, code, link lines (the link
+    empty when the bot's name is not known)."""
     from bot.domain.model import CONSOLE
     from bot.services.registry import Services
-    from messages.people import invite_link
 
-    username = await _bot_username(settings, token)
     async with Services.opened(settings) as services:
         units = await services.people.units()
         names = ([f"{p.name}@{units[p.unit_id].name}" for p in await services.people.unbound()]
                  if all_unbound else [who or ""])
-        lines = []
+        made = []
         for name in names:
             person, invite = await services.people.reinvite(CONSOLE, name)
-            lines.append("\t".join((person.name, units[person.unit_id].name, invite.code,
-                                    invite_link(username, invite.code))))
-        return lines
+            made.append((person.name, units[person.unit_id].name, invite.code))
+    username, reason = await _username(settings)
+    if reason is not None and made:
+        print(f"dutybot: invite: {H.no_invite_links(reason)}", file=sys.stderr)
+    return [_invite_line(name, unit, code, username) for name, unit, code in made]
+
+
+def _invite_line(name: str, unit: str, code: str, username: str | None) -> str:
+    from messages.people import invite_link
+
+    return "\t".join((name, unit, code, invite_link(username, code) if username else ""))
+
+
+async def _username(settings: Settings) -> tuple[str | None, str | None]:
+    """The bot's @username for invite links: DUTYBOT_BOT_USERNAME, else one getMe when a
+    token is set; else None and why (one clause for the line that says so)."""
+    if settings.bot_username:
+        return settings.bot_username, None
+    if not settings.has_token():
+        return None, H.NO_BOT_NAME
+    try:
+        return await _bot_username(settings, settings.require_token()), None
+    except ApiProblem as exc:
+        return None, str(exc)
 
 
 def cmd_invite(settings: Settings, name: str | None, unit: str | None,
                all_unbound: bool) -> int:
+    """Fresh invite codes, printed; their links too once the bot's name is known. No token
+    is needed (as for `dutybot import`); a malformed one still stops here, before anything
+    is opened or sent."""
     from bot.services.errors import ServiceError
     from messages.people import no_unbound_people
     from messages.refusals import refusal
 
     if bool(name) == all_unbound:
-        print("dutybot: invite: give a name (姓名 [--unit 单位]) or --all-unbound",
-              file=sys.stderr)
+        print(f"dutybot: invite: {H.INVITE_WHO}", file=sys.stderr)
         return 2
-    token = settings.require_token()
+    if settings.has_token() and not settings.bot_username:
+        settings.require_token()  # says in one line what is wrong with it
+    settings.check_db_writable()
     who = f"{name}@{unit}" if name and unit else name
     try:
-        lines = asyncio.run(_invites(settings, token, who, all_unbound))
-    except ApiProblem as exc:
-        print(f"dutybot: {exc}", file=sys.stderr)
-        return 1
+        lines = asyncio.run(_invites(settings, who, all_unbound))
     except ServiceError as exc:
         print(f"dutybot: invite: {html.unescape(refusal(exc))}", file=sys.stderr)
         return 1
@@ -408,19 +439,24 @@ def cmd_invite(settings: Settings, name: str | None, unit: str | None,
 
 def cmd_template(target: str) -> int:
     from bot.workbook_io import write_template
+    from messages.cli import already_exists, not_xlsx, output_folder_missing, output_not_writable
     from messages.imports import template_help, template_written
 
     path = Path(target)
     if path.suffix.lower() != ".xlsx":
-        print(f"dutybot: template: {target}: the file name must end in .xlsx", file=sys.stderr)
+        print(f"dutybot: template: {not_xlsx(target)}", file=sys.stderr)
         return 2
     if path.exists():
-        print(f"dutybot: template: {target} already exists (not overwritten)", file=sys.stderr)
+        print(f"dutybot: template: {already_exists(target)}", file=sys.stderr)
+        return 1
+    if not path.absolute().parent.is_dir():
+        print(f"dutybot: template: {output_folder_missing(path.absolute().parent)}",
+              file=sys.stderr)
         return 1
     try:
         write_template(path, template_help())
     except OSError as exc:
-        print(f"dutybot: template: {target}: {exc.strerror}", file=sys.stderr)
+        print(f"dutybot: template: {output_not_writable(path, exc.errno)}", file=sys.stderr)
         return 1
     print(template_written(target))
     return 0
@@ -430,19 +466,14 @@ async def _import(settings: Settings, data: bytes, source: str, limits):
     from bot.domain.model import CONSOLE
     from bot.services.registry import Services
 
-    async with Services.opened(settings) as services:
-        return await services.imports.import_file(CONSOLE, data, source, limits)
+    with progress_bar(H.BAR_IMPORT) as progress:
+        async with Services.opened(settings) as services:
+            return await services.imports.import_file(CONSOLE, data, source, limits,
+                                                      progress)
 
 
 def _username_or_reason(settings: Settings) -> tuple[str | None, str | None]:
-    try:
-        token = settings.require_token()
-    except ConfigError as exc:
-        return None, str(exc)
-    try:
-        return asyncio.run(_bot_username(settings, token)), None
-    except ApiProblem as exc:
-        return None, str(exc)
+    return asyncio.run(_username(settings))
 
 
 def cmd_import(settings: Settings, source: str, max_size_mb: float | None = None) -> int:
@@ -500,14 +531,20 @@ async def _export(settings: Settings, path: Path):
     from bot.services.registry import Services
     from messages.export import WORDS
 
-    async with Services.opened(settings) as services:
-        result = await services.export.export_for_console(WORDS)
-        try:
-            _write_whole(path, result.data)
-        except OSError as exc:
-            raise _NotWritten(exc) from exc
-        await services.export.recorded(CONSOLE, result, str(path.resolve()), via="cli")
-        return result
+    with progress_bar(H.BAR_EXPORT) as progress:
+        step = progress or (lambda done, total: None)
+        async with Services.opened(settings) as services:
+            step(0, 3)
+            result = await services.export.export_for_console(WORDS)
+            step(1, 3)
+            try:
+                _write_whole(path, result.data)
+            except OSError as exc:
+                raise _NotWritten(exc) from exc
+            step(2, 3)
+            await services.export.recorded(CONSOLE, result, str(path.resolve()), via="cli")
+            step(3, 3)
+            return result
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -531,29 +568,29 @@ def cmd_export(settings: Settings, target: str, force: bool) -> int:
     """The whole 台账 as the bot sends it with /导出; one line with the counts. Recorded
     in the 履责纪实 (with the file's path) only once the file was written."""
     from bot.services.errors import ExportFailed
+    from messages.cli import already_exists, no_database, not_xlsx, output_not_writable
     from messages.export import export_written
     from messages.refusals import refusal
 
     path = Path(target)
     if path.suffix.lower() != ".xlsx":
-        print(f"dutybot: export: {target}: the file name must end in .xlsx", file=sys.stderr)
+        print(f"dutybot: export: {not_xlsx(target)}", file=sys.stderr)
         return 2
     if path.exists() and not force:
-        print(f"dutybot: export: {target} already exists (not overwritten; --force to replace)",
-              file=sys.stderr)
+        print(f"dutybot: export: {already_exists(target, force=True)}", file=sys.stderr)
         return 1
     if settings.database_url is not None:
         asyncio.run(_reachable(settings))  # an unreachable server says so first
     elif not settings.db_path.is_file():
-        print(f"dutybot: export: no database at {settings.db_path} (check DUTYBOT_DB_PATH)",
-              file=sys.stderr)
+        print(f"dutybot: export: {no_database(settings.db_path)}", file=sys.stderr)
         return 1
     else:
         settings.check_db_writable()  # the export is recorded in the 履责纪实
     try:
         result = asyncio.run(_export(settings, path))
     except _NotWritten as exc:
-        print(f"dutybot: export: {target}: {exc.error.strerror}", file=sys.stderr)
+        print(f"dutybot: export: {output_not_writable(path, exc.error.errno)}",
+              file=sys.stderr)
         return 1
     except ExportFailed as exc:
         print(f"dutybot: export: {html.unescape(refusal(exc))}", file=sys.stderr)
@@ -626,142 +663,438 @@ def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
     return 1
 
 
-def _add_channel_parser(sub: argparse._SubParsersAction) -> None:
-    channel = sub.add_parser("channel", help="the office's group robots (企业微信, 钉钉, 飞书): "
-                                             "add, list, test, remove")
-    actions = channel.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="add a group robot (its key is typed here only, "
-                                         "never in a chat)")
-    add.add_argument("kind", help="企业微信 (wecom), 钉钉 (dingtalk) or 飞书 (feishu)")
-    add.add_argument("name", help="the group's name, e.g. 纪委工作群")
-    add.add_argument("--webhook", required=True, metavar="URL",
-                     help="the robot's webhook, as copied from the group's robot settings")
-    add.add_argument("--secret", help="加签 / 签名校验 secret (钉钉, 飞书)")
-    add.add_argument("--keyword", help="自定义关键词 (钉钉, 飞书): every message carries it")
-    add.add_argument("--for", dest="whose", metavar="纪委|单位名称",
-                     help="whose group: the supervising body (纪委, the default) or a unit")
-    add.add_argument("--confidential", action=argparse.BooleanOptionalAction, default=None,
-                     help="保密 mode for this group: item codes, statuses, due dates and "
-                          "who must act, nothing else (default: DUTYBOT_CONFIDENTIAL)")
-    add.add_argument("--primary", action="store_true",
-                     help="a unit's group where that unit's people get their reminders")
-    actions.add_parser("list", help="every robot, keys masked, with its health")
-    test = actions.add_parser("test", help="send one test line; exit 0 only when the "
-                                           "messenger accepted it")
-    test.add_argument("name", help="the channel's name")
-    remove = actions.add_parser("remove", help="forget a robot and its key")
-    remove.add_argument("name", help="the channel's name")
-
-
 def cmd_demo(settings: Settings, output: str | None) -> int:
     from bot.demo import run_demo
 
     return asyncio.run(run_demo(output))
 
 
-def _megabytes(text: str) -> float:
+# --- the command line (click) --------------------------------------------------------------
+#
+# Every command is a small click function that reads the settings (`settings()`) and calls
+# the plain `cmd_*` function doing the work, which returns the exit code. Adding one:
+#
+#     @command("sandbox", H.SANDBOX)                 # its help in messages/cli_help.py
+#     @click.option("--port", type=int, help=H.SANDBOX_PORT)
+#     def sandbox_command(port: int | None) -> int:
+#         from bot.cli_sandbox import cmd_sandbox    # lazy: `dutybot --help` stays light
+#
+#         return cmd_sandbox(settings(), port)
+#
+# Exit codes (README): 0 done; 1 a failure its line explains; 2 a wrong command line or a
+# bad setting; 70 an internal error (details with --debug); 130 interrupted (Ctrl+C).
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 70, 130
+
+
+def _width(text: str) -> int:
+    """Columns on a terminal: a Chinese character takes two (click counts one)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _wrap(text: str, width: int = 78, initial_indent: str = "", subsequent_indent: str = "",
+          preserve_paragraphs: bool = False) -> str:
+    """click's wrap_text by columns on a terminal: Chinese may break between any two
+    characters, a run of ASCII (an option, a setting's name, a URL) stays whole."""
+    import re
+
+    paragraphs = re.split(r"\n\s*\n", text.strip()) if preserve_paragraphs else [text]
+    wrapped = []
+    for paragraph in paragraphs:
+        lines, line, indent = [], "", initial_indent
+        for token in re.findall(r"[!-~]+|\s+|.", " ".join(paragraph.split())):
+            if token.isspace():
+                if line:
+                    line += " "
+                continue
+            if line and _width(indent + line + token) > width:
+                lines.append(indent + line.rstrip())
+                line, indent = "", subsequent_indent
+            line += token
+        lines.append(indent + line.rstrip())
+        wrapped.append("\n".join(lines))
+        initial_indent = subsequent_indent
+    return "\n\n".join(wrapped)
+
+
+class _Formatter(click.HelpFormatter):
+    """click's help layout with Chinese headings (用法：, 选项：)."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix if prefix is not None else "用法：")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+class _Command(click.Command):
+    context_class = _Context
+
+
+class _Group(click.Group):
+    context_class = _Context
+    command_class = _Command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order they are defined: run first
+
+
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not 0 < value <= 1024:
-        raise argparse.ArgumentTypeError(f"not a size in MB (0 < MB <= 1024): {text!r}")
-    return value
+        number = version("dutybot")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        number = "unknown"
+    click.echo(H.VERSION_LINE.format(version=number))
+    ctx.exit(EXIT_OK)
+
+
+@click.group("dutybot", cls=_Group, help=H.PROGRAM, options_metavar="[选项]",
+             subcommand_metavar="命令 [参数]...",
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help=H.VERSION)
+@click.option("--debug", is_flag=True, help=H.DEBUG)
+@click.pass_obj
+def dutybot(state: dict, debug: bool) -> None:
+    state["debug"] = debug
+
+
+def command(name: str, text: str, group: click.Group = dutybot) -> Callable:
+    """`@command("name", H.NAME)`: a console command with its Chinese help (the first line
+    of `text` is what `dutybot --help` lists)."""
+    return group.command(name, help=text, short_help=text.split("\n")[0],
+                         options_metavar="[选项]")
+
+
+def subgroup(name: str, text: str) -> Callable:
+    return dutybot.group(name, cls=_Group, help=text, short_help=text.split("\n")[0],
+                         options_metavar="[选项]", subcommand_metavar="操作 [参数]...")
+
+
+def settings(**overrides: object) -> Settings:
+    """The settings, read once per command (the command line's `overrides` win over the
+    environment), and the supervising body's words for every text the console prints;
+    a bad setting or rules file stops here, in one line (ConfigError)."""
+    state = click.get_current_context().obj
+    loaded = load_settings(**overrides)
+    state["settings"] = loaded
+    configure_body(load_rules(loaded.rules).body)
+    return loaded
+
+
+class _Megabytes(click.ParamType):
+    name = "MB"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            number = float(str(value))
+        except ValueError:
+            number = 0.0
+        if not 0 < number <= 1024:
+            self.fail(H.size_refused(str(value)), param, ctx)
+        return number
+
+
+class _Year(click.ParamType):
+    name = "YYYY"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100):
+            self.fail(H.year_refused(str(value)), param, ctx)
+        return int(text)
+
+
+@command("run", H.RUN)
+@click.option("--webhook-url", metavar="URL", help=H.RUN_WEBHOOK_URL)
+@click.option("--listen", metavar="地址:端口", help=H.RUN_LISTEN)
+@click.option("--board", metavar="地址:端口", help=H.RUN_BOARD)
+def run_command(webhook_url: str | None, listen: str | None, board: str | None) -> int:
+    overrides = {k: v for k, v in (("webhook_url", webhook_url), ("listen", listen),
+                                   ("board_listen", board))
+                 if v is not None}  # the command line wins over the environment
+    return cmd_run(settings(**overrides))
+
+
+@command("migrate", H.MIGRATE)
+def migrate_command() -> int:
+    return cmd_migrate(settings())
+
+
+@command("demo", H.DEMO)
+@click.option("--output", metavar="文件", help=H.DEMO_OUTPUT)
+def demo_command(output: str | None) -> int:
+    return cmd_demo(settings(), output)
+
+
+@command("handover", H.HANDOVER)
+@click.argument("leaver", metavar="旧姓名")
+@click.argument("successor", metavar="新姓名")
+@click.option("--dry-run", is_flag=True, help=H.HANDOVER_DRY_RUN)
+@click.option("--yes", is_flag=True, help=H.HANDOVER_YES)
+def handover_command(leaver: str, successor: str, dry_run: bool, yes: bool) -> int:
+    from bot.cli_handover import cmd_handover
+
+    return cmd_handover(settings(), leaver, successor, dry_run, yes)
+
+
+@command("board-link", H.BOARD_LINK)
+@click.argument("name", metavar="姓名")
+def board_link_command(name: str) -> int:
+    from bot.cli_board import cmd_board_link
+
+    return cmd_board_link(settings(), name)
+
+
+@command("sandbox", H.SANDBOX)
+@click.option("--port", default="0", metavar="端口", help=H.SANDBOX_PORT)
+@click.option("--no-open", is_flag=True, help=H.SANDBOX_NO_OPEN)
+def sandbox_command(port: str, no_open: bool) -> int:
+    from bot.cli_sandbox import cmd_sandbox, port_number  # lazy: the run path never loads it
+
+    return cmd_sandbox(settings(), port_number(port), not no_open)
+
+
+@command("invite", H.INVITE)
+@click.argument("name", required=False, metavar="[姓名]")
+@click.option("--unit", metavar="单位", help=H.INVITE_UNIT)
+@click.option("--all-unbound", is_flag=True, help=H.INVITE_ALL)
+def invite_command(name: str | None, unit: str | None, all_unbound: bool) -> int:
+    return cmd_invite(settings(), name, unit, all_unbound)
+
+
+@command("backup", H.BACKUP)
+@click.argument("file", metavar="文件")
+def backup_command(file: str) -> int:
+    return cmd_backup(settings(), file)
+
+
+@command("restore", H.RESTORE)
+@click.argument("file", metavar="备份文件")
+@click.option("--yes", is_flag=True, help=H.RESTORE_YES)
+def restore_command(file: str, yes: bool) -> int:
+    return cmd_restore(settings(), file, yes)
+
+
+@command("copy-db", H.COPY_DB)
+@click.argument("source", metavar="源数据库")
+@click.argument("target", metavar="目标数据库")
+def copy_db_command(source: str, target: str) -> int:
+    settings()  # a bad setting or rules file stops here too, as before
+    return cmd_copy_db(source, target)
+
+
+@command("template", H.TEMPLATE)
+@click.argument("file", metavar="文件.xlsx")
+def template_command(file: str) -> int:
+    settings()
+    return cmd_template(file)
+
+
+@command("import", H.IMPORT)
+@click.argument("file", metavar="文件.xlsx")
+@click.option("--max-size", type=_Megabytes(), metavar="MB", help=H.IMPORT_MAX_SIZE)
+def import_command(file: str, max_size: float | None) -> int:
+    return cmd_import(settings(), file, max_size)
+
+
+@command("export", H.EXPORT)
+@click.argument("file", metavar="文件.xlsx")
+@click.option("--force", is_flag=True, help=H.EXPORT_FORCE)
+def export_command(file: str, force: bool) -> int:
+    return cmd_export(settings(), file, force)
+
+
+@subgroup("channel", H.CHANNEL)
+def channel_group() -> None:
+    pass
+
+
+@command("add", H.CHANNEL_ADD, channel_group)
+@click.argument("kind", metavar="类型")
+@click.argument("name", metavar="群名称")
+@click.option("--webhook", required=True, metavar="URL", help=H.CHANNEL_WEBHOOK)
+@click.option("--secret", metavar="密钥", help=H.CHANNEL_SECRET)
+@click.option("--keyword", metavar="关键词", help=H.CHANNEL_KEYWORD)
+@click.option("--for", "whose", metavar="纪委|单位名称", help=H.CHANNEL_FOR)
+@click.option("--confidential/--no-confidential", default=None, help=H.CHANNEL_CONFIDENTIAL)
+@click.option("--primary", is_flag=True, help=H.CHANNEL_PRIMARY)
+def channel_add_command(**options: object) -> int:
+    return cmd_channel(settings(), argparse.Namespace(action="add", **options))
+
+
+@command("list", H.CHANNEL_LIST, channel_group)
+def channel_list_command() -> int:
+    return cmd_channel(settings(), argparse.Namespace(action="list"))
+
+
+@command("test", H.CHANNEL_TEST, channel_group)
+@click.argument("name", metavar="名称")
+def channel_test_command(name: str) -> int:
+    return cmd_channel(settings(), argparse.Namespace(action="test", name=name))
+
+
+@command("remove", H.CHANNEL_REMOVE, channel_group)
+@click.argument("name", metavar="名称")
+def channel_remove_command(name: str) -> int:
+    return cmd_channel(settings(), argparse.Namespace(action="remove", name=name))
+
+
+@subgroup("case", H.CASE)
+def case_group() -> None:
+    pass
+
+
+@command("add", H.CASE_ADD, case_group)
+@click.argument("person", metavar="姓名")
+@click.option("--by", required=True, metavar="姓名", help=H.CASE_BY)
+@click.option("--situation", required=True, metavar="编号", help=H.CASE_SITUATION)
+@click.option("--finding", required=True, metavar="文字", help=H.CASE_FINDING)
+@click.option("--handling", metavar="处理", help=H.CASE_HANDLING)
+@click.option("--decided", metavar="日期", help=H.CASE_DECIDED)
+@click.option("--unit", metavar="单位", help=H.CASE_UNIT)
+@click.option("--misconduct", is_flag=True, help=H.CASE_MISCONDUCT)
+@click.option("--typical", is_flag=True, help=H.CASE_TYPICAL)
+def case_add_command(**options: object) -> int:
+    from bot.cli_cases import cmd_case
+
+    return cmd_case(settings(), argparse.Namespace(action="add", **options))
+
+
+@command("list", H.CASE_LIST, case_group)
+def case_list_command() -> int:
+    from bot.cli_cases import cmd_case
+
+    return cmd_case(settings(), argparse.Namespace(action="list"))
+
+
+@subgroup("letters", H.LETTERS)
+def letters_group() -> None:
+    pass
+
+
+def _letters_command(action: str, text: str) -> None:
+    @command(action, text, letters_group)
+    @click.option("--year", type=_Year(), required=True, metavar="YYYY", help=H.LETTERS_YEAR)
+    def letters_command(year: int) -> int:
+        from bot.cli_letters import cmd_letters
+
+        return cmd_letters(settings(), argparse.Namespace(action=action, year=year))
+
+
+for _action, _text in (("issue", H.LETTERS_ISSUE), ("reconcile", H.LETTERS_RECONCILE),
+                       ("list", H.LETTERS_LIST)):
+    _letters_command(_action, _text)
+
+
+# --- click speaking Chinese, and every failure one line ----------------------------------------
+
+def _speak_chinese() -> None:
+    """click's own words (its help headings and usage errors) through the table in
+    messages/cli_help.py: click asks gettext for each, at the moment it needs it."""
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.termui
+    import click.types
+
+    def gettext(message: str) -> str:
+        return H.CLICK_WORDS.get(message, message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    click.formatting.term_len = _width  # type: ignore[attr-defined]  # the option tables line up
+    click.formatting.wrap_text = _wrap  # type: ignore[attr-defined]
+    for module in (click.core, click.decorators, click.exceptions, click.formatting,
+                   click.parser, click.termui, click.types):
+        if hasattr(module, "_"):
+            module._ = gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+def _where(ctx: click.Context | None, args: list[str]) -> tuple[str, str]:
+    """`dutybot: channel add` and `dutybot channel add --help` for a usage error's line
+    (from the arguments when click's error has no context)."""
+    if ctx is not None:
+        path = ctx.command_path.split()
+    else:
+        path, group = ["dutybot"], dutybot
+        for arg in args:
+            if arg.startswith("-") or not isinstance(group, click.Group):
+                continue
+            if arg not in group.commands:
+                break
+            path.append(arg)
+            group = group.commands[arg]
+    where = "dutybot: " + " ".join(path[1:]) if len(path) > 1 else "dutybot"
+    return where, " ".join(path) + " --help"
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dutybot", description="四责协同助手")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the bot (long polling, or a webhook with "
-                                     "--webhook-url)")
-    run.add_argument("--webhook-url", metavar="URL",
-                     help="webhook mode: the public https address Telegram posts to "
-                          "(DUTYBOT_WEBHOOK_URL)")
-    run.add_argument("--listen", metavar="HOST:PORT",
-                     help="where the webhook server listens, behind the reverse proxy "
-                          "(DUTYBOT_LISTEN, default 127.0.0.1:8443)")
-    sub.add_parser("migrate", help="bring the database schema up to date")
-    demo = sub.add_parser("demo", help="play a scripted demo, no token or network needed")
-    demo.add_argument("--output", help="also write the transcript to this file")
-    invite = sub.add_parser("invite", help="print fresh invite codes and links "
-                                            "(older ones stop working)")
-    invite.add_argument("name", nargs="?", help="the person's 姓名")
-    invite.add_argument("--unit", help="their 所在单位, where the name is not unique")
-    invite.add_argument("--all-unbound", action="store_true",
-                        help="everyone who has not bound yet, tab-separated")
-    copy = sub.add_parser("backup", help="copy the live database consistently, even while "
-                                         "the bot runs")
-    copy.add_argument("file", help="where to write the copy (must not exist yet)")
-    back = sub.add_parser("restore", help="put a backup back in the database's place "
-                                          "(checked first; the bot must be stopped)")
-    back.add_argument("file", help="the backup file (dutybot backup or the daily backup)")
-    back.add_argument("--yes", action="store_true",
-                      help="do not ask for confirmation (required when not run in a terminal)")
-    move = sub.add_parser("copy-db", help="copy all data into a new, empty database "
-                                          "(e.g. SQLite to PostgreSQL), counts verified")
-    move.add_argument("source", help="the database now: a SQLite file (or sqlite:///path) "
-                                     "or postgresql://…")
-    move.add_argument("target", help="the new, empty database: postgresql://… or a SQLite "
-                                     "file")
-    template = sub.add_parser("template", help="write a blank import workbook (.xlsx) with "
-                                               "its 说明 sheet")
-    template.add_argument("file", help="where to write it (must not exist yet)")
-    load = sub.add_parser("import", help="import units, people and lists from a workbook: "
-                                         "all of it, or nothing")
-    load.add_argument("file", help="the filled-in template (.xlsx)")
-    load.add_argument("--max-size", type=_megabytes, metavar="MB",
-                      help="allow a file bigger than the bot's 5 MB (the other limits stay)")
-    dump = sub.add_parser("export", help="write the Excel 台账 (lists, talks, rectifications, "
-                                         "the event log, 完成与响应)")
-    dump.add_argument("file", help="where to write it (.xlsx)")
-    dump.add_argument("--force", action="store_true", help="replace the file if it exists")
-    _add_channel_parser(sub)
-    add_case_parser(sub)
-    add_letters_parser(sub)
-    args = parser.parse_args(argv)
+    """`dutybot …`: the exit code, never a traceback unless --debug asks for one."""
+    import traceback
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    state: dict = {"debug": "--debug" in args}
+    _speak_chinese()
     try:
-        overrides = {}
-        if args.command == "run":  # the command line wins over the environment
-            overrides = {k: v for k, v in (("webhook_url", args.webhook_url),
-                                           ("listen", args.listen)) if v is not None}
-        settings = load_settings(**overrides)
-        # the supervising body's words, in every text the console prints or writes
-        # (bot/domain/bodies.py); a bad rules file stops here, in one line
-        configure_body(load_rules(settings.rules).body)
-        if args.command == "run":
-            return cmd_run(settings)
-        if args.command == "migrate":
-            return cmd_migrate(settings)
-        if args.command == "backup":
-            return cmd_backup(settings, args.file)
-        if args.command == "restore":
-            return cmd_restore(settings, args.file, args.yes)
-        if args.command == "copy-db":
-            return cmd_copy_db(args.source, args.target)
-        if args.command == "invite":
-            return cmd_invite(settings, args.name, args.unit, args.all_unbound)
-        if args.command == "template":
-            return cmd_template(args.file)
-        if args.command == "import":
-            return cmd_import(settings, args.file, args.max_size)
-        if args.command == "export":
-            return cmd_export(settings, args.file, args.force)
-        if args.command == "channel":
-            return cmd_channel(settings, args)
-        if args.command == "case":
-            return cmd_case(settings, args)
-        if args.command == "letters":
-            return cmd_letters(settings, args)
-        return cmd_demo(settings, args.output)
+        return dutybot.main(args=args, prog_name="dutybot", standalone_mode=False,
+                            obj=state) or EXIT_OK
+    except click.UsageError as wrong:
+        if isinstance(wrong, getattr(click.exceptions, "NoArgsIsHelpError", ())):
+            print(wrong.format_message())  # `dutybot` alone: its help
+            return EXIT_OK
+        where, help_command = _where(wrong.ctx, args)
+        _say(H.usage_error(where, wrong.format_message(), help_command))
+        return EXIT_USAGE
+    except click.ClickException as failed:
+        _say(f"dutybot: {' '.join(failed.format_message().split())}")
+        return failed.exit_code or EXIT_FAILED
+    except click.Abort:
+        _say(H.interrupted())
+        return EXIT_INTERRUPTED
     except ConfigError as exc:
-        print(f"dutybot: {exc}", file=sys.stderr)
-        return 2
+        if state["debug"]:
+            traceback.print_exc()
+        _say(f"dutybot: {exc}")
+        return EXIT_USAGE
     except DatabaseUnreachable as exc:
         from messages.cli import database_unreachable
 
-        print(f"dutybot: {database_unreachable(settings.database_name, str(exc))}",
-              file=sys.stderr)
-        return 1
+        if state["debug"]:
+            traceback.print_exc()
+        where = state["settings"].database_name if "settings" in state else "?"
+        _say(f"dutybot: {database_unreachable(where, str(exc))}")
+        return EXIT_FAILED
+    except Exception as exc:
+        if state["debug"]:
+            traceback.print_exc()
+        _say(f"dutybot: {H.internal_error(type(exc).__name__)}")
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

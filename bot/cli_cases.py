@@ -10,25 +10,6 @@ import sys
 from bot.config import Settings
 
 
-def add_case_parser(sub: argparse._SubParsersAction) -> None:
-    case = sub.add_parser("case", help="the 问责 register: record a case (一案双查), list them")
-    actions = case.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="record a case, as the 纪委 member named by --by")
-    add.add_argument("person", help="whom it concerns: 姓名, or 姓名@单位")
-    add.add_argument("--by", required=True, metavar="姓名",
-                     help="the 纪委 member who records it (and leads its 倒查)")
-    add.add_argument("--situation", required=True, metavar="编号",
-                     help="the 追责情形's code in the rules file (1 to 10 by default)")
-    add.add_argument("--finding", required=True, metavar="文字", help="what was found")
-    add.add_argument("--handling", metavar="处理", help="e.g. 诫勉 (the rules file's list)")
-    add.add_argument("--decided", metavar="日期", help="when the 处理 was decided")
-    add.add_argument("--unit", metavar="单位", help="the unit (default: the person's)")
-    add.add_argument("--misconduct", action="store_true",
-                     help="a 违纪违法 case: opens the 倒查 of 主体责任 and 监督责任 (一案双查)")
-    add.add_argument("--typical", action="store_true", help="a 典型案例, for the 通报")
-    actions.add_parser("list", help="every case, with its 倒查")
-
-
 async def _case(settings: Settings, args: argparse.Namespace):
     from bot.domain.model import CONSOLE, Actor
     from bot.services.cases import CaseDraft

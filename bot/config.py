@@ -20,6 +20,8 @@ _TOKEN_INSIDE = re.compile(r"[0-9]{3,20}:[A-Za-z0-9_-]{30,}")
 _BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f<>\"{}|\\^`]")
 # setWebhook's secret_token: 1–256 of these, sent back by Telegram in every request
 SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# a bot's @username: letters, digits and _, 5 to 32 of them, ending in "bot"
+BOT_USERNAME_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]")
 WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram posts to
 DEFAULT_LISTEN = "127.0.0.1:8443"
 
@@ -56,6 +58,13 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, alias="DUTYBOT_WEBHOOK_URL")
     listen: str = Field(default=DEFAULT_LISTEN, alias="DUTYBOT_LISTEN")
     webhook_secret: SecretStr | None = Field(default=None, alias="DUTYBOT_WEBHOOK_SECRET")
+    # the bot's @username, for invite links printed without a token (`dutybot invite`,
+    # `dutybot import`); unset: one getMe when a token is set
+    bot_username: str | None = Field(default=None, alias="DUTYBOT_BOT_USERNAME")
+    # the 纪委 看板 (issue 24 §3): where its web server listens (off when unset), and the
+    # public base URL its one-time login links are built from (the reverse proxy's address)
+    board_listen: str | None = Field(default=None, alias="DUTYBOT_BOARD_LISTEN")
+    board_url: str | None = Field(default=None, alias="DUTYBOT_BOARD_URL")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -66,8 +75,8 @@ class Settings(BaseSettings):
                 return frozenset(int(p) for p in parts)
             except ValueError as exc:
                 raise ValueError(
-                    f"DUTYBOT_ADMIN_IDS must be Telegram user ids separated by commas, "
-                    f"got {value!r}"
+                    f"应为 Telegram 用户 ID（数字），多个用英文逗号分隔，如 123456789,987654321；"
+                    f"现为 {value!r}"
                 ) from exc
         return value
 
@@ -85,7 +94,8 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"DUTYBOT_TIMEZONE {value!r} is not a known time zone") from exc
+            raise ValueError(f"DUTYBOT_TIMEZONE {value!r} 不是已知的时区：请写成 Asia/Shanghai "
+                             "这样的时区名") from exc
         return value
 
     @field_validator("telegram_api_base_url")
@@ -148,6 +158,69 @@ class Settings(BaseSettings):
         host, port = _split_listen(value)
         return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
+    @field_validator("board_listen")
+    @classmethod
+    def _check_board_listen(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        host, port = _split_listen(value)
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @field_validator("board_url")
+    @classmethod
+    def _check_board_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"必须以 https:// 或 http:// 开头（如 https://dutybot.example.gov.cn/board），"
+                             f"现为 {url!r}")
+        if _BAD_URL_CHARS.search(url) or not url.isascii():
+            raise ValueError(f"含有空格、控制字符、全角或网址中不允许的字符：{url!r}")
+        parts = urlsplit(url)
+        try:
+            parts.port  # noqa: B018 (urlsplit checks the port only when asked)
+        except ValueError:
+            raise ValueError(f"端口不对（应为 1–65535 的数字）：{url!r}") from None
+        if not parts.hostname:
+            raise ValueError(f"缺少服务器地址（主机名或 IP）：{url!r}")
+        if parts.query or parts.fragment or "?" in url or "#" in url:
+            raise ValueError(f"不能带 ? 或 # 之后的部分：{url!r}")
+        return url
+
+    @property
+    def board_address(self) -> tuple[str, int] | None:
+        """(host, port) the 看板 binds, or None: no board."""
+        return _split_listen(self.board_listen) if self.board_listen else None
+
+    @property
+    def board_path(self) -> str:
+        """The path the board's pages live under (the base URL's path, '' for the root)."""
+        return urlsplit(self.board_url or "").path.rstrip("/")
+
+    @property
+    def board_hosts(self) -> frozenset[str]:
+        """The Host headers the board answers: the base URL's host (with its port, and
+        without it when it is the scheme's default), else the listen address itself."""
+        if self.board_url:
+            parts = urlsplit(self.board_url)
+            host = (parts.hostname or "").lower()
+            shown = f"[{host}]" if ":" in host else host
+            default = 443 if parts.scheme == "https" else 80
+            port = parts.port or default
+            names = {f"{shown}:{port}"}
+            if port == default:
+                names.add(shown)
+            return frozenset(names)
+        if self.board_listen:
+            host, port = _split_listen(self.board_listen)
+            return frozenset({f"{host}:{port}", f"localhost:{port}"})
+        return frozenset()
+
+    @property
+    def board_secure(self) -> bool:
+        return (self.board_url or "").startswith("https://")
+
     @field_validator("webhook_secret")
     @classmethod
     def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
@@ -157,6 +230,17 @@ class Settings(BaseSettings):
             raise ValueError("应为 1–256 个字母、数字、_ 或 -"
                              "（Telegram 的 secret_token 只接受这些）")
         return value
+
+    @field_validator("bot_username")
+    @classmethod
+    def _check_bot_username(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not BOT_USERNAME_SHAPE.fullmatch(name):
+            raise ValueError(f"应为机器人的用户名（@BotFather 给出的 5–32 个字母、数字或 _，"
+                             f"以 bot 结尾，如 dutybot_office_bot），现为 {value!r}")
+        return name
 
     @property
     def listen_address(self) -> tuple[str, int]:
@@ -226,7 +310,8 @@ class Settings(BaseSettings):
         """The token, refused before any network call unless it has Telegram's shape (the
         refusal never repeats the token)."""
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
-            raise ConfigError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather")
+            raise ConfigError("没有设置 TELEGRAM_BOT_TOKEN：请向 @BotFather 申请机器人令牌，"
+                              "写在 .env 或环境变量 TELEGRAM_BOT_TOKEN 里")
         token = self.telegram_bot_token.get_secret_value()
         if not TOKEN_SHAPE.fullmatch(token):
             raise ConfigError(
@@ -240,10 +325,12 @@ class Settings(BaseSettings):
             return
         folder = self.db_path.resolve().parent
         if not folder.is_dir():
-            raise ConfigError(f"DUTYBOT_DB_PATH: folder {folder} does not exist")
+            raise ConfigError(f"DUTYBOT_DB_PATH: 文件夹 {folder} 不存在：请先建好，"
+                              "或把 DUTYBOT_DB_PATH 改到已有的文件夹")
         target = self.db_path if self.db_path.exists() else folder
         if not os.access(target, os.W_OK):
-            raise ConfigError(f"DUTYBOT_DB_PATH: {self.db_path} is not writable")
+            raise ConfigError(f"DUTYBOT_DB_PATH: {self.db_path} 没有写入权限：请换一个位置，"
+                              "或用有权限的用户运行")
 
 
 def _split_listen(value: str) -> tuple[str, int]:
@@ -265,8 +352,33 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         name = _env_name(first)
-        message = str(first["msg"]).removeprefix("Value error, ")
+        message = _in_words(first)
         raise ConfigError(f"{name}: {message}" if name not in message else message) from None
+
+
+# pydantic's own refusals of a setting's type or range, in the console's words
+_REFUSALS = {
+    "int_parsing": "应为整数",
+    "int_from_float": "应为整数",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than_equal": "应不大于 {le}",
+    "bool_parsing": "应为 true 或 false（也可写 1/0、yes/no、on/off）",
+    "path_type": "应为文件路径",
+    "string_type": "应为文字",
+}
+
+
+def _in_words(error: dict) -> str:
+    """One refusal in Chinese: our validators' own words, or pydantic's type and range
+    checks by their kind, with the value given."""
+    if error.get("type") == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    text = _REFUSALS.get(str(error.get("type")))
+    if text is None:
+        return str(error["msg"])
+    text = text.format(**(error.get("ctx") or {}))
+    given = error.get("input")
+    return f"{text}，现为 {given!r}" if isinstance(given, str | int | float) else text
 
 
 def _env_name(error: dict) -> str:

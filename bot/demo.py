@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from bot.board.screenshot import board_screenshot
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.domain.model import CONSOLE, Duty, ListKind
@@ -448,6 +449,7 @@ async def _play() -> str:
     clock = ManualClock(START)
     fake = FakeRobots(lambda: clock.now().timestamp())
     server = FakeRobotServer(fake).start()
+    skipped = None  # why the 看板 has no screenshot, if it has none
     try:
         with tempfile.TemporaryDirectory() as folder:
             settings = load_settings(
@@ -469,6 +471,8 @@ async def _play() -> str:
                 await demo.play()
                 log = await demo.fortnight(clock)
                 files = await demo.weekly(FILES)
+                shot, skipped = await board_screenshot(services, settings, FILES, "刘洋")
+                files += [shot] if shot else []
                 quarter, drafts = await demo.quarter_end(clock, FILES)
                 files += drafts
                 letter_log = await demo.letter(clock)
@@ -480,7 +484,10 @@ async def _play() -> str:
                         LETTER_TITLE + "\n" + "\n".join(letter_log)))
     if files:
         text += "\n\n══════ 写出的文件 ══════\n" + "\n".join(f"📄 {f}" for f in files)
-    return text
+    if skipped:
+        text += "\n" + skipped
+    from bot.sandbox.screenshot import sandbox_screenshot  # the sandbox page, as a picture
+    return text + "\n" + await sandbox_screenshot(FILES)
 
 
 __all__ = ["run_demo"]

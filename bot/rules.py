@@ -140,13 +140,14 @@ def load_rules(path: Path | None = None) -> Rules:
 
 def _read(path: Path) -> str:
     if not path.exists():
-        raise RulesError(f"{ENV}: file {path} does not exist")
+        raise RulesError(f"{ENV}: 规则文件 {path} 不存在：请检查路径，或不设置 {ENV} 以用内置规则")
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise RulesError(f"{ENV} {path}: not UTF-8 text; save the file as UTF-8") from None
+        raise RulesError(f"{ENV} {path}: 不是 UTF-8 编码的文本：请用 UTF-8 编码另存") from None
     except OSError as exc:
-        raise RulesError(f"{ENV}: cannot read file {path}: {exc.strerror or exc}") from None
+        raise RulesError(f"{ENV}: 无法读取规则文件 {path}（{exc.strerror or exc}）："
+                         "请检查文件权限") from None
 
 
 class _Source:

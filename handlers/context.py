@@ -14,6 +14,7 @@ from bot.services.registry import Services
 if TYPE_CHECKING:
     import httpx
 
+    from bot.board.server import BoardServer
     from bot.inbound.dispatcher import Dispatcher
     from bot.inbound.poller import Poller
     from bot.inbound.webhook import WebhookServer
@@ -33,6 +34,7 @@ class BotData:
     poller: Poller | None = None
     webhook: WebhookServer | None = None  # webhook mode's HTTP server (issue 23)
     http: httpx.AsyncClient | None = None  # only in a real run: to the office group robots
+    board: BoardServer | None = None  # the 纪委 看板's web server, with --board (issue 24)
 
 
 class DutyContext(CallbackContext[ExtBot, dict, dict, BotData]):

@@ -6,6 +6,7 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import Application, CallbackQueryHandler, MessageHandler, filters
 
 from bot.services.flows import FlowCancelled, FlowDone, FlowOutcome, FlowPrompt
+from bot.services.handover import preview
 from bot.services.rectifications import Rectification
 from handlers.common import actor_of, edit, refusing, reply, toast
 from handlers.context import DutyContext
@@ -13,6 +14,7 @@ from messages import callbacks, keyboards, replies, work
 from messages import flows as flow_texts
 from messages.cases import case_recorded
 from messages.common import plain_text_hint
+from messages.handover import plan_text
 from messages.inspections import findings_keyboard, inspection_recorded
 from messages.items import item_created
 from messages.letters import reason_recorded
@@ -52,6 +54,8 @@ def render(outcome: FlowOutcome, context: DutyContext, in_group: bool = False
             return reason_recorded(view, line_id), None
         case FlowDone(flow="inspection_record", result=view):
             return inspection_recorded(view), findings_keyboard([view])
+        case FlowDone(flow="handover", result=view):
+            return plan_text(preview(view)), None
         case FlowDone(flow="bind_group", result=(group, unit_name)):
             return group_bound(group, unit_name), None
     raise ValueError(f"no rendering for {outcome!r}")

@@ -1,6 +1,5 @@
-"""The command line's failure lines: one line each, plain text, for the operator.
-
-(The rest of the command line still speaks English; a later issue gives it Chinese help.)
+"""The command line's failure and result lines: one line each, plain text, for the operator.
+(Its help, and click's own words, are in messages/cli_help.py.)
 """
 
 from __future__ import annotations
@@ -217,3 +216,45 @@ def copy_db_counts(counted: list[Counted] | tuple[Counted, ...]) -> list[str]:
 def copy_db_done(source: str, target: str, tables: int, rows: int) -> str:
     return (f"已把 {source} 复制到 {target}：{tables} 张表、共 {rows} 条，"
             "逐表核对条数一致。")
+
+
+# --- the Bot API, and the files the console writes (issue 24: every failure in Chinese) --------
+
+def api_refused(where: str) -> str:
+    """getMe answered 401: the token is wrong (never repeated here)."""
+    return (f"Bot API（{where}）拒绝了 TELEGRAM_BOT_TOKEN：请检查令牌是否复制完整、是否已在 "
+            "@BotFather 重新生成过，以及 TELEGRAM_API_BASE_URL 是否正确。")
+
+
+def api_unreachable(where: str, reason: str) -> str:
+    return (f"连不上 Bot API（{where}）：{reason.strip() or '原因未知'}。请检查网络、代理和 "
+            "TELEGRAM_API_BASE_URL。")
+
+
+def not_xlsx(path: str) -> str:
+    return f"{path}：文件名必须以 .xlsx 结尾。没有写入任何文件。"
+
+
+def already_exists(path: str, force: bool = False) -> str:
+    more = "要替换它请加 --force。" if force else "请换一个新文件名。"
+    return f"{path} 已存在，不会覆盖：{more}"
+
+
+def no_database(path: Path) -> str:
+    return f"数据库 {path} 不存在：请检查 DUTYBOT_DB_PATH，或先运行 dutybot migrate / dutybot import。"
+
+
+# --- success lines of migrate and backup -----------------------------------------------------
+
+def migrated(database: str, applied: list[int]) -> str:
+    numbers = ", ".join(str(n) for n in applied)
+    return f"{database}：已执行数据库迁移 [{numbers}]，结构已是最新。"
+
+
+def up_to_date(database: str) -> str:
+    return f"{database}：数据库结构已是最新，没有改动。"
+
+
+def backed_up(database: str, path: Path, size: int, version: int, postgres: bool) -> str:
+    checked = "pg_restore --list 检查通过" if postgres else "完整性检查通过"
+    return f"已备份 {database} → {path}：{size} 字节，结构版本 {version}，{checked}。"

@@ -51,14 +51,17 @@ INSPECT = Command("inspect", "监督检查", "监督检查记录：四个方面�
 ASSESS = Command("assess", "考核", "年度检查考核结果，及机器人记录的数据", "leader")
 LETTER = Command("letter", "责任书", "本人年度责任书：查看、签字背书、年终对账", "bound")
 RECONCILE = Command("reconcile", "对账", "待对账确认的事项（{纪委}、党委），逐项确认、结转", "confirmer")
+BOARD = Command("board", "看板", "{纪委}看板的一次性登录链接（仅私聊，10分钟内有效）", "leader")
 CHANNELS = Command("channels", "渠道", "办公群机器人（企业微信、钉钉、飞书）及其状态", "admin")
+HANDOVER = Command("handover", "交接", "人员交接：把离任人员的事项、分管、谈话和待决定事项一次移交继任者",
+                   "admin")
 CANCEL = Command("cancel", "取消", "取消正在填写的内容", "anyone")
 
 ALL: tuple[Command, ...] = (
     START, HELP, MY_LIST, TODO, REPORT, FIXES, TALKS, EXTENSIONS, WEEKLY, OVERDUE, CASES, EXPORT,
-    DELEGATE, CHAIN, INSPECT, ASSESS, LETTER, RECONCILE,
+    DELEGATE, CHAIN, INSPECT, ASSESS, LETTER, RECONCILE, BOARD,
     NEW_ITEM, REGISTER, INVITE, UNITS, NEW_UNIT, BIND_GROUP, REMIND_SETTINGS, CHANNELS, MEETING,
-    CANCEL,
+    HANDOVER, CANCEL,
 )
 
 

@@ -75,6 +75,8 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.DELEGATE)
     if roles & (DISCIPLINE_ROLES | {Role.SECRETARY, Role.ADMIN}):
         cmds.append(c.CHAIN)
+    if roles & (DISCIPLINE_ROLES | {Role.SECRETARY, Role.MEMBER}):
+        cmds.append(c.BOARD)  # a 班子成员 without 分管 units is told so (bot/domain/board.py)
     if roles & DISCIPLINE_ROLES:
         cmds.append(c.INSPECT)
     if roles & (DISCIPLINE_ROLES | {Role.ADMIN, Role.SECRETARY, Role.MEMBER}):
@@ -83,7 +85,7 @@ def help_body(roles: frozenset[Role]) -> str:
         cmds.append(c.NEW_ITEM)
     if Role.ADMIN in roles:
         cmds += [c.REGISTER, c.INVITE, c.UNITS, c.NEW_UNIT, c.BIND_GROUP, c.REMIND_SETTINGS,
-                 c.CHANNELS]
+                 c.CHANNELS, c.HANDOVER]
     if roles & {Role.ADMIN, Role.SECRETARY}:
         cmds.append(c.MEETING)
     cmds += [c.CANCEL, c.HELP]

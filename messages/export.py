@@ -155,6 +155,16 @@ EVENT_NAMES: dict[str, str] = {
     "acknowledged": "确认收到提醒",
     "meeting_held": "民主生活会",
     "ledger.exported": "导出台账",
+    "board.link": "看板登录链接",  # the 纪委 看板 (issue 24): link made, login, view, logout
+    "board.login": "登录看板",
+    "board.view": "查看看板",
+    "board.logout": "退出看板",
+    "item.handed_over": "人员交接",
+    "extension.handed_over": "人员交接（延期申请）",
+    "decision.handed_over": "人员交接（待决定事项）",
+    "letter.handed_over": "人员交接（责任书）",
+    "person.handed_over": "人员交接（离任）",
+    "person.took_over": "人员交接（接任）",
 }
 
 ACTION_NAMES = {
@@ -177,7 +187,14 @@ _KEY_NAMES = {
     "led_by": "牵头班子成员",
     "year": "年度", "items": "事项", "answer": "报告", "carry": "结转",
     "carried_from": "原编号", "carried_to": "结转后编号", "reconciled": "年终对账确认",
+    "leaver": "离任", "successor": "继任", "fate": "去向",
+    "attending": "参加的谈话", "cancelled": "取消", "roles_kept": "未移交角色",
+    "superseded": "作废的待发消息", "why": "原因", "reminders": "转给继任者的提醒",
+    "decision": "待决定事项",
 }
+#: Why a 人员交接 left something behind (bot/domain/handover.py Why).
+_HANDOVER_WHY = {"already_held": "继任者已有同一履责事项，取消", "self_talk": "谈话对象是继任者本人，取消",
+                 "role_conflict": "职务不能兼任"}
 #: Events that trigger obligations (the rules file's `event`).
 TRIGGER_NAMES = {"democratic_life_meeting": "民主生活会"}
 _VIA = {"import": "Excel 导入", "cli": "命令行", "chat": "聊天"}
@@ -259,6 +276,17 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "ledger.exported":
             counts = d.pop("counts", {}) or {}
             head = "、".join(f"{k} {v}" for k, v in counts.items())
+        case "board.link":
+            via = d.pop("via", "")
+            expires = str(d.pop("expires_at", ""))[11:16]
+            d.pop("link", None)
+            head = ("控制台生成" if via == "cli" else "私聊发送") + (
+                f"，{expires} 前有效" if expires else "")
+        case "board.login" | "board.view" | "board.logout":
+            for key in ("link", "session", "via", "path"):
+                d.pop(key, None)
+            scope = d.pop("scope", None)
+            head = {"all": "范围：全部", "oversees": "范围：本人和分管单位"}.get(scope, "")
         case "policy_reset":
             head = "恢复规则文件中的提醒设置"
         case "meeting_held":
@@ -281,6 +309,14 @@ def event_details(kind: str, data: Mapping[str, Any], who: Who) -> str:
         case "case.followup_done":
             kind = d.pop("kind", "")
             head = f"{_FOLLOW_UP_NAMES.get(kind, kind)}已完成"
+        case "item.handed_over" | "extension.handed_over" | "decision.handed_over" | \
+                "letter.handed_over" | "person.handed_over" | "person.took_over":
+            what = {"owner": "责任人", "counterpart": "谈话对象"}.get(d.pop("as", ""), "")
+            head = f"交接：{what}{d.pop('leaver', '')} → {d.pop('successor', '')}"
+            d.pop("via", None)
+            why = d.pop("why", None)
+            if why:
+                head += "（" + _HANDOVER_WHY.get(why, why) + "）"
         case "assessment.recorded":
             head = (f"{d.pop('year', '')} 年度 {d.pop('unit', '')}：{d.pop('grade', '')}"
                     + ("（替换此前登记的结果）" if d.pop("replaced", False) else ""))
@@ -315,6 +351,8 @@ def _value(key: str, value: object) -> str:
         return "，".join(f"{_KEY_NAMES.get(k, k)} {_value(k, v)}" for k, v in value.items())
     if key == "via":
         return _VIA.get(str(value), str(value))
+    if key == "why":  # why a 人员交接 left something behind
+        return _HANDOVER_WHY.get(str(value), str(value))
     if key in ("answer", "carry"):  # a 对账 line's answer, its carry-over choice
         return {**ANSWER_NAMES, **CARRY_NAMES}.get(str(value), str(value))
     names = _VALUE_NAMES.get(key)

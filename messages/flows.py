@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from bot.services.flows import FlowPrompt, StepKind
 from messages.format import esc
+from messages.handover import confirm_question, plan_text
 from messages.refusals import DATE_EXAMPLE, refusal
 
 _TITLES = {"register": "登记人员", "new_item": "新建清单事项", "bind_group": "登记本群",
            "report": "汇报进展", "extension": "申请延期", "send_back": "退回整改",
            "note": "添加进展说明", "talk_record": "登记谈话", "talk_schedule": "安排约谈",
            "case_record": "登记问责案件", "inspection_record": "登记监督检查",
-           "reconcile_reason": "对账：未完成原因"}
+           "reconcile_reason": "对账：未完成原因",
+           "handover": "人员交接"}
 
 _QUESTIONS: dict[tuple[str, str], str] = {
+    ("handover", "leaver"): "谁离任？请选择<b>离任人员</b>（可输入姓名，重名时写 姓名@单位）：",
+    ("handover", "successor"): "由谁接任？请选择<b>继任人员</b>（须是同一单位已登记的人员，"
+                               "新人请先用 /登记 登记）：",
+    ("handover", "confirm"): confirm_question(),
     ("register", "name"): "请输入要登记人员的<b>姓名</b>：",
     ("register", "roles"): "请选择<b>角色</b>（可多选，选好后点“完成”）：",
     ("register", "unit"): "请选择<b>所在单位</b>：",
@@ -66,7 +72,7 @@ _LABELS = {
     "found_by": "来源", "plan_due": "整改方案期限",
     "point_division": "责任分解", "point_items": "责任落实", "point_coordination": "责任协同",
     "point_pursuit": "责任追究", "inspected_on": "检查日期",
-    "concerned": "涉及人员", "situation": "追责情形", "misconduct": "违纪违法", "handling": "处理", "finding": "查明问题",
+    "concerned": "涉及人员", "leaver": "离任", "successor": "继任", "situation": "追责情形", "misconduct": "违纪违法", "handling": "处理", "finding": "查明问题",
 }
 
 
@@ -85,6 +91,8 @@ def prompt(p: FlowPrompt, in_group: bool = False) -> str:
     lines.append("")
     if p.error is not None:
         lines += [f"⚠️ {refusal(p.error)}", ""]
+    if "preview" in state.answers and state.step == "confirm":  # /交接: the dry run
+        lines += [plan_text(state.answers["preview"]), ""]
     lines.append(_QUESTIONS[(state.flow, state.step)])
     if p.kind is StepKind.MULTI and state.picked:
         chosen = dict(map(tuple, state.options))

@@ -7,10 +7,12 @@ from bot.domain.dates import DUE_EXAMPLES, RELATIVE_DAYS
 from bot.domain.vocabulary import ROLE_NAMES
 from bot.services import errors as e
 from bot.services.export import EXPORT_SECONDS
+from messages.board import board_refused
 from messages.cases import case_refused
 from messages.channels import channel_refused
 from messages.delegation import delegation_refused
 from messages.format import INVISIBLE_KINDS, echo, esc
+from messages.handover import handover_refused
 from messages.inspections import inspect_usage, inspection_refused
 from messages.letters import letter_refused
 from messages.names import say
@@ -46,6 +48,7 @@ _ACTIONS = {
     "report": "请先绑定身份再汇报。",
     "extension": "请先绑定身份再申请延期。",
     "record_talk": "请先绑定身份再登记谈话。",
+    "handover": "人员交接只能由管理员（党委办公室）操作。",
 }
 
 _WRONG_CHAT = {
@@ -55,6 +58,8 @@ _WRONG_CHAT = {
 }
 
 _STATUS_NOW = {
+    "handover_changed": "交接内容在您确认前有了变化（有事项新增、办结或改派），没有交接。"
+                        "请重新发送 /交接 查看最新的交接清单。",
     "closed": "这个事项已经办结，无需再操作。",
     "already": "这个事项已经是“进行中”了。",
     "awaiting_verification": "这个事项已提交{纪委}验收，请等待验收结果。",
@@ -68,6 +73,11 @@ _STATUS_NOW = {
 }
 
 USAGE = {
+    "handover": (
+        "用法：/交接 离任人员 继任人员\n"
+        "例如：/交接 李明 孙明（重名时写 姓名@单位）\n"
+        "也可以只发送 /交接，按提示一步步选择。确认前会先列出将移交的内容。"
+    ),
     "register": (
         "用法：/登记 姓名 角色 所在单位 [分管单位]\n"
         "例如：/登记 李明 班子成员 局机关 分管:财务科、人事科\n"
@@ -211,8 +221,12 @@ def refusal(error: e.ServiceError) -> str:
             return case_refused(error)
         case e.LetterRefused():
             return letter_refused(error)
+        case e.BoardRefused():
+            return board_refused(error)
         case e.DelegationRefused():
             return delegation_refused(error)
+        case e.HandoverRefused():
+            return handover_refused(error)
         case e.InspectionRefused():
             return inspection_refused(error)
         case e.ChannelRefused():  # the console's, in HTML should a chat ever need one

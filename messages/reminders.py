@@ -21,6 +21,7 @@ from messages import (
     cases,
     decisions,
     delegation,
+    handover,
     inspections,
     letters,
     names,
@@ -104,6 +105,8 @@ _NOTICES: dict[str, tuple[Callable[[dict[str, Any], date], str],
     "item_returned": (replies.item_returned, replies.returned_keyboard),
     "item_delegated": (delegation.delegated_notice, delegation.delegated_keyboard),
     "backup_failed_notice": (backups.backup_failed_notice, None),  # bot/services/backups.py
+    "handover_successor": (handover.successor_notice, None),  # bot/services/handover.py
+    "handover_leaver": (handover.leaver_notice, None),
 }
 
 

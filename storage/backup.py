@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from enum import Enum
@@ -58,7 +59,10 @@ class BackupResult:
     schema_version: int
 
 
-def backup(source: Path, target: Path) -> BackupResult:
+Progress = Callable[[int, int], None]  # (done, total), for a progress bar at the console
+
+
+def backup(source: Path, target: Path, progress: Progress | None = None) -> BackupResult:
     if not source.is_file():
         raise BackupError(BackupProblem.NO_SOURCE, source)
     folder = _target_folder(target)
@@ -70,7 +74,8 @@ def backup(source: Path, target: Path) -> BackupResult:
         with closing(sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True,
                                      timeout=30)) as src, \
                 closing(sqlite3.connect(partial)) as dst:
-            src.backup(dst, pages=PAGES_PER_STEP)
+            src.backup(dst, pages=PAGES_PER_STEP, progress=None if progress is None else
+                       lambda _status, remaining, total: progress(total - remaining, total))
             # a file that stands alone: opening it (to check or restore it) leaves no -wal
             # or -shm beside it; a restored database is put in WAL mode again when opened
             dst.execute("PRAGMA journal_mode = DELETE").fetchone()
@@ -101,7 +106,7 @@ class BackupEngine(Protocol):
 
     suffix: str  # what the engine's files end in
 
-    def take(self, target: Path) -> BackupResult: ...
+    def take(self, target: Path, progress: Progress | None = None) -> BackupResult: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +114,8 @@ class SqliteBackup:
     database: Path
     suffix: str = ".db"
 
-    def take(self, target: Path) -> BackupResult:
-        return backup(self.database, target)
+    def take(self, target: Path, progress: Progress | None = None) -> BackupResult:
+        return backup(self.database, target, progress)
 
 
 PG_DUMP_TIMEOUT_S = 3600
@@ -127,7 +132,8 @@ class PgDumpBackup:
     url: str
     suffix: str = ".dump"
 
-    def take(self, target: Path) -> BackupResult:
+    def take(self, target: Path, progress: Progress | None = None) -> BackupResult:
+        """(pg_dump says nothing of how far it is: `progress` is not called.)"""
         pg_dump = shutil.which("pg_dump")
         if pg_dump is None:
             raise BackupError(BackupProblem.NO_PG_DUMP, target)

@@ -11,6 +11,7 @@ same insert (storage/postgres.py), so the next row made there gets a new id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -70,7 +71,11 @@ def parents_first(rows: list[tuple[Any, ...]], columns: list[str],
     return ordered
 
 
-async def copy_database(source: str | Path, target: str | Path) -> list[Counted]:
+Progress = Callable[[int, int], None]  # (rows copied, rows in all), for a progress bar
+
+
+async def copy_database(source: str | Path, target: str | Path,
+                        progress: Progress | None = None) -> list[Counted]:
     """Copy everything (see the module docstring); the counts, table by table. A
     CopyRefused when it is not done, and then the target holds nothing of the source."""
     latest = migration_scripts()[-1][0]
@@ -84,7 +89,7 @@ async def copy_database(source: str | Path, target: str | Path) -> list[Counted]
         try:
             await dst.migrate()
             async with src.read() as rtx, dst.transaction() as wtx:
-                return await _copy(rtx, wtx)
+                return await _copy(rtx, wtx, progress)
         finally:
             await dst.close()
     finally:
@@ -99,7 +104,7 @@ async def _open(address: str | Path) -> Database:
         raise
 
 
-async def _copy(rtx: Any, wtx: Any) -> list[Counted]:
+async def _copy(rtx: Any, wtx: Any, progress: Progress | None = None) -> list[Counted]:
     tables = await wtx.tables.names()
     filled = tuple([t for t in tables if await wtx.tables.count(t)])
     if filled:
@@ -109,7 +114,10 @@ async def _copy(rtx: Any, wtx: Any) -> list[Counted]:
     if lacking:
         raise CopyRefused(CopyProblem.COLUMNS, tables=lacking)
     counted = []
-    for table in [t for t in tables if t in theirs]:
+    copied = [t for t in tables if t in theirs]
+    total = sum([await rtx.tables.count(t) for t in copied]) if progress else 0
+    done = 0
+    for table in copied:
         wanted = await wtx.tables.columns(table)
         have = await rtx.tables.columns(table)
         missing = [c for c in have if c not in wanted and c != "rowid"]
@@ -122,6 +130,9 @@ async def _copy(rtx: Any, wtx: Any) -> list[Counted]:
         await wtx.tables.insert(table, columns, rows)
         counted.append(Counted(table, await rtx.tables.count(table),
                                await wtx.tables.count(table)))
+        if progress is not None:
+            done += len(rows)
+            progress(done, total)
     if any(c.source != c.target for c in counted):
         raise CopyRefused(CopyProblem.MISMATCH, counted=tuple(counted),
                           tables=tuple(c.table for c in counted if c.source != c.target))

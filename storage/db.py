@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from storage.at_once import AtOnce, run_at_once
+from storage.board import BoardRepo
 from storage.cases import CaseRepo
 from storage.channels import ChannelRepo
 from storage.chats import ConversationRepo, GroupRepo, UpdateRepo
@@ -34,6 +35,7 @@ from storage.decisions import DecisionRepo
 from storage.delegations import DelegationRepo
 from storage.events import EventRepo
 from storage.extensions import ExtensionRepo
+from storage.handover import HandoverRepo
 from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
 from storage.inspections import InspectionRepo
@@ -87,6 +89,8 @@ class Tx:
         self.inspections = InspectionRepo(conn)
         self.state = StateRepo(conn)  # the webhook's secret, the last tick (issue 23)
         self.tables = TableRepo(conn)  # the tables as tables, for copy-db (issue 23)
+        self.board = BoardRepo(conn)  # the 纪委 看板's links, sessions, figures (issue 24)
+        self.handover = HandoverRepo(conn)  # 人员交接 (issue 24 §5)
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:

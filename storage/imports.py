@@ -56,8 +56,12 @@ class ImportRepo:
             found = await self._items.by_ids(wanted)
             items.update(found)
             wanted = {i.parent_id for i in found.values() if i.parent_id} - items.keys()
+        async with self._conn.execute(  # those who left (人员交接): their items' rows
+                "SELECT id, name, unit_id FROM persons WHERE active = 0") as cur:
+            former = {r[0]: Person(id=r[0], name=r[1], unit_id=r[2], roles=frozenset())
+                      for r in await cur.fetchall()}
         return Stored(units=units, people=people, contacts=contacts, items=items,
-                      handles=handles)
+                      handles=handles, former=former)
 
     async def _contacts(self) -> tuple[dict[int, tuple[str | None, str | None]],
                                        dict[int, dict[str, str]]]:

@@ -154,9 +154,10 @@ class PersonRepo:
 
     async def directory(self) -> dict[int, Person]:
         """Everyone's name and unit only (no roles, 分管 or account): what a report names
-        people by, read in one query."""
+        people by, read in one query — those who left (人员交接) too, whose history keeps
+        their name."""
         async with self._conn.execute(
-            "SELECT id, name, unit_id FROM persons WHERE active = 1 ORDER BY id"
+            "SELECT id, name, unit_id FROM persons ORDER BY id"
         ) as cur:
             rows = await cur.fetchall()
         return {r[0]: Person(id=r[0], name=r[1], unit_id=r[2], roles=frozenset()) for r in rows}

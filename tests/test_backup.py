@@ -90,7 +90,7 @@ async def test_the_cli_backs_up_and_the_readme_restore_works(tmp_path):
     await seeded(live, units=7)
     result = dutybot(tmp_path, "backup", "copy.db", DUTYBOT_DB_PATH=str(live))
     assert result.returncode == 0, result.stderr
-    assert "integrity ok" in result.stdout and f"schema version {LATEST}" in result.stdout
+    assert "完整性检查通过" in result.stdout and f"结构版本 {LATEST}" in result.stdout
     again = dutybot(tmp_path, "backup", "copy.db", DUTYBOT_DB_PATH=str(live))
     assert again.returncode == 1
     assert again.stderr.strip().splitlines() == [
@@ -101,5 +101,5 @@ async def test_the_cli_backs_up_and_the_readme_restore_works(tmp_path):
         Path(f"{live}{extra}").unlink(missing_ok=True)
     shutil.copy(tmp_path / "copy.db", live)
     up = dutybot(tmp_path, "migrate", DUTYBOT_DB_PATH=str(live))
-    assert "schema is up to date" in up.stdout
+    assert "数据库结构已是最新" in up.stdout
     assert count(live, "units") == 7

@@ -61,8 +61,8 @@ async def test_dutybot_backup_on_postgresql_writes_a_pg_dump_archive(env, pg_url
     env.setenv("DUTYBOT_DATABASE_URL", pg_url)
     assert await asyncio.to_thread(main, ["backup", "office.dump"]) == 0
     out = capsys.readouterr().out
-    assert "office.dump" in out and f"schema version {LATEST}" in out
-    assert "pg_restore --list ok" in out
+    assert "office.dump" in out and f"结构版本 {LATEST}" in out
+    assert "pg_restore --list 检查通过" in out
     dump = tmp_path / "office.dump"
     assert dump.read_bytes()[:5] == b"PGDMP"  # the custom format's own header
     assert oct(dump.stat().st_mode & 0o777) == "0o600"

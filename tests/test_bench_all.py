@@ -130,3 +130,46 @@ def test_the_full_run_passes_the_full_scales(tmp_path, capsys):
     assert json.loads(seen.read_text()) == ["--big"]
     row = next(line for line in capsys.readouterr().out.splitlines() if "args (" in line)
     assert "2.0×" in row and "**NO**" in row
+
+
+def load_growth():
+    spec = importlib.util.spec_from_file_location("bench_growth", ROOT / "bench" / "growth.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_growth"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_growth_exponent_is_that_of_a_power_law():
+    growth = load_growth()
+    assert growth.exponent(50_000, 1.0, 150_000, 3.0) == pytest.approx(1.0)
+    assert growth.exponent(50_000, 1.0, 500_000, 100.0) == pytest.approx(2.0)
+    assert growth.exponent(50_000, 0.0, 150_000, 3.0) is None
+
+
+@pytest.mark.parametrize("scales, words", [
+    ("50000", "at least two scales"),
+    ("50000,abc", "whole numbers"),
+    ("0,50000", "each scale must be from 1000"),
+    ("50000,99999999", "each scale must be from 1000"),
+    ("150000,50000", "must grow"),
+    ("50000,50000", "must grow"),
+])
+def test_growth_refuses_nonsense_scales_in_one_line(scales, words, capsys):
+    growth = load_growth()
+    with pytest.raises(SystemExit) as stopped:
+        growth.main(["--scales", scales])
+    assert words in str(stopped.value)
+    assert "\n" not in str(stopped.value)
+
+
+def test_growth_rows_put_each_exponent_beside_its_goal():
+    rows = bench_all.growth_rows({
+        "scales": [50_000, 150_000], "planner_ratios": [2.5, 3.4],
+        "benches": [{"name": "planner_tick", "points": [],
+                     "steps": [{"from": 50_000, "to": 150_000, "k": 0.98, "floor_k": 1.01}]},
+                    {"name": "export_ledger", "points": [], "error": "timed out"}]})
+    shown = [(r.figure, r.value, r.met) for r in rows]
+    assert ("planner_tick growth exponent 50000 → 150000", "0.98", True) in shown
+    assert ("export_ledger", "FAILED: timed out", False) in shown
+    assert ("planner tick / bare scan at 150000 items", "3.40×", False) in shown

@@ -93,14 +93,14 @@ def test_a_bad_setting_in_dotenv_is_reported_too(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("DUTYBOT_TIMEZONE=Mars/Olympus\n", encoding="utf-8")
     result = dutybot(tmp_path, "migrate", DUTYBOT_DB_PATH=str(tmp_path / "bot.db"))
     assert result.returncode != 0
-    assert lines(result.stderr) == ["dutybot: DUTYBOT_TIMEZONE 'Mars/Olympus' is not a known time zone"]
+    assert lines(result.stderr) == ["dutybot: DUTYBOT_TIMEZONE 'Mars/Olympus' 不是已知的时区：请写成 Asia/Shanghai 这样的时区名"]
 
 
 def test_migrate_refuses_a_missing_db_folder_in_one_line(tmp_path: Path) -> None:
     result = dutybot(tmp_path, "migrate", DUTYBOT_DB_PATH=str(tmp_path / "nope" / "bot.db"))
     assert result.returncode != 0
     assert len(lines(result.stderr)) == 1, result.stderr
-    assert "DUTYBOT_DB_PATH" in result.stderr and "does not exist" in result.stderr
+    assert "DUTYBOT_DB_PATH" in result.stderr and "不存在" in result.stderr
 
 
 # -- the Bot API refuses or cannot be reached -------------------------------------------------
@@ -126,8 +126,8 @@ def unreachable_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.Comp
 def test_wrong_token_exits_non_zero_with_a_clear_last_line(wrong_token_run) -> None:
     assert wrong_token_run.returncode != 0
     last = lines(wrong_token_run.stderr)[-1]
-    assert last.startswith("dutybot: TELEGRAM_BOT_TOKEN was refused by the Bot API at http://127.0.0.1:")
-    assert last.endswith("(check the token and TELEGRAM_API_BASE_URL)")
+    assert last.startswith("dutybot: Bot API（http://127.0.0.1:")
+    assert "拒绝了 TELEGRAM_BOT_TOKEN" in last and last.endswith("TELEGRAM_API_BASE_URL 是否正确。")
 
 
 def test_wrong_token_prints_exactly_one_line(wrong_token_run) -> None:
@@ -140,7 +140,7 @@ def test_wrong_token_is_never_printed(wrong_token_run) -> None:
 
 def test_unreachable_api_exits_non_zero_with_a_clear_last_line(unreachable_run) -> None:
     assert unreachable_run.returncode != 0
-    assert lines(unreachable_run.stderr)[-1].startswith("dutybot: cannot reach the Bot API at http://127.0.0.1:")
+    assert lines(unreachable_run.stderr)[-1].startswith("dutybot: 连不上 Bot API（http://127.0.0.1:")
     assert TOKEN not in unreachable_run.stderr + unreachable_run.stdout
 
 
@@ -156,12 +156,12 @@ def test_migrate_applies_then_reports_up_to_date(tmp_path: Path) -> None:
     first = dutybot(tmp_path, "migrate", DUTYBOT_DB_PATH=str(db))
     assert first.returncode == 0, first.stderr
     assert len(lines(first.stdout)) == 1, first.stdout
-    assert re.fullmatch(rf"{re.escape(str(db))}: applied migrations \[1(, \d+)*\]",
+    assert re.fullmatch(rf"{re.escape(str(db))}：已执行数据库迁移 \[1(, \d+)*\]，结构已是最新。",
                         lines(first.stdout)[0]), first.stdout
     assert first.stderr == "" and db.exists()
     second = dutybot(tmp_path, "migrate", DUTYBOT_DB_PATH=str(db))
     assert second.returncode == 0, second.stderr
-    assert lines(second.stdout) == [f"{db}: schema is up to date"]
+    assert lines(second.stdout) == [f"{db}：数据库结构已是最新，没有改动。"]
     assert second.stderr == ""
 
 

@@ -18,7 +18,7 @@ from tests.workbooks import filled
 def test_export_writes_the_ledger_and_never_overwrites(tmp_path, cli, capsys):  # noqa: F811
     db = tmp_path / "bot.db"
     missing = cli(capsys, "export", "台账.xlsx")
-    assert missing.returncode == 1 and "no database" in missing.stderr
+    assert missing.returncode == 1 and "数据库" in missing.stderr and "不存在" in missing.stderr
     (tmp_path / "导入.xlsx").write_bytes(filled())
     assert cli(capsys, "import", "导入.xlsx").returncode == 0
 
@@ -38,7 +38,7 @@ def test_export_writes_the_ledger_and_never_overwrites(tmp_path, cli, capsys):  
 
     size = (tmp_path / "台账.xlsx").stat().st_size
     again = cli(capsys, "export", "台账.xlsx")
-    assert again.returncode == 1 and "already exists" in again.stderr and again.stdout == ""
+    assert again.returncode == 1 and "已存在，不会覆盖" in again.stderr and "--force" in again.stderr and again.stdout == ""
     assert (tmp_path / "台账.xlsx").stat().st_size == size
     forced = cli(capsys, "export", "台账.xlsx", "--force")
     assert forced.returncode == 0, forced.stderr
@@ -86,14 +86,14 @@ def test_a_file_that_cannot_be_written_is_said_and_not_recorded(tmp_path, cli, c
     missing = cli(capsys, "export", "没有的文件夹/台账.xlsx")
     assert missing.returncode == 1 and missing.stdout == ""
     (line,) = lines(missing.stderr)
-    assert "没有的文件夹/台账.xlsx" in line and "No such file" in line
+    assert "没有的文件夹/台账.xlsx" in line and "路径不存在" in line
     (tmp_path / "说明.txt").write_text("一个文件，不是文件夹")
     not_a_folder = cli(capsys, "export", "说明.txt/台账.xlsx")
     assert not_a_folder.returncode == 1 and len(lines(not_a_folder.stderr)) == 1
     (tmp_path / "满了").mkdir()
     monkeypatch.setattr("os.replace", full_disk)  # the write fails at its very end
     full = cli(capsys, "export", "满了/台账.xlsx")
-    assert full.returncode == 1 and "No space left" in full.stderr
+    assert full.returncode == 1 and "磁盘空间不足" in full.stderr
     assert list((tmp_path / "满了").iterdir()) == []  # nothing half-written stays
     assert count(tmp_path / "bot.db", "events") == events
     assert exported(tmp_path / "bot.db") == []

@@ -49,7 +49,7 @@ def test_template_writes_a_new_file_and_never_overwrites(tmp_path, cli, capsys):
     assert openpyxl.load_workbook(tmp_path / "模板.xlsx").sheetnames == ["单位", "人员", "清单", "分解", "问责",
                                                                          "说明"]
     again = cli(capsys, "template", "模板.xlsx")
-    assert again.returncode == 1 and "already exists" in again.stderr
+    assert again.returncode == 1 and "已存在，不会覆盖" in again.stderr
     wrong = cli(capsys, "template", "模板.xls")
     assert wrong.returncode == 2 and len(lines(wrong.stderr)) == 1
 

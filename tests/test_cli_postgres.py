@@ -32,9 +32,9 @@ async def test_migrate_brings_a_postgresql_database_up_to_date(env, pg_url, tmp_
     env.setenv("DUTYBOT_DATABASE_URL", pg_url)
     assert await _main(["migrate"]) == 0
     out = capsys.readouterr().out
-    assert "applied migrations" in out and "[1, 2," in out
+    assert "已执行数据库迁移" in out and "[1, 2," in out
     assert await _main(["migrate"]) == 0
-    assert "schema is up to date" in capsys.readouterr().out
+    assert "数据库结构已是最新" in capsys.readouterr().out
     db = await Database.open(pg_url)
     try:
         assert await db.schema_version() == LATEST

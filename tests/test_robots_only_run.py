@@ -80,5 +80,5 @@ def test_without_a_token_and_without_robots_run_says_the_token_is_missing(tmp_pa
     done = subprocess.run([str(DUTYBOT), "run"], cwd=tmp_path, capture_output=True, text=True,
                           env=clean_env(DUTYBOT_DB_PATH=str(tmp_path / "bot.db")), timeout=60)
     assert done.returncode == 2
-    assert "TELEGRAM_BOT_TOKEN is not set" in done.stderr
+    assert "没有设置 TELEGRAM_BOT_TOKEN" in done.stderr
     assert not (tmp_path / "bot.db").exists()  # nothing made

@@ -410,7 +410,8 @@ def test_a_toml_syntax_error_keeps_tomllibs_position(tmp_path: Path) -> None:
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(RulesError) as caught:
         load_rules(tmp_path / "rules.toml")
-    assert str(caught.value) == f"DUTYBOT_RULES: file {tmp_path / 'rules.toml'} does not exist"
+    assert str(caught.value) == (f"DUTYBOT_RULES: 规则文件 {tmp_path / 'rules.toml'} 不存在："
+                                 "请检查路径，或不设置 DUTYBOT_RULES 以用内置规则")
 
 
 def test_rules_error_is_a_config_error() -> None:

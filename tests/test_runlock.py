@@ -161,7 +161,7 @@ def test_a_second_run_on_the_same_database_refuses_and_the_first_keeps_serving(
                                   capture_output=True, text=True, timeout=TIMEOUT)
 
         copied = cli("backup", "copy.db")
-        assert copied.returncode == 0 and "integrity ok" in copied.stdout, copied.stderr
+        assert copied.returncode == 0 and "完整性检查通过" in copied.stdout, copied.stderr
         (tmp_path / "导入.xlsx").write_bytes(filled())
         imported = cli("import", "导入.xlsx")
         assert imported.returncode == 0 and "导入完成" in imported.stdout, imported.stderr

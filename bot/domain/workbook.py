@@ -280,6 +280,8 @@ class Stored:
     items: Mapping[int, Item]  # the items the file may name, and their ancestors
     # person id → {Handle value: id} for the handles set (企业微信账号, 飞书ID)
     handles: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
+    # those who left (人员交接): their items keep their name, which a 台账 row may repeat
+    former: Mapping[int, Person] = field(default_factory=dict)
 
 
 # -- problems -----------------------------------------------------------------------------
@@ -1129,6 +1131,9 @@ class _ItemPlanner:
 
     def _owner(self, r: ItemRow) -> tuple[str, str] | None:
         name, at, unit = (s.strip() for s in r.owner.partition("@"))
+        left = self._former_owner(r, name, unit if at else None)
+        if left is not None:
+            return left
         if at:
             if (name, unit) in self.person_keys:
                 return name, unit
@@ -1145,6 +1150,16 @@ class _ItemPlanner:
             return here[0]
         self.fail(r, "责任人", Problem.AMBIGUOUS_PERSON, name, sorted(k[1] for k in found))
         return None
+
+    def _former_owner(self, r: ItemRow, name: str, unit: str | None) -> tuple[str, str] | None:
+        """A row of a stored item whose owner has left (人员交接) names them as the 台账 does:
+        their history keeps their name. Only that item's row: nothing new goes to them."""
+        item = self.by_code.get(r.code) if r.code else None
+        person = self.stored.former.get(item.owner_id) if item else None
+        if person is None or person.name != name:
+            return None
+        home = self._unit(person.unit_id)
+        return (name, home) if unit in (None, home) else None
 
     def _match(self, r: ItemRow, owner: tuple[str, str], unit: str) -> Item | bool | None:
         """The stored item this row is; None for a new one; False after a problem."""
@@ -1264,7 +1279,7 @@ class _ItemPlanner:
                           r.source, r.due, status, found.id, changes)
 
     def _person(self, person_id: int) -> str:
-        person = self.stored.people.get(person_id)
+        person = self.stored.people.get(person_id) or self.stored.former.get(person_id)
         if person is None:
             return str(person_id)
         return f"{person.name}@{self._unit(person.unit_id)}"

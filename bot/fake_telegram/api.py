@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -481,6 +481,18 @@ class FakeTelegram:
         if not sent:
             raise AssertionError(f"the bot sent nothing to chat {chat_id}")
         return sent[-1]
+
+    def history(self, chat_id: int) -> list[Sent]:
+        """The chat's messages as they are now, copied: read from another thread (the
+        sandbox's page) while the bot edits them through the HTTP server's."""
+        with self._lock:
+            return [replace(m) for m in self.messages.get(chat_id, [])]
+
+    def toast(self, callback_query_id: str) -> str | None:
+        """The text the bot answered a tap with (answerCallbackQuery), if any yet."""
+        with self._lock:
+            return next((a.text for a in reversed(self.callback_answers)
+                         if a.callback_query_id == callback_query_id and a.text), None)
 
     def transcript(self, chat_id: int) -> list[str]:
         """The chat as its members see it, one entry per message."""

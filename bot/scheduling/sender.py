@@ -69,19 +69,18 @@ class OutboxSender:
                 sent += 1
         return sent
 
-    async def send_now(self, message_id: int | None) -> None:
-        """The answers a handler just queued with its change, at once (quiet hours or not:
-        somebody just asked). What fails is the outbox's to try again, as for any message;
-        should even looking them up fail, they are released to it at once."""
-        if message_id is None:
+    async def send_now(self, queued: OutboxMessage | None) -> None:
+        """The answers a handler just queued with its change (as stored: nothing is read
+        back), at once — quiet hours or not: somebody just asked. What fails is the outbox's
+        to try again, as for any message; should even that fail, they are released to it."""
+        if queued is None:
             return
         try:
-            for msg in await self.delivery.held([message_id]):
-                await self._send_safely(msg)
+            await self._send_safely(queued)
         except Exception:
-            log.exception("answers %s could not be sent now; the outbox sends them", message_id)
+            log.exception("answers %s could not be sent now; the outbox sends them", queued.id)
             with contextlib.suppress(Exception):
-                await self.delivery.release_answers([message_id])
+                await self.delivery.release_answers([queued.id])
 
     async def _send_safely(self, msg: OutboxMessage) -> bool:
         try:
@@ -145,7 +144,8 @@ class OutboxSender:
             except TelegramError as exc:
                 await self.delivery.failed(msg, str(exc))
                 return False
-            await self.delivery.delivered(msg, index + 1, last, accepted)
+            if last or not _repeatable(msg, index):
+                await self.delivery.delivered(msg, index + 1, last, accepted)
         return True
 
     async def _send_part(self, chat_id: int, rendered: Rendered, index: int,
@@ -211,6 +211,17 @@ class OutboxSender:
         else:
             result = await self.bot.send_message(chat_id=chat_id, **params)
         return result.message_id if isinstance(result, Message) else None
+
+
+def _repeatable(msg: OutboxMessage, index: int) -> bool:
+    """A part of an answer that may go again without anyone seeing it twice — a toast
+    (Telegram refuses a second answer to one press: harmless, below) or an edit (the same
+    text again: "not modified") — is not recorded on its own: the part after it records
+    both, one round trip fewer for a tap. Killed in between, it goes once more."""
+    if msg.kind != ANSWER_KIND:
+        return False
+    return msg.payload["calls"][index]["method"] in (answers.ANSWER_QUERY, answers.EDIT_TEXT,
+                                                     answers.EDIT_MARKUP)
 
 
 def _harmless(exc: BadRequest) -> bool:

@@ -46,12 +46,6 @@ class DeliveryService(ServiceBase):
         async with self.db.read() as tx:
             return await tx.outbox.next_ready(self.now(), after_id, answers_only)
 
-    async def held(self, ids: list[int]) -> list[OutboxMessage]:
-        """Answers a handler just queued, to send now (those not sent already)."""
-        if not ids:
-            return []
-        return await self.db.read_at_once(lambda tx: tx.outbox.by_ids(ids))
-
     async def release_answers(self, ids: list[int] | None = None) -> int:
         """Answers held for their handler go now: at start-up all (their handler was
         killed), else those named (their handler could not send them)."""

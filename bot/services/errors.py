@@ -232,6 +232,19 @@ class DelegationRefused(ServiceError):
     code: str = ""  # the item concerned (or the code typed)
 
 
+@dataclass
+class HandoverRefused(ServiceError):
+    """A 人员交接 that cannot be made as asked (bot/domain/handover.py): the two are one
+    person, of different units, or what would move changed since the plan was shown;
+    words in messages/handover.py."""
+
+    problem: str  # same_person, wrong_unit, changed
+    leaver: str = ""
+    successor: str = ""
+    leaver_unit: str = ""
+    successor_unit: str = ""
+
+
 def text_refused(what: str, text: str, refused: TextRefused) -> ServiceError:
     """The refusal of a cleaned text (bot/domain/text.py) for this kind of field: the
     long-standing ones for empty and too long, BadCharacters for what cannot be seen."""
@@ -277,3 +290,11 @@ class InspectionRefused(ServiceError):
     # grade, led_by, scope (考核); follow_up, follow_up_done (a case's follow-ups)
     field: str
     detail: str = ""
+
+
+@dataclass
+class BoardRefused(ServiceError):
+    """A 看板 login link that cannot be given (issue 24 §3); texts in messages/board.py."""
+
+    reason: str  # no_rights (no board for this person), no_url (DUTYBOT_BOARD_URL unset)
+    name: str = ""  # whom the link was asked for (the console names someone)

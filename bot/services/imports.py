@@ -4,6 +4,7 @@ nothing; new people get their invites in the same transaction."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -39,7 +40,7 @@ from bot.services.base import ServiceBase
 from bot.services.cases import CaseDraft, CaseService
 from bot.services.errors import AmbiguousPerson, NotAllowed, UnknownPerson, UnknownUnit
 from bot.services.people import PeopleService, resolve_person, resolve_unit
-from bot.workbook_io import WorkbookUnreadable, file_kind, read_file, read_workbook
+from bot.workbook_guard import WorkbookUnreadable, file_kind
 from storage.db import Database, Tx
 from storage.imports import Applied
 
@@ -50,6 +51,7 @@ __all__ = ["LIMITS", "MAX_UPLOAD_BYTES", "PARSE_SECONDS", "ImportService", "Uplo
 MAX_UPLOAD_BYTES = LIMITS.file_bytes
 #: Reading a workbook of 20 000 rows takes about 2 s; one that takes a minute is not a list.
 PARSE_SECONDS = 60.0
+IMPORT_STEPS = 3  # read, checked, written: what `progress` counts
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlsb")
 
@@ -146,6 +148,8 @@ def check_content(file_name: str, data: bytes) -> WorkbookRefused | None:
 def read_upload(path: Path, limits: WorkbookLimits = LIMITS) -> bytes:
     """A workbook's bytes from the console's path, or WorkbookRefused: a missing file, a
     folder, an unreadable or too big file, a name its content contradicts."""
+    from bot.workbook_io import read_file  # openpyxl loads when a workbook is first read
+
     try:
         data = read_file(path, limits)
     except WorkbookUnreadable as exc:
@@ -160,6 +164,8 @@ def parse_file(source: bytes | Path, limits: WorkbookLimits = LIMITS) -> RawWork
     """openpyxl's reading within `limits` (blocking: call it off the event loop; a plain
     module-level function of picklable arguments, so a child process may run it), its
     refusals as WorkbookRefused."""
+    from bot.workbook_io import read_workbook  # openpyxl: in the child that reads, when first used
+
     try:
         return read_workbook(source, limits)
     except WorkbookUnreadable as exc:
@@ -184,12 +190,17 @@ class ImportService(ServiceBase):
         self.limits = limits
 
     async def import_file(self, actor: Actor, data: bytes, source: str,
-                          limits: WorkbookLimits | None = None) -> ImportResult:
-        """The workbook in `data`, within `limits` (the service's own by default)."""
+                          limits: WorkbookLimits | None = None,
+                          progress: Callable[[int, int], None] | None = None) -> ImportResult:
+        """The workbook in `data`, within `limits` (the service's own by default);
+        `progress(step, IMPORT_STEPS)` after reading the file, checking the rows and
+        writing them (for the console's progress bar)."""
         if not permissions.is_admin(actor):
             raise NotAllowed("register")
         rows, read_errors = await self.parse(data, limits or self.limits)
-        return await self.import_rows(actor, rows, read_errors, source)
+        if progress is not None:
+            progress(1, IMPORT_STEPS)
+        return await self.import_rows(actor, rows, read_errors, source, progress)
 
     async def parse(self, data: bytes,
                     limits: WorkbookLimits) -> tuple[Rows, list[RowError]]:
@@ -207,7 +218,8 @@ class ImportService(ServiceBase):
             raise WorkbookRefused(UploadProblem.CORRUPT) from None
 
     async def import_rows(self, actor: Actor, rows: Rows, read_errors: list[RowError],
-                          source: str) -> ImportResult:
+                          source: str,
+                          progress: Callable[[int, int], None] | None = None) -> ImportResult:
         """Check the rows against each other and the database; then apply everything in one
         transaction with its events, or raise ImportRejected having changed nothing."""
         if not permissions.is_admin(actor):
@@ -224,6 +236,8 @@ class ImportService(ServiceBase):
             plan, errors = await asyncio.to_thread(plan_import, rows, stored, read_errors)
             if plan is None:
                 raise ImportRejected(errors, rows.examples_skipped)
+            if progress is not None:
+                progress(2, IMPORT_STEPS)
             if plan.is_empty() and not rows.delegations and not rows.cases:
                 return ImportResult(source, plan, ())
             now = self.now()
@@ -234,6 +248,8 @@ class ImportService(ServiceBase):
             await tx.events.record_many(actor, now, _events(plan, applied, source))
             delegated = await self._delegations_in(tx, actor, rows, source, now)
             recorded, known = await self._cases_in(tx, actor, rows)
+        if progress is not None:
+            progress(IMPORT_STEPS, IMPORT_STEPS)
         return ImportResult(source, plan, tuple(invites), delegated, recorded, known)
 
     async def _cases_in(self, tx: Tx, actor: Actor, rows: Rows) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from bot.services.base import ServiceBase
 from storage.codec import to_text
 from storage.db import Tx
 from storage.inbox import Inbound
-from storage.outbox import ANSWER_KIND
+from storage.outbox import ANSWER_KIND, OutboxMessage, OutboxStatus
 
 log = logging.getLogger("dutybot.inbox")
 
@@ -57,23 +57,29 @@ class InboxService(ServiceBase):
     async def waiting_count(self) -> int:
         return len(await self.waiting(limit=10_000))
 
-    async def finish(self, update_id: int, answers: Sequence[dict[str, Any]]) -> int | None:
+    async def finish(self, update_id: int,
+                     answers: Sequence[dict[str, Any]]) -> OutboxMessage | None:
         """Mark the update handled and queue its answers, in order, as one outbox message
-        (sent part by part: one lost part never lets a later one overtake it); returns its
-        id. Inside the update's unit of work this joins its change: all of it commits, or
-        none."""
+        (sent part by part: one lost part never lets a later one overtake it); returns it,
+        as stored, for the handler to send at once without reading it back. Inside the
+        update's unit of work this joins its change: all of it commits, or none."""
         now = self.now()
 
-        async def write(tx: Tx) -> int | None:  # one round trip: storage/at_once.py
+        async def write(tx: Tx) -> OutboxMessage | None:  # one round trip: storage/at_once.py
             await tx.updates.claim(update_id, now)
             if not answers:
                 return None
             # ids come round again (random after a quiet week): the time keeps the key apart
             key = f"{ANSWER_KIND}:{update_id}:{to_text(now)}"
-            return await tx.outbox.add(
-                dedup_key=key, target=Target.telegram(int(answers[0]["chat_id"])), person_id=None,
-                kind=ANSWER_KIND, day=now.date(), payload={"calls": list(answers)}, now=now,
-                not_before=now + ANSWER_HOLD)
+            target = Target.telegram(int(answers[0]["chat_id"]))
+            payload = {"calls": list(answers)}
+            message_id = await tx.outbox.add(
+                dedup_key=key, target=target, person_id=None, kind=ANSWER_KIND,
+                day=now.date(), payload=payload, now=now, not_before=now + ANSWER_HOLD)
+            if message_id is None:  # queued before (the same key): the outbox has it
+                return None
+            return OutboxMessage(message_id, key, target, None, ANSWER_KIND, now.date(),
+                                 payload, OutboxStatus.PENDING, 0, 0)
 
         return await self.db.transaction_at_once(write)
 

@@ -18,6 +18,7 @@ from bot.domain.vocabulary import configure_body
 from bot.offload import Offloader, shared
 from bot.rules import Rules, load_rules
 from bot.services.backups import BackupPolicy, BackupService
+from bot.services.board import BoardService
 from bot.services.case_flow import CaseRecordFlow
 from bot.services.cases import CaseService
 from bot.services.channels import ChannelService
@@ -28,6 +29,8 @@ from bot.services.export import ExportService
 from bot.services.flows import BindGroupFlow, FlowService, NewItemFlow, RegisterFlow
 from bot.services.followups import FollowUpService
 from bot.services.groups import GroupService
+from bot.services.handover import HandoverService
+from bot.services.handover_flow import HandoverFlow
 from bot.services.imports import ImportService
 from bot.services.inbox import InboxService
 from bot.services.inspection_flow import InspectionRecordFlow
@@ -84,6 +87,8 @@ class Services:
     followups: FollowUpService  # a case's 书面检讨 and 深刻检查 (confidential)
     backups: BackupService  # the daily backup `dutybot run` takes by itself
     webhook: WebhookService  # the webhook's secret token, /healthz (issue 23)
+    board: BoardService  # the 纪委 看板's links, sessions and figures (issue 24)
+    handover: HandoverService  # 人员交接 (issue 24 §5)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Clock, rules: Rules | None = None,
@@ -110,12 +115,13 @@ class Services:
         inspections = InspectionService(db, clock, items, fixes, rules.inspections.fix_days,
                                         rules.inspections.plan_days)
         letters = LetterService(db, clock, rules.letters, calendar, reminders.policy)
+        handover = HandoverService(db, clock, decisions.pending_in)
         flows = FlowService(db, clock, [
             RegisterFlow(people), NewItemFlow(items, fixes), BindGroupFlow(groups),
             ReportFlow(replies), ExtensionFlow(replies), SendBackFlow(replies), NoteFlow(replies),
             TalkRecordFlow(talks), TalkScheduleFlow(talks), CaseRecordFlow(cases),
             InspectionRecordFlow(inspections),
-            ReconcileReasonFlow(letters),
+            ReconcileReasonFlow(letters), HandoverFlow(handover),
         ])
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
         summary = SummaryService(db, clock, calendar, rules.weekly)
@@ -134,7 +140,8 @@ class Services:
                                                  summary.performance),
                    followups=FollowUpService(db, clock, calendar, reminders.policy),
                    backups=_backups(settings, db, clock),
-                   webhook=WebhookService(db, clock))
+                   webhook=WebhookService(db, clock),
+                   board=BoardService(db, clock), handover=handover)
 
     async def tick(self) -> int | None:
         """What the clockwork does every tick: obligations and today's reminders, then

@@ -87,7 +87,7 @@ class SummaryService(ServiceBase):
         red, _ = await tx.summary.overdue_lines(today, RED_SHOWN)
         yellow, _ = await tx.summary.soon_lines(today, YELLOW_SHOWN)
         window = answer_window(today, self.calendar)
-        found = longest_waiting(await tx.summary.silent(*window))
+        found = longest_waiting(await _present(tx, await tx.summary.silent(*window)))
         return SummaryInput(
             today=today,
             census=await tx.summary.census(today),
@@ -121,7 +121,8 @@ class SummaryService(ServiceBase):
     async def non_responders(self) -> list[tuple[Person, NonResponder]]:
         """People with a reminder unanswered for two workdays, longest waiting first."""
         async with self.db.read() as tx:
-            found = await tx.summary.silent(*answer_window(self.today(), self.calendar))
+            found = await _present(tx, await tx.summary.silent(
+                *answer_window(self.today(), self.calendar)))
             people = await tx.persons.directory()
         return [(people[n.person_id], n) for n in longest_waiting(found)
                 if n.person_id in people]
@@ -194,3 +195,9 @@ async def _supervision(tx: Tx) -> list[Target]:
     """The 纪委's Telegram groups and its working office group robots."""
     chats = [Target.telegram(c) for c in await tx.groups.discipline_chats()]
     return chats + [Target.robot(r) for r in Routes.of(await tx.channels.all()).supervision]
+
+
+async def _present(tx: Tx, found: list[NonResponder]) -> list[NonResponder]:
+    """Those who left (人员交接) answer nothing any more: not counted as silent."""
+    former = await tx.handover.former()
+    return [n for n in found if n.person_id not in former] if former else found
