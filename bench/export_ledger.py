@@ -14,8 +14,11 @@ hundred people. Then it times, in this order:
       fetched through aiosqlite (what any export must at least read);
   (2) the export's reads alone: every row of its snapshot (LedgerSnapshot, its own
       read-only connection) turned into Ledger rows and dropped, no workbook;
-  (3) the whole ExportService.export_for_console(): the reads streamed into openpyxl's
-      write-only workbook in a worker thread, and the event recorded.
+  (3) the whole ExportService.export_for_console(): the reads streamed into the workbook
+      (bot/xlsx.py) in the offloader's child process, and the event recorded.
+
+The candidate writers side by side, the floor and today's writer are
+bench/export_candidates.py's.
 
 Prints the figures, the sheets' row counts, the file's size and the process's maxrss (the
 lists and the events are streamed, so it should not grow with them). The seeding runs in

@@ -1,7 +1,7 @@
-"""The Excel 台账 on disk: openpyxl writes a Ledger, streaming (write-only mode).
+"""The Excel 台账 on disk: a Ledger written as .xlsx, streaming (bot/xlsx.py).
 
-Blocking (openpyxl is synchronous, and a large 台账 takes minutes): the bot writes it in a
-child process (bot/services/export.py). What the rows hold is bot/domain/ledger.py's; the
+Blocking (a large 台账 takes a while): the bot writes it in a child process
+(bot/services/export.py), into a file. What the rows hold is bot/domain/ledger.py's; the
 words are messages/export.py's, handed in as a `LedgerWords`.
 
 Every string is written as text: a title such as `=1+1` or `#N/A` stays a string and
@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, tzinfo
 from itertools import chain, islice
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
+from bot import xlsx
 from bot.domain.display import clip, columns
 from bot.domain.ledger import (
     ASSESSMENTS,
@@ -65,16 +60,26 @@ EXCEL_ROWS = 1_048_576  # a worksheet's rows, its header included
 CELL_MAX = 32_767  # characters in one cell
 _SAMPLE = 300  # rows looked at to size the columns
 _MIN_WIDTH, _MAX_WIDTH = 6, 60
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-_EXTRA_FILL = PatternFill("solid", fgColor="EDEDED")  # columns the import does not read
-_PERCENT = "0.0%"
-_SCORE = "0"  # the ranking score is 0–100
+#: what XML 1.0 cannot carry: the C0 controls but tab, LF and CR (as openpyxl refuses
+#: them), lone surrogates, U+FFFE and U+FFFF
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010\013\014\016-\037\ud800-\udfff\ufffe\uffff]")
+_PERFORMANCE_NUMBERS = {5: xlsx.PERCENT, 8: xlsx.PERCENT, 9: xlsx.INTEGER}  # 0–100 score
 
 
 class LedgerFile(NamedTuple):
     data: bytes  # the .xlsx
     counts: dict[str, int]  # data rows per sheet, in the workbook's order
+
+
+class SheetPlan(NamedTuple):
+    """One sheet of the 台账 before it is written: its rows' cells are what the file holds
+    (text cleaned, times local and naive)."""
+
+    name: str
+    columns: Sequence[str]
+    rows: Iterable[Sequence[object]]
+    imported: int | None = None  # how many columns the import reads (the rest are shaded)
+    numbers: dict[int, int] | None = None  # column index → a number's style (bot/xlsx.py)
 
 
 def write_ledger(ledger: Ledger, words: LedgerWords) -> bytes:
@@ -84,8 +89,36 @@ def write_ledger(ledger: Ledger, words: LedgerWords) -> bytes:
 
 def write_ledger_file(ledger: Ledger, words: LedgerWords) -> LedgerFile:
     """The 台账 and how many rows each sheet got."""
+    buffer = io.BytesIO()
+    counts = write_ledger_to(ledger, words, buffer)
+    return LedgerFile(buffer.getvalue(), counts)
+
+
+def write_ledger_to(ledger: Ledger, words: LedgerWords, target: BinaryIO | str,
+                    compresslevel: int = 6) -> dict[str, int]:
+    """The 台账 written into `target` (a file open for binary writing, or a path), streaming;
+    the data rows per sheet, in the workbook's order."""
     writer = _Writer(ledger, words)
-    return LedgerFile(writer.write(), dict(writer.counts))
+    writer.write(target, compresslevel)
+    return dict(writer.counts)
+
+
+def ledger_sheets(ledger: Ledger, words: LedgerWords) -> Iterator[SheetPlan]:
+    """Every sheet's cells, the 说明 last, for writers that only need the values (the
+    bench's candidates): the same rows the 台账 holds, without widths or styles."""
+    writer = _Writer(ledger, words)
+    counts: dict[str, int] = {}
+
+    def counted(name: str, rows: Iterable[Sequence[object]]) -> Iterator[Sequence[object]]:
+        n = 0
+        for row in rows:
+            n += 1
+            yield row
+        counts[name] = n
+
+    for plan in writer.plan():
+        yield plan._replace(rows=counted(plan.name, plan.rows))
+    yield SheetPlan(HELP, (), writer.help_rows(counts))
 
 
 class _Writer:
@@ -94,39 +127,50 @@ class _Writer:
         self.words = words
         self.tz: tzinfo | None = ledger.made_at.tzinfo
         self.today = ledger.today
-        self.book = Workbook(write_only=True)
         self.counts: dict[str, int] = {}
         units = ledger.units
         self.unit_name = {u.id: u.name for u in units.values()}
         self.person_name = {p.id: p.name for p in ledger.people.values()}
         self.owner_label = person_labels(ledger.people, units)
 
-    def write(self) -> bytes:
+    def write(self, target: BinaryIO | str, compresslevel: int = 6) -> None:
+        book = xlsx.Workbook(target, compresslevel, made=self.ledger.made_at)
+        try:
+            for plan in self.plan():
+                self._sheet(book, plan)
+            self._help(book, self.help_rows(self.counts))
+        except BaseException:
+            book.abort()
+            raise
+        book.close()
+
+    def plan(self) -> Iterator[SheetPlan]:
+        """The sheets in the workbook's order, the 说明 aside (it counts the others)."""
         ledger = self.ledger
-        self._sheet(UNITS, COLUMNS[UNITS], self._units())
-        self._sheet(PEOPLE, COLUMNS[PEOPLE] + EXTRA_COLUMNS[PEOPLE], self._people(),
-                    imported=len(COLUMNS[PEOPLE]))
-        self._sheet(ITEMS, COLUMNS[ITEMS] + EXTRA_COLUMNS[ITEMS], self._lists(),
-                    imported=len(COLUMNS[ITEMS]))
-        self._sheet(OBLIGATIONS, LEDGER_COLUMNS[OBLIGATIONS], self._obligations())
-        self._sheet(TALKS, LEDGER_COLUMNS[TALKS], self._talks())
-        self._sheet(FIXES, LEDGER_COLUMNS[FIXES], self._fixes())
+        cells = self._cells
+        yield SheetPlan(UNITS, COLUMNS[UNITS], cells(self._units()))
+        yield SheetPlan(PEOPLE, COLUMNS[PEOPLE] + EXTRA_COLUMNS[PEOPLE], cells(self._people()),
+                        imported=len(COLUMNS[PEOPLE]))
+        yield SheetPlan(ITEMS, COLUMNS[ITEMS] + EXTRA_COLUMNS[ITEMS], cells(self._lists()),
+                        imported=len(COLUMNS[ITEMS]))
+        yield SheetPlan(OBLIGATIONS, LEDGER_COLUMNS[OBLIGATIONS], cells(self._obligations()))
+        yield SheetPlan(TALKS, LEDGER_COLUMNS[TALKS], cells(self._talks()))
+        yield SheetPlan(FIXES, LEDGER_COLUMNS[FIXES], cells(self._fixes()))
         if ledger.reconciliation:
-            self._sheet(RECONCILE, LEDGER_COLUMNS[RECONCILE], self._reconciliation())
+            yield SheetPlan(RECONCILE, LEDGER_COLUMNS[RECONCILE], cells(self._reconciliation()))
         if ledger.cases is not None:
-            self._sheet(CASES, LEDGER_COLUMNS[CASES], self._cases())
+            yield SheetPlan(CASES, LEDGER_COLUMNS[CASES], cells(self._cases()))
         if ledger.inspections is not None:
-            self._sheet(INSPECTIONS, LEDGER_COLUMNS[INSPECTIONS], self._inspections())
+            yield SheetPlan(INSPECTIONS, LEDGER_COLUMNS[INSPECTIONS], cells(self._inspections()))
         if ledger.assessments is not None:
-            self._sheet(ASSESSMENTS, LEDGER_COLUMNS[ASSESSMENTS], self._assessments())
-        self._sheet(EVENTS, LEDGER_COLUMNS[EVENTS], self._events())
-        self._sheet(PERFORMANCE, LEDGER_COLUMNS[PERFORMANCE], self._scores(),
-                    formats={5: _PERCENT, 8: _PERCENT, 9: _SCORE})
-        made = self._local(ledger.made_at).strftime("%Y-%m-%d %H:%M")
-        self._help(self.words.help(made, self.counts, ledger.score_period))
-        buffer = io.BytesIO()
-        self.book.save(buffer)
-        return buffer.getvalue()
+            yield SheetPlan(ASSESSMENTS, LEDGER_COLUMNS[ASSESSMENTS], cells(self._assessments()))
+        yield SheetPlan(EVENTS, LEDGER_COLUMNS[EVENTS], cells(self._events()))
+        yield SheetPlan(PERFORMANCE, LEDGER_COLUMNS[PERFORMANCE], cells(self._scores()),
+                        numbers=_PERFORMANCE_NUMBERS)
+
+    def help_rows(self, counts: dict[str, int]) -> list[tuple[object, ...]]:
+        made = self._local(self.ledger.made_at).strftime("%Y-%m-%d %H:%M")
+        return self.words.help(made, counts, self.ledger.score_period)
 
     # -- the sheets ------------------------------------------------------------------------
 
@@ -330,90 +374,53 @@ class _Writer:
             moment = moment.astimezone(self.tz)
         return moment.replace(tzinfo=None)
 
-    def _sheet(self, name: str, columns: Sequence[str], rows: Iterable[Sequence[object]],
-               *, imported: int | None = None,
-               formats: dict[int, str] | None = None) -> None:
+    def _cells(self, rows: Iterable[Sequence[object]]) -> Iterator[list[object]]:
+        """What the file holds: text a cell can carry, times local and naive."""
+        local = self._local
+        for row in rows:
+            cells = list(row)
+            for n, value in enumerate(cells):
+                kind = type(value)
+                if kind is str:
+                    if len(value) > CELL_MAX or not value.isprintable():  # type: ignore[arg-type]
+                        cells[n] = _text(value)  # type: ignore[arg-type]
+                elif kind is datetime:
+                    cells[n] = local(value)  # type: ignore[arg-type]
+            yield cells
+
+    def _sheet(self, book: xlsx.Workbook, plan: SheetPlan) -> None:
         """A sheet with a bold frozen header; continued on further sheets past Excel's
-        row limit. `imported`: how many columns the import reads (the rest are shaded)."""
-        formats = formats or {}
-        rows = iter(rows)
+        row limit. The columns the import does not read are shaded."""
+        name, columns, imported = plan.name, plan.columns, plan.imported
+        rows = iter(plan.rows)
         sample = list(islice(rows, _SAMPLE))
         widths = _widths(columns, sample)
+        header = [xlsx.HEADER_EXTRA if imported is not None and n >= imported else xlsx.HEADER
+                  for n in range(len(columns))]
         remaining = chain(sample, rows)
         part, total = 1, 0
         while True:
             title = name if part == 1 else f"{name}（续{part - 1}）"
-            sheet = self.book.create_sheet(title)
-            self._header(sheet, columns, widths, imported)
-            written = 0
-            for row in islice(remaining, EXCEL_ROWS - 1):
-                sheet.append([self._cell(sheet, v, formats.get(n))
-                              for n, v in enumerate(row)])
-                written += 1
+            sheet = book.sheet(title, widths, freeze_header=True)
+            sheet.append(columns, header)
+            written = sheet.rows(remaining, plan.numbers, limit=EXCEL_ROWS - 1)
             total += written
-            if written < EXCEL_ROWS - 1:
+            if written < EXCEL_ROWS - 1 and not sheet.cut:
                 break
             part += 1
         self.counts[name] = total
 
-    def _header(self, sheet: WriteOnlyWorksheet, columns: Sequence[str], widths: list[float],
-                imported: int | None) -> None:
-        sheet.freeze_panes = "A2"
-        for n, width in enumerate(widths, start=1):
-            sheet.column_dimensions[get_column_letter(n)].width = width
-        cells = []
-        for n, column in enumerate(columns):
-            cell = WriteOnlyCell(sheet, value=column)
-            cell.font = _HEADER_FONT
-            cell.fill = _EXTRA_FILL if imported is not None and n >= imported else _HEADER_FILL
-            cells.append(cell)
-        sheet.append(cells)
-
-    def _cell(self, sheet: WriteOnlyWorksheet, value: object,
-              number_format: str | None) -> object:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = _text(value)
-            if (len(value) > 1 and value.startswith("=")) or value in ERROR_CODES:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"  # text, never a formula or an error value
-                return cell
-            return value
-        if isinstance(value, datetime):
-            return self._local(value)
-        if number_format is not None and isinstance(value, int | float):
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.number_format = number_format
-            return cell
-        return value
-
-    def _help(self, rows: list[tuple[object, ...]]) -> None:
-        sheet = self.book.create_sheet(HELP)
-        for letter, width in zip("ABC", (14, 90, 10), strict=True):
-            sheet.column_dimensions[letter].width = width
+    def _help(self, book: xlsx.Workbook, rows: list[tuple[object, ...]]) -> None:
+        sheet = book.sheet(HELP, (14, 90, 10))
         first, table = True, False
         for row in rows:
             if len(row) == 1:
-                cell = WriteOnlyCell(sheet, value=_text(str(row[0])) or None)
-                if first:
-                    cell.font = Font(bold=True, size=14)
+                sheet.append([_text(str(row[0])) or None], xlsx.TITLE if first else xlsx.PLAIN)
                 first = False
-                sheet.append([cell])
                 continue
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.alignment = _WRAP
-                if not table:
-                    cell.font = _HEADER_FONT
-                    cell.fill = _HEADER_FILL
-                cells.append(cell)
+            cells = [_text(v) if isinstance(v, str) else v for v in row]
+            sheet.append(cells, xlsx.WRAP if table else xlsx.WRAP_HEADER)
             table = True
-            sheet.append(cells)
-
-
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 CASE_SUBJECT = "case"  # events about 问责 cases (bot/services/cases.py)

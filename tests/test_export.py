@@ -408,3 +408,27 @@ def test_an_export_that_could_not_be_made_says_why_in_one_line(reason, says):
 
     text = refusal(ExportFailed(reason))
     assert says in text and "没有导出" in text and "\n" not in text
+
+
+async def test_the_child_writes_into_a_file_of_ours_and_it_is_removed(bot, monkeypatch,
+                                                                      tmp_path):
+    import tempfile
+
+    from bot.offload import OutOfMemory
+    from bot.services.errors import ExportFailed
+
+    scratch = tmp_path / "scratch"  # tmp_path holds the bot's database
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    services = bot.app.bot_data.services
+    exported = await services.export.export_for_console(WORDS)
+    assert openpyxl.load_workbook(io.BytesIO(exported.data)).sheetnames[0] == UNITS
+    assert list(scratch.iterdir()) == []
+
+    async def out_of_memory(*args, **kwargs):
+        raise OutOfMemory(1)
+
+    monkeypatch.setattr(services.export.offload, "run", out_of_memory)
+    with pytest.raises(ExportFailed):
+        await services.export.export_for_console(WORDS)
+    assert list(scratch.iterdir()) == []

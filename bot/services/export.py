@@ -5,6 +5,8 @@ and never when it did not."""
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,7 +17,7 @@ from bot.domain.ledger import LedgerWords, Score
 from bot.domain.model import Actor, Group, Unit
 from bot.domain.performance import Tally
 from bot.domain.permissions import DISCIPLINE_ROLES
-from bot.ledger_io import LedgerFile, write_ledger_file
+from bot.ledger_io import write_ledger_to
 from bot.offload import Offloader, OffloadFailed, OutOfMemory, OutOfTime
 from bot.services.access import check_reader
 from bot.services.base import ServiceBase
@@ -33,7 +35,8 @@ MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 
 #: The operator at the console (`dutybot export`): the office, by definition.
 
-#: Writing the 台账 of 500 000 items took four to five minutes on a shared 2-core machine.
+#: Writing the 台账 of 500 000 items took four to five minutes on a shared 2-core machine
+#: with openpyxl; streamed by bot/xlsx.py, well under a minute (bench/README.md (e)).
 EXPORT_SECONDS = 30 * 60.0
 
 
@@ -117,25 +120,38 @@ class ExportService(ServiceBase):
             raise RuntimeError("the export reads the database on its own; this one has no "
                                "path or URL")
         async with self._building:
+            # the child writes the workbook into a file of ours (it never holds the
+            # workbook whole, nor sends it through its pipe); we read it and remove it
+            handle, target = tempfile.mkstemp(prefix="dutybot-export-", suffix=".xlsx")
+            os.close(handle)
             try:
-                written = await self.offload.run(
+                counts = await self.offload.run(
                     build_ledger, str(source), now, people_scores, unit_scores,
                     period if self.scores is not None else None, words, with_cases,
-                    seconds=EXPORT_SECONDS)
+                    target, seconds=EXPORT_SECONDS)
+                data = await asyncio.to_thread(_read, target)
             except OutOfMemory:
                 raise ExportFailed("memory") from None
             except OutOfTime:
                 raise ExportFailed("time") from None
             except OffloadFailed:
                 raise ExportFailed("died") from None
-        return Export(written.data, now.date(), written.counts)
+            finally:
+                os.unlink(target)
+        return Export(data, now.date(), counts)
 
 
 def build_ledger(source: str, now: datetime, people_scores: Sequence[Score],
                  unit_scores: Sequence[Score], period: tuple[date, date] | None,
-                 words: LedgerWords, with_cases: bool = False) -> LedgerFile:
+                 words: LedgerWords, with_cases: bool, target: str) -> dict[str, int]:
     """In the child process: the snapshot read (`source`: the SQLite file's path or the
-    postgresql:// URL) and the workbook written from it."""
+    postgresql:// URL) and the workbook streamed from it into the file `target`; the data
+    rows per sheet."""
     with LedgerSnapshot(source) as snapshot:
         ledger = snapshot.ledger(now, people_scores, unit_scores, period, with_cases)
-        return write_ledger_file(ledger, words)
+        return write_ledger_to(ledger, words, target)
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as file:
+        return file.read()
