@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = Field(default=None, alias="DUTYBOT_WEBHOOK_URL")
     listen: str = Field(default=DEFAULT_LISTEN, alias="DUTYBOT_LISTEN")
     webhook_secret: SecretStr | None = Field(default=None, alias="DUTYBOT_WEBHOOK_SECRET")
+    # several `run` processes on one PostgreSQL (issue 23): how long a process's claim on an
+    # update or a message holds unless renewed (a killed process's claims run out after it)
+    worker_lease: float = Field(default=30.0, ge=1.0, le=3600.0, alias="DUTYBOT_WORKER_LEASE")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

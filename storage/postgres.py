@@ -79,6 +79,7 @@ T = TypeVar("T")
 READERS = 4  # pooled reading connections; the writer and the inbox have one each
 CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = 0x64757479  # pg_advisory_xact_lock key while migrating ("duty")
+WRITE_LOCK = 0x77726974  # pg_advisory_xact_lock key of every write transaction ("writ")
 
 
 # --- values in and out -----------------------------------------------------------------
@@ -355,6 +356,9 @@ CREATE TABLE IF NOT EXISTS inbox (
     done         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS inbox_waiting ON inbox(seq) WHERE done = 0;
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS claimed_by TEXT;
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS claimed_until TIMESTAMPTZ;
+CREATE INDEX IF NOT EXISTS inbox_lanes ON inbox(lane, seq) WHERE done = 0;
 """
 
 
@@ -444,7 +448,9 @@ class PgDatabase(Database):
         async with self._inbox_opening:
             if self._inbox is None:
                 conn = await connect(self.url)
-                await conn.execute(_INBOX_SCHEMA)
+                async with conn.transaction():  # two processes starting at once: made once
+                    await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                    await conn.execute(_INBOX_SCHEMA)
                 self._inbox = InboxStore(self._wrap(conn))  # type: ignore[arg-type]
             return self._inbox
 
@@ -495,6 +501,8 @@ class PgDatabase(Database):
         conn = await self._writing()
         try:
             await conn.raw.execute("BEGIN")
+            # one writer at a time across processes, as within one (several `run`s)
+            await conn.raw.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.shield(conn.raw.execute("ROLLBACK"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from telegram.ext import Application, ContextTypes
 
@@ -24,10 +25,14 @@ STOP_GRACE_SECONDS = 10
 
 class Scheduler:
     def __init__(self, app: Application | None, services: Services,
-                 sender: OutboxSender | None, robots: RobotSender | None = None) -> None:
+                 sender: OutboxSender | None, robots: RobotSender | None = None,
+                 leading: Callable[[], bool] | None = None) -> None:
         """`app` and `sender` None: an office without Telegram (robots only); the tick
-        then runs on its own timer instead of PTB's JobQueue."""
+        then runs on its own timer instead of PTB's JobQueue. `leading`: whether this
+        process leads now (bot/leader.py): only the leader plans, takes the backup and
+        pushes to the robots; every process sends Telegram's messages (none: always)."""
         self.app = app
+        self.leading = leading or (lambda: True)
         self.services = services
         self.sender = sender
         self.robots = robots
@@ -78,6 +83,9 @@ class Scheduler:
                     await task
 
     async def tick(self) -> None:
+        if not self.leading():  # another process plans (several on one PostgreSQL)
+            self._wake.set()
+            return
         self._start_backup()
         try:
             planned = await self.services.tick()
@@ -143,6 +151,11 @@ class Scheduler:
         """The office group robots, each at its own pace, beside Telegram's sender."""
         assert self.robots is not None
         while not self._stopping:
+            if not self.leading():  # the leader pushes to the robots, one at a time
+                self._robots_wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._robots_wake.wait(), IDLE_SECONDS)
+                continue
             try:
                 sent, wait = await self.robots.drain()
             except Exception:

@@ -19,10 +19,12 @@ from bot.services.base import ServiceBase
 from bot.services.reminders import SYSTEM, admin_chats
 from storage.db import Database, Tx
 from storage.outbox import OutboxMessage, OutboxStatus
+from storage.workers import worker_name
 
 log = logging.getLogger("dutybot.delivery")
 
 MAX_ATTEMPTS = 12  # network errors only; with the back-off below, about a day of trying
+CLAIM_LEASE = timedelta(seconds=30)  # DUTYBOT_WORKER_LEASE
 
 
 def backoff(attempts: int) -> timedelta:
@@ -31,6 +33,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 class DeliveryService(ServiceBase):
+    #: several processes (PostgreSQL): who claims a message, and for how long (a process
+    #: killed mid-send loses its claim after this, and another sends the message again)
+    worker = worker_name()
+    lease = CLAIM_LEASE
+
     def __init__(self, db: Database, clock: Clock, admin_ids: frozenset[int],
                  policy: Callable[[], Awaitable[ReminderPolicy]]) -> None:
         super().__init__(db, clock)
@@ -41,15 +48,31 @@ class DeliveryService(ServiceBase):
         """Nothing leaves the outbox in quiet hours."""
         return (await self._policy()).is_quiet(self.now().time())
 
+    @property
+    def claiming(self) -> bool:
+        """Whether messages are claimed before they are sent (PostgreSQL: several processes
+        may drain one outbox) or only read (SQLite: one process)."""
+        return self.db.engine == "postgresql"
+
     async def next_ready(self, after_id: int = 0,
                          answers_only: bool = False) -> OutboxMessage | None:
+        now = self.now()
+        if self.claiming:
+            async with self.db.transaction() as tx:
+                return await tx.outbox.claim_next(now, now + self.lease, self.worker, after_id,
+                                                  answers_only)
         async with self.db.read() as tx:
-            return await tx.outbox.next_ready(self.now(), after_id, answers_only)
+            return await tx.outbox.next_ready(now, after_id, answers_only)
 
     async def held(self, ids: list[int]) -> list[OutboxMessage]:
-        """Answers a handler just queued, to send now (those not sent already)."""
+        """Answers a handler just queued, to send now (those not sent already; on
+        PostgreSQL claimed first, so no other process sends them meanwhile)."""
         if not ids:
             return []
+        if self.claiming:
+            now = self.now()
+            async with self.db.transaction() as tx:
+                return await tx.outbox.claim_ids(ids, now, now + self.lease, self.worker)
         return await self.db.read_at_once(lambda tx: tx.outbox.by_ids(ids))
 
     async def release_answers(self, ids: list[int] | None = None) -> int:
