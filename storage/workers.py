@@ -18,6 +18,7 @@ Times here are the server's (`clock_timestamp()`): one clock for every process.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -126,6 +127,7 @@ class SendWindows:
         self.url = url
         self._conn: psycopg.AsyncConnection | None = None
         self._admitted = 0
+        self._lock = asyncio.Lock()  # one admission at a time on the one connection
 
     async def _connection(self) -> psycopg.AsyncConnection:
         if self._conn is not None and (self._conn.closed or self._conn.broken):
@@ -143,6 +145,10 @@ class SendWindows:
     async def admit(self, windows: Sequence[tuple[str, int, float]]) -> float:
         """`windows`: (scope, limit, period in seconds). 0: the send fits every window now
         and is noted in each; else the seconds to wait before asking again."""
+        async with self._lock:
+            return await self._admit(windows)
+
+    async def _admit(self, windows: Sequence[tuple[str, int, float]]) -> float:
         conn = await self._connection()
         scopes = [scope for scope, _limit, _period in windows]
         async with conn.transaction():

@@ -4,4 +4,3 @@
 -- claims; the columns are here too so that both engines keep one outbox (copy-db).
 ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
 ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
-CREATE INDEX outbox_claims ON outbox(channel, address) WHERE status = 'pending';
