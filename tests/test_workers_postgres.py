@@ -119,7 +119,7 @@ def test_two_workers_drain_500_messages_one_killed_none_lost_at_most_one_twice(
         assert max(api.most_sent(2.9, chat) for chat in range(FIRST_CHAT, FIRST_CHAT + CHATS)
                    ) <= 3
         senders = rows(pg_url, "SELECT claimed_by, COUNT(*) FROM outbox "
-                               "WHERE dedup_key LIKE 'bulk:%' GROUP BY claimed_by")
+                               "WHERE dedup_key LIKE 'bulk:%%' GROUP BY claimed_by")
         assert len(senders) == 2, senders  # both workers sent (each claim keeps its name)
         rc, output = first.stop()
         assert rc == 0 and "Traceback" not in output, output[-3000:]
