@@ -42,13 +42,36 @@ one text cannot serve (e.g. `FOR UPDATE SKIP LOCKED`, which SQLite lacks). The d
 inbox is a table in the same database (storage/inbox.py's InboxStore on a connection of
 its own).
 
-Several processes on one database (leadership by advisory lock, outbox and inbox rows
-claimed with `FOR UPDATE SKIP LOCKED`) are a later step of issue 23. What still assumes a
-single writing process, as SQLite's design does: the in-process write lock, ids taken as
-MAX(id) + 1 (`items.add`, the imports' `next_id`), and `outbox.add_many` reading back the
-rows past the highest id. That step serialises writers across processes (an advisory
-transaction lock taken at BEGIN, as `migrate` already does, so two processes never migrate
-at once), or moves those to RETURNING.
+Several processes on one database (issue 23 §3)
+-----------------------------------------------
+Any number of `dutybot run` processes may share one PostgreSQL. What makes that safe:
+
+- one writer at a time across processes, as within one: every write transaction takes
+  `pg_advisory_xact_lock(WRITE_LOCK)` right after BEGIN (held to its COMMIT). Chosen over
+  moving ids to RETURNING because it keeps every repository exactly as SQLite runs it —
+  ids as MAX(id) + 1 (`items.add`, the imports' `next_id`), `outbox.add_many` reading back
+  the rows past the highest id, read-then-write checks inside one transaction — correct
+  with no second look at each; a write transaction is milliseconds (the long work, an
+  import's parsing or the 台账, is done outside it), so the cost is small. Reads never
+  take it. `migrate` has its own lock, so two processes never migrate at once;
+- one leader (storage/workers.py Leadership, bot/leader.py): a session-level advisory
+  lock on a connection of its own, tried about every second by the others; it alone
+  plans, polls getUpdates or sets the webhook, takes the daily backup and pushes to the
+  group robots. Every `run` also holds a run lock shared, which `copy-db` takes exclusive;
+- inbox rows claimed (storage/inbox.py `claim`): an UPDATE … RETURNING over a
+  `FOR UPDATE SKIP LOCKED` sub-select sets `claimed_by`/`claimed_until` (a lease, renewed
+  while the update is in hand). A lease rather than a row lock held for the handling:
+  the handling runs in other transactions (its change, then its answers sent), so a lock
+  would have to outlive them on a connection of its own; a lease needs no connection,
+  survives nothing it should not (a killed worker's runs out, and another takes the
+  update: `processed_updates`, written with the change, says whether it was applied),
+  and can be read. Only a lane's (a chat's) earliest unhandled update is claimable, so a
+  chat's updates go one after another whichever process handles them;
+- outbox messages claimed the same way (storage/outbox.py `claim_next`, `claim_ids`;
+  migration 0017), one in flight per chat; the claim ends with the send's outcome;
+- Telegram's flood windows in the database (storage/workers.py SendWindows: send times
+  read and noted under an advisory lock of their own), so 29/s per bot, 3 in 3 s per
+  chat and 20 a minute per group hold across processes.
 
 Why psycopg 3 (and not asyncpg): its adaptation is pluggable per connection (dumpers,
 loaders, row factories), which is what lets one small adapter give the repositories

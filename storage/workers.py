@@ -155,10 +155,11 @@ class SendWindows:
             await conn.execute(f"SELECT pg_advisory_xact_lock({SEND_LOCK})")
             cur = await conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8")
             (now,) = await cur.fetchone()
-            marks = ",".join(["%s"] * len(scopes))
+            # each window's own span only (the bot's second, not the group's minute)
+            where = " OR ".join(["(scope = %s AND at > %s)"] * len(windows))
             cur = await conn.execute(
-                f"SELECT scope, at FROM send_times WHERE scope IN ({marks}) AND at > %s "
-                "ORDER BY at", (*scopes, now - OLDEST_WINDOW))
+                f"SELECT scope, at FROM send_times WHERE {where} ORDER BY at",
+                [value for scope, _limit, period in windows for value in (scope, now - period)])
             times: dict[str, list[float]] = {}
             for scope, at in await cur.fetchall():
                 times.setdefault(scope, []).append(at)

@@ -177,7 +177,7 @@ def test_one_chats_updates_stay_in_order_and_are_handled_once_by_two_workers(
         first.start()
         second.start()
         sent: dict[int, list[int]] = {u.id: [] for u in users}
-        for n in range(10):
+        for _n in range(10):
             for user in users:
                 update = api.send_text(user, "/help")
                 sent[user.id].append(update["update_id"])

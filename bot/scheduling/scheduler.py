@@ -20,6 +20,7 @@ log = logging.getLogger("dutybot.scheduler")
 
 TICK_SECONDS = 30
 IDLE_SECONDS = 5  # how often the sender looks for retries that came due
+CLAIMING_SENDERS = 4  # PostgreSQL: messages sent at once by one process
 STOP_GRACE_SECONDS = 10
 
 
@@ -142,6 +143,14 @@ class Scheduler:
                 await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _drain_until_stopped(self) -> None:
+        """On PostgreSQL messages are claimed (one in flight per chat), so a few go out at
+        once, to different chats: a send's round trips overlap the next one's."""
+        if self.services.delivery.claiming:
+            await asyncio.gather(*(self._drain_some() for _ in range(CLAIMING_SENDERS)))
+        else:
+            await self._drain_some()
+
+    async def _drain_some(self) -> None:
         # a batch at a time, so a stop request is seen between messages
         assert self.sender is not None
         while not self._stopping and await self.sender.drain(limit=20):

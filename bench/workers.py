@@ -1,0 +1,100 @@
+"""Bench: the outbox drained by 1, 2 and 4 `dutybot run` processes on one PostgreSQL (issue
+23 §3), as real processes, into a fake Bot API that answers 429 over Telegram's 30 a second.
+
+    NO_PROXY=127.0.0.1,localhost .venv/bin/python bench/workers.py [--count 5000]
+        [--workers 1,2,4] [--kill]
+
+For each number of workers: a fresh database (a throwaway cluster, tests/postgres_cluster.py),
+`count` answers queued to `count / 5` private chats (so the per-chat window counts too),
+the workers started together, the time from the first accepted send to the last. `--kill`
+kills one worker with SIGKILL a third of the way through (with two or more). Prints per run
+the drain rate, its ratio to the fake's ceiling (the bot's own limit is 29/s, so ≈ 0.97 is
+the most), the 429s, the most sends in any second, the messages lost and sent twice, and
+the `RESULT {json}` line last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.fake_telegram import FakeTelegram  # noqa: E402
+from bot.fake_telegram.server import FakeTelegramServer  # noqa: E402
+from tests import test_workers_postgres as w  # noqa: E402
+from tests.postgres_cluster import Cluster, find_bin  # noqa: E402
+
+CEILING = 30
+
+
+def one_run(cluster: Cluster, workers: int, count: int, kill: bool, tmp: Path) -> dict:
+    url = cluster.new_database()
+    api = FakeTelegram(send_rate_limit=CEILING)
+    server = FakeTelegramServer(api).start()
+    w.MESSAGES, w.CHATS = count, max(1, count // 5)
+    bots = [w.worker(api, server, tmp / f"w{workers}", f"p{n}", url) for n in range(workers)]
+    try:
+        w.migrate(url)
+        w.queue_messages(url, api)
+        for bot in bots:
+            bot.start()
+        killed = 0
+        deadline = time.monotonic() + count / 10 + 120
+        while len(w.delivered(api)) < count and time.monotonic() < deadline:
+            if kill and not killed and len(bots) > 1 and sum(w.delivered(api).values()) > count / 3:
+                w.kill(bots[-1])
+                killed = 1
+            time.sleep(0.1)
+        sent = w.delivered(api)
+        times = sorted(t for t, _chat in api.send_log)
+        elapsed = (times[-1] - times[0]) if len(times) > 1 else 0.0
+        rate = (len(times) - 1) / elapsed if elapsed else 0.0
+        return {"workers": workers, "delivered": len(sent), "count": count,
+                "lost": count - len(sent), "twice": sum(n - 1 for n in sent.values() if n > 1),
+                "kills": killed, "elapsed_s": round(elapsed, 2), "rate": round(rate, 2),
+                "ratio": round(rate / CEILING, 3), "throttled": api.throttled,
+                "most_in_a_second": api.most_sent(1.0)}
+    finally:
+        for bot in bots:
+            bot.kill_if_running()
+        server.stop()
+        cluster.drop_database(url)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=5000, help="messages (default 5000)")
+    parser.add_argument("--workers", default="1,2,4", help="worker counts (default 1,2,4)")
+    parser.add_argument("--kill", action="store_true", help="kill one worker mid-drain")
+    args = parser.parse_args()
+    bindir = find_bin()
+    if bindir is None:
+        print("PostgreSQL's server binaries not found (apt-get install postgresql)")
+        return 1
+    cluster = Cluster(bindir)
+    cluster.start()
+    runs = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for workers in (int(n) for n in args.workers.split(",")):
+                run = one_run(cluster, workers, args.count, args.kill, Path(folder))
+                runs.append(run)
+                print(f"{workers} worker(s): {run['delivered']}/{run['count']} in "
+                      f"{run['elapsed_s']} s = {run['rate']}/s ({run['ratio']:.0%} of "
+                      f"{CEILING}/s); 429s {run['throttled']}, most in a second "
+                      f"{run['most_in_a_second']}, lost {run['lost']}, twice {run['twice']}",
+                      flush=True)
+    finally:
+        cluster.stop()
+    print("RESULT " + json.dumps({"ceiling": CEILING, "runs": runs}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
