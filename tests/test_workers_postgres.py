@@ -96,14 +96,16 @@ def test_two_workers_drain_500_messages_one_killed_none_lost_at_most_one_twice(
         tmp_path: Path, pg_url: str) -> None:
     api = FakeTelegram(send_rate_limit=30)  # Telegram's ceiling: a 31st in a second is a 429
     server = FakeTelegramServer(api).start()
-    migrate(pg_url)
-    queue_messages(pg_url, api)
     first = worker(api, server, tmp_path, "first", pg_url)
     second = worker(api, server, tmp_path, "second", pg_url)
     try:
         first.start()
         second.start()
-        wait(lambda: sum(delivered(api).values()) >= 150, "150 messages out", 60, first, second)
+        queue_messages(pg_url, api)  # both running: each takes its share
+        claimers = ("SELECT COUNT(DISTINCT claimed_by) FROM outbox "
+                    "WHERE dedup_key LIKE 'bulk:%%'")
+        wait(lambda: sum(delivered(api).values()) >= 150 and rows(pg_url, claimers) == [(2,)],
+             "150 messages out, from both workers", 60, first, second)
         kill(second)  # mid-drain, whatever it holds
         wait(lambda: len(delivered(api)) == MESSAGES, "every message out", 90, first)
         wait(lambda: rows(pg_url, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
@@ -120,7 +122,7 @@ def test_two_workers_drain_500_messages_one_killed_none_lost_at_most_one_twice(
                    ) <= 3
         senders = rows(pg_url, "SELECT claimed_by, COUNT(*) FROM outbox "
                                "WHERE dedup_key LIKE 'bulk:%%' GROUP BY claimed_by")
-        assert len(senders) == 2, senders  # both workers sent (each claim keeps its name)
+        assert len(senders) == 2, (senders, second.output()[-3000:])  # both workers sent
         rc, output = first.stop()
         assert rc == 0 and "Traceback" not in output, output[-3000:]
     finally:
