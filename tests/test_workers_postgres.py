@@ -292,3 +292,34 @@ def test_outbox_claims_keep_a_message_and_a_chat_to_one_worker(pg_url: str) -> N
             await db.close()
 
     asyncio.run(run())
+
+
+def test_copy_db_into_a_postgresql_database_a_bot_runs_on_is_refused(
+        tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every `run` holds the run lock shared (storage/workers.py); copy-db wants it alone."""
+    from bot.cli import main
+    from storage.db import Database
+    from storage.workers import Leadership
+
+    source = tmp_path / "old.db"
+
+    async def make_source() -> None:
+        db = await Database.open(source)
+        await db.migrate()
+        await db.close()
+
+    async def copy_while_running() -> int:
+        running = Leadership(pg_url)
+        await running.open()  # what `dutybot run` holds for its life
+        try:
+            return await asyncio.to_thread(main, ["copy-db", str(source), pg_url])
+        finally:
+            await running.close()
+
+    asyncio.run(make_source())
+    assert asyncio.run(copy_while_running()) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "正由运行中的机器人使用" in err, err
+    assert rows(pg_url, "SELECT COUNT(*) FROM information_schema.tables "
+                        "WHERE table_name = 'units'") == [(0,)]  # nothing written
+    assert main(["copy-db", str(source), pg_url]) == 0  # once the bot is gone
