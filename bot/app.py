@@ -288,10 +288,14 @@ async def serve_robots(settings: Settings, clock: Clock | None = None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     services = await Services.open(settings, clock or SystemClock(settings.tz))
+    url = settings.database_url  # several processes on PostgreSQL: the leader pushes
+    leader = Leader(Leadership(url) if url else None, _nothing, _nothing)
     try:
+        await leader.start()
         async with httpx.AsyncClient() as http:
             robots = RobotSender(services.robots, services.clock, http, services.offload)
-            scheduler = Scheduler(None, services, None, robots)
+            scheduler = Scheduler(None, services, None, robots,
+                                  leading=lambda: leader.leading)
             scheduler.start()
             log.info("dutybot started without Telegram: pushing to the office's group robots")
             try:
@@ -299,7 +303,12 @@ async def serve_robots(settings: Settings, clock: Clock | None = None) -> None:
             finally:
                 await scheduler.stop()
     finally:
+        await leader.stop()
         await services.close()
+
+
+async def _nothing() -> None:
+    """Without Telegram, leading changes nothing but what the scheduler asks."""
 
 
 @asynccontextmanager
