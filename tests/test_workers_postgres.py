@@ -323,3 +323,41 @@ def test_copy_db_into_a_postgresql_database_a_bot_runs_on_is_refused(
     assert rows(pg_url, "SELECT COUNT(*) FROM information_schema.tables "
                         "WHERE table_name = 'units'") == [(0,)]  # nothing written
     assert main(["copy-db", str(source), pg_url]) == 0  # once the bot is gone
+
+
+def test_the_leader_killed_mid_stream_every_change_applied_once(
+        tmp_path: Path, pg_url: str) -> None:
+    """One chat's 20 changes, the leader (the poller, and a handler) SIGKILLed after the 8th:
+    the survivor takes over the polling (the last 10 are sent after the kill) and the dead
+    one's claim when its lease runs out; every unit is made exactly once, in order, and
+    every command answered."""
+    from tests.botprocess import ADMIN_ID
+
+    api = FakeTelegram()
+    server = FakeTelegramServer(api).start()
+    admin = api.user(ADMIN_ID, "办公室郑晓")
+    units = [f"第{n}党支部" for n in range(20)]
+    first = worker(api, server, tmp_path, "first", pg_url)
+    second = worker(api, server, tmp_path, "second", pg_url)
+    made = "SELECT name FROM units ORDER BY id"
+    try:
+        first.start()
+        wait(lambda: leads(first), "the first process to lead", 10, first)
+        second.start()
+        for unit in units[:10]:
+            api.send_text(admin, f"/newunit {unit}")
+        wait(lambda: len(rows(pg_url, made)) >= 8, "eight units made", 30, first, second)
+        kill(first)
+        for unit in units[10:]:  # only a poller that took over receives these
+            api.send_text(admin, f"/newunit {unit}")
+        wait(lambda: len(rows(pg_url, made)) >= 20, "all twenty units made", 60, second)
+        wait(lambda: len(api.bot_messages(ADMIN_ID)) >= 20, "twenty answers", 30, second)
+        time.sleep(1.0)
+        assert [r[0] for r in rows(pg_url, made)] == units  # each once, in order
+        assert len(api.bot_messages(ADMIN_ID)) <= 21  # the one in flight at the kill
+        rc, output = second.stop()
+        assert rc == 0 and "Traceback" not in output, output[-3000:]
+    finally:
+        for bot in (first, second):
+            bot.kill_if_running()
+        server.stop()

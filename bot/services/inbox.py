@@ -103,6 +103,7 @@ class InboxService(ServiceBase):
         id. Inside the update's unit of work this joins its change: all of it commits, or
         none."""
         now = self.now()
+        claiming = self.claiming
 
         async def write(tx: Tx) -> int | None:  # one round trip: storage/at_once.py
             await tx.updates.claim(update_id, now)
@@ -110,10 +111,15 @@ class InboxService(ServiceBase):
                 return None
             # ids come round again (random after a quiet week): the time keeps the key apart
             key = f"{ANSWER_KIND}:{update_id}:{to_text(now)}"
-            return await tx.outbox.add(
+            message = await tx.outbox.add(
                 dedup_key=key, target=Target.telegram(int(answers[0]["chat_id"])), person_id=None,
                 kind=ANSWER_KIND, day=now.date(), payload={"calls": list(answers)}, now=now,
-                not_before=now + ANSWER_HOLD)
+                not_before=None if claiming else now + ANSWER_HOLD)
+            if claiming and message is not None:
+                # several processes: held by a claim instead, which runs out if this one
+                # is killed before it sends them (then any process sends them)
+                await tx.outbox.claim_ids([message], now, now + self.lease, self.worker)
+            return message
 
         return await self.db.transaction_at_once(write)
 
