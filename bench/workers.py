@@ -67,11 +67,61 @@ def one_run(cluster: Cluster, workers: int, count: int, kill: bool, tmp: Path) -
         cluster.drop_database(url)
 
 
+def planner_tick(cluster: Cluster, items: int, people: int, tmp: Path) -> dict:
+    """bench/planner_tick.py's organisation (with its plan's history), then one day's
+    plan_day() on SQLite and on PostgreSQL (the same rows, moved by copy-db)."""
+    import asyncio
+    import shutil
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import planner_tick as p
+
+    from storage.copy import copy_database
+    from storage.db import Database
+
+    path = tmp / "planner.db"
+    started = time.perf_counter()
+    p.seed(path, items, people, True)
+    shutil.copyfile(path, tmp / "planner-pg-source.db")
+    seeded = time.perf_counter() - started
+    url = cluster.new_database()
+
+    async def tick(address: str | Path) -> tuple[float, float, int]:
+        db = await Database.open(address)
+        try:
+            service = p.service_on(db)
+            until = p.TODAY + p.timedelta(days=p.horizon(await service.policy()))
+            read_s, (_c, pushes, _plan) = await p.timed(
+                lambda: p.read_and_plan(service, until))
+            tick_s, _written = await p.timed(service.plan_day)
+            return read_s, tick_s, pushes
+        finally:
+            await db.close()
+
+    try:
+        asyncio.run(copy_database(tmp / "planner-pg-source.db", url))
+        lite = asyncio.run(tick(path))
+        pg = asyncio.run(tick(url))
+    finally:
+        cluster.drop_database(url)
+    return {"items": items, "seeded_s": round(seeded, 1),
+            "sqlite": {"read_plan_s": round(lite[0], 3), "tick_s": round(lite[1], 3),
+                       "pushes": lite[2]},
+            "postgresql": {"read_plan_s": round(pg[0], 3), "tick_s": round(pg[1], 3),
+                           "pushes": pg[2]},
+            "tick_ratio_pg_to_sqlite": round(pg[1] / lite[1], 2) if lite[1] else None}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=5000, help="messages (default 5000)")
     parser.add_argument("--workers", default="1,2,4", help="worker counts (default 1,2,4)")
     parser.add_argument("--kill", action="store_true", help="kill one worker mid-drain")
+    parser.add_argument("--planner-items", type=int, default=0,
+                        help="also one planning tick over this many items on SQLite and on "
+                             "PostgreSQL (bench/planner_tick.py's organisation; 0: not)")
+    parser.add_argument("--people", type=int, default=10_000,
+                        help="people for --planner-items (default 10000)")
     args = parser.parse_args()
     bindir = find_bin()
     if bindir is None:
@@ -79,10 +129,11 @@ def main() -> int:
         return 1
     cluster = Cluster(bindir)
     cluster.start()
-    runs = []
+    runs: list[dict] = []
+    planner = None
     try:
         with tempfile.TemporaryDirectory() as folder:
-            for workers in (int(n) for n in args.workers.split(",")):
+            for workers in (int(n) for n in args.workers.split(",") if n):
                 run = one_run(cluster, workers, args.count, args.kill, Path(folder))
                 runs.append(run)
                 print(f"{workers} worker(s): {run['delivered']}/{run['count']} in "
@@ -90,9 +141,20 @@ def main() -> int:
                       f"{CEILING}/s); 429s {run['throttled']}, most in a second "
                       f"{run['most_in_a_second']}, lost {run['lost']}, twice {run['twice']}",
                       flush=True)
+            planner = None
+            if args.planner_items:
+                planner = planner_tick(cluster, args.planner_items, args.people, Path(folder))
+                print(f"planner tick over {planner['items']} items: SQLite "
+                      f"{planner['sqlite']['tick_s']} s, PostgreSQL "
+                      f"{planner['postgresql']['tick_s']} s "
+                      f"({planner['tick_ratio_pg_to_sqlite']}×); read + plan "
+                      f"{planner['sqlite']['read_plan_s']} s / "
+                      f"{planner['postgresql']['read_plan_s']} s; pushes "
+                      f"{planner['sqlite']['pushes']} / {planner['postgresql']['pushes']}",
+                      flush=True)
     finally:
         cluster.stop()
-    print("RESULT " + json.dumps({"ceiling": CEILING, "runs": runs}))
+    print("RESULT " + json.dumps({"ceiling": CEILING, "runs": runs, "planner": planner}))
     return 0
 
 
