@@ -2,7 +2,7 @@
 23 §3), as real processes, into a fake Bot API that answers 429 over Telegram's 30 a second.
 
     NO_PROXY=127.0.0.1,localhost .venv/bin/python bench/workers.py [--count 5000]
-        [--workers 1,2,4] [--kill]
+        [--workers 1,2,4] [--kill] [--planner-items 500000 --people 10000]
 
 For each number of workers: a fresh database (a throwaway cluster, tests/postgres_cluster.py),
 `count` answers queued to `count / 5` private chats (so the per-chat window counts too),
@@ -10,7 +10,8 @@ the workers started together, the time from the first accepted send to the last.
 kills one worker with SIGKILL a third of the way through (with two or more). Prints per run
 the drain rate, its ratio to the fake's ceiling (the bot's own limit is 29/s, so ≈ 0.97 is
 the most), the 429s, the most sends in any second, the messages lost and sent twice, and
-the `RESULT {json}` line last.
+the `RESULT {json}` line last. `--planner-items N` also times one planning tick over N
+items on SQLite and on PostgreSQL (`--workers ""`: that alone).
 """
 
 from __future__ import annotations
