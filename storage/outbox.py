@@ -147,6 +147,14 @@ class OutboxRepo:
             rows = await cur.fetchall()
         return sorted((_message(r) for r in rows), key=lambda m: m.id)
 
+    async def renew_claims(self, worker: str, now: datetime, until: datetime) -> int:
+        """(Several processes) `worker`'s messages in flight stay its own until `until`
+        (a send may wait out a group's minute in the rate limiter)."""
+        cur = await self._conn.execute(
+            "UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? AND status = 'pending' "
+            "AND claimed_until >= ?", (to_text(until), worker, to_text(now)))
+        return cur.rowcount
+
     async def next_per_target(self, now: datetime, channel: str) -> list[OutboxMessage]:
         """The oldest message due now for each target on `channel` (a robot's are sent one
         at a time, at the robot's own pace, so one slow robot holds up no other)."""

@@ -26,7 +26,7 @@ from storage.inbox import Inbound
 from storage.postgres import PgDatabase
 from tests.botprocess import DUTYBOT, BotProcess, clean_env
 
-LEASE = "2"  # seconds: a killed worker's claims run out quickly here (30 by default)
+LEASE = "3"  # seconds: a killed worker's claims run out quickly here (30 by default)
 MESSAGES = 500
 CHATS = 100  # private chats, 5 messages each: the per-chat window matters too
 FIRST_CHAT = 700_000

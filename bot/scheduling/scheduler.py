@@ -20,7 +20,7 @@ log = logging.getLogger("dutybot.scheduler")
 
 TICK_SECONDS = 30
 IDLE_SECONDS = 5  # how often the sender looks for retries that came due
-CLAIMING_SENDERS = 4  # PostgreSQL: messages sent at once by one process
+CLAIMING_SENDERS = 2  # PostgreSQL: messages sent at once by one process
 STOP_GRACE_SECONDS = 10
 
 
@@ -44,6 +44,7 @@ class Scheduler:
         self._robots_task: asyncio.Task[None] | None = None
         self._ticks: asyncio.Task[None] | None = None
         self._backup: asyncio.Task[object] | None = None  # the daily backup, while it runs
+        self._renewing: asyncio.Task[None] | None = None  # PostgreSQL: claims kept
 
     def start(self) -> None:
         policy = self.services.backups.policy
@@ -59,6 +60,8 @@ class Scheduler:
             self._ticks = asyncio.create_task(self._tick_forever(), name="dutybot-tick")
         if self.sender is not None:
             self._task = asyncio.create_task(self._send_forever(), name="dutybot-sender")
+        if self.services.delivery.claiming:  # several processes: claims kept while sending
+            self._renewing = asyncio.create_task(self._renew_forever(), name="dutybot-claims")
         if self.robots is not None:
             self._robots_task = asyncio.create_task(self._robots_forever(),
                                                     name="dutybot-robots")
@@ -66,6 +69,10 @@ class Scheduler:
     async def stop(self) -> None:
         """Let the message in flight finish, then stop."""
         self._stopping = True
+        if self._renewing is not None:
+            self._renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewing
         self._wake.set()
         self._robots_wake.set()
         if self._ticks is not None:
@@ -155,6 +162,17 @@ class Scheduler:
         assert self.sender is not None
         while not self._stopping and await self.sender.drain(limit=20):
             pass
+
+    async def _renew_forever(self) -> None:
+        """Every third of a lease, the messages in flight stay this process's (a send may
+        wait in the rate limiter longer than a lease: a group's 20 a minute)."""
+        every = self.services.delivery.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.services.delivery.renew_claims()
+            except Exception:
+                log.exception("renewing the claims on messages in flight failed")
 
     async def _robots_forever(self) -> None:
         """The office group robots, each at its own pace, beside Telegram's sender."""

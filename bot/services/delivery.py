@@ -75,6 +75,13 @@ class DeliveryService(ServiceBase):
                 return await tx.outbox.claim_ids(ids, now, now + self.lease, self.worker)
         return await self.db.read_at_once(lambda tx: tx.outbox.by_ids(ids))
 
+    async def renew_claims(self) -> None:
+        """(PostgreSQL) The messages this process is sending stay its own for another
+        lease: renewed every third of one while the process lives (bot/scheduling)."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            await tx.outbox.renew_claims(self.worker, now, now + self.lease)
+
     async def release_answers(self, ids: list[int] | None = None) -> int:
         """Answers held for their handler go now: at start-up all (their handler was
         killed), else those named (their handler could not send them)."""
