@@ -68,10 +68,15 @@ Any number of `dutybot run` processes may share one PostgreSQL. What makes that 
   and can be read. Only a lane's (a chat's) earliest unhandled update is claimable, so a
   chat's updates go one after another whichever process handles them;
 - outbox messages claimed the same way (storage/outbox.py `claim_next`, `claim_ids`;
-  migration 0017), one in flight per chat; the claim ends with the send's outcome;
+  migration 0017), one in flight per chat, the claim renewed while its process lives (a
+  send may wait out a group's minute in the rate limiter) and ended with the send's
+  outcome. An update's answers are claimed by its handler in the transaction that queues
+  them (on SQLite they are held back two minutes instead), so a killed handler's answers
+  go out once its lease runs out, from any process;
 - Telegram's flood windows in the database (storage/workers.py SendWindows: send times
-  read and noted under an advisory lock of their own), so 29/s per bot, 3 in 3 s per
-  chat and 20 a minute per group hold across processes.
+  read and noted under an advisory lock of their own), so 27/s per bot (29 for one
+  process on SQLite: room for the jitter between processes), 3 in 3 s per chat and 20 a
+  minute per group hold across processes.
 
 Why psycopg 3 (and not asyncpg): its adaptation is pluggable per connection (dumpers,
 loaders, row factories), which is what lets one small adapter give the repositories
