@@ -21,6 +21,7 @@ from storage.workers import Leadership
 log = logging.getLogger("dutybot.leader")
 
 CHECK_SECONDS = 1.0
+CHECK_TIMEOUT = 5.0  # a check not answered by then: leadership given up
 
 Change = Callable[[], Awaitable[None]]
 
@@ -55,7 +56,13 @@ class Leader:
         while True:
             await asyncio.sleep(self.every)
             try:
-                await self._became(await self.lock.check())
+                try:  # a server gone silent must not keep a leader leading
+                    leading = await asyncio.wait_for(self.lock.check(), CHECK_TIMEOUT)
+                except TimeoutError:
+                    log.warning("the leader's database connection does not answer")
+                    await self.lock.close()  # the next check connects again
+                    leading = False
+                await self._became(leading)
             except Exception:
                 log.exception("changing leadership failed; trying again")
 
