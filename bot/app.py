@@ -32,7 +32,8 @@ from bot.inbound.dispatcher import Dispatcher
 from bot.inbound.handling import handle
 from bot.inbound.poller import ALLOWED_UPDATES, Poller
 from bot.inbound.webhook import WebhookFailed, WebhookServer
-from bot.scheduling.rate_limit import SlidingWindowRateLimiter
+from bot.leader import Leader
+from bot.scheduling.rate_limit import SharedRateLimiter, SlidingWindowRateLimiter
 from bot.scheduling.robot_sender import RobotSender
 from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.sender import OutboxSender
@@ -63,6 +64,7 @@ from handlers.context import BotData, DutyContext
 from messages.cli import webhook_listen_failed, webhook_refused
 from messages.commands import menu
 from messages.common import internal_error, no_admin_warning
+from storage.workers import Leadership
 
 log = logging.getLogger("dutybot")
 
@@ -95,8 +97,11 @@ def build_application(
     )
     if rate_limited:
         # sliding windows: 29 in any second overall, 20 a minute per group, about one a
-        # second per chat; a RetryAfter comes back to the outbox, which owns the retrying
-        builder = builder.rate_limiter(SlidingWindowRateLimiter())
+        # second per chat; a RetryAfter comes back to the outbox, which owns the retrying.
+        # On PostgreSQL the windows live in the database: several processes share them.
+        builder = builder.rate_limiter(
+            SharedRateLimiter(settings.database_url) if settings.database_url
+            else SlidingWindowRateLimiter())
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     # no PTB updater: updates come through the durable inbox (bot/inbound)
@@ -151,15 +156,18 @@ async def on_run(app: Application) -> None:
     await data.services.delivery.release_answers()
     data.dispatcher = Dispatcher(data.services.inbox, lambda row: handle(app, row))
     data.dispatcher.start()
-    if data.settings.webhook_url:
+    if data.settings.webhook_url:  # every process listens; the leader sets the webhook
         await start_webhook(app)
-    else:  # polling: a webhook left from an earlier run is removed first (bot/inbound/poller.py)
-        data.poller = Poller(app.bot, data.services.inbox, data.dispatcher.wake)
-        data.poller.start()
     data.http = httpx.AsyncClient()  # to the office group robots
     robots = RobotSender(data.services.robots, data.services.clock, data.http,
                          data.services.offload)
-    data.scheduler = Scheduler(app, data.services, data.sender, robots)
+    # several processes on one PostgreSQL: one leads (bot/leader.py); on SQLite, this one
+    url = data.settings.database_url
+    data.leader = Leader(Leadership(url) if url else None, lambda: lead(app),
+                         lambda: stop_leading(app))
+    await data.leader.start()
+    data.scheduler = Scheduler(app, data.services, data.sender, robots,
+                               leading=lambda: data.leader is not None and data.leader.leading)
     data.scheduler.start()
     data.board = await start_board(data.settings, data.services)
 
@@ -186,6 +194,26 @@ def warn_if_no_admins(settings: Settings) -> None:
     print(no_admin_warning(), file=sys.stderr, flush=True)
 
 
+async def lead(app: Application) -> None:
+    """This process became the leader: it receives the updates from Telegram (webhook
+    mode: tells Telegram where to post; polling: the only one that polls)."""
+    data: BotData = app.bot_data
+    if data.settings.webhook_url:
+        await set_webhook(app)
+    elif data.poller is None:  # a webhook left from an earlier run is removed first
+        data.poller = Poller(app.bot, data.services.inbox, data.dispatcher.wake)
+        data.poller.start()
+
+
+async def stop_leading(app: Application) -> None:
+    """No longer the leader (its database connection lost, or stopping): stop polling at
+    once, so two processes never poll together."""
+    data: BotData = app.bot_data
+    if data.poller is not None:
+        poller, data.poller = data.poller, None
+        await poller.stop()
+
+
 async def start_webhook(app: Application) -> None:
     """Webhook mode (bot/inbound/webhook.py): the server listens first, then Telegram is told
     where to post, with the one secret every process shares (bot/services/webhook.py). The
@@ -202,14 +230,21 @@ async def start_webhook(app: Application) -> None:
     except OSError as exc:
         raise WebhookFailed(webhook_listen_failed(settings.listen, exc.strerror or str(exc))
                             ) from None
+    data.webhook_secret = secret
+    log.info("webhook mode: listening on %s:%s", host, data.webhook.port)
+
+
+async def set_webhook(app: Application) -> None:
+    """Tell Telegram where to post (the leader only: each setWebhook replaces the last)."""
+    data: BotData = app.bot_data
+    settings = data.settings
     try:
-        await app.bot.set_webhook(str(settings.webhook_url), secret_token=secret,
+        await app.bot.set_webhook(str(settings.webhook_url), secret_token=data.webhook_secret,
                                   allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
     except TelegramError as exc:
-        await data.webhook.stop()
         raise WebhookFailed(webhook_refused(exc.message)) from None
-    log.info("webhook mode: listening on %s:%s; Telegram posts to https://%s",
-             host, data.webhook.port, urlsplit(str(settings.webhook_url)).netloc)
+    log.info("webhook mode: Telegram posts to https://%s",
+             urlsplit(str(settings.webhook_url)).netloc)
 
 
 async def start_board(settings: Settings, services: Services):
@@ -237,6 +272,8 @@ async def on_stop(app: Application) -> None:
         await data.board.stop()
     if data.webhook is not None:
         await data.webhook.stop()
+    if data.leader is not None:  # stops polling; another process takes over the lead
+        await data.leader.stop()
     if data.poller is not None:
         await data.poller.stop()
     if data.dispatcher is not None:
@@ -303,10 +340,14 @@ async def serve_robots(settings: Settings, clock: Clock | None = None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     services = await Services.open(settings, clock or SystemClock(settings.tz))
+    url = settings.database_url  # several processes on PostgreSQL: the leader pushes
+    leader = Leader(Leadership(url) if url else None, _nothing, _nothing)
     try:
+        await leader.start()
         async with httpx.AsyncClient() as http:
             robots = RobotSender(services.robots, services.clock, http, services.offload)
-            scheduler = Scheduler(None, services, None, robots)
+            scheduler = Scheduler(None, services, None, robots,
+                                  leading=lambda: leader.leading)
             scheduler.start()
             log.info("dutybot started without Telegram: pushing to the office's group robots")
             board = None
@@ -318,7 +359,12 @@ async def serve_robots(settings: Settings, clock: Clock | None = None) -> None:
                     await board.stop()
                 await scheduler.stop()
     finally:
+        await leader.stop()
         await services.close()
+
+
+async def _nothing() -> None:
+    """Without Telegram, leading changes nothing but what the scheduler asks."""
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
 import logging
 import sys
@@ -85,8 +86,9 @@ def cmd_run(settings: Settings) -> int:
     settings.check_db_writable()
     if settings.database_url is not None:  # unreachable: one line now, not a traceback later
         asyncio.run(_reachable(settings))
-    try:
-        with hold_run_lock(settings.db_path):
+    try:  # on PostgreSQL several runs cooperate (bot/leader.py): no lock file
+        with (hold_run_lock(settings.db_path) if settings.database_url is None
+              else contextlib.nullcontext()):
             if token is not None:
                 return _run(settings, token)
             # no Telegram: an office may run on its group robots alone
@@ -296,6 +298,23 @@ def _shown(address: str | Path) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+async def _copy_unless_running(source: str | Path, target: str | Path,
+                               progress: Callable[[int, int], None] | None = None) -> list:
+    """copy-db with no `dutybot run` on a PostgreSQL source or target meanwhile: every run
+    holds the run lock shared there (storage/workers.py), copy-db takes it exclusive."""
+    from storage.copy import copy_database
+    from storage.workers import BotRunning, exclusive_run_lock
+
+    async with contextlib.AsyncExitStack() as locks:
+        for address in (source, target):
+            if isinstance(address, str):
+                try:
+                    await locks.enter_async_context(exclusive_run_lock(address))
+                except BotRunning:
+                    raise RunLocked(_shown(address), None) from None  # type: ignore[arg-type]
+        return await copy_database(source, target, progress)
+
+
 def cmd_copy_db(source_text: str, target_text: str) -> int:
     """An office's data moved to another database (storage/copy.py), counts verified and
     printed table by table. A SQLite file a running bot holds is refused (its run lock is
@@ -314,7 +333,7 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
         copy_db_refused,
         copy_db_same,
     )
-    from storage.copy import CopyProblem, CopyRefused, copy_database
+    from storage.copy import CopyProblem, CopyRefused
 
     try:
         source = _database_address(source_text)
@@ -342,7 +361,7 @@ def cmd_copy_db(source_text: str, target_text: str) -> int:
                 if isinstance(address, Path):
                     locks.enter_context(hold_run_lock(address))
             with progress_bar(H.BAR_COPY) as progress:
-                counted = asyncio.run(copy_database(source, target, progress))
+                counted = asyncio.run(_copy_unless_running(source, target, progress))
     except RunLocked as other:
         print(f"dutybot: copy-db: {copy_db_locked(other.db_path, other.pid)}", file=sys.stderr)
         return 1

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # public base URL its one-time login links are built from (the reverse proxy's address)
     board_listen: str | None = Field(default=None, alias="DUTYBOT_BOARD_LISTEN")
     board_url: str | None = Field(default=None, alias="DUTYBOT_BOARD_URL")
+    # several `run` processes on one PostgreSQL (issue 23): how long a process's claim on an
+    # update or a message holds unless renewed (a killed process's claims run out after it)
+    worker_lease: float = Field(default=30.0, ge=1.0, le=3600.0, alias="DUTYBOT_WORKER_LEASE")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

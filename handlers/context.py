@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from bot.inbound.dispatcher import Dispatcher
     from bot.inbound.poller import Poller
     from bot.inbound.webhook import WebhookServer
+    from bot.leader import Leader
     from bot.scheduling.scheduler import Scheduler
     from bot.scheduling.sender import OutboxSender
 
@@ -33,8 +34,10 @@ class BotData:
     dispatcher: Dispatcher | None = None  # only in a real run; tests hand updates in themselves
     poller: Poller | None = None
     webhook: WebhookServer | None = None  # webhook mode's HTTP server (issue 23)
+    webhook_secret: str | None = None  # webhook mode: the one secret every process shares
     http: httpx.AsyncClient | None = None  # only in a real run: to the office group robots
     board: BoardServer | None = None  # the 纪委 看板's web server, with --board (issue 24)
+    leader: Leader | None = None  # only in a real run: whether this process leads (issue 23)
 
 
 class DutyContext(CallbackContext[ExtBot, dict, dict, BotData]):

@@ -99,6 +99,41 @@ class InboxStore:
             rows = await cur.fetchall()
         return [Inbound(r[0], r[1], from_json(r[2]), r[3], r[4]) for r in rows]
 
+    # -- several processes on PostgreSQL (storage/workers.py): rows claimed for a while --
+
+    async def claim(self, worker: str, limit: int, lease_seconds: float) -> list[Inbound]:
+        """(PostgreSQL) Claim up to `limit` updates for `worker`, in the order they arrived:
+        of each lane (chat) only its earliest update not done, and only when no process
+        holds it (never claimed, or its claim ran out: a process killed while handling
+        it). So one chat's updates are handled one after another, whoever handles them."""
+        async with self._lock, self._conn.execute(
+            "UPDATE inbox SET claimed_by = ?, "
+            "claimed_until = clock_timestamp() + make_interval(secs => ?) "
+            "WHERE seq IN (SELECT i.seq FROM inbox i WHERE i.done = 0 "
+            "AND (i.claimed_until IS NULL OR i.claimed_until < clock_timestamp()) "
+            "AND NOT EXISTS (SELECT 1 FROM inbox e WHERE e.lane = i.lane AND e.done = 0 "
+            "AND e.seq < i.seq) ORDER BY i.seq LIMIT ? FOR UPDATE SKIP LOCKED) "
+            "RETURNING update_id, lane, payload, attempts, seq",
+            (worker, float(lease_seconds), limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return sorted((Inbound(r[0], r[1], from_json(r[2]), r[3], r[4]) for r in rows),
+                      key=lambda row: row.seq)
+
+    async def renew(self, worker: str, lease_seconds: float) -> None:
+        """(PostgreSQL) The claims `worker` still holds run for another lease."""
+        async with self._lock:
+            await self._conn.execute(
+                "UPDATE inbox SET claimed_until = clock_timestamp() + make_interval(secs => ?) "
+                "WHERE claimed_by = ? AND done = 0", (float(lease_seconds), worker))
+
+    async def release(self, worker: str) -> None:
+        """(PostgreSQL) A clean stop: what `worker` claimed and did not handle is free."""
+        async with self._lock:
+            await self._conn.execute(
+                "UPDATE inbox SET claimed_by = NULL, claimed_until = NULL "
+                "WHERE claimed_by = ? AND done = 0", (worker,))
+
     async def last_received(self) -> int | None:
         """The id of the update stored last: the next poll asks for those after it."""
         async with self._lock, self._conn.execute(

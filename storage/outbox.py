@@ -107,6 +107,54 @@ class OutboxRepo:
             row = await cur.fetchone()
         return _message(row) if row else None
 
+    async def claim_next(self, now: datetime, until: datetime, worker: str, after_id: int = 0,
+                         answers_only: bool = False,
+                         channel: str = TELEGRAM) -> OutboxMessage | None:
+        """(Several processes, PostgreSQL) `next_ready`, claimed for `worker` until `until`:
+        a message nobody holds (or whose claim ran out: its process was killed), to a chat
+        no other claimed message is going to (one in flight per chat keeps its order)."""
+        only = "AND o.kind = ? " if answers_only else ""
+        skip = " FOR UPDATE SKIP LOCKED" if getattr(self._conn, "dialect", "") else ""
+        async with self._conn.execute(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ("
+            "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+            "AND o.id > ? AND o.channel = ? "
+            f"AND NOT (o.kind IN ({_DIGEST_MARKS}) AND o.parts_sent = 0 AND o.day < ?) "
+            f"{only}AND (o.claimed_until IS NULL OR o.claimed_until < ?) "
+            # the chats with a message in flight, looked up once (not once per row)
+            "AND o.address NOT IN (SELECT b.address FROM outbox b WHERE b.channel = ? "
+            f"AND b.status = 'pending' AND b.claimed_until >= ?) ORDER BY o.id LIMIT 1{skip}) "
+            f"RETURNING {_COLUMNS}",
+            (worker, to_text(until), to_text(now), after_id, channel, *DIGEST_KINDS,
+             to_text(now.date()), *((ANSWER_KIND,) if answers_only else ()), to_text(now),
+             channel, to_text(now)),
+        ) as cur:
+            row = await cur.fetchone()
+        return _message(row) if row else None
+
+    async def claim_ids(self, ids: Iterable[int], now: datetime, until: datetime,
+                        worker: str) -> list[OutboxMessage]:
+        """(Several processes) These pending messages (a handler's answers), claimed for
+        `worker`, in id order; those another process holds now are left out."""
+        wanted = list(ids)
+        marks = ",".join("?" * len(wanted))
+        async with self._conn.execute(
+            f"UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ({marks}) "
+            "AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < ? "
+            f"OR claimed_by = ?) RETURNING {_COLUMNS}",
+            (worker, to_text(until), *wanted, to_text(now), worker),
+        ) as cur:
+            rows = await cur.fetchall()
+        return sorted((_message(r) for r in rows), key=lambda m: m.id)
+
+    async def renew_claims(self, worker: str, now: datetime, until: datetime) -> int:
+        """(Several processes) `worker`'s messages in flight stay its own until `until`
+        (a send may wait out a group's minute in the rate limiter)."""
+        cur = await self._conn.execute(
+            "UPDATE outbox SET claimed_until = ? WHERE claimed_by = ? AND status = 'pending' "
+            "AND claimed_until >= ?", (to_text(until), worker, to_text(now)))
+        return cur.rowcount
+
     async def next_per_target(self, now: datetime, channel: str) -> list[OutboxMessage]:
         """The oldest message due now for each target on `channel` (a robot's are sent one
         at a time, at the robot's own pace, so one slow robot holds up no other)."""
@@ -198,22 +246,24 @@ class OutboxRepo:
                         telegram_message_id: int | None) -> None:
         await self._conn.execute(
             "UPDATE outbox SET parts_sent = ?, status = ?, sent_at = ?, message_id = ?, "
-            "last_error = NULL WHERE id = ? AND status = 'pending'",
+            "last_error = NULL, claimed_until = CASE WHEN ? THEN NULL ELSE claimed_until END "
+            "WHERE id = ? AND status = 'pending'",
             (parts_sent, OutboxStatus.SENT.value if last else OutboxStatus.PENDING.value,
-             to_text(now), telegram_message_id, message_id),
+             to_text(now), telegram_message_id, last, message_id),
         )
 
     async def retry_later(self, message_id: int, at: datetime, error: str,
                           count_attempt: bool = True) -> None:
         await self._conn.execute(
-            "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + ?, last_error = ? "
-            "WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + ?, last_error = ?, "
+            "claimed_until = NULL WHERE id = ? AND status = 'pending'",
             (to_text(at), 1 if count_attempt else 0, error, message_id),
         )
 
     async def finish(self, message_id: int, status: OutboxStatus, error: str | None) -> None:
         await self._conn.execute(
-            "UPDATE outbox SET status = ?, last_error = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET status = ?, last_error = ?, claimed_until = NULL "
+            "WHERE id = ? AND status = 'pending'",
             (status.value, error, message_id),
         )
 

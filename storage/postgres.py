@@ -42,13 +42,41 @@ one text cannot serve (e.g. `FOR UPDATE SKIP LOCKED`, which SQLite lacks). The d
 inbox is a table in the same database (storage/inbox.py's InboxStore on a connection of
 its own).
 
-Several processes on one database (leadership by advisory lock, outbox and inbox rows
-claimed with `FOR UPDATE SKIP LOCKED`) are a later step of issue 23. What still assumes a
-single writing process, as SQLite's design does: the in-process write lock, ids taken as
-MAX(id) + 1 (`items.add`, the imports' `next_id`), and `outbox.add_many` reading back the
-rows past the highest id. That step serialises writers across processes (an advisory
-transaction lock taken at BEGIN, as `migrate` already does, so two processes never migrate
-at once), or moves those to RETURNING.
+Several processes on one database (issue 23 §3)
+-----------------------------------------------
+Any number of `dutybot run` processes may share one PostgreSQL. What makes that safe:
+
+- one writer at a time across processes, as within one: every write transaction takes
+  `pg_advisory_xact_lock(WRITE_LOCK)` right after BEGIN (held to its COMMIT). Chosen over
+  moving ids to RETURNING because it keeps every repository exactly as SQLite runs it —
+  ids as MAX(id) + 1 (`items.add`, the imports' `next_id`), `outbox.add_many` reading back
+  the rows past the highest id, read-then-write checks inside one transaction — correct
+  with no second look at each; a write transaction is milliseconds (the long work, an
+  import's parsing or the 台账, is done outside it), so the cost is small. Reads never
+  take it. `migrate` has its own lock, so two processes never migrate at once;
+- one leader (storage/workers.py Leadership, bot/leader.py): a session-level advisory
+  lock on a connection of its own, tried about every second by the others; it alone
+  plans, polls getUpdates or sets the webhook, takes the daily backup and pushes to the
+  group robots. Every `run` also holds a run lock shared, which `copy-db` takes exclusive;
+- inbox rows claimed (storage/inbox.py `claim`): an UPDATE … RETURNING over a
+  `FOR UPDATE SKIP LOCKED` sub-select sets `claimed_by`/`claimed_until` (a lease, renewed
+  while the update is in hand). A lease rather than a row lock held for the handling:
+  the handling runs in other transactions (its change, then its answers sent), so a lock
+  would have to outlive them on a connection of its own; a lease needs no connection,
+  survives nothing it should not (a killed worker's runs out, and another takes the
+  update: `processed_updates`, written with the change, says whether it was applied),
+  and can be read. Only a lane's (a chat's) earliest unhandled update is claimable, so a
+  chat's updates go one after another whichever process handles them;
+- outbox messages claimed the same way (storage/outbox.py `claim_next`, `claim_ids`;
+  migration 0017), one in flight per chat, the claim renewed while its process lives (a
+  send may wait out a group's minute in the rate limiter) and ended with the send's
+  outcome. An update's answers are claimed by its handler in the transaction that queues
+  them (on SQLite they are held back two minutes instead), so a killed handler's answers
+  go out once its lease runs out, from any process;
+- Telegram's flood windows in the database (storage/workers.py SendWindows: send times
+  read and noted under an advisory lock of their own), so 27/s per bot (29 for one
+  process on SQLite: room for the jitter between processes), 3 in 3 s per chat and 20 a
+  minute per group hold across processes.
 
 Why psycopg 3 (and not asyncpg): its adaptation is pluggable per connection (dumpers,
 loaders, row factories), which is what lets one small adapter give the repositories
@@ -79,6 +107,7 @@ T = TypeVar("T")
 READERS = 4  # pooled reading connections; the writer and the inbox have one each
 CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = 0x64757479  # pg_advisory_xact_lock key while migrating ("duty")
+WRITE_LOCK = 0x77726974  # pg_advisory_xact_lock key of every write transaction ("writ")
 
 
 # --- values in and out -----------------------------------------------------------------
@@ -355,6 +384,9 @@ CREATE TABLE IF NOT EXISTS inbox (
     done         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS inbox_waiting ON inbox(seq) WHERE done = 0;
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS claimed_by TEXT;
+ALTER TABLE inbox ADD COLUMN IF NOT EXISTS claimed_until TIMESTAMPTZ;
+CREATE INDEX IF NOT EXISTS inbox_lanes ON inbox(lane, seq) WHERE done = 0;
 """
 
 
@@ -444,7 +476,9 @@ class PgDatabase(Database):
         async with self._inbox_opening:
             if self._inbox is None:
                 conn = await connect(self.url)
-                await conn.execute(_INBOX_SCHEMA)
+                async with conn.transaction():  # two processes starting at once: made once
+                    await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                    await conn.execute(_INBOX_SCHEMA)
                 self._inbox = InboxStore(self._wrap(conn))  # type: ignore[arg-type]
             return self._inbox
 
@@ -495,6 +529,8 @@ class PgDatabase(Database):
         conn = await self._writing()
         try:
             await conn.raw.execute("BEGIN")
+            # one writer at a time across processes, as within one (several `run`s)
+            await conn.raw.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.shield(conn.raw.execute("ROLLBACK"))

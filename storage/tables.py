@@ -15,8 +15,9 @@ from typing import Any
 import aiosqlite
 
 #: Not the office's data: the schema version (PostgreSQL's table; SQLite's is a pragma),
-#: SQLite's own, and the durable inbox (updates in flight; on SQLite a file of its own).
-NOT_COPIED = frozenset({"dutybot_schema", "inbox"})
+#: SQLite's own, the durable inbox (updates in flight; on SQLite a file of its own), and
+#: the send times several processes share for Telegram's flood limits (storage/workers.py).
+NOT_COPIED = frozenset({"dutybot_schema", "inbox", "send_times"})
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 

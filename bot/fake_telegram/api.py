@@ -31,6 +31,8 @@ WEBHOOK_PORTS = (443, 80, 88, 8443)
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]*")
 WEBHOOK_CONFLICT = ("Conflict: can't use getUpdates method while webhook is active; "
                     "use deleteWebhook to delete the webhook first")
+POLL_CONFLICT = ("Conflict: terminated by other getUpdates request; make sure that only one "
+                 "bot instance is running")
 WEBHOOK_RETRY = 0.1  # seconds before a refused or failed delivery is tried again
 
 
@@ -237,6 +239,11 @@ class FakeTelegram:
     webhook: dict[str, Any] | None = None
     webhook_proxy: str | None = None
     deliveries: list[tuple[int, int]] = field(default_factory=list)  # (update_id, status)
+    # several bot processes (issue 23): getUpdates ended by a newer one (409, as Telegram
+    # answers the older of two concurrent long polls), and every accepted send as
+    # (time.monotonic(), chat id), to check the flood limits across processes
+    conflicts: int = 0
+    send_log: list[tuple[float, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._failures: list[tuple[str, ApiError]] = []
@@ -251,6 +258,7 @@ class FakeTelegram:
         self.downloads: list[str] = []  # file paths the bot fetched
         self._delivery: threading.Thread | None = None
         self._last_error: str | None = None
+        self._polls = 0  # getUpdates long polls begun: a newer one ends the one waiting
         # a test's hook, called on the delivery thread after each webhook delivery with
         # the update and the status the bot answered
         self.after_delivery: Any = None
@@ -576,18 +584,38 @@ class FakeTelegram:
                 self._injected_failure(method.lower())
                 if method.lower() in _SENDS:
                     self._check_flood()
-                return 200, {"ok": True, "result": handler(params)}
+                result = handler(params)
+                if method.lower() in _SENDS:
+                    self.send_log.append((time.monotonic(), int(params["chat_id"])))
+                return 200, {"ok": True, "result": result}
             except ApiError as exc:
                 return exc.code, exc.body()
 
     def wait_for_updates(self, offset: int | None, timeout: float) -> list[dict[str, Any]]:
         """getUpdates with long polling: confirm below offset, wait for something new."""
         with self._lock:
+            self._polls += 1
+            mine = self._polls
+            self._lock.notify_all()  # a long poll still waiting is ended by this one
             self._confirm(offset)
             if not self._pending and timeout > 0:
                 self._lock.wait(timeout)
+                if self._polls != mine:  # two pollers: Telegram answers the older 409
+                    self.conflicts += 1
+                    raise ApiError(409, POLL_CONFLICT)
                 self._confirm(offset)
             return list(self._pending[:100])
+
+    def most_sent(self, period: float, chat_id: int | None = None) -> int:
+        """The most messages accepted in any `period` seconds (into `chat_id`, or all)."""
+        with self._lock:
+            times = sorted(t for t, chat in self.send_log if chat_id in (None, chat))
+        most, first = 0, 0
+        for last, at in enumerate(times):
+            while at - times[first] >= period:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
 
     def pending_updates(self) -> int:
         with self._lock:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlparse
 
 from bot.fake_http import LocalServer
-from bot.fake_telegram.api import NETWORK_DOWN, FakeTelegram, Upload
+from bot.fake_telegram.api import NETWORK_DOWN, ApiError, FakeTelegram, Upload
 
 LONG_POLL_CAP = 2.0  # seconds; keeps shutdown quick
 
@@ -97,7 +97,11 @@ class FakeTelegramServer(LocalServer):
             return None
         if method.lower() == "getupdates" and self.api.webhook is None:
             timeout = min(float(params.get("timeout") or 0), LONG_POLL_CAP)
-            updates = self.api.wait_for_updates(params.get("offset"), timeout)
+            try:
+                updates = self.api.wait_for_updates(params.get("offset"), timeout)
+            except ApiError as exc:  # ended by a newer getUpdates: 409
+                self.api.calls.append((method, params))
+                return self._reply(request, exc.code, exc.body())
             self.api.calls.append((method, params))
             return self._reply(request, 200, {"ok": True, "result": updates})
         status, body = self.api.handle(method, params)

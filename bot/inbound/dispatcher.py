@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -36,6 +37,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._renewed = 0.0  # when the claims in hand were last renewed (PostgreSQL)
+        self._claiming = getattr(inbox, "claiming", False)  # rows claimed, not read
 
     def wake(self) -> None:
         """Something new is in the inbox."""
@@ -61,6 +64,8 @@ class Dispatcher:
             for task in late:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self._claiming:  # what was claimed and not handled: another process's now
+            await self.inbox.release()
 
     async def idle(self) -> None:
         """Return once everything stored so far is handled (tests and the demo)."""
@@ -70,8 +75,14 @@ class Dispatcher:
             await self.fetch()
 
     async def fetch(self) -> int:
-        """Hand what waits in the inbox to the lanes; returns how many."""
-        rows = await self.inbox.waiting(self._seen)
+        """Hand what waits in the inbox to the lanes; returns how many. On PostgreSQL the
+        rows are claimed, one lane's earliest at a time, so that any number of processes
+        serve one inbox and a chat's updates still go in order (storage/inbox.py)."""
+        if self._claiming:
+            await self._renew()
+            rows = await self.inbox.claim()
+        else:
+            rows = await self.inbox.waiting(self._seen)
         for row in rows:
             self._seen = row.seq
             self._lanes.setdefault(row.lane, deque()).append(row)
@@ -79,6 +90,13 @@ class Dispatcher:
                 self._workers[row.lane] = asyncio.create_task(self._serve(row.lane),
                                                               name=f"dutybot-lane-{row.lane}")
         return len(rows)
+
+    async def _renew(self) -> None:
+        """The claims on the updates in hand run on (a third of a lease at the latest)."""
+        now = time.monotonic()
+        if self._workers and now - self._renewed >= self.inbox.lease.total_seconds() / 3:
+            await self.inbox.renew()
+            self._renewed = now
 
     async def _run(self) -> None:
         while not self._stopping:
@@ -102,6 +120,8 @@ class Dispatcher:
                     break
                 if done:
                     queue.popleft()
+                    if self._claiming:  # the lane's next update may be claimed now
+                        self._wake.set()
                 elif not self._stopping:
                     await asyncio.sleep(RETRY_SECONDS * (row.attempts + 1))
                     if queue:

@@ -15,6 +15,7 @@ the caller, the outbox, which owns the retrying; meanwhile every request waits i
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import warnings
 from collections import deque
@@ -25,9 +26,14 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+log = logging.getLogger("dutybot.rate_limit")
+
 OVERALL = (29, 1.0)  # per bot: 30/s is Telegram's ceiling, one less leaves room for jitter
 GROUP = (20, 60.0)  # per group or channel: 20 a minute
 CHAT = (3, 3.0)  # per chat: one a second on average, a burst of three (a digest in parts)
+# several processes: some room left for the jitter between a send's admission and its
+# arrival, which differs from process to process (bench/workers.py counted 429s at 29, 28)
+SHARED_OVERALL = (27, 1.0)
 CHAT_WINDOWS_KEPT = 1024  # idle per-chat windows beyond this are dropped
 
 
@@ -127,6 +133,47 @@ class SlidingWindowRateLimiter(BaseRateLimiter[None]):
                     del windows[old]
             window = windows[key] = SlidingWindow(*shape)
         return window
+
+
+class SharedRateLimiter(SlidingWindowRateLimiter):
+    """The same windows for several `dutybot run` processes on one PostgreSQL: the send
+    times live in the database (storage/workers.py SendWindows), so 29 a second for the
+    bot, 3 in 3 s per chat and 20 a minute per group hold whichever process sends. Should
+    the database fail to answer, this process's own windows admit meanwhile (a request is
+    never refused for it; the outbox's retrying would count it as Telegram's fault)."""
+
+    def __init__(self, url: str, overall: tuple[int, float] = SHARED_OVERALL,
+                 group: tuple[int, float] = GROUP, chat: tuple[int, float] = CHAT, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep) -> None:
+        super().__init__(overall, group, chat, clock=clock, sleep=sleep)
+        from storage.workers import SendWindows
+
+        self._shapes = (overall, group, chat)
+        self._shared = SendWindows(url)
+
+    async def shutdown(self) -> None:
+        await self._shared.close()
+
+    async def _admit(self, chat_id: int | str) -> None:
+        overall, group, chat = self._shapes
+        windows = [("bot", *overall), (f"c{chat_id}", *chat)]
+        if isinstance(chat_id, str) or chat_id < 0:
+            windows.append((f"g{chat_id}", *group))
+        while True:
+            pause = self._paused_until - self._clock()
+            if pause > 0:
+                await self._sleep(pause)
+                continue
+            try:
+                wait = await self._shared.admit(windows)
+            except Exception as exc:
+                log.warning("shared rate windows unavailable (%s): this process's own", exc)
+                await super()._admit(chat_id)
+                return
+            if wait <= 0:
+                return
+            await self._sleep(wait)
 
 
 def _chat_id(value: object) -> int | str | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from telegram.ext import Application, ContextTypes
 
@@ -19,15 +20,20 @@ log = logging.getLogger("dutybot.scheduler")
 
 TICK_SECONDS = 30
 IDLE_SECONDS = 5  # how often the sender looks for retries that came due
+CLAIMING_SENDERS = 2  # PostgreSQL: messages sent at once by one process
 STOP_GRACE_SECONDS = 10
 
 
 class Scheduler:
     def __init__(self, app: Application | None, services: Services,
-                 sender: OutboxSender | None, robots: RobotSender | None = None) -> None:
+                 sender: OutboxSender | None, robots: RobotSender | None = None,
+                 leading: Callable[[], bool] | None = None) -> None:
         """`app` and `sender` None: an office without Telegram (robots only); the tick
-        then runs on its own timer instead of PTB's JobQueue."""
+        then runs on its own timer instead of PTB's JobQueue. `leading`: whether this
+        process leads now (bot/leader.py): only the leader plans, takes the backup and
+        pushes to the robots; every process sends Telegram's messages (none: always)."""
         self.app = app
+        self.leading = leading or (lambda: True)
         self.services = services
         self.sender = sender
         self.robots = robots
@@ -40,6 +46,7 @@ class Scheduler:
         self._backup: asyncio.Task[object] | None = None  # the daily backup, while it runs
         self._sent = 0  # messages sent (Telegram and robots) since the last tick's log line
         self._robots_sent = 0
+        self._renewing: asyncio.Task[None] | None = None  # PostgreSQL: claims kept
 
     def start(self) -> None:
         # APScheduler logs two lines at INFO for every tick ("Running job", "executed
@@ -58,6 +65,8 @@ class Scheduler:
             self._ticks = asyncio.create_task(self._tick_forever(), name="dutybot-tick")
         if self.sender is not None:
             self._task = asyncio.create_task(self._send_forever(), name="dutybot-sender")
+        if self.services.delivery.claiming:  # several processes: claims kept while sending
+            self._renewing = asyncio.create_task(self._renew_forever(), name="dutybot-claims")
         if self.robots is not None:
             self._robots_task = asyncio.create_task(self._robots_forever(),
                                                     name="dutybot-robots")
@@ -65,6 +74,10 @@ class Scheduler:
     async def stop(self) -> None:
         """Let the message in flight finish, then stop."""
         self._stopping = True
+        if self._renewing is not None:
+            self._renewing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewing
         self._wake.set()
         self._robots_wake.set()
         if self._ticks is not None:
@@ -83,6 +96,9 @@ class Scheduler:
                     await task
 
     async def tick(self) -> None:
+        if not self.leading():  # another process plans (several on one PostgreSQL)
+            self._wake.set()
+            return
         self._start_backup()
         try:
             planned = await self.services.tick()
@@ -150,6 +166,14 @@ class Scheduler:
                 await asyncio.wait_for(self._wake.wait(), wait)
 
     async def _drain_until_stopped(self) -> None:
+        """On PostgreSQL messages are claimed (one in flight per chat), so a few go out at
+        once, to different chats: a send's round trips overlap the next one's."""
+        if self.services.delivery.claiming:
+            await asyncio.gather(*(self._drain_some() for _ in range(CLAIMING_SENDERS)))
+        else:
+            await self._drain_some()
+
+    async def _drain_some(self) -> None:
         # a batch at a time, so a stop request is seen between messages
         assert self.sender is not None
         while not self._stopping:
@@ -158,10 +182,26 @@ class Scheduler:
             if not sent:
                 break
 
+    async def _renew_forever(self) -> None:
+        """Every third of a lease, the messages in flight stay this process's (a send may
+        wait in the rate limiter longer than a lease: a group's 20 a minute)."""
+        every = self.services.delivery.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.services.delivery.renew_claims()
+            except Exception:
+                log.exception("renewing the claims on messages in flight failed")
+
     async def _robots_forever(self) -> None:
         """The office group robots, each at its own pace, beside Telegram's sender."""
         assert self.robots is not None
         while not self._stopping:
+            if not self.leading():  # the leader pushes to the robots, one at a time
+                self._robots_wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._robots_wake.wait(), IDLE_SECONDS)
+                continue
             try:
                 sent, wait = await self.robots.drain()
                 self._robots_sent += sent

@@ -19,10 +19,12 @@ from bot.services.base import ServiceBase
 from bot.services.reminders import SYSTEM, admin_chats
 from storage.db import Database, Tx
 from storage.outbox import OutboxMessage, OutboxStatus
+from storage.workers import worker_name
 
 log = logging.getLogger("dutybot.delivery")
 
 MAX_ATTEMPTS = 12  # network errors only; with the back-off below, about a day of trying
+CLAIM_LEASE = timedelta(seconds=30)  # DUTYBOT_WORKER_LEASE
 
 
 def backoff(attempts: int) -> timedelta:
@@ -31,6 +33,11 @@ def backoff(attempts: int) -> timedelta:
 
 
 class DeliveryService(ServiceBase):
+    #: several processes (PostgreSQL): who claims a message, and for how long (a process
+    #: killed mid-send loses its claim after this, and another sends the message again)
+    worker = worker_name()
+    lease = CLAIM_LEASE
+
     def __init__(self, db: Database, clock: Clock, admin_ids: frozenset[int],
                  policy: Callable[[], Awaitable[ReminderPolicy]]) -> None:
         super().__init__(db, clock)
@@ -41,10 +48,28 @@ class DeliveryService(ServiceBase):
         """Nothing leaves the outbox in quiet hours."""
         return (await self._policy()).is_quiet(self.now().time())
 
+    @property
+    def claiming(self) -> bool:
+        """Whether messages are claimed before they are sent (PostgreSQL: several processes
+        may drain one outbox) or only read (SQLite: one process)."""
+        return self.db.engine == "postgresql"
+
     async def next_ready(self, after_id: int = 0,
                          answers_only: bool = False) -> OutboxMessage | None:
+        now = self.now()
+        if self.claiming:
+            async with self.db.transaction() as tx:
+                return await tx.outbox.claim_next(now, now + self.lease, self.worker, after_id,
+                                                  answers_only)
         async with self.db.read() as tx:
-            return await tx.outbox.next_ready(self.now(), after_id, answers_only)
+            return await tx.outbox.next_ready(now, after_id, answers_only)
+
+    async def renew_claims(self) -> None:
+        """(PostgreSQL) The messages this process is sending stay its own for another
+        lease: renewed every third of one while the process lives (bot/scheduling)."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            await tx.outbox.renew_claims(self.worker, now, now + self.lease)
 
     async def release_answers(self, ids: list[int] | None = None) -> int:
         """Answers held for their handler go now: at start-up all (their handler was

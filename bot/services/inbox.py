@@ -3,6 +3,7 @@ update done together with the answers it gave (one transaction with its change).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -14,6 +15,7 @@ from storage.codec import to_text
 from storage.db import Tx
 from storage.inbox import Inbound
 from storage.outbox import ANSWER_KIND, OutboxMessage, OutboxStatus
+from storage.workers import worker_name
 
 log = logging.getLogger("dutybot.inbox")
 
@@ -24,9 +26,15 @@ ANSWER_HOLD = timedelta(minutes=2)
 INBOX_MEMORY = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 MAX_ATTEMPTS = 5  # an update whose handling keeps failing is given up after this many
 BATCH = 200
+CLAIM_LEASE = timedelta(seconds=30)  # DUTYBOT_WORKER_LEASE
 
 
 class InboxService(ServiceBase):
+    #: several processes (PostgreSQL): who claims, and for how long a claim holds unless
+    #: renewed (a process killed while handling an update loses it after this)
+    worker = worker_name()
+    lease = CLAIM_LEASE
+
     async def store(self, updates: Sequence[Inbound]) -> None:
         """Written before Telegram is told they arrived (the next poll's offset). The inbox
         is a file of its own: this never waits for a write in the database."""
@@ -54,6 +62,38 @@ class InboxService(ServiceBase):
                 return left
             after_seq = rows[-1].seq
 
+    # -- several processes on one PostgreSQL (issue 23 §3): updates claimed, not read --
+
+    @property
+    def claiming(self) -> bool:
+        """Whether updates are claimed (PostgreSQL: any number of processes may serve the
+        inbox) rather than read (SQLite: one process)."""
+        return self.db.engine == "postgresql"
+
+    async def claim(self, limit: int = BATCH) -> list[Inbound]:
+        """The next updates this process may handle (see InboxStore.claim); those the
+        database says were handled (a kill came before their flag was set) are flagged
+        now and left out."""
+        box = await self.db.inbox()
+        while True:
+            rows = await box.claim(self.worker, limit, self.lease.total_seconds())
+            if not rows:
+                return []
+            async with self.db.read() as tx:
+                handled = await tx.updates.seen_among([r.update_id for r in rows])
+            if handled:
+                await box.mark_done(handled)
+            left = [r for r in rows if r.update_id not in handled]
+            if left or not handled:
+                return left
+
+    async def renew(self) -> None:
+        await (await self.db.inbox()).renew(self.worker, self.lease.total_seconds())
+
+    async def release(self) -> None:
+        with contextlib.suppress(Exception):  # best effort: a lease runs out by itself
+            await (await self.db.inbox()).release(self.worker)
+
     async def waiting_count(self) -> int:
         return len(await self.waiting(limit=10_000))
 
@@ -64,6 +104,7 @@ class InboxService(ServiceBase):
         as stored, for the handler to send at once without reading it back. Inside the
         update's unit of work this joins its change: all of it commits, or none."""
         now = self.now()
+        claiming = self.claiming
 
         async def write(tx: Tx) -> OutboxMessage | None:  # one round trip: storage/at_once.py
             await tx.updates.claim(update_id, now)
@@ -75,9 +116,14 @@ class InboxService(ServiceBase):
             payload = {"calls": list(answers)}
             message_id = await tx.outbox.add(
                 dedup_key=key, target=target, person_id=None, kind=ANSWER_KIND,
-                day=now.date(), payload=payload, now=now, not_before=now + ANSWER_HOLD)
+                day=now.date(), payload=payload, now=now,
+                not_before=None if claiming else now + ANSWER_HOLD)
             if message_id is None:  # queued before (the same key): the outbox has it
                 return None
+            if claiming:
+                # several processes: held by a claim instead, which runs out if this one
+                # is killed before it sends them (then any process sends them)
+                await tx.outbox.claim_ids([message_id], now, now + self.lease, self.worker)
             return OutboxMessage(message_id, key, target, None, ANSWER_KIND, now.date(),
                                  payload, OutboxStatus.PENDING, 0, 0)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.channels.robots.wire import RobotWire
 from bot.clock import Clock, SystemClock
@@ -124,13 +125,16 @@ class Services:
             ReconcileReasonFlow(letters), HandoverFlow(handover),
         ])
         delivery = DeliveryService(db, clock, settings.admin_ids, reminders.policy)
+        delivery.lease = timedelta(seconds=settings.worker_lease)  # several processes
+        inbox = InboxService(db, clock)
+        inbox.lease = delivery.lease
         summary = SummaryService(db, clock, calendar, rules.weekly)
         return cls(db=db, clock=clock, people=people, items=items, groups=groups, flows=flows,
                    reminders=reminders, delivery=delivery, replies=replies, fixes=fixes,
                    talks=talks, imports=ImportService(db, clock, people, offload, cases=cases),
                    summary=summary,
                    export=ExportService(db, clock, offload, summary.performance),
-                   inbox=InboxService(db, clock), offload=offload,
+                   inbox=inbox, offload=offload,
                    channels=ChannelService(db, clock, RobotWire(), settings.confidential),
                    robots=RobotOutbox(db, clock, delivery, settings.confidential),
                    cases=cases, letters=letters, decisions=decisions,
