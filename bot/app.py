@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -61,7 +61,7 @@ from handlers import (
 )
 from handlers.common import reply, toast
 from handlers.context import BotData, DutyContext
-from messages.cli import webhook_listen_failed, webhook_refused
+from messages.cli import api_refused, api_unreachable, webhook_listen_failed, webhook_refused
 from messages.commands import menu
 from messages.common import internal_error, no_admin_warning
 from storage.workers import Leadership
@@ -308,13 +308,29 @@ async def on_error(update: object, context: DutyContext) -> None:
     raise ApplicationHandlerStop
 
 
+class ApiUnusable(Exception):
+    """The Bot API refused the token or could not be reached at start-up; one line."""
+
+
+async def initialized(app: Application) -> None:
+    """PTB's start-up, whose getMe is the check of the token and the server: a refusal is
+    one line (ApiUnusable), not a traceback, and no second getMe is spent on it first."""
+    settings: Settings = app.bot_data.settings
+    try:
+        await app.initialize()
+    except InvalidToken:
+        raise ApiUnusable(api_refused(settings.telegram_api_base_url)) from None
+    except NetworkError as exc:
+        raise ApiUnusable(api_unreachable(settings.telegram_api_base_url, exc.message)) from None
+
+
 async def serve(app: Application) -> None:
     """`dutybot run`: until SIGTERM or SIGINT, then a clean stop (nothing in hand lost)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await app.initialize()
+    await initialized(app)
     try:
         try:
             await on_run(app)

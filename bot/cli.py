@@ -46,16 +46,6 @@ def setup_logging(token: str = "", level: int = logging.INFO) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL, token included
 
 
-async def _check_api(settings: Settings, token: str) -> str | None:
-    """One getMe before polling starts, so a bad token or an unreachable server is
-    reported in one line (PTB's own start-up would log a traceback first)."""
-    try:
-        await _bot_username(settings, token)
-        return None
-    except ApiProblem as exc:
-        return str(exc)
-
-
 class ApiProblem(Exception):
     """The Bot API refused the token or could not be reached; one line."""
 
@@ -106,18 +96,14 @@ async def _reachable(settings: Settings) -> None:
 
 
 def _run(settings: Settings, token: str) -> int:
-    from bot.app import build_application, serve
+    from bot.app import ApiUnusable, build_application, serve
     from bot.inbound.webhook import WebhookFailed
 
     load_rules(settings.rules)  # a bad rules file stops start-up here, in one line
-    problem = asyncio.run(_check_api(settings, token))
-    if problem is not None:
-        print(f"dutybot: {problem}", file=sys.stderr)
-        return 1
     setup_logging(token)
     try:
         asyncio.run(serve(build_application(settings, token)))
-    except WebhookFailed as exc:  # webhook mode could not start: one line, no traceback
+    except (ApiUnusable, WebhookFailed) as exc:  # could not start: one line, no traceback
         print(f"dutybot: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -25,10 +25,10 @@ import os
 import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
-import psycopg
-
-from storage.postgres import MIGRATION_LOCK, connect
+if TYPE_CHECKING:  # psycopg loads only where PostgreSQL is used: a SQLite run never pays it
+    import psycopg
 
 log = logging.getLogger("dutybot.workers")
 
@@ -66,6 +66,8 @@ class Leadership:
 
     async def open(self) -> None:
         """Connect and hold the run lock shared (raises DatabaseUnreachable)."""
+        from storage.postgres import connect
+
         conn = await connect(self.url)
         await conn.execute(f"SELECT pg_advisory_lock_shared({RUN_LOCK})")
         self._conn = conn
@@ -108,6 +110,8 @@ class Leadership:
 @asynccontextmanager
 async def exclusive_run_lock(url: str) -> AsyncIterator[None]:
     """No `run` on this database while the block runs (else BotRunning at once)."""
+    from storage.postgres import connect
+
     conn = await connect(url)
     try:
         cur = await conn.execute(f"SELECT pg_try_advisory_lock({RUN_LOCK})")
@@ -135,6 +139,8 @@ class SendWindows:
                 await self._conn.close()
             self._conn = None
         if self._conn is None:
+            from storage.postgres import MIGRATION_LOCK, connect
+
             conn = await connect(self.url)
             async with conn.transaction():  # two processes starting at once make it once
                 await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
