@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -113,8 +114,13 @@ def planner_tick(cluster: Cluster, items: int, people: int, tmp: Path) -> dict:
             "tick_ratio_pg_to_sqlite": round(pg[1] / lite[1], 2) if lite[1] else None}
 
 
+class OneLine(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.exit(f"workers.py: {message}")
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = OneLine(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=5000, help="messages (default 5000)")
     parser.add_argument("--workers", default="1,2,4", help="worker counts (default 1,2,4)")
     parser.add_argument("--kill", action="store_true", help="kill one worker mid-drain")
@@ -124,6 +130,16 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=10_000,
                         help="people for --planner-items (default 10000)")
     args = parser.parse_args()
+    if not 1 <= args.count <= 100_000:
+        parser.error("--count must be from 1 to 100000")
+    try:
+        counts = [int(n) for n in args.workers.split(",") if n.strip()]
+    except ValueError:
+        parser.error(f"--workers takes whole numbers, comma-separated, not {args.workers!r}")
+    if any(not 1 <= n <= 16 for n in counts):
+        parser.error("--workers: each count must be from 1 to 16")
+    if not 0 <= args.planner_items <= 2_000_000 or not 11 <= args.people <= 200_000:
+        parser.error("--planner-items must be from 0 to 2000000, --people from 11 to 200000")
     bindir = find_bin()
     if bindir is None:
         print("PostgreSQL's server binaries not found (apt-get install postgresql)")
@@ -134,7 +150,7 @@ def main() -> int:
     planner = None
     try:
         with tempfile.TemporaryDirectory() as folder:
-            for workers in (int(n) for n in args.workers.split(",") if n):
+            for workers in counts:
                 run = one_run(cluster, workers, args.count, args.kill, Path(folder))
                 runs.append(run)
                 print(f"{workers} worker(s): {run['delivered']}/{run['count']} in "
