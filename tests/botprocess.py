@@ -135,17 +135,17 @@ class BotProcess:
         """Everything the process printed so far (stdout and stderr together)."""
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
-    def stop(self) -> tuple[int, str]:
+    def stop(self, deadline: float = DEADLINE) -> tuple[int, str]:
         """SIGTERM, as a service manager would; (exit code, everything printed)."""
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=DEADLINE)
+                self.proc.wait(timeout=deadline)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                pytest.fail(f"the bot ignored SIGTERM for {DEADLINE}s:\n{self.output()[-3000:]}")
+                pytest.fail(f"the bot ignored SIGTERM for {deadline}s:\n{self.output()[-3000:]}")
         return self.proc.returncode, self.output()
 
     def kill_if_running(self) -> None:
