@@ -148,9 +148,9 @@ async def on_startup(app: Application) -> None:
 async def on_run(app: Application) -> None:
     """A real run (`dutybot run`): services, the inbox served, and the clockwork that plans
     and sends."""
-    await on_startup(app)
     data: BotData = app.bot_data
-    office_time_in_logs(data.settings.tz)
+    office_time_in_logs(data.settings.tz)  # from the first line on
+    await on_startup(app)
     warn_if_no_admins(data.settings)
     # answers of a run killed before it sent them go first
     await data.services.delivery.release_answers()
