@@ -17,6 +17,7 @@ from bot.domain.model import ACTIVE_STATUSES, Duty, ItemStatus, ListKind
 from bot.domain.performance import OnTime
 from bot.domain.summary import FINISHED, Census, ItemLine, TalkCount, Timing, soon_until
 from storage.codec import to_date, to_datetime, to_text
+from storage.summary import first_lines
 
 _ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
 _ACTIVE_IN = f"status IN ({','.join('?' * len(_ACTIVE))})"
@@ -182,20 +183,7 @@ class BoardRepo:
 
     async def _lines(self, where: str, params: list[object],
                      limit: int) -> tuple[list[ItemLine], int]:
-        async with self._conn.execute(
-            f"SELECT COUNT(*) FROM items WHERE {where}", params
-        ) as cur:
-            (count,) = await cur.fetchone()
-        async with self._conn.execute(
-            "SELECT i.code, i.title, i.kind, p.name, u.name, i.due_date, i.status "
-            f"FROM (SELECT id FROM items WHERE {where} ORDER BY due_date, id LIMIT ?) AS top "
-            "JOIN items i ON i.id = top.id JOIN persons p ON p.id = i.owner_id "
-            "JOIN units u ON u.id = i.unit_id ORDER BY i.due_date, i.id",
-            (*params, limit),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [ItemLine(r[0], r[1], ListKind(r[2]), r[3], r[4], to_date(r[5]),
-                         ItemStatus(r[6])) for r in rows], count
+        return await first_lines(self._conn, where, params, limit)
 
     async def talks(self, start: date, end: date, unit_ids: frozenset[int] | None,
                     owner_id: int | None) -> TalkCount:

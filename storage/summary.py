@@ -133,23 +133,7 @@ class SummaryRepo:
 
     async def _lines(self, where: str, params: list[object],
                      limit: int) -> tuple[list[ItemLine], int]:
-        """The first `limit` items by due date, named: the ids are found first, so only
-        those few rows are joined with their owners and units."""
-        async with self._conn.execute(
-            f"SELECT COUNT(*) FROM items WHERE {where}", params
-        ) as cur:
-            (count,) = await cur.fetchone()
-        async with self._conn.execute(
-            "SELECT i.code, i.title, i.kind, p.name, u.name, i.due_date, i.status "
-            f"FROM (SELECT id FROM items WHERE {where} ORDER BY due_date, id LIMIT ?) AS top "
-            "JOIN items i ON i.id = top.id JOIN persons p ON p.id = i.owner_id "
-            "JOIN units u ON u.id = i.unit_id ORDER BY i.due_date, i.id",
-            (*params, limit),
-        ) as cur:
-            rows = await cur.fetchall()
-        lines = [ItemLine(r[0], r[1], ListKind(r[2]), r[3], r[4], to_date(r[5]),
-                          ItemStatus(r[6])) for r in rows]
-        return lines, count
+        return await first_lines(self._conn, where, params, limit)
 
     async def talks(self, start: date, end: date) -> TalkCount:
         """Talk items due in [start, end] (required by a rule, or set ad hoc) and how many
@@ -226,3 +210,22 @@ class SummaryRepo:
         await self._conn.execute(
             "UPDATE summary_runs SET groups = ? WHERE week = ?", (groups, week)
         )
+
+
+async def first_lines(conn: aiosqlite.Connection, where: str, params: list[object],
+                      limit: int) -> tuple[list[ItemLine], int]:
+    """The first `limit` items by due date, named, and how many match `where`: the ids are
+    found first, so only those few rows are joined with their owners and units."""
+    async with conn.execute(f"SELECT COUNT(*) FROM items WHERE {where}", params) as cur:
+        (count,) = await cur.fetchone()
+    async with conn.execute(
+        "SELECT i.code, i.title, i.kind, p.name, u.name, i.due_date, i.status "
+        f"FROM (SELECT id FROM items WHERE {where} ORDER BY due_date, id LIMIT ?) AS top "
+        "JOIN items i ON i.id = top.id JOIN persons p ON p.id = i.owner_id "
+        "JOIN units u ON u.id = i.unit_id ORDER BY i.due_date, i.id",
+        (*params, limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    lines = [ItemLine(r[0], r[1], ListKind(r[2]), r[3], r[4], to_date(r[5]),
+                      ItemStatus(r[6])) for r in rows]
+    return lines, count

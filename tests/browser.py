@@ -7,23 +7,10 @@ installs chromium when it is missing."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 
-# what a closed network needs: no background calls home, no QUIC, no first-run pages
-CHROMIUM_ARGS = (
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)
-
-
-def chromium_path() -> str | None:
-    """The system chromium, or where DUTYBOT_CHROMIUM says."""
-    named = os.environ.get("DUTYBOT_CHROMIUM")
-    if named:
-        return named if os.path.exists(named) else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
+from bot.browser import CHROMIUM_ARGS, chromium_path
 
 
 def unavailable(reason: str) -> None:

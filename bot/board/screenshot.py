@@ -8,29 +8,18 @@ browser with no network of its own."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 from pathlib import Path
 
+from bot.browser import CHROMIUM_ARGS, chromium_path
 from bot.config import Settings
 from bot.domain.board import login_url
 from bot.domain.model import CONSOLE
 from bot.services.registry import Services
 
-CHROMIUM_ARGS = (
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)
 FILE_NAME = "board.png"
 
 
-def chromium_path() -> str | None:
-    """The system chromium, or where DUTYBOT_CHROMIUM says."""
-    named = os.environ.get("DUTYBOT_CHROMIUM")
-    if named:
-        return named if os.path.exists(named) else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _free_port() -> int:

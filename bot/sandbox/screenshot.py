@@ -4,10 +4,9 @@ Without them the demo says so in one line and goes on."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
+from bot.browser import CHROMIUM_ARGS, chromium_path
 from messages.sandbox import (
     NO_CHROMIUM,
     NO_PLAYWRIGHT,
@@ -15,21 +14,10 @@ from messages.sandbox import (
     screenshot_written,
 )
 
-# what a closed network needs: no background calls home, no QUIC, no first-run pages
-CHROMIUM_ARGS = (
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-)
 PERSON = 1003  # 李明, whose list has items of all three kinds
 NAME = "sandbox.png"
 
 
-def chromium_path() -> str | None:
-    """The system chromium, or where DUTYBOT_CHROMIUM says."""
-    named = os.environ.get("DUTYBOT_CHROMIUM")
-    if named:
-        return named if os.path.exists(named) else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 async def sandbox_screenshot(folder: Path) -> str:
