@@ -2,7 +2,8 @@
 
 The shipped `default_rules.toml` holds the defaults; `DUTYBOT_RULES` may name a file whose
 contents are merged over them. Every problem is one `RulesError` line naming the file, the
-line and the key, e.g. `DUTYBOT_RULES rules.toml line 12: obligation[2].due: must be MM-DD`.
+line and the key (in Chinese, for the office operator), e.g.
+`DUTYBOT_RULES rules.toml 第 12 行 obligation[2].due：应为 MM-DD，现为 '02-30'`.
 Obligations and array items are counted from 1 in messages, as people count blocks.
 """
 
@@ -162,7 +163,8 @@ class _Source:
             return tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             message = " ".join(str(exc).split())
-            raise RulesError(f"{ENV} {self.name}: invalid TOML: {message}") from None
+            raise RulesError(f"{ENV} {self.name}: 不是有效的 TOML（{message}）："
+                             "请对照 README 的规则文件示例改正") from None
 
     def line(self, loc: Loc) -> int:
         """The line of the key, else of the nearest enclosing table, else 1."""
@@ -172,7 +174,7 @@ class _Source:
         return 1
 
     def error(self, loc: Loc, message: str) -> RulesError:
-        return RulesError(f"{ENV} {self.name} line {self.line(loc)}: {_show_path(loc)}: "
+        return RulesError(f"{ENV} {self.name} 第 {self.line(loc)} 行 {_show_path(loc)}："
                           f"{message}")
 
 
@@ -312,8 +314,8 @@ def _merge(base: dict[str, Any], data: dict[str, Any], origin: _Origin,
         key = entry.get("key") if isinstance(entry, dict) else None
         if isinstance(key, str):
             if key in seen:
-                raise user.error(("obligation", index, "key"), f"duplicate key {key!r}, "
-                                 f"already used by obligation[{seen[key] + 1}]")
+                raise user.error(("obligation", index, "key"), f"key {key!r} 重复，"
+                                 f"已用于 obligation[{seen[key] + 1}]")
             seen[key] = index
         if isinstance(key, str) and key in defaults:
             target = defaults[key]
@@ -322,7 +324,7 @@ def _merge(base: dict[str, Any], data: dict[str, Any], origin: _Origin,
             continue
         if isinstance(entry, dict) and set(entry) == {"key", "enabled"} and not entry["enabled"]:
             raise user.error(("obligation", index, "key"),
-                             f"there is no default obligation {key!r} to disable")
+                             f"内置规则里没有 {key!r} 这一项，无从停用")
         rules.append(entry)
         origin.obligations.append((user, index))
     return merged
@@ -344,23 +346,23 @@ def _overlay(default: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
 # Messages --------------------------------------------------------------------------------
 
 _TYPE_MESSAGES = {
-    "int_type": "must be a whole number",
-    "string_type": 'must be text in quotes, like "..."',
-    "list_type": "must be a list, like [...]",
-    "bool_type": "must be true or false",
-    "dict_type": "must be a table",
-    "model_type": "must be a table",
+    "int_type": "应为整数",
+    "string_type": '应为加引号的文字，如 "..."',
+    "list_type": "应为列表，如 [...]",
+    "bool_type": "应为 true 或 false",
+    "dict_type": "应为一个表（[节名]）",
+    "model_type": "应为一个表（[节名]）",
 }
 
 
 def _message(error: Any) -> str:
     kind, loc = error["type"], tuple(error["loc"])
     if kind == "extra_forbidden":
-        return "unknown key" + _suggest(loc)
+        return "没有这个设置项" + _suggest(loc)
     if kind == "missing":
-        return "required key is missing"
+        return "缺少必填的设置项"
     if kind in _TYPE_MESSAGES:
-        return f"{_TYPE_MESSAGES[kind]}, got {_show(error.get('input'))}"
+        return f"{_TYPE_MESSAGES[kind]}，现为 {_show(error.get('input'))}"
     return str(error["msg"]).removeprefix("Value error, ")
 
 
@@ -370,9 +372,9 @@ def _show(value: Any) -> str:
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, dict):
-        return "a table"
+        return "一个表"
     if isinstance(value, list):
-        return "a list"
+        return "一个列表"
     return repr(value)
 
 
@@ -393,7 +395,7 @@ def _text(parse: Callable[[str], T]) -> Callable[[Any], T]:
 
     def check(value: Any) -> T:
         if not isinstance(value, str):
-            raise ValueError(f"{_TYPE_MESSAGES['string_type']}, got {_show(value)}")
+            raise ValueError(f"{_TYPE_MESSAGES['string_type']}，现为 {_show(value)}")
         return parse(value)
 
     return check
@@ -403,7 +405,7 @@ def _clock(text: str) -> time:
     match = _TIME.match(text.strip())
     if match and int(match.group(1)) <= 23 and int(match.group(2)) <= 59:
         return time(int(match.group(1)), int(match.group(2)))
-    raise ValueError(f"must be a time HH:MM, got {text!r}")
+    raise ValueError(f"应为时间 HH:MM，现为 {text!r}")
 
 
 def _quiet_hours(text: str) -> QuietHours | None:
@@ -413,36 +415,36 @@ def _quiet_hours(text: str) -> QuietHours | None:
     try:
         span = QuietHours(_clock(start), _clock(end))
     except ValueError:
-        raise ValueError(f'must be "HH:MM-HH:MM", or "" for none, got {text!r}') from None
+        raise ValueError(f'应为 "HH:MM-HH:MM"，不设则写 ""，现为 {text!r}') from None
     if span.start == span.end:
-        raise ValueError(f"must not start and end at the same time, got {text!r}")
+        raise ValueError(f"开始和结束不能是同一时间，现为 {text!r}")
     return span
 
 
 def _lead_day(value: int) -> int:
     if not 0 <= value <= LEAD_DAYS_MAX:
-        raise ValueError(f"must be 0..{LEAD_DAYS_MAX} days, got {value}")
+        raise ValueError(f"应为 0..{LEAD_DAYS_MAX} 天，现为 {value}")
     return value
 
 
 def _lead_days(values: list[int]) -> list[int]:
     if not values:
-        raise ValueError("must list at least one day, like [7, 3, 1, 0]")
+        raise ValueError("至少列出一天，如 [7, 3, 1, 0]")
     for day in values:
         if values.count(day) > 1:
-            raise ValueError(f"must not repeat a day, got {day} twice")
+            raise ValueError(f"天数不能重复，{day} 出现了两次")
     return values
 
 
 def _after_days(value: int) -> int:
     if not 0 <= value <= AFTER_DAYS_MAX:
-        raise ValueError(f"must be 0..{AFTER_DAYS_MAX} days (0 switches it off), got {value}")
+        raise ValueError(f"应为 0..{AFTER_DAYS_MAX} 天（0 表示关闭），现为 {value}")
     return value
 
 
 def _a_date(value: Any) -> date:
     if isinstance(value, datetime):
-        raise ValueError(f"must be a date without a time, got {value.isoformat()}")
+        raise ValueError(f"应为不带时间的日期，现为 {value.isoformat()}")
     if isinstance(value, date):
         return value
     if isinstance(value, str) and _ISO_DATE.match(value.strip()):
@@ -450,18 +452,18 @@ def _a_date(value: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"must be a date YYYY-MM-DD, got {_show(value)}")
+    raise ValueError(f"应为日期 YYYY-MM-DD，现为 {_show(value)}")
 
 
 def _year(text: str) -> str:
     if not _YEAR.match(text):
-        raise ValueError(f"must be a year, like [calendar.2027], got {text!r}")
+        raise ValueError(f"应为年份，如 [calendar.2027]，现为 {text!r}")
     return text
 
 
 def _rule_key(text: str) -> str:
     if not _RULE_KEY.match(text):
-        raise ValueError(f"must be lower-case letters, digits and _, got {text!r}")
+        raise ValueError(f"只能用小写字母、数字和 _，现为 {text!r}")
     return text
 
 
@@ -469,16 +471,16 @@ def _placeholders(title: str) -> set[str]:
     try:
         parts = list(string.Formatter().parse(title))
     except ValueError:
-        raise ValueError(f"has an unmatched {{ or }}, got {title!r}") from None
+        raise ValueError(f"有不成对的 {{ 或 }}，现为 {title!r}") from None
     names = set()
     for _, name, spec, conversion in parts:
         if name is None:
             continue
         if name not in TITLE_FIELDS:
             allowed = ", ".join(f"{{{f}}}" for f in sorted(TITLE_FIELDS))
-            raise ValueError(f"unknown placeholder {{{name}}}; allowed: {allowed}")
+            raise ValueError(f"没有占位符 {{{name}}}；可用：{allowed}")
         if spec or conversion:
-            raise ValueError(f"placeholders must be plain, like {{{name}}}, got {title!r}")
+            raise ValueError(f"占位符只能是简单的名字，如 {{{name}}}，现为 {title!r}")
         names.add(name)
     return names
 
@@ -488,20 +490,20 @@ _SHORT_CODE = re.compile(r"[A-Za-z0-9_-]{1,8}")
 
 def _short_code(text: str) -> str:
     if not _SHORT_CODE.fullmatch(text):
-        raise ValueError(f"must be 1 to 8 letters, digits, _ or -, got {text!r}")
+        raise ValueError(f"应为 1 到 8 个字母、数字、_ 或 -，现为 {text!r}")
     return text
 
 
 def _nonempty(text: str) -> str:
     text = text.strip()
     if not text:
-        raise ValueError("must not be empty")
+        raise ValueError("不能为空")
     return text
 
 
 def _title(text: str) -> str:
     if not text.strip():
-        raise ValueError("must not be empty")
+        raise ValueError("不能为空")
     _placeholders(text)
     return text
 
@@ -515,7 +517,7 @@ def _choice(kind: type[E], what: str) -> Callable[[str], E]:
             return kind(text.strip())
         except ValueError:
             allowed = ", ".join(repr(m.value) for m in kind)
-            raise ValueError(f"unknown {what} {text!r}; use one of {allowed}") from None
+            raise ValueError(f"{what} 没有 {text!r} 这个取值；可用：{allowed}") from None
 
     return check
 
@@ -524,7 +526,7 @@ def _duty(text: str) -> Duty:
     duty = parse_term(text, DUTY_NAMES)
     if duty is None:
         allowed = ", ".join(f"{d.value}/{n}" for d, n in DUTY_NAMES.items())
-        raise ValueError(f"unknown duty {text!r}; use one of {allowed}")
+        raise ValueError(f"没有这个责任类型 {text!r}；可用：{allowed}")
     return duty
 
 
@@ -532,16 +534,16 @@ def _roles(words: Any) -> frozenset[Role]:
     if isinstance(words, str):  # a single role without the brackets
         words = [words]
     if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-        raise ValueError(f'must be a list of roles in quotes, like ["党委书记"], '
-                         f"got {_show(words)}")
+        raise ValueError(f'应为加引号的角色列表，如 ["党委书记"]，'
+                         f"现为 {_show(words)}")
     if not words:
-        raise ValueError("must name at least one role")
+        raise ValueError("至少写一个角色")
     roles = set()
     for word in words:
         role = parse_term(word, ROLE_NAMES)
         if role is None:
             allowed = ", ".join(f"{r.value}/{n}" for r, n in ROLE_NAMES.items())
-            raise ValueError(f"unknown role {word!r}; use one of {allowed}")
+            raise ValueError(f"没有这个角色 {word!r}；可用：{allowed}")
         roles.add(role)
     return frozenset(roles)
 
@@ -551,7 +553,7 @@ def _event(text: str) -> str:
         if text.strip() in (key, name):
             return key
     allowed = ", ".join(repr(k) for k in TRIGGER_NAMES)
-    raise ValueError(f"unknown event {text!r}; use one of {allowed}")
+    raise ValueError(f"没有这个事件 {text!r}；可用：{allowed}")
 
 
 def _month_day(text: str) -> tuple[int, int]:
@@ -559,19 +561,19 @@ def _month_day(text: str) -> tuple[int, int]:
     if match:
         month, day = int(match.group(1)), int(match.group(2))
         if (month, day) == (2, 29):
-            raise ValueError("must be a day every year has; not 02-29 (use 02-28)")
+            raise ValueError("应为每年都有的日子；不能是 02-29（请用 02-28）")
         try:
             date(2001, month, day)
         except ValueError:
             pass
         else:
             return month, day
-    raise ValueError(f"must be MM-DD, got {text!r}")
+    raise ValueError(f"应为 MM-DD，现为 {text!r}")
 
 
 def _days_after(value: int) -> int:
     if not 1 <= value <= DAYS_AFTER_MAX:
-        raise ValueError(f"must be 1..{DAYS_AFTER_MAX} days, got {value}")
+        raise ValueError(f"应为 1..{DAYS_AFTER_MAX} 天，现为 {value}")
     return value
 
 
@@ -606,8 +608,8 @@ def _weekday(text: str) -> int | None:
         return None  # no weekly push: the summary only on demand
     day = _WEEKDAYS.get(text.strip().lower())
     if day is None or day > 4:  # the push goes on workdays: Monday to Friday
-        raise ValueError(f'must be a weekday from "周一" to "周五" (or "monday"…"friday"), '
-                         f'or "", got {text!r}')
+        raise ValueError(f'应为 "周一" 到 "周五" 中的一天（或 "monday"…"friday"），'
+                         f'或 ""，现为 {text!r}')
     return day
 
 
@@ -693,11 +695,11 @@ class _Inspections(_Model):
 def _meeting_due(value: Any) -> tuple[int | None, tuple[int, int] | None]:
     """"quarter_end", a number of days, or "MM-DD": (days, month-day)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f'must be "quarter_end", a number of days or "MM-DD", '
-                         f"got {_show(value)}")
+        raise ValueError(f'应为 "quarter_end"、天数或 "MM-DD"，'
+                         f"现为 {_show(value)}")
     if isinstance(value, int):
         if not 1 <= value <= 365:
-            raise ValueError(f"must be 1..365 days, got {value}")
+            raise ValueError(f"应为 1..365 天，现为 {value}")
         return value, None
     if value.strip() == "quarter_end":
         return None, None
@@ -751,9 +753,9 @@ def _suggest(loc: Loc) -> str:
         return ""
     close = difflib.get_close_matches(word, _KNOWN_KEYS.get(section, ()), n=1)
     if close:
-        return f", did you mean {close[0]!r}?"
+        return f"，是不是 {close[0]!r}？"
     home = next((s for s in _SECTIONS if not section and word in _KNOWN_KEYS[s]), None)
-    return f"; it belongs under [{home}]" if home else ""
+    return f"；它应写在 [{home}] 之下" if home else ""
 
 
 # Building the domain ---------------------------------------------------------------------
@@ -766,7 +768,7 @@ def _build(model: _RulesFile) -> Rules:
     rules = []
     for index, entry in enumerate(model.obligation):
         if entry.key in seen:  # the user's file was checked while merging; this is for ours
-            raise _Problem((("obligation", index, "key"),), f"duplicate key {entry.key!r}")
+            raise _Problem((("obligation", index, "key"),), f"key {entry.key!r} 重复")
         seen.add(entry.key)
         rule = _rule(index, entry)
         if entry.enabled:
@@ -782,7 +784,7 @@ def _build(model: _RulesFile) -> Rules:
 
 def _inspections(model: _Inspections) -> InspectionRules:
     if len(set(model.grades)) != len(model.grades):
-        raise _Problem((("inspections", "grades"),), "a grade is listed twice")
+        raise _Problem((("inspections", "grades"),), "有一个等次列了两次")
     return InspectionRules(grades=tuple(model.grades), fix_days=model.fix_days,
                            plan_days=model.plan_days)
 
@@ -795,7 +797,7 @@ def _followups(model: _FollowUps) -> FollowUpTerms:
 
 def _letters(model: _Letters) -> LetterRules:
     if model.reconcile <= model.issue:
-        raise _Problem((("letters", "reconcile"),), "must come after `issue` in the year")
+        raise _Problem((("letters", "reconcile"),), "应在一年中 `issue` 之后")
     return LetterRules(issue=model.issue, reconcile=model.reconcile)
 
 
@@ -804,9 +806,9 @@ def _accountability(model: _Accountability) -> AccountabilityRules:
     for index, code in enumerate(codes):
         if code in codes[:index]:
             raise _Problem((("accountability", "situations", index, "code"),),
-                           f"duplicate code {code!r}")
+                           f"代码 {code!r} 重复")
     if len(set(model.handlings)) != len(model.handlings):
-        raise _Problem((("accountability", "handlings"),), "a 处理 is listed twice")
+        raise _Problem((("accountability", "handlings"),), "有一种处理列了两次")
     return AccountabilityRules(
         situations={s.code: Situation(s.code, s.text) for s in model.situations},
         handlings=tuple(model.handlings), review_days=model.review_days,
@@ -828,7 +830,7 @@ def _policy(model: _RulesFile) -> ReminderPolicy:
     except PolicyError as exc:
         places = (("reminders", "send_time"), ("reminders", "quiet_hours"),
                   ("reminders", "lead_days"), ("escalation",), ("reminders",))
-        raise _Problem(places, f"refused by the reminder policy check: {exc}") from None
+        raise _Problem(places, f"提醒规则检查不通过：{exc}") from None
 
 
 def _year_override(year: str, entry: _Year) -> YearOverride:
@@ -836,11 +838,11 @@ def _year_override(year: str, entry: _Year) -> YearOverride:
         for index, day in enumerate(getattr(entry, name)):
             if str(day.year) != year:
                 raise _Problem((("calendar", year, name, index),),
-                               f"{day.isoformat()} is not in {year}")
+                               f"{day.isoformat()} 不在 {year} 年")
     both = sorted(set(entry.holidays) & set(entry.workdays))
     if both:
         raise _Problem((("calendar", year, "workdays"),),
-                       f"{both[0].isoformat()} is both a holiday and a workday")
+                       f"{both[0].isoformat()} 既是假日又是工作日")
     return YearOverride(holidays=frozenset(entry.holidays), workdays=frozenset(entry.workdays))
 
 
@@ -852,23 +854,23 @@ def _rule(index: int, entry: _Obligation) -> ObligationRule:
     fields = _placeholders(entry.title)
     if talk and entry.pairing is None:
         allowed = ", ".join(repr(p.value) for p in Pairing)
-        raise problem("with", f'is required for kind "talk"; use one of {allowed}')
+        raise problem("with", f'kind "talk" 必须有此项；可用：{allowed}')
     if not talk and entry.pairing is not None:
-        raise problem("with", f'is only for kind "talk", not {entry.kind.value!r}')
+        raise problem("with", f'只用于 kind "talk"，不用于 {entry.kind.value!r}')
     if "with" in fields and entry.pairing is None:
-        raise problem("title", "{with} is only allowed when `with` is set")
+        raise problem("title", "只有设置了 `with` 才能用 {with}")
     if "date" in fields and schedule is not Schedule.AFTER_EVENT:
-        raise problem("title", '{date} is only allowed with schedule "after_event"')
+        raise problem("title", '只有 schedule "after_event" 才能用 {date}')
     if schedule is Schedule.YEARLY and entry.due is None:
-        raise problem("due", 'is required for schedule "yearly", like due = "01-31"')
+        raise problem("due", 'schedule "yearly" 必须有此项，如 due = "01-31"')
     if schedule is not Schedule.YEARLY and entry.due is not None:
-        raise problem("due", f'is only for schedule "yearly", not {schedule.value!r}')
+        raise problem("due", f'只用于 schedule "yearly"，不用于 {schedule.value!r}')
     for name in ("event", "days_after"):
         given = getattr(entry, name) is not None
         if schedule is Schedule.AFTER_EVENT and not given:
-            raise problem(name, 'is required for schedule "after_event"')
+            raise problem(name, 'schedule "after_event" 必须有此项')
         if schedule is not Schedule.AFTER_EVENT and given:
-            raise problem(name, f'is only for schedule "after_event", not {schedule.value!r}')
+            raise problem(name, f'只用于 schedule "after_event"，不用于 {schedule.value!r}')
     month, day = entry.due or (None, None)
     return ObligationRule(
         key=entry.key,

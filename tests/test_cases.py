@@ -111,7 +111,7 @@ def test_the_rules_file_lists_the_ten_situations_and_refuses_a_code_twice(tmp_pa
     bad = tmp_path / "rules.toml"
     bad.write_text('[accountability]\nsituations = [{ code = "1", text = "a" }, '
                    '{ code = "1", text = "b" }]\n', encoding="utf-8")
-    with pytest.raises(RulesError, match="duplicate code"):
+    with pytest.raises(RulesError, match=r"代码 '1' 重复"):
         load_rules(bad)
 
 

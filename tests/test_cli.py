@@ -66,7 +66,7 @@ CONFIG_FAILURES = {
     "unknown time zone": ({"DUTYBOT_TIMEZONE": "Mars/Olympus"}, "DUTYBOT_TIMEZONE"),
     "db folder missing": ({"DUTYBOT_DB_PATH": "no/such/folder/bot.db"}, "DUTYBOT_DB_PATH"),
     "rules file missing": ({"DUTYBOT_RULES": "no-such-rules.toml"}, "DUTYBOT_RULES"),
-    "rules file wrong": ({"DUTYBOT_RULES": "rules.toml"}, "line 2: reminders.lead_dayz"),
+    "rules file wrong": ({"DUTYBOT_RULES": "rules.toml"}, "第 2 行 reminders.lead_dayz"),
 }
 
 

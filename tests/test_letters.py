@@ -182,10 +182,10 @@ def test_the_rules_file_gives_the_days_and_marks_them_as_defaults(tmp_path):
     merged = load_rules(mine).letters
     assert merged.issue == (1, 10) and merged.reconcile == (11, 20)  # merged per key
     mine.write_text('[letters]\nissue = "13-01"\n', encoding="utf-8")
-    with pytest.raises(RulesError, match=r"letters\.issue: must be MM-DD"):
+    with pytest.raises(RulesError, match=r"letters\.issue：应为 MM-DD"):
         load_rules(mine)
     mine.write_text('[letters]\nreconcile = "01-05"\n', encoding="utf-8")
-    with pytest.raises(RulesError, match=r"letters\.reconcile: must come after"):
+    with pytest.raises(RulesError, match=r"letters\.reconcile：应在一年中"):
         load_rules(mine)
 
 

@@ -76,14 +76,14 @@ def test_a_rules_file_names_the_body(tmp_path):
 
 @pytest.mark.parametrize(("text", "expected"), [
     ('[names]\nsupervisor = "监察室"\n',
-     "line 2: names.supervisor: 监督机构名称只能是 纪委、纪工委、派驻纪检监察组、纪检组 之一，"
+     "第 2 行 names.supervisor：监督机构名称只能是 纪委、纪工委、派驻纪检监察组、纪检组 之一，"
      "现在写的是“监察室”"),
-    ('[names]\nsupervisor = 3\n', "line 2: names.supervisor: must be text in quotes"),
-    ('[names]\nsupervisr = "纪委"\n', "line 2: names.supervisr: unknown key, did you mean"),
-    ('[talks]\nkinds = []\n', "line 2: talks.kinds: 须至少列出一种谈话类型"),
-    ('[talks]\nkinds = ["廉政谈话", "廉政谈话"]\n', "line 2: talks.kinds: 谈话类型“廉政谈话”重复列出"),
+    ('[names]\nsupervisor = 3\n', "第 2 行 names.supervisor：应为加引号的文字"),
+    ('[names]\nsupervisr = "纪委"\n', "第 2 行 names.supervisr：没有这个设置项，是不是"),
+    ('[talks]\nkinds = []\n', "第 2 行 talks.kinds：须至少列出一种谈话类型"),
+    ('[talks]\nkinds = ["廉政谈话", "廉政谈话"]\n', "第 2 行 talks.kinds：谈话类型“廉政谈话”重复列出"),
     ('[talks]\nkinds = ["廉政谈话", "谈话谈话谈话谈话谈话谈话谈话"]\n', "最多12字"),
-    ('[talks]\nkinds = ["廉政谈话", "  "]\n', "line 2: talks.kinds[2]: must not be empty"),
+    ('[talks]\nkinds = ["廉政谈话", "  "]\n', "第 2 行 talks.kinds[2]：不能为空"),
 ])
 def test_a_bad_setting_stops_start_up_in_one_line(tmp_path, text, expected):
     with pytest.raises(RulesError) as caught:
@@ -100,7 +100,7 @@ def test_the_console_refuses_a_body_outside_the_four(tmp_path, monkeypatch, caps
     monkeypatch.setenv("DUTYBOT_RULES", str(rules_file(tmp_path, '[names]\nsupervisor = "纪检委"\n')))
     assert main(["migrate"]) == 2
     err = capsys.readouterr().err
-    assert "names.supervisor: 监督机构名称只能是" in err and "“纪检委”" in err
+    assert "names.supervisor：监督机构名称只能是" in err and "“纪检委”" in err
     assert not (tmp_path / "bot.db").exists()
 
 
