@@ -1065,6 +1065,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else list(argv)
     state: dict = {"debug": "--debug" in args}
+    if state["debug"]:  # accepted anywhere on the line, as people type it after the command
+        args = ["--debug", *(a for a in args if a != "--debug")]
     _speak_chinese()
     try:
         return dutybot.main(args=args, prog_name="dutybot", standalone_mode=False,

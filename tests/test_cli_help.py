@@ -244,6 +244,8 @@ def test_debug_shows_the_traceback_of_an_expected_failure(tmp_path, cli):
     loud = cli("--debug", "migrate")
     assert loud.returncode == 2 and "Traceback (most recent call last)" in loud.stderr
     assert lines(loud.stderr)[-1] == lines(quiet.stderr)[0]
+    after = cli("migrate", "--debug")  # where people type it, after the command, too
+    assert after.returncode == 2 and "Traceback (most recent call last)" in after.stderr
 
 
 def test_an_unexpected_error_is_one_line_and_exit_70(tmp_path, cli, monkeypatch):
