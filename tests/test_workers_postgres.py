@@ -368,3 +368,67 @@ def test_the_leader_killed_mid_stream_every_change_applied_once(
         for bot in (first, second):
             bot.kill_if_running()
         server.stop()
+
+
+def test_the_leader_killed_after_planning_the_new_one_plans_nothing_twice(
+        tmp_path: Path, pg_url: str) -> None:
+    """Today's reminders planned and pushed by the leader, which is then SIGKILLed: the
+    survivor leads and ticks again, and each person still has exactly one digest today."""
+    from zoneinfo import ZoneInfo
+
+    from tests.botprocess import NO_OBLIGATIONS
+    from tests.workbooks import filled
+
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    owners = {"陈书记": 41, "李明": 42, "周支书": 43}
+    items = [(None, "措施", f"{name}今天到期的事项", "一岗双责", name,
+              "财务科党支部" if name == "周支书" else "某局党委", None, "自查", today, None)
+             for name in owners]
+    book = tmp_path / "org.xlsx"
+    book.write_bytes(filled(items=items))
+    migrate(pg_url)
+    done = subprocess.run([str(DUTYBOT), "import", str(book)], capture_output=True, text=True,
+                          env=clean_env(DUTYBOT_DATABASE_URL=pg_url), timeout=120)
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(pg_url) as conn:  # bound, as after /start with their invites
+        for name, uid in owners.items():
+            conn.execute("UPDATE persons SET telegram_user_id = %s WHERE name = %s", (uid, name))
+    api = FakeTelegram()
+    for name, uid in owners.items():
+        api.user(uid, name)
+        api.started.add(uid)
+    server = FakeTelegramServer(api).start()
+    # today a workday whatever the day the test runs; every hour a sending hour
+    rules = (NO_OBLIGATIONS + f'[reminders]\nsend_time = "00:00"\nquiet_hours = ""\n\n'
+             f"[calendar.{today.year}]\nworkdays = [{today.isoformat()}]\n")
+    first, second = (worker(api, server, tmp_path, name, pg_url) for name in ("first", "second"))
+    first.rules = second.rules = rules
+
+    def digests() -> Counter:
+        return Counter(uid for uid in owners.values() for m in api.bot_messages(uid)
+                       if "今天到期的事项" in m.plain)
+
+    def ticked() -> str | None:
+        found = rows(pg_url, "SELECT value FROM bot_state WHERE key = 'planner_tick'")
+        return found[0][0] if found else None
+
+    try:
+        first.start()
+        wait(lambda: leads(first), "the first process to lead", 10, first)
+        second.start()
+        wait(lambda: len(digests()) == len(owners), "each owner's digest", 30, first)
+        before = ticked()
+        kill(first)
+        wait(lambda: leads(second), "the second process to lead", TAKEOVER, second)
+        # its own tick (every 30 s) plans today again, over what the first one planned
+        wait(lambda: ticked() != before, "the new leader's tick", 45, second)
+        time.sleep(1.0)
+        assert digests() == Counter(owners.values()), digests()  # one each, none twice
+        assert rows(pg_url, "SELECT dedup_key FROM outbox GROUP BY dedup_key "
+                            "HAVING COUNT(*) > 1") == []
+        rc, _output = second.stop(STOP_DEADLINE)
+        assert rc == 0
+    finally:
+        for bot in (first, second):
+            bot.kill_if_running()
+        server.stop()
