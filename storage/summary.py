@@ -75,6 +75,21 @@ class SummaryRepo:
             rows = await cur.fetchall()
         return [OnTime(r[0], r[1], Duty(r[2]), r[3], r[4] or 0) for r in rows]
 
+    async def on_time_by_due_day(self, start: date) -> list[tuple[date, bool, int, int]]:
+        """Items due from `start` on (not cancelled), by due date and whether finished:
+        (due date, finished, how many, how many on time). What `on_time` counts at any
+        later day can be summed from these, so a trend of many days costs one scan."""
+        async with self._conn.execute(
+            "SELECT due_date, finished, COUNT(*), SUM(timely) FROM ("
+            f"SELECT due_date, CASE WHEN {_FINISHED_IN} THEN 1 ELSE 0 END AS finished, "
+            f"CASE WHEN {_ON_TIME} THEN 1 ELSE 0 END AS timely FROM items "
+            "WHERE status != 'cancelled' AND due_date >= ?) AS due "
+            "GROUP BY due_date, finished",
+            (*_FINISHED, *_FINISHED, to_text(start)),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [(to_date(r[0]), bool(r[1]), r[2], r[3] or 0) for r in rows]
+
     async def responses(self, start: date, end: date) -> list[Responses]:
         """Per person: reminders delivered in the months from `start` to `end`, and how
         many were answered (kept as they happen: see ReminderRepo.mark_sent)."""

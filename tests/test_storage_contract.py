@@ -470,6 +470,27 @@ async def test_summary_changes_within_a_period(db):
         assert period.newly_overdue == 1 and period.finished == 0 and period.escalated == 0
 
 
+async def test_on_time_by_due_day_sums_to_on_time_at_any_day(db):
+    """The weekly trend's one scan (issue 25): what `on_time(start, day)` counts at each
+    day, summed from the rows by due date."""
+    org = await add_org(db)
+    start = TODAY - timedelta(days=40)
+    for n, (days, status) in enumerate(((-35, ItemStatus.DONE), (-20, ItemStatus.OPEN),
+                                        (-10, ItemStatus.DONE), (-3, ItemStatus.CANCELLED),
+                                        (5, ItemStatus.DONE), (12, ItemStatus.OPEN))):
+        item = await add_item(db, org, title=f"事项{n}", due=TODAY + timedelta(days=days))
+        if status is not ItemStatus.OPEN:
+            async with db.transaction() as tx:
+                await tx.items.set_status(item, status, NOW - timedelta(days=2 * n))
+    async with db.read() as tx:
+        days = await tx.summary.on_time_by_due_day(start)
+        for until in (TODAY - timedelta(days=30), TODAY - timedelta(days=8), TODAY):
+            rows = await tx.summary.on_time(start, until)
+            summed = [(c, t) for due, finished, c, t in days if due < until or finished]
+            assert (sum(c for c, _ in summed), sum(t for _, t in summed)) == (
+                sum(r.counted for r in rows), sum(r.on_time for r in rows)), until
+
+
 # --- the durable inbox -----------------------------------------------------------------
 
 

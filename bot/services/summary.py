@@ -205,17 +205,23 @@ class SummaryService(ServiceBase):
 
 async def _trend(tx: Tx, period: Period, today: date) -> list[TrendPoint]:
     """This year's on-time rate at the end of each of the last TREND_WEEKS weeks up to the
-    period's (the current week: up to today)."""
+    period's (the current week: up to today), as `on_time` counts it then: the items due
+    before that day, and those finished early. One scan for all the weeks."""
     start = year_start(today)
     sunday = period.start + timedelta(days=6)
+    days = await tx.summary.on_time_by_due_day(start)
     points = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         week_end = sunday - timedelta(days=7 * back)
         if week_end < start:
             continue
-        rows = await tx.summary.on_time(start, min(week_end + timedelta(days=1), today))
-        points.append(TrendPoint(week_end, sum(r.counted for r in rows),
-                                 sum(r.on_time for r in rows)))
+        until = min(week_end + timedelta(days=1), today)
+        counted = on_time = 0
+        for due, finished, count, timely in days:
+            if due < until or finished:
+                counted += count
+                on_time += timely
+        points.append(TrendPoint(week_end, counted, on_time))
     return points
 
 
