@@ -436,6 +436,7 @@ class PgDatabase(Database):
         self._write: PgConnection | None = None  # the one writing connection
         self._writer: Any = None  # (raw, PgConnection) while a write transaction is open
         self._inbox: InboxStore | None = None
+        self._inbox_raw: psycopg.AsyncConnection | None = None
         self._inbox_opening = asyncio.Lock()
 
     @classmethod
@@ -473,12 +474,20 @@ class PgDatabase(Database):
         return PgConnection(conn, self._keys, self._statements)
 
     async def inbox(self) -> InboxStore:
+        """The inbox on a connection of its own; opened again when the server dropped it
+        (a restart of the server mid-run: what failed meanwhile is tried again)."""
         async with self._inbox_opening:
+            if self._inbox is not None and (self._inbox_raw is None or self._inbox_raw.closed
+                                            or self._inbox_raw.broken):
+                with contextlib.suppress(Exception):
+                    await self._inbox.close()
+                self._inbox = None
             if self._inbox is None:
                 conn = await connect(self.url)
                 async with conn.transaction():  # two processes starting at once: made once
                     await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                     await conn.execute(_INBOX_SCHEMA)
+                self._inbox_raw = conn
                 self._inbox = InboxStore(self._wrap(conn))  # type: ignore[arg-type]
             return self._inbox
 

@@ -74,11 +74,19 @@ class Cluster:
     def start(self) -> None:
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.user,
                   "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync")
+        self.resume()
+
+    def resume(self) -> None:
+        """The server (again), on the same data."""
         options = (f"-c listen_addresses='' -c unix_socket_directories='{self.socket}' "
                    f"-c port={self.port} -c fsync=off -c synchronous_commit=off "
                    f"-c full_page_writes=off -c max_connections=200")
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l",
                   str(self.root / "log"), "-o", options, "-w", "start")
+
+    def pause(self) -> None:
+        """The server stopped, its data kept: every connection to it is dropped."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):

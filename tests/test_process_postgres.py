@@ -57,3 +57,35 @@ def test_dutybot_run_on_postgresql_registers_binds_and_survives_a_restart(
         for process in (first, second):
             process.kill_if_running()
         server.stop()
+
+
+def test_the_database_server_gone_for_a_while_is_waited_for_and_nothing_is_lost(
+        tmp_path: Path, pg_cluster, pg_url: str) -> None:
+    """Issue 23: the server restarted mid-run (an update arriving meanwhile): the bot does
+    not die or loop, and once the server is back the update is stored, handled once and
+    answered; a clean stop after."""
+    import time
+
+    api = FakeTelegram()
+    server = FakeTelegramServer(api).start()
+    admin = api.user(ADMIN_ID, "办公室郑晓")
+    bot = pg_bot(api, server, tmp_path / "dutybot.db", tmp_path / "bot", url=pg_url)
+    try:
+        bot.start()
+        assert "某局党委" in bot.reply_to(admin, "/newunit 某局党委")
+        pg_cluster.pause()
+        try:
+            api.send_text(admin, "/newunit 财务科 某局党委")
+            time.sleep(4.0)  # polls, fails to store, backs off: still running
+            assert bot.proc is not None and bot.proc.poll() is None, bot.output()[-2000:]
+        finally:
+            pg_cluster.resume()
+        bot.wait_for(lambda: any("财务科" in m.plain for m in api.bot_messages(ADMIN_ID)),
+                     "the answer once the server is back", [ADMIN_ID])
+        assert rows(pg_url, "SELECT name FROM units ORDER BY id") == [("某局党委",), ("财务科",)]
+        assert "财务科" in bot.reply_to(admin, "/units")  # and it goes on working
+        rc, output = bot.stop()
+        assert rc == 0, output[-3000:]
+    finally:
+        bot.kill_if_running()
+        server.stop()
