@@ -195,11 +195,8 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
     from storage.backup import RestoreError, check_backup, restore
     from storage.db import migration_scripts
 
-    if settings.database_url is not None:  # pg_restore's, in a later step (issue 23)
-        from messages.cli import restore_not_on_postgres
-
-        print(f"dutybot: restore: {restore_not_on_postgres()}", file=sys.stderr)
-        return 1
+    if settings.database_url is not None:
+        return _restore_postgres(settings, Path(source), yes)
     path = Path(source)
     latest = migration_scripts()[-1][0]
     try:
@@ -232,6 +229,62 @@ def cmd_restore(settings: Settings, source: str, yes: bool) -> int:
         return 1
     print(restored(path, settings.db_path, version, latest, done.aside))
     return 0
+
+
+def _restore_postgres(settings: Settings, path: Path, yes: bool) -> int:
+    """(PostgreSQL) The same promise with pg_restore: the archive checked first, no bot
+    running on the database meanwhile (the run lock every `run` holds shared is taken
+    exclusive), confirmation unless --yes, one transaction, then the schema brought up to
+    date."""
+    from messages.cli import (
+        restore_declined,
+        restore_locked,
+        restore_not_copied,
+        restore_pg_needs_yes,
+        restore_pg_question,
+        restore_refused,
+        restored_pg,
+    )
+    from storage.backup import RestoreError, check_pg_backup, restore_postgres
+    from storage.db import migration_scripts
+    from storage.workers import BotRunning, exclusive_run_lock
+
+    url = str(settings.database_url)
+    shown = _shown(url)
+    latest = migration_scripts()[-1][0]
+    try:
+        version = check_pg_backup(path, latest)
+    except RestoreError as exc:
+        print(f"dutybot: restore: {restore_refused(exc)}", file=sys.stderr)
+        return 1
+
+    async def restoring() -> int:
+        async with exclusive_run_lock(url):
+            if not yes:
+                if not sys.stdin.isatty():
+                    print(f"dutybot: restore: {restore_pg_needs_yes(shown)}", file=sys.stderr)
+                    return 1
+                answer = input(restore_pg_question(path, shown, version))
+                if answer.strip().lower() not in ("yes", "y", "是"):
+                    print(f"dutybot: restore: {restore_declined()}", file=sys.stderr)
+                    return 1
+            try:
+                await asyncio.to_thread(restore_postgres, path, url)
+            except (BackupError, RestoreError) as exc:
+                print(f"dutybot: restore: {restore_not_copied(path, str(exc))}",
+                      file=sys.stderr)
+                return 1
+            await _migrate(settings)
+            return 0
+
+    try:
+        code = asyncio.run(restoring())
+    except BotRunning:
+        print(f"dutybot: restore: {restore_locked(shown, None)}", file=sys.stderr)  # type: ignore[arg-type]
+        return 1
+    if code == 0:
+        print(restored_pg(path, shown, version, latest))
+    return code
 
 
 def cmd_backup(settings: Settings, target: str) -> int:

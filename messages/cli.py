@@ -106,6 +106,12 @@ def restore_refused(error: RestoreError) -> str:
         case RestoreProblem.DAMAGED:
             return (f"备份 {path} 未通过完整性检查（{error.detail}）：请换一个较早的备份。"
                     "数据库未改动。")
+        case RestoreProblem.NOT_A_DUMP:
+            return (f"{path} 不是 dutybot 的 PostgreSQL 备份（pg_dump 自定义格式，{error.detail}）："
+                    "请选择 dutybot backup 或自动备份生成的文件。数据库未改动。")
+        case RestoreProblem.NO_PG_RESTORE:
+            return ("找不到 pg_restore：请安装 PostgreSQL 客户端（Debian：apt-get install "
+                    "postgresql-client），再恢复。数据库未改动。")
         case RestoreProblem.NEWER:
             return (f"备份 {path} 来自更新版本的 dutybot（结构版本 {error.version}，本程序最高 "
                     f"{error.latest}）：请先升级 dutybot 再恢复。数据库未改动。")
@@ -155,9 +161,20 @@ def database_unreachable(where: str, reason: str) -> str:
             f"（地址、端口、用户名、密码、库名）和数据库服务器是否已启动。")
 
 
-def restore_not_on_postgres() -> str:
-    return ("PostgreSQL 数据库暂不支持 dutybot restore（后续版本提供）：请先停止 dutybot run，"
-            "再用 pg_restore --clean --if-exists --dbname=数据库地址 备份文件 恢复。数据库未改动。")
+def restore_pg_needs_yes(database: str) -> str:
+    return (f"恢复会用备份替换数据库 {database} 里的全部数据：不在终端中运行时，请加 --yes 确认。"
+            "数据库未改动。")
+
+
+def restore_pg_question(path: Path, database: str, version: int) -> str:
+    return (f"将用备份 {path}（结构版本 {version}）替换数据库 {database} 里的全部数据"
+            "（不另存；需要时先用 dutybot backup 备份当前数据）。输入 yes 确认：")
+
+
+def restored_pg(path: Path, database: str, version: int, latest: int) -> str:
+    schema = (f"结构版本 {version} 已升级到 {latest}" if version < latest
+              else f"结构版本 {latest}")
+    return f"已从 {path} 恢复数据库 {database}（pg_restore，在一个事务里完成；{schema}）。"
 
 
 # --- dutybot copy-db SOURCE TARGET (issue 23 §2) ------------------------------------------

@@ -301,6 +301,8 @@ class RestoreProblem(Enum):
     FOREIGN = "not a dutybot database"
     DAMAGED = "integrity check failed"
     NEWER = "newer schema"
+    NOT_A_DUMP = "not a pg_dump archive of a dutybot database"  # PostgreSQL
+    NO_PG_RESTORE = "pg_restore not found"  # PostgreSQL
 
 
 class RestoreError(Exception):
@@ -340,6 +342,58 @@ def check_backup(path: Path, latest: int, database: Path | None = None) -> int:
     if check != "ok":
         raise RestoreError(RestoreProblem.DAMAGED, path, detail=str(check))
     return version
+
+
+def check_pg_backup(path: Path, latest: int) -> int:
+    """(PostgreSQL) The schema version of a `pg_dump --format=custom` archive of a dutybot
+    database that may be restored; a RestoreError naming why not otherwise. pg_restore reads
+    the archive's table of contents and the one row of `dutybot_schema`; nothing is
+    written anywhere."""
+    if not path.is_file():
+        raise RestoreError(RestoreProblem.NO_FILE, path)
+    pg_restore = shutil.which("pg_restore")
+    if pg_restore is None:
+        raise RestoreError(RestoreProblem.NO_PG_RESTORE, path)
+
+    def read(*args: str) -> str:
+        try:
+            done = subprocess.run([pg_restore, *args, str(path)], capture_output=True,
+                                  text=True, timeout=600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise RestoreError(RestoreProblem.UNREADABLE, path, detail=str(exc)) from None
+        if done.returncode != 0:
+            lines = [x for x in done.stderr.splitlines() if x.strip()] or ["pg_restore failed"]
+            raise RestoreError(RestoreProblem.NOT_A_DUMP, path, detail=lines[0])
+        return done.stdout
+
+    contents = read("--list")
+    if not all(f" TABLE public {table} " in contents for table in OUR_TABLES):
+        raise RestoreError(RestoreProblem.NOT_A_DUMP, path, detail="no dutybot tables")
+    data = read("--file=-", "--data-only", "--table=dutybot_schema").splitlines()
+    starts = [n for n, line in enumerate(data) if line.startswith("COPY public.dutybot_schema")]
+    try:
+        version = int(data[starts[0] + 1].strip())
+    except (IndexError, ValueError):
+        raise RestoreError(RestoreProblem.NOT_A_DUMP, path, detail="no schema version") from None
+    if version > latest:
+        raise RestoreError(RestoreProblem.NEWER, path, version=version, latest=latest)
+    return version
+
+
+def restore_postgres(path: Path, url: str) -> None:
+    """(PostgreSQL) A checked archive (check_pg_backup) put back into the database at `url`
+    by pg_restore, in one transaction: what the archive holds is dropped and made again
+    from it; if anything fails, nothing changed. The caller holds the run lock."""
+    pg_restore = shutil.which("pg_restore")
+    if pg_restore is None:
+        raise RestoreError(RestoreProblem.NO_PG_RESTORE, path)
+    address, env = _without_password(url)
+    done = subprocess.run([pg_restore, "--clean", "--if-exists", "--no-owner",
+                           "--single-transaction", f"--dbname={address}", str(path)],
+                          capture_output=True, text=True, env=env, timeout=24 * 3600)
+    if done.returncode != 0:
+        raise BackupError(BackupProblem.FAILED, path,
+                          detail=_first_line(done.stderr, url).replace("pg_dump", "pg_restore"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -118,3 +118,49 @@ async def test_a_failed_pg_dump_leaves_no_file_and_no_password_in_the_line(env, 
     assert len(err.splitlines()) == 1, err
     assert "s3cret-pw" not in err and "没有留下任何文件" in err
     assert os.listdir(tmp_path) == []
+
+
+def _rows(url: str) -> dict[str, list[tuple]]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall()
+                for t in ("units", "persons", "items", "events")}
+
+
+async def test_restore_on_postgresql_puts_every_row_back(env, pg_url, tmp_path, capsys):
+    """Issue 23 §4 on PostgreSQL: backup, damage, restore, every row back; the archive
+    checked first; refused while a bot runs on the database (its shared run lock)."""
+    import psycopg
+
+    from storage.workers import Leadership
+
+    await _migrated(pg_url)
+    env.setenv("DUTYBOT_DATABASE_URL", pg_url)
+    before = _rows(pg_url)
+    assert await asyncio.to_thread(main, ["backup", "office.dump"]) == 0
+    with psycopg.connect(pg_url) as conn:  # the damage
+        conn.execute("DELETE FROM events")
+        conn.execute("UPDATE units SET name = '改坏了'")
+    capsys.readouterr()
+
+    running = Leadership(pg_url)  # what every `dutybot run` holds
+    await running.open()
+    try:
+        assert await asyncio.to_thread(main, ["restore", "office.dump", "--yes"]) == 1
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "请先停止 dutybot run" in err
+    finally:
+        await running.close()
+    assert _rows(pg_url)["units"][0][1] == "改坏了"  # nothing changed
+
+    assert await asyncio.to_thread(main, ["restore", "office.dump", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert "已从 office.dump 恢复数据库" in out and "password" not in out
+    assert _rows(pg_url) == before  # every row back
+
+    newer = tmp_path / "not-ours.dump"
+    newer.write_bytes(b"PGDMP and then nothing pg_restore can read")
+    assert await asyncio.to_thread(main, ["restore", str(newer), "--yes"]) == 1
+    assert "不是 dutybot 的 PostgreSQL 备份" in capsys.readouterr().err
+    assert _rows(pg_url) == before

@@ -70,7 +70,7 @@ async def _main(argv: list[str]) -> int:
     return await asyncio.to_thread(main, argv)
 
 
-def test_restore_says_in_one_line_to_use_pg_restore_for_now(env, tmp_path, capsys):
+def test_restore_refuses_a_file_that_is_no_pg_dump_archive_in_one_line(env, tmp_path, capsys):
     env.setenv("DUTYBOT_DATABASE_URL", "postgresql://dutybot@127.0.0.1:5432/dutybot")
     (tmp_path / "a.dump").write_bytes(b"PGDMP")
     assert main(["restore", "a.dump", "--yes"]) == 1
