@@ -203,6 +203,8 @@ async def lead(app: Application) -> None:
     elif data.poller is None:  # a webhook left from an earlier run is removed first
         data.poller = Poller(app.bot, data.services.inbox, data.dispatcher.wake)
         data.poller.start()
+    if data.scheduler is not None:  # taken over from a leader that died: plan at once
+        data.scheduler.tick_soon()
 
 
 async def stop_leading(app: Application) -> None:

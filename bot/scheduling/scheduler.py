@@ -47,6 +47,8 @@ class Scheduler:
         self._sent = 0  # messages sent (Telegram and robots) since the last tick's log line
         self._robots_sent = 0
         self._renewing: asyncio.Task[None] | None = None  # PostgreSQL: claims kept
+        self._ticking = asyncio.Lock()  # one tick at a time, whoever asks for it
+        self._soon: asyncio.Task[None] | None = None  # a tick asked for out of turn
 
     def start(self) -> None:
         # APScheduler logs two lines at INFO for every tick ("Running job", "executed
@@ -74,6 +76,10 @@ class Scheduler:
     async def stop(self) -> None:
         """Let the message in flight finish, then stop."""
         self._stopping = True
+        if self._soon is not None:
+            self._soon.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._soon
         if self._renewing is not None:
             self._renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -95,7 +101,18 @@ class Scheduler:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
+    def tick_soon(self) -> None:
+        """A tick now, out of turn: a process that has just become the leader plans at once
+        rather than at the next interval (what was planned before is not planned twice)."""
+        if self._stopping or (self._soon is not None and not self._soon.done()):
+            return
+        self._soon = asyncio.create_task(self.tick(), name="dutybot-tick-soon")
+
     async def tick(self) -> None:
+        async with self._ticking:
+            await self._tick_once()
+
+    async def _tick_once(self) -> None:
         if not self.leading():  # another process plans (several on one PostgreSQL)
             self._wake.set()
             return
