@@ -13,11 +13,11 @@ from datetime import date, datetime
 
 import aiosqlite
 
-from bot.domain.model import ACTIVE_STATUSES, Duty, ItemStatus, ListKind
+from bot.domain.model import ACTIVE_STATUSES, Duty
 from bot.domain.performance import OnTime
-from bot.domain.summary import FINISHED, Census, ItemLine, TalkCount, Timing, soon_until
+from bot.domain.summary import FINISHED, Census, ItemLine, TalkCount, soon_until
 from storage.codec import to_date, to_datetime, to_text
-from storage.summary import first_lines
+from storage.summary import census_rows, first_lines
 
 _ACTIVE = tuple(sorted(s.value for s in ACTIVE_STATUSES))
 _ACTIVE_IN = f"status IN ({','.join('?' * len(_ACTIVE))})"
@@ -124,26 +124,8 @@ class BoardRepo:
     async def census(self, today: date, unit_ids: frozenset[int] | None,
                      owner_id: int | None) -> list[Census]:
         """As SummaryRepo.census, in the scope."""
-        soon = soon_until(today)
         where, params = _scope(unit_ids, owner_id)
-        async with self._conn.execute(
-            "SELECT kind, duty, unit_id, status, COUNT(*), SUM(due_date < ?), "
-            f"SUM(due_date >= ? AND due_date <= ?) FROM items WHERE 1 = 1{where} "
-            "GROUP BY kind, duty, unit_id, status",
-            (to_text(today), to_text(today), to_text(soon), *params),
-        ) as cur:
-            rows = await cur.fetchall()
-        lines = []
-        for kind, duty, unit_id, status, count, overdue, coming in rows:
-            key = (ListKind(kind), Duty(duty), unit_id, ItemStatus(status))
-            if key[3] not in ACTIVE_STATUSES:
-                lines.append(Census(*key, Timing.CLOSED, count))
-                continue
-            for timing, n in ((Timing.OVERDUE, overdue or 0), (Timing.SOON, coming or 0),
-                              (Timing.ON_TRACK, count - (overdue or 0) - (coming or 0))):
-                if n:
-                    lines.append(Census(*key, timing, n))
-        return lines
+        return await census_rows(self._conn, today, where, params)
 
     async def on_time(self, start: date, today: date, unit_ids: frozenset[int] | None,
                       owner_id: int | None) -> list[OnTime]:

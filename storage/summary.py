@@ -41,25 +41,7 @@ class SummaryRepo:
         """Items by list, duty, unit, status and timing (red / yellow / green / closed).
         Grouped in the order of the items_census index, the timing summed per group, so
         SQLite reads the index alone and sorts nothing."""
-        soon = soon_until(today)
-        async with self._conn.execute(
-            "SELECT kind, duty, unit_id, status, COUNT(*), SUM(due_date < ?), "
-            "SUM(due_date >= ? AND due_date <= ?) FROM items "
-            "GROUP BY kind, duty, unit_id, status",
-            (to_text(today), to_text(today), to_text(soon)),
-        ) as cur:
-            rows = await cur.fetchall()
-        lines = []
-        for kind, duty, unit_id, status, count, overdue, coming in rows:
-            key = (ListKind(kind), Duty(duty), unit_id, ItemStatus(status))
-            if key[3] not in ACTIVE_STATUSES:
-                lines.append(Census(*key, Timing.CLOSED, count))
-                continue
-            for timing, n in ((Timing.OVERDUE, overdue), (Timing.SOON, coming),
-                              (Timing.ON_TRACK, count - overdue - coming)):
-                if n:
-                    lines.append(Census(*key, timing, n))
-        return lines
+        return await census_rows(self._conn, today)
 
     async def on_time(self, start: date, today: date) -> list[OnTime]:
         """Per owner, unit and duty: items that fell due from `start` up to yesterday, or
@@ -244,3 +226,27 @@ async def first_lines(conn: aiosqlite.Connection, where: str, params: list[objec
     lines = [ItemLine(r[0], r[1], ListKind(r[2]), r[3], r[4], to_date(r[5]),
                       ItemStatus(r[6])) for r in rows]
     return lines, count
+
+
+async def census_rows(conn: aiosqlite.Connection, today: date, where: str = "",
+                      params: tuple[object, ...] | list[object] = ()) -> list[Census]:
+    """The census of the items `where` selects (an `AND …` clause; all when empty)."""
+    soon = soon_until(today)
+    async with conn.execute(
+        "SELECT kind, duty, unit_id, status, COUNT(*), SUM(due_date < ?), "
+        f"SUM(due_date >= ? AND due_date <= ?) FROM items WHERE 1 = 1{where} "
+        "GROUP BY kind, duty, unit_id, status",
+        (to_text(today), to_text(today), to_text(soon), *params),
+    ) as cur:
+        rows = await cur.fetchall()
+    lines = []
+    for kind, duty, unit_id, status, count, overdue, coming in rows:
+        key = (ListKind(kind), Duty(duty), unit_id, ItemStatus(status))
+        if key[3] not in ACTIVE_STATUSES:
+            lines.append(Census(*key, Timing.CLOSED, count))
+            continue
+        for timing, n in ((Timing.OVERDUE, overdue or 0), (Timing.SOON, coming or 0),
+                          (Timing.ON_TRACK, count - (overdue or 0) - (coming or 0))):
+            if n:
+                lines.append(Census(*key, timing, n))
+    return lines
