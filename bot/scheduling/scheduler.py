@@ -47,7 +47,6 @@ class Scheduler:
         self._sent = 0  # messages sent (Telegram and robots) since the last tick's log line
         self._robots_sent = 0
         self._renewing: asyncio.Task[None] | None = None  # PostgreSQL: claims kept
-        self._ticking = asyncio.Lock()  # one tick at a time, whoever asks for it
         self._soon: asyncio.Task[None] | None = None  # a tick asked for out of turn
 
     def start(self) -> None:
@@ -103,16 +102,13 @@ class Scheduler:
 
     def tick_soon(self) -> None:
         """A tick now, out of turn: a process that has just become the leader plans at once
-        rather than at the next interval (what was planned before is not planned twice)."""
+        rather than at the next interval (what was planned before is not planned twice: a
+        day's plan is kept by its keys, whichever tick makes it)."""
         if self._stopping or (self._soon is not None and not self._soon.done()):
             return
         self._soon = asyncio.create_task(self.tick(), name="dutybot-tick-soon")
 
     async def tick(self) -> None:
-        async with self._ticking:
-            await self._tick_once()
-
-    async def _tick_once(self) -> None:
         if not self.leading():  # another process plans (several on one PostgreSQL)
             self._wake.set()
             return
