@@ -275,7 +275,7 @@ def check_render(kind: RobotKind, message: Outgoing, keyword: str | None) -> lis
 def test_any_message_renders_fits_and_keeps_every_word(name):
     kind = KINDS[name]
 
-    @examples(150)
+    @examples(60)
     @given(message=messages(), keyword=KEYWORDS)
     def check(message, keyword):
         if keyword:
@@ -332,7 +332,7 @@ def test_many_lines_split_at_line_boundaries(name):
 def test_mentions_only_by_handles_the_messenger_takes_and_only_in_their_part(name):
     kind = KINDS[name]
 
-    @examples(150)
+    @examples(60)
     @given(message=messages())
     def check(message):
         payloads = check_render(kind, message, None)
@@ -444,7 +444,7 @@ def test_user_words_never_make_a_mention_or_a_tag(name):
     known = _by("甲", wecom_userid="u1", mobile="13800000001", feishu_open_id="ou_1x")
     by_mobile = _by("乙", mobile="13800000002")  # WeCom writes text, not markdown
 
-    @examples(150)
+    @examples(60)
     @given(before=WORDS, hostile=st.sampled_from(HOSTILE), after=WORDS, title=WORDS,
            style=st.sampled_from(list(Style)), mention=st.booleans(),
            text_form=st.booleans(), keyword=KEYWORDS)
