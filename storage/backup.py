@@ -203,10 +203,10 @@ def _without_password(url: str) -> tuple[str, dict[str, str]]:
     return urlunsplit(parts._replace(netloc=netloc)), env
 
 
-def _first_line(text: str, url: str) -> str:
+def _first_line(text: str, url: str, tool: str = "pg_dump") -> str:
     password = urlsplit(url).password
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    line = lines[0] if lines else "pg_dump failed"
+    line = lines[0] if lines else f"{tool} failed"
     return line.replace(password, "***") if password else line
 
 
@@ -393,7 +393,7 @@ def restore_postgres(path: Path, url: str) -> None:
                           capture_output=True, text=True, env=env, timeout=24 * 3600)
     if done.returncode != 0:
         raise BackupError(BackupProblem.FAILED, path,
-                          detail=_first_line(done.stderr, url).replace("pg_dump", "pg_restore"))
+                          detail=_first_line(done.stderr, url, "pg_restore"))
 
 
 @dataclass(frozen=True, slots=True)
