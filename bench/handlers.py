@@ -215,11 +215,48 @@ async def timed(driver: BotDriver, make: Make) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-async def trips(driver: BotDriver, make: Make) -> int:
+async def trips(driver: BotDriver, make: Make, where: str | None = None) -> int:
+    """The update's round trips; `where`: print where each came from, under that name."""
     update = make()
-    with counting() as counter:
+    with counting(where=where is not None) as counter:
         await driver.feed(update)
+    if where is not None:
+        print(f"{where}: {counter.count} round trips", *counter.where, sep="\n  ")
     return counter.count
+
+
+async def profile(case: Case, driver: BotDriver, replay_driver: BotDriver) -> None:
+    """A cProfile of one command on the bot and on its replay floor (the event loop's
+    thread only: the database's threads are not seen), and where the bot spends more."""
+    import cProfile
+    import pstats
+
+    def run_profiled(times: int) -> Callable[[BotDriver, bool], Awaitable[pstats.Stats]]:
+        async def run(on: BotDriver, after: bool) -> pstats.Stats:
+            profiler = cProfile.Profile()
+            for _ in range(times):
+                update = case.make()
+                profiler.enable()
+                await on.feed(update)
+                profiler.disable()
+                if after and case.after:
+                    await case.after()
+            return pstats.Stats(profiler)
+        return run
+
+    run = run_profiled(500)
+    mine, floor = await run(driver, True), await run(replay_driver, False)
+    print(f"cProfile of {case.name}, 500 updates, the bot:")
+    mine.sort_stats("cumulative").print_stats(r"/(bot|storage|messages|handlers)/", 30)
+    own = {k: v[2] for k, v in mine.stats.items()}  # type: ignore[attr-defined]
+    theirs = {k: v[2] for k, v in floor.stats.items()}  # type: ignore[attr-defined]
+    more = sorted(((own.get(k, 0) - theirs.get(k, 0), k) for k in own.keys() | theirs.keys()),
+                  reverse=True)
+    print(f"own time, bot minus replay (ms per update; in all "
+          f"{(mine.total_tt - floor.total_tt) * 2:.3f} of "  # type: ignore[attr-defined]
+          f"{mine.total_tt * 2:.3f}):")  # type: ignore[attr-defined]
+    for delta, (path, line, name) in more[:30]:
+        print(f"  {delta * 2:7.3f}  {Path(path).name}:{line} {name}")
 
 
 async def bench(tmp: Path, args: argparse.Namespace) -> None:
@@ -295,8 +332,13 @@ async def bench(tmp: Path, args: argparse.Namespace) -> None:
                     await run(case, "replay", replay_bot, 1)
                     await run(case, "echo", echo_bot, 1)
         for case in cases:
+            if args.profile and case.name.startswith(args.profile):
+                replay.load(case.replay_calls, replay_app.bot)
+                await profile(case, bot, replay_bot)
+        for case in cases:
             replay.load(case.replay_calls, replay_app.bot)
-            case.trips["bot"] = await trips(bot, case.make)
+            case.trips["bot"] = await trips(bot, case.make,
+                                            case.name if args.trips_where else None)
             if case.after:
                 await case.after()
             case.trips["replay"] = await trips(replay_bot, case.make)
@@ -354,6 +396,11 @@ def scales() -> argparse.Namespace:
     parser.add_argument("--unit-items", type=int, default=1_000, help="items in all (/周报)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--per-round", type=int, default=40, help="updates per command a round")
+    parser.add_argument("--trips-where", action="store_true",
+                        help="print where each round trip of each command came from")
+    parser.add_argument("--profile", metavar="COMMAND",
+                        help="also print a cProfile of the bot's side of the one command whose "
+                             "name starts with this (e.g. /待办), over 500 updates")
     args = parser.parse_args()
     for name, (low, high) in LIMITS.items():
         value = getattr(args, name)

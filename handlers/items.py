@@ -68,12 +68,11 @@ async def todo(update: Update, context: DutyContext) -> None:
     actor = await _bound(update, context)
     if actor is None:
         return
-    views, today = await context.services.items.todo(actor.person)
-    waiting, _ = await context.services.decisions.waiting_for(actor.person)
-    text = todo_text(views, today, actor.person.id)
-    if waiting:  # the decisions waiting on this person are duties too (issue 22 §6)
-        text += "\n\n" + decision_texts.todo_part(waiting, today)
-    await reply(update, text, decision_texts.todo_keyboard(waiting))
+    todo = await context.services.items.todo(actor.person)
+    text = todo_text(todo.views, todo.today, actor.person.id)
+    if todo.decisions:  # the decisions waiting on this person are duties too (issue 22 §6)
+        text += "\n\n" + decision_texts.todo_part(todo.decisions, todo.today)
+    await reply(update, text, decision_texts.todo_keyboard(todo.decisions))
 
 
 @refusing

@@ -96,7 +96,7 @@ class AtOnce:
         return self._conn.in_transaction
 
 
-def _finish(coro: Awaitable[T]) -> T:
+def finish_at_once(coro: Awaitable[T]) -> T:
     """Run a coroutine that never suspends to its end, in one step."""
     step = coro.__await__()
     try:
@@ -119,7 +119,7 @@ async def run_at_once(conn: aiosqlite.Connection, fn: Callable[[AtOnce], Awaitab
         for sql in before:
             raw.execute(sql)
         try:
-            result = _finish(fn(AtOnce(raw)))
+            result = finish_at_once(fn(AtOnce(raw)))
             for sql in after:
                 raw.execute(sql)
             return result

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 import aiosqlite
 
@@ -38,6 +38,7 @@ from storage.extensions import ExtensionRepo
 from storage.handover import HandoverRepo
 from storage.imports import ImportRepo
 from storage.inbox import InboxStore, inbox_path
+from storage.inline import Elsewhere, InlineReader
 from storage.inspections import InspectionRepo
 from storage.items import ItemRepo
 from storage.letters import LetterRepo
@@ -51,6 +52,7 @@ from storage.tables import TableRepo
 from storage.talks import TalkRepo
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 BUSY_TIMEOUT_MS = 5000
 READERS = 3  # reading connections, opened as needed
@@ -61,36 +63,60 @@ class DatabaseUnreachable(Exception):
     message is the driver's first line, without the password."""
 
 
+class _Repo(Generic[R]):
+    """A repository of a Tx, made on first use (a read uses two or three of them)."""
+
+    def __init__(self, repo: Callable[[Any], R]) -> None:
+        self.repo = repo
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, tx: None, owner: type) -> _Repo[R]: ...
+
+    @overload
+    def __get__(self, tx: Tx, owner: type) -> R: ...
+
+    def __get__(self, tx: Tx | None, owner: type) -> R | _Repo[R]:
+        if tx is None:
+            return self
+        made = tx.__dict__[self.name] = self.repo(tx.conn)  # found there from now on
+        return made
+
+
 class Tx:
     """A unit of work: the repositories, all on one transaction."""
 
+    units = _Repo(UnitRepo)
+    persons = _Repo(PersonRepo)
+    invites = _Repo(InviteRepo)
+    groups = _Repo(GroupRepo)
+    items = _Repo(ItemRepo)
+    events = _Repo(EventRepo)
+    conversations = _Repo(ConversationRepo)
+    updates = _Repo(UpdateRepo)
+    obligations = _Repo(ObligationRepo)
+    policy = _Repo(PolicyRepo)
+    reminders = _Repo(ReminderRepo)
+    outbox = _Repo(OutboxRepo)
+    extensions = _Repo(ExtensionRepo)
+    talks = _Repo(TalkRepo)
+    imports = _Repo(ImportRepo)
+    summary = _Repo(SummaryRepo)
+    channels = _Repo(ChannelRepo)
+    cases = _Repo(CaseRepo)
+    letters = _Repo(LetterRepo)
+    decisions = _Repo(DecisionRepo)  # decisions waiting on someone (issue 22 §6)
+    delegations = _Repo(DelegationRepo)
+    inspections = _Repo(InspectionRepo)
+    state = _Repo(StateRepo)  # the webhook's secret, the last tick (issue 23)
+    tables = _Repo(TableRepo)  # the tables as tables, for copy-db (issue 23)
+    board = _Repo(BoardRepo)  # the 纪委 看板's links, sessions, figures (issue 24)
+    handover = _Repo(HandoverRepo)  # 人员交接 (issue 24 §5)
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
-        self.units = UnitRepo(conn)
-        self.persons = PersonRepo(conn)
-        self.invites = InviteRepo(conn)
-        self.groups = GroupRepo(conn)
-        self.items = ItemRepo(conn)
-        self.events = EventRepo(conn)
-        self.conversations = ConversationRepo(conn)
-        self.updates = UpdateRepo(conn)
-        self.obligations = ObligationRepo(conn)
-        self.policy = PolicyRepo(conn)
-        self.reminders = ReminderRepo(conn)
-        self.outbox = OutboxRepo(conn)
-        self.extensions = ExtensionRepo(conn)
-        self.talks = TalkRepo(conn)
-        self.imports = ImportRepo(conn)
-        self.summary = SummaryRepo(conn)
-        self.channels = ChannelRepo(conn)
-        self.cases = CaseRepo(conn)
-        self.letters = LetterRepo(conn)
-        self.decisions = DecisionRepo(conn)  # decisions waiting on someone (issue 22 §6)
-        self.delegations = DelegationRepo(conn)
-        self.inspections = InspectionRepo(conn)
-        self.state = StateRepo(conn)  # the webhook's secret, the last tick (issue 23)
-        self.tables = TableRepo(conn)  # the tables as tables, for copy-db (issue 23)
-        self.board = BoardRepo(conn)  # the 纪委 看板's links, sessions, figures (issue 24)
-        self.handover = HandoverRepo(conn)  # 人员交接 (issue 24 §5)
+        self.conn = conn
 
 
 def migration_scripts() -> list[tuple[int, str, str]]:
@@ -154,6 +180,7 @@ class Database:
         self.path = path  # the file, for readers on their own connection (the export)
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._opened: list[aiosqlite.Connection] = []
+        self._inline = InlineReader(path) if path is not None else None
         self._inbox: InboxStore | None = None
         self._inbox_opening = asyncio.Lock()
 
@@ -175,6 +202,8 @@ class Database:
         return cls(conn, None if str(path) == ":memory:" else Path(path))
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
         for reader in self._opened:
             await reader.close()
         self._opened.clear()
@@ -346,9 +375,11 @@ class Database:
             self._readers.put_nowait(conn)
 
     async def read_at_once(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
-        """`async with db.read() as tx: return await fn(tx)`, in one round trip to the
-        connection's thread instead of one per statement, fetch and cursor (storage/at_once.py):
-        for the reads a person waits on. `fn` may await nothing but tx's repositories."""
+        """`async with db.read() as tx: return await fn(tx)`, in one go instead of one round
+        trip to a connection's thread per statement, fetch and cursor (storage/at_once.py):
+        for the reads a person waits on. `fn` may await nothing but tx's repositories. Done
+        on the event loop's own thread when it is short (storage/inline.py), else in one
+        hop to a reader's thread."""
 
         def body(conn: AtOnce) -> Awaitable[T]:
             return fn(Tx(conn))  # type: ignore[arg-type]
@@ -357,9 +388,13 @@ class Database:
         if scope is not None and scope.open:  # inside the update's transaction: its writes
             return await run_at_once(self._conn, body)
         read = {"before": ("BEGIN",), "after": ("ROLLBACK",), "undo": ("ROLLBACK",)}
-        if self.path is None:
+        if self._inline is None:  # an in-memory database has no second connection
             async with self._lock:
                 return await run_at_once(self._conn, body, **read)
+        try:  # most take less than a hop to a reader's thread would (storage/inline.py)
+            return self._inline.read(body)
+        except Elsewhere:  # too long for the event loop, or the file locked: a thread
+            pass
         conn = await self._reader()
         try:
             return await run_at_once(conn, body, **read)

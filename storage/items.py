@@ -230,9 +230,10 @@ class ItemRepo:
             rows = await cur.fetchall()
         return [_item(r) for r in rows], rows[0]["total"] if rows else 0
 
-    async def ancestors_of(self, ids: Iterable[int]) -> dict[int, Item]:
-        """Every item above these (their parents, the parents' parents…), in one statement
-        however deep the chains go."""
+    async def with_ancestors(self, ids: Iterable[int]) -> dict[int, Item]:
+        """These items and every item above them (their parents, the parents' parents…), in
+        one statement however deep the chains go: a page's parents are few, so it starts
+        from them rather than from the page."""
         ids = sorted(set(ids))
         found: dict[int, Item] = {}
         for start in range(0, len(ids), _CHUNK):
@@ -240,13 +241,13 @@ class ItemRepo:
             marks = ",".join("?" * len(chunk))
             async with self._conn.execute(
                 "WITH RECURSIVE up(id) AS ("
-                f"  SELECT parent_id FROM items WHERE id IN ({marks}) AND parent_id IS NOT NULL"
+                f"  SELECT id FROM items WHERE id IN ({marks})"
                 "  UNION"
                 "  SELECT i.parent_id FROM items i JOIN up ON i.id = up.id"
                 "  WHERE i.parent_id IS NOT NULL)"
                 f" SELECT {_COLUMNS} FROM items WHERE id IN (SELECT id FROM up)", chunk
             ) as cur:
-                found.update({r["id"]: _item(r) for r in await cur.fetchall()})
+                found.update({r[0]: _item(r) for r in await cur.fetchall()})
         return found
 
     async def due_for_owner(self, owner_id: int, until: date) -> list[Item]:

@@ -164,7 +164,6 @@ class LetterRepo:
         year (without `today`: of the latest year issued) not signed yet — its holder
         decides, since it went out; and each 对账 line answered but not confirmed — the 纪委
         and the 党委 decide, any one of them, never the holder, since the holder answered."""
-        people = await PersonRepo(self._conn).all()
         found: list[PendingDecision] = []
         if today is None:
             where, args = "year = (SELECT MAX(year) FROM letters)", ()
@@ -174,6 +173,12 @@ class LetterRepo:
             f"SELECT {_LETTER} FROM letters WHERE signed_at IS NULL AND {where} ORDER BY id",
             args) as cur:
             unsigned = [_letter(r) for r in await cur.fetchall()]
+        waiting = await self.waiting()
+        # everyone (with roles) only when a 对账 line waits for the 纪委 or the 党委: most
+        # of the year nothing does, and every /待办 reads this
+        persons = PersonRepo(self._conn)
+        people = await persons.all() if waiting else await persons.by_ids(
+            {letter.person_id for letter in unsigned}, active=True)
         for letter in unsigned:
             holder = people.get(letter.person_id)
             if holder is None:
@@ -183,7 +188,7 @@ class LetterRepo:
                 code=f"{letter.year}年度责任书", title=f"{letter.year}年度党风廉政建设责任书",
                 decider_ids=(holder.id,), since=letter.issued_on, unit_id=holder.unit_id,
                 subject_id=holder.id, ref=letter.id))
-        for line in await self.waiting():
+        for line in waiting:
             deciders = tuple(p.id for p in people.values()
                              if can_confirm(Actor(p.telegram_user_id, p), line.holder_id))
             found.append(PendingDecision(

@@ -43,6 +43,17 @@ class UnitRepo:
             rows = await cur.fetchall()
         return {r["id"]: _unit(r) for r in rows}
 
+    async def by_ids(self, ids: set[int]) -> dict[int, Unit]:
+        """These units (a page's items' own: fewer than all of them)."""
+        if not ids:
+            return {}
+        async with self._conn.execute(
+            "SELECT id, name, kind, parent_id FROM units "
+            f"WHERE id IN ({','.join('?' * len(ids))})", tuple(ids)
+        ) as cur:
+            rows = await cur.fetchall()
+        return {r["id"]: _unit(r) for r in rows}
+
     async def by_name(self, name: str) -> Unit | None:
         async with self._conn.execute(
             "SELECT id, name, kind, parent_id FROM units WHERE name = ?", (name,)
@@ -57,6 +68,11 @@ def _unit(row: sqlite3.Row) -> Unit:
 
 
 _PERSON_COLUMNS = "id, name, unit_id, telegram_user_id"
+# one person with their roles and 分管 units, comma-joined (group_concat: storage/postgres.py)
+_ONE = ("SELECT p.id, p.name, p.unit_id, p.telegram_user_id, "
+        "(SELECT group_concat(role) FROM person_roles WHERE person_id = p.id), "
+        "(SELECT group_concat(CAST(unit_id AS TEXT)) FROM person_oversight "
+        "WHERE person_id = p.id) FROM persons p WHERE ")
 
 
 class PersonRepo:
@@ -124,13 +140,10 @@ class PersonRepo:
                                      [(phone, note, pid) for pid, phone, note in contacts])
 
     async def get(self, person_id: int) -> Person | None:
-        return await self._one(f"SELECT {_PERSON_COLUMNS} FROM persons WHERE id = ?", person_id)
+        return await self._one("p.id = ?", person_id)
 
     async def by_telegram_id(self, telegram_user_id: int) -> Person | None:
-        return await self._one(
-            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE telegram_user_id = ? AND active = 1",
-            telegram_user_id,
-        )
+        return await self._one("p.telegram_user_id = ? AND p.active = 1", telegram_user_id)
 
     async def by_name(self, name: str) -> list[Person]:
         return await self._many(
@@ -139,11 +152,7 @@ class PersonRepo:
         )
 
     async def by_name_in_unit(self, name: str, unit_id: int) -> Person | None:
-        return await self._one(
-            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE name = ? AND unit_id = ?",
-            name,
-            unit_id,
-        )
+        return await self._one("p.name = ? AND p.unit_id = ?", name, unit_id)
 
     async def all(self) -> dict[int, Person]:
         people = await self._many(
@@ -162,12 +171,14 @@ class PersonRepo:
             rows = await cur.fetchall()
         return {r[0]: Person(id=r[0], name=r[1], unit_id=r[2], roles=frozenset()) for r in rows}
 
-    async def by_ids(self, ids: set[int]) -> dict[int, Person]:
+    async def by_ids(self, ids: set[int], active: bool = False) -> dict[int, Person]:
+        """These people (`active`: those of them who have not left, as `all` reads)."""
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         people = await self._many(
-            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE id IN ({marks})", tuple(ids)
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE id IN ({marks})"
+            + (" AND active = 1" if active else ""), tuple(ids)
         )
         return {p.id: p for p in people}
 
@@ -202,9 +213,18 @@ class PersonRepo:
             (telegram_user_id, person_id),
         )
 
-    async def _one(self, sql: str, *params: object) -> Person | None:
-        people = await self._many(sql, params)
-        return people[0] if people else None
+    async def _one(self, where: str, *params: object) -> Person | None:
+        """The first person `where` finds, with roles and 分管 in the same statement (every
+        update reads its sender so)."""
+        async with self._conn.execute(_ONE + where + " ORDER BY p.id", params) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return Person(id=row[0], name=row[1], unit_id=row[2], telegram_user_id=row[3],
+                      roles=frozenset(Role(r) for r in row[4].split(",")) if row[4]
+                      else frozenset(),
+                      oversees=frozenset(int(u) for u in row[5].split(",")) if row[5]
+                      else frozenset())
 
     async def mark_undeliverable(self, person_id: int, now: datetime) -> str:
         """Telegram refused delivery; returns since when (kept from the first refusal)."""

@@ -122,8 +122,8 @@ async def test_template_filled_in_imports_as_if_typed_in_chat(services, tmp_path
     assert c.parent_id == z.id and c.owner_id == everyone["周支书"].id
     assert c.unit_id == units["财务科党支部"][0] and c.due_date == date(2026, 11, 27)
     # an imported item is an item like any other: the owner's /待办 lists it
-    todo, _ = await services.items.todo(everyone["周支书"])
-    assert [v.item.code for v in todo] == ["C0003"]
+    todo = await services.items.todo(everyone["周支书"])
+    assert [v.item.code for v in todo.views] == ["C0003"]
     # every new person has a fresh one-time invite, valid for the configured days
     assert sorted(i.name for i in result.invites) == sorted(p[0] for p in PEOPLE_ROWS)
     invite = next(i for i in result.invites if i.name == "周支书")

@@ -129,6 +129,16 @@ def test_emoji_count_as_two_units():
     assert len(parts[0]) == MESSAGE_LIMIT // 2
 
 
+def test_characters_whose_bytes_look_like_a_newline_are_measured_right():
+    # U+0A00 then 一 (U+4E00) are the bytes 00 0A 00 4E in UTF-16: "\n\0" across the two
+    # characters, which the split must not take for a line break
+    lines = ["\u0a00一" * 1500, "乙" * 2000]
+    text = "\n".join(lines)
+    parts = split_message(text)
+    assert parts == lines
+    assert_within_limit(parts)
+
+
 def test_lines_of_emoji_are_split_by_utf16_length_not_characters():
     lines = ["😀" * 100] * 30  # each line 100 chars but 200 units; 30 lines ~6000 units
     text = "\n".join(lines)

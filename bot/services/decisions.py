@@ -123,18 +123,21 @@ class DecisionService(ServiceBase):
         return sorted(found, key=lambda d: (d.since, d.kind.value, d.key))
 
     async def waiting_for(self, person: Person | None) -> tuple[list[dict[str, Any]], date]:
-        """/待办: the decisions this person is one of the deciders of."""
+        """The decisions this person is one of the deciders of (/待办 reads them with its
+        items: `waiting_in`)."""
         if person is None:
             raise NotBound()
+        return await self.db.read_at_once(lambda tx: self.waiting_in(tx, person)), self.today()
 
-        async def read(tx: Tx) -> list[dict[str, Any]]:
-            mine = [d for d in await self.pending_in(tx) if person.id in d.decider_ids]
-            if not mine:
-                return []
-            people, units = await tx.persons.all(), await tx.units.all()
-            return [decision_entry(d, people, units) for d in mine]
-
-        return await self.db.read_at_once(read), self.today()
+    async def waiting_in(self, tx: Tx, person: Person) -> list[dict[str, Any]]:
+        """`waiting_for`, inside a read (may be done at once: storage/at_once.py)."""
+        mine = [d for d in await self.pending_in(tx) if person.id in d.decider_ids]
+        if not mine:
+            return []
+        people = await tx.persons.by_ids({d.subject_id for d in mine
+                                          if d.subject_id is not None})
+        units = await tx.units.all()
+        return [decision_entry(d, people, units) for d in mine]
 
     async def plan_escalations(self) -> int:
         """On a workday at the send time: each decision that has waited its T+3 workdays

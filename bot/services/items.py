@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
+from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.chain import ChainError, ancestors, check_parent
 from bot.domain.dates import DateParseError, parse_due_date
@@ -23,7 +26,7 @@ from bot.services.errors import (
     text_refused,
 )
 from bot.services.people import resolve_person, resolve_unit
-from storage.db import Tx
+from storage.db import Database, Tx
 
 PAGE_SIZE = 8
 TODO_DAYS = 14
@@ -62,6 +65,24 @@ class ItemPage:
     today: date
     viewer_id: int
     everything: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Todo:
+    """/待办: one's own items overdue or due soon, and the decisions waiting on one."""
+
+    views: list[ItemView]
+    decisions: list[dict[str, Any]]  # bot/services/decisions.py decision_entry
+    today: date
+
+
+#: How /待办 reads the decisions waiting on a person, inside its own read
+#: (DecisionService.waiting_in)
+WaitingIn = Callable[[Tx, Person], Awaitable[list[dict[str, Any]]]]
+
+
+async def _none_waiting(tx: Tx, person: Person) -> list[dict[str, Any]]:
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +138,11 @@ async def find_parent(tx: Tx, kind: ListKind, code: str | None) -> Item | None:
 
 
 class ItemService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock,
+                 waiting_in: WaitingIn = _none_waiting) -> None:
+        super().__init__(db, clock)
+        self.waiting_in = waiting_in  # the decisions /待办 shows with the items
+
     async def create(self, actor: Actor, draft: ItemDraft) -> ItemView:
         if not permissions.can_create_items(actor):
             raise NotAllowed("create_item")
@@ -208,34 +234,42 @@ class ItemService(ServiceBase):
                         delegation=delegation if delegation.parent or delegation.children
                         else None)
 
-    async def todo(self, person: Person | None) -> tuple[list[ItemView], date]:
-        """The person's own active items overdue or due within 14 days."""
+    async def todo(self, person: Person | None) -> Todo:
+        """The person's own active items overdue or due within 14 days, and the decisions
+        waiting on them, in one read."""
         if person is None:
             raise NotBound()
         today = self.today()
 
-        async def read(tx: Tx) -> list[ItemView]:  # one round trip (storage/at_once.py)
+        async def read(tx: Tx) -> Todo:  # one round trip (storage/at_once.py)
             items = await tx.items.due_for_owner(person.id, today + timedelta(days=TODO_DAYS))
-            return await self.views_in(tx, items)
+            views = await self.views_in(tx, items, people={person.id: person})
+            return Todo(views=views, decisions=await self.waiting_in(tx, person), today=today)
 
-        return await self.db.read_at_once(read), today
+        return await self.db.read_at_once(read)
 
     async def parent_candidates(self, kind: ListKind, limit: int = 20) -> list[Item]:
         async with self.db.read() as tx:
             return await tx.items.candidates_for_parent(kind, limit)
 
     async def views_in(self, tx: Tx, items: list[Item],
-                       units: dict[int, Unit] | None = None) -> list[ItemView]:
+                       units: Mapping[int, Unit] | None = None,
+                       people: Mapping[int, Person] | None = None) -> list[ItemView]:
         """Owners, units and parent chains for a page of items, in a few queries whatever
-        the number of items and the depth of their chains (`units`: read already)."""
+        the number of items and the depth of their chains (`units`, `people`: read
+        already; the owners not among `people` are read)."""
         known: dict[int, Item] = {i.id: i for i in items}
         if any(i.parent_id for i in items):
-            known.update(await tx.items.ancestors_of(i.id for i in items if i.parent_id))
-        people = await tx.persons.by_ids({i.owner_id for i in items})
+            known.update(await tx.items.with_ancestors(
+                {i.parent_id for i in items if i.parent_id} - known.keys()))
+        owners = {i.owner_id for i in items}
+        people = people or {}
+        if not owners <= people.keys():
+            people = {**people, **await tx.persons.by_ids(owners - people.keys())}
         if units is None:
-            units = await tx.units.all()
+            units = await tx.units.by_ids({i.unit_id for i in items})
         return [
             ItemView(item=i, owner=people[i.owner_id], unit=units[i.unit_id],
-                     chain=tuple(ancestors(i, known)))
+                     chain=tuple(ancestors(i, known)) if i.parent_id else ())
             for i in items
         ]

@@ -102,13 +102,13 @@ class Services:
         db = await Database.open(settings.database)
         await db.migrate()
         people = PeopleService(db, clock, settings.admin_ids, settings.invite_days)
-        items = ItemService(db, clock)
+        calendar = WorkCalendar(rules.calendar)
+        decisions = DecisionService(db, clock, calendar, rules.policy)
+        items = ItemService(db, clock, waiting_in=decisions.waiting_in)
         groups = GroupService(db, clock)
         replies = ReplyService(db, clock, settings.admin_ids)
         fixes = RectificationService(items)
         talks = TalkService(replies, rules.talk_kinds)
-        calendar = WorkCalendar(rules.calendar)
-        decisions = DecisionService(db, clock, calendar, rules.policy)
         reminders = ReminderService(db, clock, rules, calendar, settings.admin_ids,
                                     decisions=decisions.pending_in)
         cases = CaseService(db, clock, rules.accountability, calendar, reminders.policy,
