@@ -26,6 +26,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.channels.robots.transport import LazyClient
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.inbound.dispatcher import Dispatcher
@@ -158,7 +159,7 @@ async def on_run(app: Application) -> None:
     data.dispatcher.start()
     if data.settings.webhook_url:  # every process listens; the leader sets the webhook
         await start_webhook(app)
-    data.http = httpx.AsyncClient()  # to the office group robots
+    data.http = LazyClient()  # to the office group robots, made at their first message
     robots = RobotSender(data.services.robots, data.services.clock, data.http,
                          data.services.offload)
     # several processes on one PostgreSQL: one leads (bot/leader.py); on SQLite, this one
