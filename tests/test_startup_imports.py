@@ -6,6 +6,7 @@ so the bot starts sooner and idles smaller."""
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -72,3 +73,24 @@ def test_run_freezes_what_start_up_loaded_before_its_loop_starts():
                               capture_output=True, text=True, check=True)
     seen = json.loads(done.stdout.splitlines()[-1])
     assert len(seen) == 1 and seen[0] > 10_000
+
+
+def test_ptbs_two_clients_are_its_builders_own_with_one_tls_context(monkeypatch):
+    """build_application makes PTB's two requests (getUpdates' and the rest) as its builder
+    would, only with one TLS context between them: the CA file is read once, not twice."""
+    from telegram.ext import ApplicationBuilder
+
+    from bot.app import build_application
+    from bot.config import load_settings
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    ptbs = ApplicationBuilder().token("1:x").updater(None).build().bot
+    ours = build_application(load_settings(), "1:x").bot
+    contexts = []
+    for index in (0, 1):
+        theirs, mine = ptbs._request[index], ours._request[index]
+        expected = {k: v for k, v in theirs._client_kwargs.items() if k != "verify"}
+        made = {k: v for k, v in mine._client_kwargs.items() if k != "verify"}
+        assert made == expected and mine.read_timeout == theirs.read_timeout
+        contexts.append(mine._client_kwargs["verify"])
+    assert isinstance(contexts[0], ssl.SSLContext) and contexts[0] is contexts[1]
