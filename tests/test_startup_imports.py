@@ -1,7 +1,9 @@
 """What `dutybot run` loads at start on SQLite (issue 25, point 4): the heavy libraries
 load when first needed — openpyxl in the child that reads or checks a workbook, matplotlib
-in the child that draws a chart, psycopg only on PostgreSQL, aiohttp only with --board —
-so the bot starts sooner and idles smaller."""
+in the child that draws a chart, psycopg only on PostgreSQL, aiohttp only with --board,
+holidays (and dateutil) only for a year chinesecalendar does not know — so the bot starts
+sooner and idles smaller; and what it makes before its first answer is only what that
+answer needs."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import tempfile
 import textwrap
 
 HEAVY = ("openpyxl", "matplotlib", "numpy", "PIL", "psycopg", "psycopg_pool", "aiohttp",
-         "jinja2", "playwright")
+         "jinja2", "playwright", "holidays", "dateutil")
 
 
 def test_the_run_path_loads_no_heavy_library():
