@@ -12,9 +12,8 @@ from bot.domain.model import Actor
 from bot.services.registry import Services
 
 if TYPE_CHECKING:
-    import httpx
-
     from bot.board.server import BoardServer
+    from bot.channels.robots.transport import LazyClient
     from bot.inbound.dispatcher import Dispatcher
     from bot.inbound.poller import Poller
     from bot.inbound.webhook import WebhookServer
@@ -35,7 +34,7 @@ class BotData:
     poller: Poller | None = None
     webhook: WebhookServer | None = None  # webhook mode's HTTP server (issue 23)
     webhook_secret: str | None = None  # webhook mode: the one secret every process shares
-    http: httpx.AsyncClient | None = None  # only in a real run: to the office group robots
+    http: LazyClient | None = None  # only in a real run: to the office group robots
     board: BoardServer | None = None  # the 纪委 看板's web server, with --board (issue 24)
     leader: Leader | None = None  # only in a real run: whether this process leads (issue 23)
 

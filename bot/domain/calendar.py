@@ -16,15 +16,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from types import ModuleType
+from typing import Literal
 
 try:
     import chinese_calendar
 except ImportError:  # the bot must still run (on the fallbacks) without it
     chinese_calendar = None
-try:
-    import holidays
-except ImportError:
-    holidays = None
+# the holidays package (with dateutil, some 12 ms to import) only for a year chinesecalendar
+# does not know yet: loaded then, not at every start
+holidays: ModuleType | Literal[False] | None = False  # False: not looked for yet
 
 # on_or_before/after never need more than ~10 days in China (the longest break is 9 days);
 # the cap only guards against a broken override marking a whole season off.
@@ -118,11 +119,23 @@ def _official(days: list[date]) -> tuple[DaySource, frozenset[date]] | None:
     return DaySource.OFFICIAL, workdays
 
 
+def _holidays() -> ModuleType | None:
+    global holidays
+    if holidays is False:
+        try:
+            import holidays as package
+        except ImportError:
+            package = None
+        holidays = package
+    return holidays
+
+
 def _estimated(year: int, days: list[date]) -> tuple[DaySource, frozenset[date]] | None:
-    if holidays is None:
+    package = _holidays()
+    if package is None:
         return None
     try:
-        china = holidays.China(years=year)
+        china = package.China(years=year)
         off = frozenset(d for d in china if d.year == year)
         # weekend_workdays mixes in makeup days of other years (those it hard-codes, plus
         # any computed for other years): keep only this year's weekend days.

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -78,13 +79,17 @@ def report(rule: str, due: date, cases: list[Case], people: Mapping[int, str],
     )
 
 
-_PAYLOAD: TypeAdapter[CaseReport] = TypeAdapter(CaseReport)
+@cache
+def _payload() -> TypeAdapter[CaseReport]:
+    """Built when the outbox first writes or reads case reports (pydantic's schema of
+    the whole tree takes milliseconds), not at import, at every start."""
+    return TypeAdapter(CaseReport)
 
 
 def to_payload(draft: CaseReport) -> dict[str, Any]:
     """JSON-safe, for the outbox: counted when queued, written when sent."""
-    return _PAYLOAD.dump_python(draft, mode="json")
+    return _payload().dump_python(draft, mode="json")
 
 
 def from_payload(payload: dict[str, Any]) -> CaseReport:
-    return _PAYLOAD.validate_python(payload)
+    return _payload().validate_python(payload)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -366,13 +367,17 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-_PAYLOAD: TypeAdapter[Summary] = TypeAdapter(Summary)
+@cache
+def _payload() -> TypeAdapter[Summary]:
+    """Built when the outbox first writes or reads weekly summaries (pydantic's schema of
+    the whole tree takes milliseconds), not at import, at every start."""
+    return TypeAdapter(Summary)
 
 
 def to_payload(summary: Summary) -> dict[str, Any]:
     """JSON-safe, for the outbox: the push is computed at 09:00 and rendered when sent."""
-    return _PAYLOAD.dump_python(summary, mode="json")
+    return _payload().dump_python(summary, mode="json")
 
 
 def from_payload(payload: dict[str, Any]) -> Summary:
-    return _PAYLOAD.validate_python(payload)
+    return _payload().validate_python(payload)

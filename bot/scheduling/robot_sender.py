@@ -28,7 +28,7 @@ from bot.channels.robots import (
 )
 from bot.channels.robots.model import RobotKind
 from bot.channels.robots.render import render
-from bot.channels.robots.transport import DEFAULT_TIMEOUT
+from bot.channels.robots.transport import DEFAULT_TIMEOUT, LazyClient
 from bot.clock import Clock
 from bot.domain.channels import RobotChannel
 from bot.offload import Offloader, shared
@@ -44,8 +44,9 @@ IDLE_SECONDS = 5.0  # the longest a robot loop sleeps before it looks again
 
 
 class RobotSender:
-    def __init__(self, robots: RobotOutbox, clock: Clock, client: httpx.AsyncClient,
-                 offload: Offloader | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, robots: RobotOutbox, clock: Clock,
+                 client: httpx.AsyncClient | LazyClient, offload: Offloader | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> None:
         self.robots = robots
         self.timeout = timeout  # a request's, and so the latest it can reach the robot
         self.clock = clock

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -15,7 +16,30 @@ from bot.channels.robots.outcome import Broken, Outcome, RateLimited, Refused, R
 DEFAULT_TIMEOUT = 10.0  # seconds; a robot that takes longer is retried later
 
 
-async def post(client: httpx.AsyncClient, robot: RobotConfig, payload: Payload,
+class LazyClient:
+    """An httpx.AsyncClient made when the first robot message goes, not at start-up: making
+    one reads the system's CA file for its TLS context (some 20 ms), which `dutybot run`'s
+    first answer need not wait for, and an office without robots never does at all."""
+
+    def __init__(self) -> None:
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def opened(self) -> bool:
+        return self._client is not None
+
+    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        if self._client is None:
+            self._client = httpx.AsyncClient()
+        return await self._client.post(url, **kwargs)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.aclose()
+
+
+async def post(client: httpx.AsyncClient | LazyClient, robot: RobotConfig, payload: Payload,
                now: datetime, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
     """`now` signs the request (DingTalk and Feishu check it against their clocks)."""
     kind = robot_kind(robot.kind)
