@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import date, datetime
 
 import aiosqlite
@@ -289,19 +290,14 @@ _STATUSES = {s.value: s for s in ItemStatus}
 
 
 def _item(row: sqlite3.Row) -> Item:
-    """A row whose first columns are _COLUMNS, in that order (by position: faster)."""
-    return Item(
-        id=row[0],
-        code=row[1],
-        kind=_KINDS[row[2]],
-        title=row[3],
-        duty=_DUTIES[row[4]],
-        owner_id=row[5],
-        unit_id=row[6],
-        parent_id=row[7],
-        source=row[8],
-        due_date=to_date(row[9]),
-        status=_STATUSES[row[10]],
-        rule_key=row[11],
-        counterpart_id=row[12],
-    )
+    """A row whose first columns are _COLUMNS, in that order (by position: faster), made
+    into an Item by position too (a page reads many; Item's order is checked below)."""
+    return Item(row[0], row[1], _KINDS[row[2]], row[3], _DUTIES[row[4]], row[5], row[6],
+                to_date(row[9]), _STATUSES[row[10]], row[7], row[8], row[11], row[12])
+
+
+# _item passes Item's fields by position: a reordered Item must fail here, not misread rows
+if [f.name for f in fields(Item)] != ["id", "code", "kind", "title", "duty", "owner_id",
+                                      "unit_id", "due_date", "status", "parent_id", "source",
+                                      "rule_key", "counterpart_id"]:
+    raise ImportError("storage/items.py _item: Item's fields changed their order")

@@ -268,8 +268,5 @@ class ItemService(ServiceBase):
             people = {**people, **await tx.persons.by_ids(owners - people.keys())}
         if units is None:
             units = await tx.units.by_ids({i.unit_id for i in items})
-        return [
-            ItemView(item=i, owner=people[i.owner_id], unit=units[i.unit_id],
-                     chain=tuple(ancestors(i, known)) if i.parent_id else ())
-            for i in items
-        ]
+        return [ItemView(i, people[i.owner_id], units[i.unit_id],  # (item, owner, unit, chain)
+                         tuple(ancestors(i, known)) if i.parent_id else ()) for i in items]
