@@ -18,7 +18,7 @@ its own, read from /proc/self/status VmHWM), reads the snapshot as the export do
   stream      bot/xlsx.py, bare: no widths, no styles, no frozen header
   export      the export as it ships: bot/ledger_io.write_ledger_to() (widths, the shaded
               bold header, dates as dates, percentages, the 说明 sheet)
-  before      the export's writer on `main` before this change (openpyxl write-only with
+  before      the export's writer before bot/xlsx.py (BEFORE_REF: openpyxl write-only with
               widths and styles, the workbook held in memory), from `git show`
 
 "Bare" candidates write every sheet and every column the export writes, the header row
@@ -205,15 +205,22 @@ def installed(name: str) -> bool:
     return name not in LIBRARY or importlib.util.find_spec(LIBRARY[name]) is not None
 
 
+#: main just before the 台账 went to bot/xlsx.py (the merge of branch 'export'): what
+#: "before" means. Once merged, main's own ledger_io.py is the new writer, and comparing with
+#: it said 1.1× (the export against itself).
+BEFORE_REF = "32c3c21286a879a5cef3f9126803f62861c4b065"
+
+
 def before_source(tmp: Path, ref: str) -> Path | None:
-    """main's bot/ledger_io.py (the writer before this change), as a file to import."""
+    """The openpyxl bot/ledger_io.py at `ref` (the writer before this change), as a file to
+    import."""
     try:
         text = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:bot/ledger_io.py"],
                               check=True, capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
-    if "openpyxl" not in text:
-        return None  # not the writer this compares against
+    if "Workbook(write_only=True)" not in text:
+        return None  # not the openpyxl writer this compares against
     path = tmp / "ledger_io_before.py"
     path.write_text(text, encoding="utf-8")
     return path
@@ -261,8 +268,9 @@ def main() -> None:
                         help="candidates to run, comma-separated: " + ", ".join(CANDIDATES))
     parser.add_argument("--budget", type=float, default=200.0,
                         help="peak RSS (MB) a floor candidate may take")
-    parser.add_argument("--before-ref", default="main",
-                        help="the git ref whose bot/ledger_io.py is 'before'")
+    parser.add_argument("--before-ref", default=BEFORE_REF,
+                        help="the git ref whose bot/ledger_io.py is 'before' (default: the "
+                             "last commit before bot/xlsx.py, main's openpyxl writer)")
     args = parser.parse_args()
     if not 1 <= args.items <= MAX_ITEMS:
         parser.error(f"--items must be between 1 and {MAX_ITEMS}")

@@ -31,7 +31,11 @@ ratio to its replay floor (goal ≤ 1.3× for /我的清单, /待办 and the tap
 ratio to the echo (for reference); and the database round trips per update — hops to an
 aiosqlite connection's worker thread, counted by storage/roundtrips.py in a pass of their
 own — beside the echo floor's (goal: at most 5 more, and as many for `--few` items as for
-`--items`).
+`--items`). A read done on the event loop's own thread (storage/inline.py) counts as one.
+
+To look into one command: `--trips-where` prints where each of its round trips came from;
+`--profile /待办` adds a cProfile of it on the bot and on its replay floor (the event loop's
+thread only), and the functions where the bot spends more.
 """
 
 from __future__ import annotations

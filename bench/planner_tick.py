@@ -283,6 +283,15 @@ async def plan_day_on(path: Path) -> None:
         await db.close()
 
 
+async def tick_on(path: Path) -> float:
+    """Seconds of plan_day() on that file (opening it not counted)."""
+    db = await Database.open(path)
+    try:
+        return (await timed(service_on(db).plan_day))[0]
+    finally:
+        await db.close()
+
+
 async def counts(db: Database) -> tuple[int, int]:
     """(events, pending outbox messages)."""
     async with db.read() as tx:
@@ -291,7 +300,10 @@ async def counts(db: Database) -> tuple[int, int]:
 
 async def bench(path: Path, profile: bool) -> None:
     copies = [path.with_name(f"copy{n}.db") for n in range(2 if profile else 1)]
-    for copy in copies:
+    # the tick writes, so each of its three timed runs has a fresh copy of its own (the
+    # scan's and the plan's are best of three too: one tick alone swung by a third)
+    ticks = [path.with_name(f"tick{n}.db") for n in (1, 2)]
+    for copy in copies + ticks:
         shutil.copyfile(path, copy)
     db = await Database.open(path)
     service = service_on(db)
@@ -320,8 +332,11 @@ async def bench(path: Path, profile: bool) -> None:
     tick_s, written = await timed(service.plan_day)
     events_after, pending_after = await counts(db)
     await db.close()
+    for copy in ticks:
+        tick_s = min(tick_s, await tick_on(copy))
+        copy.unlink()
     say(f"(3) plan_day(), all written      {tick_s:8.3f} s   {tick_s / scan_s:5.2f}x (1)   "
-        f"goal <= 3x")
+        f"goal <= 3x (best of 3, each on its own copy)")
     say(f"candidates {candidates}; pushes {pushes}; reminder rows written {written}; "
         f"events written {events_after - events_before}; "
         f"digests queued {pending_after - pending_before}")
