@@ -10,6 +10,7 @@ import aiosqlite
 
 from bot.domain.decisions import DecisionKind, PendingDecision
 from bot.domain.letters import (
+    CONFIRMER_ROLES,
     LETTER_KINDS,
     Answer,
     Carry,
@@ -174,13 +175,13 @@ class LetterRepo:
             args) as cur:
             unsigned = [_letter(r) for r in await cur.fetchall()]
         waiting = await self.waiting()
-        # everyone (with roles) only when a 对账 line waits for the 纪委 or the 党委: most
-        # of the year nothing does, and every /待办 reads this
+        # the holders of the unsigned, and the confirmers when a line waits for them: not
+        # everyone (every /待办 reads this)
         persons = PersonRepo(self._conn)
-        people = await persons.all() if waiting else await persons.by_ids(
-            {letter.person_id for letter in unsigned}, active=True)
+        holders = await persons.by_ids({letter.person_id for letter in unsigned}, active=True)
+        confirmers = await persons.with_roles(CONFIRMER_ROLES) if waiting else {}
         for letter in unsigned:
-            holder = people.get(letter.person_id)
+            holder = holders.get(letter.person_id)
             if holder is None:
                 continue
             found.append(PendingDecision(
@@ -189,7 +190,7 @@ class LetterRepo:
                 decider_ids=(holder.id,), since=letter.issued_on, unit_id=holder.unit_id,
                 subject_id=holder.id, ref=letter.id))
         for line in waiting:
-            deciders = tuple(p.id for p in people.values()
+            deciders = tuple(p.id for p in confirmers.values()
                              if can_confirm(Actor(p.telegram_user_id, p), line.holder_id))
             found.append(PendingDecision(
                 kind=DecisionKind.RECONCILIATION, key=f"reconcile:{line.id}", code=line.code,

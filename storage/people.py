@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -159,6 +159,16 @@ class PersonRepo:
             f"SELECT {_PERSON_COLUMNS} FROM persons WHERE active = 1 ORDER BY id", (),
             everyone=True,
         )
+        return {p.id: p for p in people}
+
+    async def with_roles(self, roles: Iterable[Role]) -> dict[int, Person]:
+        """Everyone who has not left and holds any of these roles (with all their roles
+        and 分管), by id: the few who may decide something, not the whole organisation."""
+        wanted = sorted(role.value for role in roles)
+        people = await self._many(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE active = 1 AND id IN "
+            f"(SELECT person_id FROM person_roles WHERE role IN ({','.join('?' * len(wanted))}))"
+            " ORDER BY id", tuple(wanted))
         return {p.id: p for p in people}
 
     async def directory(self) -> dict[int, Person]:

@@ -203,6 +203,18 @@ async def test_units_and_persons_round_trip(db):
         assert list(await tx.persons.all()) == [org["chen"], org["li"], org["wang"]]
         assert set(await tx.persons.directory()) == set(await tx.persons.all())
         assert set(await tx.persons.by_ids({org["li"], org["wang"]})) == {org["li"], org["wang"]}
+        # the few who may decide something, not everyone; with all their roles
+        deciders = await tx.persons.with_roles({Role.SECRETARY, Role.DISCIPLINE})
+        assert list(deciders) == [org["chen"]]
+        assert deciders[org["chen"]].roles == frozenset({Role.SECRETARY})
+        assert await tx.persons.with_roles({Role.DISCIPLINE}) == {}
+        assert set(await tx.units.by_ids({org["fin"], org["proj"]})) == {org["fin"], org["proj"]}
+    async with db.transaction() as tx:  # 陈书记 leaves (人员交接): no longer one of them
+        await tx.handover.end_binding(org["chen"], NOW)
+    async with db.read() as tx:
+        assert await tx.persons.with_roles({Role.SECRETARY}) == {}
+        assert await tx.persons.by_ids({org["chen"]}, active=True) == {}
+        assert set(await tx.persons.by_ids({org["chen"]})) == {org["chen"]}
 
 
 async def test_persons_bind_roles_contacts_handles_and_delivery_marks(db):

@@ -45,7 +45,7 @@ async def acceptances(tx: Tx) -> list[PendingDecision]:
     waiting = await tx.decisions.awaiting_check()
     if not waiting:
         return []
-    people = list((await tx.persons.all()).values())
+    people = list((await tx.persons.with_roles(permissions.DECIDER_ROLES)).values())
     found = []
     for entry in waiting:
         item = entry.item
@@ -65,7 +65,7 @@ async def extensions(tx: Tx) -> list[PendingDecision]:
     waiting = await tx.decisions.awaiting_approval()
     if not waiting:
         return []
-    people = list((await tx.persons.all()).values())
+    people = list((await tx.persons.with_roles(permissions.DECIDER_ROLES)).values())
     found = []
     for entry in waiting:
         request, item = entry.request, entry.item
