@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -53,9 +54,15 @@ from storage.talks import TalkRepo
 
 T = TypeVar("T")
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
 READERS = 3  # reading connections, opened as needed
+# Past this size the WAL is copied back into the database file (SQLite's own default is
+# 1 000 pages, 4 MB) — beside the writes, on a reader's thread, not inside the commit
+# that crossed it: a commit that did it waited some 35 ms more (a planning tick, or the
+# tap of whoever came next), the copy and its fsync.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
 
 
 class DatabaseUnreachable(Exception):
@@ -181,6 +188,7 @@ class Database:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._opened: list[aiosqlite.Connection] = []
         self._inline = InlineReader(path) if path is not None else None
+        self._checkpoint: asyncio.Task[None] | None = None
         self._inbox: InboxStore | None = None
         self._inbox_opening = asyncio.Lock()
 
@@ -199,9 +207,15 @@ class Database:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA foreign_keys = ON")
             await conn.execute("PRAGMA synchronous = NORMAL")
+            # checkpoints are done beside the writes (_written); the WAL file is cut back
+            # when a write starts it over, so that its size says what waits to be copied
+            await conn.execute("PRAGMA wal_autocheckpoint = 0")
+            await conn.execute("PRAGMA journal_size_limit = 0")
         return cls(conn, None if str(path) == ":memory:" else Path(path))
 
     async def close(self) -> None:
+        if self._checkpoint is not None:  # let it finish: closing the last connection
+            await asyncio.shield(self._checkpoint)  # checkpoints whatever is left anyway
         if self._inline is not None:
             self._inline.close()
         for reader in self._opened:
@@ -307,6 +321,31 @@ class Database:
         except BaseException:
             await asyncio.shield(self._undo())
             raise
+        self._written()
+
+    def _written(self) -> None:
+        """After a commit: a WAL past CHECKPOINT_BYTES is copied back into the database
+        file by a task of its own (one at a time), on a reader's connection and thread."""
+        if self.path is None or self._checkpoint is not None:
+            return
+        try:
+            size = Path(f"{self.path}-wal").stat().st_size
+        except OSError:
+            return
+        if size >= CHECKPOINT_BYTES:
+            self._checkpoint = asyncio.get_running_loop().create_task(self._checkpointed())
+
+    async def _checkpointed(self) -> None:
+        try:
+            conn = await self._reader()
+            try:  # PASSIVE: copies what no reader still needs, never waits for anyone
+                await conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                self._readers.put_nowait(conn)
+        except Exception:  # the next commit past the size tries again
+            log.warning("could not checkpoint the database's WAL", exc_info=True)
+        finally:
+            self._checkpoint = None
 
     async def _undo(self) -> None:
         await _end(self._conn)
@@ -413,8 +452,10 @@ class Database:
         scope = self._scope()
         if scope is None:
             async with self._lock:
-                return await run_at_once(self._conn, body, ("BEGIN IMMEDIATE",), ("COMMIT",),
-                                         ("ROLLBACK",))
+                result = await run_at_once(self._conn, body, ("BEGIN IMMEDIATE",),
+                                           ("COMMIT",), ("ROLLBACK",))
+            self._written()
+            return result
         if scope.over:  # a task started inside a handler outlived its update
             raise RuntimeError("a write in the name of an update already handled")
         name = f"update_{scope.depth}"

@@ -649,3 +649,27 @@ async def test_outbox_add_many_returns_the_ids_of_what_it_queued(db):
         ready = await tx.outbox.next_ready(NOW, first)
     assert ready is not None and ready.id == queued["b"] and ready.chat_id == 2
     assert ready.payload == {"name": "b", "entries": []}
+
+
+async def test_a_large_commit_is_checkpointed_beside_it_not_inside_it(db, db_path, monkeypatch):
+    """The WAL is copied back into the database file by a task of its own once it passes
+    CHECKPOINT_BYTES, not by the commit that crossed the size (whoever wrote it waited)."""
+    import storage.db
+
+    monkeypatch.setattr(storage.db, "CHECKPOINT_BYTES", 256 * 1024)
+    size = db_path.stat().st_size
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    async with db.transaction() as tx:
+        await tx.events.record_many(Actor(telegram_user_id=None), now, [
+            ("item.note", "item", n, {"text": "逐笔核查报销凭证" * 20}) for n in range(2000)])
+    assert db_path.stat().st_size == size  # the commit left its pages in the WAL
+    assert db._checkpoint is not None
+    await db._checkpoint
+    assert db_path.stat().st_size > size  # copied back, beside the commit
+    assert db._checkpoint is None
+    with raw(db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] >= 2000
+    async with db.transaction() as tx:  # the next write starts the WAL over, cut back
+        await tx.events.record(Actor(telegram_user_id=None), now, "item.note", "item", 1)
+    assert Path(f"{db_path}-wal").stat().st_size < 256 * 1024
+    assert db._checkpoint is None  # and a short WAL starts no checkpoint
