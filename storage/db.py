@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -333,7 +334,9 @@ class Database:
         except OSError:
             return
         if size >= CHECKPOINT_BYTES:
-            self._checkpoint = asyncio.get_running_loop().create_task(self._checkpointed())
+            # a context of its own: it is nobody's update (nor counted as one's round trips)
+            self._checkpoint = asyncio.get_running_loop().create_task(
+                self._checkpointed(), context=contextvars.Context())
 
     async def _checkpointed(self) -> None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -29,37 +30,47 @@ class RoundTrips:
 
 @contextmanager
 def counting(where: bool = False) -> Iterator[RoundTrips]:
-    """`where`: also keep, for each hop, the bot's own frames that made it (innermost
-    first: the repository, the service, the handler)."""
+    """Count the hops made from here on, by this task and the tasks it starts (a context
+    variable says whose they are): not those of work running beside it, such as the WAL's
+    checkpoint or the outbox's sender. `where`: also keep, for each hop, the bot's own
+    frames that made it (innermost first: the repository, the service, the handler)."""
     counter = RoundTrips()
     original = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        counter.count += 1
-        if where:
-            counter.where.append(_ours(traceback.extract_stack()[:-1]))
+        _count()
         return await original(self, fn, *args, **kwargs)
 
     aiosqlite.Connection._execute = counted  # type: ignore[method-assign]
-    _counting.append((counter, where))
+    token = _current.set((counter, where))
     try:
         yield counter
     finally:
-        _counting.remove((counter, where))
+        _current.reset(token)
         aiosqlite.Connection._execute = original  # type: ignore[method-assign]
 
 
 def inline_read() -> None:
     """A read done on the event loop's thread (storage/inline.py) counts as one trip: its
     statements go to SQLite in one go, as a hop's do."""
-    for counter, where in _counting:
-        counter.count += 1
-        if where:
-            counter.where.append(_ours(traceback.extract_stack()[:-1]) + " (inline)")
+    _count(" (inline)")
 
 
-_counting: list[tuple[RoundTrips, bool]] = []
+def _count(suffix: str = "") -> None:
+    """One hop for the counter of the calling context, if any (and, when asked, from where:
+    the frames above the caller, counted() or inline_read())."""
+    mine = _current.get()
+    if mine is None:
+        return
+    counter, where = mine
+    counter.count += 1
+    if where:
+        stack = traceback.extract_stack()[:-2]
+        counter.where.append(_ours(stack) + suffix)
 
+
+_current: ContextVar[tuple[RoundTrips, bool] | None] = ContextVar("dutybot_round_trips",
+                                                                   default=None)
 
 _ROOT = str(Path(__file__).resolve().parent.parent) + "/"
 
