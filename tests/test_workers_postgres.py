@@ -13,6 +13,8 @@ import signal
 import subprocess
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +47,32 @@ def worker(api: FakeTelegram, server: FakeTelegramServer, tmp_path: Path, name: 
     bot = BotProcess(api, server, tmp_path / "dutybot.db", tmp_path / name)
     bot.extra_env.update(DUTYBOT_DATABASE_URL=url, DUTYBOT_WORKER_LEASE=LEASE)
     return bot
+
+
+@contextmanager
+def two_workers(api: FakeTelegram, tmp_path: Path, url: str,
+                rules: str | None = None) -> Iterator[tuple[BotProcess, BotProcess]]:
+    """The fake Bot API serving, and two workers made (not started); whatever happens,
+    both are killed if still running and the fake stops after."""
+    server = FakeTelegramServer(api).start()
+    bots = (worker(api, server, tmp_path, "first", url),
+            worker(api, server, tmp_path, "second", url))
+    if rules is not None:
+        for bot in bots:
+            bot.rules = rules
+    try:
+        yield bots
+    finally:
+        for bot in bots:
+            bot.kill_if_running()
+        server.stop()
+
+
+def stopped(bot: BotProcess) -> str:
+    """A clean stop (within STOP_DEADLINE, exit status 0); what the process printed."""
+    rc, output = bot.stop(STOP_DEADLINE)
+    assert rc == 0, output[-3000:]
+    return output
 
 
 def migrate(url: str) -> None:
@@ -102,10 +130,7 @@ def leads(bot: BotProcess) -> bool:
 def test_two_workers_drain_500_messages_one_killed_none_lost_at_most_one_twice(
         tmp_path: Path, pg_url: str) -> None:
     api = FakeTelegram(send_rate_limit=30)  # Telegram's ceiling: a 31st in a second is a 429
-    server = FakeTelegramServer(api).start()
-    first = worker(api, server, tmp_path, "first", pg_url)
-    second = worker(api, server, tmp_path, "second", pg_url)
-    try:
+    with two_workers(api, tmp_path, pg_url) as (first, second):
         first.start()
         second.start()
         queue_messages(pg_url, api)  # both running: each takes its share
@@ -130,22 +155,15 @@ def test_two_workers_drain_500_messages_one_killed_none_lost_at_most_one_twice(
         senders = rows(pg_url, "SELECT claimed_by, COUNT(*) FROM outbox "
                                "WHERE dedup_key LIKE 'bulk:%%' GROUP BY claimed_by")
         assert len(senders) == 2, (senders, second.output()[-3000:])  # both workers sent
-        rc, output = first.stop(STOP_DEADLINE)
-        assert rc == 0 and "Traceback" not in output, output[-3000:]
-    finally:
-        for bot in (first, second):
-            bot.kill_if_running()
-        server.stop()
+        output = stopped(first)
+        assert "Traceback" not in output, output[-3000:]
 
 
 def test_the_leader_killed_another_takes_over_and_polls_without_a_409_storm(
         tmp_path: Path, pg_url: str) -> None:
     api = FakeTelegram()
-    server = FakeTelegramServer(api).start()
     user = api.user(31, "王五")
-    first = worker(api, server, tmp_path, "first", pg_url)
-    second = worker(api, server, tmp_path, "second", pg_url)
-    try:
+    with two_workers(api, tmp_path, pg_url) as (first, second):
         first.start()
         wait(lambda: leads(first), "the first process to lead", 10, first)
         second.start()
@@ -167,22 +185,14 @@ def test_the_leader_killed_another_takes_over_and_polls_without_a_409_storm(
         # nothing planned twice: one row per dedup key, one reminder per key
         assert rows(pg_url, "SELECT dedup_key FROM outbox GROUP BY dedup_key "
                             "HAVING COUNT(*) > 1") == []
-        rc, _output = second.stop(STOP_DEADLINE)
-        assert rc == 0
-    finally:
-        for bot in (first, second):
-            bot.kill_if_running()
-        server.stop()
+        stopped(second)
 
 
 def test_one_chats_updates_stay_in_order_and_are_handled_once_by_two_workers(
         tmp_path: Path, pg_url: str) -> None:
     api = FakeTelegram()
-    server = FakeTelegramServer(api).start()
     users = [api.user(40 + n, f"用户{n}") for n in range(3)]
-    first = worker(api, server, tmp_path, "first", pg_url)
-    second = worker(api, server, tmp_path, "second", pg_url)
-    try:
+    with two_workers(api, tmp_path, pg_url) as (first, second):
         first.start()
         second.start()
         sent: dict[int, list[int]] = {u.id: [] for u in users}
@@ -201,12 +211,8 @@ def test_one_chats_updates_stay_in_order_and_are_handled_once_by_two_workers(
                            (sent[user.id],))
             assert [r[0] for r in handled] == sent[user.id]  # in the order they were sent
         for bot in (first, second):
-            rc, output = bot.stop(STOP_DEADLINE)
-            assert rc == 0 and "Traceback" not in output, output[-3000:]
-    finally:
-        for bot in (first, second):
-            bot.kill_if_running()
-        server.stop()
+            output = stopped(bot)
+            assert "Traceback" not in output, output[-3000:]
 
 
 # --- the parts, in one process ------------------------------------------------------------
@@ -341,13 +347,10 @@ def test_the_leader_killed_mid_stream_every_change_applied_once(
     from tests.botprocess import ADMIN_ID
 
     api = FakeTelegram()
-    server = FakeTelegramServer(api).start()
     admin = api.user(ADMIN_ID, "办公室郑晓")
     units = [f"第{n}党支部" for n in range(20)]
-    first = worker(api, server, tmp_path, "first", pg_url)
-    second = worker(api, server, tmp_path, "second", pg_url)
     made = "SELECT name FROM units ORDER BY id"
-    try:
+    with two_workers(api, tmp_path, pg_url) as (first, second):
         first.start()
         wait(lambda: leads(first), "the first process to lead", 10, first)
         second.start()
@@ -362,12 +365,8 @@ def test_the_leader_killed_mid_stream_every_change_applied_once(
         time.sleep(1.0)
         assert [r[0] for r in rows(pg_url, made)] == units  # each once, in order
         assert len(api.bot_messages(ADMIN_ID)) <= 21  # the one in flight at the kill
-        rc, output = second.stop(STOP_DEADLINE)
-        assert rc == 0 and "Traceback" not in output, output[-3000:]
-    finally:
-        for bot in (first, second):
-            bot.kill_if_running()
-        server.stop()
+        output = stopped(second)
+        assert "Traceback" not in output, output[-3000:]
 
 
 def test_the_leader_killed_after_planning_the_new_one_plans_nothing_twice(
@@ -397,12 +396,9 @@ def test_the_leader_killed_after_planning_the_new_one_plans_nothing_twice(
     for name, uid in owners.items():
         api.user(uid, name)
         api.started.add(uid)
-    server = FakeTelegramServer(api).start()
     # today a workday whatever the day the test runs; every hour a sending hour
     rules = (NO_OBLIGATIONS + f'[reminders]\nsend_time = "00:00"\nquiet_hours = ""\n\n'
              f"[calendar.{today.year}]\nworkdays = [{today.isoformat()}]\n")
-    first, second = (worker(api, server, tmp_path, name, pg_url) for name in ("first", "second"))
-    first.rules = second.rules = rules
 
     def digests() -> Counter:
         return Counter(uid for uid in owners.values() for m in api.bot_messages(uid)
@@ -412,7 +408,7 @@ def test_the_leader_killed_after_planning_the_new_one_plans_nothing_twice(
         found = rows(pg_url, "SELECT value FROM bot_state WHERE key = 'planner_tick'")
         return found[0][0] if found else None
 
-    try:
+    with two_workers(api, tmp_path, pg_url, rules) as (first, second):
         first.start()
         wait(lambda: leads(first), "the first process to lead", 10, first)
         second.start()
@@ -427,9 +423,4 @@ def test_the_leader_killed_after_planning_the_new_one_plans_nothing_twice(
         assert digests() == Counter(owners.values()), digests()  # one each, none twice
         assert rows(pg_url, "SELECT dedup_key FROM outbox GROUP BY dedup_key "
                             "HAVING COUNT(*) > 1") == []
-        rc, _output = second.stop(STOP_DEADLINE)
-        assert rc == 0
-    finally:
-        for bot in (first, second):
-            bot.kill_if_running()
-        server.stop()
+        stopped(second)
