@@ -13,7 +13,7 @@ from bot.domain.target import Target
 from bot.services.base import ServiceBase
 from storage.codec import to_text
 from storage.db import Tx
-from storage.inbox import Inbound
+from storage.inbox import Inbound, InboxStore
 from storage.outbox import ANSWER_KIND, OutboxMessage, OutboxStatus
 from storage.workers import worker_name
 
@@ -53,11 +53,7 @@ class InboxService(ServiceBase):
             rows = await box.waiting(after_seq, limit)
             if not rows:
                 return []
-            async with self.db.read() as tx:
-                handled = await tx.updates.seen_among([r.update_id for r in rows])
-            if handled:
-                await box.mark_done(handled)
-            left = [r for r in rows if r.update_id not in handled]
+            left = await self._not_handled(box, rows)
             if left or len(rows) < limit:
                 return left
             after_seq = rows[-1].seq
@@ -79,13 +75,18 @@ class InboxService(ServiceBase):
             rows = await box.claim(self.worker, limit, self.lease.total_seconds())
             if not rows:
                 return []
-            async with self.db.read() as tx:
-                handled = await tx.updates.seen_among([r.update_id for r in rows])
-            if handled:
-                await box.mark_done(handled)
-            left = [r for r in rows if r.update_id not in handled]
-            if left or not handled:
+            left = await self._not_handled(box, rows)
+            if left:  # all of them handled before: claim the next ones
                 return left
+
+    async def _not_handled(self, box: InboxStore, rows: list[Inbound]) -> list[Inbound]:
+        """`rows` but those the database says were handled (a kill came before their flag
+        in the inbox was set): those are flagged now."""
+        async with self.db.read() as tx:
+            handled = await tx.updates.seen_among([r.update_id for r in rows])
+        if handled:
+            await box.mark_done(handled)
+        return [r for r in rows if r.update_id not in handled]
 
     async def renew(self) -> None:
         await (await self.db.inbox()).renew(self.worker, self.lease.total_seconds())
