@@ -13,6 +13,7 @@ from telegram.error import RetryAfter
 
 from bot.app import build_application
 from bot.config import load_settings
+from bot.fake_telegram.api import most_in_any_window
 from bot.scheduling.rate_limit import (
     OVERALL,
     SlidingWindow,
@@ -34,16 +35,6 @@ class VirtualTime:
         target = self.now + seconds
         await asyncio.sleep(0)  # let the other senders run, as a real sleep would
         self.now = max(self.now, target)
-
-
-def most_in_any_window(times: list[float], period: float) -> int:
-    times = sorted(times)
-    most, start = 0, 0
-    for end, moment in enumerate(times):
-        while moment - times[start] >= period:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 class Recorder:

@@ -609,13 +609,8 @@ class FakeTelegram:
     def most_sent(self, period: float, chat_id: int | None = None) -> int:
         """The most messages accepted in any `period` seconds (into `chat_id`, or all)."""
         with self._lock:
-            times = sorted(t for t, chat in self.send_log if chat_id in (None, chat))
-        most, first = 0, 0
-        for last, at in enumerate(times):
-            while at - times[first] >= period:
-                first += 1
-            most = max(most, last - first + 1)
-        return most
+            times = [t for t, chat in self.send_log if chat_id in (None, chat)]
+        return most_in_any_window(times, period)
 
     def pending_updates(self) -> int:
         with self._lock:
@@ -1070,3 +1065,14 @@ def _other(kind: str, user: dict[str, Any], bot: dict[str, Any], chat: dict[str,
             return {"id": f"cq{number}", "from": user, "chat_instance": "42",
                     "inline_message_id": "AAAAAGlubGluZQ", "data": "it:done:1:d"}
     raise ValueError(f"no update kind {kind!r}")
+
+
+def most_in_any_window(times: list[float], period: float) -> int:
+    """The most of these moments that fall within any `period` seconds."""
+    times = sorted(times)
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= period:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
