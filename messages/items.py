@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.domain.model import ACTIVE_STATUSES, Item, ItemStatus, ListKind
+from bot.domain.model import Item, ItemStatus, ListKind
 from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES, LIST_NAMES, STATUS_NAMES
 from bot.services.items import ItemCard, ItemPage, ItemView
 from messages.delegation import card_lines
@@ -25,10 +25,12 @@ _BADGE = {
 
 
 def badge(item: Item, today: date) -> str:
-    if item.is_overdue(today):
-        return "🔴"
-    if item.is_active and item.days_left(today) <= 7:
-        return "🟡"
+    if item.is_active:
+        left = item.days_left(today)
+        if left < 0:  # overdue
+            return "🔴"
+        if left <= 7:
+            return "🟡"
     return _BADGE[item.status]
 
 
@@ -39,21 +41,15 @@ def _chain_line(parent: Item) -> str:
 
 def _item_lines(view: ItemView, today: date, viewer_id: int | None,
                 chains: dict[int, str]) -> list[str]:
-    # a page shows up to 8 items, /待办 maybe a hundred: written for speed, the same
-    # words as badge(), fmt_date() and days_phrase()
     item = view.item
-    if item.status in ACTIVE_STATUSES:
-        left = (item.due_date - today).days
-        mark = "🔴" if left < 0 else "🟡" if left <= 7 else _BADGE[item.status]
-        due = (f"截止 {fmt_date(item.due_date)} · "
-               + (f"逾期{-left}天" if left < 0 else "今天到期" if left == 0 else f"还剩{left}天"))
-    else:
-        mark, due = _BADGE[item.status], f"截止 {fmt_date(item.due_date)}"
-    lines = [f"{mark} <code>{esc(item.code)}</code> {esc(item.title)}",
-             f"　责任人 {esc(view.owner.name)} · {esc(view.unit.name)} · "
-             f"{STATUS_NAMES[item.status]} · {DUTY_NAMES[item.duty]} · {due}"
-             if view.owner.id != viewer_id else
-             f"　{STATUS_NAMES[item.status]} · {DUTY_NAMES[item.duty]} · {due}"]
+    due = f"截止 {fmt_date(item.due_date)}"
+    if item.is_active:
+        due += f" · {days_phrase(item.due_date, today)}"
+    meta = f"{STATUS_NAMES[item.status]} · {DUTY_NAMES[item.duty]} · {due}"
+    if view.owner.id != viewer_id:
+        meta = f"责任人 {esc(view.owner.name)} · {esc(view.unit.name)} · {meta}"
+    lines = [f"{badge(item, today)} <code>{esc(item.code)}</code> {esc(item.title)}",
+             "　" + meta]
     for parent in view.chain:  # `chains`: one page's parents are mostly the same few
         line = chains.get(parent.id)
         if line is None:
