@@ -70,7 +70,7 @@ _CHECKER_TIERS = (DISCIPLINE_ROLES, frozenset({Role.SECRETARY}), frozenset({Role
 # Whoever may be asked to decide anything that waits: a 整改's 验收 and 延期 (the tiers
 # above), an ordinary 延期 (APPROVER_ROLES), a 对账确认 (letters.CONFIRMER_ROLES). The
 # decisions' sources read only these people, not everyone (bot/services/decisions.py).
-DECIDER_ROLES = DISCIPLINE_ROLES | APPROVER_ROLES | frozenset().union(*_CHECKER_TIERS)
+DECIDER_ROLES = APPROVER_ROLES.union(*_CHECKER_TIERS)
 
 
 def rectification_checkers(item: Item, people: Iterable[Person]) -> list[Person]:
