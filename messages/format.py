@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import html
+from bisect import bisect_right
 from datetime import date
+from itertools import accumulate
 
 from bot.domain.display import clip
 from bot.domain.text import char_problem
@@ -40,49 +42,49 @@ def tg_len(text: str) -> int:
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split on line breaks into parts Telegram accepts.
+    """Split on line breaks into parts Telegram accepts: each part as many whole lines as
+    fit, never beginning with a blank line.
 
     Our texts never open an HTML tag on one line and close it on another, so any line
     boundary is a safe cut. A single overlong line is cut hard (its tags, if any, are ours
     and short, and user text is escaped, so a cut never lands inside an entity we need).
     """
-    if not text.startswith("\n") and tg_len(text) <= limit:  # most texts: one part as it is
+    encoded = text.encode("utf-16-le")
+    if not text.startswith("\n") and len(encoded) <= 2 * limit:  # most: one part as it is
         return [text]
-    parts: list[str] = []
-    current: list[str] = []  # the lines of the part being filled, joined when it is full
-    size = 0  # its tg_len, newlines included
-    filled = False  # whether "\n".join(current) is not ""
     lines = text.split("\n")
-    for line, length in zip(lines, _lengths(text, lines), strict=True):
-        while length > limit:
-            head = _cut(line, limit)
-            if filled:
-                parts.append("\n".join(current))
-                current, size, filled = [], 0, False
-            parts.append(head)
-            line = line[len(head):]
-            length = tg_len(line)
-        wanted = size + 1 + length if filled else length
-        if wanted > limit:
-            parts.append("\n".join(current))
-            current, size, filled = [line], length, bool(line)
-        elif filled:
-            current.append(line)
-            size = wanted
-        else:
-            current, size, filled = [line], length, bool(line)
-    last = "\n".join(current)
-    if last.strip():
-        parts.append(last)
+    # each line's tg_len: its length, unless some character takes two units
+    lengths = (list(map(len, lines)) if len(encoded) == 2 * len(text)
+               else _lengths(encoded, lines))
+    ends = list(accumulate(n + 1 for n in lengths))  # units up to each line's end, its \n in
+    parts: list[str] = []
+    start, count = 0, len(lines)
+    while start < count:
+        first, before = lines[start], ends[start - 1] if start else 0
+        if lengths[start] > limit:  # cut hard: the heads stand alone, the rest begins a part
+            while tg_len(first) > limit:
+                head = _cut(first, limit)
+                parts.append(head)
+                first = first[len(head):]
+            before = ends[start] - tg_len(first) - 1
+        elif not first:
+            start += 1
+            continue
+        # the last line that fits: lines start…stop take ends[stop] - before - 1 units
+        stop = bisect_right(ends, before + limit + 1, start) - 1
+        part = "\n".join([first, *lines[start + 1:stop + 1]])
+        if stop < count - 1 or part.strip():  # blank lines and spaces at the end: dropped
+            parts.append(part)
+        start = stop + 1
     return parts or [text[:limit]]
 
 
-def _lengths(text: str, lines: list[str]) -> list[int]:
-    """tg_len of each of `text`'s lines, from one encoding of the whole (a line at a time
-    costs more than the rest of the split). A newline is b"\n\0" in UTF-16; those bytes can
-    also straddle two characters (U+0A00 and then U+4E00 一, say): then there are more
-    pieces than lines, and the lines are measured one by one."""
-    pieces = text.encode("utf-16-le").split(b"\n\x00")
+def _lengths(encoded: bytes, lines: list[str]) -> list[int]:
+    """tg_len of each line, from the whole text's UTF-16 (a line at a time costs more than
+    the rest of the split). A newline is b"\n\0" in UTF-16; those bytes can also straddle
+    two characters (U+0A00 and then U+4E00 一, say): then there are more pieces than lines,
+    and the lines are measured one by one."""
+    pieces = encoded.split(b"\n\x00")
     if len(pieces) != len(lines):
         return [tg_len(line) for line in lines]
     return [len(piece) // 2 for piece in pieces]

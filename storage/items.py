@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import date, datetime
+from types import MemberDescriptorType
 
 import aiosqlite
 
@@ -291,13 +292,34 @@ _STATUSES = {s.value: s for s in ItemStatus}
 
 def _item(row: sqlite3.Row) -> Item:
     """A row whose first columns are _COLUMNS, in that order (by position: faster), made
-    into an Item by position too (a page reads many; Item's order is checked below)."""
-    return Item(row[0], row[1], _KINDS[row[2]], row[3], _DUTIES[row[4]], row[5], row[6],
-                to_date(row[9]), _STATUSES[row[10]], row[7], row[8], row[11], row[12])
+    into an Item through its slots (see below; Item's order is checked there too)."""
+    item = _new(Item)
+    _id(item, row[0])
+    _code(item, row[1])
+    _kind(item, _KINDS[row[2]])
+    _title(item, row[3])
+    _duty(item, _DUTIES[row[4]])
+    _owner_id(item, row[5])
+    _unit_id(item, row[6])
+    _due_date(item, to_date(row[9]))
+    _status(item, _STATUSES[row[10]])
+    _parent_id(item, row[7])
+    _source(item, row[8])
+    _rule_key(item, row[11])
+    _counterpart_id(item, row[12])
+    return item
 
 
-# _item passes Item's fields by position: a reordered Item must fail here, not misread rows
-if [f.name for f in fields(Item)] != ["id", "code", "kind", "title", "duty", "owner_id",
-                                      "unit_id", "due_date", "status", "parent_id", "source",
-                                      "rule_key", "counterpart_id"]:
-    raise ImportError("storage/items.py _item: Item's fields changed their order")
+# A frozen dataclass's __init__ sets each field through object.__setattr__, which costs
+# as much again as the rest of making an Item from a row; a page or /待办 makes dozens, so
+# _item sets Item's slots itself, every one of them, and Item has no __post_init__ to skip.
+# Each slot's setter, in Item's order: a reordered or renamed Item must fail here, not
+# misread rows.
+_new = object.__new__
+_FIELDS = ("id", "code", "kind", "title", "duty", "owner_id", "unit_id", "due_date", "status",
+           "parent_id", "source", "rule_key", "counterpart_id")
+if tuple(f.name for f in fields(Item)) != _FIELDS or hasattr(Item, "__post_init__") \
+        or not all(isinstance(Item.__dict__[f], MemberDescriptorType) for f in _FIELDS):
+    raise ImportError("storage/items.py _item: Item's fields changed")
+(_id, _code, _kind, _title, _duty, _owner_id, _unit_id, _due_date, _status, _parent_id, _source,
+ _rule_key, _counterpart_id) = (Item.__dict__[f].__set__ for f in _FIELDS)

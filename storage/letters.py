@@ -18,7 +18,7 @@ from bot.domain.letters import (
     Line,
     can_confirm,
 )
-from bot.domain.model import Actor, Item, ItemStatus
+from bot.domain.model import Actor, Item, ItemStatus, Person
 from storage.codec import to_date, to_datetime, to_text
 from storage.items import _COLUMNS as _ITEM_COLUMNS
 from storage.items import _item
@@ -160,21 +160,27 @@ class LetterRepo:
         await self._conn.execute("UPDATE letter_lines SET carried_item_id = ? WHERE id = ?",
                                  (item_id, line_id))
 
-    async def pending_decisions(self, today: date | None = None) -> list[PendingDecision]:
+    async def pending_decisions(self, today: date | None = None,
+                                person: Person | None = None) -> list[PendingDecision]:
         """The decisions 责任书 and 对账 leave waiting (issue 22 §6): each 责任书 of this
         year (without `today`: of the latest year issued) not signed yet — its holder
         decides, since it went out; and each 对账 line answered but not confirmed — the 纪委
-        and the 党委 decide, any one of them, never the holder, since the holder answered."""
+        and the 党委 decide, any one of them, never the holder, since the holder answered.
+        `person`: only those this person may decide (their own 责任书; the lines if they
+        hold a confirming role)."""
         found: list[PendingDecision] = []
         if today is None:
             where, args = "year = (SELECT MAX(year) FROM letters)", ()
         else:
             where, args = "year = ? AND issued_on <= ?", (today.year, to_text(today))
+        if person is not None:
+            where, args = f"person_id = ? AND {where}", (person.id, *args)
         async with self._conn.execute(
             f"SELECT {_LETTER} FROM letters WHERE signed_at IS NULL AND {where} ORDER BY id",
             args) as cur:
             unsigned = [_letter(r) for r in await cur.fetchall()]
-        waiting = await self.waiting()
+        confirming = person is None or bool(person.roles & CONFIRMER_ROLES)
+        waiting = await self.waiting() if confirming else []
         # the holders of the unsigned, and the confirmers when a line waits for them: not
         # everyone (every /待办 reads this)
         persons = PersonRepo(self._conn)

@@ -264,6 +264,35 @@ async def test_an_ordinary_extension_waits_on_the_secretary(bot, api, org, clock
     assert "待您决定" not in api.last(chen.id).plain
 
 
+async def each_persons_decisions_as_everyones(bot) -> list[PendingDecision]:
+    """Asked for one person's, the sources may leave out what that person cannot decide,
+    never what they can: for everyone registered, the same as picked from everyone's."""
+    services = bot.app.bot_data.services
+    async with services.db.read() as tx:
+        everyone = await services.decisions.pending_in(tx)
+        for person in (await tx.persons.all()).values():
+            theirs = [d for d in await services.decisions.pending_in(tx, person)
+                      if person.id in d.decider_ids]
+            assert theirs == [d for d in everyone if person.id in d.decider_ids], person.name
+    return everyone
+
+
+async def test_one_person_s_decisions_are_those_of_everyone_s_they_decide(bot, api, org, world):
+    """/待办 reads only the asker's decisions; a 支部书记 (no deciding role) is asked none of
+    the 验收 and 延期 sources, and loses nothing by it."""
+    await reported_fix(bot, api, org)
+    wang = org.users["王芳"]
+    await bot.send(wang, "/我的清单")
+    await ask_extension(bot, api, wang, api.last(wang.id), "申请延期", "2026-12-20",
+                        "等待上级批复")
+    kinds = {d.kind for d in await each_persons_decisions_as_everyones(bot)}
+    assert kinds == {DecisionKind.ACCEPTANCE, DecisionKind.EXTENSION}
+    services = bot.app.bot_data.services
+    async with services.db.read() as tx:
+        zhou = await tx.persons.by_telegram_id(org.users["周支书"].id)
+        assert await services.decisions.pending_in(tx, zhou) == []
+
+
 def test_the_escalation_reads_in_words_in_the_ledger():
     details = event_details("decision.escalated", {
         "decision": "acceptance", "code": "G0002", "stage": "T+3", "since": "2026-11-23",

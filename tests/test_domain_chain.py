@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.domain.chain import ChainError, ancestors, check_parent, would_cycle
+from bot.domain.chain import ChainError, ancestors, chains, check_parent, would_cycle
 from bot.domain.model import Duty, Item, ListKind
 
 P, R, M = ListKind.PROBLEM, ListKind.RESPONSIBILITY, ListKind.MEASURE
@@ -85,6 +87,26 @@ def test_ancestors_stops_on_a_cycle():
 def test_ancestors_stops_on_a_self_loop():
     items = {1: item(1, R, parent_id=1)}
     assert ancestors(items[1], items) == []
+
+
+# any parent links among ids 1–8, a few pointing nowhere (9, 10), cycles and self-loops too
+_LINKS = st.dictionaries(st.integers(1, 8), st.one_of(st.none(), st.integers(1, 10)),
+                         max_size=8)
+
+
+@given(_LINKS, st.lists(st.integers(1, 8), max_size=12))
+def test_chains_are_each_items_ancestors(links, order):
+    """Walking each parent once gives every item what `ancestors` gives it, on any graph
+    (shared parents, missing links, cycles through the item itself or above it)."""
+    items = {i: item(i, R, parent_id=p) for i, p in links.items()}
+    page = [items[i] for i in order if i in items]
+    assert chains(page, items) == [tuple(ancestors(i, items)) for i in page]
+
+
+def test_chains_through_the_item_itself_stop_before_it():
+    items = {1: item(1, R, parent_id=2), 2: item(2, R, parent_id=1), 3: item(3, M, parent_id=2)}
+    # 3 walks 2 first, which comes back to 1; 1's own chain must stop before 1
+    assert [[a.id for a in c] for c in chains([items[3], items[1]], items)] == [[2, 1], [2]]
 
 
 def test_would_cycle_when_hanging_under_itself():

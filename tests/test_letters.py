@@ -34,6 +34,7 @@ from bot.rules import RulesError, load_rules
 from bot.services.errors import LetterRefused, NotAllowed
 from messages.refusals import refusal
 from tests.conftest import TZ, snapshot
+from tests.test_decisions import each_persons_decisions_as_everyones
 
 PEOPLE = {
     10: Person(10, "陈书记", 1, frozenset({Role.SECRETARY})),
@@ -605,6 +606,7 @@ async def test_what_waits_is_in_todo_the_signature_with_its_button(bot, api, org
     await bot.send(zhou, "/待办")
     todo = next(m for m in reversed(api.bot_messages(zhou.id)) if "待签字背书" in m.plain)
     assert "待签字背书 · 2027年度责任书 2027年度党风廉政建设责任书 · 已等 3 天" in todo.plain
+    assert DecisionKind.SIGNATURE in {d.kind for d in await each_persons_decisions_as_everyones(bot)}
     await bot.press(zhou, todo, "✍️ 签字背书")
     assert api.last(zhou.id).plain.startswith("✅ 已签字背书")
     await bot.send(zhou, "/待办")
@@ -618,3 +620,5 @@ async def test_what_waits_is_in_todo_the_signature_with_its_button(bot, api, org
         in api.last(liu.id).plain
     await bot.send(li, "/待办")
     assert "待对账确认" not in api.last(li.id).plain  # never the holder's own decision
+    kinds = {d.kind for d in await each_persons_decisions_as_everyones(bot)}
+    assert DecisionKind.RECONCILIATION in kinds

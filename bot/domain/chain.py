@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from bot.domain.model import PARENT_KIND, Item, ListKind
 
@@ -44,6 +44,28 @@ def ancestors(item: Item, items: Mapping[int, Item]) -> list[Item]:
         seen.add(parent_id)
         parent_id = parent.parent_id
     return chain
+
+
+def chains(items: Iterable[Item], known: Mapping[int, Item]) -> list[tuple[Item, ...]]:
+    """`ancestors` of each item, walking each distinct parent once: a page's or a 待办's
+    items mostly hang under the same few parents."""
+    walked: dict[int, tuple[tuple[Item, ...], set[int]]] = {}  # parent id: its chain, ids
+    found: list[tuple[Item, ...]] = []
+    for item in items:
+        if item.parent_id is None:
+            found.append(())
+            continue
+        chain, ids = walked.get(item.parent_id) or walked.setdefault(
+            item.parent_id, _from(item.parent_id, known))
+        # a chain that comes back to the item itself (bad data) stops before it
+        found.append(chain if item.id not in ids else tuple(ancestors(item, known)))
+    return found
+
+
+def _from(parent_id: int, known: Mapping[int, Item]) -> tuple[tuple[Item, ...], set[int]]:
+    parent = known.get(parent_id)
+    chain = (parent, *ancestors(parent, known)) if parent is not None else ()
+    return chain, {p.id for p in chain}
 
 
 def would_cycle(item_id: int, new_parent_id: int, parents: Mapping[int, int | None]) -> bool:

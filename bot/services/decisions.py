@@ -33,15 +33,18 @@ from bot.services.errors import NotBound
 from storage.db import Database, Tx
 
 #: A source: reads its pending decisions inside the caller's transaction (times stored in
-#: the office's time zone, so a stored moment's date is the local day).
-DecisionSource = Callable[[Tx], Awaitable[Sequence[PendingDecision]]]
+#: the office's time zone, so a stored moment's date is the local day); given a person, it
+#: may leave out what that person cannot decide (/待办 asks for one person's).
+DecisionSource = Callable[[Tx, Person | None], Awaitable[Sequence[PendingDecision]]]
 
 SYSTEM = Actor(telegram_user_id=None)
 
 
-async def acceptances(tx: Tx) -> list[PendingDecision]:
+async def acceptances(tx: Tx, person: Person | None = None) -> list[PendingDecision]:
     """整改 waiting for their 验收 (待验收): decided by the 纪委 (SPEC §5), or by the 书记 or
     the office when the 整改's leader is the only 纪委 member (rectification_checkers)."""
+    if not _may_decide(person):
+        return []
     waiting = await tx.decisions.awaiting_check()
     if not waiting:
         return []
@@ -59,9 +62,11 @@ async def acceptances(tx: Tx) -> list[PendingDecision]:
     return found
 
 
-async def extensions(tx: Tx) -> list[PendingDecision]:
+async def extensions(tx: Tx, person: Person | None = None) -> list[PendingDecision]:
     """延期 requests waiting for their approver: the 纪委 for a 整改, else the 书记 or the
     office (permissions.extension_approvers)."""
+    if not _may_decide(person):
+        return []
     waiting = await tx.decisions.awaiting_approval()
     if not waiting:
         return []
@@ -81,10 +86,16 @@ async def extensions(tx: Tx) -> list[PendingDecision]:
     return found
 
 
-async def letters(tx: Tx) -> list[PendingDecision]:
+async def letters(tx: Tx, person: Person | None = None) -> list[PendingDecision]:
     """责任书 not signed yet (their holder decides) and 对账 lines waiting for their
     对账确认 (the 纪委 or the 党委 decide): storage/letters.py."""
-    return await tx.letters.pending_decisions()
+    return await tx.letters.pending_decisions(person=person)
+
+
+def _may_decide(person: Person | None) -> bool:
+    """Everyone's decisions are asked for, or this person's, who must hold a role that
+    decides 验收 and 延期 (the sources above read only such people as their deciders)."""
+    return person is None or bool(person.roles & permissions.DECIDER_ROLES)
 
 
 #: Where pending decisions come from. The 责任书 / 对账 sources join with one line each.
@@ -115,11 +126,12 @@ class DecisionService(ServiceBase):
         # twice. Someone who binds later in the day hears of it on the next workday.
         self._passed_on: date | None = None
 
-    async def pending_in(self, tx: Tx) -> list[PendingDecision]:
-        """Every pending decision of every source, the longest waiting first."""
+    async def pending_in(self, tx: Tx, person: Person | None = None) -> list[PendingDecision]:
+        """Every pending decision of every source, the longest waiting first (`person`:
+        at least those this person is a decider of)."""
         found: list[PendingDecision] = []
         for source in self.sources:
-            found.extend(await source(tx))
+            found.extend(await source(tx, person))
         return sorted(found, key=lambda d: (d.since, d.kind.value, d.key))
 
     async def waiting_for(self, person: Person | None) -> tuple[list[dict[str, Any]], date]:
@@ -131,7 +143,7 @@ class DecisionService(ServiceBase):
 
     async def waiting_in(self, tx: Tx, person: Person) -> list[dict[str, Any]]:
         """`waiting_for`, inside a read (may be done at once: storage/at_once.py)."""
-        mine = [d for d in await self.pending_in(tx) if person.id in d.decider_ids]
+        mine = [d for d in await self.pending_in(tx, person) if person.id in d.decider_ids]
         if not mine:
             return []
         people = await tx.persons.by_ids({d.subject_id for d in mine

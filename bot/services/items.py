@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.domain import permissions
-from bot.domain.chain import ChainError, ancestors, check_parent
+from bot.domain.chain import ChainError, chains, check_parent
 from bot.domain.dates import DateParseError, parse_due_date
 from bot.domain.model import TITLE_MAX, Actor, Duty, Item, ListKind, Person, Unit
 from bot.domain.text import TextRefused, clean_title
@@ -268,5 +268,5 @@ class ItemService(ServiceBase):
             people = {**people, **await tx.persons.by_ids(owners - people.keys())}
         if units is None:
             units = await tx.units.by_ids({i.unit_id for i in items})
-        return [ItemView(i, people[i.owner_id], units[i.unit_id],  # (item, owner, unit, chain)
-                         tuple(ancestors(i, known)) if i.parent_id else ()) for i in items]
+        return [ItemView(i, people[i.owner_id], units[i.unit_id], chain)
+                for i, chain in zip(items, chains(items, known), strict=True)]
