@@ -125,9 +125,9 @@ def build_application(
 def register_handlers(app: Application) -> None:
     """Order matters: within a group the first matching handler wins."""
     guard.register(app)  # group -1: replayed updates and unregistered groups stop here
+    items.register(app)  # /我的清单, /待办 first: the commands of every day, checked first
     start.register(app)
     people.register(app)
-    items.register(app)
     reminders.register(app)
     summary.register(app)  # /周报, /逾期
     replies.register(app)  # item buttons, 延期, 销号, /汇报, /整改, /约谈

@@ -6,7 +6,8 @@ import functools
 import html
 from bisect import bisect_right
 from datetime import date
-from itertools import accumulate
+from itertools import accumulate, count
+from operator import add
 
 from bot.domain.display import clip
 from bot.domain.text import char_problem
@@ -56,10 +57,11 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     # each line's tg_len: its length, unless some character takes two units
     lengths = (list(map(len, lines)) if len(encoded) == 2 * len(text)
                else _lengths(encoded, lines))
-    ends = list(accumulate(n + 1 for n in lengths))  # units up to each line's end, its \n in
+    # units up to each line's end, the newlines after it and the lines before included
+    ends = list(map(add, accumulate(lengths), count(1)))
     parts: list[str] = []
-    start, count = 0, len(lines)
-    while start < count:
+    start, size = 0, len(lines)
+    while start < size:
         first, before = lines[start], ends[start - 1] if start else 0
         if lengths[start] > limit:  # cut hard: the heads stand alone, the rest begins a part
             while tg_len(first) > limit:
@@ -73,7 +75,7 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         # the last line that fits: lines start…stop take ends[stop] - before - 1 units
         stop = bisect_right(ends, before + limit + 1, start) - 1
         part = "\n".join([first, *lines[start + 1:stop + 1]])
-        if stop < count - 1 or part.strip():  # blank lines and spaces at the end: dropped
+        if stop < size - 1 or part.strip():  # blank lines and spaces at the end: dropped
             parts.append(part)
         start = stop + 1
     return parts or [text[:limit]]

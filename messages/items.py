@@ -39,8 +39,9 @@ def _chain_line(parent: Item) -> str:
             f"{esc(parent.title)}")
 
 
-def _item_lines(view: ItemView, today: date, viewer_id: int | None,
-                chains: dict[int, str]) -> list[str]:
+def _add_item(lines: list[str], view: ItemView, today: date, viewer_id: int | None,
+              chains: dict[int, str]) -> None:
+    """The item's lines, added to `lines`."""
     item = view.item
     due = f"截止 {fmt_date(item.due_date)}"
     if item.is_active:
@@ -48,14 +49,13 @@ def _item_lines(view: ItemView, today: date, viewer_id: int | None,
     meta = f"{STATUS_NAMES[item.status]} · {DUTY_NAMES[item.duty]} · {due}"
     if view.owner.id != viewer_id:
         meta = f"责任人 {esc(view.owner.name)} · {esc(view.unit.name)} · {meta}"
-    lines = [f"{badge(item, today)} <code>{esc(item.code)}</code> {esc(item.title)}",
-             "　" + meta]
+    lines.append(f"{badge(item, today)} <code>{esc(item.code)}</code> {esc(item.title)}")
+    lines.append("　" + meta)
     for parent in view.chain:  # `chains`: one page's parents are mostly the same few
         line = chains.get(parent.id)
         if line is None:
             line = chains[parent.id] = "　" + _chain_line(parent)
         lines.append(line)
-    return lines
 
 
 def section_title(kind: ListKind) -> str:
@@ -73,7 +73,7 @@ def my_list(page: ItemPage) -> str:
         if view.item.kind is not kind:
             kind = view.item.kind
             lines += ["", f"<b>{section_title(kind)}</b>"]
-        lines += _item_lines(view, page.today, page.viewer_id, chains)
+        _add_item(lines, view, page.today, page.viewer_id, chains)
     lines += ["", "🔴逾期 🟡7天内到期 ⚪未开始 🔵进行中 ✅已完成"]
     return "\n".join(lines)
 
@@ -90,11 +90,11 @@ def todo(views: list[ItemView], today: date, viewer_id: int) -> str:
     if overdue:
         lines += ["", f"<b>已逾期 {len(overdue)} 项</b>"]
         for v in overdue:
-            lines += _item_lines(v, today, viewer_id, chains)
+            _add_item(lines, v, today, viewer_id, chains)
     if soon:
         lines += ["", f"<b>即将到期 {len(soon)} 项</b>"]
         for v in soon:
-            lines += _item_lines(v, today, viewer_id, chains)
+            _add_item(lines, v, today, viewer_id, chains)
     return "\n".join(lines)
 
 

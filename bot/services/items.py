@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.clock import Clock
 from bot.domain import permissions
@@ -46,9 +46,10 @@ class ItemDraft:
     source: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ItemView:
-    """An item with what it takes to show it: owner, unit and its chain of parents."""
+class ItemView(NamedTuple):
+    """An item with what it takes to show it: owner, unit and its chain of parents. (A
+    named tuple: as unchangeable as a frozen dataclass, made in half the time, and a page
+    or /待办 makes dozens.)"""
 
     item: Item
     owner: Person
