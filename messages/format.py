@@ -44,7 +44,7 @@ def tg_len(text: str) -> int:
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Split on line breaks into parts Telegram accepts: each part as many whole lines as
-    fit, never beginning with a blank line.
+    fit, never beginning with a blank line, never blank (Telegram refuses an empty text).
 
     Our texts never open an HTML tag on one line and close it on another, so any line
     boundary is a safe cut. A single overlong line is cut hard (its tags, if any, are ours
@@ -66,7 +66,8 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         if lengths[start] > limit:  # cut hard: the heads stand alone, the rest begins a part
             while tg_len(first) > limit:
                 head = _cut(first, limit)
-                parts.append(head)
+                if head.strip():
+                    parts.append(head)
                 first = first[len(head):]
             before = ends[start] - tg_len(first) - 1
         elif not first:
@@ -75,7 +76,7 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         # the last line that fits: lines start…stop take ends[stop] - before - 1 units
         stop = bisect_right(ends, before + limit + 1, start) - 1
         part = "\n".join([first, *lines[start + 1:stop + 1]])
-        if stop < size - 1 or part.strip():  # blank lines and spaces at the end: dropped
+        if part.strip():  # nothing but spaces: nothing to send
             parts.append(part)
         start = stop + 1
     return parts or [text[:limit]]

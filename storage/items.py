@@ -319,7 +319,7 @@ _new = object.__new__
 _FIELDS = ("id", "code", "kind", "title", "duty", "owner_id", "unit_id", "due_date", "status",
            "parent_id", "source", "rule_key", "counterpart_id")
 if tuple(f.name for f in fields(Item)) != _FIELDS or hasattr(Item, "__post_init__") \
-        or not all(isinstance(Item.__dict__[f], MemberDescriptorType) for f in _FIELDS):
+        or not all(isinstance(Item.__dict__.get(f), MemberDescriptorType) for f in _FIELDS):
     raise ImportError("storage/items.py _item: Item's fields changed")
 (_id, _code, _kind, _title, _duty, _owner_id, _unit_id, _due_date, _status, _parent_id, _source,
  _rule_key, _counterpart_id) = (Item.__dict__[f].__set__ for f in _FIELDS)

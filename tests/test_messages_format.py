@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bot.services
 from bot.services import errors as e
@@ -156,6 +158,37 @@ def test_a_hard_cut_never_lands_inside_an_html_entity():
     assert "".join(parts) == line
     assert parts[0] == "x" * (MESSAGE_LIMIT - 2)
     assert parts[1].startswith("&amp;")
+
+
+def test_blank_lines_before_a_part_are_left_out_and_a_blank_part_is_never_sent():
+    assert split_message("\n\n甲\n乙", limit=3) == ["甲\n乙"]
+    assert split_message("甲\n   \n   \n乙", limit=3) == ["甲", "乙"]  # "   \n   " is no part
+    assert split_message("甲乙\n  \n\n ", limit=3) == ["甲乙"]
+    assert split_message("\n \n  ", limit=2) == ["\n \n  "[:2]]  # nothing at all: as it is
+
+
+def test_a_hard_cut_ends_the_part_before_it_and_its_rest_begins_the_next():
+    assert split_message("ab\n" + "c" * 7 + "\nd", limit=3) == ["ab", "ccc", "ccc", "c\nd"]
+
+
+_LINE = st.one_of(st.sampled_from(["", " ", "  ", "&amp;", "\u0a00一"]),
+                  st.text(st.sampled_from("ab 字😀&;\t\u0a00一"), max_size=9))
+
+
+@settings(max_examples=400)
+@given(st.lists(_LINE, max_size=14), st.integers(2, 12), st.booleans())
+def test_any_text_is_split_into_parts_that_keep_every_line_within_the_limit(lines, limit,
+                                                                            lead):
+    """Every part within the limit, none blank or beginning with a blank line; a line that
+    fits comes through whole, in order, and a longer one in pieces."""
+    text = ("\n" if lead else "") + "\n".join(lines)
+    parts = split_message(text, limit)
+    if not text.strip():
+        assert parts == [text[:limit]]
+        return
+    assert_within_limit(parts, limit)
+    assert all(part.strip() and not part.startswith("\n") for part in parts)
+    assert "".join("".join(parts).split()) == "".join(text.split())  # but spaces, all there
 
 
 def test_overlong_line_starting_with_a_bare_ampersand_terminates():
