@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 
-from bot.domain.model import Item, ItemStatus, ListKind
+from bot.domain.model import Duty, Item, ItemStatus, ListKind
 from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES, LIST_NAMES, STATUS_NAMES
 from bot.services.items import ItemCard, ItemPage, ItemView
 from messages.delegation import card_lines
@@ -39,14 +40,21 @@ def _chain_line(parent: Item) -> str:
             f"{esc(parent.title)}")
 
 
+@functools.lru_cache(maxsize=4096)
+def _meta(status: ItemStatus, duty: Duty, due: date, active: bool, today: date) -> str:
+    """An item line's state, duty and due date: a page's items share a few of each, and
+    the same ones come back on the next page, so the words are remembered."""
+    words = f"截止 {fmt_date(due)}"
+    if active:
+        words += f" · {days_phrase(due, today)}"
+    return f"{STATUS_NAMES[status]} · {DUTY_NAMES[duty]} · {words}"
+
+
 def _add_item(lines: list[str], view: ItemView, today: date, viewer_id: int | None,
               chains: dict[int, str]) -> None:
     """The item's lines, added to `lines`."""
     item = view.item
-    due = f"截止 {fmt_date(item.due_date)}"
-    if item.is_active:
-        due += f" · {days_phrase(item.due_date, today)}"
-    meta = f"{STATUS_NAMES[item.status]} · {DUTY_NAMES[item.duty]} · {due}"
+    meta = _meta(item.status, item.duty, item.due_date, item.is_active, today)
     if view.owner.id != viewer_id:
         meta = f"责任人 {esc(view.owner.name)} · {esc(view.unit.name)} · {meta}"
     lines.append(f"{badge(item, today)} <code>{esc(item.code)}</code> {esc(item.title)}")

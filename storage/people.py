@@ -62,6 +62,20 @@ class UnitRepo:
         return _unit(row) if row else None
 
 
+def _with_roles(row: sqlite3.Row, at: int = 0) -> Person:
+    """A person from _WITH_ROLES's columns, the first of them at `at`."""
+    roles, oversees = row[at + 4], row[at + 5]
+    return Person(id=row[at], name=row[at + 1], unit_id=row[at + 2],
+                  telegram_user_id=row[at + 3],
+                  roles=frozenset(_ROLES[r] for r in roles.split(",")) if roles
+                  else frozenset(),
+                  oversees=frozenset(int(u) for u in oversees.split(",")) if oversees
+                  else frozenset())
+
+
+_ROLES = {r.value: r for r in Role}  # stored value -> member (calling the Enum costs more)
+
+
 def _unit(row: sqlite3.Row) -> Unit:
     return Unit(id=row["id"], name=row["name"], kind=UnitKind(row["kind"]),
                 parent_id=row["parent_id"])
@@ -69,10 +83,15 @@ def _unit(row: sqlite3.Row) -> Unit:
 
 _PERSON_COLUMNS = "id, name, unit_id, telegram_user_id"
 # one person with their roles and 分管 units, comma-joined (group_concat: storage/postgres.py)
-_ONE = ("SELECT p.id, p.name, p.unit_id, p.telegram_user_id, "
-        "(SELECT group_concat(role) FROM person_roles WHERE person_id = p.id), "
-        "(SELECT group_concat(CAST(unit_id AS TEXT)) FROM person_oversight "
-        "WHERE person_id = p.id) FROM persons p WHERE ")
+_WITH_ROLES = ("p.id, p.name, p.unit_id, p.telegram_user_id, "
+               "(SELECT group_concat(role) FROM person_roles WHERE person_id = p.id), "
+               "(SELECT group_concat(CAST(unit_id AS TEXT)) FROM person_oversight "
+               "WHERE person_id = p.id)")
+_ONE = f"SELECT {_WITH_ROLES} FROM persons p WHERE "
+# whether an update was handled before, and the active person who sent it (if any)
+_ARRIVAL = ("SELECT EXISTS (SELECT 1 FROM processed_updates WHERE update_id = ?), "
+            f"{_WITH_ROLES} FROM (SELECT 1) AS one LEFT JOIN persons p "
+            "ON p.telegram_user_id = ? AND p.active = 1 ORDER BY p.id LIMIT 1")
 
 
 class PersonRepo:
@@ -228,13 +247,14 @@ class PersonRepo:
         update reads its sender so)."""
         async with self._conn.execute(_ONE + where + " ORDER BY p.id", params) as cur:
             row = await cur.fetchone()
-        if row is None:
-            return None
-        return Person(id=row[0], name=row[1], unit_id=row[2], telegram_user_id=row[3],
-                      roles=frozenset(Role(r) for r in row[4].split(",")) if row[4]
-                      else frozenset(),
-                      oversees=frozenset(int(u) for u in row[5].split(",")) if row[5]
-                      else frozenset())
+        return _with_roles(row) if row is not None else None
+
+    async def arrival(self, update_id: int, telegram_user_id: int) -> tuple[bool, Person | None]:
+        """What every update is asked as it arrives, in one statement: whether it was
+        handled before (processed_updates), and the active person who sent it."""
+        async with self._conn.execute(_ARRIVAL, (update_id, telegram_user_id)) as cur:
+            row = await cur.fetchone()
+        return bool(row[0]), _with_roles(row, 1) if row[1] is not None else None
 
     async def mark_undeliverable(self, person_id: int, now: datetime) -> str:
         """Telegram refused delivery; returns since when (kept from the first refusal)."""

@@ -254,6 +254,23 @@ async def test_person_lookups(db):
         assert await tx.persons.by_ids(set()) == {}
 
 
+async def test_an_update_s_arrival_is_whether_it_was_handled_and_who_sent_it(db):
+    """The guard's one statement: the same sender as by_telegram_id, handled or not."""
+    org = await add_org(db)
+    async with db.transaction() as tx:
+        await tx.persons.bind(org["li"], 5011)
+    async with db.read() as tx:
+        li = await tx.persons.by_telegram_id(5011)
+        assert await tx.persons.arrival(7, 5011) == (False, li)
+        assert await tx.persons.arrival(7, 1) == (False, None)  # nobody registered
+    assert li is not None and li.oversees == frozenset({org["fin"]})
+    async with db.transaction() as tx:
+        await tx.updates.claim(7, NOW)
+    async with db.read() as tx:
+        assert await tx.persons.arrival(7, 5011) == (True, li)
+        assert await tx.persons.arrival(7, 1) == (True, None)
+
+
 async def test_same_name_twice_in_one_unit_is_refused(db):
     org = await add_org(db)
     with pytest.raises(sqlite3.IntegrityError):

@@ -127,11 +127,9 @@ class PeopleService(ServiceBase):
         was handled before, and who sent it (as `actor_for` reads them)."""
 
         async def read(tx: Tx) -> tuple[bool, Person | None]:
-            if await tx.updates.seen(update_id):
-                return True, None
             if telegram_user_id is None:
-                return False, None
-            return False, await tx.persons.by_telegram_id(telegram_user_id)
+                return await tx.updates.seen(update_id), None
+            return await tx.persons.arrival(update_id, telegram_user_id)
 
         seen, person = await self.db.read_at_once(read)
         if seen or telegram_user_id is None:
