@@ -292,7 +292,7 @@ _STATUSES = {s.value: s for s in ItemStatus}
 
 def _item(row: sqlite3.Row) -> Item:
     """A row whose first columns are _COLUMNS, in that order (by position: faster), made
-    into an Item through its slots (see below; Item's order is checked there too)."""
+    into an Item through its slots (see below)."""
     item = _new(Item)
     _id(item, row[0])
     _code(item, row[1])
@@ -313,8 +313,9 @@ def _item(row: sqlite3.Row) -> Item:
 # A frozen dataclass's __init__ sets each field through object.__setattr__, which costs
 # as much again as the rest of making an Item from a row; a page or /待办 makes dozens, so
 # _item sets Item's slots itself, every one of them, and Item has no __post_init__ to skip.
-# Each slot's setter, in Item's order: a reordered or renamed Item must fail here, not
-# misread rows.
+# Each slot's setter, taken by name: a field added or renamed must fail here at import
+# (an unset slot would fail only when read), and so does a reorder, which keeps _FIELDS
+# written in Item's order.
 _new = object.__new__
 _FIELDS = ("id", "code", "kind", "title", "duty", "owner_id", "unit_id", "due_date", "status",
            "parent_id", "source", "rule_key", "counterpart_id")
