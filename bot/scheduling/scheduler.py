@@ -169,12 +169,14 @@ class Scheduler:
     async def _send_forever(self) -> None:
         assert self.sender is not None
         while not self._stopping:
+            # cleared before the drain, not after: a tick that plans while the drain runs
+            # wakes the wait below at once (cleared after, its push would wait IDLE_SECONDS)
+            self._wake.clear()
             try:
                 await self._drain_until_stopped()
             except Exception:
                 log.exception("sending failed; trying again shortly")
             wait = self.sender.pause_left() or IDLE_SECONDS
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)
 
@@ -210,8 +212,8 @@ class Scheduler:
         """The office group robots, each at its own pace, beside Telegram's sender."""
         assert self.robots is not None
         while not self._stopping:
+            self._robots_wake.clear()  # before the drain, as the sender's (above)
             if not self.leading():  # the leader pushes to the robots, one at a time
-                self._robots_wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._robots_wake.wait(), IDLE_SECONDS)
                 continue
@@ -223,6 +225,5 @@ class Scheduler:
                 sent, wait = 0, IDLE_SECONDS
             if sent:
                 continue
-            self._robots_wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._robots_wake.wait(), max(wait, 0.05))
