@@ -53,6 +53,42 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     encoded = text.encode("utf-16-le")
     if not text.startswith("\n") and len(encoded) <= 2 * limit:  # most: one part as it is
         return [text]
+    parts = _split_at_breaks(encoded, limit)
+    if parts is None:  # some line alone is longer than a part
+        parts = _split_lines(text, encoded, limit)
+    return parts or [text[:limit]]
+
+
+_BREAK = "\n".encode("utf-16-le")
+
+
+def _split_at_breaks(encoded: bytes, limit: int) -> list[str] | None:
+    """split_message's parts when every line fits in a part (None if one does not),
+    found in the text's UTF-16, where a part's length is its bytes over two: each part
+    ends at the last line break that fits (a few bytes.rfind: a long answer such as
+    /待办's is split in microseconds)."""
+    parts: list[str] = []
+    start, size = 0, len(encoded)
+    while start < size:
+        if encoded.startswith(_BREAK, start):  # a blank line never begins a part
+            start += 2
+            continue
+        end = size if size - start <= 2 * limit else encoded.rfind(_BREAK, start,
+                                                                  start + 2 * limit + 2)
+        while end > 0 and (end - start) % 2:  # the bytes of two characters, not a break
+            end = encoded.rfind(_BREAK, start, end + 1)
+        if end < 0:
+            return None
+        part = encoded[start:end].decode("utf-16-le")
+        if part.strip():  # nothing but spaces: nothing to send
+            parts.append(part)
+        start = end + 2
+    return parts
+
+
+def _split_lines(text: str, encoded: bytes, limit: int) -> list[str]:
+    """split_message line by line, cutting an overlong line hard: its heads stand alone,
+    and the rest of it begins a part."""
     lines = text.split("\n")
     # each line's tg_len: its length, unless some character takes two units
     lengths = (list(map(len, lines)) if len(encoded) == 2 * len(text)
@@ -79,7 +115,7 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
         if part.strip():  # nothing but spaces: nothing to send
             parts.append(part)
         start = stop + 1
-    return parts or [text[:limit]]
+    return parts
 
 
 def _lengths(encoded: bytes, lines: list[str]) -> list[int]:

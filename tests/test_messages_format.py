@@ -175,7 +175,7 @@ _LINE = st.one_of(st.sampled_from(["", " ", "  ", "&amp;", "\u0a00一"]),
                   st.text(st.sampled_from("ab 字😀&;\t\u0a00一"), max_size=9))
 
 
-@settings(max_examples=400)
+@settings(max_examples=1000)
 @given(st.lists(_LINE, max_size=14), st.integers(2, 12), st.booleans())
 def test_any_text_is_split_into_parts_that_keep_every_line_within_the_limit(lines, limit,
                                                                             lead):
@@ -189,6 +189,34 @@ def test_any_text_is_split_into_parts_that_keep_every_line_within_the_limit(line
     assert_within_limit(parts, limit)
     assert all(part.strip() and not part.startswith("\n") for part in parts)
     assert "".join("".join(parts).split()) == "".join(text.split())  # but spaces, all there
+    if all(tg_len(line) <= limit for line in text.split("\n")):  # no hard cut: greedy
+        assert parts == _greedy(text.split("\n"), limit)
+
+
+def _greedy(lines: list[str], limit: int) -> list[str]:
+    """What split_message gives when every line fits, worked out the plain way: each part
+    takes lines while they fit, a blank line never begins one, a blank part is left out."""
+    parts: list[str] = []
+    current: str | None = None
+    for line in lines:
+        if current is not None and tg_len(current) + 1 + tg_len(line) <= limit:
+            current += "\n" + line
+            continue
+        if current is not None:
+            parts.append(current)
+        current = line or None
+    if current is not None:
+        parts.append(current)
+    return [part for part in parts if part.strip()]
+
+
+def test_a_todo_like_answer_is_split_at_the_last_line_that_fits():
+    lines = [f"🔴 <code>C{i:04d}</code> 核查公务接待报销凭证" for i in range(300)]
+    text = "\n".join(lines)
+    parts = split_message(text)
+    assert parts == _greedy(lines, MESSAGE_LIMIT) and len(parts) > 1
+    assert_within_limit(parts)
+    assert tg_len(parts[0]) + 1 + tg_len(lines[len(parts[0].split("\n"))]) > MESSAGE_LIMIT
 
 
 def test_overlong_line_starting_with_a_bare_ampersand_terminates():
