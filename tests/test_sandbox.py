@@ -18,7 +18,7 @@ from bot.fake_telegram.api import DOWNLOAD_LIMIT
 from bot.sandbox.render import telegram_html
 from bot.sandbox.screenshot import sandbox_screenshot
 from bot.sandbox.server import running_sandbox
-from bot.sandbox.world import Sandbox
+from bot.sandbox.world import PUSH_SECONDS, Sandbox
 from tests.browser import chromium_path, unavailable
 
 LI_MING = 1003  # 班子成员, owner of three items in the demo unit
@@ -298,7 +298,9 @@ async def test_in_a_browser_pick_a_person_list_tap_done_and_move_the_clock(page)
         assert "已编辑" in await listing.text_content()
         shown = await page.locator(".msg").count()
         await page.click("#clock")
-        await page.wait_for_selector("#note >> text=时钟已拨到 2026-11-24")
+        # the page comes back once the pushes went, or after PUSH_SECONDS at most: wait longer
+        await page.wait_for_selector("#note >> text=时钟已拨到 2026-11-24",
+                                     timeout=(PUSH_SECONDS + 30) * 1000)
         assert "王芳 1 条" in await page.text_content("#note")
         assert await page.locator(".msg").count() == shown + 1  # the push, in her chat
         assert "今日提醒" in await page.locator(".msg").last.text_content()

@@ -290,7 +290,13 @@ class Sandbox:
         delivery = self.app.bot_data.services.delivery
         deadline = time.monotonic() + PUSH_SECONDS
         await asyncio.sleep(0.05)
+        ready = None
         while time.monotonic() < deadline:
-            if await delivery.next_ready() is None:
+            ready = await delivery.next_ready()
+            if ready is None:
                 return
             await asyncio.sleep(0.05)
+        if ready is not None:  # the page shows what went; say what did not, and why not yet
+            log.warning("after %.0f s the outbox still has message %s (%s, attempt %s) ready; "
+                        "the sender is paused for %.1f s", PUSH_SECONDS, ready.id, ready.kind,
+                        ready.attempts, self.app.bot_data.sender.pause_left())
