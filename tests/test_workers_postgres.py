@@ -1,6 +1,6 @@
 """Several `dutybot run` processes on one PostgreSQL (issue 23 §3), as real processes against
 the fake Bot API over HTTP: two workers draining 500 messages, one killed with SIGKILL
-mid-drain (none lost, at most one sent twice, Telegram's flood limits never exceeded as the
+mid-drain (none lost, only those in flight sent twice, Telegram's flood limits never exceeded as the
 fake counts them); the leader killed and another taking over within seconds, polling again
 without a 409 storm; one chat's updates handled in order and once, whichever process
 handles them. The shared flood windows and the claims also get direct tests."""
@@ -24,6 +24,7 @@ import pytest
 from bot.fake_telegram import FakeTelegram
 from bot.fake_telegram.server import FakeTelegramServer
 from bot.scheduling.rate_limit import SharedRateLimiter
+from bot.scheduling.scheduler import CLAIMING_SENDERS
 from storage.inbox import Inbound
 from storage.postgres import PgDatabase
 from tests.botprocess import DUTYBOT, BotProcess, clean_env
@@ -127,7 +128,7 @@ def leads(bot: BotProcess) -> bool:
     return "this process leads" in bot.output()
 
 
-def test_two_workers_drain_500_messages_one_killed_none_lost_at_most_one_twice(
+def test_two_workers_drain_500_messages_one_killed_none_lost_only_those_in_flight_twice(
         tmp_path: Path, pg_url: str) -> None:
     api = FakeTelegram(send_rate_limit=30)  # Telegram's ceiling: a 31st in a second is a 429
     with two_workers(api, tmp_path, pg_url) as (first, second):
@@ -145,7 +146,8 @@ def test_two_workers_drain_500_messages_one_killed_none_lost_at_most_one_twice(
         sent = delivered(api)
         assert len(sent) == MESSAGES  # none lost
         twice = {key: n for key, n in sent.items() if n > 1}
-        assert sum(n - 1 for n in twice.values()) <= 1, twice  # the one in flight at the kill
+        # those in flight at the kill: a process sends CLAIMING_SENDERS at once
+        assert sum(n - 1 for n in twice.values()) <= CLAIMING_SENDERS, twice
         # Telegram's limits, as the fake counted the sends it accepted
         assert api.throttled == 0
         assert api.most_sent(1.0) <= 30
