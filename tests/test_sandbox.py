@@ -4,6 +4,7 @@ the end (tests/browser.py). What a person sees on the page is what is asserted."
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -297,14 +298,38 @@ async def test_in_a_browser_pick_a_person_list_tap_done_and_move_the_clock(page)
         assert "✅ L0031" in await listing.locator(".bubble").text_content()
         assert "已编辑" in await listing.text_content()
         shown = await page.locator(".msg").count()
-        await page.click("#clock")
-        # the page comes back once the pushes went, or after PUSH_SECONDS at most: wait longer
-        await page.wait_for_selector("#note >> text=时钟已拨到 2026-11-24",
-                                     timeout=(PUSH_SECONDS + 30) * 1000)
+        # the form's answer comes once the pushes went, or after PUSH_SECONDS at most, and
+        # the click waits for it: longer than that
+        await page.click("#clock", timeout=(PUSH_SECONDS + 30) * 1000)
+        await page.wait_for_selector("#note >> text=时钟已拨到 2026-11-24")
         assert "王芳 1 条" in await page.text_content("#note")
         assert await page.locator(".msg").count() == shown + 1  # the push, in her chat
         assert "今日提醒" in await page.locator(".msg").last.text_content()
 
+
+
+async def test_in_a_browser_a_push_while_the_clocks_form_waits_keeps_its_note(page,
+                                                                               monkeypatch):
+    """The page redraws itself when a message arrives; a push that lands in the open chat
+    while the 时钟 form still waits for its answer must not cancel that answer (and its
+    note). Here the answer comes 3 s after the push, past the page's 2-s look."""
+    next_workday = Sandbox.next_workday
+
+    async def slow(self: Sandbox):  # type: ignore[no-untyped-def]
+        moved = await next_workday(self)
+        await asyncio.sleep(3)
+        return moved
+
+    monkeypatch.setattr(Sandbox, "next_workday", slow)
+    async with running_sandbox(0) as (_world, url):
+        await page.goto(url)
+        await page.click("#people >> text=王芳")
+        await page.wait_for_selector("text=王芳 与机器人的私聊")
+        shown = await page.locator(".msg").count()
+        await page.click("#clock", timeout=(PUSH_SECONDS + 30) * 1000)
+        await page.wait_for_selector("#note >> text=时钟已拨到 2026-11-24")
+        assert "王芳 1 条" in await page.text_content("#note")
+        assert await page.locator(".msg").count() == shown + 1
 
 # -- the demo's picture of the page ------------------------------------------------------------
 

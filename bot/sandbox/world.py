@@ -287,7 +287,7 @@ class Sandbox:
     async def _pushes_sent(self) -> None:
         """Wait until nothing ready is left in the outbox."""
         assert self.app is not None
-        delivery = self.app.bot_data.services.delivery
+        delivery, sender = self.app.bot_data.services.delivery, self.app.bot_data.sender
         deadline = time.monotonic() + PUSH_SECONDS
         await asyncio.sleep(0.05)
         ready = None
@@ -299,4 +299,4 @@ class Sandbox:
         if ready is not None:  # the page shows what went; say what did not, and why not yet
             log.warning("after %.0f s the outbox still has message %s (%s, attempt %s) ready; "
                         "the sender is paused for %.1f s", PUSH_SECONDS, ready.id, ready.kind,
-                        ready.attempts, self.app.bot_data.sender.pause_left())
+                        ready.attempts, sender.pause_left())
