@@ -563,6 +563,39 @@ async def test_both_engines_have_the_same_tables_and_columns(tmp_path, pg_url):
         await pg_db.close()
 
 
+
+async def test_both_engines_have_the_same_indexes(tmp_path, pg_url):
+    """Every index the SQLite migrations make, the PostgreSQL ones make too, by name, table
+    and columns: a query that is quick on one engine is not a scan on the other. (Keys are
+    left out: each engine names its own.)"""
+    sqlite_db = await Database.open(tmp_path / "schema.db")
+    pg_db = await Database.open(pg_url)
+    try:
+        await sqlite_db.migrate()
+        await pg_db.migrate()
+        cur = await sqlite_db._conn.execute(
+            "SELECT m.name, m.tbl_name, group_concat(i.name, ',') FROM sqlite_master m, "
+            "pragma_index_info(m.name) i WHERE m.type = 'index' AND m.sql IS NOT NULL "
+            "GROUP BY m.name ORDER BY m.name")
+        lite = {(name, table, columns) for name, table, columns in await cur.fetchall()}
+        async with pg_db._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT i.relname, t.relname, string_agg(a.attname, ',' ORDER BY k.n) "
+                "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "JOIN pg_class t ON t.oid = x.indrelid "
+                "JOIN pg_namespace s ON s.oid = t.relnamespace AND s.nspname = current_schema() "
+                "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) "
+                "LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+                "WHERE NOT x.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+                "WHERE c.conindid = x.indexrelid) "
+                "GROUP BY i.relname, t.relname ORDER BY i.relname")
+            pg = {(name, table, columns or "") for name, table, columns in await cur.fetchall()}
+        assert {n for n, _t, _c in pg} == {n for n, _t, _c in lite}
+        assert pg == lite
+    finally:
+        await sqlite_db.close()
+        await pg_db.close()
+
 # --- the reminder plan, obligations, policy, talks, 延期 ---------------------------------
 
 
