@@ -8,8 +8,11 @@ an older version."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -539,14 +542,24 @@ async def test_postgresql_upgrades_from_every_older_version(pg_cluster):
             await db.close()  # (dropped with the cluster)
 
 
-async def test_both_engines_have_the_same_tables_and_columns(tmp_path, pg_url):
-    """The PostgreSQL migrations say what the SQLite ones say (SQLite's implicit rowid is a
-    column there, and the schema version a table)."""
+@contextlib.asynccontextmanager
+async def both_engines(tmp_path: Path, pg_url: str) -> AsyncIterator[tuple[Any, Any]]:
+    """A new database on each engine, migrated: (SQLite, PostgreSQL)."""
     sqlite_db = await Database.open(tmp_path / "schema.db")
     pg_db = await Database.open(pg_url)
     try:
         await sqlite_db.migrate()
         await pg_db.migrate()
+        yield sqlite_db, pg_db
+    finally:
+        await sqlite_db.close()
+        await pg_db.close()
+
+
+async def test_both_engines_have_the_same_tables_and_columns(tmp_path, pg_url):
+    """The PostgreSQL migrations say what the SQLite ones say (SQLite's implicit rowid is a
+    column there, and the schema version a table)."""
+    async with both_engines(tmp_path, pg_url) as (sqlite_db, pg_db):
         cur = await sqlite_db._conn.execute(
             "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
             "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'")
@@ -558,9 +571,6 @@ async def test_both_engines_have_the_same_tables_and_columns(tmp_path, pg_url):
                 "AND table_name <> 'dutybot_schema'")
             pg = {(t, c) for t, c in await cur.fetchall()}
         assert pg == lite
-    finally:
-        await sqlite_db.close()
-        await pg_db.close()
 
 
 
@@ -568,11 +578,7 @@ async def test_both_engines_have_the_same_indexes(tmp_path, pg_url):
     """Every index the SQLite migrations make, the PostgreSQL ones make too, by name, table
     and columns: a query that is quick on one engine is not a scan on the other. (Keys are
     left out: each engine names its own.)"""
-    sqlite_db = await Database.open(tmp_path / "schema.db")
-    pg_db = await Database.open(pg_url)
-    try:
-        await sqlite_db.migrate()
-        await pg_db.migrate()
+    async with both_engines(tmp_path, pg_url) as (sqlite_db, pg_db):
         cur = await sqlite_db._conn.execute(
             "SELECT m.name, m.tbl_name, group_concat(i.name, ',') FROM sqlite_master m, "
             "pragma_index_info(m.name) i WHERE m.type = 'index' AND m.sql IS NOT NULL "
@@ -592,9 +598,6 @@ async def test_both_engines_have_the_same_indexes(tmp_path, pg_url):
             pg = {(name, table, columns or "") for name, table, columns in await cur.fetchall()}
         assert {n for n, _t, _c in pg} == {n for n, _t, _c in lite}
         assert pg == lite
-    finally:
-        await sqlite_db.close()
-        await pg_db.close()
 
 # --- the reminder plan, obligations, policy, talks, 延期 ---------------------------------
 
