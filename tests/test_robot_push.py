@@ -4,8 +4,10 @@ notices and weekly summary, 保密 mode, the robots' pace, broken robots."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 from datetime import date, timedelta
 
 import httpx
@@ -16,6 +18,7 @@ from bot.domain.model import Actor
 from bot.domain.target import Target
 from bot.fake_robots import CannedAnswer, FakeRobots, FakeRobotServer
 from bot.scheduling.robot_sender import RobotSender
+from bot.scheduling.scheduler import Scheduler
 from storage.codec import to_datetime
 from tests.conftest import DISCIPLINE_GROUP
 from tests.test_e2e_summary import drawn_here
@@ -130,6 +133,38 @@ async def test_a_units_people_get_their_reminders_in_its_group_with_their_mentio
     # nobody else was mentioned, and no robot refused anything
     for family, ident in ((robots.dingtalk, "cw"), (robots.feishu, "xm")):
         assert all(e.accepted for e in family.exchanges(ident))
+
+
+async def test_a_tick_that_lands_while_the_robots_drain_is_not_slept_through(
+        bot, clock, world, robots, offices, http, monkeypatch):
+    """As the Telegram sender's loop (tests/test_e2e_edges.py): a tick that plans while the
+    robots' loop is still draining wakes it at once, not after IDLE_SECONDS or the next
+    tick a second later."""
+    services = bot.app.bot_data.services
+    sender = RobotSender(services.robots, clock, http)
+    scheduler = Scheduler(None, services, None, robots=sender)
+    real_drain = sender.drain
+    ticked = asyncio.Event()
+
+    async def drain() -> tuple[int, float]:
+        sent, wait = await real_drain()
+        if not sent and not ticked.is_set():  # found nothing; the tick plans before it ends
+            clock.set(at(date(2026, 11, 23)))  # 周支书's item a: into 财务科's DingTalk group
+            await scheduler.tick()
+            ticked.set()
+        return sent, wait
+
+    monkeypatch.setattr(sender, "drain", drain)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(ticked.wait(), 5)
+        since = time.monotonic()
+        while not robots.dingtalk.received("cw"):
+            assert time.monotonic() - since < 0.5, "the push waited for the robots' timer"
+            await asyncio.sleep(0.01)
+    finally:
+        await scheduler.stop()
+        await scheduler.backup_done()
 
 
 async def test_the_supervision_group_gets_escalations_and_the_weekly_summary(
