@@ -246,6 +246,34 @@ def test_shared_windows_hold_across_two_limiters(pg_url: str) -> None:
     assert times[-1] - times[0] < 4
 
 
+def test_shared_sends_are_spread_over_the_second(pg_url: str) -> None:
+    """At most three in any tenth of a second, whichever process sends: what is admitted
+    evenly arrives evenly, so the jitter between admission and arrival cannot put a 31st
+    into Telegram's second (the burst of 27 at once that 27 a second alone allows)."""
+
+    async def run() -> None:
+        limiters = [SharedRateLimiter(pg_url, chat=(100, 1.0)) for _ in range(2)]
+
+        async def send() -> bool:
+            return True
+
+        try:
+            await asyncio.gather(*(
+                limiters[n % 2].process_request(send, (), {}, "sendMessage",
+                                                {"chat_id": 1000 + n}, None)
+                for n in range(20)))
+        finally:
+            for limiter in limiters:
+                await limiter.shutdown()
+
+    asyncio.run(run())
+    admitted = [at for (at,) in rows(pg_url, "SELECT at FROM send_times WHERE scope = "
+                                     "'bot_burst' ORDER BY at")][-20:]
+    assert len(admitted) == 20
+    assert all(later - first >= 0.1
+               for first, later in zip(admitted, admitted[3:], strict=False))
+
+
 def test_inbox_claims_one_update_per_chat_and_a_dead_workers_claim_runs_out(
         pg_url: str) -> None:
     async def run() -> None:

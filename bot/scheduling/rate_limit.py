@@ -34,6 +34,10 @@ CHAT = (3, 3.0)  # per chat: one a second on average, a burst of three (a digest
 # several processes: some room left for the jitter between a send's admission and its
 # arrival, which differs from process to process (bench/workers.py counted 429s at 29, 28)
 SHARED_OVERALL = (27, 1.0)
+# ... and no more than three in any tenth of a second: sends admitted smoothly arrive
+# smoothly, so a second of arrivals (admissions jittered by up to a tenth) holds at most
+# 27 + 3 = 30 (at 27 alone, four processes' bursts met Telegram's 31st now and then)
+SHARED_BURST = (3, 0.1)
 CHAT_WINDOWS_KEPT = 1024  # idle per-chat windows beyond this are dropped
 
 
@@ -137,19 +141,22 @@ class SlidingWindowRateLimiter(BaseRateLimiter[None]):
 
 class SharedRateLimiter(SlidingWindowRateLimiter):
     """The same windows for several `dutybot run` processes on one PostgreSQL: the send
-    times live in the database (storage/workers.py SendWindows), so 29 a second for the
-    bot, 3 in 3 s per chat and 20 a minute per group hold whichever process sends. Should
+    times live in the database (storage/workers.py SendWindows), so 27 a second for the
+    bot (three in any tenth), 3 in 3 s per chat and 20 a minute per group hold whichever
+    process sends. Should
     the database fail to answer, this process's own windows admit meanwhile (a request is
     never refused for it; the outbox's retrying would count it as Telegram's fault)."""
 
     def __init__(self, url: str, overall: tuple[int, float] = SHARED_OVERALL,
                  group: tuple[int, float] = GROUP, chat: tuple[int, float] = CHAT, *,
+                 burst: tuple[int, float] | None = SHARED_BURST,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep) -> None:
         super().__init__(overall, group, chat, clock=clock, sleep=sleep)
         from storage.workers import SendWindows
 
         self._shapes = (overall, group, chat)
+        self._burst = burst
         self._shared = SendWindows(url)
 
     async def shutdown(self) -> None:
@@ -158,6 +165,8 @@ class SharedRateLimiter(SlidingWindowRateLimiter):
     async def _admit(self, chat_id: int | str) -> None:
         overall, group, chat = self._shapes
         windows = [("bot", *overall), (f"c{chat_id}", *chat)]
+        if self._burst is not None:
+            windows.append(("bot_burst", *self._burst))
         if isinstance(chat_id, str) or chat_id < 0:
             windows.append((f"g{chat_id}", *group))
         while True:
