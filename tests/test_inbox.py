@@ -201,6 +201,33 @@ async def test_a_slow_chat_holds_up_only_itself():
     assert order == [3, 4, 1, 2]
 
 
+async def test_an_update_stored_while_the_inbox_is_read_is_handled_at_once():
+    """The poller wakes the dispatcher after each stored batch; a wake that comes while the
+    dispatcher is still reading the inbox (and found nothing yet) must not be lost: the
+    update is handled at once, not after IDLE_SECONDS (a second a person would wait)."""
+    handled = asyncio.Event()
+
+    async def handle_row(row: Inbound) -> None:
+        handled.set()
+
+    inbox = FakeInbox([])
+    work = Dispatcher(inbox, handle_row)
+    read = inbox.waiting
+
+    async def waiting(after_seq: int = 0, limit: int = 200) -> list[Inbound]:
+        found = await read(after_seq, limit)
+        if not found and not inbox.rows:  # stored (and the dispatcher woken) meanwhile
+            inbox.rows.append(Inbound(1, "cA", {}, seq=1))
+            work.wake()
+        return found
+
+    inbox.waiting = waiting  # type: ignore[method-assign]
+    work.start()
+    try:
+        await asyncio.wait_for(handled.wait(), 0.5)
+    finally:
+        await work.stop(grace=1)
+
 async def test_a_failing_update_is_tried_again_in_its_place_then_given_up(monkeypatch):
     monkeypatch.setattr("bot.inbound.dispatcher.RETRY_SECONDS", 0)
     order: list[int] = []

@@ -100,12 +100,15 @@ class Dispatcher:
 
     async def _run(self) -> None:
         while not self._stopping:
+            # cleared before the fetch, not after: an update stored while the fetch reads
+            # wakes the wait below at once (cleared after, it would wait IDLE_SECONDS)
+            self._wake.clear()
             try:
                 while await self.fetch() and not self._stopping:
                     pass
             except Exception:
                 log.exception("reading the inbox failed; trying again shortly")
-            self._wake.clear()
+                self._wake.clear()  # a failed read is tried again after a pause
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
 
