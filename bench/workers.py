@@ -8,7 +8,7 @@ For each number of workers: a fresh database (a throwaway cluster, tests/postgre
 `count` answers queued to `count / 5` private chats (so the per-chat window counts too),
 the workers started together, the time from the first accepted send to the last. `--kill`
 kills one worker with SIGKILL a third of the way through (with two or more). Prints per run
-the drain rate, its ratio to the fake's ceiling (the bot's own limit is 29/s, so ≈ 0.97 is
+the drain rate, its ratio to the fake's ceiling (the processes share 27/s, so ≈ 0.9 is
 the most), the 429s, the most sends in any second, the messages lost and sent twice, and
 the `RESULT {json}` line last. `--planner-items N` also times one planning tick over N
 items on SQLite and on PostgreSQL (`--workers ""`: that alone).

@@ -121,6 +121,11 @@ async def test_a_tick_that_lands_while_the_sender_drains_is_not_slept_through(
         return any("今日提醒" in m.plain for c in api.messages for m in api.bot_messages(c))
 
     monkeypatch.setattr(bot.sender, "drain", drain)
+
+    async def no_timer() -> None:  # only the tick above may wake the loop, else its idle wait
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(scheduler, "_tick_forever", no_timer)
     scheduler.start()
     try:
         await asyncio.wait_for(ticked.wait(), 5)

@@ -228,6 +228,7 @@ async def test_an_update_stored_while_the_inbox_is_read_is_handled_at_once():
     finally:
         await work.stop(grace=1)
 
+
 async def test_a_failing_update_is_tried_again_in_its_place_then_given_up(monkeypatch):
     monkeypatch.setattr("bot.inbound.dispatcher.RETRY_SECONDS", 0)
     order: list[int] = []

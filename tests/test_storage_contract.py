@@ -575,29 +575,35 @@ async def test_both_engines_have_the_same_tables_and_columns(tmp_path, pg_url):
 
 
 async def test_both_engines_have_the_same_indexes(tmp_path, pg_url):
-    """Every index the SQLite migrations make, the PostgreSQL ones make too, by name, table
-    and columns: a query that is quick on one engine is not a scan on the other. (Keys are
-    left out: each engine names its own.)"""
+    """Every index the SQLite migrations make, the PostgreSQL ones make too: its name, table,
+    columns in order (an expression as "(expr)"), whether it is unique and whether partial —
+    a query quick on one engine is not a scan on the other, and a rule one keeps the other
+    keeps. (Keys are left out: each engine names its own. Unseen: a predicate's or an
+    expression's text.)"""
     async with both_engines(tmp_path, pg_url) as (sqlite_db, pg_db):
         cur = await sqlite_db._conn.execute(
-            "SELECT m.name, m.tbl_name, group_concat(i.name, ',') FROM sqlite_master m, "
-            "pragma_index_info(m.name) i WHERE m.type = 'index' AND m.sql IS NOT NULL "
-            "GROUP BY m.name ORDER BY m.name")
-        lite = {(name, table, columns) for name, table, columns in await cur.fetchall()}
+            "SELECT m.name, m.tbl_name, l.\"unique\", l.partial, (SELECT group_concat(c, ',') "
+            "FROM (SELECT coalesce(i.name, '(expr)') AS c FROM pragma_index_info(m.name) i "
+            "ORDER BY i.seqno)) FROM sqlite_master m "
+            "JOIN pragma_index_list(m.tbl_name) l ON l.name = m.name "
+            "WHERE m.type = 'index' AND m.sql IS NOT NULL")
+        lite = {(n, t, bool(u), bool(p), c) for n, t, u, p, c in await cur.fetchall()}
         async with pg_db._pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT i.relname, t.relname, string_agg(a.attname, ',' ORDER BY k.n) "
+                "SELECT i.relname, t.relname, x.indisunique, x.indpred IS NOT NULL, "
+                "string_agg(coalesce(a.attname, '(expr)'), ',' ORDER BY k.n) "
                 "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
                 "JOIN pg_class t ON t.oid = x.indrelid "
                 "JOIN pg_namespace s ON s.oid = t.relnamespace AND s.nspname = current_schema() "
                 "CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, n) "
                 "LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
                 "WHERE NOT x.indisprimary AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
-                "WHERE c.conindid = x.indexrelid) "
-                "GROUP BY i.relname, t.relname ORDER BY i.relname")
-            pg = {(name, table, columns or "") for name, table, columns in await cur.fetchall()}
-        assert {n for n, _t, _c in pg} == {n for n, _t, _c in lite}
+                "WHERE c.conindid = x.indexrelid AND c.contype IN ('p', 'u', 'x')) "
+                "GROUP BY i.relname, t.relname, x.indisunique, x.indpred IS NOT NULL")
+            pg = {(n, t, bool(u), bool(p), c) for n, t, u, p, c in await cur.fetchall()}
+        assert {n for n, *_ in pg} == {n for n, *_ in lite}
         assert pg == lite
+
 
 # --- the reminder plan, obligations, policy, talks, 延期 ---------------------------------
 

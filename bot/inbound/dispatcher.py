@@ -108,7 +108,8 @@ class Dispatcher:
                     pass
             except Exception:
                 log.exception("reading the inbox failed; trying again shortly")
-                self._wake.clear()  # a failed read is tried again after a pause
+                if not self._stopping:  # a failed read is tried again after a pause
+                    self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
 

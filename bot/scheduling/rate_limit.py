@@ -36,7 +36,9 @@ CHAT = (3, 3.0)  # per chat: one a second on average, a burst of three (a digest
 SHARED_OVERALL = (27, 1.0)
 # ... and no more than three in any tenth of a second: sends admitted smoothly arrive
 # smoothly, so a second of arrivals (admissions jittered by up to a tenth) holds at most
-# 27 + 3 = 30 (at 27 alone, four processes' bursts met Telegram's 31st now and then)
+# 27 + 3 = 30 (at 27 alone, four processes' bursts met Telegram's 31st now and then).
+# A freed slot is taken a moment late (the sleep, the database's round trip): past some
+# 12 ms of that lag this window, not the 27, sets the pace (bench/workers.py: ~2 ms)
 SHARED_BURST = (3, 0.1)
 CHAT_WINDOWS_KEPT = 1024  # idle per-chat windows beyond this are dropped
 
@@ -143,9 +145,9 @@ class SharedRateLimiter(SlidingWindowRateLimiter):
     """The same windows for several `dutybot run` processes on one PostgreSQL: the send
     times live in the database (storage/workers.py SendWindows), so 27 a second for the
     bot (three in any tenth), 3 in 3 s per chat and 20 a minute per group hold whichever
-    process sends. Should
-    the database fail to answer, this process's own windows admit meanwhile (a request is
-    never refused for it; the outbox's retrying would count it as Telegram's fault)."""
+    process sends. Should the database fail to answer, this process's own windows admit
+    meanwhile (a request is never refused for it; the outbox's retrying would count it as
+    Telegram's fault)."""
 
     def __init__(self, url: str, overall: tuple[int, float] = SHARED_OVERALL,
                  group: tuple[int, float] = GROUP, chat: tuple[int, float] = CHAT, *,
