@@ -15,6 +15,7 @@ from bot.fake_telegram.server import FakeTelegramServer
 from bot.scheduling.scheduler import Scheduler
 from tests.botprocess import ADMIN_ID, BotProcess
 from tests.travel import at
+from tests.wakes import goes_at_once, ticking_once
 
 
 async def test_the_bootstrap_admins_start_says_they_are_an_admin_and_what_to_do(bot, api,
@@ -101,41 +102,16 @@ async def test_a_tick_that_lands_while_the_sender_drains_is_not_slept_through(
         bot, api, org, clock, world, monkeypatch):
     """The tick wakes the sender when it has planned; a wake that came while the sender was
     still draining (and found nothing yet) must not be lost: the push goes at once, not
-    after the sender's idle timer (IDLE_SECONDS, or the next tick a second later)."""
+    after the sender's idle timer (IDLE_SECONDS)."""
     import asyncio
 
-    services = bot.app.bot_data.services
-    scheduler = Scheduler(None, services, bot.sender)
-    real_drain = bot.sender.drain
+    scheduler = Scheduler(None, bot.app.bot_data.services, bot.sender)
     ticked = asyncio.Event()
-
-    async def drain(limit: int | None = None) -> int:
-        sent = await real_drain(limit)
-        if not sent and not ticked.is_set():  # found nothing; the tick plans before it ends
-            clock.set(at(date(2026, 11, 23)))  # 周支书's item a: T-3 reminders
-            await scheduler.tick()
-            ticked.set()
-        return sent
-
-    def pushed() -> bool:
-        return any("今日提醒" in m.plain for c in api.messages for m in api.bot_messages(c))
-
-    monkeypatch.setattr(bot.sender, "drain", drain)
-
-    async def no_timer() -> None:  # only the tick above may wake the loop, else its idle wait
-        await asyncio.Event().wait()
-
-    monkeypatch.setattr(scheduler, "_tick_forever", no_timer)
-    scheduler.start()
-    try:
-        await asyncio.wait_for(ticked.wait(), 5)
-        since = time.monotonic()
-        while not pushed():
-            assert time.monotonic() - since < 0.5, "the push waited for the sender's timer"
-            await asyncio.sleep(0.01)
-    finally:
-        await scheduler.stop()
-        await scheduler.backup_done()
+    # 周支书's item a: T-3 reminders
+    monkeypatch.setattr(bot.sender, "drain", ticking_once(
+        bot.sender.drain, scheduler, clock, at(date(2026, 11, 23)), ticked))
+    await goes_at_once(scheduler, monkeypatch, ticked, lambda: any(
+        "今日提醒" in m.plain for c in api.messages for m in api.bot_messages(c)), "the sender's")
 
 
 async def test_guided_fix_asks_in_the_words_of_a_fix(bot, api, org):

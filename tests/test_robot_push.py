@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import time
 from datetime import date, timedelta
 
 import httpx
@@ -23,6 +22,7 @@ from storage.codec import to_datetime
 from tests.conftest import DISCIPLINE_GROUP
 from tests.test_e2e_summary import drawn_here
 from tests.travel import at
+from tests.wakes import goes_at_once, ticking_once
 
 OFFICE = Actor(telegram_user_id=None, bootstrap_admin=True)
 DING_SECRET = "SECd1f2e3a4b5c6d7e8f9"
@@ -138,38 +138,16 @@ async def test_a_units_people_get_their_reminders_in_its_group_with_their_mentio
 async def test_a_tick_that_lands_while_the_robots_drain_is_not_slept_through(
         bot, clock, world, robots, offices, http, monkeypatch):
     """As the Telegram sender's loop (tests/test_e2e_edges.py): a tick that plans while the
-    robots' loop is still draining wakes it at once, not after IDLE_SECONDS or the next
-    tick a second later."""
-    services = bot.app.bot_data.services
-    sender = RobotSender(services.robots, clock, http)
-    scheduler = Scheduler(None, services, None, robots=sender)
-    real_drain = sender.drain
+    robots' loop is still draining wakes it at once, not after IDLE_SECONDS."""
+    sender = RobotSender(bot.app.bot_data.services.robots, clock, http)
+    scheduler = Scheduler(None, bot.app.bot_data.services, None, robots=sender)
     ticked = asyncio.Event()
-
-    async def drain() -> tuple[int, float]:
-        sent, wait = await real_drain()
-        if not sent and not ticked.is_set():  # found nothing; the tick plans before it ends
-            clock.set(at(date(2026, 11, 23)))  # 周支书's item a: into 财务科's DingTalk group
-            await scheduler.tick()
-            ticked.set()
-        return sent, wait
-
-    monkeypatch.setattr(sender, "drain", drain)
-
-    async def no_timer() -> None:  # only the tick above may wake the loop, else its idle wait
-        await asyncio.Event().wait()
-
-    monkeypatch.setattr(scheduler, "_tick_forever", no_timer)
-    scheduler.start()
-    try:
-        await asyncio.wait_for(ticked.wait(), 5)
-        since = time.monotonic()
-        while not robots.dingtalk.received("cw"):
-            assert time.monotonic() - since < 0.5, "the push waited for the robots' timer"
-            await asyncio.sleep(0.01)
-    finally:
-        await scheduler.stop()
-        await scheduler.backup_done()
+    # 周支书's item a: into 财务科's DingTalk group
+    monkeypatch.setattr(sender, "drain", ticking_once(
+        sender.drain, scheduler, clock, at(date(2026, 11, 23)), ticked,
+        sent=lambda result: result[0]))
+    await goes_at_once(scheduler, monkeypatch, ticked,
+                       lambda: bool(robots.dingtalk.received("cw")), "the robots'")
 
 
 async def test_the_supervision_group_gets_escalations_and_the_weekly_summary(
