@@ -107,6 +107,7 @@ T = TypeVar("T")
 READERS = 4  # pooled reading connections; the writer and the inbox have one each
 CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = 0x64757479  # pg_advisory_xact_lock key while migrating ("duty")
+LOCK_TIMEOUT_MS = 10_000  # the most a connection's own schema waits for a lock
 WRITE_LOCK = 0x77726974  # pg_advisory_xact_lock key of every write transaction ("writ")
 
 
@@ -390,6 +391,23 @@ CREATE INDEX IF NOT EXISTS inbox_lanes ON inbox(lane, seq) WHERE done = 0;
 """
 
 
+async def ensure_schema(conn: psycopg.AsyncConnection, schema: str, last: str) -> None:
+    """`schema` (statements that make what is missing, in one transaction) unless the object
+    it makes `last` is there already. So a connection opened again (the server restarted)
+    takes no lock: the ALTER TABLEs in it would take an ACCESS EXCLUSIVE lock on their
+    table each time, queued behind every other process's use of it. When the schema is
+    made, the migration lock (two processes starting at once make it once) is waited for
+    at most LOCK_TIMEOUT_MS: a hang becomes an error, which the caller tries again."""
+    cur = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (last,))
+    row = await cur.fetchone()
+    if row is not None and row[0]:
+        return
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+        await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        await conn.execute(schema)
+
+
 async def connect(url: str) -> psycopg.AsyncConnection:
     """One connection set up as the repositories expect (autocommit: BEGIN is explicit)."""
     try:
@@ -484,9 +502,11 @@ class PgDatabase(Database):
                 self._inbox = None
             if self._inbox is None:
                 conn = await connect(self.url)
-                async with conn.transaction():  # two processes starting at once: made once
-                    await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-                    await conn.execute(_INBOX_SCHEMA)
+                try:
+                    await ensure_schema(conn, _INBOX_SCHEMA, "inbox_lanes")
+                except BaseException:
+                    await conn.close()
+                    raise
                 self._inbox_raw = conn
                 self._inbox = InboxStore(self._wrap(conn))  # type: ignore[arg-type]
             return self._inbox

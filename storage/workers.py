@@ -139,12 +139,14 @@ class SendWindows:
                 await self._conn.close()
             self._conn = None
         if self._conn is None:
-            from storage.postgres import MIGRATION_LOCK, connect
+            from storage.postgres import connect, ensure_schema
 
             conn = await connect(self.url)
-            async with conn.transaction():  # two processes starting at once make it once
-                await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-                await conn.execute(_SEND_SCHEMA)
+            try:
+                await ensure_schema(conn, _SEND_SCHEMA, "send_times_scope")
+            except BaseException:
+                await conn.close()
+                raise
             self._conn = conn
         return self._conn
 

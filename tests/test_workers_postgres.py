@@ -26,7 +26,7 @@ from bot.fake_telegram.server import FakeTelegramServer
 from bot.scheduling.rate_limit import SharedRateLimiter
 from bot.scheduling.scheduler import CLAIMING_SENDERS
 from storage.inbox import Inbound
-from storage.postgres import PgDatabase
+from storage.postgres import MIGRATION_LOCK, PgDatabase
 from tests.botprocess import DUTYBOT, BotProcess, clean_env
 
 LEASE = "3"  # seconds: a killed worker's claims run out quickly here (30 by default)
@@ -273,6 +273,30 @@ def test_shared_sends_are_spread_over_the_second(pg_url: str) -> None:
     assert all(later - first >= 0.1 - 1e-6  # (at exactly a tenth: admitted)
                for first, later in zip(admitted, admitted[3:], strict=False))
 
+
+def test_the_inbox_opened_again_waits_for_no_lock(pg_url: str) -> None:
+    """The inbox's connection opened again (the server restarted) finds its table made and
+    makes nothing, so it waits for no lock: not the migration lock another process holds,
+    not the table a reader holds (its schema's ALTER TABLE would want it alone)."""
+
+    async def run() -> None:
+        db = await PgDatabase.open(pg_url)
+        try:
+            await db.migrate()
+            await db.inbox()  # made the first time
+        finally:
+            await db.close()
+        with psycopg.connect(pg_url) as other:  # in a transaction till the block ends
+            other.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+            other.execute("LOCK TABLE inbox IN ACCESS SHARE MODE")
+            again = await PgDatabase.open(pg_url)
+            try:
+                box = await asyncio.wait_for(again.inbox(), 3)
+                assert await box.last_received() is None
+            finally:
+                await again.close()
+
+    asyncio.run(run())
 
 def test_inbox_claims_one_update_per_chat_and_a_dead_workers_claim_runs_out(
         pg_url: str) -> None:
