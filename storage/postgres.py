@@ -391,21 +391,28 @@ CREATE INDEX IF NOT EXISTS inbox_lanes ON inbox(lane, seq) WHERE done = 0;
 """
 
 
-async def ensure_schema(conn: psycopg.AsyncConnection, schema: str, last: str) -> None:
-    """`schema` (statements that make what is missing, in one transaction) unless the object
-    it makes `last` is there already. So a connection opened again (the server restarted)
-    takes no lock: the ALTER TABLEs in it would take an ACCESS EXCLUSIVE lock on their
-    table each time, queued behind every other process's use of it. When the schema is
-    made, the migration lock (two processes starting at once make it once) is waited for
-    at most LOCK_TIMEOUT_MS: a hang becomes an error, which the caller tries again."""
-    cur = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (last,))
-    row = await cur.fetchone()
-    if row is not None and row[0]:
-        return
-    async with conn.transaction():
-        await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
-        await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-        await conn.execute(schema)
+async def connect_with(url: str, schema: str, last: str) -> psycopg.AsyncConnection:
+    """A connection of its own (`connect`) for tables kept outside the migrations (the
+    inbox, the send windows): their `schema` (statements that make what is missing, in one
+    transaction) is run first unless the object it makes `last` is there already. So a
+    connection opened again (the server restarted) takes no lock: the ALTER TABLEs in it
+    would take an ACCESS EXCLUSIVE lock on their table each time, queued behind every other
+    process's use of it. When the schema is made, the migration lock (two processes
+    starting at once make it once) is waited for at most LOCK_TIMEOUT_MS: a hang becomes an
+    error, which the caller tries again; the connection is closed then."""
+    conn = await connect(url)
+    try:
+        cur = await conn.execute("SELECT to_regclass(%s) IS NOT NULL", (last,))
+        row = await cur.fetchone()
+        if not (row is not None and row[0]):
+            async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+                await conn.execute(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                await conn.execute(schema)
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
 
 
 async def connect(url: str) -> psycopg.AsyncConnection:
@@ -501,12 +508,7 @@ class PgDatabase(Database):
                     await self._inbox.close()
                 self._inbox = None
             if self._inbox is None:
-                conn = await connect(self.url)
-                try:
-                    await ensure_schema(conn, _INBOX_SCHEMA, "inbox_lanes")
-                except BaseException:
-                    await conn.close()
-                    raise
+                conn = await connect_with(self.url, _INBOX_SCHEMA, "inbox_lanes")
                 self._inbox_raw = conn
                 self._inbox = InboxStore(self._wrap(conn))  # type: ignore[arg-type]
             return self._inbox

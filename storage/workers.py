@@ -139,15 +139,9 @@ class SendWindows:
                 await self._conn.close()
             self._conn = None
         if self._conn is None:
-            from storage.postgres import connect, ensure_schema
+            from storage.postgres import connect_with
 
-            conn = await connect(self.url)
-            try:
-                await ensure_schema(conn, _SEND_SCHEMA, "send_times_scope")
-            except BaseException:
-                await conn.close()
-                raise
-            self._conn = conn
+            self._conn = await connect_with(self.url, _SEND_SCHEMA, "send_times_scope")
         return self._conn
 
     async def admit(self, windows: Sequence[tuple[str, int, float]]) -> float:
