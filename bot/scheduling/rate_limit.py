@@ -151,24 +151,21 @@ class SharedRateLimiter(SlidingWindowRateLimiter):
 
     def __init__(self, url: str, overall: tuple[int, float] = SHARED_OVERALL,
                  group: tuple[int, float] = GROUP, chat: tuple[int, float] = CHAT, *,
-                 burst: tuple[int, float] | None = SHARED_BURST,
+                 burst: tuple[int, float] = SHARED_BURST,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Coroutine[Any, Any, None]] = asyncio.sleep) -> None:
         super().__init__(overall, group, chat, clock=clock, sleep=sleep)
         from storage.workers import SendWindows
 
-        self._shapes = (overall, group, chat)
-        self._burst = burst
+        self._shapes = (overall, group, chat, burst)
         self._shared = SendWindows(url)
 
     async def shutdown(self) -> None:
         await self._shared.close()
 
     async def _admit(self, chat_id: int | str) -> None:
-        overall, group, chat = self._shapes
-        windows = [("bot", *overall), (f"c{chat_id}", *chat)]
-        if self._burst is not None:
-            windows.append(("bot_burst", *self._burst))
+        overall, group, chat, burst = self._shapes
+        windows = [("bot", *overall), ("bot_burst", *burst), (f"c{chat_id}", *chat)]
         if isinstance(chat_id, str) or chat_id < 0:
             windows.append((f"g{chat_id}", *group))
         while True:
