@@ -307,7 +307,6 @@ async def test_in_a_browser_pick_a_person_list_tap_done_and_move_the_clock(page)
         assert "今日提醒" in await page.locator(".msg").last.text_content()
 
 
-
 async def test_in_a_browser_a_push_while_the_clocks_form_waits_keeps_its_note(page,
                                                                                monkeypatch):
     """The page redraws itself when a message arrives; a push that lands in the open chat
@@ -330,6 +329,7 @@ async def test_in_a_browser_a_push_while_the_clocks_form_waits_keeps_its_note(pa
         await page.wait_for_selector("#note >> text=时钟已拨到 2026-11-24")
         assert "王芳 1 条" in await page.text_content("#note")
         assert await page.locator(".msg").count() == shown + 1
+
 
 # -- the demo's picture of the page ------------------------------------------------------------
 

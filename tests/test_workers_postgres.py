@@ -1,7 +1,7 @@
 """Several `dutybot run` processes on one PostgreSQL (issue 23 §3), as real processes against
 the fake Bot API over HTTP: two workers draining 500 messages, one killed with SIGKILL
-mid-drain (none lost, only those in flight sent twice, Telegram's flood limits never exceeded as the
-fake counts them); the leader killed and another taking over within seconds, polling again
+mid-drain (none lost, only those in flight sent twice, Telegram's flood limits never
+exceeded as the fake counts them); the leader killed and another taking over within seconds, polling again
 without a 409 storm; one chat's updates handled in order and once, whichever process
 handles them. The shared flood windows and the claims also get direct tests."""
 
@@ -297,6 +297,7 @@ def test_the_inbox_opened_again_waits_for_no_lock(pg_url: str) -> None:
                 await again.close()
 
     asyncio.run(run())
+
 
 def test_inbox_claims_one_update_per_chat_and_a_dead_workers_claim_runs_out(
         pg_url: str) -> None:
