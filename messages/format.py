@@ -49,7 +49,10 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     Our texts never open an HTML tag on one line and close it on another, so any line
     boundary is a safe cut. A single overlong line is cut hard (its tags, if any, are ours
     and short, and user text is escaped, so a cut never lands inside an entity we need).
+    `limit` is at least 2: one character may take two units, and a part holds at least one.
     """
+    if limit < 2:  # else an emoji could never be cut off a line: no part, no end
+        raise ValueError(f"split_message: a limit of {limit} UTF-16 units holds no emoji")
     encoded = text.encode("utf-16-le")
     if not text.startswith("\n") and len(encoded) <= 2 * limit:  # most: one part as it is
         return [text]

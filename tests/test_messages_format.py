@@ -167,6 +167,13 @@ def test_blank_lines_before_a_part_are_left_out_and_a_blank_part_is_never_sent()
     assert split_message("\n \n  ", limit=2) == ["\n \n  "[:2]]  # nothing at all: as it is
 
 
+def test_a_limit_too_small_for_an_emoji_is_refused_rather_than_cut_forever():
+    for limit in (1, 0, -5):
+        with pytest.raises(ValueError, match="limit"):
+            split_message("😀\n" + "a" * 9, limit)
+    assert split_message("😀", 2) == ["😀"]
+
+
 def test_a_hard_cut_ends_the_part_before_it_and_its_rest_begins_the_next():
     assert split_message("ab\n" + "c" * 7 + "\nd", limit=3) == ["ab", "ccc", "ccc", "c\nd"]
 
