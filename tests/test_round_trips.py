@@ -127,3 +127,23 @@ async def test_a_write_at_once_that_fails_leaves_nothing(services):
     async with services.db.transaction() as tx:  # and the write lock is free again
         await tx.events.record(OFFICE, now, "unit.created", "unit", 1, name="y")
     assert await services.db.read_at_once(lambda tx: tx.events.count()) == before + 1
+
+
+async def test_report_and_the_weekly_summary_make_a_few_round_trips_whatever_the_count(
+        bot, api, org, echo_floor):
+    """/汇报 (the check that there is something to report, then its first question with
+    the items to pick, in one write) and /周报 (the whole picture in one read)."""
+    zhou, liu = org.users["周支书"], org.users["刘纪委"]
+    await items_for(bot, "周支书", "财务科党支部", 5)
+    floor = await trips(echo_floor, api, zhou, "hello")
+    few = {"/汇报": await trips(bot, api, zhou, "/汇报"),
+           "/周报": await trips(bot, api, liu, "/周报")}
+    assert api.last(zhou.id).buttons  # the items to pick
+    await items_for(bot, "周支书", "财务科党支部", 25)
+    many = {"/汇报": await trips(bot, api, zhou, "/汇报"),
+            "/周报": await trips(bot, api, liu, "/周报")}
+    assert "逐笔核查第1批报销凭证" in str(api.last(zhou.id).buttons)  # the items to pick
+    assert "周报" in "".join(m.plain for m in api.history(liu.id)[-3:])
+    assert few == many, (few, many)
+    for cmd, count in many.items():
+        assert count <= floor + BEYOND_THE_FLOOR, (cmd, count, floor)

@@ -353,12 +353,15 @@ class FlowService(ServiceBase):
             raise NotAllowed(spec.action)
         state = FlowState(flow=flow, step="", answers=dict(preset or {}),
                           labels=dict(labels or {}))
-        async with self.change(actor) as tx:
+        if _first_asked(spec, state, 0) is not None:  # a question: its options, in one go
+            return await self.change_at_once(
+                actor, lambda tx: self._advance(tx, actor, chat_id, spec, state, from_index=0))
+        async with self.change(actor) as tx:  # all answered in advance: the flow's work
             return await self._advance(tx, actor, chat_id, spec, state, from_index=0)
 
     async def active(self, actor: Actor, chat_id: int) -> FlowState | None:
-        async with self.db.read() as tx:
-            return await self._load(tx, chat_id, actor.telegram_user_id)
+        return await self.db.read_at_once(
+            lambda tx: self._load(tx, chat_id, actor.telegram_user_id))
 
     async def answer_text(self, actor: Actor, chat_id: int, text: str) -> FlowOutcome | None:
         """A typed answer; None if this user has no flow here."""
@@ -383,8 +386,8 @@ class FlowService(ServiceBase):
     async def _answer(
         self, actor: Actor, chat_id: int, nonce: str | None, code: str | None, text: str | None
     ) -> FlowOutcome | None:
-        async with self.db.read() as tx:
-            state = await self._load(tx, chat_id, actor.telegram_user_id)
+        state = await self.db.read_at_once(
+            lambda tx: self._load(tx, chat_id, actor.telegram_user_id))
         if state is None:
             return None
         if nonce is not None and nonce != state.nonce:
@@ -455,9 +458,8 @@ class FlowService(ServiceBase):
         self, tx: Tx, actor: Actor, chat_id: int, spec: FlowSpec, state: FlowState,
         from_index: int,
     ) -> FlowOutcome:
-        for step in spec.steps[from_index:]:
-            if step.key in state.answers or not step.when(state.answers):
-                continue  # answered in advance (a preset), or not asked in this case
+        step = _first_asked(spec, state, from_index)
+        if step is not None:
             state.step = step.key
             state.picked = []
             state.options = await spec.options(tx, step, state)
@@ -480,6 +482,13 @@ class FlowService(ServiceBase):
         if self.clock.now() - updated_at > FLOW_TTL:
             return None
         return FlowState.from_dict(data)
+
+
+def _first_asked(spec: FlowSpec, state: FlowState, from_index: int) -> Step | None:
+    """The first step from `from_index` on still to be asked (None: the flow is done):
+    one answered in advance (a preset) or not asked in this case is passed over."""
+    return next((step for step in spec.steps[from_index:]
+                 if step.key not in state.answers and step.when(state.answers)), None)
 
 
 def _step(spec: FlowSpec, key: str) -> Step:

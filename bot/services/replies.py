@@ -126,8 +126,8 @@ class ReplyService(ServiceBase):
             return await self.own_item(tx, actor, item.id)
 
     async def has_open_items(self, actor: Actor) -> bool:
-        async with self.db.read() as tx:
-            return bool(await tx.items.owned_active(actor.person_id, 1))
+        return bool(await self.db.read_at_once(
+            lambda tx: tx.items.owned_active(actor.person_id, 1)))
 
     async def may_acknowledge(self, actor: Actor, item_id: int, owner_row: bool) -> None:
         """收到 on the owner's row (a list page, the owner's digest) is the owner's alone,
