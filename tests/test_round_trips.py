@@ -19,6 +19,7 @@ from bot.fake_telegram.driver import BotDriver
 from bot.fake_telegram.request import FakeRequest
 from bot.services.errors import NotYours
 from bot.services.items import ItemDraft
+from messages import commands
 from storage.roundtrips import counting
 
 OFFICE = Actor(telegram_user_id=None, bootstrap_admin=True)
@@ -147,3 +148,27 @@ async def test_report_and_the_weekly_summary_make_a_few_round_trips_whatever_the
     assert few == many, (few, many)
     for cmd, count in many.items():
         assert count <= floor + BEYOND_THE_FLOOR, (cmd, count, floor)
+
+
+#: who sends a command in the test below: someone it is meant for
+SENDER = {"anyone": "周支书", "bound": "周支书", "creator": None, "admin": None,
+          "secretary": "陈书记", "leader": "陈书记", "approver": "陈书记",
+          "confirmer": "陈书记", "discipline": "刘纪委"}
+
+
+@pytest.mark.parametrize("command", commands.ALL, ids=lambda c: c.ascii)
+async def test_every_chat_command_makes_at_most_a_few_round_trips_beyond_the_floor(
+        bot, api, org, echo_floor, command):
+    """Each command of the menu, sent in private by someone it is meant for, with a few
+    items about: answered, in at most BEYOND_THE_FLOOR round trips more than an echo (its
+    reads each in one round trip, not one per statement)."""
+    await items_for(bot, "周支书", "财务科党支部", 5)
+    name = SENDER[command.audience]
+    user = org.users[name] if name else org.admin
+    floor = await trips(echo_floor, api, user, "hello")
+    before = len(api.history(user.id))
+    count = await trips(bot, api, user, f"/{command.chinese or command.ascii}")
+    answers = [a for a in api.history(user.id)[before:] if a.from_bot]
+    assert answers and all(a.plain.strip() or a.photo or a.file for a in answers), command
+    assert not any("出错" in a.plain for a in answers), answers[0].plain
+    assert count <= floor + BEYOND_THE_FLOOR, (command.ascii, count, floor)

@@ -146,13 +146,15 @@ class CaseService(ServiceBase):
 
     async def visible(self, actor: Actor) -> list[CaseView]:
         """/问责: the cases this person may see, newest first."""
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> list[CaseView]:  # one round trip (storage/at_once.py)
             cases = await tx.cases.all()
             reviews = await tx.cases.reviews()
             units = await tx.units.all()
-        shown = [c for c in cases if can_see_case(
-            actor, c, reviews.get(c.id, []), units, self.rules.concerned_see_after_closing)]
-        return await self._views(sorted(shown, key=lambda c: c.id, reverse=True))
+            shown = [c for c in cases if can_see_case(
+                actor, c, reviews.get(c.id, []), units, self.rules.concerned_see_after_closing)]
+            return await self._views_in(tx, sorted(shown, key=lambda c: c.id, reverse=True))
+
+        return await self.db.read_at_once(read)
 
     async def close(self, actor: Actor, code: str) -> CaseView:
         """办结: by the 纪委."""
@@ -260,8 +262,7 @@ class CaseService(ServiceBase):
             raise InvalidDate(text.strip()) from None
 
     async def _views(self, cases: list[Case]) -> list[CaseView]:
-        async with self.db.read() as tx:
-            return await self._views_in(tx, cases)
+        return await self.db.read_at_once(lambda tx: self._views_in(tx, cases))
 
     async def _views_in(self, tx: Tx, cases: list[Case]) -> list[CaseView]:
         reviews = await tx.cases.reviews(c.id for c in cases)

@@ -127,10 +127,12 @@ class ChannelService(ServiceBase):
 
     async def list(self, actor: Actor) -> list[ChannelEntry]:
         _allowed(actor)
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> list[ChannelEntry]:  # one round trip (storage/at_once.py)
             units = await tx.units.all()
             return [self._entry_of(c, units[c.unit_id].name if c.unit_id in units else None)
                     for c in await tx.channels.all()]
+
+        return await self.db.read_at_once(read)
 
     async def remove(self, actor: Actor, name: str) -> ChannelEntry:
         """Gone with its key (not kept as history: a key that is kept can leak)."""

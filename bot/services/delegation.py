@@ -168,19 +168,23 @@ class DelegationService(ServiceBase):
         """/传导: the 温差落差 report."""
         if not can_see_chain_report(actor):
             raise NotAllowed("chain_report")
-        async with self.db.read() as tx:
+        today = self.today()
+
+        async def read(tx: Tx) -> ChainReport:  # one round trip (storage/at_once.py)
             links = await tx.delegations.all()
             ids = {i for lk in links for i in (lk.parent_id, lk.child_id)}
             items = await tx.items.by_ids(ids)
             people = await tx.persons.all()
             finished = await tx.delegations.finished_on(ids)
-        return chain_report(links, items, people, finished, self.today())
+            return chain_report(links, items, people, finished, today)
+
+        return await self.db.read_at_once(read)
 
     async def names(self, report: ChainReport) -> dict[int, str]:
         """The owners' names for the report's list."""
         wanted = {i.owner_id for lag in report.lags for i in (lag.parent, lag.child)}
-        async with self.db.read() as tx:
-            return {pid: p.name for pid, p in (await tx.persons.by_ids(wanted)).items()}
+        people = await self.db.read_at_once(lambda tx: tx.persons.by_ids(wanted))
+        return {pid: p.name for pid, p in people.items()}
 
     async def _item(self, tx: Tx, code: str) -> Item:
         typed = code.strip()[:CODE_SHOWN]

@@ -98,9 +98,9 @@ class ExportService(ServiceBase):
     async def recorded(self, actor: Actor, export: Export, file: str, via: str) -> None:
         """The 履责纪实's row for an export that reached someone: `file` is what they got
         (the document's name in chat, the path written at the console)."""
-        async with self.change(actor) as tx:
-            await tx.events.record(actor, self.now(), "ledger.exported", "ledger", file,
-                                   counts=export.counts, via=via)
+        now = self.now()
+        await self.change_at_once(actor, lambda tx: tx.events.record(
+            actor, now, "ledger.exported", "ledger", file, counts=export.counts, via=via))
 
     async def write(self, words: LedgerWords, with_cases: bool = False) -> Export:
         """The workbook, read from one snapshot on a read-only connection of its own and

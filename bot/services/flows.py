@@ -376,12 +376,14 @@ class FlowService(ServiceBase):
         return outcome
 
     async def cancel(self, actor: Actor, chat_id: int) -> FlowCancelled | None:
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> FlowCancelled | None:  # one round trip (storage/at_once.py)
             state = await self._load(tx, chat_id, actor.telegram_user_id)
             if state is None:
                 return None
             await tx.conversations.delete(chat_id, actor.telegram_user_id)
-        return FlowCancelled(state.flow)
+            return FlowCancelled(state.flow)
+
+        return await self.change_at_once(actor, write)
 
     async def _answer(
         self, actor: Actor, chat_id: int, nonce: str | None, code: str | None, text: str | None

@@ -176,11 +176,13 @@ class InspectionService(ServiceBase):
         all; a 班子成员: their 分管 units)."""
         if not (can_record_inspections(actor) or can_see_assessments(actor)):
             raise NotAllowed("view_inspections")
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> list[InspectionView]:  # one round trip (storage/at_once.py)
             units = await tx.units.all()
             shown = [i for i in await tx.inspections.recent(RECENT * 5)
                      if can_see_assessment(actor, i.unit_id, units)][:RECENT]
             return await self._views(tx, shown)
+
+        return await self.db.read_at_once(read)
 
     async def make_fix(self, actor: Actor, finding_id: int) -> FindingFixed:
         """One tap: the finding becomes a 问题清单 item and a 整改 (with its 整改方案),
@@ -364,11 +366,13 @@ class AssessmentService(ServiceBase):
             year = parse_year(year_text) if year_text else self.today().year
         except AssessmentProblem as problem:
             raise InspectionRefused(problem.field, problem.detail) from None
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> tuple[dict[int, Unit], dict[int, Person], list[Assessment]]:
             units = await tx.units.all()
-            people = await tx.persons.directory()
-            found = [a for a in await tx.inspections.assessments(year)
-                     if can_see_assessment(actor, a.unit_id, units)]
+            return units, await tx.persons.directory(), [
+                a for a in await tx.inspections.assessments(year)
+                if can_see_assessment(actor, a.unit_id, units)]
+
+        units, people, found = await self.db.read_at_once(read)
         return AssessmentList(year, [
             (a, units[a.unit_id], people[a.led_by].name if a.led_by in people else None)
             for a in found])

@@ -37,7 +37,7 @@ from bot.domain.letters import (
     opening,
     reconcile_due,
 )
-from bot.domain.model import ACTIVE_STATUSES, Actor, Item, ItemStatus, ListKind, Person
+from bot.domain.model import ACTIVE_STATUSES, Actor, Item, ItemStatus, ListKind, Person, Unit
 from bot.domain.policy import ReminderPolicy
 from bot.domain.target import Target
 from bot.domain.text import TextRefused, clean_note
@@ -205,13 +205,17 @@ class LetterService(ServiceBase):
         """/责任书: this year's 责任书 of the sender (else their latest)."""
         if actor.person is None:
             raise NotBound()
-        async with self.db.read() as tx:
-            letter = await tx.letters.of(actor.person.id, self.today().year)
+        person_id, year = actor.person.id, self.today().year
+
+        async def read(tx: Tx) -> LetterView | None:  # one round trip (storage/at_once.py)
+            letter = await tx.letters.of(person_id, year)
             if letter is None:
-                letter = await tx.letters.of(actor.person.id, self.today().year - 1)
+                letter = await tx.letters.of(person_id, year - 1)
             if letter is None:
                 return None
             return await self._view(tx, letter)
+
+        return await self.db.read_at_once(read)
 
     async def of_year(self, year: int) -> list[LetterView]:
         """Every 责任书 of the year, with its 对账 (the console's list)."""
@@ -297,10 +301,11 @@ class LetterService(ServiceBase):
         """/对账: the lines waiting for 对账确认 that this person may confirm (not their own)."""
         if not can_confirm(actor):
             raise NotAllowed("confirm_reconcile")
-        async with self.db.read() as tx:
-            lines = await tx.letters.waiting()
-            people = await tx.persons.directory()
-            units = await tx.units.all()
+
+        async def read(tx: Tx) -> tuple[list[Line], dict[int, Person], dict[int, Unit]]:
+            return await tx.letters.waiting(), await tx.persons.directory(), await tx.units.all()
+
+        lines, people, units = await self.db.read_at_once(read)
         return [Waiting(line, people[line.holder_id].name,
                         units[people[line.holder_id].unit_id].name)
                 for line in lines if can_confirm(actor, line.holder_id)]

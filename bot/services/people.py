@@ -149,8 +149,7 @@ class PeopleService(ServiceBase):
             return [p for p in (await tx.persons.all()).values() if not p.is_bound]
 
     async def units(self) -> dict[int, Unit]:
-        async with self.db.read() as tx:
-            return await tx.units.all()
+        return await self.db.read_at_once(lambda tx: tx.units.all())
 
     async def create_unit(
         self, actor: Actor, name: str, kind: UnitKind | None, parent_name: str | None

@@ -119,12 +119,14 @@ class RectificationService(ServiceBase):
         everything = permissions.can_see_all_rectifications(actor)
         shown = shown or (FixFilter.OPEN if everything else FixFilter.ALL)
         today = self.today()
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> tuple[list[ItemView], list[Person]]:  # one round trip
             found = await tx.items.of_kind(
                 ListKind.RECTIFICATION, owner_id=None if everything else actor.person_id)
             chosen = [i for i in found if matches(i, shown, today)]
-            views = await self.items.views_in(tx, chosen)
-            people = (await tx.persons.all()).values()
+            return (await self.items.views_in(tx, chosen),
+                    list((await tx.persons.all()).values()))
+
+        views, people = await self.db.read_at_once(read)
         checkable = frozenset(
             v.item.id for v in views if v.item.status is ItemStatus.PENDING_VERIFICATION
             and permissions.can_verify(actor, v.item, people))

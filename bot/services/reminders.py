@@ -84,12 +84,11 @@ class ReminderService(ServiceBase):
     # The policy ------------------------------------------------------------------------
 
     async def policy(self) -> ReminderPolicy:
-        async with self.db.read() as tx:
-            return with_settings(self.rules.policy, await tx.policy.all())
+        return with_settings(self.rules.policy, await self.db.read_at_once(
+            lambda tx: tx.policy.all()))
 
     async def overridden(self) -> set[str]:
-        async with self.db.read() as tx:
-            return set(await tx.policy.all()) & set(SETTING_KEYS)
+        return set(await self.db.read_at_once(lambda tx: tx.policy.all())) & set(SETTING_KEYS)
 
     async def change_setting(self, actor: Actor, key: str, text: str) -> ReminderPolicy:
         if not permissions.can_change_reminder_settings(actor):

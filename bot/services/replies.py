@@ -15,7 +15,7 @@ from datetime import date, datetime
 from bot.clock import Clock
 from bot.domain import permissions
 from bot.domain.delegation import DelegationProblem, check_close
-from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, ListKind, Person
+from bot.domain.model import NOTE_MAX, Actor, Item, ItemStatus, ListKind, Person, Unit
 from bot.domain.planner import Recipient
 from bot.domain.text import TextRefused, clean_note
 from bot.domain.transitions import Action, Transition, TransitionRefused, apply
@@ -316,11 +316,13 @@ class ReplyService(ServiceBase):
         """/延期审批: the requests waiting that this person may decide, oldest first."""
         if not permissions.may_approve_extensions(actor):
             raise NotAllowed("list_extensions")
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> tuple[list[ExtensionRequest], dict[int, Item],
+                                        dict[int, Person], dict[int, Unit]]:
             requests = await tx.extensions.pending()
-            items = await tx.items.by_ids([r.item_id for r in requests])
-            people = await tx.persons.all()
-            units = await tx.units.all()
+            return (requests, await tx.items.by_ids([r.item_id for r in requests]),
+                    await tx.persons.all(), await tx.units.all())
+
+        requests, items, people, units = await self.db.read_at_once(read)  # one round trip
         found = []
         for request in requests:
             item = items.get(request.item_id)

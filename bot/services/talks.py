@@ -62,11 +62,15 @@ class TalkService(ServiceBase):
         if actor.person is None:
             raise NotBound()
         today = self.today()
-        async with self.db.read() as tx:
-            mine = [i for i in await tx.items.talks_of(actor.person.id) if i.is_active]
-            held = await tx.talks.held(date(today.year, 1, 1), today, actor.person.id)
-            people = await tx.persons.by_ids(
+        person_id = actor.person.id
+
+        async def read(tx: Tx) -> tuple[list[Item], list[TalkRecord], dict[int, Person]]:
+            mine = [i for i in await tx.items.talks_of(person_id) if i.is_active]
+            held = await tx.talks.held(date(today.year, 1, 1), today, person_id)
+            return mine, held, await tx.persons.by_ids(
                 {i.counterpart_id for i in mine} | {t.counterpart_id for t in held})
+
+        mine, held, people = await self.db.read_at_once(read)  # one round trip
         return TalkOverview(
             to_hold=[TalkLine(i, people[i.counterpart_id]) for i in mine],
             held=[HeldLine(t, people[t.counterpart_id]) for t in held],
