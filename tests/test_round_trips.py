@@ -172,3 +172,26 @@ async def test_every_chat_command_makes_at_most_a_few_round_trips_beyond_the_flo
     assert answers and all(a.plain.strip() or a.photo or a.file for a in answers), command
     assert not any("出错" in a.plain for a in answers), answers[0].plain
     assert count <= floor + BEYOND_THE_FLOOR, (command.ascii, count, floor)
+
+
+async def test_each_step_of_a_guided_flow_makes_a_few_round_trips(bot, api, org, echo_floor):
+    """/汇报's steps: the item picked, the status picked, the note typed (which does the
+    work: the status changed, the note written, the reminders answered), each answer read
+    and written in one round trip."""
+    zhou = org.users["周支书"]
+    await items_for(bot, "周支书", "财务科党支部", 5)
+    floor = await trips(echo_floor, api, zhou, "hello")
+    await bot.send(zhou, "/汇报")
+    counts = []
+    for label in ("逐笔核查第1批报销凭证", "已完成"):
+        update = api.press_button(zhou, api.last(zhou.id), label)
+        with counting() as counter:
+            await bot.feed(update)
+        counts.append(counter.count)
+    counts.append(await trips(bot, api, zhou, "第一批凭证已全部核查"))
+    assert "汇报完成" in api.last(zhou.id).plain
+    async with bot.app.bot_data.services.db.read() as tx:
+        done = [i for i in await tx.items.of_kind(ListKind.MEASURE, owner_id=None)
+                if i.status is ItemStatus.DONE]
+    assert len(done) == 1
+    assert all(count <= floor + BEYOND_THE_FLOOR for count in counts), (counts, floor)

@@ -399,32 +399,38 @@ class FlowService(ServiceBase):
         spec = self.specs[state.flow]
         step = _step(spec, state.step)
         if not spec.allowed(actor):
-            async with self.change(actor) as tx:
-                await tx.conversations.delete(chat_id, actor.telegram_user_id)
+            await self._end(actor, chat_id)
             raise NotAllowed(spec.action)
+
+        async def answer(tx: Tx) -> FlowOutcome:  # one round trip (storage/at_once.py)
+            value, label, done = await self._read_answer(tx, spec, step, state, code, text)
+            if not done:  # a toggle in a multi-choice: same step, new nonce
+                state.nonce = secrets.token_hex(4)
+                await tx.conversations.put(
+                    chat_id, actor.telegram_user_id, asdict(state), self.clock.now()
+                )
+                return _prompt(spec, step, state)
+            if value is not None:
+                state.answers[step.key] = value
+                state.labels[step.key] = label
+            index = [s.key for s in spec.steps].index(step.key) + 1
+            return await self._advance(tx, actor, chat_id, spec, state, from_index=index)
+
         try:
-            async with self.change(actor) as tx:
-                value, label, done = await self._read_answer(tx, spec, step, state, code, text)
-                if not done:  # a toggle in a multi-choice: same step, new nonce
-                    state.nonce = secrets.token_hex(4)
-                    await tx.conversations.put(
-                        chat_id, actor.telegram_user_id, asdict(state), self.clock.now()
-                    )
-                    return _prompt(spec, step, state)
-                if value is not None:
-                    state.answers[step.key] = value
-                    state.labels[step.key] = label
-                index = [s.key for s in spec.steps].index(step.key) + 1
-                return await self._advance(tx, actor, chat_id, spec, state, from_index=index)
+            return await self.change_at_once(actor, answer)
         except StaleButton:
             raise  # a button from an older step, or forged: the flow goes on
         except (NotAllowed, NotYours, CannotNow):
             # the thing itself cannot be done (any more): the flow ends, nothing was saved
-            async with self.change(actor) as tx:
-                await tx.conversations.delete(chat_id, actor.telegram_user_id)
+            await self._end(actor, chat_id)
             raise
         except ServiceError as error:
             return _prompt(spec, step, state, error)
+
+    async def _end(self, actor: Actor, chat_id: int) -> None:
+        """The flow ends without its work done."""
+        await self.change_at_once(
+            actor, lambda tx: tx.conversations.delete(chat_id, actor.telegram_user_id))
 
     async def _read_answer(
         self, tx: Tx, spec: FlowSpec, step: Step, state: FlowState,
