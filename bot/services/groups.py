@@ -13,8 +13,8 @@ from storage.db import Tx
 
 class GroupService(ServiceBase):
     async def get(self, chat_id: int) -> Group | None:
-        async with self.db.read() as tx:
-            return await tx.groups.get(chat_id)
+        """The group (the guard asks this of every group message): one round trip."""
+        return await self.db.read_at_once(lambda tx: tx.groups.get(chat_id))
 
     async def bind(
         self, actor: Actor, chat_id: int, title: str, kind: GroupKind, unit_name: str | None

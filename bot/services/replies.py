@@ -111,19 +111,23 @@ class ReplyService(ServiceBase):
         """An item this person may see (their own, or in their scope)."""
         if actor.person is None:
             raise NotBound()
-        async with self.db.read() as tx:
-            item = await tx.items.get(item_id)
-            scope = permissions.scope_of(actor.person, await tx.units.all())
+        async def read(tx: Tx) -> tuple[Item | None, dict[int, Unit]]:
+            return await tx.items.get(item_id), await tx.units.all()
+
+        item, units = await self.db.read_at_once(read)  # one round trip
+        scope = permissions.scope_of(actor.person, units)
         if item is None or not scope.covers(item):
             raise StaleButton()
         return item
 
     async def own_item_by_code(self, actor: Actor, code: str) -> Item:
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> Item:  # one round trip (storage/at_once.py)
             item = await tx.items.by_code(code.strip().upper())
             if item is None or (actor.person and item.owner_id != actor.person.id):
                 raise UnknownItem(code.strip())
             return await self.own_item(tx, actor, item.id)
+
+        return await self.db.read_at_once(read)
 
     async def has_open_items(self, actor: Actor) -> bool:
         return bool(await self.db.read_at_once(
@@ -136,8 +140,7 @@ class ReplyService(ServiceBase):
             raise NotBound()
         if not owner_row:
             return
-        async with self.db.read() as tx:
-            item = await tx.items.get(item_id)
+        item = await self.db.read_at_once(lambda tx: tx.items.get(item_id))
         if item is None:
             raise StaleButton()
         if not permissions.can_work_on(actor, item):
@@ -215,21 +218,24 @@ class ReplyService(ServiceBase):
         """The items a replied-to message names that this person may write a note on."""
         if actor.person is None:
             raise NotBound()
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> tuple[dict[int, Item], dict[int, Unit]]:  # one round trip
             found = dict(await tx.items.by_ids(list(item_ids)[:MAX_NOTE_TARGETS]))
             for code in sorted(codes)[:MAX_NOTE_TARGETS]:
                 item = await tx.items.by_code(code)
                 if item is not None:
                     found[item.id] = item
-            scope = permissions.scope_of(actor.person, await tx.units.all())
+            return found, await tx.units.all()
+
+        found, units = await self.db.read_at_once(read)
+        scope = permissions.scope_of(actor.person, units)
         allowed = [i for i in found.values() if permissions.can_note(actor, i, scope)]
         if not allowed:
             raise NothingToNote()
         return sorted(allowed, key=lambda i: (i.due_date, i.id))[:MAX_NOTE_TARGETS]
 
     async def add_note(self, actor: Actor, item_id: int, text: str) -> Item:
-        async with self.change(actor) as tx:
-            return await self.add_note_in(tx, actor, item_id, text)
+        return await self.change_at_once(
+            actor, lambda tx: self.add_note_in(tx, actor, item_id, text))
 
     async def add_note_in(self, tx: Tx, actor: Actor, item_id: int, text: str) -> Item:
         note = check_text(text, "note")
@@ -274,7 +280,7 @@ class ReplyService(ServiceBase):
         return request
 
     async def decide_extension(self, actor: Actor, request_id: int, approve: bool) -> Decided:
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> Decided:  # one round trip (storage/at_once.py)
             request = await tx.extensions.get(request_id)
             item = await tx.items.get(request.item_id) if request else None
             if request is None or item is None:
@@ -310,12 +316,15 @@ class ReplyService(ServiceBase):
                                             old_due=request.old_due.isoformat(),
                                             new_due=request.new_due.isoformat()), now)
             request = await tx.extensions.get(request.id)
-        return Decided(request, item, requester, first=True, by=by)
+            return Decided(request, item, requester, first=True, by=by)
+
+        return await self.change_at_once(actor, write)
 
     async def pending_extensions(self, actor: Actor) -> list[PendingExtension]:
         """/延期审批: the requests waiting that this person may decide, oldest first."""
         if not permissions.may_approve_extensions(actor):
             raise NotAllowed("list_extensions")
+
         async def read(tx: Tx) -> tuple[list[ExtensionRequest], dict[int, Item],
                                         dict[int, Person], dict[int, Unit]]:
             requests = await tx.extensions.pending()
@@ -340,7 +349,7 @@ class ReplyService(ServiceBase):
         to the status it had before; the approvers' buttons then say it was withdrawn."""
         if actor.person is None:
             raise NotBound()
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> Decided:  # one round trip (storage/at_once.py)
             request = await tx.extensions.get(request_id)
             item = await tx.items.get(request.item_id) if request else None
             if request is None or item is None:
@@ -359,25 +368,28 @@ class ReplyService(ServiceBase):
                                    old_due=request.old_due.isoformat(),
                                    new_due=request.new_due.isoformat())
             request = await tx.extensions.get(request.id)
-        return Decided(request, changed.item, requester, first=True, by=requester.name)
+            return Decided(request, changed.item, requester, first=True, by=requester.name)
+
+        return await self.change_at_once(actor, write)
 
     # 验收销号 ---------------------------------------------------------------------------
 
     async def may_check(self, actor: Actor, item_id: int, action: Action) -> Item:
         """Check, before asking for a 退回 reason, that this 纪委 member may do it now."""
-        async with self.db.read() as tx:
-            item = await self._checked_item(tx, actor, item_id)
+        item = await self.db.read_at_once(lambda tx: self._checked_item(tx, actor, item_id))
         check_transition(item, action)
         return item
 
     async def verify(self, actor: Actor, item_id: int) -> Changed:
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> Changed:  # one round trip (storage/at_once.py)
             item = await self._checked_item(tx, actor, item_id)
             changed = await self.move_in(tx, actor, item, Action.VERIFY)
             await notify(tx, [await tx.persons.get(item.owner_id)], "item_verified",
                          str(item.id), await item_payload(tx, changed.item, by=actor.person.name),
                          self.now())
             return changed
+
+        return await self.change_at_once(actor, write)
 
     async def fix_notices(self, item: Item) -> list[FixNotice]:
         """The 整改通知 sent for this 整改 (or the one whose 整改方案 it is), with the
