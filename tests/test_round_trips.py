@@ -15,6 +15,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 from bot.app import build_application, running
 from bot.config import load_settings
 from bot.domain.model import Actor, Duty, ItemStatus, ListKind
+from bot.fake_telegram import invite_code
 from bot.fake_telegram.driver import BotDriver
 from bot.fake_telegram.request import FakeRequest
 from bot.services.errors import NotYours
@@ -195,3 +196,19 @@ async def test_each_step_of_a_guided_flow_makes_a_few_round_trips(bot, api, org,
                 if i.status is ItemStatus.DONE]
     assert len(done) == 1
     assert all(count <= floor + BEYOND_THE_FLOOR for count in counts), (counts, floor)
+
+
+async def test_setting_up_people_and_units_makes_a_few_round_trips(bot, api, org, echo_floor):
+    """The first hour's commands with their words: a unit, a person registered, their
+    invite opened (/start), a new invite — each written in one round trip."""
+    admin = org.admin
+    floor = await trips(echo_floor, api, admin, "hello")
+    counts = {"/新建单位": await trips(bot, api, admin, "/新建单位 综合科 某局党委 部门"),
+              "/登记": await trips(bot, api, admin, "/登记 张三 班子成员 综合科")}
+    code = invite_code(api.last(admin.id).plain)
+    zhang = api.user(77, "张三")
+    counts["/start"] = await trips(bot, api, zhang, f"/start {code}")
+    assert "绑定成功" in api.last(zhang.id).plain
+    counts["/邀请"] = await trips(bot, api, admin, "/邀请 王芳")
+    assert "新的邀请链接" in api.last(admin.id).plain
+    assert all(count <= floor + BEYOND_THE_FLOOR for count in counts.values()), (counts, floor)

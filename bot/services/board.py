@@ -89,15 +89,20 @@ class BoardService(ServiceBase):
         """`/看板`: a link for the sender, if they have a board."""
         if actor.person is None:
             raise NotBound()
-        async with self.change(actor) as tx:
+
+        async def write(tx: Tx) -> IssuedLink:  # one round trip (storage/at_once.py)
             person = await tx.persons.get(actor.person.id)
             return await self._issue(tx, actor, person, "chat")
 
+        return await self.change_at_once(actor, write)
+
     async def link_for_name(self, actor: Actor, name: str) -> IssuedLink:
         """`dutybot board-link 姓名`: the office prints a link for someone with a board."""
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> IssuedLink:  # one round trip (storage/at_once.py)
             person = await resolve_person(tx, name)
             return await self._issue(tx, actor, person, "cli")
+
+        return await self.change_at_once(actor, write)
 
     async def _issue(self, tx: Tx, actor: Actor, person: Person | None,
                      via: str) -> IssuedLink:

@@ -127,6 +127,7 @@ class ChannelService(ServiceBase):
 
     async def list(self, actor: Actor) -> list[ChannelEntry]:
         _allowed(actor)
+
         async def read(tx: Tx) -> list[ChannelEntry]:  # one round trip (storage/at_once.py)
             units = await tx.units.all()
             return [self._entry_of(c, units[c.unit_id].name if c.unit_id in units else None)

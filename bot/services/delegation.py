@@ -89,7 +89,7 @@ class DelegationService(ServiceBase):
         """`/分解 办结 W0003`: the owner's 已完成 over children still open, recorded as
         such (item.delegation_override). The change, and the codes of the children it
         passed over; refused when no child is open (the ordinary 已完成 is the way)."""
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> tuple[Changed, list[str]]:  # one round trip (storage/at_once.py)
             item = await self._item(tx, code)
             if not permissions.can_work_on(actor, item):
                 raise NotAllowed("delegate_close")
@@ -101,6 +101,8 @@ class DelegationService(ServiceBase):
                                                  override=True)
             return changed, passed
 
+        return await self.change_at_once(actor, write)
+
     async def hand_down(self, actor: Actor, code: str, handings: list[Handing]
                         ) -> Delegation:
         """分解 `code` to each owner with their deadline: all of them, or (one refused)
@@ -110,7 +112,8 @@ class DelegationService(ServiceBase):
         if not handings or len(handings) > MAX_CHILDREN:
             raise DelegationRefused("owner", "count")
         today = self.today()
-        async with self.change(actor) as tx:
+
+        async def write(tx: Tx) -> Delegation:  # one round trip (storage/at_once.py)
             parent = await self._item(tx, code)
             if not can_hand_down(actor, parent):
                 raise NotAllowed("delegate")
@@ -159,6 +162,8 @@ class DelegationService(ServiceBase):
             await tx.events.record(actor, now, "item.delegated", "item", parent.id,
                                    code=parent.code, children=codes)
             return await delegation_in(tx, parent, today)
+
+        return await self.change_at_once(actor, write)
 
     async def of_item(self, tx: Tx, item: Item) -> Delegation:
         """The item's place in the relation, read in the caller's snapshot (the card)."""

@@ -71,7 +71,8 @@ class FollowUpService(ServiceBase):
         kind = FOLLOW_UP_WORDS.get(word.strip())
         if kind is None:
             raise InspectionRefused("follow_up", word.strip()[:12])
-        async with self.change(actor) as tx:
+
+        async def write(tx: Tx) -> tuple[str, FollowUp]:  # one round trip (storage/at_once.py)
             case = await tx.cases.by_code(code.strip())
             follow_up = None
             if case is not None:
@@ -82,17 +83,22 @@ class FollowUpService(ServiceBase):
                 raise CaseRefused("code", code.strip()[:12])
             return case.code, await self._finish(tx, actor, case.id, case.code, follow_up)
 
+        return await self.change_at_once(actor, write)
+
     async def mark_done_by_id(self, actor: Actor, follow_up_id: int) -> tuple[str, FollowUp]:
         """The button under a follow-up's reminder: re-checked as the command is."""
         if actor.person is None:
             raise NotBound()
-        async with self.change(actor) as tx:
+
+        async def write(tx: Tx) -> tuple[str, FollowUp]:  # one round trip (storage/at_once.py)
             found = [(f, code) for f, code in await tx.inspections.follow_ups_by_ids(
                 [follow_up_id])]
             if not found or not can_mark_follow_up(actor, found[0][0]):
                 raise StaleButton()
             follow_up, code = found[0]
             return code, await self._finish(tx, actor, follow_up.case_id, code, follow_up)
+
+        return await self.change_at_once(actor, write)
 
     async def _finish(self, tx: Tx, actor: Actor, case_id: int, code: str,
                       follow_up: FollowUp) -> FollowUp:

@@ -21,8 +21,8 @@ class GroupService(ServiceBase):
     ) -> tuple[Group, str | None]:
         if not permissions.can_bind_groups(actor):
             raise NotAllowed("bind_group")
-        async with self.change(actor) as tx:
-            return await self.bind_in(tx, actor, chat_id, title, kind, unit_name)
+        return await self.change_at_once(
+            actor, lambda tx: self.bind_in(tx, actor, chat_id, title, kind, unit_name))
 
     async def bind_in(
         self,

@@ -176,6 +176,7 @@ class InspectionService(ServiceBase):
         all; a 班子成员: their 分管 units)."""
         if not (can_record_inspections(actor) or can_see_assessments(actor)):
             raise NotAllowed("view_inspections")
+
         async def read(tx: Tx) -> list[InspectionView]:  # one round trip (storage/at_once.py)
             units = await tx.units.all()
             shown = [i for i in await tx.inspections.recent(RECENT * 5)
@@ -189,7 +190,8 @@ class InspectionService(ServiceBase):
         owned by the unit's 党组织书记, through the item and 整改 services."""
         if not can_record_inspections(actor):
             raise NotAllowed("record_inspection")
-        async with self.change(actor) as tx:
+
+        async def write(tx: Tx) -> FindingFixed:  # one round trip (storage/at_once.py)
             finding = await tx.inspections.finding(finding_id)
             if finding is None or finding.finding is None:
                 raise InspectionRefused("finding_id")
@@ -219,6 +221,8 @@ class InspectionService(ServiceBase):
                                    point=finding.point.value, item=item.item.code,
                                    fix=fix.main.item.code)
             return FindingFixed(inspection, finding, item, fix)
+
+        return await self.change_at_once(actor, write)
 
     async def _views(self, tx: Tx, inspections: list[Inspection]) -> list[InspectionView]:
         units = await tx.units.all()
@@ -366,6 +370,7 @@ class AssessmentService(ServiceBase):
             year = parse_year(year_text) if year_text else self.today().year
         except AssessmentProblem as problem:
             raise InspectionRefused(problem.field, problem.detail) from None
+
         async def read(tx: Tx) -> tuple[dict[int, Unit], dict[int, Person], list[Assessment]]:
             units = await tx.units.all()
             return units, await tx.persons.directory(), [

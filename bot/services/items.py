@@ -147,8 +147,7 @@ class ItemService(ServiceBase):
     async def create(self, actor: Actor, draft: ItemDraft) -> ItemView:
         if not permissions.can_create_items(actor):
             raise NotAllowed("create_item")
-        async with self.change(actor) as tx:
-            return await self.create_in(tx, actor, draft)
+        return await self.change_at_once(actor, lambda tx: self.create_in(tx, actor, draft))
 
     async def create_in(self, tx: Tx, actor: Actor, draft: ItemDraft) -> ItemView:
         title = check_title(draft.title)
@@ -211,6 +210,7 @@ class ItemService(ServiceBase):
         """The card again, re-read (after a tap on it)."""
         if actor.person is None:
             raise NotBound()
+
         async def read(tx: Tx) -> ItemCard:  # one round trip (storage/at_once.py)
             item = await tx.items.get(item_id)
             if item is None:

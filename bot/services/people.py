@@ -157,7 +157,9 @@ class PeopleService(ServiceBase):
         if not permissions.can_manage_units(actor):
             raise NotAllowed("manage_units")
         name = check_name(name, "unit")
-        async with self.change(actor) as tx:
+
+        async def write(tx: Tx) -> Unit:  # one round trip (storage/at_once.py)
+            nonlocal kind
             if await tx.units.by_name(name):
                 raise DuplicateUnit(name)
             parent = await resolve_unit(tx, parent_name) if parent_name else None
@@ -167,15 +169,16 @@ class PeopleService(ServiceBase):
             await tx.events.record(actor, self.now(), "unit.created", "unit", unit.id,
                                    name=name, kind=kind.value,
                                    parent=parent.name if parent else None)
-        return unit
+            return unit
+
+        return await self.change_at_once(actor, write)
 
     # -- registration and invites ----------------------------------------------------------
 
     async def register(self, actor: Actor, draft: RegistrationDraft) -> Registration:
         if not permissions.can_register_people(actor):
             raise NotAllowed("register")
-        async with self.change(actor) as tx:
-            return await self.register_in(tx, actor, draft)
+        return await self.change_at_once(actor, lambda tx: self.register_in(tx, actor, draft))
 
     async def register_in(self, tx: Tx, actor: Actor, draft: RegistrationDraft) -> Registration:
         """Register within a transaction the caller holds (a guided flow finishing)."""
@@ -199,14 +202,17 @@ class PeopleService(ServiceBase):
         """A fresh invite for someone already registered; their open invites are revoked."""
         if not permissions.can_register_people(actor):
             raise NotAllowed("register")
-        async with self.change(actor) as tx:
+
+        async def write(tx: Tx) -> tuple[Person, Invite]:  # one round trip (storage/at_once.py)
             person = await resolve_person(tx, name)
             now = self.now()
             revoked = await tx.invites.revoke_open(person.id, now)
             invite = await self._new_invite(tx, person, now)
             await tx.events.record(actor, now, "invite.reissued", "person", person.id,
                                    revoked=revoked)
-        return person, invite
+            return person, invite
+
+        return await self.change_at_once(actor, write)
 
     async def invites_in(self, tx: Tx, people: Sequence[Person],
                          now: datetime) -> list[Invite]:
@@ -222,7 +228,8 @@ class PeopleService(ServiceBase):
         """`/start <code>`: tie this Telegram account to the invited person."""
         now = self.now()
         actor = Actor(telegram_user_id=telegram_user_id, update_id=update_id)
-        async with self.change(actor) as tx:
+
+        async def write(tx: Tx) -> Person:  # one round trip (storage/at_once.py)
             invite = await tx.invites.get(code.strip())
             if invite is None:
                 raise InviteInvalid("unknown")
@@ -247,6 +254,8 @@ class PeopleService(ServiceBase):
                 now, "person.bound", "person", person.id, code=invite.code,
             )
             return await tx.persons.get(person.id)
+
+        return await self.change_at_once(actor, write)
 
 
 async def resolve_unit(tx: Tx, name: str) -> Unit:

@@ -119,6 +119,7 @@ class RectificationService(ServiceBase):
         everything = permissions.can_see_all_rectifications(actor)
         shown = shown or (FixFilter.OPEN if everything else FixFilter.ALL)
         today = self.today()
+
         async def read(tx: Tx) -> tuple[list[ItemView], list[Person]]:  # one round trip
             found = await tx.items.of_kind(
                 ListKind.RECTIFICATION, owner_id=None if everything else actor.person_id)

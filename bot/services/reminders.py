@@ -93,7 +93,7 @@ class ReminderService(ServiceBase):
     async def change_setting(self, actor: Actor, key: str, text: str) -> ReminderPolicy:
         if not permissions.can_change_reminder_settings(actor):
             raise NotAllowed("remind_settings")
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> ReminderPolicy:  # one round trip (storage/at_once.py)
             current = with_settings(self.rules.policy, await tx.policy.all())
             try:
                 changed = with_setting(current, key, text)
@@ -102,15 +102,18 @@ class ReminderService(ServiceBase):
             await tx.policy.put(key, encode_setting(key, changed), self.now())
             await tx.events.record(actor, self.now(), "policy_changed", "policy", key,
                                    value=encode_setting(key, changed))
-        return changed
+            return changed
+
+        return await self.change_at_once(actor, write)
 
     async def reset_settings(self, actor: Actor) -> ReminderPolicy:
         if not permissions.can_change_reminder_settings(actor):
             raise NotAllowed("remind_settings")
-        async with self.change(actor) as tx:
-            cleared = await tx.policy.clear()
-            if cleared:
+        async def write(tx: Tx) -> None:  # one round trip (storage/at_once.py)
+            if await tx.policy.clear():
                 await tx.events.record(actor, self.now(), "policy_reset", "policy", "all")
+
+        await self.change_at_once(actor, write)
         return self.rules.policy
 
     # The tick ----------------------------------------------------------------------------

@@ -111,6 +111,7 @@ class ReplyService(ServiceBase):
         """An item this person may see (their own, or in their scope)."""
         if actor.person is None:
             raise NotBound()
+
         async def read(tx: Tx) -> tuple[Item | None, dict[int, Unit]]:
             return await tx.items.get(item_id), await tx.units.all()
 
@@ -218,6 +219,7 @@ class ReplyService(ServiceBase):
         """The items a replied-to message names that this person may write a note on."""
         if actor.person is None:
             raise NotBound()
+
         async def read(tx: Tx) -> tuple[dict[int, Item], dict[int, Unit]]:  # one round trip
             found = dict(await tx.items.by_ids(list(item_ids)[:MAX_NOTE_TARGETS]))
             for code in sorted(codes)[:MAX_NOTE_TARGETS]:
@@ -349,6 +351,7 @@ class ReplyService(ServiceBase):
         to the status it had before; the approvers' buttons then say it was withdrawn."""
         if actor.person is None:
             raise NotBound()
+
         async def write(tx: Tx) -> Decided:  # one round trip (storage/at_once.py)
             request = await tx.extensions.get(request_id)
             item = await tx.items.get(request.item_id) if request else None
