@@ -61,16 +61,15 @@ class HandoverService(ServiceBase):
     async def plan(self, actor: Actor, leaver: str, successor: str) -> HandoverView:
         """The dry run: what would move, and what cannot. Changes nothing."""
         _check(actor)
-        async with self.db.read() as tx:
-            return await self.plan_in(tx, leaver, successor)
+        return await self.db.read_at_once(lambda tx: self.plan_in(tx, leaver, successor))
 
     async def apply(self, actor: Actor, leaver: str, successor: str,
                     expected: str | None = None) -> HandoverView:
         """Hand over. `expected`: the fingerprint of the plan that was shown; when what
         would move has changed since, nothing moves (HandoverRefused "changed")."""
         _check(actor)
-        async with self.change(actor) as tx:
-            return await self.apply_in(tx, actor, leaver, successor, expected)
+        return await self.change_at_once(
+            actor, lambda tx: self.apply_in(tx, actor, leaver, successor, expected))
 
     async def plan_in(self, tx: Tx, leaver_text: str, successor_text: str) -> HandoverView:
         leaver = await active_person(tx, leaver_text)
