@@ -30,13 +30,14 @@ from bot.domain.board import (
     weekly_rates,
 )
 from bot.domain.delegation import ChainReport, chain_report
-from bot.domain.model import Actor, Person
+from bot.domain.model import Actor, Person, Unit
 from bot.domain.permissions import Scope
 from bot.domain.summary import Summary, SummaryInput, WeekChanges, summarize, year_start
 from bot.domain.vocabulary import DUTY_NAMES, KIND_NAMES
 from bot.services.base import ServiceBase
 from bot.services.errors import BoardRefused, NotBound
 from bot.services.people import resolve_person
+from storage.board import BoardSession
 from storage.db import Database, Tx
 
 RED_SHOWN = 30  # the board has room for more than a chat message
@@ -119,12 +120,14 @@ class BoardService(ServiceBase):
     async def check_link(self, token: str) -> Person:
         """The GET of a link: whom it is for, if it would open; nothing is changed (link
         previews and scanners fetch it first)."""
-        async with self.db.read() as tx:
+        async def read(tx: Tx) -> Person:  # one round trip (storage/at_once.py)
             link = await self._link(tx, token)
             person = await tx.persons.get(link.person_id)
             if board_scope(person, await tx.units.all()) is None:
                 raise BoardDenied(Denied.NO_RIGHTS)
             return person
+
+        return await self.db.read_at_once(read)
 
     async def enter(self, token: str) -> Opened:
         """The POST of 进入看板: the link used up, a session opened, both in one
@@ -177,7 +180,9 @@ class BoardService(ServiceBase):
         if not session_token or not plausible_token(session_token):
             raise BoardDenied(Denied.UNKNOWN)
         now = self.now()
-        async with self.db.read() as tx:
+
+        async def read(tx: Tx) -> tuple[BoardSession, Person, dict[int, Unit], Scope,
+                                        tuple[Summary, ChainReport, list[WeekRate]]]:
             session = await tx.board.session(token_hash(session_token))
             if session is None:
                 raise BoardDenied(Denied.UNKNOWN)
@@ -189,11 +194,13 @@ class BoardService(ServiceBase):
             scope = board_scope(person, units)
             if scope is None:
                 raise BoardDenied(Denied.NO_RIGHTS)
-            found = await self._figures(tx, scope, now)
-        async with self.db.transaction() as tx:
-            await tx.events.record(_as(person), now, "board.view", "person", person.id,
-                                   session=session.id, path=path[:100],
-                                   scope="all" if scope.everything else "oversees")
+            return session, person, units, scope, await self._figures(tx, scope, now)
+
+        # in one go (storage/at_once.py): a big organisation's moves to a reader's thread
+        session, person, units, scope, found = await self.db.read_at_once(read)
+        await self.db.transaction_at_once(lambda tx: tx.events.record(
+            _as(person), now, "board.view", "person", person.id, session=session.id,
+            path=path[:100], scope="all" if scope.everything else "oversees"))
         names = tuple(sorted(units[u].name for u in scope.unit_ids if u in units))
         return Board(person=person, everything=scope.everything, scope_units=names,
                      summary=found[0], chain=found[1], trend=found[2], today=now.date(),

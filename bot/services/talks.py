@@ -89,8 +89,7 @@ class TalkService(ServiceBase):
 
     async def may_record(self, actor: Actor, item_id: int) -> Item:
         """Check, before asking for the date, that the holder may record this talk now."""
-        async with self.db.read() as tx:
-            item = await self.talk_to_record(tx, actor, item_id)
+        item = await self.db.read_at_once(lambda tx: self.talk_to_record(tx, actor, item_id))
         check_transition(item, Action.COMPLETE)
         return item
 
