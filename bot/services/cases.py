@@ -97,8 +97,7 @@ class CaseService(ServiceBase):
         self._policy = policy
 
     async def record(self, actor: Actor, draft: CaseDraft) -> CaseView:
-        async with self.change(actor) as tx:
-            return await self.record_in(tx, actor, draft)
+        return await self.change_at_once(actor, lambda tx: self.record_in(tx, actor, draft))
 
     async def record_in(self, tx: Tx, actor: Actor, draft: CaseDraft) -> CaseView:
         """Checked whole, then the case and (一案双查) its 倒查, in the caller's change."""
@@ -160,15 +159,16 @@ class CaseService(ServiceBase):
         """办结: by the 纪委."""
         if not can_record_cases(actor):
             raise NotAllowed("record_case")
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> CaseView:  # one round trip (storage/at_once.py)
             case = await _by_code(tx, code)
             if case.status is CaseStatus.CLOSED:
                 raise CaseRefused("closed", case.code)
             await tx.cases.close(case.id, self.now())
             await tx.events.record(actor, self.now(), "case.closed", "case", case.id,
                                    code=case.code)
-            case = await tx.cases.get(case.id)
-        return (await self._views([case]))[0]
+            return (await self._views_in(tx, [await tx.cases.get(case.id)]))[0]
+
+        return await self.change_at_once(actor, write)
 
     async def plan_drafts(self) -> int:
         """When a 责任追究季报 or 典型案例通报 comes due (within DRAFT_LEAD), its owner gets a
@@ -229,7 +229,7 @@ class CaseService(ServiceBase):
             text = clean_note(conclusion, FINDING_MAX)
         except TextRefused as refused:
             raise text_refused("note", conclusion, refused) from None
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> CaseView:  # one round trip (storage/at_once.py)
             case = await _by_code(tx, code)
             review = next((r for r in (await tx.cases.reviews([case.id])).get(case.id, [])
                            if r.duty is duty), None)
@@ -237,19 +237,22 @@ class CaseService(ServiceBase):
                 raise CaseRefused("review_done", case.code)
             await tx.events.record(actor, self.now(), "case.review_done", "case", case.id,
                                    code=case.code, review=review.id, duty=duty.value)
-        return (await self._views([case]))[0]
+            return (await self._views_in(tx, [case]))[0]
+
+        return await self.change_at_once(actor, write)
 
     async def mark_typical(self, actor: Actor, code: str, typical: bool = True) -> CaseView:
         """典型案例, for the bimonthly 通报: by the 纪委."""
         if not can_record_cases(actor):
             raise NotAllowed("record_case")
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> CaseView:  # one round trip (storage/at_once.py)
             case = await _by_code(tx, code)
             await tx.cases.mark_typical(case.id, typical)
             await tx.events.record(actor, self.now(), "case.typical", "case", case.id,
                                    code=case.code, typical=typical)
-            case = await tx.cases.get(case.id)
-        return (await self._views([case]))[0]
+            return (await self._views_in(tx, [await tx.cases.get(case.id)]))[0]
+
+        return await self.change_at_once(actor, write)
 
     def _decided_on(self, text: str | None) -> date | None:
         if not text or not text.strip():
@@ -260,9 +263,6 @@ class CaseService(ServiceBase):
             raise FutureDate(text.strip()) from None
         except DateParseError:
             raise InvalidDate(text.strip()) from None
-
-    async def _views(self, cases: list[Case]) -> list[CaseView]:
-        return await self.db.read_at_once(lambda tx: self._views_in(tx, cases))
 
     async def _views_in(self, tx: Tx, cases: list[Case]) -> list[CaseView]:
         reviews = await tx.cases.reviews(c.id for c in cases)

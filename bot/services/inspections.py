@@ -128,8 +128,7 @@ class InspectionService(ServiceBase):
         if not can_record_inspections(actor):
             raise NotAllowed("record_inspection")
         draft = parse_inspection(text)
-        async with self.change(actor) as tx:
-            return await self.record_in(tx, actor, draft)
+        return await self.change_at_once(actor, lambda tx: self.record_in(tx, actor, draft))
 
     async def record_in(self, tx: Tx, actor: Actor, draft: InspectionDraft) -> InspectionView:
         """Checked whole, then saved with its event, in the caller's change; by the 纪委

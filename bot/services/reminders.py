@@ -357,7 +357,7 @@ class ReminderService(ServiceBase):
         """收到: the person confirms they saw the reminders they were sent for an item."""
         if actor.person is None:
             raise NotBound()
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> Acknowledged:  # one round trip (storage/at_once.py)
             item = await tx.items.get(item_id)
             opened = await tx.reminders.acknowledge(Recipient.person(actor.person.id).key,
                                                     item_id, self.now())
@@ -369,7 +369,9 @@ class ReminderService(ServiceBase):
                 return Acknowledged(item=item, first=True)
             if opened:
                 await tx.events.record(actor, self.now(), "acknowledged", "item", item_id)
-        return Acknowledged(item=item, first=bool(opened))
+            return Acknowledged(item=item, first=bool(opened))
+
+        return await self.change_at_once(actor, write)
 
     # Events that trigger obligations --------------------------------------------------
 
@@ -383,15 +385,17 @@ class ReminderService(ServiceBase):
             raise FutureDate(text.strip()) from None
         except DateParseError:
             raise InvalidDate(text.strip()) from None
-        async with self.change(actor) as tx:
+        async def write(tx: Tx) -> MeetingRecorded:  # one round trip (storage/at_once.py)
             new = await tx.obligations.add_trigger(Trigger(event, held), self.now())
             if new:
                 await tx.events.record(actor, self.now(), "meeting_held", "meeting",
                                        f"{event}:{held.isoformat()}", event=event)
             made = await self._materialize_in(tx, self.today(), event)
             owners = await tx.persons.by_ids({i.owner_id for i in made})
-        return MeetingRecorded(event=event, on=held, new=new,
-                               made=[(i, owners[i.owner_id]) for i in made])
+            return MeetingRecorded(event=event, on=held, new=new,
+                                   made=[(i, owners[i.owner_id]) for i in made])
+
+        return await self.change_at_once(actor, write)
 
 
 def _most_urgent(latest: list[UnsentReminder], target: Recipient) -> list[UnsentReminder]:
