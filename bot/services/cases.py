@@ -159,6 +159,7 @@ class CaseService(ServiceBase):
         """办结: by the 纪委."""
         if not can_record_cases(actor):
             raise NotAllowed("record_case")
+
         async def write(tx: Tx) -> CaseView:  # one round trip (storage/at_once.py)
             case = await _by_code(tx, code)
             if case.status is CaseStatus.CLOSED:
@@ -229,6 +230,7 @@ class CaseService(ServiceBase):
             text = clean_note(conclusion, FINDING_MAX)
         except TextRefused as refused:
             raise text_refused("note", conclusion, refused) from None
+
         async def write(tx: Tx) -> CaseView:  # one round trip (storage/at_once.py)
             case = await _by_code(tx, code)
             review = next((r for r in (await tx.cases.reviews([case.id])).get(case.id, [])
@@ -245,6 +247,7 @@ class CaseService(ServiceBase):
         """典型案例, for the bimonthly 通报: by the 纪委."""
         if not can_record_cases(actor):
             raise NotAllowed("record_case")
+
         async def write(tx: Tx) -> CaseView:  # one round trip (storage/at_once.py)
             case = await _by_code(tx, code)
             await tx.cases.mark_typical(case.id, typical)

@@ -113,7 +113,13 @@ FlowOutcome = FlowPrompt | FlowDone | FlowCancelled
 
 
 class FlowSpec:
-    """One guided flow: its steps, their choices, how typed answers read, how it ends."""
+    """One guided flow: its steps, their choices, how typed answers read, how it ends.
+
+    `options`, `parse_text` and `finish` run inside the answer's one round trip to the
+    database (FlowService: `change_at_once`, storage/at_once.py): they may await `tx`'s
+    repositories and functions that await nothing else (the services' `*_in(tx, …)`), never
+    a service's own read or change, a sleep or a message sent (on SQLite that is refused
+    with an error when it runs)."""
 
     name: str
     action: str  # for NotAllowed
@@ -353,11 +359,8 @@ class FlowService(ServiceBase):
             raise NotAllowed(spec.action)
         state = FlowState(flow=flow, step="", answers=dict(preset or {}),
                           labels=dict(labels or {}))
-        if _first_asked(spec, state, 0) is not None:  # a question: its options, in one go
-            return await self.change_at_once(
-                actor, lambda tx: self._advance(tx, actor, chat_id, spec, state, from_index=0))
-        async with self.change(actor) as tx:  # all answered in advance: the flow's work
-            return await self._advance(tx, actor, chat_id, spec, state, from_index=0)
+        return await self.change_at_once(  # one round trip, as an answer (FlowSpec)
+            actor, lambda tx: self._advance(tx, actor, chat_id, spec, state, from_index=0))
 
     async def active(self, actor: Actor, chat_id: int) -> FlowState | None:
         return await self.db.read_at_once(

@@ -56,7 +56,9 @@ class HandoverService(ServiceBase):
     def __init__(self, db: Database, clock: Clock,
                  decisions: Callable[[Tx], Awaitable[Sequence[PendingDecision]]]) -> None:
         super().__init__(db, clock)
-        self.decisions = decisions  # every pending decision (DecisionService.pending_in)
+        # every pending decision (DecisionService.pending_in): awaits `tx`'s repositories
+        # only, as plan and apply run in one round trip (storage/at_once.py)
+        self.decisions = decisions
 
     async def plan(self, actor: Actor, leaver: str, successor: str) -> HandoverView:
         """The dry run: what would move, and what cannot. Changes nothing."""

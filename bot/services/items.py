@@ -78,7 +78,7 @@ class Todo:
 
 
 #: How /待办 reads the decisions waiting on a person, inside its own read
-#: (DecisionService.waiting_in)
+#: (DecisionService.waiting_in): it may await `tx`'s repositories only (storage/at_once.py)
 WaitingIn = Callable[[Tx, Person], Awaitable[list[dict[str, Any]]]]
 
 

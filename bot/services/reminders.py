@@ -93,6 +93,7 @@ class ReminderService(ServiceBase):
     async def change_setting(self, actor: Actor, key: str, text: str) -> ReminderPolicy:
         if not permissions.can_change_reminder_settings(actor):
             raise NotAllowed("remind_settings")
+
         async def write(tx: Tx) -> ReminderPolicy:  # one round trip (storage/at_once.py)
             current = with_settings(self.rules.policy, await tx.policy.all())
             try:
@@ -109,6 +110,7 @@ class ReminderService(ServiceBase):
     async def reset_settings(self, actor: Actor) -> ReminderPolicy:
         if not permissions.can_change_reminder_settings(actor):
             raise NotAllowed("remind_settings")
+
         async def write(tx: Tx) -> None:  # one round trip (storage/at_once.py)
             if await tx.policy.clear():
                 await tx.events.record(actor, self.now(), "policy_reset", "policy", "all")
@@ -357,14 +359,16 @@ class ReminderService(ServiceBase):
         """收到: the person confirms they saw the reminders they were sent for an item."""
         if actor.person is None:
             raise NotBound()
+        person_id = actor.person.id
+
         async def write(tx: Tx) -> Acknowledged:  # one round trip (storage/at_once.py)
             item = await tx.items.get(item_id)
-            opened = await tx.reminders.acknowledge(Recipient.person(actor.person.id).key,
+            opened = await tx.reminders.acknowledge(Recipient.person(person_id).key,
                                                     item_id, self.now())
             if item is None:
                 raise StaleButton()
             if opened is None:  # never reminded of it: only its owner may say 收到
-                if item.owner_id != actor.person.id:
+                if item.owner_id != person_id:
                     raise StaleButton()
                 return Acknowledged(item=item, first=True)
             if opened:
@@ -385,6 +389,7 @@ class ReminderService(ServiceBase):
             raise FutureDate(text.strip()) from None
         except DateParseError:
             raise InvalidDate(text.strip()) from None
+
         async def write(tx: Tx) -> MeetingRecorded:  # one round trip (storage/at_once.py)
             new = await tx.obligations.add_trigger(Trigger(event, held), self.now())
             if new:
