@@ -38,8 +38,8 @@ async def delegate(update: Update, context: DutyContext) -> None:
 async def chain(update: Update, context: DutyContext) -> None:
     actor = await actor_of(update, context)
     service = context.services.delegation
-    report = await service.report(actor)
-    await reply(update, texts.chain_report(report, await service.names(report)))
+    report, names = await service.report(actor)
+    await reply(update, texts.chain_report(report, names))
 
 
 def register(app: Application) -> None:

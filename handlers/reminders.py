@@ -34,8 +34,8 @@ async def settings(update: Update, context: DutyContext) -> None:
     service = context.services.reminders
     args = command_args(update.effective_message)
     if not args:
-        policy = await service.policy()
-        text = remind_settings(policy, await service.overridden(), "当前提醒设置")
+        policy, changed = await service.settings()
+        text = remind_settings(policy, changed, "当前提醒设置")
         await reply(update, text + "\n\n" + usage("remind_settings"))
         return
     if " ".join(args) in _RESET_WORDS:
@@ -45,8 +45,9 @@ async def settings(update: Update, context: DutyContext) -> None:
     key = _SETTING_WORDS.get(args[0].lower())
     if key is None or len(args) < 2:
         raise UsageError("remind_settings")
-    policy = await service.change_setting(actor, key, " ".join(args[1:]))
-    await reply(update, remind_settings(policy, await service.overridden(), "✅ 提醒设置已更新"))
+    await service.change_setting(actor, key, " ".join(args[1:]))
+    policy, changed = await service.settings()  # as stored now, with what differs from the file
+    await reply(update, remind_settings(policy, changed, "✅ 提醒设置已更新"))
 
 
 @refusing

@@ -169,27 +169,23 @@ class DelegationService(ServiceBase):
         """The item's place in the relation, read in the caller's snapshot (the card)."""
         return await delegation_in(tx, item, self.today())
 
-    async def report(self, actor: Actor) -> ChainReport:
-        """/传导: the 温差落差 report."""
+    async def report(self, actor: Actor) -> tuple[ChainReport, dict[int, str]]:
+        """/传导: the 温差落差 report, and the names of the owners its lags name."""
         if not can_see_chain_report(actor):
             raise NotAllowed("chain_report")
         today = self.today()
 
-        async def read(tx: Tx) -> ChainReport:  # one round trip (storage/at_once.py)
+        async def read(tx: Tx) -> tuple[ChainReport, dict[int, str]]:  # one round trip
             links = await tx.delegations.all()
             ids = {i for lk in links for i in (lk.parent_id, lk.child_id)}
-            items = await tx.items.by_ids(ids)
-            people = await tx.persons.all()
-            finished = await tx.delegations.finished_on(ids)
-            return chain_report(links, items, people, finished, today)
+            report = chain_report(links, await tx.items.by_ids(ids), await tx.persons.all(),
+                                  await tx.delegations.finished_on(ids), today)
+            # the lags' owners by name, those who left (人员交接) too
+            wanted = {i.owner_id for lag in report.lags for i in (lag.parent, lag.child)}
+            named = await tx.persons.by_ids(wanted)
+            return report, {pid: p.name for pid, p in named.items()}
 
         return await self.db.read_at_once(read)
-
-    async def names(self, report: ChainReport) -> dict[int, str]:
-        """The owners' names for the report's list."""
-        wanted = {i.owner_id for lag in report.lags for i in (lag.parent, lag.child)}
-        people = await self.db.read_at_once(lambda tx: tx.persons.by_ids(wanted))
-        return {pid: p.name for pid, p in people.items()}
 
     async def _item(self, tx: Tx, code: str) -> Item:
         typed = code.strip()[:CODE_SHOWN]

@@ -159,15 +159,13 @@ class PeopleService(ServiceBase):
         name = check_name(name, "unit")
 
         async def write(tx: Tx) -> Unit:  # one round trip (storage/at_once.py)
-            nonlocal kind
             if await tx.units.by_name(name):
                 raise DuplicateUnit(name)
             parent = await resolve_unit(tx, parent_name) if parent_name else None
-            if kind is None:
-                kind = UnitKind.DEPARTMENT if parent else UnitKind.COMMITTEE
-            unit = await tx.units.add(name, kind, parent.id if parent else None, self.now())
+            made = kind or (UnitKind.DEPARTMENT if parent else UnitKind.COMMITTEE)
+            unit = await tx.units.add(name, made, parent.id if parent else None, self.now())
             await tx.events.record(actor, self.now(), "unit.created", "unit", unit.id,
-                                   name=name, kind=kind.value,
+                                   name=name, kind=made.value,
                                    parent=parent.name if parent else None)
             return unit
 

@@ -84,11 +84,12 @@ class ReminderService(ServiceBase):
     # The policy ------------------------------------------------------------------------
 
     async def policy(self) -> ReminderPolicy:
-        return with_settings(self.rules.policy, await self.db.read_at_once(
-            lambda tx: tx.policy.all()))
+        return (await self.settings())[0]
 
-    async def overridden(self) -> set[str]:
-        return set(await self.db.read_at_once(lambda tx: tx.policy.all())) & set(SETTING_KEYS)
+    async def settings(self) -> tuple[ReminderPolicy, set[str]]:
+        """The policy in force, and which of its settings an admin changed: one read."""
+        stored = await self.db.read_at_once(lambda tx: tx.policy.all())
+        return with_settings(self.rules.policy, stored), set(stored) & set(SETTING_KEYS)
 
     async def change_setting(self, actor: Actor, key: str, text: str) -> ReminderPolicy:
         if not permissions.can_change_reminder_settings(actor):
